@@ -1,0 +1,35 @@
+# Junction build. `make start` installs, builds and runs the broker with ./data;
+# `make test` builds and runs every test suite.
+NPM ?= npm
+NODE ?= node
+
+.PHONY: all install build native ts start test bench clean
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+native:
+	$(MAKE) -C native
+
+ts: install
+	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.test.json
+
+build: install native ts
+
+start: build
+	$(NODE) dist/cli/main.js start
+
+test: build
+	$(NODE) scripts/run-tests.mjs
+
+bench: build
+	$(NODE) scripts/run-benches.mjs
+
+clean:
+	rm -rf dist build native/target native/junction.node

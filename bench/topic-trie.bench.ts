@@ -1,0 +1,143 @@
+/**
+ * TopicTrie: match rate and memory at 10k, 100k and 1M subscriptions, cache on and off.
+ * Run: npx tsc -p tsconfig.test.json && node --expose-gc build/bench/topic-trie.bench.js [sizes...]
+ *
+ * Workload (vehicle fleet): N/2 vehicles in 32 regions. 80% of filters are literal
+ * `fleet/{region}/{vehicle}/{leaf}`; 20% wildcards: per-device `fleet/{region}/{vehicle}/#` and
+ * `fleet/+/{vehicle}/status`, plus a fixed 256 region-wide `fleet/{region}/+/{leaf}` and
+ * `fleet/{region}/#` (dashboards), so fan-out per topic stays comparable across sizes.
+ * "hot" cycles 512 topics (fits the cache); "spread" cycles 65,536 random topics (mostly misses).
+ */
+import { Bench } from 'tinybench';
+import { TopicTrie } from '../src/core/topic-trie.js';
+
+const REGIONS = 32;
+const LEAVES = ['telemetry', 'status', 'cmd', 'config'];
+const REGION_WIDE = 256;
+const BATCH = 1000;
+
+/** Deterministic PRNG (mulberry32) so runs compare. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const region = (v: number): string => `r${v % REGIONS}`;
+
+function filterFor(i: number, vehicles: number, rand: () => number): string {
+  if (i < REGION_WIDE) {
+    const r = `r${i % REGIONS}`;
+    return i % 5 === 0 ? `fleet/${r}/#` : `fleet/${r}/+/${LEAVES[i % LEAVES.length]}`;
+  }
+  const v = Math.floor(rand() * vehicles);
+  const x = rand();
+  if (x < 0.8) return `fleet/${region(v)}/v${v}/${LEAVES[Math.floor(rand() * LEAVES.length)]}`;
+  if (x < 0.9) return `fleet/${region(v)}/v${v}/#`;
+  return `fleet/+/v${v}/status`;
+}
+
+function topics(count: number, vehicles: number, rand: () => number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = Math.floor(rand() * vehicles);
+    out.push(`fleet/${region(v)}/v${v}/${LEAVES[Math.floor(rand() * LEAVES.length)]}`);
+  }
+  return out;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function heapUsed(): number {
+  if (gc !== undefined) {
+    gc();
+    gc();
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+interface Row {
+  subscriptions: number;
+  'heap MB': string;
+  'bytes/sub': number | string;
+  'insert/s': number;
+  'hot cache on': number;
+  'hot cache off': number;
+  'spread cache on': number;
+  'spread cache off': number;
+  'avg pairs': number;
+}
+
+function build(n: number, cacheSize: number): { trie: TopicTrie; ms: number } {
+  const rand = rng(42);
+  const vehicles = Math.max(1, n >> 1);
+  const trie = new TopicTrie({ cacheSize });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) trie.insert(filterFor(i, vehicles, rand), i, i & 3);
+  return { trie, ms: performance.now() - t0 };
+}
+
+async function measure(n: number): Promise<Row> {
+  const before = heapUsed();
+  const on = build(n, 1024);
+  const after = heapUsed();
+  const off = build(n, 0).trie;
+  const vehicles = Math.max(1, n >> 1);
+  const rand = rng(7);
+  const hot = topics(512, vehicles, rand);
+  const spread = topics(65536, vehicles, rand);
+
+  let pairs = 0;
+  for (const t of spread.slice(0, 4096)) pairs += off.match(t).length / 2;
+
+  let hi = 0;
+  let si = 0;
+  let sink = 0;
+  const bench = new Bench({ time: 400, warmupTime: 100 });
+  const run = (trie: TopicTrie, list: string[], spreadList: boolean) => () => {
+    let i = spreadList ? si : hi;
+    for (let k = 0; k < BATCH; k++) {
+      sink += trie.match(list[i]).length;
+      i = (i + 1) & (list.length - 1);
+    }
+    if (spreadList) si = i;
+    else hi = i;
+  };
+  bench
+    .add('hot cache on', run(on.trie, hot, false))
+    .add('hot cache off', run(off, hot, false))
+    .add('spread cache on', run(on.trie, spread, true))
+    .add('spread cache off', run(off, spread, true));
+  await bench.run();
+  if (sink < 0) console.log(sink); // keeps the work observable
+
+  const rate = (name: string): number => {
+    const task = bench.tasks.find((t) => t.name === name);
+    const result = task?.result;
+    if (result === undefined || !('throughput' in result)) return 0;
+    return Math.round(result.throughput.mean * BATCH);
+  };
+  const heap = after - before;
+  return {
+    subscriptions: n,
+    'heap MB': gc === undefined ? 'run with --expose-gc' : (heap / 1048576).toFixed(1),
+    'bytes/sub': gc === undefined ? '-' : Math.round(heap / n),
+    'insert/s': Math.round(n / (on.ms / 1000)),
+    'hot cache on': rate('hot cache on'),
+    'hot cache off': rate('hot cache off'),
+    'spread cache on': rate('spread cache on'),
+    'spread cache off': rate('spread cache off'),
+    'avg pairs': Number((pairs / 4096).toFixed(1)),
+  };
+}
+
+const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const rows: Row[] = [];
+for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) rows.push(await measure(n));
+console.log('TopicTrie match rate (matches/s) and heap per subscription');
+console.table(rows);

@@ -1,0 +1,30 @@
+//! Junction's native core, loaded by Node as native/junction.node: the MQTT frame scanner and
+//! the topic trie, over a hand-written N-API layer (no crates). Only `napi` touches FFI.
+
+pub mod napi;
+mod bind_scanner;
+mod bind_trie;
+mod scanner;
+mod trie;
+
+use napi::sys::{napi_env, napi_value};
+use napi::{Env, JsResult, Value};
+
+/// ABI version of this module's exports; the TS loader refuses a mismatch.
+const ABI_VERSION: u32 = 1;
+
+fn init(env: Env, exports: Value) -> JsResult<()> {
+    for (name, cb) in bind_scanner::EXPORTS {
+        let f = env.function(name, *cb)?;
+        env.set(exports, name, f)?;
+    }
+    env.set(exports, "NativeTopicTrie", bind_trie::define(env)?)?;
+    env.set(exports, "abiVersion", env.uint32(ABI_VERSION)?)?;
+    Ok(())
+}
+
+/// Entry point Node looks up when loading the addon.
+#[no_mangle]
+pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
+    napi::init_module(env, exports, init)
+}

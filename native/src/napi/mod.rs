@@ -1,0 +1,465 @@
+//! Safe helpers over the raw N-API: argument checks that name the argument, JS exceptions instead
+//! of crashes, panics caught at every entry point. Only this module touches `sys`.
+
+pub mod sys;
+
+use std::ffi::{c_char, c_void, CString};
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use sys::*;
+
+/// Arguments read per call; no exported function takes more.
+const MAX_ARGS: usize = 8;
+
+/// A JavaScript exception to throw when a native function returns.
+#[derive(Debug)]
+pub enum JsError {
+    Type(String),
+    Range(String),
+    Error(String),
+}
+
+pub type JsResult<T> = Result<T, JsError>;
+
+/// A JavaScript value handle, valid for the current call only.
+#[derive(Clone, Copy)]
+pub struct Value(napi_value);
+
+/// The N-API environment of the current call.
+#[derive(Clone, Copy)]
+pub struct Env {
+    raw: napi_env,
+}
+
+fn status(s: napi_status, what: &str) -> JsResult<()> {
+    if s == NAPI_OK {
+        Ok(())
+    } else {
+        Err(JsError::Error(format!("N-API call failed: {what} (status {s})")))
+    }
+}
+
+/// Implemented by native objects wrapped into JS objects; the tag proves `this` is really one.
+pub trait Wrapped: Sized + 'static {
+    const TAG: (u64, u64);
+}
+
+impl Env {
+    pub fn undefined(&self) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_get_undefined(self.raw, &mut v) }, "get_undefined")?;
+        Ok(Value(v))
+    }
+
+    pub fn boolean(&self, b: bool) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_get_boolean(self.raw, b, &mut v) }, "get_boolean")?;
+        Ok(Value(v))
+    }
+
+    pub fn uint32(&self, n: u32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_uint32(self.raw, n, &mut v) }, "create_uint32")?;
+        Ok(Value(v))
+    }
+
+    pub fn int32(&self, n: i32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_int32(self.raw, n, &mut v) }, "create_int32")?;
+        Ok(Value(v))
+    }
+
+    pub fn double(&self, n: f64) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_double(self.raw, n, &mut v) }, "create_double")?;
+        Ok(Value(v))
+    }
+
+    pub fn object(&self) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_object(self.raw, &mut v) }, "create_object")?;
+        Ok(Value(v))
+    }
+
+    /// Creates a JS function calling `cb` (made with `js_function!`).
+    pub fn function(&self, name: &str, cb: napi_callback) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        let s = unsafe {
+            napi_create_function(self.raw, name.as_ptr() as *const c_char, name.len(), cb, ptr::null_mut(), &mut v)
+        };
+        status(s, "create_function")?;
+        Ok(Value(v))
+    }
+
+    pub fn set(&self, object: Value, name: &str, value: Value) -> JsResult<()> {
+        let cname = CString::new(name).map_err(|_| JsError::Error("property name contains NUL".into()))?;
+        status(unsafe { napi_set_named_property(self.raw, object.0, cname.as_ptr(), value.0) }, "set_named_property")
+    }
+
+    /// Defines a class whose constructor is `ctor`, with prototype methods and read-only getters.
+    pub fn class(
+        &self,
+        name: &str,
+        ctor: napi_callback,
+        methods: &[(&'static str, napi_callback)],
+        getters: &[(&'static str, napi_callback)],
+    ) -> JsResult<Value> {
+        let names: Vec<CString> = methods
+            .iter()
+            .chain(getters.iter())
+            .map(|(n, _)| CString::new(*n).expect("static names have no NUL"))
+            .collect();
+        let mut props = Vec::with_capacity(names.len());
+        for (i, (_, cb)) in methods.iter().enumerate() {
+            props.push(napi_property_descriptor {
+                utf8name: names[i].as_ptr(),
+                name: ptr::null_mut(),
+                method: Some(*cb),
+                getter: None,
+                setter: None,
+                value: ptr::null_mut(),
+                attributes: NAPI_DEFAULT_METHOD,
+                data: ptr::null_mut(),
+            });
+        }
+        for (i, (_, cb)) in getters.iter().enumerate() {
+            props.push(napi_property_descriptor {
+                utf8name: names[methods.len() + i].as_ptr(),
+                name: ptr::null_mut(),
+                method: None,
+                getter: Some(*cb),
+                setter: None,
+                value: ptr::null_mut(),
+                attributes: NAPI_ENUMERABLE_ACCESSOR,
+                data: ptr::null_mut(),
+            });
+        }
+        let mut v = ptr::null_mut();
+        let s = unsafe {
+            napi_define_class(
+                self.raw,
+                name.as_ptr() as *const c_char,
+                name.len(),
+                ctor,
+                ptr::null_mut(),
+                props.len(),
+                props.as_ptr(),
+                &mut v,
+            )
+        };
+        status(s, "define_class")?;
+        Ok(Value(v))
+    }
+
+    fn throw(&self, err: JsError) {
+        let mut pending = false;
+        unsafe { napi_is_exception_pending(self.raw, &mut pending) };
+        if pending {
+            return;
+        }
+        let (kind, msg) = match err {
+            JsError::Type(m) => (0, m),
+            JsError::Range(m) => (1, m),
+            JsError::Error(m) => (2, m),
+        };
+        let cmsg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+        let code = b"ERR_JUNCTION_NATIVE\0".as_ptr() as *const c_char;
+        unsafe {
+            match kind {
+                0 => napi_throw_type_error(self.raw, code, cmsg.as_ptr()),
+                1 => napi_throw_range_error(self.raw, code, cmsg.as_ptr()),
+                _ => napi_throw_error(self.raw, code, cmsg.as_ptr()),
+            };
+        }
+    }
+}
+
+/// The arguments and receiver of one native call; borrowed views live as long as the call.
+pub struct Args<'a> {
+    env: Env,
+    argv: [napi_value; MAX_ARGS],
+    argc: usize,
+    this: napi_value,
+    fname: &'static str,
+    info: napi_callback_info,
+    _call: PhantomData<&'a mut ()>,
+}
+
+impl<'a> Args<'a> {
+    pub fn env(&self) -> Env {
+        self.env
+    }
+
+    /// Fails unless at least `n` arguments were passed.
+    pub fn expect(&self, n: usize) -> JsResult<()> {
+        if self.argc < n {
+            return Err(JsError::Type(format!(
+                "{}: expected {} arguments, got {}",
+                self.fname, n, self.argc
+            )));
+        }
+        Ok(())
+    }
+
+    fn arg(&self, i: usize, name: &str) -> JsResult<napi_value> {
+        if i >= self.argc || i >= MAX_ARGS {
+            return Err(JsError::Type(format!("{}: argument '{}' is missing", self.fname, name)));
+        }
+        Ok(self.argv[i])
+    }
+
+    fn type_of(&self, v: napi_value) -> JsResult<napi_valuetype> {
+        let mut t = NAPI_UNDEFINED;
+        status(unsafe { napi_typeof(self.env.raw, v, &mut t) }, "typeof")?;
+        Ok(t)
+    }
+
+    fn number(&self, i: usize, name: &str) -> JsResult<f64> {
+        let v = self.arg(i, name)?;
+        let mut d = 0.0f64;
+        if unsafe { napi_get_value_double(self.env.raw, v, &mut d) } != NAPI_OK {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a number", self.fname, name)));
+        }
+        Ok(d)
+    }
+
+    /// An integer number in [0, 2^32).
+    pub fn u32(&self, i: usize, name: &str) -> JsResult<u32> {
+        let d = self.number(i, name)?;
+        if !(d >= 0.0 && d <= u32::MAX as f64 && d.fract() == 0.0) {
+            return Err(JsError::Range(format!(
+                "{}: argument '{}' must be an integer in [0, 4294967295], got {}",
+                self.fname, name, d
+            )));
+        }
+        Ok(d as u32)
+    }
+
+    /// An integer number in [-2^31, 2^31).
+    pub fn i32(&self, i: usize, name: &str) -> JsResult<i32> {
+        let d = self.number(i, name)?;
+        if !(d >= i32::MIN as f64 && d <= i32::MAX as f64 && d.fract() == 0.0) {
+            return Err(JsError::Range(format!(
+                "{}: argument '{}' must be a 32-bit signed integer, got {}",
+                self.fname, name, d
+            )));
+        }
+        Ok(d as i32)
+    }
+
+    pub fn bool(&self, i: usize, name: &str) -> JsResult<bool> {
+        let v = self.arg(i, name)?;
+        let mut b = false;
+        if unsafe { napi_get_value_bool(self.env.raw, v, &mut b) } != NAPI_OK {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a boolean", self.fname, name)));
+        }
+        Ok(b)
+    }
+
+    /// Copies a string argument as UTF-8 into `buf` (cleared first).
+    pub fn string_into(&self, i: usize, name: &str, buf: &mut Vec<u8>) -> JsResult<()> {
+        let v = self.arg(i, name)?;
+        if self.type_of(v)? != NAPI_STRING {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a string", self.fname, name)));
+        }
+        // One copy into the reused buffer; a second call only when the first was truncated.
+        if buf.capacity() < 256 {
+            buf.reserve(256 - buf.len());
+        }
+        let cap = buf.capacity();
+        let mut len = 0usize;
+        let s = unsafe { napi_get_value_string_utf8(self.env.raw, v, buf.as_mut_ptr() as *mut c_char, cap, &mut len) };
+        status(s, "get_value_string_utf8")?;
+        // N-API never splits a character when truncating, so "nearly full" means "maybe truncated".
+        if len + 4 >= cap {
+            let mut full = 0usize;
+            let s = unsafe { napi_get_value_string_utf8(self.env.raw, v, ptr::null_mut(), 0, &mut full) };
+            status(s, "get_value_string_utf8")?;
+            if full != len {
+                buf.clear();
+                buf.reserve(full + 1);
+                let cap = buf.capacity();
+                let s = unsafe {
+                    napi_get_value_string_utf8(self.env.raw, v, buf.as_mut_ptr() as *mut c_char, cap, &mut len)
+                };
+                status(s, "get_value_string_utf8")?;
+            }
+        }
+        // SAFETY: N-API wrote `len` initialised bytes (plus a NUL) into the buffer's capacity.
+        unsafe { buf.set_len(len) };
+        Ok(())
+    }
+
+    fn typed_array(&self, i: usize, name: &str, want: napi_typedarray_type, label: &str) -> JsResult<(*mut u8, usize)> {
+        let v = self.arg(i, name)?;
+        let mut is = false;
+        status(unsafe { napi_is_typedarray(self.env.raw, v, &mut is) }, "is_typedarray")?;
+        if !is {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a {}", self.fname, name, label)));
+        }
+        let mut kind = 0;
+        let mut len = 0usize;
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut ab = ptr::null_mut();
+        let mut off = 0usize;
+        let s = unsafe { napi_get_typedarray_info(self.env.raw, v, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
+        status(s, "get_typedarray_info")?;
+        if kind != want {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a {}", self.fname, name, label)));
+        }
+        if data.is_null() || len == 0 {
+            return Ok((ptr::NonNull::<u32>::dangling().as_ptr() as *mut u8, 0));
+        }
+        Ok((data as *mut u8, len))
+    }
+
+    /// A Uint8Array (or Buffer) argument, read in place.
+    pub fn u8_array(&self, i: usize, name: &str) -> JsResult<&'a [u8]> {
+        let (p, n) = self.typed_array(i, name, NAPI_UINT8_ARRAY, "Uint8Array")?;
+        // SAFETY: V8 keeps the backing store alive and attached for the duration of this call;
+        // no JS runs while native code holds the slice.
+        Ok(unsafe { std::slice::from_raw_parts(p as *const u8, n) })
+    }
+
+    /// A Uint32Array argument written in place; it must not share memory with `other`.
+    pub fn u32_array_mut(&self, i: usize, name: &str, other: &[u8]) -> JsResult<&'a mut [u32]> {
+        let (p, n) = self.typed_array(i, name, NAPI_UINT32_ARRAY, "Uint32Array")?;
+        self.check_disjoint(p, n * 4, other, name)?;
+        if (p as usize) % 4 != 0 {
+            return Err(JsError::Range(format!("{}: argument '{}' is misaligned", self.fname, name)));
+        }
+        // SAFETY: as in u8_array; disjoint from every other slice handed out for this call.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p as *mut u32, n) })
+    }
+
+    /// An Int32Array argument written in place; it must not share memory with `other`.
+    pub fn i32_array_mut(&self, i: usize, name: &str, other: &[u8]) -> JsResult<&'a mut [i32]> {
+        let (p, n) = self.typed_array(i, name, NAPI_INT32_ARRAY, "Int32Array")?;
+        self.check_disjoint(p, n * 4, other, name)?;
+        if (p as usize) % 4 != 0 {
+            return Err(JsError::Range(format!("{}: argument '{}' is misaligned", self.fname, name)));
+        }
+        // SAFETY: as in u32_array_mut.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p as *mut i32, n) })
+    }
+
+    fn check_disjoint(&self, p: *mut u8, bytes: usize, other: &[u8], name: &str) -> JsResult<()> {
+        let (a0, a1) = (p as usize, p as usize + bytes);
+        let (b0, b1) = (other.as_ptr() as usize, other.as_ptr() as usize + other.len());
+        if bytes > 0 && !other.is_empty() && a0 < b1 && b0 < a1 {
+            return Err(JsError::Range(format!(
+                "{}: argument '{}' must not share memory with the input bytes",
+                self.fname, name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Attaches `value` to `this` (in a constructor); dropped when the JS object is collected.
+    pub fn wrap_this<T: Wrapped>(&self, value: Box<T>) -> JsResult<()> {
+        let mut new_target = ptr::null_mut();
+        status(unsafe { napi_get_new_target(self.env.raw, self.info, &mut new_target) }, "get_new_target")?;
+        if new_target.is_null() {
+            return Err(JsError::Type(format!("{}: class constructor must be called with new", self.fname)));
+        }
+        let tag = napi_type_tag { lower: T::TAG.0, upper: T::TAG.1 };
+        let raw = Box::into_raw(value) as *mut c_void;
+        let s = unsafe { napi_wrap(self.env.raw, self.this, raw, Some(finalize::<T>), ptr::null_mut(), ptr::null_mut()) };
+        if s != NAPI_OK {
+            // SAFETY: wrap failed, so ownership never left us.
+            drop(unsafe { Box::from_raw(raw as *mut T) });
+            return Err(JsError::Type(format!("{}: must be called with new", self.fname)));
+        }
+        status(unsafe { napi_type_tag_object(self.env.raw, self.this, &tag) }, "type_tag_object")
+    }
+
+    /// The native object wrapped in `this`, after checking its type tag.
+    pub fn this_mut<T: Wrapped>(&self) -> JsResult<&'a mut T> {
+        let tag = napi_type_tag { lower: T::TAG.0, upper: T::TAG.1 };
+        let mut ok = false;
+        let s = unsafe { napi_check_object_type_tag(self.env.raw, self.this, &tag, &mut ok) };
+        if s != NAPI_OK || !ok {
+            return Err(JsError::Type(format!("{}: 'this' is not a native {} object", self.fname, std::any::type_name::<T>().rsplit("::").next().unwrap_or("?"))));
+        }
+        let mut p: *mut c_void = ptr::null_mut();
+        status(unsafe { napi_unwrap(self.env.raw, self.this, &mut p) }, "unwrap")?;
+        if p.is_null() {
+            return Err(JsError::Error(format!("{}: native object is gone", self.fname)));
+        }
+        // SAFETY: the tag proves the pointer came from wrap_this::<T>; JS is single-threaded and
+        // no JS runs during this call, so this is the only live reference.
+        Ok(unsafe { &mut *(p as *mut T) })
+    }
+}
+
+unsafe extern "C" fn finalize<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+    if !data.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(data as *mut T))));
+    }
+}
+
+/// Runs one native call: reads the arguments, converts errors and panics into JS exceptions.
+pub fn entry(
+    env: napi_env,
+    info: napi_callback_info,
+    fname: &'static str,
+    body: for<'a> fn(&Args<'a>) -> JsResult<Value>,
+) -> napi_value {
+    let e = Env { raw: env };
+    let result = catch_unwind(AssertUnwindSafe(|| -> JsResult<Value> {
+        let mut args = Args {
+            env: e,
+            argv: [ptr::null_mut(); MAX_ARGS],
+            argc: MAX_ARGS,
+            this: ptr::null_mut(),
+            fname,
+            info,
+            _call: PhantomData,
+        };
+        let s = unsafe { napi_get_cb_info(env, info, &mut args.argc, args.argv.as_mut_ptr(), &mut args.this, ptr::null_mut()) };
+        status(s, "get_cb_info")?;
+        body(&args)
+    }));
+    match result {
+        Ok(Ok(v)) => v.0,
+        Ok(Err(err)) => {
+            e.throw(err);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            e.throw(JsError::Error(format!("{fname}: internal error (native panic)")));
+            ptr::null_mut()
+        }
+    }
+}
+
+/// Module init glue: runs `init` on the exports object, throwing instead of unwinding.
+pub fn init_module(env: napi_env, exports: napi_value, init: fn(Env, Value) -> JsResult<()>) -> napi_value {
+    let e = Env { raw: env };
+    match catch_unwind(AssertUnwindSafe(|| init(e, Value(exports)))) {
+        Ok(Ok(())) => exports,
+        Ok(Err(err)) => {
+            e.throw(err);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            e.throw(JsError::Error("junction native: panic during module init".into()));
+            ptr::null_mut()
+        }
+    }
+}
+
+/// Declares an `extern "C"` N-API callback `$name` that runs `$body(&Args) -> JsResult<Value>`.
+#[macro_export]
+macro_rules! js_function {
+    ($name:ident, $label:literal, $body:path) => {
+        unsafe extern "C" fn $name(
+            env: $crate::napi::sys::napi_env,
+            info: $crate::napi::sys::napi_callback_info,
+        ) -> $crate::napi::sys::napi_value {
+            $crate::napi::entry(env, info, $label, $body)
+        }
+    };
+}

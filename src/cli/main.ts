@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * The `junction` command. Subcommands live in COMMANDS; add passwd, bench etc. there.
+ * Exit codes: 0 done, 1 failed while running, 2 bad usage or configuration.
+ */
+
+import { readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { Logger } from '../log/logger.js';
+import { startHelp } from './help.js';
+import { parseStartOptions } from './options.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+/** One subcommand of `junction`. */
+interface Command {
+  readonly name: string;
+  /** One line for `junction --help`. */
+  readonly summary: string;
+  /** Its --help page. */
+  help(): string;
+  /** Runs with the arguments after the command name; undefined = keep running (a server). */
+  run(argv: readonly string[]): Promise<number | undefined>;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'start',
+    summary: 'run the broker (junction start --help lists its flags)',
+    help: startHelp,
+    async run(argv) {
+      const options = parseStartOptions(argv);
+      const log = new Logger({ level: options.logLevel });
+      // Loaded only here so --help and --version never pay for the broker's modules (lmdb, piscina).
+      const { runStart } = await import('./start.js');
+      await runStart(options, log);
+      return undefined;
+    },
+  },
+];
+
+/** The `junction --help` page, listing COMMANDS. */
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 4;
+  return [
+    'Usage: junction <command> [flags]',
+    '',
+    'Junction: an open IoT message gateway (MQTT 3.1, 3.1.1 and 5.0).',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
+    '',
+    'Options:',
+    `  ${'-h, --help'.padEnd(width + 10)}show this help (or junction <command> --help)`,
+    `  ${'-v, --version'.padEnd(width + 10)}print the version`,
+    '',
+  ].join('\n');
+}
+
+/** The version in the package.json of this installation (next to dist/, or above build/src/). */
+function readVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'junction' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // No package.json here: keep walking up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+function print(fd: 1 | 2, text: string): void {
+  writeSync(fd, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help') || argv.includes('-h');
+
+/** Runs `junction` with the arguments after the program name; resolves to an exit code or undefined to keep running. */
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    print(2, mainHelp());
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h') {
+    print(1, mainHelp());
+    return EXIT_OK;
+  }
+  if (first === 'help') {
+    const topic = COMMANDS.find((command) => command.name === rest[0]);
+    print(1, topic ? topic.help() : mainHelp());
+    return EXIT_OK;
+  }
+  if (first === '--version' || first === '-v') {
+    print(1, `junction ${readVersion()}`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === first);
+  if (command === undefined) {
+    const what = first.startsWith('-') ? 'option' : 'command';
+    print(2, `junction: unknown ${what} "${first}"; see junction --help`);
+    return EXIT_USAGE;
+  }
+  if (wantsHelp(rest)) {
+    print(1, command.help());
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      print(2, `junction: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    print(2, `junction: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Exit explicitly on failure: a half-started broker may hold sockets or timers open.
+if (code === EXIT_OK) process.exitCode = code;
+else if (code !== undefined) process.exit(code);

@@ -1,0 +1,357 @@
+/**
+ * The protocol-neutral broker: the one seam every protocol (MQTT, STOMP, JT/T 808, GB/T 32960)
+ * talks to. It never sees packets: protocols call connect / subscribe / publish / acknowledge /
+ * detach and receive deliveries through their SessionOwner.
+ */
+import { Message, type QoS } from './message.js';
+import { Metrics } from './metrics.js';
+import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
+import { Session, type SessionOwner, type SharedGroupRef } from './session.js';
+import { Delivery, NO_RELEASE } from './delivery.js';
+import { RetainedMessages } from './retained.js';
+import { TimerWheel } from './timer-wheel.js';
+import { PendingWill, type Will } from './will.js';
+import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
+import { OutState } from './session.js';
+import type { Store, StoredSubscription } from '../store/types.js';
+import type { Logger } from '../log/logger.js';
+
+export { NO_RELEASE };
+
+/** Session Expiry Interval meaning "never". */
+export const EXPIRY_NEVER = 0xffffffff;
+
+export interface BrokerLimits {
+  maxInflight: number;
+  maxQueuedMessages: number;
+  maxSessionExpiry: number;
+  maxRetainedMessages: number;
+}
+
+export interface ConnectResult {
+  session: Session;
+  sessionPresent: boolean;
+}
+
+/** What one publish did, reused between calls (read it before the next publish). */
+export interface PublishOutcome {
+  /** deliveries made (0 = no matching subscribers) */
+  matched: number;
+  /** the store was written: acknowledge the publisher only after the commit */
+  stored: boolean;
+}
+
+export class Broker implements RouteSink {
+  readonly metrics = new Metrics();
+  readonly wheel = new TimerWheel();
+  readonly sessions = new Map<string, Session>();
+  readonly store: Store;
+  readonly log: Logger;
+  private readonly limits: BrokerLimits;
+  private readonly router: Router;
+  private readonly delivery: Delivery;
+  private readonly retained: RetainedMessages;
+  private readonly pendingWills = new Map<string, PendingWill>();
+  private readonly outcome: PublishOutcome = { matched: 0, stored: false };
+  private readonly fireWill = (will: PendingWill): void => this.publishWill(will);
+  private stopping = false;
+
+  constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
+    this.limits = limits;
+    this.store = store;
+    this.log = log;
+    this.router = new Router(matcher);
+    this.delivery = new Delivery(limits, store, this.metrics, log, this.wheel);
+    this.retained = new RetainedMessages(limits.maxRetainedMessages, store, this.metrics, log);
+  }
+
+  get retainedCount(): number {
+    return this.retained.size;
+  }
+
+  get subscriptionCount(): number {
+    return this.router.subscriptionCount;
+  }
+
+  /** Opens the store and restores retained messages and persistent sessions. */
+  async start(): Promise<void> {
+    await this.store.open();
+    const now = Date.now();
+    this.wheel.tick(now);
+    let retained = 0;
+    for (const stored of this.store.loadRetained()) {
+      if (stored.expiresAt !== 0 && stored.expiresAt <= now) {
+        this.store.deleteRetained(stored.topic);
+        continue;
+      }
+      this.retained.restore(messageFromStored(stored));
+      retained++;
+    }
+    let sessions = 0;
+    let expired = 0;
+    for (const record of this.store.loadSessions()) {
+      // A session that was online when the process died counts as disconnected now.
+      const since = record.disconnectedAt === 0 ? now : record.disconnectedAt;
+      if (record.expiryInterval !== EXPIRY_NEVER && since + record.expiryInterval * 1000 <= now) {
+        this.store.deleteSession(record.clientId);
+        expired++;
+        continue;
+      }
+      const session = new Session(record.clientId, record.protocol);
+      session.expiryInterval = record.expiryInterval;
+      session.stored = true;
+      session.disconnectedAt = since;
+      this.sessions.set(session.clientId, session);
+      for (const sub of record.subscriptions) this.router.subscribe(session, sub);
+      for (const r of this.store.loadQueue(record.clientId)) {
+        const out = outgoingFromRecord(r);
+        if (out.seq >= session.nextSeq) session.nextSeq = out.seq + 1;
+        if (out.state === OutState.Queued) session.queue.push(out);
+        else session.inflight.set(out.packetId, out);
+      }
+      const incoming = this.store.loadIncoming(record.clientId);
+      if (incoming.length > 0) session.incoming = new Set(incoming);
+      this.scheduleExpiry(session);
+      sessions++;
+    }
+    this.wheel.start();
+    this.log.info('store loaded', { retained, sessions, expiredSessions: expired });
+  }
+
+  /** Kicks every client with the given reason, then flushes and closes the store. */
+  async stop(reason: number, reasonString: string): Promise<void> {
+    this.stopping = true;
+    for (const session of this.sessions.values()) session.owner?.kick(reason, reasonString);
+    this.wheel.stop();
+    await this.store.close();
+  }
+
+  /**
+   * Attaches a connection to the session for clientId: takes over a connected one, cancels a
+   * pending will, resumes or (cleanStart) replaces the stored session.
+   */
+  connect(clientId: string, protocol: string, cleanStart: boolean, expiryInterval: number, owner: SessionOwner): ConnectResult {
+    const will = this.pendingWills.get(clientId);
+    if (will !== undefined) {
+      this.wheel.cancel(will);
+      this.pendingWills.delete(clientId);
+    }
+    let session = this.sessions.get(clientId);
+    if (session !== undefined && session.owner !== null) {
+      // The old connection detaches itself synchronously inside kick().
+      session.owner.kick(0x8e, 'session taken over');
+      if (session.owner !== null) session.owner = null;
+      session = this.sessions.get(clientId);
+    }
+    const pending = this.pendingWills.get(clientId);
+    if (pending !== undefined) {
+      // The taken-over connection's delayed will: this new connection cancels it [MQTT-3.1.3-9].
+      this.wheel.cancel(pending);
+      this.pendingWills.delete(clientId);
+    }
+    if (session !== undefined && cleanStart) {
+      this.destroySession(session);
+      session = undefined;
+    }
+    const sessionPresent = session !== undefined;
+    if (session === undefined) {
+      session = new Session(clientId, protocol);
+      this.sessions.set(clientId, session);
+    } else {
+      this.wheel.cancel(session);
+    }
+    session.protocol = protocol;
+    session.owner = owner;
+    session.disconnectedAt = 0;
+    this.setExpiry(session, expiryInterval);
+    return { session, sessionPresent };
+  }
+
+  /** After CONNACK: resends unacknowledged deliveries and drains the queue. */
+  resume(session: Session): void {
+    this.delivery.resume(session);
+  }
+
+  /** Changes a session's expiry (MQTT 5 DISCONNECT may), capped by --max-session-expiry. */
+  setExpiry(session: Session, expiryInterval: number): void {
+    const capped = Math.min(expiryInterval, this.limits.maxSessionExpiry);
+    session.expiryInterval = capped;
+    if (capped > 0) {
+      this.store.putSession(sessionRecord(session));
+      session.stored = true;
+    } else if (session.stored) {
+      this.store.deleteSession(session.clientId);
+      session.stored = false;
+    }
+  }
+
+  /** The expiry a client asked for, after the operator's cap (for CONNACK). */
+  cappedExpiry(expiryInterval: number): number {
+    return Math.min(expiryInterval, this.limits.maxSessionExpiry);
+  }
+
+  /**
+   * A connection ended. `will` is published now, after its delay, or when the session ends,
+   * whichever comes first; a session with expiry 0 ends here.
+   */
+  detach(session: Session, owner: SessionOwner, will: Will | null): void {
+    if (session.owner !== owner) return;
+    session.owner = null;
+    this.redispatchShared(session, session.expiryInterval > 0);
+    if (will !== null && !this.stopping) {
+      const delay = Math.min(will.delay, session.expiryInterval);
+      if (delay <= 0) this.publishWillMessage(will.message, will.expiryInterval);
+      else {
+        const pending = new PendingWill(session.clientId, will, this.fireWill);
+        this.pendingWills.set(session.clientId, pending);
+        this.wheel.schedule(pending, this.wheel.now + delay * 1000);
+      }
+    }
+    if (session.expiryInterval === 0) {
+      this.destroySession(session);
+      return;
+    }
+    session.disconnectedAt = Date.now();
+    this.store.putSession(sessionRecord(session));
+    session.stored = true;
+    this.scheduleExpiry(session);
+  }
+
+  /** Adds or replaces a subscription; returns true if the filter was already subscribed. */
+  subscribe(session: Session, sub: StoredSubscription): boolean {
+    const existed = this.router.subscribe(session, sub);
+    if (session.persistent) this.store.putSession(sessionRecord(session));
+    return existed;
+  }
+
+  /** Sends the retained messages a new subscription asks for (Retain Handling honoured). */
+  sendRetained(session: Session, sub: StoredSubscription, existed: boolean): void {
+    if (sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) return;
+    // Retained messages are not sent to shared subscriptions [MQTT-4.8.2].
+    if (sub.filter.startsWith('$share/') || sub.filter.startsWith('$queue/')) return;
+    const subIds = sub.subscriptionId > 0 ? [sub.subscriptionId] : null;
+    const maxQos = sub.qos;
+    this.retained.search(sub.filter, this.wheel.now, (msg) => {
+      const qos = (msg.qos < maxQos ? msg.qos : maxQos) as QoS;
+      this.delivery.deliver(session, msg, qos, true, subIds, null);
+    });
+  }
+
+  unsubscribe(session: Session, filter: string): boolean {
+    const removed = this.router.unsubscribe(session, filter);
+    if (removed && session.persistent) this.store.putSession(sessionRecord(session));
+    return removed;
+  }
+
+  /** Routes a message (and stores it when retained); read the outcome before the next call. */
+  publish(msg: Message): PublishOutcome {
+    const outcome = this.outcome;
+    this.metrics.messagesReceived++;
+    this.delivery.stored = false;
+    let stored = false;
+    if (msg.retain) stored = this.retained.update(msg, this.wheel.now) && msg.qos > 0;
+    outcome.matched = this.router.route(msg, this);
+    outcome.stored = stored || this.delivery.stored;
+    return outcome;
+  }
+
+  /** RouteSink: one delivery decided by the router. */
+  deliver(session: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | null, group: SharedGroup | null): void {
+    this.delivery.deliver(session, msg, qos, retain, subIds, group);
+  }
+
+  /** PUBACK */
+  acknowledge(session: Session, packetId: number): boolean {
+    return this.delivery.acknowledge(session, packetId);
+  }
+
+  /** PUBREC; returns the PUBREL reason code or NO_RELEASE. */
+  received(session: Session, packetId: number, reasonCode: number): number {
+    return this.delivery.received(session, packetId, reasonCode);
+  }
+
+  /** PUBCOMP */
+  completed(session: Session, packetId: number): boolean {
+    return this.delivery.completed(session, packetId);
+  }
+
+  /** Inbound QoS 2 PUBLISH: true the first time this packet id is seen (route it), false for a duplicate. */
+  receiveQos2(session: Session, packetId: number): boolean {
+    let ids = session.incoming;
+    if (ids === null) ids = session.incoming = new Set();
+    if (ids.has(packetId)) return false;
+    ids.add(packetId);
+    if (session.persistent) this.store.putIncoming(session.clientId, packetId);
+    return true;
+  }
+
+  /** Inbound PUBREL: forgets the packet id; false if it was unknown. */
+  releaseQos2(session: Session, packetId: number): boolean {
+    const ids = session.incoming;
+    if (ids === null || !ids.delete(packetId)) return false;
+    if (session.persistent) this.store.deleteIncoming(session.clientId, packetId);
+    return true;
+  }
+
+  /** Calls fn(arg) once every store write issued so far is durable. */
+  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+    this.store.afterCommit(fn, arg);
+  }
+
+  private scheduleExpiry(session: Session): void {
+    if (session.expiryInterval === EXPIRY_NEVER) return;
+    session.onTimer = () => {
+      if (session.owner === null && this.sessions.get(session.clientId) === session) this.expireSession(session);
+      return 0;
+    };
+    this.wheel.schedule(session, session.disconnectedAt + session.expiryInterval * 1000);
+  }
+
+  private expireSession(session: Session): void {
+    const will = this.pendingWills.get(session.clientId);
+    if (will !== undefined) {
+      this.wheel.cancel(will);
+      this.publishWill(will);
+    }
+    this.log.debug('session expired', { clientId: session.clientId });
+    this.destroySession(session);
+  }
+
+  private publishWill(will: PendingWill): void {
+    if (this.pendingWills.get(will.clientId) === will) this.pendingWills.delete(will.clientId);
+    this.publishWillMessage(will.message, will.expiryInterval);
+  }
+
+  /** A will's Message Expiry Interval counts from when it is published. */
+  private publishWillMessage(msg: Message, expiryInterval: number): void {
+    if (expiryInterval > 0) msg.expiresAt = Date.now() + expiryInterval * 1000;
+    this.publish(msg);
+  }
+
+  private destroySession(session: Session): void {
+    this.router.unsubscribeAll(session);
+    this.redispatchShared(session, false);
+    this.wheel.cancel(session);
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    if (session.stored) {
+      this.store.deleteSession(session.clientId);
+      session.stored = false;
+    }
+  }
+
+  /** Moves shared-group deliveries of a departing member to another member. */
+  private redispatchShared(session: Session, keepIfAlone: boolean): void {
+    if (session.inflight.size === 0 && session.queue.length === 0) return;
+    const taken = this.delivery.takeShared(session);
+    for (const out of taken) {
+      const member = this.router.redispatchTarget(out.group as SharedGroupRef, session);
+      if (member === null) {
+        // No other member: the departing one keeps it if its session lives on.
+        if (keepIfAlone) this.delivery.deliver(session, out.msg, out.qos, out.retain, out.subIds, out.group);
+        continue;
+      }
+      const qos = (out.msg.qos < member.qos ? out.msg.qos : member.qos) as QoS;
+      this.delivery.deliver(member.session, out.msg, qos, out.retain, out.subIds, out.group);
+    }
+  }
+}

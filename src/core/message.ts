@@ -1,0 +1,68 @@
+/**
+ * The protocol-neutral application message. Every protocol maps onto it: MQTT PUBLISH directly,
+ * STOMP SEND through content-type and custom headers, the vehicle gateways through JSON payloads.
+ */
+
+export type QoS = 0 | 1 | 2;
+
+export interface UserProperty {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** MQTT 5 application properties that travel with a message unchanged. */
+export interface MessageProperties {
+  payloadFormatIndicator?: 0 | 1;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: UserProperty[];
+}
+
+/** One published message; shared read-only by every delivery of it. */
+export class Message {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: MessageProperties | null;
+  /** Absolute expiry in ms since the epoch (MQTT 5 Message Expiry Interval); 0 = never. */
+  expiresAt: number;
+  /** Client id of the publisher, for No Local; null for messages the broker makes itself. */
+  origin: string | null;
+  /**
+   * Encodings cached by protocols, so a fan-out encodes once per wire shape. Protocols own
+   * the keys; the core never reads it.
+   */
+  wire: Map<number, Buffer> | null;
+
+  constructor(
+    topic: string,
+    payload: Buffer,
+    qos: QoS,
+    retain: boolean,
+    properties: MessageProperties | null,
+    expiresAt: number,
+    origin: string | null,
+  ) {
+    this.topic = topic;
+    this.payload = payload;
+    this.qos = qos;
+    this.retain = retain;
+    this.properties = properties;
+    this.expiresAt = expiresAt;
+    this.origin = origin;
+    this.wire = null;
+  }
+
+  /** Seconds left before expiry for the Message Expiry Interval property; -1 = never expires. */
+  remainingExpiry(now: number): number {
+    if (this.expiresAt === 0) return -1;
+    const left = Math.ceil((this.expiresAt - now) / 1000);
+    return left > 0 ? left : 0;
+  }
+
+  isExpired(now: number): boolean {
+    return this.expiresAt !== 0 && now >= this.expiresAt;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Retained messages: an index by topic level for filter searches, mirrored into the store.
+ * Bounded by --max-retained-messages: a new topic past the bound is not retained (logged,
+ * counted); replacing or clearing an existing one always works.
+ */
+import type { Message } from './message.js';
+import { RetainedIndex } from './retained-index.js';
+import { storedMessage } from './records.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from '../store/types.js';
+import type { Logger } from '../log/logger.js';
+
+export class RetainedMessages {
+  private readonly index = new RetainedIndex<Message>();
+  private lastRefusalLog = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Loads without writing back (startup). */
+  restore(msg: Message): void {
+    this.index.set(msg.topic, msg);
+  }
+
+  /** Sets, replaces or (empty payload) clears; returns true if the store was written. */
+  update(msg: Message, now: number): boolean {
+    if (msg.payload.length === 0) {
+      if (this.index.get(msg.topic) === undefined) return false;
+      this.index.delete(msg.topic);
+      this.store.deleteRetained(msg.topic);
+      return true;
+    }
+    if (this.max > 0 && this.index.size >= this.max && this.index.get(msg.topic) === undefined) {
+      this.metrics.retainedRefused++;
+      if (now - this.lastRefusalLog >= 1000) {
+        this.lastRefusalLog = now;
+        this.log.warn('retained message not stored: --max-retained-messages reached', {
+          topic: msg.topic,
+          limit: this.max,
+          refusedTotal: this.metrics.retainedRefused,
+        });
+      }
+      return false;
+    }
+    this.index.set(msg.topic, msg);
+    this.store.putRetained(storedMessage(msg));
+    return true;
+  }
+
+  /** Visits every live retained message matching filter; expired ones are removed on the way. */
+  search(filter: string, now: number, visit: (msg: Message) => void): void {
+    const expired: string[] = [];
+    this.index.search(filter, (topic, msg) => {
+      if (msg.expiresAt !== 0 && msg.isExpired(now)) expired.push(topic);
+      else visit(msg);
+    });
+    for (const topic of expired) {
+      this.index.delete(topic);
+      this.store.deleteRetained(topic);
+    }
+  }
+}

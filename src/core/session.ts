@@ -1,0 +1,119 @@
+/**
+ * A session: what the broker keeps for one client id across connections. Subscriptions,
+ * the outbound QoS 1/2 window (inflight) and queue, and inbound QoS 2 packet ids.
+ * The attached protocol connection, if any, is the session's `owner`.
+ */
+import type { Message, QoS } from './message.js';
+import { RingQueue } from './ring-queue.js';
+import type { StoredSubscription } from '../store/types.js';
+import type { WheelItem } from './timer-wheel.js';
+
+/** What the core needs from a protocol connection to deliver to it. */
+export interface SessionOwner {
+  /** Largest number of unacknowledged QoS 1/2 deliveries the client accepts. */
+  readonly sendWindow: number;
+  /**
+   * Writes one delivery. Returns false if the client cannot take it at all (e.g. bigger than
+   * its Maximum Packet Size): the core then discards that delivery.
+   */
+  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean;
+  /** QoS 2: resends PUBREL for a delivery whose PUBREC arrived before the connection dropped. */
+  sendRelease(packetId: number): void;
+  /** Ends the connection because the broker says so (takeover, shutdown, kick) with a reason code. */
+  kick(reason: number, reasonString: string): void;
+}
+
+export const enum OutState {
+  Queued = 0,
+  Sent = 1,
+  Released = 2,
+}
+
+/** One QoS 1/2 delivery owed to a session. */
+export class Outgoing {
+  seq: number;
+  msg: Message;
+  qos: QoS;
+  retain: boolean;
+  subIds: number[] | null;
+  packetId = 0;
+  state: OutState = OutState.Queued;
+  /** Set when the delivery came through a shared group: it may move to another member. */
+  group: SharedGroupRef | null;
+
+  constructor(seq: number, msg: Message, qos: QoS, retain: boolean, subIds: number[] | null, group: SharedGroupRef | null) {
+    this.seq = seq;
+    this.msg = msg;
+    this.qos = qos;
+    this.retain = retain;
+    this.subIds = subIds;
+    this.group = group;
+  }
+}
+
+/** Opaque to the session: the router's shared group. */
+export interface SharedGroupRef {
+  readonly name: string;
+  readonly filter: string;
+}
+
+/** A subscription as the router holds it; `id` is its slot in the router's table. */
+export interface SessionSubscription extends StoredSubscription {
+  id: number;
+}
+
+export class Session implements WheelItem {
+  readonly clientId: string;
+  protocol: string;
+  /** Session Expiry Interval in seconds; 0 ends the session with its connection. */
+  expiryInterval = 0;
+  /** True once the session was written to the store (so it must be deleted from it later). */
+  stored = false;
+  owner: SessionOwner | null = null;
+  disconnectedAt = 0;
+
+  readonly subscriptions = new Map<string, SessionSubscription>();
+  /** Sent but unacknowledged deliveries, by packet id, in send order. */
+  readonly inflight = new Map<number, Outgoing>();
+  /** Deliveries waiting for the window or for the client to come back. */
+  readonly queue = new RingQueue<Outgoing>();
+  /** Inbound QoS 2 packet ids between PUBLISH and PUBREL. Created on first use. */
+  incoming: Set<number> | null = null;
+  nextPacketId = 1;
+  nextSeq = 1;
+  droppedMessages = 0;
+
+  // Per-publish merge state used by the router; avoids a Map per PUBLISH.
+  routeStamp = 0;
+  routeQos: QoS = 0;
+  routeRetain = false;
+  routeSubIds: number[] | null = null;
+
+  // Timer wheel (session expiry)
+  wheelSlot = -1;
+  wheelDeadline = 0;
+  onTimer: (now: number) => number = () => 0;
+
+  constructor(clientId: string, protocol: string) {
+    this.clientId = clientId;
+    this.protocol = protocol;
+  }
+
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  get online(): boolean {
+    return this.owner !== null;
+  }
+
+  /** The next free packet id for an outbound QoS 1/2 delivery (1..65535, skipping ids in use). */
+  allocatePacketId(): number {
+    for (let i = 0; i < 65535; i++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    return 0;
+  }
+}

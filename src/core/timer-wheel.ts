@@ -1,0 +1,93 @@
+/**
+ * One hashed timer wheel for every deadline in the broker: keep-alive, connect timeout,
+ * will delay and session expiry. A single interval timer drives it (undici's timers.js is the
+ * model), so a million idle connections cost no timers. Activity never re-links an item: the
+ * owner just moves its own deadline forward, and the wheel re-files it lazily when its old slot
+ * comes round (the check costs one comparison per tick per due item).
+ */
+
+/** Something with a deadline. `onTimer` returns the next deadline in ms, or 0 to leave the wheel. */
+export interface WheelItem {
+  /** slot index while filed, -1 when not in the wheel (owned by the wheel) */
+  wheelSlot: number;
+  /** absolute deadline in ms (owned by the item; may move later at any time) */
+  wheelDeadline: number;
+  onTimer(now: number): number;
+}
+
+export class TimerWheel {
+  readonly resolution: number;
+  private readonly slots: Array<Set<WheelItem>>;
+  private cursor: number;
+  private timer: NodeJS.Timeout | null = null;
+  /** Coarse clock refreshed every tick; cheaper than Date.now() per packet. */
+  now: number;
+
+  constructor(resolutionMs = 250, slotCount = 4096) {
+    this.resolution = resolutionMs;
+    this.slots = [];
+    for (let i = 0; i < slotCount; i++) this.slots.push(new Set());
+    this.now = Date.now();
+    this.cursor = Math.floor(this.now / resolutionMs);
+  }
+
+  /** Starts ticking; the timer is unref'd so it never keeps the process alive alone. */
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.tick(Date.now()), this.resolution);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Files item at its wheelDeadline (or moves it there). */
+  schedule(item: WheelItem, deadline: number): void {
+    item.wheelDeadline = deadline;
+    if (item.wheelSlot !== -1) this.slots[item.wheelSlot]!.delete(item);
+    const tickNo = Math.max(Math.ceil(deadline / this.resolution), this.cursor + 1);
+    const slot = tickNo % this.slots.length;
+    item.wheelSlot = slot;
+    this.slots[slot]!.add(item);
+  }
+
+  cancel(item: WheelItem): void {
+    if (item.wheelSlot === -1) return;
+    this.slots[item.wheelSlot]!.delete(item);
+    item.wheelSlot = -1;
+  }
+
+  /** Advances to `now`, firing every item whose deadline has passed. Public for tests. */
+  tick(now: number): void {
+    this.now = now;
+    const target = Math.floor(now / this.resolution);
+    // After a long stall (suspended process) visit each slot at most once.
+    let from = this.cursor + 1;
+    if (target - from >= this.slots.length) from = target - this.slots.length + 1;
+    for (let t = from; t <= target; t++) this.fire(t % this.slots.length, now);
+    this.cursor = target;
+  }
+
+  private fire(slotIndex: number, now: number): void {
+    const slot = this.slots[slotIndex]!;
+    if (slot.size === 0) return;
+    for (const item of slot) {
+      if (item.wheelDeadline > now) {
+        // Deadline moved forward since filing (activity), or a later lap: re-file if needed.
+        const want = Math.ceil(item.wheelDeadline / this.resolution) % this.slots.length;
+        if (want !== slotIndex) {
+          slot.delete(item);
+          item.wheelSlot = want;
+          this.slots[want]!.add(item);
+        }
+        continue;
+      }
+      slot.delete(item);
+      item.wheelSlot = -1;
+      const next = item.onTimer(now);
+      if (next > 0 && item.wheelSlot === -1) this.schedule(item, next);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Loads the Rust addon (native/junction.node) and describes its raw exports. The addon is
+ * optional: `--native off` or a missing build falls back to the TypeScript twins, except that
+ * JUNCTION_REQUIRE_NATIVE=1 (set in CI) turns a missing addon into an error so a broken native
+ * build can never pass the tests silently.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** ABI version the wrappers are written against; the addon exports the one it was built with. */
+export const NATIVE_ABI_VERSION = 1;
+
+/** How to pick the implementation: always native, never, or native when it loads. */
+export type NativeMode = 'auto' | 'on' | 'off';
+
+/** The addon's trie class as it comes out of N-API (see native/src/bind_trie.rs). */
+export interface RawNativeTopicTrie {
+  insert(filter: string, id: number, options: number): boolean;
+  remove(filter: string, id: number): boolean;
+  removeQuiet(filter: string, id: number): boolean;
+  beginBulk(): void;
+  endBulk(removed: number): void;
+  /** Pair count; the pairs are written into `out` only when 2 * count <= out.length. */
+  matchInto(topic: string, out: Int32Array): number;
+  /** As matchInto, for a topic given as UTF-8 bytes buf[start, end). */
+  matchBytesInto(buf: Uint8Array, start: number, end: number, out: Int32Array): number;
+  clearCache(): void;
+  nodeCount(): number;
+  readonly size: number;
+  readonly generation: number;
+  readonly cacheSize: number;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  readonly abiVersion: number;
+  scanFrames(buf: Uint8Array, start: number, end: number, maxPacketSize: number, v5: boolean, out: Uint32Array): void;
+  /** Does nothing: measures the N-API call overhead. */
+  noop(): void;
+  readonly NativeTopicTrie: new (cacheSize: number) => RawNativeTopicTrie;
+}
+
+/** Where the addon is looked for: <repo>/native/junction.node above this file. */
+export function nativeModulePath(): string {
+  // dist/native/binding.js and build/src/native/binding.js sit at different depths.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'native', 'junction.node');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'junction.node');
+}
+
+let cached: { binding: NativeBinding | null; reason: string } | null = null;
+
+function tryLoad(): { binding: NativeBinding | null; reason: string } {
+  if (cached !== null) return cached;
+  const path = nativeModulePath();
+  try {
+    const require = createRequire(import.meta.url);
+    const binding = require(path) as NativeBinding;
+    if (binding.abiVersion !== NATIVE_ABI_VERSION) {
+      cached = { binding: null, reason: `${path} has ABI ${String(binding.abiVersion)}, expected ${NATIVE_ABI_VERSION}` };
+    } else {
+      cached = { binding, reason: '' };
+    }
+  } catch (err) {
+    cached = { binding: null, reason: err instanceof Error ? err.message : String(err) };
+  }
+  return cached;
+}
+
+/**
+ * Loads the addon per `mode`: null for 'off' (and for 'auto' when it cannot load), the binding
+ * otherwise; 'on' (or 'auto' with JUNCTION_REQUIRE_NATIVE=1) throws when it cannot load.
+ */
+export function loadNative(mode: NativeMode): NativeBinding | null {
+  if (mode === 'off') return null;
+  const required = mode === 'on' || process.env.JUNCTION_REQUIRE_NATIVE === '1';
+  const { binding, reason } = tryLoad();
+  if (binding === null && required) {
+    throw new Error(`native module not loaded: ${reason}; run \`make build\` or start with --native off`);
+  }
+  return binding;
+}

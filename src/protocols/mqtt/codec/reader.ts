@@ -1,0 +1,117 @@
+/**
+ * A cursor over one packet's bytes that reads MQTT data types in wire order and throws a
+ * MalformedPacketError naming the packet and field at the first short or invalid field.
+ */
+
+import { MalformedPacketError } from '../../../errors.js';
+import { STR_NON_ASCII, STR_NUL, STR_WILDCARD, isWellFormedUtf8, scanString } from './utf8.js';
+
+/** Formats "field" or "field N" (1-based) without building the string on the good path. */
+function fieldName(field: string, index: number): string {
+  return index >= 0 ? `${field} ${index + 1}` : field;
+}
+
+export class PacketReader {
+  buf: Buffer;
+  pos: number;
+  end: number;
+  /** Packet name for messages: 'CONNECT', 'PUBLISH'... */
+  packet: string;
+  /** STR_* bits of the last string read, so callers can test for wildcards without a rescan. */
+  lastStringBits: number;
+
+  constructor(buf: Buffer, pos: number, end: number, packet: string) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    this.packet = packet;
+    this.lastStringBits = 0;
+  }
+
+  /** Bytes left before the end of the packet (or of the current property block). */
+  remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws a MalformedPacketError "<PACKET>: <field> <what>". */
+  malformed(field: string, index: number, what: string): never {
+    throw new MalformedPacketError(`${this.packet}: ${fieldName(field, index)} ${what}`);
+  }
+
+  /** Reads one byte. */
+  u8(field: string, index = -1): number {
+    if (this.pos + 1 > this.end) this.malformed(field, index, 'is truncated');
+    return this.buf[this.pos++];
+  }
+
+  /** Reads a Two Byte Integer [MQTT-1.5.2]. */
+  u16(field: string, index = -1): number {
+    const p = this.pos;
+    if (p + 2 > this.end) this.malformed(field, index, 'is truncated');
+    this.pos = p + 2;
+    return (this.buf[p] << 8) | this.buf[p + 1];
+  }
+
+  /** Reads a Four Byte Integer [MQTT-1.5.3]. */
+  u32(field: string, index = -1): number {
+    const p = this.pos;
+    if (p + 4 > this.end) this.malformed(field, index, 'is truncated');
+    this.pos = p + 4;
+    const b = this.buf;
+    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+  }
+
+  /** Reads a Variable Byte Integer [MQTT-1.5.5]: at most 4 bytes. */
+  varint(field: string, index = -1): number {
+    let value = 0;
+    let mult = 1;
+    for (let i = 0; i < 4; i++) {
+      if (this.pos >= this.end) this.malformed(field, index, 'is truncated');
+      const b = this.buf[this.pos++];
+      value += (b & 0x7f) * mult;
+      if ((b & 0x80) === 0) return value;
+      mult *= 128;
+    }
+    return this.malformed(field, index, 'is longer than 4 bytes');
+  }
+
+  /** Reads a UTF-8 Encoded String, validated per [MQTT-1.5.4-1] and [MQTT-1.5.4-2]. */
+  utf8(field: string, index = -1): string {
+    const len = this.u16(field, index);
+    const start = this.pos;
+    const stop = start + len;
+    if (stop > this.end) this.malformed(field, index, `(length ${len}) runs past the end of the packet`);
+    const bits = len === 0 ? 0 : scanString(this.buf, start, stop);
+    this.lastStringBits = bits;
+    if ((bits & STR_NUL) !== 0) this.malformed(field, index, 'contains U+0000'); // [MQTT-1.5.4-2]
+    this.pos = stop;
+    if (bits === 0 || bits === STR_WILDCARD) return this.buf.toString('latin1', start, stop);
+    if ((bits & STR_NON_ASCII) !== 0 && !isWellFormedUtf8(this.buf, start, stop)) {
+      this.malformed(field, index, 'is not valid UTF-8'); // [MQTT-1.5.4-1]
+    }
+    return this.buf.toString('utf8', start, stop);
+  }
+
+  /** Reads Binary Data [MQTT-1.5.6] as a view into the packet. */
+  binary(field: string, index = -1): Buffer {
+    const len = this.u16(field, index);
+    const start = this.pos;
+    if (start + len > this.end) this.malformed(field, index, `(length ${len}) runs past the end of the packet`);
+    this.pos = start + len;
+    return this.buf.subarray(start, start + len);
+  }
+
+  /** A reader over a private copy of the unread bytes, for packets whose fields outlive the read buffer. */
+  detach(packet: string): PacketReader {
+    const copy = Buffer.allocUnsafe(this.end - this.pos);
+    copy.set(this.buf.subarray(this.pos, this.end));
+    return new PacketReader(copy, 0, copy.length, packet);
+  }
+
+  /** Throws unless every byte was consumed. */
+  expectEnd(what: string): void {
+    if (this.pos !== this.end) {
+      throw new MalformedPacketError(`${this.packet}: ${this.end - this.pos} unexpected bytes after ${what}`);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** What every MQTT connection of a broker shares: the core, limits, security and logs. */
+import type { Broker } from '../../core/broker.js';
+import type { Security } from '../../core/auth.js';
+import type { Logger, LogRateLimit } from '../../log/logger.js';
+
+export interface MqttLimits {
+  maxPacketSize: number;
+  /** Receive Maximum we announce: inbound QoS 1/2 unacknowledged at once */
+  receiveMaximum: number;
+  topicAliasMaximum: number;
+  maxKeepalive: number;
+  /** seconds */
+  connectTimeout: number;
+  maxTopicLevels: number;
+}
+
+export interface MqttContext {
+  readonly broker: Broker;
+  readonly limits: MqttLimits;
+  readonly security: Security;
+  readonly log: Logger;
+  /** Caps per-address log lines for protocol errors and refusals. */
+  readonly logLimit: LogRateLimit;
+  /** Connections currently open over MQTT. */
+  connections: number;
+}

@@ -1,0 +1,81 @@
+/**
+ * The dispatcher: the CONNECT gate first [MQTT-3.1.0-1], then a switch on the packet type.
+ * Handlers throw typed errors for anything fatal; the connection alone ends connections.
+ */
+import { ProtocolError } from '../../../errors.js';
+import { ConnState, type MqttConnection } from '../connection.js';
+import { PacketType, PACKET_NAMES } from '../constants.js';
+import { decodePacket } from '../codec/decode.js';
+import { decodePublishFromScan } from '../codec/decode-publish.js';
+import type { AckPacket, AuthPacket, ConnectPacket, DisconnectPacket, SubscribePacket, UnsubscribePacket } from '../packets.js';
+import { handleConnect } from './connect.js';
+import { handlePublish } from './publish.js';
+import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './acks.js';
+import { handleSubscribe } from './subscribe.js';
+import { handleUnsubscribe } from './unsubscribe.js';
+import { handlePingreq } from './pingreq.js';
+import { handleDisconnect } from './disconnect.js';
+import { handleAuth } from './auth.js';
+
+/** Decodes and handles one packet found by the scanner (record `index` of `scan`). */
+export function dispatchPacket(
+  conn: MqttConnection,
+  type: number,
+  flags: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+  scan: Uint32Array,
+  index: number,
+): void {
+  if (conn.state === ConnState.AwaitingConnect) {
+    if (type !== PacketType.CONNECT) {
+      throw new ProtocolError(`first packet must be CONNECT, got ${PACKET_NAMES[type] ?? type}`);
+    }
+    handleConnect(conn, decodePacket(type, flags, buf, start, end, 4) as ConnectPacket, buf, start, end);
+    return;
+  }
+  if (conn.state === ConnState.EnhancedAuth && type !== PacketType.AUTH) {
+    throw new ProtocolError(`${PACKET_NAMES[type] ?? type} received during enhanced authentication`);
+  }
+  const version = conn.version;
+  switch (type) {
+    case PacketType.PUBLISH:
+      handlePublish(conn, decodePublishFromScan(buf, scan, index, version));
+      return;
+    case PacketType.PUBACK:
+      handlePuback(conn, decodePacket(type, flags, buf, start, end, version) as AckPacket);
+      return;
+    case PacketType.PUBREC:
+      handlePubrec(conn, decodePacket(type, flags, buf, start, end, version) as AckPacket);
+      return;
+    case PacketType.PUBREL:
+      handlePubrel(conn, decodePacket(type, flags, buf, start, end, version) as AckPacket);
+      return;
+    case PacketType.PUBCOMP:
+      handlePubcomp(conn, decodePacket(type, flags, buf, start, end, version) as AckPacket);
+      return;
+    case PacketType.SUBSCRIBE:
+      handleSubscribe(conn, decodePacket(type, flags, buf, start, end, version) as SubscribePacket);
+      return;
+    case PacketType.UNSUBSCRIBE:
+      handleUnsubscribe(conn, decodePacket(type, flags, buf, start, end, version) as UnsubscribePacket);
+      return;
+    case PacketType.PINGREQ:
+      decodePacket(type, flags, buf, start, end, version);
+      handlePingreq(conn);
+      return;
+    case PacketType.DISCONNECT:
+      handleDisconnect(conn, decodePacket(type, flags, buf, start, end, version) as DisconnectPacket);
+      return;
+    case PacketType.AUTH:
+      if (version !== 5) throw new ProtocolError('AUTH is an MQTT 5 packet');
+      handleAuth(conn, decodePacket(type, flags, buf, start, end, version) as AuthPacket);
+      return;
+    case PacketType.CONNECT:
+      throw new ProtocolError('second CONNECT on one connection'); // [MQTT-3.1.0-2]
+    default:
+      // CONNACK, SUBACK, UNSUBACK, PINGRESP travel only to clients; 0 is reserved.
+      throw new ProtocolError(`${PACKET_NAMES[type] ?? 'reserved packet type ' + type} is not accepted from a client`);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * SUBSCRIBE [MQTT-3.8]: each filter validated and authorized on its own, a reason code per
+ * filter in SUBACK, then the retained messages each new subscription asks for.
+ */
+import { ProtocolError } from '../../../errors.js';
+import type { MqttConnection } from '../connection.js';
+import { ReasonCode } from '../constants.js';
+import { encodeSuback } from '../codec/encode.js';
+import { parseSharedFilter, validateTopicFilter } from '../../../core/topic.js';
+import type { StoredSubscription } from '../../../store/types.js';
+import type { SubscribePacket } from '../packets.js';
+
+export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): void {
+  const ctx = conn.ctx;
+  const session = conn.session!;
+  const v5 = conn.version === 5;
+  const subId = packet.properties.subscriptionIdentifier ?? 0;
+  const reasons: number[] = [];
+  const accepted: Array<{ sub: StoredSubscription; existed: boolean }> = [];
+  const failure = v5 ? ReasonCode.TopicFilterInvalid : 0x80;
+  for (const s of packet.subscriptions) {
+    const problem = validateTopicFilter(s.filter);
+    if (problem !== null) {
+      conn.logDebug('subscription refused', { filter: s.filter, detail: problem });
+      reasons.push(failure);
+      continue;
+    }
+    const shared = parseSharedFilter(s.filter);
+    if (shared !== null && s.noLocal) {
+      throw new ProtocolError(`SUBSCRIBE: No Local set on shared subscription '${s.filter}'`); // [MQTT-3.8.3-4]
+    }
+    const levels = ctx.limits.maxTopicLevels;
+    if (levels > 0 && countLevels(shared?.filter ?? s.filter) > levels) {
+      conn.logDebug('subscription refused', { filter: s.filter, detail: `more than ${levels} levels` });
+      reasons.push(failure);
+      continue;
+    }
+    if (!ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, s.filter)) {
+      conn.logDebug('subscription refused', { filter: s.filter, detail: 'not authorized' });
+      reasons.push(v5 ? ReasonCode.NotAuthorized : 0x80);
+      continue;
+    }
+    const sub: StoredSubscription = {
+      filter: s.filter,
+      qos: s.qos,
+      noLocal: s.noLocal,
+      retainAsPublished: s.retainAsPublished,
+      retainHandling: s.retainHandling,
+      subscriptionId: subId,
+    };
+    accepted.push({ sub, existed: ctx.broker.subscribe(session, sub) });
+    reasons.push(s.qos);
+  }
+  conn.send(encodeSuback(conn.version, { type: 9, packetId: packet.packetId, reasonCodes: reasons, properties: {} }));
+  for (const { sub, existed } of accepted) ctx.broker.sendRetained(session, sub, existed);
+}
+
+function countLevels(filter: string): number {
+  let n = 1;
+  for (let i = filter.indexOf('/'); i !== -1; i = filter.indexOf('/', i + 1)) n++;
+  return n;
+}

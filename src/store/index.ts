@@ -1,0 +1,23 @@
+/**
+ * The store a broker runs on, picked by --store: 'memory' keeps nothing across restarts,
+ * 'lmdb' persists under the data directory.
+ */
+import { LmdbStore } from './lmdb-store.js';
+import { MemoryStore } from './memory-store.js';
+import type { Store } from './types.js';
+
+export type StoreKind = 'memory' | 'lmdb';
+
+/** Creates (does not open) a store of the given kind; dataDir is ignored by 'memory'. */
+export function createStore(kind: StoreKind, dataDir: string): Store {
+  switch (kind) {
+    case 'memory':
+      return new MemoryStore();
+    case 'lmdb':
+      return new LmdbStore(dataDir);
+  }
+}
+
+export { LmdbStore, type LmdbStoreOptions } from './lmdb-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export type * from './types.js';

@@ -1,0 +1,95 @@
+/**
+ * What the broker persists, and the interface every store implements (memory and LMDB).
+ * Records are plain data so any backend can serialise them.
+ */
+import type { MessageProperties, QoS } from '../core/message.js';
+
+export interface StoredMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  /** ms since the epoch; 0 = never */
+  expiresAt: number;
+  properties: MessageProperties | null;
+  origin: string | null;
+}
+
+export interface StoredSubscription {
+  /** The filter as the client sent it, including any $share/{group}/ or $queue/ prefix. */
+  filter: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  /** MQTT 5 Subscription Identifier; 0 = none */
+  subscriptionId: number;
+}
+
+export interface SessionRecord {
+  clientId: string;
+  /** Session Expiry Interval in seconds; 0xFFFFFFFF = never expires */
+  expiryInterval: number;
+  /** ms since the epoch when the last connection ended; 0 while connected */
+  disconnectedAt: number;
+  /** protocol family and version that created it, e.g. 'mqtt/5' */
+  protocol: string;
+  subscriptions: StoredSubscription[];
+}
+
+/** Outbound delivery state for one queued message of a session. */
+export const enum QueuedState {
+  /** waiting to be sent (offline, or inflight window full) */
+  Queued = 0,
+  /** sent with packetId, awaiting PUBACK (QoS 1) or PUBREC (QoS 2) */
+  Sent = 1,
+  /** QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP; the message body is no longer needed */
+  Released = 2,
+}
+
+export interface QueuedRecord {
+  /** Per-session monotonically increasing sequence; defines delivery order. */
+  seq: number;
+  state: QueuedState;
+  /** 0 until a packet id is assigned */
+  packetId: number;
+  /** QoS of this delivery (min of message and subscription) */
+  qos: QoS;
+  /** retain flag as delivered (Retain As Published / retained-on-subscribe) */
+  retain: boolean;
+  subscriptionIds: number[] | null;
+  message: StoredMessage;
+}
+
+export interface Store {
+  /** Opens the backend; returns once every load* method may be called. */
+  open(): Promise<void>;
+  /** Commits everything pending, then closes. */
+  close(): Promise<void>;
+
+  loadRetained(): Iterable<StoredMessage>;
+  putRetained(message: StoredMessage): void;
+  deleteRetained(topic: string): void;
+
+  loadSessions(): Iterable<SessionRecord>;
+  putSession(record: SessionRecord): void;
+  /** Deletes the session with its queue and incoming QoS 2 ids. */
+  deleteSession(clientId: string): void;
+
+  loadQueue(clientId: string): QueuedRecord[];
+  putQueued(clientId: string, record: QueuedRecord): void;
+  deleteQueued(clientId: string, seq: number): void;
+
+  /** Packet ids of inbound QoS 2 PUBLISHes received but not yet released (PUBREL). */
+  loadIncoming(clientId: string): number[];
+  putIncoming(clientId: string, packetId: number): void;
+  deleteIncoming(clientId: string, packetId: number): void;
+
+  /**
+   * Calls fn(arg) once every write issued before this call is durable. Calls are batched:
+   * one commit serves every callback registered in the same event-loop turn.
+   */
+  afterCommit<T>(fn: (arg: T) => void, arg: T): void;
+  /** Resolves when every write issued so far is durable. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * The byte pipe a transport hands a protocol: TCP and TLS sockets now, uWebSockets.js later.
+ * Protocols see only this, so they never depend on a transport.
+ */
+
+export type TransportName = 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface Link {
+  readonly transport: TransportName;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Queues bytes; returns false when the transport's buffer is above its high-water mark. */
+  write(data: Buffer): boolean;
+  /** Batches writes until uncork (one syscall per event-loop turn for a fan-out). */
+  cork(): void;
+  uncork(): void;
+  /** Stops reading (backpressure on a flooding client) until resume. */
+  pause(): void;
+  resume(): void;
+  /** Flushes what is queued, then closes. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+  /** Bytes queued but not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+}
+
+/** What a protocol gives a transport for each accepted link. */
+export interface LinkHandler {
+  onData(chunk: Buffer): void;
+  onDrain(): void;
+  onClose(hadError: boolean): void;
+}
+
+/** Creates the protocol side of a new link. */
+export type LinkAcceptor = (link: Link) => LinkHandler | null;

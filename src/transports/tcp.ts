@@ -1,0 +1,81 @@
+/** MQTT (and later other protocols) over plain TCP with node:net. */
+import net from 'node:net';
+import type { Link, LinkAcceptor, TransportName } from './link.js';
+
+class SocketLink implements Link {
+  readonly transport: TransportName;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private readonly socket: net.Socket;
+
+  constructor(socket: net.Socket, transport: TransportName) {
+    this.socket = socket;
+    this.transport = transport;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  write(data: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    return this.socket.write(data);
+  }
+  cork(): void {
+    this.socket.cork();
+  }
+  uncork(): void {
+    this.socket.uncork();
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+  end(): void {
+    this.socket.end();
+    // A peer that never reads must not keep the socket forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+}
+
+export interface TcpListenerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+}
+
+/** Wires one accepted socket to its protocol handler. */
+export function attachSocket(socket: net.Socket, transport: TransportName, accept: LinkAcceptor): void {
+  socket.setNoDelay(true);
+  const link = new SocketLink(socket, transport);
+  const handler = accept(link);
+  if (handler === null) {
+    socket.destroy();
+    return;
+  }
+  socket.on('data', (chunk: Buffer) => handler.onData(chunk));
+  socket.on('drain', () => handler.onDrain());
+  socket.on('error', () => {
+    /* reported through 'close' */
+  });
+  socket.on('close', (hadError: boolean) => handler.onClose(hadError));
+}
+
+/** Starts a TCP listener; resolves with the server once it is bound. */
+export function listenTcp(options: TcpListenerOptions, accept: LinkAcceptor): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => attachSocket(socket, 'tcp', accept));
+  server.maxConnections = options.maxConnections;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
