@@ -40,7 +40,10 @@ export class JunctionError extends Error {
     return true;
   }
 
+  // Branded so `instanceof JunctionError` survives two copies of this module; subclasses keep
+  // the ordinary prototype check (an inherited brand check would make every subclass match).
   static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== JunctionError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
   }
 }

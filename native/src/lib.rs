@@ -4,6 +4,7 @@
 pub mod napi;
 mod bind_scanner;
 mod bind_trie;
+mod memory;
 mod scanner;
 mod trie;
 
@@ -14,11 +15,10 @@ use napi::{Env, JsResult, Value};
 const ABI_VERSION: u32 = 1;
 
 fn init(env: Env, exports: Value) -> JsResult<()> {
-    for (name, cb) in bind_scanner::EXPORTS {
+    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS) {
         let f = env.function(name, *cb)?;
         env.set(exports, name, f)?;
     }
-    env.set(exports, "NativeTopicTrie", bind_trie::define(env)?)?;
     env.set(exports, "abiVersion", env.uint32(ABI_VERSION)?)?;
     Ok(())
 }

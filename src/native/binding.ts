@@ -15,31 +15,29 @@ export const NATIVE_ABI_VERSION = 1;
 /** How to pick the implementation: always native, never, or native when it loads. */
 export type NativeMode = 'auto' | 'on' | 'off';
 
-/** The addon's trie class as it comes out of N-API (see native/src/bind_trie.rs). */
-export interface RawNativeTopicTrie {
-  insert(filter: string, id: number, options: number): boolean;
-  remove(filter: string, id: number): boolean;
-  removeQuiet(filter: string, id: number): boolean;
-  beginBulk(): void;
-  endBulk(removed: number): void;
-  /** Pair count; the pairs are written into `out` only when 2 * count <= out.length. */
-  matchInto(topic: string, out: Int32Array): number;
-  /** As matchInto, for a topic given as UTF-8 bytes buf[start, end). */
-  matchBytesInto(buf: Uint8Array, start: number, end: number, out: Int32Array): number;
-  clearCache(): void;
-  nodeCount(): number;
-  readonly size: number;
-  readonly generation: number;
-  readonly cacheSize: number;
-}
+/** Opaque handle of one native trie (an N-API external); freed when collected. */
+export type NativeTrieHandle = { readonly __nativeTrie: unique symbol };
 
-/** The addon's exports. */
+/** The addon's exports (see native/src/bind_scanner.rs and bind_trie.rs). */
 export interface NativeBinding {
   readonly abiVersion: number;
   scanFrames(buf: Uint8Array, start: number, end: number, maxPacketSize: number, v5: boolean, out: Uint32Array): void;
   /** Does nothing: measures the N-API call overhead. */
   noop(): void;
-  readonly NativeTopicTrie: new (cacheSize: number) => RawNativeTopicTrie;
+  trieNew(cacheSize: number): NativeTrieHandle;
+  trieInsert(trie: NativeTrieHandle, filter: string, id: number, options: number): boolean;
+  trieRemove(trie: NativeTrieHandle, filter: string, id: number): boolean;
+  /** Removes without bumping the generation or touching the cache (between begin/end bulk). */
+  trieRemoveQuiet(trie: NativeTrieHandle, filter: string, id: number): boolean;
+  trieBeginBulk(trie: NativeTrieHandle): void;
+  trieEndBulk(trie: NativeTrieHandle, removed: number): void;
+  /** Pair count; the pairs are written into `out` only when 2 * count <= out.length. */
+  trieMatchInto(trie: NativeTrieHandle, topic: string, out: Int32Array): number;
+  /** As trieMatchInto, for a topic given as UTF-8 bytes buf[start, end). */
+  trieMatchBytesInto(trie: NativeTrieHandle, buf: Uint8Array, start: number, end: number, out: Int32Array): number;
+  trieClearCache(trie: NativeTrieHandle): void;
+  /** Fills out[0..5): size, cached topics, live nodes, generation low and high 32 bits. */
+  trieStats(trie: NativeTrieHandle, out: Uint32Array): void;
 }
 
 /** Where the addon is looked for: <repo>/native/junction.node above this file. */

@@ -3,6 +3,10 @@
  * JUNCTION_TEST_TARGET=mosquitto, to check the tests themselves), connects MQTT.js clients,
  * raw sockets and the mosquitto command-line clients. Every wait has a timeout and every
  * failure says what was expected and what arrived.
+ *
+ * Run: npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json && node --test build/test/interop/
+ * Against mosquitto: JUNCTION_TEST_TARGET=mosquitto node --test build/test/interop/ (Junction-only
+ * tests skip; JUNCTION_TEST_NO_SKIP=1 runs them too, to see what the reference broker does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

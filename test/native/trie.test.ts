@@ -108,27 +108,25 @@ test('removeAll removes the existing pairs with one generation bump and an empty
   assert.deepEqual(Array.from(t.match('a')), []);
 });
 
-test('wrong arguments and receivers throw exceptions naming the argument', () => {
-  const raw = new native.NativeTopicTrie(16);
-  const call = (name: string, self: unknown, ...args: unknown[]) =>
-    (Reflect.get(raw, name) as (...a: unknown[]) => unknown).apply(self, args);
-  assert.throws(() => call('insert', raw, 1, 1, 1), { name: 'TypeError', message: /'filter'/ });
-  assert.throws(() => call('insert', raw, 'a', 'x', 1), { name: 'TypeError', message: /'id'/ });
-  assert.throws(() => call('insert', raw, 'a', 2 ** 40, 1), { name: 'RangeError', message: /'id'/ });
-  assert.throws(() => call('insert', raw, 'a', 1), { name: 'TypeError', message: /expected 3 arguments/ });
-  assert.throws(() => call('matchInto', raw, 'a', new Uint32Array(4)), { name: 'TypeError', message: /'out'/ });
-  assert.throws(() => call('matchBytesInto', raw, new Uint8Array(4), 2, 9, new Int32Array(4)), { name: 'RangeError' });
-  // A foreign receiver is refused (V8's receiver check or the addon's type tag), never unwrapped.
-  assert.throws(() => call('insert', {}, 'a', 1, 1), TypeError);
-  assert.throws(() => call('matchInto', new Map(), 'a', new Int32Array(4)), TypeError);
-  assert.throws(() => call('insert', Object.create(native.NativeTopicTrie.prototype as object), 'a', 1, 1), TypeError);
-  assert.throws(() => (native.NativeTopicTrie as unknown as (n: number) => unknown)(4), { name: 'TypeError', message: /with new/ });
-  assert.throws(() => new native.NativeTopicTrie(-1), { name: 'RangeError', message: /'cacheSize'/ });
+test('wrong arguments and foreign handles throw exceptions naming the argument', () => {
+  const h = native.trieNew(16);
+  const call = (name: string, ...args: unknown[]) => (Reflect.get(native, name) as (...a: unknown[]) => unknown)(...args);
+  assert.throws(() => call('trieInsert', h, 1, 1, 1), { name: 'TypeError', message: /'filter'/ });
+  assert.throws(() => call('trieInsert', h, 'a', 'x', 1), { name: 'TypeError', message: /'id'/ });
+  assert.throws(() => call('trieInsert', h, 'a', 2 ** 40, 1), { name: 'RangeError', message: /'id'/ });
+  assert.throws(() => call('trieInsert', h, 'a', 1), { name: 'TypeError', message: /expected 4 arguments/ });
+  assert.throws(() => call('trieMatchInto', h, 'a', new Uint32Array(4)), { name: 'TypeError', message: /'out'/ });
+  assert.throws(() => call('trieMatchBytesInto', h, new Uint8Array(4), 2, 9, new Int32Array(4)), { name: 'RangeError', message: /'buf'/ });
+  assert.throws(() => call('trieNew', -1), { name: 'RangeError', message: /'cacheSize'/ });
+  // Not a handle, or a handle of another kind: refused before any native memory is touched.
+  assert.throws(() => call('trieInsert', {}, 'a', 1, 1), { name: 'TypeError', message: /'trie'/ });
+  assert.throws(() => call('trieMatchInto', 42, 'a', new Int32Array(4)), { name: 'TypeError', message: /'trie'/ });
 });
 
 // ---- differential: native == TypeScript twin, cache off, tiny and default ----
 
-const level = fc.constantFrom('a', 'b', 'fleet', '', '$SYS', 'é', 'dev42');
+// 15 bytes fit a node inline, 16 and more go to the long-name slab: both sides of the edge.
+const level = fc.constantFrom('a', 'b', 'fleet', '', '$SYS', 'é', 'dev42', 'fifteen-bytes-x', 'sixteen-bytes-xx', 'a-level-name-well-past-sixteen-bytes');
 const filterArb = fc.oneof(
   fc.constant('#'),
   fc

@@ -65,21 +65,9 @@ impl Env {
         Ok(Value(v))
     }
 
-    pub fn int32(&self, n: i32) -> JsResult<Value> {
-        let mut v = ptr::null_mut();
-        status(unsafe { napi_create_int32(self.raw, n, &mut v) }, "create_int32")?;
-        Ok(Value(v))
-    }
-
     pub fn double(&self, n: f64) -> JsResult<Value> {
         let mut v = ptr::null_mut();
         status(unsafe { napi_create_double(self.raw, n, &mut v) }, "create_double")?;
-        Ok(Value(v))
-    }
-
-    pub fn object(&self) -> JsResult<Value> {
-        let mut v = ptr::null_mut();
-        status(unsafe { napi_create_object(self.raw, &mut v) }, "create_object")?;
         Ok(Value(v))
     }
 
@@ -98,58 +86,18 @@ impl Env {
         status(unsafe { napi_set_named_property(self.raw, object.0, cname.as_ptr(), value.0) }, "set_named_property")
     }
 
-    /// Defines a class whose constructor is `ctor`, with prototype methods and read-only getters.
-    pub fn class(
-        &self,
-        name: &str,
-        ctor: napi_callback,
-        methods: &[(&'static str, napi_callback)],
-        getters: &[(&'static str, napi_callback)],
-    ) -> JsResult<Value> {
-        let names: Vec<CString> = methods
-            .iter()
-            .chain(getters.iter())
-            .map(|(n, _)| CString::new(*n).expect("static names have no NUL"))
-            .collect();
-        let mut props = Vec::with_capacity(names.len());
-        for (i, (_, cb)) in methods.iter().enumerate() {
-            props.push(napi_property_descriptor {
-                utf8name: names[i].as_ptr(),
-                name: ptr::null_mut(),
-                method: Some(*cb),
-                getter: None,
-                setter: None,
-                value: ptr::null_mut(),
-                attributes: NAPI_DEFAULT_METHOD,
-                data: ptr::null_mut(),
-            });
-        }
-        for (i, (_, cb)) in getters.iter().enumerate() {
-            props.push(napi_property_descriptor {
-                utf8name: names[methods.len() + i].as_ptr(),
-                name: ptr::null_mut(),
-                method: None,
-                getter: Some(*cb),
-                setter: None,
-                value: ptr::null_mut(),
-                attributes: NAPI_ENUMERABLE_ACCESSOR,
-                data: ptr::null_mut(),
-            });
-        }
+    /// Hands `value` to JS as a tagged external; dropped when the external is collected.
+    pub fn external<T: Wrapped>(&self, value: Box<T>) -> JsResult<Value> {
+        let tag = napi_type_tag { lower: T::TAG.0, upper: T::TAG.1 };
+        let raw = Box::into_raw(value) as *mut c_void;
         let mut v = ptr::null_mut();
-        let s = unsafe {
-            napi_define_class(
-                self.raw,
-                name.as_ptr() as *const c_char,
-                name.len(),
-                ctor,
-                ptr::null_mut(),
-                props.len(),
-                props.as_ptr(),
-                &mut v,
-            )
-        };
-        status(s, "define_class")?;
+        let s = unsafe { napi_create_external(self.raw, raw, Some(finalize::<T>), ptr::null_mut(), &mut v) };
+        if s != NAPI_OK {
+            // SAFETY: creation failed, so ownership never left us.
+            drop(unsafe { Box::from_raw(raw as *mut T) });
+            return status(s, "create_external").map(|_| Value(v));
+        }
+        status(unsafe { napi_type_tag_object(self.raw, v, &tag) }, "type_tag_object")?;
         Ok(Value(v))
     }
 
@@ -181,9 +129,7 @@ pub struct Args<'a> {
     env: Env,
     argv: [napi_value; MAX_ARGS],
     argc: usize,
-    this: napi_value,
     fname: &'static str,
-    info: napi_callback_info,
     _call: PhantomData<&'a mut ()>,
 }
 
@@ -208,12 +154,6 @@ impl<'a> Args<'a> {
             return Err(JsError::Type(format!("{}: argument '{}' is missing", self.fname, name)));
         }
         Ok(self.argv[i])
-    }
-
-    fn type_of(&self, v: napi_value) -> JsResult<napi_valuetype> {
-        let mut t = NAPI_UNDEFINED;
-        status(unsafe { napi_typeof(self.env.raw, v, &mut t) }, "typeof")?;
-        Ok(t)
     }
 
     fn number(&self, i: usize, name: &str) -> JsResult<f64> {
@@ -261,17 +201,17 @@ impl<'a> Args<'a> {
     /// Copies a string argument as UTF-8 into `buf` (cleared first).
     pub fn string_into(&self, i: usize, name: &str, buf: &mut Vec<u8>) -> JsResult<()> {
         let v = self.arg(i, name)?;
-        if self.type_of(v)? != NAPI_STRING {
-            return Err(JsError::Type(format!("{}: argument '{}' must be a string", self.fname, name)));
-        }
         // One copy into the reused buffer; a second call only when the first was truncated.
         if buf.capacity() < 256 {
             buf.reserve(256 - buf.len());
         }
         let cap = buf.capacity();
         let mut len = 0usize;
+        // napi_string_expected doubles as the type check: no separate typeof call.
         let s = unsafe { napi_get_value_string_utf8(self.env.raw, v, buf.as_mut_ptr() as *mut c_char, cap, &mut len) };
-        status(s, "get_value_string_utf8")?;
+        if s != NAPI_OK {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a string", self.fname, name)));
+        }
         // N-API never splits a character when truncating, so "nearly full" means "maybe truncated".
         if len + 4 >= cap {
             let mut full = 0usize;
@@ -294,19 +234,14 @@ impl<'a> Args<'a> {
 
     fn typed_array(&self, i: usize, name: &str, want: napi_typedarray_type, label: &str) -> JsResult<(*mut u8, usize)> {
         let v = self.arg(i, name)?;
-        let mut is = false;
-        status(unsafe { napi_is_typedarray(self.env.raw, v, &mut is) }, "is_typedarray")?;
-        if !is {
-            return Err(JsError::Type(format!("{}: argument '{}' must be a {}", self.fname, name, label)));
-        }
         let mut kind = 0;
         let mut len = 0usize;
         let mut data: *mut c_void = ptr::null_mut();
         let mut ab = ptr::null_mut();
         let mut off = 0usize;
+        // napi_invalid_arg for anything but a typed array doubles as the type check.
         let s = unsafe { napi_get_typedarray_info(self.env.raw, v, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
-        status(s, "get_typedarray_info")?;
-        if kind != want {
+        if s != NAPI_OK || kind != want {
             return Err(JsError::Type(format!("{}: argument '{}' must be a {}", self.fname, name, label)));
         }
         if data.is_null() || len == 0 {
@@ -357,41 +292,24 @@ impl<'a> Args<'a> {
         Ok(())
     }
 
-    /// Attaches `value` to `this` (in a constructor); dropped when the JS object is collected.
-    pub fn wrap_this<T: Wrapped>(&self, value: Box<T>) -> JsResult<()> {
-        let mut new_target = ptr::null_mut();
-        status(unsafe { napi_get_new_target(self.env.raw, self.info, &mut new_target) }, "get_new_target")?;
-        if new_target.is_null() {
-            return Err(JsError::Type(format!("{}: class constructor must be called with new", self.fname)));
+    /// The native object behind an external argument made by `Env::external::<T>`.
+    pub fn external<T: Wrapped>(&self, i: usize, name: &str) -> JsResult<&'a mut T> {
+        let v = self.arg(i, name)?;
+        let mut p: *mut c_void = ptr::null_mut();
+        if unsafe { napi_get_value_external(self.env.raw, v, &mut p) } != NAPI_OK || p.is_null() {
+            return Err(JsError::Type(format!("{}: argument '{}' must be a native handle", self.fname, name)));
         }
-        let tag = napi_type_tag { lower: T::TAG.0, upper: T::TAG.1 };
-        let raw = Box::into_raw(value) as *mut c_void;
-        let s = unsafe { napi_wrap(self.env.raw, self.this, raw, Some(finalize::<T>), ptr::null_mut(), ptr::null_mut()) };
-        if s != NAPI_OK {
-            // SAFETY: wrap failed, so ownership never left us.
-            drop(unsafe { Box::from_raw(raw as *mut T) });
-            return Err(JsError::Type(format!("{}: must be called with new", self.fname)));
-        }
-        status(unsafe { napi_type_tag_object(self.env.raw, self.this, &tag) }, "type_tag_object")
-    }
-
-    /// The native object wrapped in `this`, after checking its type tag.
-    pub fn this_mut<T: Wrapped>(&self) -> JsResult<&'a mut T> {
         let tag = napi_type_tag { lower: T::TAG.0, upper: T::TAG.1 };
         let mut ok = false;
-        let s = unsafe { napi_check_object_type_tag(self.env.raw, self.this, &tag, &mut ok) };
+        let s = unsafe { napi_check_object_type_tag(self.env.raw, v, &tag, &mut ok) };
         if s != NAPI_OK || !ok {
-            return Err(JsError::Type(format!("{}: 'this' is not a native {} object", self.fname, std::any::type_name::<T>().rsplit("::").next().unwrap_or("?"))));
+            return Err(JsError::Type(format!("{}: argument '{}' is a native handle of another kind", self.fname, name)));
         }
-        let mut p: *mut c_void = ptr::null_mut();
-        status(unsafe { napi_unwrap(self.env.raw, self.this, &mut p) }, "unwrap")?;
-        if p.is_null() {
-            return Err(JsError::Error(format!("{}: native object is gone", self.fname)));
-        }
-        // SAFETY: the tag proves the pointer came from wrap_this::<T>; JS is single-threaded and
-        // no JS runs during this call, so this is the only live reference.
+        // SAFETY: the tag proves the pointer came from Env::external::<T>; JS is single-threaded,
+        // no JS runs during this call, and each call takes one handle, so this is the only reference.
         Ok(unsafe { &mut *(p as *mut T) })
     }
+
 }
 
 unsafe extern "C" fn finalize<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
@@ -413,12 +331,10 @@ pub fn entry(
             env: e,
             argv: [ptr::null_mut(); MAX_ARGS],
             argc: MAX_ARGS,
-            this: ptr::null_mut(),
             fname,
-            info,
             _call: PhantomData,
         };
-        let s = unsafe { napi_get_cb_info(env, info, &mut args.argc, args.argv.as_mut_ptr(), &mut args.this, ptr::null_mut()) };
+        let s = unsafe { napi_get_cb_info(env, info, &mut args.argc, args.argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
         status(s, "get_cb_info")?;
         body(&args)
     }));

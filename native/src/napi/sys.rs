@@ -17,46 +17,22 @@ pub struct napi_value__ {
 pub struct napi_callback_info__ {
     _private: [u8; 0],
 }
-#[repr(C)]
-pub struct napi_ref__ {
-    _private: [u8; 0],
-}
 
 pub type napi_env = *mut napi_env__;
 pub type napi_value = *mut napi_value__;
 pub type napi_callback_info = *mut napi_callback_info__;
-pub type napi_ref = *mut napi_ref__;
 pub type napi_status = i32;
-pub type napi_valuetype = i32;
 pub type napi_typedarray_type = i32;
 
 pub const NAPI_OK: napi_status = 0;
-
-pub const NAPI_UNDEFINED: napi_valuetype = 0;
-pub const NAPI_NUMBER: napi_valuetype = 3;
-pub const NAPI_STRING: napi_valuetype = 4;
 
 pub const NAPI_UINT8_ARRAY: napi_typedarray_type = 1;
 pub const NAPI_INT32_ARRAY: napi_typedarray_type = 5;
 pub const NAPI_UINT32_ARRAY: napi_typedarray_type = 6;
 
-pub const NAPI_DEFAULT_METHOD: i32 = 1 | 4; // writable | configurable
-pub const NAPI_ENUMERABLE_ACCESSOR: i32 = 2 | 4; // enumerable | configurable
 
 pub type napi_callback = unsafe extern "C" fn(env: napi_env, info: napi_callback_info) -> napi_value;
 pub type napi_finalize = unsafe extern "C" fn(env: napi_env, data: *mut c_void, hint: *mut c_void);
-
-#[repr(C)]
-pub struct napi_property_descriptor {
-    pub utf8name: *const c_char,
-    pub name: napi_value,
-    pub method: Option<napi_callback>,
-    pub getter: Option<napi_callback>,
-    pub setter: Option<napi_callback>,
-    pub value: napi_value,
-    pub attributes: i32,
-    pub data: *mut c_void,
-}
 
 #[repr(C)]
 pub struct napi_type_tag {
@@ -67,9 +43,7 @@ pub struct napi_type_tag {
 extern "C" {
     pub fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
     pub fn napi_get_boolean(env: napi_env, value: bool, result: *mut napi_value) -> napi_status;
-    pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
     pub fn napi_create_uint32(env: napi_env, value: u32, result: *mut napi_value) -> napi_status;
-    pub fn napi_create_int32(env: napi_env, value: i32, result: *mut napi_value) -> napi_status;
     pub fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
     pub fn napi_create_function(
         env: napi_env,
@@ -85,16 +59,6 @@ extern "C" {
         utf8name: *const c_char,
         value: napi_value,
     ) -> napi_status;
-    pub fn napi_define_class(
-        env: napi_env,
-        utf8name: *const c_char,
-        length: usize,
-        constructor: napi_callback,
-        data: *mut c_void,
-        property_count: usize,
-        properties: *const napi_property_descriptor,
-        result: *mut napi_value,
-    ) -> napi_status;
     pub fn napi_get_cb_info(
         env: napi_env,
         cbinfo: napi_callback_info,
@@ -103,8 +67,6 @@ extern "C" {
         this_arg: *mut napi_value,
         data: *mut *mut c_void,
     ) -> napi_status;
-    pub fn napi_get_new_target(env: napi_env, cbinfo: napi_callback_info, result: *mut napi_value) -> napi_status;
-    pub fn napi_typeof(env: napi_env, value: napi_value, result: *mut napi_valuetype) -> napi_status;
     pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
     pub fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_value_string_utf8(
@@ -114,7 +76,6 @@ extern "C" {
         bufsize: usize,
         result: *mut usize,
     ) -> napi_status;
-    pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_get_typedarray_info(
         env: napi_env,
         typedarray: napi_value,
@@ -124,15 +85,14 @@ extern "C" {
         arraybuffer: *mut napi_value,
         byte_offset: *mut usize,
     ) -> napi_status;
-    pub fn napi_wrap(
+    pub fn napi_create_external(
         env: napi_env,
-        js_object: napi_value,
-        native_object: *mut c_void,
+        data: *mut c_void,
         finalize_cb: Option<napi_finalize>,
         finalize_hint: *mut c_void,
-        result: *mut napi_ref,
+        result: *mut napi_value,
     ) -> napi_status;
-    pub fn napi_unwrap(env: napi_env, js_object: napi_value, result: *mut *mut c_void) -> napi_status;
+    pub fn napi_get_value_external(env: napi_env, value: napi_value, result: *mut *mut c_void) -> napi_status;
     pub fn napi_type_tag_object(env: napi_env, value: napi_value, tag: *const napi_type_tag) -> napi_status;
     pub fn napi_check_object_type_tag(
         env: napi_env,

@@ -3,7 +3,7 @@
 //! Keys are (parent index, level bytes), compared against the nodes themselves, so the table
 //! stores no key copies.
 
-use super::node::Node;
+use super::node::Arena;
 
 const EMPTY: u64 = u64::MAX;
 
@@ -49,8 +49,24 @@ impl ChildTable {
 
     /// The child of `parent` named `level`.
     #[inline]
-    pub fn get(&self, nodes: &[Node], parent: u32, level: &[u8]) -> Option<u32> {
-        let h = hash_level(self.seed, parent, level);
+    pub fn get(&self, nodes: &Arena, parent: u32, level: &[u8]) -> Option<u32> {
+        self.get_hashed(nodes, parent, level, self.hash(parent, level))
+    }
+
+    #[inline]
+    pub fn hash(&self, parent: u32, level: &[u8]) -> u64 {
+        hash_level(self.seed, parent, level)
+    }
+
+    /// Starts loading the slot a later `get_hashed(.., h)` will probe first.
+    #[inline]
+    pub fn prefetch(&self, h: u64) {
+        crate::memory::prefetch(&self.slots[h as usize & self.mask()] as *const u64 as *const u8);
+    }
+
+    /// As `get`, with `h` = `self.hash(parent, level)` computed earlier.
+    #[inline]
+    pub fn get_hashed(&self, nodes: &Arena, parent: u32, level: &[u8], h: u64) -> Option<u32> {
         let tag = (h >> 32) as u32;
         let mask = self.mask();
         let mut i = h as usize & mask;
@@ -61,8 +77,7 @@ impl ChildTable {
             }
             if (e >> 32) as u32 == tag {
                 let child = e as u32;
-                let n = &nodes[child as usize];
-                if n.parent == parent && n.key.bytes() == level {
+                if nodes.node(child).parent == parent && nodes.key(child) == level {
                     return Some(child);
                 }
             }
@@ -71,12 +86,11 @@ impl ChildTable {
     }
 
     /// Adds `child` (not present yet) under its parent and name.
-    pub fn insert(&mut self, nodes: &[Node], child: u32) {
+    pub fn insert(&mut self, nodes: &Arena, child: u32) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(nodes);
         }
-        let n = &nodes[child as usize];
-        let h = hash_level(self.seed, n.parent, n.key.bytes());
+        let h = hash_level(self.seed, nodes.node(child).parent, nodes.key(child));
         self.place(h, child);
         self.len += 1;
     }
@@ -90,22 +104,24 @@ impl ChildTable {
         self.slots[i] = ((h >> 32) << 32) | child as u64;
     }
 
-    fn grow(&mut self, nodes: &[Node]) {
-        let bigger = vec![EMPTY; self.slots.len() * 2];
+    fn grow(&mut self, nodes: &Arena) {
+        let n = self.slots.len() * 2;
+        let mut bigger = Vec::with_capacity(n);
+        // Advise before the first touch, or the pages are already 4 KiB.
+        crate::memory::advise_huge_pages(bigger.as_ptr() as *const u8, n * 8);
+        bigger.resize(n, EMPTY);
         let old = std::mem::replace(&mut self.slots, bigger);
         for e in old {
             if e != EMPTY {
                 let child = e as u32;
-                let n = &nodes[child as usize];
-                self.place(hash_level(self.seed, n.parent, n.key.bytes()), child);
+                self.place(hash_level(self.seed, nodes.node(child).parent, nodes.key(child)), child);
             }
         }
     }
 
     /// Removes `child` (which must be present); `nodes[child]` must still hold its parent and name.
-    pub fn remove(&mut self, nodes: &[Node], child: u32) {
-        let n = &nodes[child as usize];
-        let h = hash_level(self.seed, n.parent, n.key.bytes());
+    pub fn remove(&mut self, nodes: &Arena, child: u32) {
+        let h = hash_level(self.seed, nodes.node(child).parent, nodes.key(child));
         let mask = self.mask();
         let mut i = h as usize & mask;
         loop {
@@ -127,8 +143,8 @@ impl ChildTable {
             if e == EMPTY {
                 break;
             }
-            let c = &nodes[(e as u32) as usize];
-            let home = hash_level(self.seed, c.parent, c.key.bytes()) as usize & mask;
+            let c = e as u32;
+            let home = hash_level(self.seed, nodes.node(c).parent, nodes.key(c)) as usize & mask;
             // Move e into the hole unless its home lies cyclically in (hole, j].
             let dist_home = j.wrapping_sub(home) & mask;
             let dist_hole = j.wrapping_sub(hole) & mask;

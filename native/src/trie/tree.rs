@@ -1,8 +1,8 @@
-//! The subscription tree: nodes in one arena (u32 indices, freed slots reused), literal
+//! The subscription tree: nodes in the arena (u32 indices, freed slots reused), literal
 //! children in the shared child table, `+` and `#` in per-node slots. Walk order and subscriber
 //! order are exactly those of the TypeScript twin so results compare element by element.
 
-use super::node::{Node, NONE};
+use super::node::{Arena, NONE};
 use super::table::ChildTable;
 
 pub const ROOT: u32 = 0;
@@ -11,15 +11,14 @@ pub const ROOT: u32 = 0;
 #[derive(Default)]
 pub struct Scratch {
     levels: Vec<(u32, u32)>,
-    stack: Vec<(u32, u32)>,
+    stack: Vec<(u32, u32, u64)>,
     path: Vec<u32>,
     /// The last walk's result: [id, opt, id, opt, ...].
     pub out: Vec<i32>,
 }
 
 pub struct Tree {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    arena: Arena,
     table: ChildTable,
 }
 
@@ -35,24 +34,7 @@ fn is_hash(level: &[u8]) -> bool {
 
 impl Tree {
     pub fn new(seed: u64) -> Tree {
-        Tree { nodes: vec![Node::new(b"", NONE)], free: Vec::new(), table: ChildTable::new(seed) }
-    }
-
-    fn alloc(&mut self, key: &[u8], parent: u32) -> u32 {
-        let node = Node::new(key, parent);
-        if let Some(i) = self.free.pop() {
-            self.nodes[i as usize] = node;
-            i
-        } else {
-            self.nodes.push(node);
-            (self.nodes.len() - 1) as u32
-        }
-    }
-
-    fn release(&mut self, i: u32) {
-        // Drop the key and subscriber spill now; the slot itself waits for reuse.
-        self.nodes[i as usize] = Node::new(b"", NONE);
-        self.free.push(i);
+        Tree { arena: Arena::new(), table: ChildTable::new(seed) }
     }
 
     /// Adds or replaces `id` under `filter`; true if the pair is new.
@@ -60,36 +42,36 @@ impl Tree {
         let mut node = ROOT;
         for level in filter.split(|&b| b == b'/') {
             node = if is_plus(level) {
-                match self.nodes[node as usize].plus {
+                match self.arena.node(node).plus {
                     NONE => {
-                        let c = self.alloc(level, node);
-                        self.nodes[node as usize].plus = c;
+                        let c = self.arena.alloc(level, node);
+                        self.arena.node_mut(node).plus = c;
                         c
                     }
                     c => c,
                 }
             } else if is_hash(level) {
-                match self.nodes[node as usize].hash {
+                match self.arena.node(node).hash {
                     NONE => {
-                        let c = self.alloc(level, node);
-                        self.nodes[node as usize].hash = c;
+                        let c = self.arena.alloc(level, node);
+                        self.arena.node_mut(node).hash = c;
                         c
                     }
                     c => c,
                 }
             } else {
-                match self.table.get(&self.nodes, node, level) {
+                match self.table.get(&self.arena, node, level) {
                     Some(c) => c,
                     None => {
-                        let c = self.alloc(level, node);
-                        self.table.insert(&self.nodes, c);
-                        self.nodes[node as usize].literals += 1;
+                        let c = self.arena.alloc(level, node);
+                        self.table.insert(&self.arena, c);
+                        self.arena.node_mut(node).literals += 1;
                         c
                     }
                 }
             };
         }
-        self.nodes[node as usize].subs.put(id, opt)
+        self.arena.put(node, id, opt)
     }
 
     /// Removes `id` from `filter`, pruning emptied nodes; true if the pair existed.
@@ -99,13 +81,13 @@ impl Tree {
         path.push(ROOT);
         let mut node = ROOT;
         for level in filter.split(|&b| b == b'/') {
-            let n = &self.nodes[node as usize];
+            let n = self.arena.node(node);
             let next = if is_plus(level) {
                 n.plus
             } else if is_hash(level) {
                 n.hash
             } else {
-                self.table.get(&self.nodes, node, level).unwrap_or(NONE)
+                self.table.get(&self.arena, node, level).unwrap_or(NONE)
             };
             if next == NONE {
                 return false;
@@ -113,31 +95,32 @@ impl Tree {
             node = next;
             path.push(node);
         }
-        if self.nodes[node as usize].subs.drop_id(id).is_none() {
+        if !self.arena.drop_id(node, id) {
             return false;
         }
         for i in (1..path.len()).rev() {
             let child = path[i];
-            if !self.nodes[child as usize].is_empty() {
+            if !self.arena.node(child).is_empty() {
                 break;
             }
-            let parent = path[i - 1] as usize;
-            if self.nodes[parent].plus == child {
-                self.nodes[parent].plus = NONE;
-            } else if self.nodes[parent].hash == child {
-                self.nodes[parent].hash = NONE;
+            let parent = path[i - 1];
+            let p = self.arena.node(parent);
+            if p.plus == child {
+                self.arena.node_mut(parent).plus = NONE;
+            } else if p.hash == child {
+                self.arena.node_mut(parent).hash = NONE;
             } else {
-                self.table.remove(&self.nodes, child);
-                self.nodes[parent].literals -= 1;
+                self.table.remove(&self.arena, child);
+                self.arena.node_mut(parent).literals -= 1;
             }
-            self.release(child);
+            self.arena.release(child);
         }
         true
     }
 
     #[inline]
     fn emit(&self, node: u32, out: &mut Vec<i32>) {
-        for p in self.nodes[node as usize].subs.pairs() {
+        for p in self.arena.pairs(node) {
             out.extend_from_slice(p);
         }
     }
@@ -157,10 +140,25 @@ impl Tree {
         levels.push((start as u32, topic.len() as u32));
         let dollar = topic.first() == Some(&b'$');
         let depth_end = levels.len() as u32;
+        let level = |depth: u32| -> &[u8] {
+            let (s, e) = levels[depth as usize];
+            &topic[s as usize..e as usize]
+        };
         stack.clear();
-        stack.push((ROOT, 0));
-        while let Some((node, depth)) = stack.pop() {
-            let n = &self.nodes[node as usize];
+        // Each stack entry carries the hash of the lookup it will make, computed when pushed so
+        // its table slot can be prefetched: the branches' cache misses then overlap.
+        let lookup = |node: u32, depth: u32| -> u64 {
+            if depth < depth_end {
+                let h = self.table.hash(node, level(depth));
+                self.table.prefetch(h);
+                h
+            } else {
+                0
+            }
+        };
+        stack.push((ROOT, 0, lookup(ROOT, 0)));
+        while let Some((node, depth, h)) = stack.pop() {
+            let n = self.arena.node(node);
             if depth == depth_end {
                 self.emit(node, out);
                 // `#` also matches its parent level: `a/#` matches `a` [MQTT-4.7.1-1].
@@ -169,29 +167,33 @@ impl Tree {
                 }
                 continue;
             }
-            if depth != 0 || !dollar {
-                // [MQTT-4.7.2-1] a `$` topic skips the root wildcards.
+            // [MQTT-4.7.2-1] a `$` topic skips the root wildcards.
+            let wild = depth != 0 || !dollar;
+            if wild && n.hash != NONE {
+                crate::memory::prefetch(self.arena.node_ptr(n.hash));
+            }
+            let child = self.table.get_hashed(&self.arena, node, level(depth), h);
+            if wild {
                 if n.hash != NONE {
                     self.emit(n.hash, out);
                 }
                 if n.plus != NONE {
-                    stack.push((n.plus, depth + 1));
+                    stack.push((n.plus, depth + 1, lookup(n.plus, depth + 1)));
                 }
             }
-            let (s, e) = levels[depth as usize];
-            if let Some(c) = self.table.get(&self.nodes, node, &topic[s as usize..e as usize]) {
-                stack.push((c, depth + 1));
+            if let Some(c) = child {
+                stack.push((c, depth + 1, lookup(c, depth + 1)));
             }
         }
     }
 
     /// Live nodes (root included).
     pub fn node_count(&self) -> usize {
-        self.nodes.len() - self.free.len()
+        self.arena.live()
     }
 
-    /// Approximate heap bytes of the arena and the child table (spilled lists and long keys excluded).
+    /// Approximate heap bytes of the arena and the child table (slab contents excluded).
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4 + self.table.heap_bytes()
+        self.arena.heap_bytes() + self.table.heap_bytes()
     }
 }

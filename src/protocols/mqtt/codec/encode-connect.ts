@@ -94,9 +94,11 @@ export function encodeConnack(version: ProtocolVersion, p: ConnackFields): Buffe
   }
   const props = p.properties ?? {};
   const propsSize = propertiesSize(props);
-  const buf = allocPacket(0x20, 2 + varintSize(propsSize) + propsSize);
-  buf[2] = ackFlags;
-  buf[3] = p.reasonCode;
-  writeProperties(buf, 4, props, propsSize);
+  const remaining = 2 + varintSize(propsSize) + propsSize;
+  const buf = allocPacket(0x20, remaining);
+  const pos = buf.length - remaining;
+  buf[pos] = ackFlags;
+  buf[pos + 1] = p.reasonCode;
+  writeProperties(buf, pos + 2, props, propsSize);
   return buf;
 }

@@ -11,6 +11,7 @@ function fieldName(field: string, index: number): string {
   return index >= 0 ? `${field} ${index + 1}` : field;
 }
 
+/** Reads one packet's fields in wire order; `end` is narrowed while a property block is read. */
 export class PacketReader {
   buf: Buffer;
   pos: number;

@@ -32,6 +32,7 @@ export const SCAN_HEADER = 4;
 /** Slots per packet record. */
 export const SCAN_STRIDE = 10;
 
+/** No error. */
 export const SCAN_OK = 0;
 /** Remaining length needs more than 4 bytes. */
 export const SCAN_ERR_LENGTH = 1;
@@ -40,7 +41,7 @@ export const SCAN_ERR_TOO_LARGE = 2;
 /** PUBLISH whose topic, packet id or property length runs past the packet. */
 export const SCAN_ERR_PUBLISH = 3;
 
-/** Field indices within one packet record. */
+/** Field indices within one packet record (see the layout above). */
 export const SCAN_TYPE = 0;
 export const SCAN_FLAGS = 1;
 export const SCAN_OFFSET = 2;

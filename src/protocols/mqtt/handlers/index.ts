@@ -4,11 +4,12 @@
  */
 import { ProtocolError } from '../../../errors.js';
 import { ConnState, type MqttConnection } from '../connection.js';
-import { PacketType, PACKET_NAMES } from '../constants.js';
+import { PacketType, PACKET_NAMES, ReasonCode } from '../constants.js';
 import { decodePacket } from '../codec/decode.js';
 import { decodePublishFromScan } from '../codec/decode-publish.js';
 import type { AckPacket, AuthPacket, ConnectPacket, DisconnectPacket, SubscribePacket, UnsubscribePacket } from '../packets.js';
-import { handleConnect } from './connect.js';
+import { handleConnect, refuse } from './connect.js';
+import { UnsupportedProtocolVersionError } from '../codec/errors.js';
 import { handlePublish } from './publish.js';
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './acks.js';
 import { handleSubscribe } from './subscribe.js';
@@ -32,7 +33,17 @@ export function dispatchPacket(
     if (type !== PacketType.CONNECT) {
       throw new ProtocolError(`first packet must be CONNECT, got ${PACKET_NAMES[type] ?? type}`);
     }
-    handleConnect(conn, decodePacket(type, flags, buf, start, end, 4) as ConnectPacket, buf, start, end);
+    let connect: ConnectPacket;
+    try {
+      connect = decodePacket(type, flags, buf, start, end, 4) as ConnectPacket;
+    } catch (err) {
+      if (!(err instanceof UnsupportedProtocolVersionError)) throw err;
+      // We cannot know the client's CONNACK format: answer in 3.1.1 form, return code 1 [MQTT-3.1.2-2].
+      conn.logDebug('unsupported protocol level', { level: err.level });
+      refuse(conn, ReasonCode.UnsupportedProtocolVersion, '');
+      return;
+    }
+    handleConnect(conn, connect, buf, start, end);
     return;
   }
   if (conn.state === ConnState.EnhancedAuth && type !== PacketType.AUTH) {

@@ -17,6 +17,9 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
   const session = conn.session!;
   const props = packet.properties;
   let topic = packet.topic;
+  if (props.subscriptionIdentifiers !== undefined) {
+    throw new ProtocolError('PUBLISH from a client carries a Subscription Identifier'); // [MQTT-3.3.4-6]
+  }
 
   if (props.topicAlias !== undefined) {
     const alias = props.topicAlias;

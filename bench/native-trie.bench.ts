@@ -1,0 +1,193 @@
+/**
+ * Native trie vs the TypeScript twin in one run: match rate and memory at 10k, 100k and 1M
+ * subscriptions. Workload as bench/topic-trie.bench.ts (vehicle fleet, 20% wildcard filters).
+ * Run: make -C native && npx tsc -p tsconfig.test.json &&
+ *      node --expose-gc build/bench/native-trie.bench.js [sizes...]
+ * Memory is measured in a fresh child process per (implementation, size): RSS delta (and heap
+ * delta) across inserting pre-generated filters, divided by the subscriptions.
+ */
+import { Bench } from 'tinybench';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TopicTrie } from '../src/core/topic-trie.js';
+import { loadNative } from '../src/native/binding.js';
+import { NativeTopicTrie } from '../src/native/topic-trie.js';
+
+const REGIONS = 32;
+const LEAVES = ['telemetry', 'status', 'cmd', 'config'];
+const REGION_WIDE = 256;
+const BATCH = 1000;
+
+/** Deterministic PRNG (mulberry32) so runs compare. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const region = (v: number): string => `r${v % REGIONS}`;
+
+function filterFor(i: number, vehicles: number, rand: () => number): string {
+  if (i < REGION_WIDE) {
+    const r = `r${i % REGIONS}`;
+    return i % 5 === 0 ? `fleet/${r}/#` : `fleet/${r}/+/${LEAVES[i % LEAVES.length]}`;
+  }
+  const v = Math.floor(rand() * vehicles);
+  const x = rand();
+  if (x < 0.8) return `fleet/${region(v)}/v${v}/${LEAVES[Math.floor(rand() * LEAVES.length)]}`;
+  if (x < 0.9) return `fleet/${region(v)}/v${v}/#`;
+  return `fleet/+/v${v}/status`;
+}
+
+function topics(count: number, vehicles: number, rand: () => number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = Math.floor(rand() * vehicles);
+    out.push(`fleet/${region(v)}/v${v}/${LEAVES[Math.floor(rand() * LEAVES.length)]}`);
+  }
+  return out;
+}
+
+type Impl = 'native' | 'twin';
+type Matcher = { insert(f: string, id: number, o: number): boolean; match(t: string): Int32Array };
+
+const native = loadNative('on')!;
+
+function create(impl: Impl, cacheSize: number): Matcher {
+  return impl === 'native' ? new NativeTopicTrie(native, { cacheSize }) : new TopicTrie({ cacheSize });
+}
+
+function build(impl: Impl, n: number, cacheSize: number): { trie: Matcher; ms: number } {
+  const rand = rng(42);
+  const vehicles = Math.max(1, n >> 1);
+  const trie = create(impl, cacheSize);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) trie.insert(filterFor(i, vehicles, rand), i, i & 3);
+  return { trie, ms: performance.now() - t0 };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function settle(): void {
+  gc?.();
+  gc?.();
+}
+
+interface MemoryResult {
+  rssPerSub: number;
+  heapPerSub: number;
+  insertPerSec: number;
+}
+
+/** Child mode: build one trie in a clean process and print its memory figures as JSON. */
+function memoryChild(impl: Impl, n: number): void {
+  // The filter strings are made first and stay alive across both samples, so the delta is what
+  // the trie itself keeps (not the transient garbage of building strings).
+  const rand = rng(42);
+  const vehicles = Math.max(1, n >> 1);
+  const filters: string[] = [];
+  // Round-tripped through bytes so each is a flat string: V8 would otherwise flatten the
+  // template-literal cons strings during the measurement and skew the heap and RSS deltas.
+  for (let i = 0; i < n; i++) filters.push(Buffer.from(filterFor(i, vehicles, rand)).toString());
+  const trie = create(impl, 1024);
+  settle();
+  const m0 = process.memoryUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) trie.insert(filters[i], i, i & 3);
+  const ms = performance.now() - t0;
+  settle();
+  const m1 = process.memoryUsage();
+  const result: MemoryResult = {
+    rssPerSub: (m1.rss - m0.rss) / n,
+    heapPerSub: (m1.heapUsed - m0.heapUsed) / n,
+    insertPerSec: n / (ms / 1000),
+  };
+  if (trie.match(filters[n - 1]).length === 0) throw new Error('last filter does not match itself');
+  console.log(JSON.stringify(result));
+}
+
+function memory(impl: Impl, n: number): MemoryResult {
+  const self = fileURLToPath(import.meta.url);
+  const text = execFileSync(process.execPath, ['--expose-gc', self, '--memory', impl, String(n)], { encoding: 'utf8' });
+  return JSON.parse(text.trim().split('\n').pop() ?? '{}') as MemoryResult;
+}
+
+async function rates(n: number): Promise<Record<string, number>> {
+  const tries = {
+    nativeOn: build('native', n, 1024).trie,
+    nativeOff: build('native', n, 0).trie,
+    twinOn: build('twin', n, 1024).trie,
+    twinOff: build('twin', n, 0).trie,
+  };
+  const vehicles = Math.max(1, n >> 1);
+  const rand = rng(7);
+  const hot = topics(512, vehicles, rand);
+  const spread = topics(65536, vehicles, rand);
+  let sink = 0;
+  const cursor = new Map<string, number>();
+  const run = (name: string, trie: Matcher, list: string[]) => () => {
+    let i = cursor.get(name) ?? 0;
+    for (let k = 0; k < BATCH; k++) {
+      sink += trie.match(list[i]).length;
+      i = (i + 1) & (list.length - 1);
+    }
+    cursor.set(name, i);
+  };
+  const bench = new Bench({ time: 400, warmupTime: 100 });
+  for (const [label, list] of [['hot', hot], ['spread', spread]] as const) {
+    bench.add(`native ${label} cache on`, run(`n${label}on`, tries.nativeOn, list));
+    bench.add(`twin ${label} cache on`, run(`t${label}on`, tries.twinOn, list));
+    bench.add(`native ${label} cache off`, run(`n${label}off`, tries.nativeOff, list));
+    bench.add(`twin ${label} cache off`, run(`t${label}off`, tries.twinOff, list));
+  }
+  await bench.run();
+  if (sink < 0) console.log(sink);
+  const out: Record<string, number> = {};
+  for (const task of bench.tasks) {
+    const r = task.result;
+    out[task.name] = r !== undefined && 'throughput' in r ? Math.round(r.throughput.mean * BATCH) : 0;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const rows: Record<string, string | number>[] = [];
+  const memRows: Record<string, string | number>[] = [];
+  for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) {
+    const mn = memory('native', n);
+    const mt = memory('twin', n);
+    memRows.push({
+      subscriptions: n,
+      'native RSS B/sub': Math.round(mn.rssPerSub),
+      'twin RSS B/sub': Math.round(mt.rssPerSub),
+      'twin heap B/sub': Math.round(mt.heapPerSub),
+      'twin/native memory': (mt.rssPerSub / mn.rssPerSub).toFixed(2),
+      'native insert/s': Math.round(mn.insertPerSec),
+      'twin insert/s': Math.round(mt.insertPerSec),
+    });
+    const r = await rates(n);
+    for (const label of ['hot', 'spread']) {
+      for (const cache of ['on', 'off']) {
+        const nat = r[`native ${label} cache ${cache}`];
+        const twin = r[`twin ${label} cache ${cache}`];
+        rows.push({ subscriptions: n, workload: `${label}, cache ${cache}`, 'native matches/s': nat, 'twin matches/s': twin, 'native/twin': (nat / twin).toFixed(2) });
+      }
+    }
+  }
+  console.log('Topic trie memory (fresh process per row; RSS delta / subscriptions)');
+  console.table(memRows);
+  console.log('Topic trie match rate, native vs TypeScript twin (same run)');
+  console.table(rows);
+}
+
+if (process.argv[2] === '--memory') {
+  memoryChild(process.argv[3] as Impl, Number(process.argv[4]));
+} else {
+  await main();
+}
