@@ -76,14 +76,18 @@ fn publish_fields(buf: &[u8], flags: u8, vh: usize, packet_end: usize, v5: bool)
 }
 
 /// Scans `buf[start..end)` and fills `out` (header, then one record per complete packet).
-/// `out` must hold at least HEADER slots; `start <= end <= buf.len()` must hold (checked by caller).
+/// `out` must hold at least HEADER slots; `end <= buf.len()` must hold (checked by caller).
 pub fn scan_frames(buf: &[u8], start: usize, end: usize, max_packet_size: u32, v5: bool, out: &mut [u32]) {
-    let capacity = (out.len() - HEADER) / STRIDE;
+    let (header, records) = out.split_at_mut(HEADER);
+    // Whole records only; chunks_exact_mut lets the writes below go without bounds checks.
+    let mut slots = records.chunks_exact_mut(STRIDE);
+    let buf = &buf[..end];
     let mut pos = start;
-    let mut count = 0usize;
+    let mut count = 0u32;
     let mut error = ERR_NONE;
     let mut detail = 0u32;
-    while pos < end && count < capacity {
+    while pos < end {
+        let Some(r) = slots.next() else { break };
         let (remaining, len_bytes) = match varint(buf, pos + 1, end) {
             Varint::Value(v, n) => (v, n),
             Varint::Incomplete => break,
@@ -108,7 +112,7 @@ pub fn scan_frames(buf: &[u8], start: usize, end: usize, max_packet_size: u32, v
         let flags = first & 0x0f;
         let vh = pos + 1 + len_bytes;
         let fields = if kind == PUBLISH {
-            match publish_fields(buf, flags, vh, packet_end, v5) {
+            match publish_fields(&buf[..packet_end], flags, vh, packet_end, v5) {
                 Some(f) => f,
                 None => {
                     error = ERR_MALFORMED_PUBLISH;
@@ -119,7 +123,6 @@ pub fn scan_frames(buf: &[u8], start: usize, end: usize, max_packet_size: u32, v
         } else {
             [0; 5]
         };
-        let r = &mut out[HEADER + count * STRIDE..HEADER + (count + 1) * STRIDE];
         r[0] = kind as u32;
         r[1] = flags as u32;
         r[2] = pos as u32;
@@ -129,8 +132,8 @@ pub fn scan_frames(buf: &[u8], start: usize, end: usize, max_packet_size: u32, v
         count += 1;
         pos = packet_end;
     }
-    out[0] = count as u32;
-    out[1] = pos as u32;
-    out[2] = error;
-    out[3] = detail;
+    header[0] = count;
+    header[1] = pos as u32;
+    header[2] = error;
+    header[3] = detail;
 }

@@ -10,6 +10,11 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { LogThreshold } from '../log/logger.js';
 import { LOG_THRESHOLDS } from '../log/logger.js';
+import { TRANSPORT_FLAGS, type TransportOptions } from './flags/transport.js';
+import { SECURITY_FLAGS, type SecurityOptions } from './flags/security.js';
+import { STOMP_FLAGS, type StompOptions } from './flags/stomp.js';
+import { JT808_FLAGS, type Jt808Options } from './flags/jt808.js';
+import { GBT32960_FLAGS, type Gbt32960Options } from './flags/gbt32960.js';
 
 /** What --store accepts. */
 export const STORE_KINDS = ['lmdb', 'memory'] as const;
@@ -21,8 +26,12 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 /** Whether the Rust addon is used: auto = when it loads. */
 export type NativeMode = (typeof NATIVE_MODES)[number];
 
-/** Everything `junction start` needs; see START_FLAGS for meaning, ranges and defaults. */
-export interface StartOptions {
+/**
+ * Everything `junction start` needs; see START_FLAGS for meaning, ranges and defaults. Each
+ * transport, security layer and gateway keeps its own flags in src/cli/flags/<area>.ts (an
+ * interface part and its rows), so they grow without touching this file.
+ */
+export interface StartOptions extends TransportOptions, SecurityOptions, StompOptions, Jt808Options, Gbt32960Options {
   host: string;
   mqttPort: number;
   dataDir: string;
@@ -50,7 +59,7 @@ export interface StartOptions {
 export type FlagKind = 'int' | 'size' | 'bool' | 'string' | 'enum' | 'path';
 
 /** Headings of --help, in the order shown. */
-export const FLAG_GROUPS = ['Network', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'Runtime'] as const;
+export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Runtime'] as const;
 /** One heading of --help. */
 export type FlagGroup = (typeof FLAG_GROUPS)[number];
 
@@ -78,8 +87,8 @@ export interface FlagDef {
   readonly inConfigFile?: boolean;
 }
 
-/** The flags of `junction start`, in --help order within each group. */
-export const START_FLAGS: readonly FlagDef[] = [
+/** The core flags of `junction start`, in --help order within each group. */
+const CORE_FLAGS: readonly FlagDef[] = [
   // Network
   { name: 'host', key: 'host', kind: 'string', group: 'Network', default: '127.0.0.1', valueName: 'ADDRESS', help: 'address to listen on (0.0.0.0 or :: for all interfaces)' },
   { name: 'mqtt-port', key: 'mqttPort', kind: 'int', group: 'Network', default: 1883, min: 0, max: 65535, valueName: 'PORT', help: 'MQTT over TCP port; 0 = any free port' },
@@ -108,6 +117,9 @@ export const START_FLAGS: readonly FlagDef[] = [
   { name: 'node-name', key: 'nodeName', kind: 'string', group: 'Runtime', default: () => `junction@${hostname()}`, defaultText: 'junction@<hostname>', valueName: 'NAME', help: 'name of this node in logs and, later, in a cluster' },
   { name: 'config', key: 'config', kind: 'path', group: 'Runtime', default: undefined, defaultText: 'none', valueName: 'FILE', inConfigFile: false, help: 'JSON file of flags without dashes, e.g. {"mqtt-port": 1884}; flags given here override it' },
 ];
+
+/** Every flag of `junction start`: the core ones and each area's (src/cli/flags/). */
+export const START_FLAGS: readonly FlagDef[] = [...CORE_FLAGS, ...TRANSPORT_FLAGS, ...SECURITY_FLAGS, ...STOMP_FLAGS, ...JT808_FLAGS, ...GBT32960_FLAGS];
 
 const BY_NAME: ReadonlyMap<string, FlagDef> = new Map(START_FLAGS.map((def) => [def.name, def]));
 

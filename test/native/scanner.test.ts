@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadNative } from '../../src/native/binding.js';
 import { scanFrames as twinScan } from '../../src/protocols/mqtt/codec/scanner.js';
+import { adaptiveScanner } from '../../src/native/scanner.js';
 
 // These tests are about the addon: they fail (not skip) when it did not load.
 const native = loadNative('on')!;
@@ -218,5 +219,26 @@ test('differential: random bytes scan identically to the twin', () => {
       both(buf, 0, buf.length, max, v5, 8);
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('differential: the adaptive scanner equals the twin on short, long and partial ranges', () => {
+  const adaptive = adaptiveScanner(native);
+  fc.assert(
+    fc.property(arbStream, fc.integer({ min: 0, max: 3000 }), (s, extra) => {
+      const stream = encodeStream(s.v5, s.items);
+      // A long run of PINGREQs makes ranges past ADAPTIVE_MIN_BYTES common.
+      for (let i = 0; i < extra; i++) stream.push(0xc0, 0);
+      for (const [at, value] of s.mutations) if (stream.length > 0) stream[at % stream.length] = value;
+      const buf = Uint8Array.from(stream);
+      for (const end of [buf.length, Math.floor(buf.length / 2), Math.max(0, buf.length - 1)]) {
+        const a = new Uint32Array(4 + 10 * 300).fill(7);
+        const b = new Uint32Array(4 + 10 * 300).fill(7);
+        adaptive(buf, 0, end, s.max, s.v5, a);
+        twinScan(buf, 0, end, s.max, s.v5, b);
+        assert.deepEqual(Array.from(a), Array.from(b));
+      }
+    }),
+    { numRuns: 200 },
   );
 });

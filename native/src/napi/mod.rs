@@ -237,10 +237,11 @@ impl<'a> Args<'a> {
         let mut kind = 0;
         let mut len = 0usize;
         let mut data: *mut c_void = ptr::null_mut();
-        let mut ab = ptr::null_mut();
-        let mut off = 0usize;
-        // napi_invalid_arg for anything but a typed array doubles as the type check.
-        let s = unsafe { napi_get_typedarray_info(self.env.raw, v, &mut kind, &mut len, &mut data, &mut ab, &mut off) };
+        // napi_invalid_arg for anything but a typed array doubles as the type check; the
+        // ArrayBuffer handle and offset are not asked for (data already includes the offset).
+        let s = unsafe {
+            napi_get_typedarray_info(self.env.raw, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+        };
         if s != NAPI_OK || kind != want {
             return Err(JsError::Type(format!("{}: argument '{}' must be a {}", self.fname, name, label)));
         }

@@ -10,6 +10,7 @@ import type { Session, SessionOwner } from '../../core/session.js';
 import type { Message, QoS } from '../../core/message.js';
 import type { WheelItem } from '../../core/timer-wheel.js';
 import type { Will } from '../../core/will.js';
+import type { ClientInfo, DisconnectReason } from '../../core/events.js';
 import type { MqttContext } from './context.js';
 import type { ProtocolVersion } from './packets.js';
 import { PacketType, ReasonCode } from './constants.js';
@@ -37,17 +38,8 @@ export const enum ConnState {
   EnhancedAuth = 4,
 }
 
-/** Why a connection ended, for logs and (later) disconnect events. */
-export type CloseReason =
-  | 'normal'
-  | 'keepalive-timeout'
-  | 'connect-timeout'
-  | 'takeover'
-  | 'kicked'
-  | 'shutdown'
-  | 'protocol-error'
-  | 'auth-failure'
-  | 'connection-lost';
+/** Why a connection ended, for logs and disconnect events. */
+export type CloseReason = DisconnectReason;
 
 // One scan result array for every connection: scanning never re-enters.
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * 256);
@@ -62,6 +54,8 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   session: Session | null = null;
   will: Will | null = null;
   closeReason: CloseReason = 'connection-lost';
+  /** Who this is, for lifecycle events; set once CONNECT is accepted. */
+  info: ClientInfo | null = null;
 
   /** Keep-alive in ms (0 = none); deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
   keepAliveMs = 0;
@@ -313,7 +307,10 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     }
     this.will = null;
     this.pending = null;
-    if (wasConnected) this.logDebug('client disconnected', { reason });
+    if (wasConnected) {
+      this.logDebug('client disconnected', { reason });
+      if (this.info !== null) this.ctx.events.disconnected(this.info, reason);
+    }
   }
 
   logDebug(msg: string, fields: Record<string, unknown>): void {

@@ -1,6 +1,7 @@
 /** What every MQTT connection of a broker shares: the core, limits, security and logs. */
 import type { Broker } from '../../core/broker.js';
 import type { Security } from '../../core/auth.js';
+import type { ClientEvents } from '../../core/events.js';
 import type { Logger, LogRateLimit } from '../../log/logger.js';
 
 export interface MqttLimits {
@@ -18,6 +19,7 @@ export interface MqttContext {
   readonly broker: Broker;
   readonly limits: MqttLimits;
   readonly security: Security;
+  readonly events: ClientEvents;
   readonly log: Logger;
   /** Caps per-address log lines for protocol errors and refusals. */
   readonly logLimit: LogRateLimit;

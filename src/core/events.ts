@@ -1,0 +1,79 @@
+/**
+ * Client lifecycle events: every connect and disconnect, whatever the protocol, published as
+ * JSON to $SYS/brokers/{node}/clients/{clientid}/connected and .../disconnected so a backend can
+ * keep device status. Published at QoS 0, not retained.
+ */
+import { Message } from './message.js';
+import type { Broker } from './broker.js';
+
+export interface ClientInfo {
+  readonly clientId: string;
+  readonly username: string | null;
+  readonly address: string;
+  readonly port: number;
+  /** e.g. 'mqtt', 'stomp', 'jt808', 'gbt32960' */
+  readonly protocol: string;
+  /** e.g. '5', '3.1.1', '1.2', '2019' */
+  readonly protocolVersion: string;
+  readonly transport: string;
+  readonly keepAlive?: number;
+  readonly cleanStart?: boolean;
+}
+
+/**
+ * Why a client went away: normal disconnect, keep-alive timeout, takeover, kicked,
+ * authentication failure, protocol error, connection lost (and shutdown, connect timeout).
+ */
+export type DisconnectReason =
+  | 'normal'
+  | 'keepalive-timeout'
+  | 'takeover'
+  | 'kicked'
+  | 'auth-failure'
+  | 'protocol-error'
+  | 'connection-lost'
+  | 'shutdown'
+  | 'connect-timeout';
+
+export interface ClientEvents {
+  connected(client: ClientInfo): void;
+  disconnected(client: ClientInfo, reason: DisconnectReason): void;
+}
+
+/** Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/. */
+export class SysClientEvents implements ClientEvents {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly broker: Broker,
+    nodeName: string,
+  ) {
+    this.prefix = `$SYS/brokers/${nodeName}/clients/`;
+  }
+
+  connected(client: ClientInfo): void {
+    this.emit(client, 'connected', { connectedAt: Date.now() });
+  }
+
+  disconnected(client: ClientInfo, reason: DisconnectReason): void {
+    this.emit(client, 'disconnected', { disconnectedAt: Date.now(), reason });
+  }
+
+  private emit(client: ClientInfo, what: string, extra: Record<string, unknown>): void {
+    const body = {
+      clientid: client.clientId,
+      username: client.username,
+      ipaddress: client.address,
+      port: client.port,
+      protocol: client.protocol,
+      proto_ver: client.protocolVersion,
+      transport: client.transport,
+      ...(client.keepAlive !== undefined ? { keepalive: client.keepAlive } : {}),
+      ...(client.cleanStart !== undefined ? { clean_start: client.cleanStart } : {}),
+      ts: Date.now(),
+      ...extra,
+    };
+    const payload = Buffer.from(JSON.stringify(body));
+    this.broker.publish(new Message(this.prefix + client.clientId + '/' + what, payload, 0, false, null, 0, null));
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * The protocol gateways the server starts besides MQTT over TCP. Each one adds itself here
+ * (one import, one entry); a gateway whose port flag is 0/off opens nothing.
+ */
+import type { Gateway } from './context.js';
+
+export const GATEWAYS: readonly Gateway[] = [];

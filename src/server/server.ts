@@ -1,0 +1,88 @@
+/**
+ * Assembles a running server from the options: store and broker, security, events, every
+ * gateway's listeners, then the WebSocket listeners with the routes the gateways registered.
+ */
+import type { StartOptions } from '../cli/options.js';
+import { Logger, LogRateLimit } from '../log/logger.js';
+import { Broker } from '../core/broker.js';
+import { SysClientEvents } from '../core/events.js';
+import { TopicTrie } from '../core/topic-trie.js';
+import { createStore } from '../store/index.js';
+import { createSecurity } from '../security/index.js';
+import { WsRoutes } from '../transports/ws-routes.js';
+import type { TlsProvider } from '../transports/tls.js';
+import { mqttGateway } from '../protocols/mqtt/gateway.js';
+import { GATEWAYS } from './gateways.js';
+import { startWebSocketListeners } from './websocket.js';
+import type { Gateway, Listener, ServerContext } from './context.js';
+import { createTlsProvider } from './tls-setup.js';
+
+export interface RunningServer {
+  readonly ctx: ServerContext;
+  readonly listeners: readonly Listener[];
+  /** Stops accepting, says goodbye to clients (MQTT 5: DISCONNECT 0x8B), flushes the store. */
+  stop(): Promise<void>;
+  /** Re-reads TLS certificates (SIGHUP); open connections keep theirs. */
+  reloadTls(): void;
+}
+
+/** Starts everything; resolves once every listener is bound. */
+export async function startServer(options: StartOptions, log: Logger): Promise<RunningServer> {
+  const store = createStore(options.store, options.dataDir);
+  const broker = new Broker(
+    {
+      maxInflight: options.maxInflight,
+      maxQueuedMessages: options.maxQueuedMessages,
+      maxSessionExpiry: options.maxSessionExpiry,
+      maxRetainedMessages: options.maxRetainedMessages,
+    },
+    store,
+    new TopicTrie(),
+    log,
+  );
+  log.info('topic matching and frame scanning use the TypeScript implementation', { native: options.native });
+  await broker.start();
+
+  const tls: TlsProvider | null = createTlsProvider(options);
+  const ctx: ServerContext = {
+    broker,
+    options,
+    log,
+    logLimit: new LogRateLimit(20),
+    security: await createSecurity(options, log),
+    events: new SysClientEvents(broker, options.nodeName),
+    wsRoutes: new WsRoutes(),
+    tls,
+  };
+
+  const gateways: Gateway[] = [mqttGateway, ...GATEWAYS];
+  const listeners: Listener[] = [];
+  try {
+    for (const gateway of gateways) listeners.push(...(await gateway.start(ctx)));
+    listeners.push(...(await startWebSocketListeners(ctx)));
+  } catch (err) {
+    for (const l of listeners) l.close();
+    await broker.stop(0x8b, 'server shutting down');
+    throw err;
+  }
+  for (const l of listeners) log.info('listening', { protocol: l.protocol, transport: l.transport, host: l.host, port: l.port });
+
+  return {
+    ctx,
+    listeners,
+    async stop() {
+      for (const l of listeners) l.close();
+      for (const gateway of gateways) await gateway.stop?.();
+      await broker.stop(0x8b, 'server shutting down');
+    },
+    reloadTls() {
+      if (tls === null) return;
+      try {
+        tls.reload();
+        log.info('TLS certificates reloaded');
+      } catch (err) {
+        log.error('TLS certificates not reloaded; the old ones stay in use', { error: err });
+      }
+    },
+  };
+}
