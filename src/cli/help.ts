@@ -54,6 +54,8 @@ function placeholder(def: FlagDef): string {
       return ` ${def.valueName ?? 'SIZE'}`;
     case 'int':
       return ` ${def.valueName ?? 'N'}`;
+    case 'port':
+      return ` ${def.valueName ?? 'PORT|off'}`;
     case 'path':
       return ` ${def.valueName ?? 'PATH'}`;
     case 'string':
@@ -73,6 +75,7 @@ function details(def: FlagDef): string {
 function showDefault(def: FlagDef): string {
   const value = defaultOf(def);
   if (def.kind === 'size' && typeof value === 'number') return formatSize(value);
+  if (def.kind === 'port' && value === -1) return 'off';
   return String(value);
 }
 

@@ -56,7 +56,11 @@ export interface StartOptions extends TransportOptions, SecurityOptions, StompOp
 }
 
 /** How a flag's text becomes a value. size = bytes, also as 512KiB, 1MiB, 1GiB, 10kB, 5MB. */
-export type FlagKind = 'int' | 'size' | 'bool' | 'string' | 'enum' | 'path';
+/** port = a TCP port 0..65535 (0 = any free port) or "off" (stored as -1: the listener does not open). */
+export type FlagKind = 'int' | 'size' | 'bool' | 'string' | 'enum' | 'path' | 'port';
+
+/** The value of a 'port' flag that is off. */
+export const PORT_OFF = -1;
 
 /** Headings of --help, in the order shown. */
 export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Runtime'] as const;
@@ -258,6 +262,8 @@ export function describe(def: FlagDef): string {
         : `an integer between ${def.min} and ${def.max}`;
     case 'size':
       return `a size between ${def.min} and ${def.max} bytes`;
+    case 'port':
+      return 'a port between 0 and 65535 (0 = any free port) or off';
     case 'bool':
       return 'true or false';
     case 'enum':
@@ -275,6 +281,10 @@ function convert(def: FlagDef, raw: string, label: string): FlagValue {
   switch (def.kind) {
     case 'int':
       value = /^[+-]?\d+$/.test(raw) ? Number(raw) : undefined;
+      break;
+    case 'port':
+      value = raw === 'off' ? PORT_OFF : /^\d+$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : undefined;
+      if (value === PORT_OFF) return value;
       break;
     case 'size':
       value = parseSize(raw);

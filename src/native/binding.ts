@@ -40,8 +40,13 @@ export interface NativeBinding {
   trieStats(trie: NativeTrieHandle, out: Uint32Array): void;
 }
 
-/** Where the addon is looked for: <repo>/native/junction.node above this file. */
+/**
+ * Where the addon is looked for: JUNCTION_NATIVE_PATH when set, else <repo>/native/junction.node
+ * found above this file.
+ */
 export function nativeModulePath(): string {
+  const override = process.env.JUNCTION_NATIVE_PATH;
+  if (override !== undefined && override !== '') return override;
   // dist/native/binding.js and build/src/native/binding.js sit at different depths.
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -68,7 +73,9 @@ function tryLoad(): { binding: NativeBinding | null; reason: string } {
       cached = { binding, reason: '' };
     }
   } catch (err) {
-    cached = { binding: null, reason: err instanceof Error ? err.message : String(err) };
+    // First line only: require() appends its require stack, which says nothing useful here.
+    const message = err instanceof Error ? err.message : String(err);
+    cached = { binding: null, reason: message.split('\n')[0] };
   }
   return cached;
 }

@@ -4,8 +4,8 @@
  *
  * One native call costs ~140 ns of argument marshalling before any scanning, the twin ~20 ns;
  * native scans ~2.5x faster per packet. So the native scanner only pays on ranges holding many
- * packets; `scannerFor` returns a scanner that sends short ranges and ranges starting with a
- * still-incomplete packet (a large PUBLISH arriving over many reads) to the twin. See
+ * packets; `scannerFor` returns a scanner that sends short ranges, and ranges that are mostly
+ * one packet (a large PUBLISH arriving over many reads), to the twin. See
  * bench/native-scanner.bench.ts for the figures behind ADAPTIVE_MIN_BYTES.
  */
 import { scanFrames as scanFramesTs } from '../protocols/mqtt/codec/scanner.js';
@@ -24,15 +24,19 @@ export type ScanFrames = (
 /** Ranges shorter than this go to the twin: about 20 small packets, where the two break even. */
 export const ADAPTIVE_MIN_BYTES = 1024;
 
-/** True when the packet at `start` is not all in buf[start, end) (or its header is not). */
-function firstPacketIncomplete(buf: Uint8Array, start: number, end: number): boolean {
+/**
+ * True when buf[start, end) holds few packets: fewer than ADAPTIVE_MIN_BYTES follow the first
+ * packet, or that packet (or its header) is still incomplete.
+ */
+function fewPackets(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < ADAPTIVE_MIN_BYTES) return true;
   let remaining = 0;
   let mult = 1;
   for (let p = start + 1, n = 0; n < 4; p++, n++) {
     if (p >= end) return true;
     const b = buf[p];
     remaining += (b & 0x7f) * mult;
-    if ((b & 0x80) === 0) return p + 1 + remaining > end;
+    if ((b & 0x80) === 0) return p + 1 + remaining + ADAPTIVE_MIN_BYTES > end;
     mult *= 128;
   }
   // Four continuation bytes: malformed, reported identically by either implementation.
@@ -43,7 +47,7 @@ function firstPacketIncomplete(buf: Uint8Array, start: number, end: number): boo
 export function adaptiveScanner(native: NativeBinding): ScanFrames {
   const scanNative = native.scanFrames;
   return (buf, start, end, maxPacketSize, v5, out) => {
-    if (end - start < ADAPTIVE_MIN_BYTES || firstPacketIncomplete(buf, start, end)) {
+    if (fewPackets(buf, start, end)) {
       scanFramesTs(buf, start, end, maxPacketSize, v5, out);
     } else {
       scanNative(buf, start, end, maxPacketSize, v5, out);
