@@ -24,6 +24,8 @@ export const EXPIRY_NEVER = 0xffffffff;
 export interface BrokerLimits {
   maxInflight: number;
   maxQueuedMessages: number;
+  /** payload bytes queued per session; 0 = unlimited */
+  maxQueuedBytes: number;
   maxSessionExpiry: number;
   maxRetainedMessages: number;
 }
@@ -106,7 +108,10 @@ export class Broker implements RouteSink {
       for (const r of this.store.loadQueue(record.clientId)) {
         const out = outgoingFromRecord(r);
         if (out.seq >= session.nextSeq) session.nextSeq = out.seq + 1;
-        if (out.state === OutState.Queued) session.queue.push(out);
+        if (out.state === OutState.Queued) {
+          session.queue.push(out);
+          session.queuedBytes += out.msg.payload.length;
+        }
         else session.inflight.set(out.packetId, out);
       }
       const incoming = this.store.loadIncoming(record.clientId);

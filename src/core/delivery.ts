@@ -16,6 +16,8 @@ export interface DeliveryLimits {
   maxInflight: number;
   /** per session; 0 = unlimited */
   maxQueuedMessages: number;
+  /** payload bytes queued per session; 0 = unlimited */
+  maxQueuedBytes: number;
 }
 
 /** Result of PUBREC handling: send PUBREL with this reason code, or nothing (-1). */
@@ -45,21 +47,25 @@ export class Delivery {
         return;
       }
       if (owner.sendMessage(msg, 0, retain, 0, false, subIds)) this.metrics.messagesSent++;
-      else this.metrics.oversizeDrops++;
+      else this.metrics.messagesDropped++;
       return;
     }
     if (owner === null && !session.persistent) return;
     const limit = this.limits.maxQueuedMessages;
     const canSendNow = owner !== null && session.queue.length === 0 && session.inflight.size < this.window(session);
-    if (!canSendNow && limit > 0 && session.queue.length >= limit) {
-      this.dropOverflow(session, msg);
-      return;
+    if (!canSendNow) {
+      const maxBytes = this.limits.maxQueuedBytes;
+      if ((limit > 0 && session.queue.length >= limit) || (maxBytes > 0 && session.queuedBytes + msg.payload.length > maxBytes)) {
+        this.dropOverflow(session, msg);
+        return;
+      }
     }
     const out = new Outgoing(session.nextSeq++, msg, qos, retain, subIds, group);
     if (canSendNow) {
       if (!this.send(session, out)) return;
     } else {
       session.queue.push(out);
+      session.queuedBytes += msg.payload.length;
     }
     if (session.persistent) {
       this.store.putQueued(session.clientId, queuedRecord(out));
@@ -119,6 +125,7 @@ export class Delivery {
     while (session.owner !== null && session.inflight.size < window) {
       const out = session.queue.shift();
       if (out === undefined) return;
+      session.queuedBytes -= out.msg.payload.length;
       if (out.msg.expiresAt !== 0 && out.msg.isExpired(this.clock.now)) {
         this.metrics.expiredDrops++;
         if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
@@ -148,6 +155,7 @@ export class Delivery {
     session.queue.filter((out) => {
       if (out.group === null) return true;
       taken.push(out);
+      session.queuedBytes -= out.msg.payload.length;
       return false;
     });
     if (session.persistent) for (const out of taken) this.store.deleteQueued(session.clientId, out.seq);
@@ -192,7 +200,8 @@ export class Delivery {
       this.log.warn('session queue full, message dropped', {
         clientId: session.clientId,
         topic: msg.topic,
-        limit: this.limits.maxQueuedMessages,
+        maxQueuedMessages: this.limits.maxQueuedMessages,
+        maxQueuedBytes: this.limits.maxQueuedBytes,
         droppedForSession: session.droppedMessages,
         droppedTotal: this.metrics.queueOverflowDrops,
       });

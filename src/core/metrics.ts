@@ -10,5 +10,6 @@ export class Metrics {
   queueOverflowDrops = 0;
   expiredDrops = 0;
   oversizeDrops = 0;
+  slowConsumerDrops = 0;
   retainedRefused = 0;
 }

@@ -82,6 +82,8 @@ export class Session implements WheelItem {
   nextPacketId = 1;
   nextSeq = 1;
   droppedMessages = 0;
+  /** Payload bytes waiting in `queue`, against --max-queued-bytes. */
+  queuedBytes = 0;
 
   // Per-publish merge state used by the router; avoids a Map per PUBLISH.
   routeStamp = 0;

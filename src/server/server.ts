@@ -33,6 +33,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     {
       maxInflight: options.maxInflight,
       maxQueuedMessages: options.maxQueuedMessages,
+      maxQueuedBytes: options.maxQueuedBytes,
       maxSessionExpiry: options.maxSessionExpiry,
       maxRetainedMessages: options.maxRetainedMessages,
     },

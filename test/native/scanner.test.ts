@@ -242,3 +242,30 @@ test('differential: the adaptive scanner equals the twin on short, long and part
     { numRuns: 200 },
   );
 });
+
+test('differential: v5 property lengths around the packet end', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 2 }),
+      fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 }),
+      fc.integer({ min: -3, max: 3 }),
+      fc.integer({ min: 0, max: 6 }),
+      (qos, props, delta, payload) => {
+        const bytes = publish('t/x', qos, 9, new Array<number>(payload).fill(1), props);
+        // Rewrite the property length varint (one byte here) to claim `delta` more bytes than
+        // the packet holds after it.
+        const at = 2 + 2 + 3 + (qos > 0 ? 2 : 0);
+        const room = bytes.length - at - 1;
+        const claimed = room + delta;
+        if (claimed < 0 || claimed > 127) return;
+        bytes[at] = claimed;
+        both(Uint8Array.from(bytes), 0, bytes.length, 1 << 20, true, 4);
+      },
+    ),
+    { numRuns: 500 },
+  );
+  // The exact edge: properties ending one byte past the packet are malformed.
+  const bytes = publish('t', 0, 0, [], [1, 2]);
+  bytes[bytes.length - 3] = 3;
+  assert.deepEqual(Array.from(run(bytes, { v5: true }).subarray(0, 4)), [0, 0, 3, 0]);
+});

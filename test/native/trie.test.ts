@@ -134,51 +134,66 @@ const filterArb = fc.oneof(
     .map(([levels, hash]) => (hash ? [...levels, '#'] : levels).join('/')),
 );
 const topicArb = fc.array(level, { minLength: 1, maxLength: 5 }).map((l) => l.join('/'));
-const idArb = fc.integer({ min: -3, max: 12 });
 
+// Ops name filters and topics by index into small per-run pools, so removals and repeated
+// matches hit what earlier ops inserted and cached (the cases where invalidation shows).
 type Op =
-  | { op: 'insert'; filter: string; id: number; opt: number }
-  | { op: 'remove'; filter: string; id: number }
-  | { op: 'match'; topic: string }
+  | { op: 'insert'; f: number; id: number; opt: number }
+  | { op: 'remove'; f: number; id: number }
+  | { op: 'match'; t: number }
   | { op: 'clear' }
-  | { op: 'removeAll'; pairs: [string, number][] };
+  | { op: 'removeAll'; pairs: [number, number][] };
 
+const idArbSmall = fc.integer({ min: -1, max: 3 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), filter: filterArb, id: idArb, opt: fc.integer({ min: -2, max: 300 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), filter: filterArb, id: idArb }) },
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('match' as const), topic: topicArb }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), f: fc.nat(), id: idArbSmall, opt: fc.integer({ min: -2, max: 300 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('remove' as const), f: fc.nat(), id: idArbSmall }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('match' as const), t: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('removeAll' as const), pairs: fc.array(fc.tuple(filterArb, idArb), { maxLength: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('removeAll' as const), pairs: fc.array(fc.tuple(fc.nat(), idArbSmall), { maxLength: 4 }) }) },
 );
 
 for (const cacheSize of [0, 3, 1024]) {
   test(`differential (cacheSize ${cacheSize}): random insert/remove/match sequences equal the twin`, () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(topicArb, { maxLength: 6 }), (ops, probes) => {
+      fc.property(
+        fc.array(filterArb, { minLength: 1, maxLength: 8 }),
+        fc.array(topicArb, { minLength: 1, maxLength: 8 }),
+        fc.array(opArb, { maxLength: 80 }),
+        (filters, topics, ops) => {
         const n = new NativeTopicTrie(native, { cacheSize });
         const t = new TopicTrie({ cacheSize });
         const live = new Map<string, number>();
+        const probes = topics;
         for (const o of ops) {
           switch (o.op) {
-            case 'insert':
-              assert.equal(n.insert(o.filter, o.id, o.opt), t.insert(o.filter, o.id, o.opt));
-              live.set(`${o.id}\u0000${o.filter}`, o.opt);
+            case 'insert': {
+              const filter = filters[o.f % filters.length];
+              assert.equal(n.insert(filter, o.id, o.opt), t.insert(filter, o.id, o.opt));
+              live.set(`${o.id}\u0000${filter}`, o.opt);
               break;
-            case 'remove':
-              assert.equal(n.remove(o.filter, o.id), t.remove(o.filter, o.id));
-              live.delete(`${o.id}\u0000${o.filter}`);
+            }
+            case 'remove': {
+              const filter = filters[o.f % filters.length];
+              assert.equal(n.remove(filter, o.id), t.remove(filter, o.id));
+              live.delete(`${o.id}\u0000${filter}`);
               break;
-            case 'match':
-              assert.deepEqual(Array.from(n.match(o.topic)), Array.from(t.match(o.topic)));
+            }
+            case 'match': {
+              const topic = topics[o.t % topics.length];
+              assert.deepEqual(Array.from(n.match(topic)), Array.from(t.match(topic)));
               break;
+            }
             case 'clear':
               n.clearCache();
               t.clearCache();
               break;
-            case 'removeAll':
-              assert.equal(n.removeAll(o.pairs), t.removeAll(o.pairs));
-              for (const [f, id] of o.pairs) live.delete(`${id}\u0000${f}`);
+            case 'removeAll': {
+              const pairs = o.pairs.map(([f, id]): [string, number] => [filters[f % filters.length], id]);
+              assert.equal(n.removeAll(pairs), t.removeAll(pairs));
+              for (const [f, id] of pairs) live.delete(`${id}\u0000${f}`);
               break;
+            }
           }
           assert.equal(n.size, t.size);
           assert.equal(n.generation, t.generation);
@@ -193,8 +208,9 @@ for (const cacheSize of [0, 3, 1024]) {
           }
           assert.deepEqual(pairs(n, topic), want.sort());
         }
-      }),
-      { numRuns: 300 },
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 }

@@ -103,7 +103,7 @@ pub fn filter_matches(filter: &[u8], topic: &[u8]) -> bool {
                 match tl {
                     None => return false,
                     Some(tl) => {
-                        if fl != b"+" && fl != tl && false {
+                        if fl != b"+" && fl != tl {
                             return false;
                         }
                     }

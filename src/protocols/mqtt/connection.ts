@@ -204,6 +204,11 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
 
   sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean {
     if (this.state !== ConnState.Connected) return false;
+    if (qos === 0 && this.link.bufferedAmount > this.ctx.limits.maxSocketBuffer) {
+      // A client that stops reading loses QoS 0 first; QoS 1/2 wait in the session's bounded queue.
+      this.ctx.broker.metrics.slowConsumerDrops++;
+      return false;
+    }
     const packet = this.outbound.publish(msg, qos, retain, packetId, dup, subIds);
     if (packet === null) return false;
     this.send(packet);

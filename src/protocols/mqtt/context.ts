@@ -13,6 +13,8 @@ export interface MqttLimits {
   /** seconds */
   connectTimeout: number;
   maxTopicLevels: number;
+  /** write-buffer bytes above which QoS 0 deliveries to a slow client are dropped */
+  maxSocketBuffer: number;
 }
 
 export interface MqttContext {

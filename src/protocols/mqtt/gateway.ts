@@ -17,6 +17,7 @@ export function mqttContext(ctx: ServerContext): MqttContext {
       maxKeepalive: o.maxKeepalive,
       connectTimeout: o.connectTimeout,
       maxTopicLevels: o.maxTopicLevels,
+      maxSocketBuffer: o.maxSocketBuffer,
     },
     security: ctx.security,
     events: ctx.events,
