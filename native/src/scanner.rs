@@ -63,7 +63,7 @@ fn publish_fields(buf: &[u8], flags: u8, vh: usize, packet_end: usize, v5: bool)
     if v5 {
         match varint(buf, p, packet_end) {
             Varint::Value(len, n) => {
-                if p + n + len as usize > packet_end + 1 {
+                if p + n + len as usize > packet_end {
                     return None;
                 }
                 props_off = (p + n) as u32;

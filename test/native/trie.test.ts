@@ -73,6 +73,22 @@ for (const cacheSize of [0, 1024]) {
   });
 }
 
+test('overlapping wildcards come back in the twin\'s exact order, cache on and off', () => {
+  const filters = ['+/+', 'a/+', 'a/b', '#', 'a/#', '+/b', '+/#', 'a/b/#'];
+  for (const cacheSize of [0, 1024]) {
+    const n = new NativeTopicTrie(native, { cacheSize });
+    const t = new TopicTrie({ cacheSize });
+    filters.forEach((f, i) => {
+      n.insert(f, i, i * 10);
+      t.insert(f, i, i * 10);
+    });
+    for (const topic of ['a/b', 'a', 'x/b', 'a/b/c', '$x/b']) {
+      assert.deepEqual(Array.from(n.match(topic)), Array.from(t.match(topic)), topic);
+      assert.deepEqual(Array.from(n.match(topic)), Array.from(t.match(topic)), `${topic} (second, cached)`);
+    }
+  }
+});
+
 test('match results are read-only views valid until the next match; matchBytes agrees', () => {
   const t = new NativeTopicTrie(native);
   t.insert('日本/+', 7, 1);
