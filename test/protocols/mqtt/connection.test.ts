@@ -1,0 +1,145 @@
+/**
+ * The MQTT connection driven over an in-memory Link: framing across arbitrary chunk
+ * boundaries, pipelined packets, the CONNECT gate and ordered acknowledgements.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Link } from '../../../src/transports/link.js';
+import { MqttConnection } from '../../../src/protocols/mqtt/connection.js';
+import type { MqttContext } from '../../../src/protocols/mqtt/context.js';
+import { Broker } from '../../../src/core/broker.js';
+import { TopicTrie } from '../../../src/core/topic-trie.js';
+import { MemoryStore } from '../../../src/store/memory-store.js';
+import { Logger, LogRateLimit } from '../../../src/log/logger.js';
+import { ALLOW_ALL, AnonymousPolicy } from '../../../src/core/auth.js';
+import type { ClientEvents } from '../../../src/core/events.js';
+import { encodeConnect, encodePublish, encodeSubscribe, decodeFrame } from '../../../src/protocols/mqtt/codec/index.js';
+import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/packets.js';
+
+class MemoryLink implements Link {
+  readonly transport = 'tcp' as const;
+  readonly remoteAddress = '10.0.0.1';
+  readonly remotePort = 40000;
+  readonly out: Buffer[] = [];
+  closed = false;
+  write(data: Buffer): boolean {
+    this.out.push(Buffer.from(data));
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  pause(): void {}
+  resume(): void {}
+  end(): void {
+    this.closed = true;
+  }
+  destroy(): void {
+    this.closed = true;
+  }
+  get bufferedAmount(): number {
+    return 0;
+  }
+  /** Every packet written so far, decoded. */
+  packets(version: ProtocolVersion): Packet[] {
+    const all = Buffer.concat(this.out);
+    const result: Packet[] = [];
+    let pos = 0;
+    while (pos < all.length) {
+      let len = 0;
+      let mul = 1;
+      let i = pos + 1;
+      for (;;) {
+        const b = all[i++]!;
+        len += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) break;
+      }
+      result.push(decodeFrame(all.subarray(pos, i + len), version));
+      pos = i + len;
+    }
+    return result;
+  }
+}
+
+const noEvents: ClientEvents = { connected() {}, disconnected() {} };
+
+async function context(): Promise<MqttContext> {
+  const broker = new Broker(
+    { maxInflight: 16, maxQueuedMessages: 100, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 100 },
+    new MemoryStore(),
+    new TopicTrie(),
+    new Logger({ level: 'silent' }),
+  );
+  await broker.start();
+  broker.wheel.stop();
+  return {
+    broker,
+    limits: { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeout: 5, maxTopicLevels: 16, maxSocketBuffer: 1 << 22 },
+    security: { authenticator: new AnonymousPolicy(true), authorizer: ALLOW_ALL, methods: new Map() },
+    events: noEvents,
+    log: new Logger({ level: 'silent' }),
+    logLimit: new LogRateLimit(10),
+    connections: 0,
+  };
+}
+
+function session(version: ProtocolVersion): Buffer {
+  return Buffer.concat([
+    encodeConnect({ protocolVersion: version, cleanStart: true, keepAlive: 30, clientId: 'c1' }),
+    encodeSubscribe(version, { packetId: 1, subscriptions: [{ filter: 'a/+', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }),
+    encodePublish(version, { topic: 'a/b', payload: Buffer.from('one'), qos: 1, retain: false, dup: false, packetId: 2 }),
+    encodePublish(version, { topic: 'a/c', payload: Buffer.from('two'), qos: 0, retain: false, dup: false, packetId: 0 }),
+  ]);
+}
+
+function types(packets: Packet[]): number[] {
+  return packets.map((p) => p.type);
+}
+
+for (const version of [4, 5] as const) {
+  test(`v${version}: pipelined CONNECT, SUBSCRIBE and PUBLISH in one chunk are all handled in order`, async () => {
+    const ctx = await context();
+    const link = new MemoryLink();
+    const conn = new MqttConnection(link, ctx);
+    conn.onData(session(version));
+    // CONNACK, SUBACK, the QoS 1 echo (own subscription), PUBACK, the QoS 0 echo
+    assert.deepEqual(types(link.packets(version)), [2, 9, 3, 4, 3]);
+  });
+
+  test(`v${version}: the same bytes split at every position give the same answers`, async () => {
+    const bytes = session(version);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const ctx = await context();
+      const link = new MemoryLink();
+      const conn = new MqttConnection(link, ctx);
+      conn.onData(bytes.subarray(0, cut));
+      conn.onData(bytes.subarray(cut));
+      assert.deepEqual(types(link.packets(version)), [2, 9, 3, 4, 3], `split at ${cut}`);
+    }
+  });
+}
+
+test('a packet before CONNECT closes the connection without an answer', async () => {
+  const ctx = await context();
+  const link = new MemoryLink();
+  const conn = new MqttConnection(link, ctx);
+  conn.onData(encodePublish(4, { topic: 'a', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, packetId: 0 }));
+  assert.equal(link.closed, true);
+  assert.equal(link.out.length, 0);
+});
+
+test('exceeding our Receive Maximum ends a 5.0 connection with DISCONNECT 0x93', async () => {
+  const ctx = await context();
+  const link = new MemoryLink();
+  const conn = new MqttConnection(link, ctx);
+  // Hold acks back by making every publish wait for a (never-run) commit.
+  conn.pendingCommitAcks = 1_000_000;
+  const parts = [encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'flood' })];
+  for (let i = 1; i <= 9; i++) parts.push(encodePublish(5, { topic: 't', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, packetId: i }));
+  conn.onData(Buffer.concat(parts));
+  const packets = link.packets(5);
+  const last = packets[packets.length - 1]!;
+  assert.equal(last.type, 14);
+  assert.equal((last as { reasonCode: number }).reasonCode, 0x93);
+  assert.equal(link.closed, true);
+});
