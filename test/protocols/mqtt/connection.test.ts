@@ -13,7 +13,7 @@ import { MemoryStore } from '../../../src/store/memory-store.js';
 import { Logger, LogRateLimit } from '../../../src/log/logger.js';
 import { ALLOW_ALL, AnonymousPolicy } from '../../../src/core/auth.js';
 import type { ClientEvents } from '../../../src/core/events.js';
-import { encodeConnect, encodePublish, encodeSubscribe, decodeFrame } from '../../../src/protocols/mqtt/codec/index.js';
+import { encodeAuth, encodeConnect, encodePublish, encodeSubscribe, decodeFrame } from '../../../src/protocols/mqtt/codec/index.js';
 import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/packets.js';
 
 class MemoryLink implements Link {
@@ -141,5 +141,45 @@ test('exceeding our Receive Maximum ends a 5.0 connection with DISCONNECT 0x93',
   const last = packets[packets.length - 1]!;
   assert.equal(last.type, 14);
   assert.equal((last as { reasonCode: number }).reasonCode, 0x93);
+  assert.equal(link.closed, true);
+});
+
+test('enhanced authentication: AUTH 0x18 challenge, client answer, then CONNACK success', async () => {
+  const ctx = await context();
+  const challenge = {
+    name: 'TEST-CHALLENGE',
+    start: () => ({ outcome: 'continue' as const, data: Buffer.from('nonce'), state: 'nonce' }),
+    continue: (_info: unknown, data: Buffer | null, state: unknown) =>
+      data !== null && data.toString() === `${String(state)}:secret` ? { outcome: 'success' as const } : { outcome: 'fail' as const },
+  };
+  const security = { ...ctx.security, methods: new Map([[challenge.name, challenge]]) };
+  for (const [answer, expected] of [
+    ['nonce:secret', 0x00],
+    ['nonce:wrong', 0x87],
+  ] as const) {
+    const link = new MemoryLink();
+    const conn = new MqttConnection(link, { ...ctx, security });
+    conn.onData(
+      encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'ea', properties: { authenticationMethod: 'TEST-CHALLENGE' } }),
+    );
+    const first = link.packets(5);
+    assert.equal(first.length, 1);
+    assert.equal(first[0]!.type, 15);
+    assert.equal((first[0] as { reasonCode: number }).reasonCode, 0x18);
+    conn.onData(encodeAuth(0x18, { authenticationMethod: 'TEST-CHALLENGE', authenticationData: Buffer.from(answer) }));
+    const packets = link.packets(5);
+    assert.equal(packets[1]!.type, 2);
+    assert.equal((packets[1] as { reasonCode: number }).reasonCode, expected);
+  }
+});
+
+test('an unknown Authentication Method is refused with CONNACK 0x8C', async () => {
+  const ctx = await context();
+  const link = new MemoryLink();
+  const conn = new MqttConnection(link, ctx);
+  conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'x', properties: { authenticationMethod: 'SCRAM-SHA-1' } }));
+  const packets = link.packets(5);
+  assert.equal(packets[0]!.type, 2);
+  assert.equal((packets[0] as { reasonCode: number }).reasonCode, 0x8c);
   assert.equal(link.closed, true);
 });

@@ -77,7 +77,10 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
   const outcome = ctx.broker.publish(msg);
   if (qos === 0) return;
   const reason = outcome.matched === 0 && conn.version === 5 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
-  sendAck(conn, qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, packet.packetId, reason, outcome.stored);
+  // A persistent session's inbound QoS 2 id was stored too: PUBREC waits for it, or a crash
+  // after PUBREC would let the retransmitted PUBLISH through again.
+  const wait = outcome.stored || (qos === 2 && session.persistent);
+  sendAck(conn, qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, packet.packetId, reason, wait);
 }
 
 /** Refuses one PUBLISH: 5.0 acks it with the reason; 3.1.1 has no way to say no, so it is dropped. */
