@@ -14,6 +14,17 @@ export interface ConnectInfo {
   /** e.g. 'mqtt/5', 'stomp/1.2' */
   readonly protocol: string;
   readonly transport: string;
+  /** Identity from a verified client certificate (CN or SAN), when the transport has one. */
+  readonly peerIdentity?: string | null;
+}
+
+/**
+ * Per-device topic lists from a provider (token, JWT, HTTP hook). When a client has them, they
+ * alone decide what it may publish and subscribe; otherwise the ACL file does.
+ */
+export interface TopicGrants {
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
 }
 
 /** A decision; `reason` is an MQTT 5 CONNACK code (0x86 bad credentials, 0x87 not authorized). */
@@ -22,6 +33,10 @@ export interface AuthResult {
   readonly reason: number;
   /** The identity to use from now on (e.g. a certificate CN); defaults to the username. */
   readonly username?: string | null;
+  /** Topic lists this client is limited to (token or JWT claims). */
+  readonly grants?: TopicGrants | null;
+  /** Why a refusal happened, for the log line (never a secret). */
+  readonly detail?: string;
 }
 
 export const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
@@ -34,8 +49,44 @@ export interface Authenticator {
 
 /** Read/write checks on topics, asked on every PUBLISH and SUBSCRIBE. */
 export interface Authorizer {
-  canPublish(clientId: string, username: string | null, topic: string): boolean;
-  canSubscribe(clientId: string, username: string | null, filter: string): boolean;
+  canPublish(clientId: string, username: string | null, topic: string, grants?: TopicGrants | null): boolean;
+  canSubscribe(clientId: string, username: string | null, filter: string, grants?: TopicGrants | null): boolean;
+}
+
+/**
+ * One admitted connection's view of security: cached topic decisions and the publish pace.
+ * Protocols ask it on every PUBLISH and SUBSCRIBE instead of the Authorizer.
+ */
+export interface ClientGuard {
+  readonly grants: TopicGrants | null;
+  canPublish(topic: string): boolean;
+  canSubscribe(filter: string): boolean;
+  /**
+   * Counts one inbound PUBLISH of `bytes` payload bytes against the publish rate. Over the rate
+   * the guard pauses the link and resumes it later; returns false once the client kept
+   * flooding for too long (answer 0x97 Quota Exceeded where the protocol can).
+   */
+  countPublish(bytes: number): boolean;
+}
+
+/** What a guard may pause and resume (a Link). */
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+/** Admission, limits and point-to-point routing beyond authentication (all optional for gateways). */
+export interface SecurityPolicy {
+  /** Before authentication: 0 to go on, or a CONNACK reason (0x89 busy, 0x9F connection rate). */
+  admission(remoteAddress: string): number;
+  /** The guard for an admitted client. */
+  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard;
+  /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */
+  pointToPoint(topic: string): string | null;
+  /** Most bytes in a topic name or filter. */
+  readonly maxTopicLength: number;
+  /** Most subscriptions one client may hold; 0 = unlimited. */
+  readonly maxSubscriptions: number;
 }
 
 /** No providers configured: allow anonymous or refuse everyone with 0x87. */
@@ -76,4 +127,19 @@ export interface Security {
   authenticator: Authenticator;
   authorizer: Authorizer;
   methods: ReadonlyMap<string, EnhancedAuthMethod>;
+  /** Limits, guards and point-to-point; absent means none (tests, minimal embeddings). */
+  policy?: SecurityPolicy;
+}
+
+// Guards by connection object, so a protocol connection needs no field of its own for them.
+const guards = new WeakMap<object, ClientGuard>();
+
+/** Remembers the guard of an admitted connection. */
+export function attachGuard(connection: object, guard: ClientGuard): void {
+  guards.set(connection, guard);
+}
+
+/** The guard attached to a connection, if its server has a security policy. */
+export function guardOf(connection: object): ClientGuard | undefined {
+  return guards.get(connection);
 }

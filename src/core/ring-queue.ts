@@ -1,11 +1,15 @@
+// Shared by every queue that was never pushed to; grow() replaces it before any write.
+const NO_ITEMS: never[] = [];
+
 /** A growable FIFO ring: O(1) push/shift without Array#shift's copying. */
 export class RingQueue<T> {
   private items: Array<T | undefined>;
   private head = 0;
   private count = 0;
 
-  constructor(capacity = 8) {
-    this.items = new Array<T | undefined>(capacity);
+  /** The backing array is allocated on the first push: most queues of an idle fleet stay empty. */
+  constructor(capacity = 0) {
+    this.items = capacity === 0 ? NO_ITEMS : new Array<T | undefined>(capacity);
   }
 
   get length(): number {
@@ -56,13 +60,13 @@ export class RingQueue<T> {
   }
 
   clear(): void {
-    this.items = new Array<T | undefined>(8);
+    this.items = NO_ITEMS;
     this.head = 0;
     this.count = 0;
   }
 
   private grow(): void {
-    const next = new Array<T | undefined>(this.items.length * 2);
+    const next = new Array<T | undefined>(this.items.length === 0 ? 8 : this.items.length * 2);
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
     this.items = next;
     this.head = 0;

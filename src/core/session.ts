@@ -5,6 +5,7 @@
  */
 import type { Message, QoS } from './message.js';
 import { RingQueue } from './ring-queue.js';
+import { LazyMap } from './lazy-map.js';
 import type { StoredSubscription } from '../store/types.js';
 import type { WheelItem } from './timer-wheel.js';
 
@@ -72,9 +73,9 @@ export class Session implements WheelItem {
   owner: SessionOwner | null = null;
   disconnectedAt = 0;
 
-  readonly subscriptions = new Map<string, SessionSubscription>();
+  readonly subscriptions = new LazyMap<string, SessionSubscription>();
   /** Sent but unacknowledged deliveries, by packet id, in send order. */
-  readonly inflight = new Map<number, Outgoing>();
+  readonly inflight = new LazyMap<number, Outgoing>();
   /** Deliveries waiting for the window or for the client to come back. */
   readonly queue = new RingQueue<Outgoing>();
   /** Inbound QoS 2 packet ids between PUBLISH and PUBREL. Created on first use. */

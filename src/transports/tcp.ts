@@ -1,6 +1,6 @@
 /** MQTT (and later other protocols) over plain TCP with node:net. */
 import net from 'node:net';
-import type { Link, LinkAcceptor, TransportName } from './link.js';
+import type { Link, LinkAcceptor, LinkHandler, TransportName } from './link.js';
 
 class SocketLink implements Link {
   readonly transport: TransportName;
@@ -50,6 +50,24 @@ export interface TcpListenerOptions {
   maxConnections: number;
 }
 
+// Listeners are shared module functions reading the handler off the socket: no closures per
+// connection (memory per idle connection is a headline figure).
+const kHandler = Symbol('junction.linkHandler');
+type HandledSocket = net.Socket & { [kHandler]: LinkHandler };
+
+function onSocketData(this: HandledSocket, chunk: Buffer): void {
+  this[kHandler].onData(chunk);
+}
+function onSocketDrain(this: HandledSocket): void {
+  this[kHandler].onDrain();
+}
+function onSocketError(): void {
+  /* reported through 'close' */
+}
+function onSocketClose(this: HandledSocket, hadError: boolean): void {
+  this[kHandler].onClose(hadError);
+}
+
 /** Wires one accepted socket to its protocol handler. */
 export function attachSocket(socket: net.Socket, transport: TransportName, accept: LinkAcceptor): void {
   socket.setNoDelay(true);
@@ -59,12 +77,11 @@ export function attachSocket(socket: net.Socket, transport: TransportName, accep
     socket.destroy();
     return;
   }
-  socket.on('data', (chunk: Buffer) => handler.onData(chunk));
-  socket.on('drain', () => handler.onDrain());
-  socket.on('error', () => {
-    /* reported through 'close' */
-  });
-  socket.on('close', (hadError: boolean) => handler.onClose(hadError));
+  (socket as HandledSocket)[kHandler] = handler;
+  socket.on('data', onSocketData);
+  socket.on('drain', onSocketDrain);
+  socket.on('error', onSocketError);
+  socket.on('close', onSocketClose);
 }
 
 /** Starts a TCP listener; resolves with the server once it is bound. */

@@ -41,6 +41,8 @@ export const enum ConnState {
 /** Why a connection ended, for logs and disconnect events. */
 export type CloseReason = DisconnectReason;
 
+const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
+
 // One scan result array for every connection: scanning never re-enters.
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * 256);
 
@@ -54,8 +56,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   session: Session | null = null;
   will: Will | null = null;
   closeReason: CloseReason = 'connection-lost';
-  /** Who this is, for lifecycle events; set once CONNECT is accepted. */
-  info: ClientInfo | null = null;
+  cleanStart = true;
 
   /** Keep-alive in ms (0 = none); deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
   keepAliveMs = 0;
@@ -314,8 +315,23 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     this.pending = null;
     if (wasConnected) {
       this.logDebug('client disconnected', { reason });
-      if (this.info !== null) this.ctx.events.disconnected(this.info, reason);
+      this.ctx.events.disconnected(this.clientInfo(), reason);
     }
+  }
+
+  /** Who this is, for lifecycle events (built on demand: not kept per idle connection). */
+  clientInfo(): ClientInfo {
+    return {
+      clientId: this.clientId,
+      username: this.username,
+      address: this.link.remoteAddress,
+      port: this.link.remotePort,
+      protocol: 'mqtt',
+      protocolVersion: VERSION_NAMES[this.version] ?? String(this.version),
+      transport: this.link.transport,
+      keepAlive: this.keepAliveMs / 1000,
+      cleanStart: this.cleanStart,
+    };
   }
 
   logDebug(msg: string, fields: Record<string, unknown>): void {

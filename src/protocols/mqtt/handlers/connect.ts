@@ -11,7 +11,6 @@ import { EXPIRY_NEVER } from '../../../core/broker.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
 import type { AuthResult, ConnectInfo } from '../../../core/auth.js';
-import type { ClientInfo } from '../../../core/events.js';
 import type { ConnackProperties, ConnectPacket } from '../packets.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import { applicationProperties } from './message-properties.js';
@@ -163,8 +162,8 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
   }
   conn.send(encodeConnack(packet.protocolVersion, { type: 2, sessionPresent, reasonCode: 0, properties: connack }));
   ctx.broker.metrics.connectionsOpened++;
-  conn.info = clientInfo(conn, packet.protocolVersion, keepAlive, packet.cleanStart);
-  ctx.events.connected(conn.info);
+  conn.cleanStart = packet.cleanStart;
+  ctx.events.connected(conn.clientInfo());
   conn.logDebug('client connected', { protocol: `mqtt/${packet.protocolVersion}`, cleanStart: packet.cleanStart, keepAlive, sessionPresent });
   ctx.broker.resume(session);
   return true;
@@ -177,22 +176,6 @@ export function refuse(conn: MqttConnection, reason: number, reasonString: strin
   // The encoder maps the 5.0 reason to the 3.1.1 return code for older clients.
   conn.send(encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties }));
   const auth = reason === ReasonCode.NotAuthorized || reason === ReasonCode.BadUserNameOrPassword || reason === ReasonCode.BadAuthenticationMethod;
-  if (auth && conn.clientId !== '') conn.ctx.events.disconnected(clientInfo(conn, conn.version, 0, true), 'auth-failure');
+  if (auth && conn.clientId !== '') conn.ctx.events.disconnected(conn.clientInfo(), 'auth-failure');
   conn.close(auth ? 'auth-failure' : 'protocol-error', false);
-}
-
-const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
-
-function clientInfo(conn: MqttConnection, version: number, keepAlive: number, cleanStart: boolean): ClientInfo {
-  return {
-    clientId: conn.clientId,
-    username: conn.username,
-    address: conn.link.remoteAddress,
-    port: conn.link.remotePort,
-    protocol: 'mqtt',
-    protocolVersion: VERSION_NAMES[version] ?? String(version),
-    transport: conn.link.transport,
-    keepAlive,
-    cleanStart,
-  };
 }
