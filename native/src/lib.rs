@@ -24,7 +24,11 @@ fn init(env: Env, exports: Value) -> JsResult<()> {
 }
 
 /// Entry point Node looks up when loading the addon.
+///
+/// # Safety
+/// Called by Node only, with the environment and exports object of the loading module.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
-    napi::init_module(env, exports, init)
+    // SAFETY: the arguments are Node's, per this function's contract.
+    unsafe { napi::init_module(env, exports, init) }
 }

@@ -65,12 +65,6 @@ impl Env {
         Ok(Value(v))
     }
 
-    pub fn double(&self, n: f64) -> JsResult<Value> {
-        let mut v = ptr::null_mut();
-        status(unsafe { napi_create_double(self.raw, n, &mut v) }, "create_double")?;
-        Ok(Value(v))
-    }
-
     /// Creates a JS function calling `cb` (made with `js_function!`).
     pub fn function(&self, name: &str, cb: napi_callback) -> JsResult<Value> {
         let mut v = ptr::null_mut();
@@ -113,7 +107,7 @@ impl Env {
             JsError::Error(m) => (2, m),
         };
         let cmsg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-        let code = b"ERR_JUNCTION_NATIVE\0".as_ptr() as *const c_char;
+        let code = c"ERR_JUNCTION_NATIVE".as_ptr();
         unsafe {
             match kind {
                 0 => napi_throw_type_error(self.raw, code, cmsg.as_ptr()),
@@ -263,7 +257,7 @@ impl<'a> Args<'a> {
     pub fn u32_array_mut(&self, i: usize, name: &str, other: &[u8]) -> JsResult<&'a mut [u32]> {
         let (p, n) = self.typed_array(i, name, NAPI_UINT32_ARRAY, "Uint32Array")?;
         self.check_disjoint(p, n * 4, other, name)?;
-        if (p as usize) % 4 != 0 {
+        if !(p as usize).is_multiple_of(4) {
             return Err(JsError::Range(format!("{}: argument '{}' is misaligned", self.fname, name)));
         }
         // SAFETY: as in u8_array; disjoint from every other slice handed out for this call.
@@ -274,7 +268,7 @@ impl<'a> Args<'a> {
     pub fn i32_array_mut(&self, i: usize, name: &str, other: &[u8]) -> JsResult<&'a mut [i32]> {
         let (p, n) = self.typed_array(i, name, NAPI_INT32_ARRAY, "Int32Array")?;
         self.check_disjoint(p, n * 4, other, name)?;
-        if (p as usize) % 4 != 0 {
+        if !(p as usize).is_multiple_of(4) {
             return Err(JsError::Range(format!("{}: argument '{}' is misaligned", self.fname, name)));
         }
         // SAFETY: as in u32_array_mut.
@@ -320,7 +314,10 @@ unsafe extern "C" fn finalize<T>(_env: napi_env, data: *mut c_void, _hint: *mut 
 }
 
 /// Runs one native call: reads the arguments, converts errors and panics into JS exceptions.
-pub fn entry(
+///
+/// # Safety
+/// `env` and `info` must be the values N-API passed to the running callback.
+pub unsafe fn entry(
     env: napi_env,
     info: napi_callback_info,
     fname: &'static str,
@@ -353,7 +350,10 @@ pub fn entry(
 }
 
 /// Module init glue: runs `init` on the exports object, throwing instead of unwinding.
-pub fn init_module(env: napi_env, exports: napi_value, init: fn(Env, Value) -> JsResult<()>) -> napi_value {
+///
+/// # Safety
+/// `env` and `exports` must be the values N-API passed to `napi_register_module_v1`.
+pub unsafe fn init_module(env: napi_env, exports: napi_value, init: fn(Env, Value) -> JsResult<()>) -> napi_value {
     let e = Env { raw: env };
     match catch_unwind(AssertUnwindSafe(|| init(e, Value(exports)))) {
         Ok(Ok(())) => exports,
@@ -376,7 +376,10 @@ macro_rules! js_function {
             env: $crate::napi::sys::napi_env,
             info: $crate::napi::sys::napi_callback_info,
         ) -> $crate::napi::sys::napi_value {
-            $crate::napi::entry(env, info, $label, $body)
+            const BODY: for<'a> fn(&$crate::napi::Args<'a>) -> $crate::napi::JsResult<$crate::napi::Value> = $body;
+            const LABEL: &str = $label;
+            // SAFETY: env and info come straight from N-API for this call.
+            unsafe { $crate::napi::entry(env, info, LABEL, BODY) }
         }
     };
 }

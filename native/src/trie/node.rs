@@ -31,6 +31,8 @@ pub struct Subs {
 
 struct Spill {
     pairs: Vec<[i32; 2]>,
+    // Boxed: most spills never get an index, and 8 bytes beat an empty map's 48 in every spill.
+    #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<i32, u32>>>,
 }
 

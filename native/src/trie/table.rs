@@ -7,12 +7,13 @@ use super::node::Arena;
 
 const EMPTY: u64 = u64::MAX;
 
-/// Seeded hash of (parent, level bytes); the seed is random per trie so topics cannot be
-/// chosen offline to collide.
+/// Seeded hash of a level name; the seed is random per trie so names cannot be chosen offline
+/// to collide. Combined with a parent by `with_parent`, so a walk hashes each topic level once
+/// however many branches look it up.
 #[inline]
-pub fn hash_level(seed: u64, parent: u32, bytes: &[u8]) -> u64 {
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     const M: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = seed ^ (((parent as u64) << 32) | bytes.len() as u64).wrapping_mul(M);
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(M);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
@@ -24,11 +25,24 @@ pub fn hash_level(seed: u64, parent: u32, bytes: &[u8]) -> u64 {
         b[..rem.len()].copy_from_slice(rem);
         h = (h ^ u64::from_le_bytes(b)).wrapping_mul(M).rotate_left(31);
     }
+    h
+}
+
+/// The table hash of (parent, name) from `hash_bytes(name)`.
+#[inline]
+pub fn with_parent(name_hash: u64, parent: u32) -> u64 {
+    let mut h = name_hash ^ ((parent as u64) + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^ (h >> 33)
+}
+
+/// Seeded hash of (parent, level bytes).
+#[inline]
+pub fn hash_level(seed: u64, parent: u32, bytes: &[u8]) -> u64 {
+    with_parent(hash_bytes(seed, bytes), parent)
 }
 
 pub struct ChildTable {
@@ -56,6 +70,12 @@ impl ChildTable {
     #[inline]
     pub fn hash(&self, parent: u32, level: &[u8]) -> u64 {
         hash_level(self.seed, parent, level)
+    }
+
+    /// The name part of `hash`, to be combined with `with_parent`.
+    #[inline]
+    pub fn name_hash(&self, level: &[u8]) -> u64 {
+        hash_bytes(self.seed, level)
     }
 
     /// Starts loading the slot a later `get_hashed(.., h)` will probe first.

@@ -3,14 +3,15 @@
 //! order are exactly those of the TypeScript twin so results compare element by element.
 
 use super::node::{Arena, NONE};
-use super::table::ChildTable;
+use super::table::{with_parent, ChildTable};
 
 pub const ROOT: u32 = 0;
 
 /// Reused buffers of one walk.
 #[derive(Default)]
 pub struct Scratch {
-    levels: Vec<(u32, u32)>,
+    /// Per topic level: start, end, name hash.
+    levels: Vec<(u32, u32, u64)>,
     stack: Vec<(u32, u32, u64)>,
     path: Vec<u32>,
     /// The last walk's result: [id, opt, id, opt, ...].
@@ -133,15 +134,15 @@ impl Tree {
         let mut start = 0usize;
         for (i, &b) in topic.iter().enumerate() {
             if b == b'/' {
-                levels.push((start as u32, i as u32));
+                levels.push((start as u32, i as u32, self.table.name_hash(&topic[start..i])));
                 start = i + 1;
             }
         }
-        levels.push((start as u32, topic.len() as u32));
+        levels.push((start as u32, topic.len() as u32, self.table.name_hash(&topic[start..])));
         let dollar = topic.first() == Some(&b'$');
         let depth_end = levels.len() as u32;
         let level = |depth: u32| -> &[u8] {
-            let (s, e) = levels[depth as usize];
+            let (s, e, _) = levels[depth as usize];
             &topic[s as usize..e as usize]
         };
         stack.clear();
@@ -149,7 +150,7 @@ impl Tree {
         // its table slot can be prefetched: the branches' cache misses then overlap.
         let lookup = |node: u32, depth: u32| -> u64 {
             if depth < depth_end {
-                let h = self.table.hash(node, level(depth));
+                let h = with_parent(levels[depth as usize].2, node);
                 self.table.prefetch(h);
                 h
             } else {
