@@ -10,6 +10,7 @@ import type { StartOptions } from '../cli/options.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
 import type { TlsProvider } from '../transports/tls.js';
+import type { ScanFrames } from '../native/scanner.js';
 
 /** One open listening socket, printed at start and closed at shutdown. */
 export interface Listener {
@@ -32,6 +33,8 @@ export interface ServerContext {
   readonly wsRoutes: WsRoutes;
   /** Certificates for TLS listeners; null when no --tls-cert/--tls-key were given. */
   readonly tls: TlsProvider | null;
+  /** MQTT frame scanner: native (adaptive) when the addon loaded, else the TypeScript twin. */
+  readonly scan: ScanFrames;
 }
 
 /** A protocol front end that opens its own listeners (and may register WebSocket routes). */

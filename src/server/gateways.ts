@@ -3,5 +3,7 @@
  * (one import, one entry); a gateway whose port flag is 0/off opens nothing.
  */
 import type { Gateway } from './context.js';
+import { stompGateway } from '../protocols/stomp/gateway.js';
+import { gbt32960Gateway } from '../protocols/gbt32960/gateway.js';
 
-export const GATEWAYS: readonly Gateway[] = [];
+export const GATEWAYS: readonly Gateway[] = [stompGateway, gbt32960Gateway];

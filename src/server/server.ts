@@ -7,6 +7,10 @@ import { Logger, LogRateLimit } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
 import { TopicTrie } from '../core/topic-trie.js';
+import { CachedMatcher } from '../core/cached-matcher.js';
+import { loadNative, nativeModulePath } from '../native/binding.js';
+import { NativeTopicTrie } from '../native/topic-trie.js';
+import { scannerFor } from '../native/scanner.js';
 import { createStore } from '../store/index.js';
 import { createSecurity } from '../security/index.js';
 import { WsRoutes } from '../transports/ws-routes.js';
@@ -28,6 +32,11 @@ export interface RunningServer {
 
 /** Starts everything; resolves once every listener is bound. */
 export async function startServer(options: StartOptions, log: Logger): Promise<RunningServer> {
+  const native = loadNative(options.native);
+  // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
+  // see docs/PERFORMANCE.md for the measurements behind this choice.
+  const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
+  const scan = scannerFor(native);
   const store = createStore(options.store, options.dataDir);
   const broker = new Broker(
     {
@@ -38,10 +47,13 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
       maxRetainedMessages: options.maxRetainedMessages,
     },
     store,
-    new TopicTrie(),
+    matcher,
     log,
   );
-  log.info('topic matching and frame scanning use the TypeScript implementation', { native: options.native });
+  log.info(native === null ? 'native module off: TypeScript frame scanner and topic trie' : 'native module loaded: Rust frame scanner and topic trie', {
+    native: options.native,
+    ...(native === null ? {} : { path: nativeModulePath() }),
+  });
   await broker.start();
 
   const tls: TlsProvider | null = createTlsProvider(options);
@@ -54,6 +66,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     events: new SysClientEvents(broker, options.nodeName),
     wsRoutes: new WsRoutes(),
     tls,
+    scan,
   };
 
   const gateways: Gateway[] = [mqttGateway, ...GATEWAYS];

@@ -1,8 +1,27 @@
 /** Builds the TLS certificate holder from the options (null when TLS is not configured). */
 import type { StartOptions } from '../cli/options.js';
-import type { TlsProvider } from '../transports/tls.js';
+import { PORT_OFF } from '../cli/options.js';
+import { ConfigError } from '../errors.js';
+import { TlsProvider } from '../transports/tls.js';
 
+/** Reads --tls-cert/--tls-key/--tls-ca; throws ConfigError naming the flags when they do not fit together or do not load. */
 export function createTlsProvider(options: StartOptions): TlsProvider | null {
-  void options;
-  return null;
+  const { tlsCert: cert, tlsKey: key, tlsCa: ca } = options;
+  const wanted = [options.mqttsPort !== PORT_OFF ? '--mqtts-port' : '', options.wssPort !== PORT_OFF ? '--wss-port' : ''].filter((f) => f !== '');
+  if (cert === undefined || key === undefined) {
+    if (wanted.length > 0) throw new ConfigError(`${wanted.join(' and ')} need${wanted.length === 1 ? 's' : ''} --tls-cert and --tls-key (PEM files of the server certificate and its private key)`);
+    if (cert !== undefined || key !== undefined) throw new ConfigError('--tls-cert and --tls-key go together: give both');
+    if (ca !== undefined || options.tlsRequireClientCert) throw new ConfigError('--tls-ca and --tls-require-client-cert need --tls-cert and --tls-key');
+    return null;
+  }
+  if (options.tlsRequireClientCert && ca === undefined) {
+    throw new ConfigError('--tls-require-client-cert needs --tls-ca (the CA bundle client certificates are verified against)');
+  }
+  try {
+    return new TlsProvider({ cert, key, ...(ca !== undefined ? { ca } : {}), requireClientCert: options.tlsRequireClientCert });
+  } catch (err) {
+    // Names the flags, never the key material itself.
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`cannot load the TLS certificate files (--tls-cert ${cert}, --tls-key ${key}${ca !== undefined ? `, --tls-ca ${ca}` : ''}): ${detail}`);
+  }
 }

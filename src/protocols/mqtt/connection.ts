@@ -23,7 +23,6 @@ import {
   SCAN_STRIDE,
   SCAN_FLAGS,
   SCAN_TYPE,
-  scanFrames,
 } from './codec/scanner.js';
 import { encodeAuth, encodeDisconnect } from './codec/encode.js';
 import { dispatchPacket } from './handlers/index.js';
@@ -124,7 +123,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     const limit = this.ctx.limits.maxPacketSize;
     while (start < end && this.state !== ConnState.Closed && this.state !== ConnState.Authenticating) {
       const before = this.state;
-      scanFrames(buf, start, end, limit, this.version === 5, scanOut);
+      this.ctx.scan(buf, start, end, limit, this.version === 5, scanOut);
       const count = scanOut[0]!;
       const error = scanOut[2]!;
       const detail = scanOut[3]!;

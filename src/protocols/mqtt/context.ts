@@ -2,6 +2,7 @@
 import type { Broker } from '../../core/broker.js';
 import type { Security } from '../../core/auth.js';
 import type { ClientEvents } from '../../core/events.js';
+import type { ScanFrames } from '../../native/scanner.js';
 import type { Logger, LogRateLimit } from '../../log/logger.js';
 
 export interface MqttLimits {
@@ -22,6 +23,8 @@ export interface MqttContext {
   readonly limits: MqttLimits;
   readonly security: Security;
   readonly events: ClientEvents;
+  /** The frame scanner (native or the TypeScript twin; identical results). */
+  readonly scan: ScanFrames;
   readonly log: Logger;
   /** Caps per-address log lines for protocol errors and refusals. */
   readonly logLimit: LogRateLimit;

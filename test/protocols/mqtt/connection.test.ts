@@ -15,6 +15,7 @@ import { ALLOW_ALL, AnonymousPolicy } from '../../../src/core/auth.js';
 import type { ClientEvents } from '../../../src/core/events.js';
 import { encodeAuth, encodeConnect, encodePublish, encodeSubscribe, decodeFrame } from '../../../src/protocols/mqtt/codec/index.js';
 import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/packets.js';
+import { scanFrames } from '../../../src/protocols/mqtt/codec/scanner.js';
 
 class MemoryLink implements Link {
   readonly transport = 'tcp' as const;
@@ -77,6 +78,7 @@ async function context(): Promise<MqttContext> {
     limits: { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeout: 5, maxTopicLevels: 16, maxSocketBuffer: 1 << 22 },
     security: { authenticator: new AnonymousPolicy(true), authorizer: ALLOW_ALL, methods: new Map() },
     events: noEvents,
+    scan: scanFrames,
     log: new Logger({ level: 'silent' }),
     logLimit: new LogRateLimit(10),
     connections: 0,

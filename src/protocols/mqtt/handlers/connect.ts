@@ -10,7 +10,7 @@ import { encodeConnack } from '../codec/encode.js';
 import { EXPIRY_NEVER } from '../../../core/broker.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
-import type { AuthResult, ConnectInfo } from '../../../core/auth.js';
+import { attachGuard, type AuthResult, type ConnectInfo } from '../../../core/auth.js';
 import type { ConnackProperties, ConnectPacket } from '../packets.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import { applicationProperties } from './message-properties.js';
@@ -33,6 +33,14 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf:
   }
   conn.clientId = clientId;
   conn.username = packet.username;
+
+  const admission = ctx.security.policy?.admission(conn.link.remoteAddress) ?? 0;
+  if (admission !== 0) {
+    const why = admission === ReasonCode.ServerBusy ? 'server busy (memory above --max-memory)' : 'connection rate exceeded (--max-connection-rate)';
+    if (ctx.logLimit.allow('admission')) ctx.log.warn('connection refused', { clientId, address: conn.link.remoteAddress, detail: why });
+    refuse(conn, admission, why);
+    return;
+  }
 
   const props = packet.properties;
   if (v5) {
@@ -62,6 +70,7 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf:
     remoteAddress: conn.link.remoteAddress,
     protocol: `mqtt/${packet.protocolVersion}`,
     transport: conn.link.transport,
+    peerIdentity: conn.link.peerIdentity ?? null,
   };
 
   if (props.authenticationMethod !== undefined) {
@@ -111,12 +120,14 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
   if (!result.ok) {
     ctx.broker.metrics.connectionsRefused++;
     if (ctx.logLimit.allow('auth:' + conn.link.remoteAddress)) {
-      ctx.log.info('connection refused: not authorized', { clientId: conn.clientId, address: conn.link.remoteAddress, reason: '0x' + result.reason.toString(16) });
+      ctx.log.info('connection refused: not authorized', { clientId: conn.clientId, address: conn.link.remoteAddress, reason: '0x' + result.reason.toString(16), detail: result.detail ?? '' });
     }
     refuse(conn, result.reason, 'not authorized');
     return false;
   }
   if (result.username !== undefined) conn.username = result.username;
+  const policy = ctx.security.policy;
+  if (policy !== undefined) attachGuard(conn, policy.guard(conn.clientId, conn.username, result.grants ?? null, conn.link, ctx.broker.wheel));
   const v5 = packet.protocolVersion === 5;
   const limits = ctx.limits;
   const props = packet.properties;

@@ -7,6 +7,7 @@ import { ProtocolError, ReceiveMaximumExceededError, TopicAliasInvalidError } fr
 import type { MqttConnection } from '../connection.js';
 import { PacketType, ReasonCode } from '../constants.js';
 import { Message } from '../../../core/message.js';
+import { guardOf } from '../../../core/auth.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import type { PublishPacket } from '../packets.js';
 import { applicationProperties } from './message-properties.js';
@@ -36,6 +37,13 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     }
   }
 
+  const guard = guardOf(conn);
+  if (guard !== undefined && !guard.countPublish(packet.payload.length) && conn.version === 5) {
+    conn.closeReason = 'kicked';
+    conn.disconnectWith(ReasonCode.QuotaExceeded, 'publish rate stayed above the limit');
+    return;
+  }
+
   const qos = packet.qos;
   if (qos > 0) {
     // Counted until our PUBACK / PUBCOMP goes out [MQTT-3.3.4-9].
@@ -47,7 +55,12 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic has more than ${levels} levels`);
     return;
   }
-  if (!ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic)) {
+  const policy = ctx.security.policy;
+  if (policy !== undefined && topic.length > policy.maxTopicLength / 3 && Buffer.byteLength(topic) > policy.maxTopicLength) {
+    refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic is longer than ${policy.maxTopicLength} bytes`);
+    return;
+  }
+  if (!(guard !== undefined ? guard.canPublish(topic) : ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic))) {
     refusePublish(conn, packet, ReasonCode.NotAuthorized, 'not authorized to publish to this topic');
     return;
   }
@@ -74,7 +87,8 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     expiry !== undefined && expiry > 0 ? Date.now() + expiry * 1000 : 0,
     conn.clientId,
   );
-  const outcome = ctx.broker.publish(msg);
+  const target = policy !== undefined ? policy.pointToPoint(topic) : null;
+  const outcome = target === null ? ctx.broker.publish(msg) : ctx.broker.publishTo(target, msg);
   if (qos === 0) return;
   const reason = outcome.matched === 0 && conn.version === 5 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
   // A persistent session's inbound QoS 2 id was stored too: PUBREC waits for it, or a crash

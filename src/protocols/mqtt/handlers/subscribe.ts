@@ -8,6 +8,7 @@ import { ReasonCode } from '../constants.js';
 import { encodeSuback } from '../codec/encode.js';
 import { parseSharedFilter, validateTopicFilter } from '../../../core/topic.js';
 import type { StoredSubscription } from '../../../store/types.js';
+import { guardOf } from '../../../core/auth.js';
 import type { SubscribePacket } from '../packets.js';
 
 export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): void {
@@ -18,6 +19,8 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
   const reasons: number[] = [];
   const accepted: Array<{ sub: StoredSubscription; existed: boolean }> = [];
   const failure = v5 ? ReasonCode.TopicFilterInvalid : 0x80;
+  const policy = ctx.security.policy;
+  const guard = guardOf(conn);
   for (const s of packet.subscriptions) {
     const problem = validateTopicFilter(s.filter);
     if (problem !== null) {
@@ -35,9 +38,20 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
       reasons.push(failure);
       continue;
     }
-    if (!ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, s.filter)) {
+    if (policy !== undefined && s.filter.length > policy.maxTopicLength / 3 && Buffer.byteLength(s.filter) > policy.maxTopicLength) {
+      conn.logDebug('subscription refused', { filter: s.filter, detail: `longer than ${policy.maxTopicLength} bytes` });
+      reasons.push(failure);
+      continue;
+    }
+    if (!(guard !== undefined ? guard.canSubscribe(s.filter) : ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, s.filter))) {
       conn.logDebug('subscription refused', { filter: s.filter, detail: 'not authorized' });
       reasons.push(v5 ? ReasonCode.NotAuthorized : 0x80);
+      continue;
+    }
+    const maxSubs = policy !== undefined ? policy.maxSubscriptions : 0;
+    if (maxSubs > 0 && session.subscriptions.size >= maxSubs && !session.subscriptions.has(s.filter)) {
+      conn.logDebug('subscription refused', { filter: s.filter, detail: `client holds ${maxSubs} subscriptions (--max-subscriptions)` });
+      reasons.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
       continue;
     }
     const sub: StoredSubscription = {
