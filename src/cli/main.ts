@@ -9,8 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { Logger } from '../log/logger.js';
+import { benchHelp, runBenchCommand } from './bench.js';
 import { startHelp } from './help.js';
 import { parseStartOptions } from './options.js';
+import { passwdHelp, runPasswd } from './passwd.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -41,6 +43,8 @@ const COMMANDS: readonly Command[] = [
       return undefined;
     },
   },
+  { name: 'bench', summary: 'generate MQTT load against a broker (junction bench --help)', help: benchHelp, run: runBenchCommand },
+  { name: 'passwd', summary: 'add a user to a password file or change their password (junction passwd FILE USER)', help: passwdHelp, run: runPasswd },
 ];
 
 /** The `junction --help` page, listing COMMANDS. */

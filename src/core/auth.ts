@@ -1,9 +1,10 @@
 /**
- * Authentication and authorization seams. The core asks; providers (password file, tokens,
- * JWT, HTTP hook — the security issue) answer. Until an operator configures one, the policy is
- * mosquitto 2's: anonymous clients only while every listener is on loopback, or with
- * --allow-anonymous.
+ * Authentication and authorization seams. The core asks; providers (src/security/: password
+ * file, device keys, JWT, HTTP hook, client certificates) answer, and a per-connection guard
+ * caches topic decisions and paces publishing. Without providers the policy is mosquitto 2's:
+ * anonymous clients only while every listener is on loopback, or with --allow-anonymous.
  */
+import type { TimerWheel } from './timer-wheel.js';
 
 /** The connect fields a provider decides on. Never log `password`. */
 export interface ConnectInfo {
@@ -79,8 +80,8 @@ export interface Pausable {
 export interface SecurityPolicy {
   /** Before authentication: 0 to go on, or a CONNACK reason (0x89 busy, 0x9F connection rate). */
   admission(remoteAddress: string): number;
-  /** The guard for an admitted client. */
-  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard;
+  /** The guard for an admitted client; its publish pauses are deadlines on `wheel`. */
+  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */
   pointToPoint(topic: string): string | null;
   /** Most bytes in a topic name or filter. */
@@ -129,17 +130,4 @@ export interface Security {
   methods: ReadonlyMap<string, EnhancedAuthMethod>;
   /** Limits, guards and point-to-point; absent means none (tests, minimal embeddings). */
   policy?: SecurityPolicy;
-}
-
-// Guards by connection object, so a protocol connection needs no field of its own for them.
-const guards = new WeakMap<object, ClientGuard>();
-
-/** Remembers the guard of an admitted connection. */
-export function attachGuard(connection: object, guard: ClientGuard): void {
-  guards.set(connection, guard);
-}
-
-/** The guard attached to a connection, if its server has a security policy. */
-export function guardOf(connection: object): ClientGuard | undefined {
-  return guards.get(connection);
 }

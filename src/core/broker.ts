@@ -9,6 +9,7 @@ import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './r
 import { Session, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Delivery, NO_RELEASE } from './delivery.js';
 import { RetainedMessages } from './retained.js';
+import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
 import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
@@ -56,6 +57,8 @@ export class Broker implements RouteSink {
   private readonly pendingWills = new Map<string, PendingWill>();
   private readonly outcome: PublishOutcome = { matched: 0, stored: false };
   private readonly fireWill = (will: PendingWill): void => this.publishWill(will);
+  /** Big wildcard retained searches served in paced slices; null = always synchronous. */
+  private bulk: BulkRetained | null = null;
   private stopping = false;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
@@ -123,9 +126,25 @@ export class Broker implements RouteSink {
     this.log.info('store loaded', { retained, sessions, expiredSessions: expired });
   }
 
+  /** Serves big wildcard retained searches off the synchronous path (server.ts, from the flags). */
+  useBulkRetained(options: BulkRetainedOptions): void {
+    const delivery = this.delivery;
+    this.bulk = new BulkRetained(
+      {
+        retained: this.retained,
+        store: this.store,
+        log: this.log,
+        now: () => this.wheel.now,
+        deliver: (session, msg, qos, retain, subIds) => delivery.deliver(session, msg, qos, retain, subIds, null),
+      },
+      options,
+    );
+  }
+
   /** Kicks every client with the given reason, then flushes and closes the store. */
   async stop(reason: number, reasonString: string): Promise<void> {
     this.stopping = true;
+    this.bulk?.stopAll();
     for (const session of this.sessions.values()) session.owner?.kick(reason, reasonString);
     this.wheel.stop();
     await this.store.close();
@@ -235,6 +254,7 @@ export class Broker implements RouteSink {
     // Retained messages are not sent to shared subscriptions [MQTT-4.8.2].
     if (sub.filter.startsWith('$share/') || sub.filter.startsWith('$queue/')) return;
     const subIds = sub.subscriptionId > 0 ? [sub.subscriptionId] : null;
+    if (this.bulk !== null && this.bulk.serve(session, sub, subIds)) return;
     const maxQos = sub.qos;
     this.retained.search(sub.filter, this.wheel.now, (msg) => {
       const qos = (msg.qos < maxQos ? msg.qos : maxQos) as QoS;
@@ -244,6 +264,7 @@ export class Broker implements RouteSink {
 
   unsubscribe(session: Session, filter: string): boolean {
     const removed = this.router.unsubscribe(session, filter);
+    this.bulk?.cancel(session, filter);
     if (removed && session.persistent) this.store.putSession(sessionRecord(session));
     return removed;
   }
@@ -260,8 +281,27 @@ export class Broker implements RouteSink {
     return outcome;
   }
 
+  /**
+   * Point-to-point: hands a message to the session of `clientId` alone, whatever it subscribed
+   * (online, or queued for a persistent session); never retained.
+   */
+  publishTo(clientId: string, msg: Message): PublishOutcome {
+    const outcome = this.outcome;
+    this.metrics.messagesReceived++;
+    this.delivery.stored = false;
+    const session = this.sessions.get(clientId);
+    outcome.matched = 0;
+    if (session !== undefined && (session.owner !== null || session.persistent)) {
+      this.delivery.deliver(session, msg, msg.qos, false, null, null);
+      outcome.matched = 1;
+    }
+    outcome.stored = this.delivery.stored;
+    return outcome;
+  }
+
   /** RouteSink: one delivery decided by the router. */
   deliver(session: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | null, group: SharedGroup | null): void {
+    if (this.bulk !== null && this.bulk.active > 0) this.bulk.noteLive(session, msg);
     this.delivery.deliver(session, msg, qos, retain, subIds, group);
   }
 

@@ -1,7 +1,9 @@
 /**
  * Client lifecycle events: every connect and disconnect, whatever the protocol, published as
  * JSON to $SYS/brokers/{node}/clients/{clientid}/connected and .../disconnected so a backend can
- * keep device status. Published at QoS 0, not retained.
+ * keep device status. Published at QoS 0, not retained. The body names the client, its username,
+ * address and port, protocol and version, the time (`ts`, ms since the epoch) and, on disconnect,
+ * the reason.
  */
 import { Message } from './message.js';
 import type { Broker } from './broker.js';
@@ -74,6 +76,15 @@ export class SysClientEvents implements ClientEvents {
       ...extra,
     };
     const payload = Buffer.from(JSON.stringify(body));
-    this.broker.publish(new Message(this.prefix + client.clientId + '/' + what, payload, 0, false, null, 0, null));
+    this.broker.publish(new Message(this.prefix + topicLevel(client.clientId) + '/' + what, payload, 0, false, null, 0, null));
   }
+}
+
+/**
+ * A client id as one topic level: `/`, `+` and `#` (and `%` itself) are percent-encoded, so a
+ * client named `a/b` or `#` can neither split the event topic nor turn it into a filter.
+ */
+export function topicLevel(clientId: string): string {
+  if (!/[/+#%]/.test(clientId)) return clientId;
+  return clientId.replace(/[/+#%]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }

@@ -9,6 +9,7 @@ import { storedMessage } from './records.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
+import { filterMatches } from './topic.js';
 
 export class RetainedMessages {
   private readonly index = new RetainedIndex<Message>();
@@ -66,5 +67,15 @@ export class RetainedMessages {
       this.index.delete(topic);
       this.store.deleteRetained(topic);
     }
+  }
+
+  /**
+   * Retained messages matching filter, one step at a time, for a bulk delivery spread over many
+   * event-loop turns. Changes between steps are safe: the walk keeps no Map iterator across a
+   * step, a deleted topic is skipped (its node no longer holds a topic), a replaced one yields its
+   * newest value, and a topic added behind the walk is not visited (it was routed live).
+   */
+  *cursor(filter: string): Generator<Message, void, undefined> {
+    for (const [topic, msg] of this.index.entries()) if (filterMatches(filter, topic)) yield msg;
   }
 }

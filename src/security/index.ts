@@ -1,21 +1,105 @@
 /**
- * Builds the Security the protocols use from the options. Until providers are configured this
- * is mosquitto 2's policy: anonymous only on loopback or with --allow-anonymous.
+ * Builds the Security the protocols use from the options: the provider chain in --auth-chain
+ * order, the authorizer (token/JWT topic lists first, then the ACL file), and the policy for
+ * limits and point-to-point. Without providers the policy is mosquitto 2's: anonymous only on
+ * loopback or with --allow-anonymous; with any provider, only with --allow-anonymous.
  */
-import { AnonymousPolicy, ALLOW_ALL, type Security } from '../core/auth.js';
+import { AnonymousPolicy, type Authenticator, type Security } from '../core/auth.js';
 import type { StartOptions } from '../cli/options.js';
-import type { Logger } from '../log/logger.js';
+import { ConfigError } from '../errors.js';
+import { LogRateLimit, type Logger } from '../log/logger.js';
+import { AclAuthorizer, GrantsFirstAuthorizer, OPEN_AUTHORIZER, loadAclFile } from './acl-file.js';
+import { certificateProvider } from './certificate.js';
+import { AuthChain, PROVIDER_NAMES } from './chain.js';
+import { DeviceKeysProvider } from './device-signature.js';
+import { HttpHookProvider } from './http-hook.js';
+import { JwtProvider } from './jwt.js';
+import { PasswordFileProvider } from './password-file.js';
+import { GatewayPolicy } from './policy.js';
+import type { AuthProvider } from './provider.js';
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** The authenticator chain, authorizer and enhanced-auth methods for these options. */
+/** The authenticator chain, authorizer, policy and enhanced-auth methods for these options. */
 export async function createSecurity(options: StartOptions, log: Logger): Promise<Security> {
-  const allowAnonymous = options.allowAnonymous || isLoopback(options.host);
-  if (!allowAnonymous) {
-    log.warn('no authentication is configured and --allow-anonymous is not set: every client will be refused', { host: options.host });
+  const configured = await configuredProviders(options, log, new LogRateLimit(5));
+  const order = parseChain(options.authChain);
+  const providers = order.flatMap((name) => (name === 'certificate' ? [certificateProvider] : configured.filter((p) => p.name === name)));
+  for (const p of configured) {
+    if (!order.includes(p.name as (typeof PROVIDER_NAMES)[number])) log.warn('configured provider is not in --auth-chain and will not be asked', { provider: p.name });
   }
-  return { authenticator: new AnonymousPolicy(allowAnonymous), authorizer: ALLOW_ALL, methods: new Map() };
+
+  let authenticator: Authenticator;
+  if (configured.length === 0) {
+    const allowAnonymous = options.allowAnonymous || isLoopback(options.host);
+    if (!allowAnonymous) log.warn('no authentication is configured and --allow-anonymous is not set: every client will be refused', { host: options.host });
+    // A client certificate still names the client when nothing else is configured.
+    authenticator = order.includes('certificate') ? new AuthChain([certificateProvider], allowAnonymous) : new AnonymousPolicy(allowAnonymous);
+  } else {
+    authenticator = new AuthChain(providers, options.allowAnonymous);
+    log.info('authentication providers', { chain: providers.map((p) => p.name), allowAnonymous: options.allowAnonymous });
+  }
+
+  const inner = options.aclFile === undefined ? OPEN_AUTHORIZER : new AclAuthorizer(loadAclFile(options.aclFile));
+  const authorizer = new GrantsFirstAuthorizer(inner);
+  const p2p = options.p2pParent === undefined ? null : checkedP2pParent(options.p2pParent);
+  return {
+    authenticator,
+    authorizer,
+    methods: new Map(),
+    policy: new GatewayPolicy(options, authorizer, p2p),
+  };
+}
+
+async function configuredProviders(options: StartOptions, log: Logger, logLimit: LogRateLimit): Promise<AuthProvider[]> {
+  const providers: AuthProvider[] = [];
+  if (options.passwordFile !== undefined) {
+    const p = PasswordFileProvider.load(options.passwordFile);
+    if (p.size === 0) log.warn('--password-file has no users', { file: options.passwordFile });
+    providers.push(p);
+  }
+  if (options.deviceKeysFile !== undefined) providers.push(DeviceKeysProvider.load(options.deviceKeysFile));
+  if (options.jwtSecret !== undefined || options.jwtPublicKey !== undefined) {
+    if (options.jwtSecret !== undefined && options.jwtPublicKey !== undefined) throw new ConfigError('give either --jwt-secret (HS256) or --jwt-public-key (RS256), not both');
+    providers.push(await JwtProvider.create(options.jwtSecret, options.jwtPublicKey));
+  }
+  if (options.authHttpUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(options.authHttpUrl);
+    } catch {
+      throw new ConfigError(`--auth-http-url must be an http:// or https:// URL (got "${options.authHttpUrl}")`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--auth-http-url must be an http:// or https:// URL (got "${options.authHttpUrl}")`);
+    const hook = new HttpHookProvider(
+      { url: url.href, timeoutMs: options.authHttpTimeout, cacheSize: options.authHttpCacheSize, cacheTtlMs: options.authHttpCacheTtl * 1000, failOpen: options.authHttpFailOpen },
+      (message, fields) => {
+        if (logLimit.allow('auth-http')) log.warn(message, fields);
+      },
+    );
+    providers.push(hook);
+  }
+  return providers;
+}
+
+/** Parses --auth-chain; throws ConfigError for an unknown or repeated name. */
+export function parseChain(text: string): Array<(typeof PROVIDER_NAMES)[number]> {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!(PROVIDER_NAMES as readonly string[]).includes(name)) throw new ConfigError(`--auth-chain: unknown provider "${name}" (known: ${PROVIDER_NAMES.join(', ')})`);
+    if (seen.has(name)) throw new ConfigError(`--auth-chain: "${name}" is listed twice`);
+    seen.add(name);
+  }
+  return names as Array<(typeof PROVIDER_NAMES)[number]>;
+}
+
+function checkedP2pParent(parent: string): string {
+  if (parent !== '+' && (parent.includes('/') || parent.includes('#') || parent.includes('+'))) {
+    throw new ConfigError(`--p2p-parent must be one topic level or + (got "${parent}")`);
+  }
+  return parent;
 }

@@ -14,6 +14,7 @@ export interface StompOptions {
   stompMaxSubscriptions: number;
   stompMaxTransactions: number;
   stompMaxTransactionFrames: number;
+  stompMaxTransactionBytes: number;
   /** ms between the beats we offer to send (0 = none) */
   stompHeartbeatOut: number;
   /** ms between the beats we want to receive (0 = none) */
@@ -34,6 +35,7 @@ export const STOMP_FLAGS: readonly FlagDef[] = [
   { name: 'stomp-max-subscriptions', key: 'stompMaxSubscriptions', kind: 'int', group: 'STOMP', default: 1000, min: 1, max: 1_000_000, help: 'subscriptions open at once on one connection' },
   { name: 'stomp-max-transactions', key: 'stompMaxTransactions', kind: 'int', group: 'STOMP', default: 16, min: 1, max: 10_000, help: 'transactions open at once on one connection' },
   { name: 'stomp-max-transaction-frames', key: 'stompMaxTransactionFrames', kind: 'int', group: 'STOMP', default: 1000, min: 1, max: 1_000_000, help: 'SEND/ACK/NACK frames one transaction may hold before COMMIT' },
+  { name: 'stomp-max-transaction-bytes', key: 'stompMaxTransactionBytes', kind: 'size', group: 'STOMP', default: 16_777_216, min: 0, max: Number.MAX_SAFE_INTEGER, help: 'SEND body bytes the open transactions of one connection may hold' },
   { name: 'stomp-heartbeat-out', key: 'stompHeartbeatOut', kind: 'int', group: 'STOMP', default: 10_000, min: 0, max: 3_600_000, valueName: 'MS', help: 'heart-beat interval the server offers to send (heart-beat sx); 0 = never' },
   { name: 'stomp-heartbeat-in', key: 'stompHeartbeatIn', kind: 'int', group: 'STOMP', default: 10_000, min: 0, max: 3_600_000, valueName: 'MS', help: 'heart-beat interval the server asks for (heart-beat sy); a peer silent for 1.5x that is closed; 0 = never' },
   { name: 'stomp-redelivery-limit', key: 'stompRedeliveryLimit', kind: 'int', group: 'STOMP', default: 10_000, min: 0, max: 10_000_000, help: 'unacknowledged messages of dropped connections held for redelivery; the oldest go first' },

@@ -11,6 +11,7 @@ import type { Message, QoS } from '../../core/message.js';
 import type { WheelItem } from '../../core/timer-wheel.js';
 import type { Will } from '../../core/will.js';
 import type { ClientInfo, DisconnectReason } from '../../core/events.js';
+import type { ClientGuard } from '../../core/auth.js';
 import type { MqttContext } from './context.js';
 import type { ProtocolVersion } from './packets.js';
 import { PacketType, ReasonCode } from './constants.js';
@@ -76,6 +77,10 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   readonly outbound: OutboundEncoder;
   /** Enhanced authentication exchange in progress (method state). */
   authState: unknown = null;
+  /** Cached topic decisions and the publish pace of this client; null without a policy. */
+  guard: ClientGuard | null = null;
+  /** Reading stopped by the publish-rate guard: the rest of the chunk waits in `pending`. */
+  private readPaused = false;
 
   private pending: Buffer | null = null;
   private corked = false;
@@ -99,11 +104,27 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
       buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
       this.pending = null;
     }
-    if (this.state === ConnState.Authenticating) {
+    if (this.state === ConnState.Authenticating || this.readPaused) {
       this.pending = buf;
       return;
     }
     this.consume(buf, 0);
+  }
+
+  /** Stops handling packets at once (publish-rate guard); bytes already read wait. */
+  pause(): void {
+    this.readPaused = true;
+    this.link.pause();
+  }
+
+  /** Handles what waited, then reads again. */
+  resume(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    const rest = this.pending;
+    this.pending = null;
+    if (rest !== null && this.state === ConnState.Connected) this.consume(rest, 0);
+    if (!this.readPaused) this.link.resume();
   }
 
   onDrain(): void {
@@ -140,6 +161,11 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
         }
         const now = this.state as ConnState;
         if (now === ConnState.Closed) return;
+        if (this.readPaused) {
+          const rest = offset + length;
+          if (rest < end) this.pending = Buffer.from(buf.subarray(rest));
+          return;
+        }
         if (now !== before) {
           // CONNECT changed the version (or auth went async): rescan the rest with it.
           next = offset + length;

@@ -10,7 +10,7 @@ import { encodeConnack } from '../codec/encode.js';
 import { EXPIRY_NEVER } from '../../../core/broker.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
-import { attachGuard, type AuthResult, type ConnectInfo } from '../../../core/auth.js';
+import type { AuthResult, ConnectInfo } from '../../../core/auth.js';
 import type { ConnackProperties, ConnectPacket } from '../packets.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import { applicationProperties } from './message-properties.js';
@@ -127,7 +127,7 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
   }
   if (result.username !== undefined) conn.username = result.username;
   const policy = ctx.security.policy;
-  if (policy !== undefined) attachGuard(conn, policy.guard(conn.clientId, conn.username, result.grants ?? null, conn.link, ctx.broker.wheel));
+  if (policy !== undefined) conn.guard = policy.guard(conn.clientId, conn.username, result.grants ?? null, conn, ctx.broker.wheel);
   const v5 = packet.protocolVersion === 5;
   const limits = ctx.limits;
   const props = packet.properties;

@@ -7,7 +7,6 @@ import { ProtocolError, ReceiveMaximumExceededError, TopicAliasInvalidError } fr
 import type { MqttConnection } from '../connection.js';
 import { PacketType, ReasonCode } from '../constants.js';
 import { Message } from '../../../core/message.js';
-import { guardOf } from '../../../core/auth.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import type { PublishPacket } from '../packets.js';
 import { applicationProperties } from './message-properties.js';
@@ -37,8 +36,8 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     }
   }
 
-  const guard = guardOf(conn);
-  if (guard !== undefined && !guard.countPublish(packet.payload.length) && conn.version === 5) {
+  const guard = conn.guard;
+  if (guard !== null && !guard.countPublish(packet.payload.length) && conn.version === 5) {
     conn.closeReason = 'kicked';
     conn.disconnectWith(ReasonCode.QuotaExceeded, 'publish rate stayed above the limit');
     return;
@@ -60,7 +59,7 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic is longer than ${policy.maxTopicLength} bytes`);
     return;
   }
-  if (!(guard !== undefined ? guard.canPublish(topic) : ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic))) {
+  if (!(guard !== null ? guard.canPublish(topic) : ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic))) {
     refusePublish(conn, packet, ReasonCode.NotAuthorized, 'not authorized to publish to this topic');
     return;
   }

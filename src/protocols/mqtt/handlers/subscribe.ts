@@ -8,7 +8,6 @@ import { ReasonCode } from '../constants.js';
 import { encodeSuback } from '../codec/encode.js';
 import { parseSharedFilter, validateTopicFilter } from '../../../core/topic.js';
 import type { StoredSubscription } from '../../../store/types.js';
-import { guardOf } from '../../../core/auth.js';
 import type { SubscribePacket } from '../packets.js';
 
 export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): void {
@@ -20,7 +19,7 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
   const accepted: Array<{ sub: StoredSubscription; existed: boolean }> = [];
   const failure = v5 ? ReasonCode.TopicFilterInvalid : 0x80;
   const policy = ctx.security.policy;
-  const guard = guardOf(conn);
+  const guard = conn.guard;
   for (const s of packet.subscriptions) {
     const problem = validateTopicFilter(s.filter);
     if (problem !== null) {
@@ -43,7 +42,7 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
       reasons.push(failure);
       continue;
     }
-    if (!(guard !== undefined ? guard.canSubscribe(s.filter) : ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, s.filter))) {
+    if (!(guard !== null ? guard.canSubscribe(s.filter) : ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, s.filter))) {
       conn.logDebug('subscription refused', { filter: s.filter, detail: 'not authorized' });
       reasons.push(v5 ? ReasonCode.NotAuthorized : 0x80);
       continue;

@@ -1,0 +1,52 @@
+/**
+ * The authenticator that runs providers in the configured order (--auth-chain): the first allow
+ * or deny decides. When every provider passes, a client without credentials is anonymous
+ * (allowed only with --allow-anonymous) and one with credentials nobody accepted is refused.
+ * Synchronous providers keep the answer synchronous; the first asynchronous one turns the rest
+ * of the chain into one promise.
+ */
+import type { AuthResult, Authenticator, ConnectInfo } from '../core/auth.js';
+import { BAD_CREDENTIALS, NOT_AUTHORIZED, type AuthProvider, type ProviderDecision } from './provider.js';
+
+/** Names --auth-chain accepts, in the default order. */
+export const PROVIDER_NAMES = ['certificate', 'password-file', 'device-keys', 'jwt', 'http'] as const;
+
+export class AuthChain implements Authenticator {
+  constructor(
+    private readonly providers: readonly AuthProvider[],
+    private readonly allowAnonymous: boolean,
+  ) {}
+
+  authenticate(info: ConnectInfo): AuthResult | Promise<AuthResult> {
+    return this.from(0, info);
+  }
+
+  private from(index: number, info: ConnectInfo): AuthResult | Promise<AuthResult> {
+    for (let i = index; i < this.providers.length; i++) {
+      const decision = this.providers[i]!.authenticate(info);
+      if (decision instanceof Promise) return decision.then((d) => this.settle(d, i, info));
+      if (decision.outcome !== 'ignore') return toResult(decision);
+    }
+    return this.nobodyDecided(info);
+  }
+
+  private settle(decision: ProviderDecision, index: number, info: ConnectInfo): AuthResult | Promise<AuthResult> {
+    return decision.outcome === 'ignore' ? this.from(index + 1, info) : toResult(decision);
+  }
+
+  private nobodyDecided(info: ConnectInfo): AuthResult {
+    if (info.username === null && info.password === null) {
+      return this.allowAnonymous ? { ok: true, reason: 0 } : { ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' };
+    }
+    return { ok: false, reason: BAD_CREDENTIALS, detail: 'no provider accepted the credentials' };
+  }
+}
+
+function toResult(decision: ProviderDecision): AuthResult {
+  if (decision.outcome === 'deny') return { ok: false, reason: decision.reason, detail: decision.detail };
+  if (decision.outcome !== 'allow') throw new Error('unreachable: ignore decided nothing');
+  const result: { ok: true; reason: 0; username?: string | null; grants?: AuthResult['grants'] } = { ok: true, reason: 0 };
+  if (decision.username !== undefined) result.username = decision.username;
+  if (decision.grants !== undefined) result.grants = decision.grants;
+  return result;
+}

@@ -1,0 +1,181 @@
+/**
+ * Cloud-style device identity (as hosted MQTT services do it, ../shared/PROTOCOLS.md), with the
+ * secrets in a JSON keys file (--device-keys-file):
+ *
+ *   {
+ *     "instanceId": "mqtt-prod",                       optional: usernames must then name it
+ *     "accessKeys": { "AK1": "secret" },
+ *     "deviceCredentials": { "CK1": { "secret": "s2", "clientId": "GID_car@@@car-7" } },
+ *     "tokens": { "tok-abc": { "accessKey": "AK1", "actions": "RW",
+ *                              "topics": ["fleet/#"], "expiresAt": "2030-01-01T00:00:00Z" } }
+ *   }
+ *
+ * Usernames: `Signature|AccessKeyId|InstanceId` with password Base64(HMAC-SHA1(secret, clientId));
+ * `DeviceCredential|CredentialKey|InstanceId` the same with the device's own secret (and client id
+ * when the credential names one); `Token|AccessKeyId|InstanceId` with password `R|tok|W|tok` or
+ * `RW|tok`: R tokens give the topics to subscribe, W tokens the topics to publish, and nothing else.
+ * The identity used afterwards (ACL file `user`, events) is the AccessKeyId or credential key.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { validateTopicFilter } from '../core/topic.js';
+import type { ConnectInfo, TopicGrants } from '../core/auth.js';
+import { IGNORE, NOT_AUTHORIZED, badCredentials, type AuthProvider, type ProviderDecision } from './provider.js';
+
+export interface DeviceCredential {
+  readonly secret: string;
+  /** When set, only this client id may use the credential. */
+  readonly clientId: string | null;
+}
+
+export interface DeviceToken {
+  readonly accessKey: string;
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly topics: readonly string[];
+  /** ms since the epoch; 0 = never */
+  readonly expiresAt: number;
+}
+
+/** The parsed keys file. */
+export interface DeviceKeys {
+  readonly instanceId: string | null;
+  readonly accessKeys: ReadonlyMap<string, string>;
+  readonly credentials: ReadonlyMap<string, DeviceCredential>;
+  readonly tokens: ReadonlyMap<string, DeviceToken>;
+}
+
+/** Parses keys-file JSON; throws ConfigError naming the entry that is wrong. */
+export function parseDeviceKeys(text: string, source = 'device keys file'): DeviceKeys {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  const root = asObject(data, source);
+  const instanceId = root['instanceId'];
+  if (instanceId !== undefined && (typeof instanceId !== 'string' || instanceId === '')) throw new ConfigError(`${source}: "instanceId" must be a non-empty string`);
+  const accessKeys = new Map<string, string>();
+  for (const [id, secret] of Object.entries(asObject(root['accessKeys'] ?? {}, `${source}: "accessKeys"`))) {
+    if (typeof secret !== 'string' || secret === '') throw new ConfigError(`${source}: access key "${id}" needs a non-empty secret string`);
+    accessKeys.set(id, secret);
+  }
+  const credentials = new Map<string, DeviceCredential>();
+  for (const [id, value] of Object.entries(asObject(root['deviceCredentials'] ?? {}, `${source}: "deviceCredentials"`))) {
+    const entry = asObject(value, `${source}: device credential "${id}"`);
+    const secret = entry['secret'];
+    const clientId = entry['clientId'];
+    if (typeof secret !== 'string' || secret === '') throw new ConfigError(`${source}: device credential "${id}" needs a non-empty "secret"`);
+    if (clientId !== undefined && typeof clientId !== 'string') throw new ConfigError(`${source}: device credential "${id}": "clientId" must be a string`);
+    credentials.set(id, { secret, clientId: clientId ?? null });
+  }
+  const tokens = new Map<string, DeviceToken>();
+  for (const [token, value] of Object.entries(asObject(root['tokens'] ?? {}, `${source}: "tokens"`))) {
+    tokens.set(token, parseToken(asObject(value, `${source}: a token`), accessKeys, `${source}: token for access key "${String((value as { accessKey?: unknown }).accessKey)}"`));
+  }
+  return { instanceId: typeof instanceId === 'string' ? instanceId : null, accessKeys, credentials, tokens };
+}
+
+function parseToken(entry: Record<string, unknown>, accessKeys: ReadonlyMap<string, string>, where: string): DeviceToken {
+  const accessKey = entry['accessKey'];
+  if (typeof accessKey !== 'string' || !accessKeys.has(accessKey)) throw new ConfigError(`${where}: "accessKey" must name one of "accessKeys"`);
+  const actions = entry['actions'] ?? 'RW';
+  if (actions !== 'R' && actions !== 'W' && actions !== 'RW') throw new ConfigError(`${where}: "actions" must be R, W or RW`);
+  const topics = entry['topics'];
+  if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && validateTopicFilter(t) === null)) {
+    throw new ConfigError(`${where}: "topics" must be a non-empty list of valid topic filters`);
+  }
+  let expiresAt = 0;
+  const expires = entry['expiresAt'];
+  if (expires !== undefined) {
+    expiresAt = typeof expires === 'number' ? expires * 1000 : typeof expires === 'string' ? Date.parse(expires) : NaN;
+    if (!Number.isFinite(expiresAt)) throw new ConfigError(`${where}: "expiresAt" must be seconds since the epoch or an ISO date`);
+  }
+  return { accessKey, read: actions.includes('R'), write: actions.includes('W'), topics: topics as string[], expiresAt };
+}
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** Base64(HMAC-SHA1(secret, clientId)): the password of signature and device-credential logins. */
+export function deviceSignature(secret: string, clientId: string): string {
+  return createHmac('sha1', secret).update(clientId, 'utf8').digest('base64');
+}
+
+function sameText(a: string, b: Buffer): boolean {
+  const x = Buffer.from(a, 'utf8');
+  return x.length === b.length && timingSafeEqual(x, b);
+}
+
+/** Signature, DeviceCredential and Token logins against a keys file. */
+export class DeviceKeysProvider implements AuthProvider {
+  readonly name = 'device-keys';
+
+  constructor(
+    private readonly keys: DeviceKeys,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reads the file named by --device-keys-file. */
+  static load(path: string): DeviceKeysProvider {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read --device-keys-file ${path}: ${(err as Error).message}`);
+    }
+    return new DeviceKeysProvider(parseDeviceKeys(text, path));
+  }
+
+  authenticate(info: ConnectInfo): ProviderDecision {
+    const parts = info.username?.split('|');
+    if (parts === undefined || parts.length !== 3) return IGNORE;
+    const [mode, keyId, instance] = parts as [string, string, string];
+    if (mode !== 'Signature' && mode !== 'DeviceCredential' && mode !== 'Token') return IGNORE;
+    if (this.keys.instanceId !== null && instance !== this.keys.instanceId) {
+      return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: `unknown instance "${instance}"` };
+    }
+    if (info.password === null) return badCredentials('no password given');
+    if (mode === 'Signature') {
+      const secret = this.keys.accessKeys.get(keyId);
+      if (secret === undefined) return badCredentials('unknown access key');
+      return sameText(deviceSignature(secret, info.clientId), info.password) ? { outcome: 'allow', username: keyId } : badCredentials('wrong signature');
+    }
+    if (mode === 'DeviceCredential') {
+      const credential = this.keys.credentials.get(keyId);
+      if (credential === undefined) return badCredentials('unknown device credential');
+      if (credential.clientId !== null && credential.clientId !== info.clientId) {
+        return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'device credential belongs to another client id' };
+      }
+      return sameText(deviceSignature(credential.secret, info.clientId), info.password) ? { outcome: 'allow', username: keyId } : badCredentials('wrong signature');
+    }
+    return this.tokenLogin(keyId, info.password.toString('utf8'));
+  }
+
+  private tokenLogin(accessKey: string, password: string): ProviderDecision {
+    if (!this.keys.accessKeys.has(accessKey)) return badCredentials('unknown access key');
+    const fields = password.split('|');
+    if (fields.length < 2 || fields.length % 2 !== 0) return badCredentials('token password must be R|token|W|token or RW|token');
+    const publish: string[] = [];
+    const subscribe: string[] = [];
+    const now = this.now();
+    for (let i = 0; i < fields.length; i += 2) {
+      const label = fields[i]!;
+      const token = this.keys.tokens.get(fields[i + 1]!);
+      if (label !== 'R' && label !== 'W' && label !== 'RW') return badCredentials(`unknown token permission "${label}"`);
+      if (token === undefined || token.accessKey !== accessKey) return badCredentials('unknown token');
+      if (token.expiresAt !== 0 && token.expiresAt <= now) return badCredentials('token expired');
+      const wantsRead = label.includes('R');
+      const wantsWrite = label.includes('W');
+      if ((wantsRead && !token.read) || (wantsWrite && !token.write)) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: `token does not grant ${label}` };
+      if (wantsRead) subscribe.push(...token.topics);
+      if (wantsWrite) publish.push(...token.topics);
+    }
+    const grants: TopicGrants = { publish, subscribe };
+    return { outcome: 'allow', username: accessKey, grants };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * JWT in the password field, verified with jose: HS256 with --jwt-secret, RS256 with the PEM
+ * public key in --jwt-public-key. exp and nbf are honoured. Optional claims: `clientid` and
+ * `username` must equal the connect's; `publish` and `subscribe` (lists of topic filters) limit
+ * the device to those topics. A password that is not a JWT passes to the next provider.
+ */
+import { readFileSync } from 'node:fs';
+import { errors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import { ConfigError } from '../errors.js';
+import { validateTopicFilter } from '../core/topic.js';
+import type { ConnectInfo, TopicGrants } from '../core/auth.js';
+import { IGNORE, NOT_AUTHORIZED, badCredentials, type AuthProvider, type ProviderDecision } from './provider.js';
+
+/** Looks like a compact JWS: three base64url parts, the header a JSON object. */
+function looksLikeJwt(password: Buffer): boolean {
+  if (password.length < 20 || password.length > 16384) return false;
+  const text = password.toString('latin1');
+  return text.startsWith('eyJ') && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text);
+}
+
+export class JwtProvider implements AuthProvider {
+  readonly name = 'jwt';
+
+  private constructor(
+    private readonly key: Uint8Array | CryptoKey,
+    private readonly algorithm: 'HS256' | 'RS256',
+  ) {}
+
+  /** From --jwt-secret (HS256) or --jwt-public-key (a PEM file, RS256). */
+  static async create(secret: string | undefined, publicKeyPath: string | undefined): Promise<JwtProvider> {
+    if (publicKeyPath !== undefined) {
+      let pem: string;
+      try {
+        pem = readFileSync(publicKeyPath, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`cannot read --jwt-public-key ${publicKeyPath}: ${(err as Error).message}`);
+      }
+      try {
+        return new JwtProvider(await importSPKI(pem, 'RS256'), 'RS256');
+      } catch (err) {
+        throw new ConfigError(`--jwt-public-key ${publicKeyPath} is not an RSA public key in PEM (SPKI) form: ${(err as Error).message}`);
+      }
+    }
+    if (secret === undefined || Buffer.byteLength(secret) < 32) {
+      throw new ConfigError('--jwt-secret must be at least 32 bytes long (HS256 keys shorter than the hash are weak)');
+    }
+    return new JwtProvider(new TextEncoder().encode(secret), 'HS256');
+  }
+
+  authenticate(info: ConnectInfo): ProviderDecision | Promise<ProviderDecision> {
+    if (info.password === null || !looksLikeJwt(info.password)) return IGNORE;
+    return jwtVerify(info.password.toString('latin1'), this.key, { algorithms: [this.algorithm] }).then(
+      ({ payload }) => decide(payload, info),
+      (err: unknown) => badCredentials(err instanceof errors.JWTExpired ? 'JWT expired' : err instanceof errors.JOSEError ? `JWT refused (${err.code})` : 'JWT refused'),
+    );
+  }
+}
+
+function decide(claims: JWTPayload, info: ConnectInfo): ProviderDecision {
+  const clientId = claims['clientid'];
+  if (clientId !== undefined && clientId !== info.clientId) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'JWT is for another client id' };
+  const username = claims['username'];
+  if (username !== undefined && username !== info.username) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'JWT is for another username' };
+  const publish = topicList(claims['publish']);
+  const subscribe = topicList(claims['subscribe']);
+  if (publish === null || subscribe === null) return badCredentials('JWT publish/subscribe claims must be lists of topic filters');
+  const grants: TopicGrants | null = claims['publish'] === undefined && claims['subscribe'] === undefined ? null : { publish, subscribe };
+  const identity = info.username ?? (typeof claims.sub === 'string' ? claims.sub : null);
+  return { outcome: 'allow', username: identity, grants };
+}
+
+function topicList(value: unknown): string[] | null {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return null;
+  for (const t of value) if (typeof t !== 'string' || validateTopicFilter(t) !== null) return null;
+  return value as string[];
+}

@@ -1,0 +1,70 @@
+/**
+ * The SecurityPolicy of a server: admission before authentication (memory, connection rate per
+ * address), a guard per admitted connection, point-to-point topics, and the topic and
+ * subscription limits the protocols enforce.
+ */
+import type { Authorizer, ClientGuard, Pausable, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { TimerWheel } from '../core/timer-wheel.js';
+import type { SecurityOptions } from '../cli/flags/security.js';
+import { ConnectionGuard, type PublishRate } from './client-guard.js';
+import { ConnectionRateLimiter, MemoryGuard } from './rate-limits.js';
+
+/** 0x89 Server busy (3.1.1: return code 3). */
+const SERVER_BUSY = 0x89;
+/** 0x9F Connection rate exceeded (3.1.1: return code 3). */
+const CONNECTION_RATE_EXCEEDED = 0x9f;
+
+export class GatewayPolicy implements SecurityPolicy {
+  readonly maxTopicLength: number;
+  readonly maxSubscriptions: number;
+  private readonly rate: PublishRate;
+  private readonly cacheSize: number;
+  private readonly connections: ConnectionRateLimiter;
+  private readonly memory: MemoryGuard;
+
+  constructor(
+    options: SecurityOptions,
+    private readonly authorizer: Authorizer,
+    /** `+` = any parent, null = point-to-point off */
+    private readonly p2pParent: string | null,
+  ) {
+    this.maxTopicLength = options.maxTopicLength;
+    this.maxSubscriptions = options.maxSubscriptions;
+    this.rate = { messages: options.maxPublishRate, bytes: options.maxPublishBytesRate, strikes: options.publishQuotaStrikes };
+    this.cacheSize = options.aclCacheSize;
+    this.connections = new ConnectionRateLimiter(options.maxConnectionRate);
+    this.memory = new MemoryGuard(options.maxMemory);
+  }
+
+  admission(remoteAddress: string): number {
+    const now = Date.now();
+    if (this.memory.overLimit(now)) return SERVER_BUSY;
+    if (!this.connections.allow(remoteAddress, now)) return CONNECTION_RATE_EXCEEDED;
+    return 0;
+  }
+
+  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard {
+    return new ConnectionGuard(this.authorizer, clientId, username, grants, this.cacheSize, this.rate, link, wheel);
+  }
+
+  pointToPoint(topic: string): string | null {
+    return p2pTarget(this.p2pParent, topic);
+  }
+}
+
+/** The client id in `{parent}/p2p/{clientId}` (parent `+` = any first level), or null. */
+export function p2pTarget(parent: string | null, topic: string): string | null {
+  if (parent === null) return null;
+  let rest: number;
+  if (parent === '+') {
+    const slash = topic.indexOf('/');
+    if (slash === -1) return null;
+    rest = slash + 1;
+  } else {
+    if (!topic.startsWith(parent) || topic.charCodeAt(parent.length) !== 0x2f) return null;
+    rest = parent.length + 1;
+  }
+  if (!topic.startsWith('p2p/', rest)) return null;
+  const clientId = topic.slice(rest + 4);
+  return clientId === '' ? null : clientId;
+}
