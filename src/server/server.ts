@@ -20,6 +20,8 @@ import { GATEWAYS } from './gateways.js';
 import { startWebSocketListeners } from './websocket.js';
 import type { Gateway, Listener, ServerContext } from './context.js';
 import { createTlsProvider } from './tls-setup.js';
+import { RetainedWorkerPool } from '../workers/retained-pool.js';
+import { mqttWireTarget } from '../workers/mqtt-target.js';
 
 export interface RunningServer {
   readonly ctx: ServerContext;
@@ -55,6 +57,16 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     ...(native === null ? {} : { path: nativeModulePath() }),
   });
   await broker.start();
+  // Workers read the LMDB file; the memory store has none, so it is served in main-thread slices.
+  const retainedPool =
+    options.store === 'lmdb' && options.retainedWorkers > 0 ? new RetainedWorkerPool({ dataDir: options.dataDir, threads: options.retainedWorkers }) : null;
+  broker.useBulkRetained({
+    threshold: options.retainedBulkThreshold,
+    source: retainedPool,
+    targetOf: mqttWireTarget,
+    lowWater: Math.floor(options.maxSocketBuffer / 4),
+    batchBytes: 256 * 1024,
+  });
 
   const tls: TlsProvider | null = createTlsProvider(options);
   const ctx: ServerContext = {
@@ -77,6 +89,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   } catch (err) {
     for (const l of listeners) l.close();
     await broker.stop(0x8b, 'server shutting down');
+    await retainedPool?.destroy();
     throw err;
   }
   for (const l of listeners) log.info('listening', { protocol: l.protocol, transport: l.transport, host: l.host, port: l.port });
@@ -88,6 +101,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
       for (const l of listeners) l.close();
       for (const gateway of gateways) await gateway.stop?.();
       await broker.stop(0x8b, 'server shutting down');
+      await retainedPool?.destroy();
     },
     reloadTls() {
       if (tls === null) return;

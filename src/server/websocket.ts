@@ -63,7 +63,9 @@ export async function startWebSocketListeners(ctx: ServerContext): Promise<Liste
       const tlsFiles = { cert: files.cert, key: files.key, ...(files.ca !== undefined ? { ca: files.ca } : {}) };
       const options: WsListenOptions = { ...base, transport: 'wss', port: o.wssPort, flag: '--wss-port', tls: tlsFiles };
       const listener = WsListener.open(uws, options);
-      tls.onReload(() => listener.reload());
+      tls.onReload(() => {
+        ctx.log.warn('secure WebSocket keeps the certificates it started with until restart: uWebSockets.js 20.30 cannot replace them without dropping connections', { port: listener.port });
+      });
       listeners.push(describe('wss', listener));
     }
   } catch (err) {

@@ -9,6 +9,7 @@ export interface Link {
   readonly transport: TransportName;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  peerIdentity?: string | null; // CN (or first SAN) of a verified TLS client certificate, else null/absent
   /** Queues bytes; returns false when the transport's buffer is above its high-water mark. */
   write(data: Buffer): boolean;
   /** Batches writes until uncork (one syscall per event-loop turn for a fan-out). */

@@ -17,15 +17,21 @@ export interface TlsFiles {
   requireClientCert: boolean;
 }
 
+/** Called after a successful reload, for listeners that build their own contexts (uWS SSLApp). */
+export type TlsReloadListener = () => void;
+
 /** Holds the current certificates; `reload` re-reads the files. */
 export class TlsProvider {
   private readonly files: TlsFiles;
-  private servers: tls.Server[] = [];
+  private readonly servers: tls.Server[] = [];
+  private readonly reloadListeners: TlsReloadListener[] = [];
   private current: tls.SecureContextOptions;
 
+  /** Reads and validates the files now, so a bad path or key stops the start. */
   constructor(files: TlsFiles) {
     this.files = files;
     this.current = this.read();
+    tls.createSecureContext(this.current);
   }
 
   get requireClientCert(): boolean {
@@ -36,7 +42,7 @@ export class TlsProvider {
     return this.files.ca !== undefined;
   }
 
-  /** The PEM material for listeners that build their own contexts (uWebSockets.js SSLApp). */
+  /** The file paths, for listeners that build their own contexts (uWebSockets.js SSLApp). */
   get paths(): Readonly<TlsFiles> {
     return this.files;
   }
@@ -57,10 +63,17 @@ export class TlsProvider {
     tls.createSecureContext(next); // validates before anything switches
     this.current = next;
     for (const server of this.servers) server.setSecureContext(this.serverOptions());
+    for (const listener of this.reloadListeners) listener();
   }
 
+  /** Switches this node:tls server to new certificates on every reload. */
   track(server: tls.Server): void {
     this.servers.push(server);
+  }
+
+  /** Calls `listener` after every successful reload. */
+  onReload(listener: TlsReloadListener): void {
+    this.reloadListeners.push(listener);
   }
 
   private read(): tls.SecureContextOptions {
@@ -73,6 +86,27 @@ export class TlsProvider {
   }
 }
 
+/**
+ * The identity a verified client certificate offers as username: its subject CN, else its
+ * first subjectAltName value (DNS, email, URI or IP). Null when none was presented or it did
+ * not verify against --tls-ca.
+ */
+export function certificateIdentity(socket: tls.TLSSocket): string | null {
+  if (!socket.authorized) return null;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || typeof cert !== 'object' || Object.keys(cert).length === 0) return null;
+  const cn = cert.subject?.CN as string | string[] | undefined;
+  const first = Array.isArray(cn) ? cn[0] : cn;
+  if (first !== undefined && first !== '') return first;
+  const san = cert.subjectaltname;
+  if (san === undefined || san === '') return null;
+  // "DNS:device-1, IP Address:10.0.0.1": the value after the first colon of the first entry.
+  const entry = san.split(', ')[0]!;
+  const colon = entry.indexOf(':');
+  const value = colon === -1 ? entry : entry.slice(colon + 1);
+  return value === '' ? null : value;
+}
+
 export interface TlsListenerOptions {
   host: string;
   port: number;
@@ -81,7 +115,13 @@ export interface TlsListenerOptions {
 
 /** Starts a TLS listener; resolves with the server once bound. */
 export function listenTls(options: TlsListenerOptions, provider: TlsProvider, accept: LinkAcceptor): Promise<Server> {
-  const server = tls.createServer(provider.serverOptions(), (socket) => attachSocket(socket, 'tls', accept));
+  const server = tls.createServer(provider.serverOptions(), (socket) => {
+    const identity = provider.hasCa ? certificateIdentity(socket) : null;
+    attachSocket(socket, 'tls', (link) => {
+      link.peerIdentity = identity;
+      return accept(link);
+    });
+  });
   server.maxConnections = options.maxConnections;
   // A failed handshake is the client's problem; never let it reach the process.
   server.on('tlsClientError', () => {});

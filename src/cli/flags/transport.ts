@@ -31,5 +31,5 @@ export const TRANSPORT_FLAGS: readonly FlagDef[] = [
   { name: 'tls-cert', key: 'tlsCert', kind: 'path', group: GROUP, default: undefined, defaultText: 'none', valueName: 'FILE', help: 'PEM server certificate (chain) for --mqtts-port and --wss-port; re-read on SIGHUP' },
   { name: 'tls-key', key: 'tlsKey', kind: 'path', group: GROUP, default: undefined, defaultText: 'none', valueName: 'FILE', help: 'PEM private key of --tls-cert (unencrypted); re-read on SIGHUP' },
   { name: 'tls-ca', key: 'tlsCa', kind: 'path', group: GROUP, default: undefined, defaultText: 'none', valueName: 'FILE', help: 'PEM CA bundle that client certificates must chain to; a verified certificate\'s CN (or first SAN) is the client\'s identity' },
-  { name: 'tls-require-client-cert', key: 'tlsRequireClientCert', kind: 'bool', group: GROUP, default: false, help: 'refuse TLS clients without a certificate signed by --tls-ca (--mqtts-port only; see docs)' },
+  { name: 'tls-require-client-cert', key: 'tlsRequireClientCert', kind: 'bool', group: GROUP, default: false, help: 'refuse TLS clients without a certificate signed by --tls-ca (--mqtts-port; cannot be combined with --wss-port)' },
 ];
