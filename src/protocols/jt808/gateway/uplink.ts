@@ -1,0 +1,249 @@
+/**
+ * What the gateway does with each uplink frame: check it, reassemble split messages, gate on
+ * authentication, parse the body, then register, authenticate, answer, settle a pending
+ * command, and publish EMQX's JSON at QoS 1 on jt808/{clientid}/{phone}/up. The automatic
+ * answer (8001, 8004, 8800) goes out once the publish is accepted: at once, or after the
+ * store commit when the publish was stored.
+ *
+ * Not published, as in EMQX: heartbeats (0002), deregistration (0003), registration (0100) and
+ * authentication (0102, which carries the auth code).
+ */
+import { Message } from '../../../core/message.js';
+import { FRAME_FAULT_NAMES, FrameFault, Jt808BodyError } from '../codec/errors.js';
+import { ATTR_SPLIT, headerJson, type Jt808Header } from '../codec/header.js';
+import type { JsonObject } from '../codec/json-fields.js';
+import { encodeGbk } from '../codec/bytes.js';
+import { bodyJson, parseFrame } from '../codec/message.js';
+import { MsgId, Result } from '../codec/message-ids.js';
+import { Reassembler, SplitRefusal } from '../codec/reassembly.js';
+import type { Registration } from './registration.js';
+import { TermState, type Jt808Connection } from './connection.js';
+
+/** Uplink messages the platform answers with 8001 result 0. */
+const AUTO_ACK: ReadonlySet<number> = new Set([
+  MsgId.Location,
+  MsgId.BulkLocation,
+  MsgId.CanData,
+  MsgId.MediaEvent,
+  MsgId.Passthrough,
+  MsgId.CompressedData,
+  MsgId.EventReport,
+  MsgId.InfoDemand,
+  MsgId.WaybillReport,
+  MsgId.UpgradeResult,
+  MsgId.TerminalRsaKey,
+]);
+
+/** Uplink messages that answer a command (settled by their seq). */
+const COMMAND_REPLIES: ReadonlySet<number> = new Set([
+  MsgId.QueryParamsResponse,
+  MsgId.QueryAttributesResponse,
+  MsgId.LocationQueryResponse,
+  MsgId.VehicleControlResponse,
+  MsgId.CameraShotResponse,
+]);
+
+/** Handles one unescaped frame (frame[0..length), a shared buffer). */
+export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number): void {
+  const p = parseFrame(frame, length);
+  const h = p.header;
+  if (p.fault !== FrameFault.None || h === null) {
+    // A readable header gets 8001 "message error" so the terminal re-sends; the rest is dropped.
+    if (h !== null && (p.fault === FrameFault.BadChecksum || p.fault === FrameFault.LengthMismatch)) conn.write(conn.generalResponse(h, Result.MessageError));
+    conn.violation(`frame dropped: ${FRAME_FAULT_NAMES[p.fault]}`, h === null ? {} : { msgId: h.msgId, msgSn: h.msgSn });
+    return;
+  }
+  const online = conn.state === TermState.Online;
+  if (!online && h.msgId !== MsgId.Register && h.msgId !== MsgId.Authenticate) {
+    conn.write(conn.generalResponse(h, Result.Failure));
+    conn.violation('message before authentication', { msgId: h.msgId, phone: h.phone });
+    return;
+  }
+  if (online && h.phone !== conn.phone) {
+    conn.violation('frame with another phone number than the authenticated one', { framePhone: h.phone });
+    return;
+  }
+  let header = h;
+  let buf = frame;
+  let start = p.bodyStart;
+  let end = p.bodyEnd;
+  if ((frame.readUInt16BE(2) & ATTR_SPLIT) !== 0) {
+    const s = conn.ctx.settings;
+    const r = conn.reassembler ?? (conn.reassembler = new Reassembler(s.maxSplitParts, s.splitTimeoutMs));
+    const whole = r.add(h, frame.subarray(start, end), conn.ctx.broker.wheel.now);
+    if (typeof whole === 'number') {
+      conn.write(conn.generalResponse(h, Result.MessageError));
+      conn.violation(whole === SplitRefusal.TooManyParts ? 'split message has more packets than --jt808-max-split-parts' : 'packet index outside 1..total', { total: h.fragTotal, index: h.fragSn });
+      return;
+    }
+    conn.violations = 0;
+    if (whole === null) {
+      conn.reschedule();
+      return;
+    }
+    header = whole.header;
+    buf = whole.body;
+    start = 0;
+    end = buf.length;
+  }
+  let body: JsonObject;
+  try {
+    body = bodyJson(header, buf, start, end);
+  } catch (err) {
+    if (!(err instanceof Jt808BodyError)) throw err;
+    conn.write(conn.generalResponse(header, Result.MessageError));
+    conn.violation(err.message, { msgId: header.msgId, msgSn: header.msgSn });
+    return;
+  }
+  conn.violations = 0;
+  dispatch(conn, header, body);
+}
+
+function dispatch(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void {
+  const id = h.msgId;
+  switch (id) {
+    case MsgId.Register:
+      register(conn, h, body);
+      return;
+    case MsgId.Authenticate:
+      authenticate(conn, h, body);
+      return;
+    case MsgId.Heartbeat:
+      conn.write(conn.generalResponse(h, Result.Ok));
+      return;
+    case MsgId.Deregister:
+      conn.write(conn.generalResponse(h, Result.Ok));
+      conn.close('normal');
+      return;
+    case MsgId.QueryServerTime:
+      publishUp(conn, h, body, conn.encodeReply(h, MsgId.ServerTime, utcTimeBcd(new Date())));
+      return;
+    case MsgId.MediaData: {
+      const mediaId = body['id'];
+      if (typeof mediaId !== 'number') {
+        // Encrypted: the media id cannot be read, so a general response it is.
+        publishUp(conn, h, body, conn.generalResponse(h, Result.Ok));
+        return;
+      }
+      // 8800 with no packet list: everything arrived (reassembly already waited for it).
+      const ack = Buffer.alloc(5);
+      ack.writeUInt32BE(mediaId, 0);
+      publishUp(conn, h, body, conn.encodeReply(h, MsgId.MediaDataResponse, ack));
+      return;
+    }
+    case MsgId.TerminalResponse:
+      publishUp(conn, h, body, null);
+      if (typeof body['seq'] === 'number' && typeof body['id'] === 'number') settle(conn, id, body['seq'], body['id']);
+      return;
+    default:
+      if (COMMAND_REPLIES.has(id)) {
+        publishUp(conn, h, body, null);
+        settle(conn, id, typeof body['seq'] === 'number' ? body['seq'] : -1, 0);
+        return;
+      }
+      publishUp(conn, h, body, AUTO_ACK.has(id) ? conn.generalResponse(h, Result.Ok) : null);
+  }
+}
+
+function settle(conn: Jt808Connection, replyId: number, seq: number, answeredId: number): void {
+  if (conn.commands === null) return;
+  if (conn.commands.settle(replyId, seq, answeredId, conn.ctx.broker.wheel.now) !== null) conn.reschedule();
+}
+
+interface PendingReply {
+  conn: Jt808Connection;
+  bytes: Buffer;
+}
+
+function writeAfterCommit(p: PendingReply): void {
+  p.conn.write(p.bytes);
+}
+
+/** Publishes {header, body} at QoS 1 on the up topic; writes `reply` once the publish is accepted. */
+function publishUp(conn: Jt808Connection, h: Jt808Header, body: JsonObject, reply: Buffer | null): void {
+  const broker = conn.ctx.broker;
+  const payload = Buffer.from(JSON.stringify({ header: headerJson(h), body }));
+  const outcome = broker.publish(new Message(conn.upTopic, payload, 1, false, null, 0, conn.phone));
+  if (reply === null) return;
+  if (outcome.stored) broker.afterCommit(writeAfterCommit, { conn, bytes: reply });
+  else conn.write(reply);
+}
+
+function register(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void {
+  const decision = conn.ctx.registrar.register(h.phone, body);
+  if (!(decision instanceof Promise)) {
+    registered(conn, h, decision);
+    return;
+  }
+  conn.holdFrames();
+  decision.then(
+    (r) => registered(conn, h, r),
+    (err: unknown) => {
+      conn.ctx.log.warn('JT/T 808 registration failed', { phone: h.phone, error: err });
+      registered(conn, h, { result: Result.Failure, authCode: '' });
+    },
+  ).catch((err: unknown) => asyncFailure(conn, err));
+}
+
+function registered(conn: Jt808Connection, h: Jt808Header, r: Registration): void {
+  if (conn.state === TermState.Closed) return;
+  if (r.result === 0) {
+    conn.issuedCode = r.authCode;
+    conn.issuedFor = h.phone;
+  } else if (conn.ctx.logLimit.allow('jt808-reg:' + conn.link.remoteAddress)) {
+    conn.ctx.log.info('JT/T 808 registration refused', { phone: h.phone, address: conn.link.remoteAddress, result: r.result });
+  }
+  const code = r.result === 0 ? encodeGbk(r.authCode) : Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(3 + code.length);
+  out.writeUInt16BE(h.msgSn, 0);
+  out[2] = r.result;
+  code.copy(out, 3);
+  conn.write(conn.encodeReply(h, MsgId.RegisterResponse, out));
+  if (conn.busy) conn.resumeFrames();
+}
+
+function authenticate(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void {
+  const code = typeof body['code'] === 'string' ? body['code'] : '';
+  const issued = conn.issuedFor === h.phone ? conn.issuedCode : null;
+  const decision = conn.ctx.registrar.authenticate(h.phone, code, issued);
+  if (!(decision instanceof Promise)) {
+    authenticated(conn, h, decision);
+    return;
+  }
+  conn.holdFrames();
+  decision.then(
+    (ok) => authenticated(conn, h, ok),
+    (err: unknown) => {
+      conn.ctx.log.warn('JT/T 808 authentication failed', { phone: h.phone, error: err });
+      authenticated(conn, h, false);
+    },
+  ).catch((err: unknown) => asyncFailure(conn, err));
+}
+
+function authenticated(conn: Jt808Connection, h: Jt808Header, ok: boolean): void {
+  if (conn.state === TermState.Closed) return;
+  if (ok) {
+    if (conn.state !== TermState.Online) conn.goOnline(h);
+    conn.write(conn.generalResponse(h, Result.Ok));
+  } else {
+    conn.ctx.broker.metrics.connectionsRefused++;
+    if (conn.ctx.logLimit.allow('jt808-auth:' + conn.link.remoteAddress)) {
+      conn.ctx.log.info('JT/T 808 terminal not authenticated', { phone: h.phone, address: conn.link.remoteAddress });
+    }
+    conn.write(conn.generalResponse(h, Result.Failure));
+    conn.violation('authentication refused', { phone: h.phone });
+  }
+  if (conn.busy) conn.resumeFrames();
+}
+
+/** A bug after an asynchronous decision closes the connection instead of the process. */
+function asyncFailure(conn: Jt808Connection, err: unknown): void {
+  conn.ctx.log.error('internal error after JT/T 808 registration or authentication', { clientId: conn.phone, error: err });
+  conn.close('protocol-error');
+}
+
+/** BCD[6] YYMMDDhhmmss of `now` in UTC (8004). */
+function utcTimeBcd(now: Date): Buffer {
+  const parts = [now.getUTCFullYear() % 100, now.getUTCMonth() + 1, now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds()];
+  return Buffer.from(parts.map((n) => ((Math.floor(n / 10) << 4) | n % 10)));
+}
