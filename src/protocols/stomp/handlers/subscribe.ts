@@ -1,0 +1,61 @@
+/**
+ * SUBSCRIBE: id, destination -> filter (MQTT wildcards allowed), ack mode, ACL, then the core
+ * subscription of the filter's slot (QoS 1 when any subscription on it acknowledges, so the core
+ * keeps unacknowledged deliveries in its inflight window). Retained messages go to the new
+ * subscription; an at-least-once one also gets what dropped connections left unacknowledged.
+ */
+import type { StoredSubscription } from '../../../store/types.js';
+import { destinationToFilter } from '../destination.js';
+import { StompError } from '../errors.js';
+import { AckMode, StompSubscription, parseAckMode } from '../subscriptions.js';
+import type { StompFrame } from '../codec/frame.js';
+import type { StompConnection } from '../connection.js';
+import { required } from './required.js';
+
+/** Handles SUBSCRIBE. */
+export function handleSubscribe(conn: StompConnection, frame: StompFrame): void {
+  const ctx = conn.ctx;
+  const session = conn.session!;
+  const destination = required(frame, 'destination');
+  // 1.0 made the id optional: the destination then names the subscription.
+  const id = conn.version === '1.0' ? (frame.header('id') ?? destination) : required(frame, 'id');
+  const table = conn.subscriptions;
+  if (table.byId.has(id)) throw new StompError(`subscription id '${id}' is already in use on this connection`);
+  const ack = parseAckMode(frame.header('ack'));
+  if (ack === null) throw new StompError(`ack '${frame.header('ack')}' is not one of auto, client, client-individual`);
+  const limit = ctx.limits.maxSubscriptions;
+  if (table.size >= limit) throw new StompError(`more than ${limit} subscriptions on one connection (--stomp-max-subscriptions)`, 'JN_QUOTA_EXCEEDED');
+  const mapped = destinationToFilter(destination, ctx.mount);
+  if (mapped.error !== null) throw new StompError(mapped.error, 'JN_TOPIC_INVALID');
+  const filter = mapped.topic;
+  if (!ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, filter)) {
+    throw new StompError(`not authorized to subscribe to '${destination}'`, 'JN_NOT_AUTHORIZED');
+  }
+
+  const slot = table.slotFor(filter);
+  const qosBefore = slot.subs.length === 0 ? -1 : slot.qos;
+  const sub = new StompSubscription(id, destination, mapped.style, ack, slot);
+  table.add(sub);
+  const core: StoredSubscription = {
+    filter,
+    qos: slot.qos,
+    noLocal: false,
+    retainAsPublished: false,
+    retainHandling: 0,
+    subscriptionId: slot.number,
+  };
+  if (core.qos !== qosBefore) ctx.broker.subscribe(session, core);
+  conn.retainTarget = sub;
+  try {
+    ctx.broker.sendRetained(session, core, false);
+  } finally {
+    conn.retainTarget = null;
+  }
+  if (ack !== AckMode.Auto) {
+    ctx.redelivery.take(filter, conn.clientId, Date.now(), (msg) => {
+      (conn.redelivering ??= new WeakSet()).add(msg);
+      ctx.broker.deliver(session, msg, 1, false, [slot.number], null);
+    });
+  }
+  conn.receipt(frame, false);
+}
