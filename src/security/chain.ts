@@ -1,7 +1,8 @@
 /**
  * The authenticator that runs providers in the configured order (--auth-chain): the first allow
  * or deny decides. When every provider passes, a client without credentials is anonymous
- * (allowed only with --allow-anonymous) and one with credentials nobody accepted is refused.
+ * (allowed only with --allow-anonymous) and one with credentials nobody accepted is refused;
+ * with no provider configured at all, the anonymous rule decides for every client.
  * Synchronous providers keep the answer synchronous; the first asynchronous one turns the rest
  * of the chain into one promise.
  */
@@ -35,7 +36,10 @@ export class AuthChain implements Authenticator {
   }
 
   private nobodyDecided(info: ConnectInfo): AuthResult {
-    if (info.username === null && info.password === null) {
+    // With no provider configured there is nothing to check credentials against: as in
+    // mosquitto 2 without a password file, --allow-anonymous (or loopback) decides for everyone,
+    // which is also how vehicle gateways (VIN as username, no password) work out of the box.
+    if ((info.username === null && info.password === null) || this.providers.length === 0) {
       return this.allowAnonymous ? { ok: true, reason: 0 } : { ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' };
     }
     return { ok: false, reason: BAD_CREDENTIALS, detail: 'no provider accepted the credentials' };

@@ -26,7 +26,7 @@ export interface Gbt32960Options {
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
 export const GBT32960_FLAGS: readonly FlagDef[] = [
   { name: 'gbt32960-port', key: 'gbt32960Port', kind: 'port', group: 'GB/T 32960', default: -1, help: 'GB/T 32960 (new-energy vehicles) over TCP (standard port 7325)' },
-  { name: 'gbt32960-tls-port', key: 'gbt32960TlsPort', kind: 'port', group: 'GB/T 32960', default: -1, help: 'GB/T 32960 over TLS, with the server certificate of the TLS flags' },
+  { name: 'gbt32960-tls-port', key: 'gbt32960TlsPort', kind: 'port', group: 'GB/T 32960', default: -1, help: 'GB/T 32960 over TLS; needs --tls-cert and --tls-key (no standard port; 7325 is the plain one)' },
   { name: 'gbt32960-max-frame-size', key: 'gbt32960MaxFrameSize', kind: 'size', group: 'GB/T 32960', default: 65_560, min: 25, max: 65_560, help: 'largest frame accepted (header, data unit and BCC); longer ones are skipped' },
   { name: 'gbt32960-login-timeout', key: 'gbt32960LoginTimeout', kind: 'int', group: 'GB/T 32960', default: 30, min: 1, max: 3600, valueName: 'SECONDS', help: 'time a new connection has to send the vehicle login' },
   { name: 'gbt32960-idle-timeout', key: 'gbt32960IdleTimeout', kind: 'int', group: 'GB/T 32960', default: 180, min: 0, max: 86_400, valueName: 'SECONDS', help: 'a logged-in vehicle silent this long (no data, no heartbeat) is disconnected; 0 = never' },
