@@ -53,7 +53,7 @@ function mainHelp(): string {
   return [
     'Usage: junction <command> [flags]',
     '',
-    'Junction: an open IoT message gateway (MQTT 3.1, 3.1.1 and 5.0).',
+    'Junction: an open IoT message gateway (MQTT 3.1, 3.1.1 and 5.0; STOMP, JT/T 808 and GB/T 32960 gateways).',
     '',
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
