@@ -105,7 +105,7 @@ const CORE_FLAGS: readonly FlagDef[] = [
   // Limits
   { name: 'max-packet-size', key: 'maxPacketSize', kind: 'size', group: 'Limits', default: 1_048_576, min: 64, max: 268_435_455, help: 'largest packet accepted, in bytes or as 512KiB, 1MiB' },
   { name: 'receive-maximum', key: 'receiveMaximum', kind: 'int', group: 'Limits', default: 64, min: 1, max: 65535, help: 'inbound QoS 1/2 messages a client may have unacknowledged (announced to MQTT 5 clients)' },
-  { name: 'max-inflight', key: 'maxInflight', kind: 'int', group: 'Limits', default: 64, min: 1, max: 65535, help: 'outbound QoS 1/2 messages unacknowledged per session, never above the client\'s Receive Maximum' },
+  { name: 'max-inflight', key: 'maxInflight', kind: 'int', group: 'Limits', default: 1024, min: 1, max: 65535, help: 'outbound QoS 1/2 messages unacknowledged per session, never above the client\'s Receive Maximum' },
   { name: 'max-socket-buffer', key: 'maxSocketBuffer', kind: 'size', group: 'Limits', default: 4 * 1_048_576, min: 65_536, max: 1_073_741_824, help: 'bytes waiting to be written to one slow client above which QoS 0 messages to it are dropped (and counted)' },
   { name: 'topic-alias-maximum', key: 'topicAliasMaximum', kind: 'int', group: 'Limits', default: 64, min: 0, max: 65535, help: 'topic aliases a client may use; 0 = none' },
   { name: 'max-topic-levels', key: 'maxTopicLevels', kind: 'int', group: 'Limits', default: 128, min: 1, max: 65535, help: 'most levels in a topic name or filter' },

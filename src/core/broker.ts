@@ -6,7 +6,7 @@
 import { Message, type QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { Session, type SessionOwner, type SharedGroupRef } from './session.js';
+import { Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Delivery, NO_RELEASE } from './delivery.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
@@ -44,7 +44,7 @@ export interface PublishOutcome {
   stored: boolean;
 }
 
-export class Broker implements RouteSink {
+export class Broker implements RouteSink, SessionExpiry {
   readonly metrics = new Metrics();
   readonly wheel = new TimerWheel();
   readonly sessions = new Map<string, Session>();
@@ -345,14 +345,13 @@ export class Broker implements RouteSink {
 
   private scheduleExpiry(session: Session): void {
     if (session.expiryInterval === EXPIRY_NEVER) return;
-    session.onTimer = () => {
-      if (session.owner === null && this.sessions.get(session.clientId) === session) this.expireSession(session);
-      return 0;
-    };
+    session.expiry = this;
     this.wheel.schedule(session, session.disconnectedAt + session.expiryInterval * 1000);
   }
 
-  private expireSession(session: Session): void {
+  /** SessionExpiry: the wheel says a disconnected session's time is up. */
+  expire(session: Session): void {
+    if (session.owner !== null || this.sessions.get(session.clientId) !== session) return;
     const will = this.pendingWills.get(session.clientId);
     if (will !== undefined) {
       this.wheel.cancel(will);

@@ -63,6 +63,11 @@ export interface SessionSubscription extends StoredSubscription {
   id: number;
 }
 
+/** Who ends a session when its expiry deadline passes (the broker). */
+export interface SessionExpiry {
+  expire(session: Session): void;
+}
+
 export class Session implements WheelItem {
   readonly clientId: string;
   protocol: string;
@@ -92,10 +97,15 @@ export class Session implements WheelItem {
   routeRetain = false;
   routeSubIds: number[] | null = null;
 
-  // Timer wheel (session expiry)
+  // Timer wheel (session expiry): the broker that filed it decides; a pointer, not a closure.
   wheelSlot = -1;
   wheelDeadline = 0;
-  onTimer: (now: number) => number = () => 0;
+  expiry: SessionExpiry | null = null;
+
+  onTimer(): number {
+    if (this.expiry !== null) this.expiry.expire(this);
+    return 0;
+  }
 
   constructor(clientId: string, protocol: string) {
     this.clientId = clientId;

@@ -16,6 +16,8 @@ export class AuthChain implements Authenticator {
   constructor(
     private readonly providers: readonly AuthProvider[],
     private readonly allowAnonymous: boolean,
+    /** True when no provider can check a user name and password (only certificates, or none). */
+    private readonly noCredentialCheck = providers.length === 0,
   ) {}
 
   authenticate(info: ConnectInfo): AuthResult | Promise<AuthResult> {
@@ -39,7 +41,7 @@ export class AuthChain implements Authenticator {
     // With no provider configured there is nothing to check credentials against: as in
     // mosquitto 2 without a password file, --allow-anonymous (or loopback) decides for everyone,
     // which is also how vehicle gateways (VIN as username, no password) work out of the box.
-    if ((info.username === null && info.password === null) || this.providers.length === 0) {
+    if ((info.username === null && info.password === null) || this.noCredentialCheck) {
       return this.allowAnonymous ? { ok: true, reason: 0 } : { ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' };
     }
     return { ok: false, reason: BAD_CREDENTIALS, detail: 'no provider accepted the credentials' };

@@ -37,7 +37,7 @@ export async function createSecurity(options: StartOptions, log: Logger): Promis
     const allowAnonymous = options.allowAnonymous || isLoopback(options.host);
     if (!allowAnonymous) log.warn('no authentication is configured and --allow-anonymous is not set: every client will be refused', { host: options.host });
     // A client certificate still names the client when nothing else is configured.
-    authenticator = order.includes('certificate') ? new AuthChain([certificateProvider], allowAnonymous) : new AnonymousPolicy(allowAnonymous);
+    authenticator = order.includes('certificate') ? new AuthChain([certificateProvider], allowAnonymous, true) : new AnonymousPolicy(allowAnonymous);
   } else {
     authenticator = new AuthChain(providers, options.allowAnonymous);
     log.info('authentication providers', { chain: providers.map((p) => p.name), allowAnonymous: options.allowAnonymous });

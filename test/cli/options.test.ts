@@ -41,7 +41,7 @@ test('every core option has its documented default', () => {
     maxConnections: 1_000_000,
     maxPacketSize: 1_048_576,
     receiveMaximum: 64,
-    maxInflight: 64,
+    maxInflight: 1024,
     maxQueuedMessages: 1000,
     maxQueuedBytes: 0,
     maxSessionExpiry: 604_800,

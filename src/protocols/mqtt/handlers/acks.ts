@@ -18,7 +18,9 @@ export function handlePuback(conn: MqttConnection, packet: AckPacket): void {
 export function handlePubrec(conn: MqttConnection, packet: AckPacket): void {
   const reason = conn.ctx.broker.received(conn.session!, packet.packetId, packet.reasonCode);
   if (reason === NO_RELEASE) return;
-  conn.send(conn.outbound.ack(PacketType.PUBREL, packet.packetId, conn.version === 5 ? reason : 0));
+  // A persistent session stored "released": PUBREL waits for that commit, or a crash in between
+  // would make the restarted broker send the PUBLISH again after the client delivered it.
+  sendAck(conn, PacketType.PUBREL, packet.packetId, reason, conn.session!.persistent);
 }
 
 /** PUBREL from the client: the inbound QoS 2 id is released; answer PUBCOMP. */
