@@ -1,0 +1,104 @@
+/**
+ * Load generator thread for bench/flood.ts: a connection storm (connect, CONNECT, await CONNACK,
+ * close, as fast as `concurrency` loops allow) or a publish flood (QoS 0 PUBLISH written as fast
+ * as the socket takes them). Runs in a worker so the latency probes in the main thread keep
+ * their own event loop.
+ */
+import net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { connectPacket, publishPacket } from '../test/interop/wire.js';
+
+/** What the main thread asks for. */
+export interface FloodJob {
+  mode: 'storm' | 'publish';
+  port: number;
+  seconds: number;
+  concurrency: number;
+  /** MQTT version of the flooding clients (5 shows reason codes). */
+  version: 4 | 5;
+  payloadBytes: number;
+}
+
+/** What the worker reports. */
+export interface FloodResult {
+  attempts: number;
+  /** CONNACK reason (5.0) / return code (3.1.1) -> count; 'closed' / 'error' for none. */
+  outcomes: Record<string, number>;
+  publishes: number;
+  /** DISCONNECT reasons the broker sent to flooding publishers. */
+  disconnects: Record<string, number>;
+}
+
+const job = workerData as FloodJob;
+const result: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
+const until = Date.now() + job.seconds * 1000;
+const bump = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
+let idCounter = 0;
+
+function connackCode(buf: Buffer): string {
+  // CONNACK: 0x20, remaining length, flags, code.
+  return buf.length >= 4 && buf[0] === 0x20 ? '0x' + buf[3]!.toString(16).padStart(2, '0') : `other 0x${(buf[0] ?? 0).toString(16)}`;
+}
+
+function stormOnce(): Promise<void> {
+  return new Promise((resolve) => {
+    result.attempts++;
+    const s = net.connect(job.port, '127.0.0.1');
+    let done = false;
+    const finish = (outcome: string): void => {
+      if (done) return;
+      done = true;
+      bump(result.outcomes, outcome);
+      s.destroy();
+      resolve();
+    };
+    s.once('connect', () => s.write(connectPacket({ clientId: `storm-${process.pid}-${++idCounter}`, version: job.version })));
+    s.once('data', (d: Buffer) => finish(connackCode(d)));
+    s.once('error', (e: NodeJS.ErrnoException) => finish(`error ${e.code ?? ''}`));
+    s.once('close', () => finish('closed'));
+    setTimeout(() => finish('timeout'), 5000).unref();
+  });
+}
+
+async function publishLoop(): Promise<void> {
+  while (Date.now() < until) {
+    const s = net.connect(job.port, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      const packet = publishPacket({ topic: `flood/${idCounter % 8}`, payload: Buffer.alloc(job.payloadBytes, 0x61), version: job.version });
+      const batch = Buffer.concat(Array.from({ length: 64 }, () => packet));
+      let open = true;
+      const stop = (): void => {
+        open = false;
+        s.destroy();
+        resolve();
+      };
+      s.on('data', (d: Buffer) => {
+        if (d[0] === 0xe0 && d.length >= 3) bump(result.disconnects, '0x' + d[2]!.toString(16));
+      });
+      s.once('error', stop);
+      s.once('close', stop);
+      s.once('connect', () => {
+        s.write(connectPacket({ clientId: `flood-${process.pid}-${++idCounter}`, version: job.version }));
+        const pump = (): void => {
+          while (open && Date.now() < until) {
+            result.publishes += 64;
+            if (!s.write(batch)) return void s.once('drain', pump);
+          }
+          if (open) stop();
+        };
+        pump();
+      });
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const loops = Array.from({ length: job.concurrency }, async () => {
+    if (job.mode === 'publish') return publishLoop();
+    while (Date.now() < until) await stormOnce();
+  });
+  await Promise.all(loops);
+  parentPort!.postMessage(result);
+}
+
+void main();

@@ -1,0 +1,122 @@
+/**
+ * Floods against a live broker: a connection storm and a publish flood, each beside 4 established
+ * publisher/subscriber pairs whose QoS 0 round-trip latency is measured (p50/p99) and compared
+ * with a quiet baseline. Reports connects/s and how they were answered (0x00, 0x9F rate
+ * limited, 0x89 busy...), publishes/s and the DISCONNECT reasons floods got.
+ *
+ * Run: npx tsc -p tsconfig.test.json && node build/bench/flood.js [--seconds 5] [--limits]
+ * --limits starts the broker with --max-connection-rate 200 --max-publish-rate 2000.
+ */
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { connect, sleep, startBroker, type Broker, type MqttClient } from '../test/interop/harness.js';
+import { pidOf, rssOf } from '../test/reliability/helpers.js';
+import type { FloodJob, FloodResult } from './flood-worker.js';
+
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
+const limits = args.includes('--limits');
+
+interface Probe {
+  latencies: number[];
+  stop: () => Promise<void>;
+}
+
+/** 4 publisher/subscriber pairs sending a timestamp every 5 ms; latencies in ms. */
+async function startProbes(broker: Broker): Promise<Probe> {
+  const latencies: number[] = [];
+  let running = true;
+  const loops: Promise<void>[] = [];
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < 4; i++) {
+    const sub = await connect(null, broker.url, { clientId: `probe-sub-${i}` });
+    const pub = await connect(null, broker.url, { clientId: `probe-pub-${i}` });
+    clients.push(sub, pub);
+    await sub.subscribeAsync(`probe/${i}`, { qos: 0 });
+    sub.on('message', (_t, payload) => latencies.push(performance.now() - payload.readDoubleLE(0)));
+    loops.push(
+      (async () => {
+        const b = Buffer.alloc(8);
+        while (running) {
+          b.writeDoubleLE(performance.now(), 0);
+          pub.publish(`probe/${i}`, Buffer.from(b), { qos: 0 });
+          await sleep(5);
+        }
+      })(),
+    );
+  }
+  return {
+    latencies,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      for (const c of clients) c.end(true);
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Latency percentiles of what the probes measured during `fn`. */
+async function measure(probe: Probe, fn: () => Promise<unknown>): Promise<{ p50: number; p99: number; n: number; extra: unknown }> {
+  probe.latencies.length = 0;
+  const extra = await fn();
+  const sorted = [...probe.latencies].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length, extra };
+}
+
+function runWorkers(job: FloodJob, threads: number): Promise<FloodResult> {
+  const all = Array.from({ length: threads }, () =>
+    new Promise<FloodResult>((resolve, reject) => {
+      const w = new Worker(new URL('./flood-worker.js', import.meta.url), { workerData: job });
+      w.once('message', resolve);
+      w.once('error', reject);
+    }),
+  );
+  return Promise.all(all).then((rs) => {
+    const sum: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
+    for (const r of rs) {
+      sum.attempts += r.attempts;
+      sum.publishes += r.publishes;
+      for (const [k, v] of Object.entries(r.outcomes)) sum.outcomes[k] = (sum.outcomes[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(r.disconnects)) sum.disconnects[k] = (sum.disconnects[k] ?? 0) + v;
+    }
+    return sum;
+  });
+}
+
+async function main(): Promise<void> {
+  const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000'] : [];
+  const broker = await startBroker({ args: brokerArgs });
+  const pid = pidOf(broker);
+  const probe = await startProbes(broker);
+  try {
+    await sleep(500);
+    const quiet = await measure(probe, () => sleep(seconds * 1000));
+    const rssQuiet = rssOf(pid);
+    const storm = await measure(probe, () => runWorkers({ mode: 'storm', port: broker.port, seconds, concurrency: 64, version: 5, payloadBytes: 0 }, 1));
+    const rssStorm = rssOf(pid);
+    const flood = await measure(probe, () => runWorkers({ mode: 'publish', port: broker.port, seconds, concurrency: 8, version: 5, payloadBytes: 64 }, 1));
+    const rssFlood = rssOf(pid);
+    const alive = broker.process.exitCode === null && broker.process.signalCode === null;
+    const s = storm.extra as FloodResult;
+    const f = flood.extra as FloodResult;
+    const row = (name: string, m: { p50: number; p99: number; n: number }): string =>
+      `${name.padEnd(16)} p50 ${m.p50.toFixed(2).padStart(7)} ms  p99 ${m.p99.toFixed(2).padStart(7)} ms  (${m.n} samples, p99 ${(m.p99 / quiet.p99).toFixed(2)}x quiet)`;
+    console.log(`flood bench: ${seconds} s per phase, broker ${limits ? 'with' : 'without'} rate limits ${brokerArgs.join(' ')}`);
+    console.log(row('quiet', quiet));
+    console.log(row('connect storm', storm));
+    console.log(`  ${s.attempts} attempts, ${Math.round(s.attempts / seconds)}/s; answers: ${JSON.stringify(s.outcomes)}`);
+    console.log(row('publish flood', flood));
+    console.log(`  ${f.publishes} PUBLISH written by 8 connections, ${Math.round(f.publishes / seconds)}/s; DISCONNECT reasons: ${JSON.stringify(f.disconnects)}`);
+    console.log(`broker RSS: quiet ${(rssQuiet / 1048576).toFixed(0)} MiB, after storm ${(rssStorm / 1048576).toFixed(0)} MiB, after flood ${(rssFlood / 1048576).toFixed(0)} MiB; still running: ${alive}`);
+  } finally {
+    await probe.stop();
+    await broker.dispose();
+  }
+}
+
+await main();

@@ -1,0 +1,87 @@
+/**
+ * The network-level fuzzer: many connections send mutated MQTT streams (valid CONNECT then
+ * mutated frames, or mutated from the first byte) to a live broker while a well-behaved
+ * publisher and subscriber exchange numbered QoS 1 messages. Used by the CI test (seconds)
+ * and, with a longer duration, for the figures in docs/RELIABILITY.md.
+ */
+import net from 'node:net';
+import { Mutator, Rng } from '../../src/fuzz/mutate.js';
+import { mqttTarget } from '../../src/fuzz/targets/mqtt.js';
+import { connect, sleep, type Broker } from '../interop/harness.js';
+import { connectPacket } from '../interop/wire.js';
+
+/** What a network fuzz run saw. */
+export interface NetFuzzResult {
+  streams: number;
+  bytes: number;
+  goodSent: number;
+  goodReceived: number;
+  problems: string[];
+}
+
+function attack(port: number, payload: Buffer, holdMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const done = (): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, holdMs);
+    s.on('error', done);
+    s.on('close', done);
+    s.on('data', () => {});
+    s.once('connect', () => s.write(payload));
+  });
+}
+
+/** Runs `attackers` mutating connections for `seconds` against `broker` beside good clients. */
+export async function runNetFuzz(broker: Broker, opts: { seconds: number; attackers: number; seed: number }): Promise<NetFuzzResult> {
+  const rng = new Rng(opts.seed);
+  const mutator = new Mutator(rng, 4096);
+  const seeds = mqttTarget.seeds();
+  const problems: string[] = [];
+  const sub = await connect(null, broker.url, { clientId: 'netfuzz-good-sub', clean: true });
+  const pub = await connect(null, broker.url, { clientId: 'netfuzz-good-pub' });
+  const received: number[] = [];
+  sub.on('message', (_t, payload) => received.push(Number(payload.toString())));
+  await sub.subscribeAsync('netfuzz/good', { qos: 1 });
+  const until = Date.now() + opts.seconds * 1000;
+  let streams = 0;
+  let bytes = 0;
+  let goodSent = 0;
+  const good = (async () => {
+    while (Date.now() < until) {
+      await pub.publishAsync('netfuzz/good', String(++goodSent), { qos: 1 });
+      await sleep(2);
+    }
+  })();
+  const attackers = Array.from({ length: opts.attackers }, async () => {
+    while (Date.now() < until) {
+      const seed = seeds[rng.below(seeds.length)]!;
+      const mutated = mutator.mutate(seed, seeds[rng.below(seeds.length)]!).subarray(1);
+      // Half the streams get past the CONNECT gate first, so the handlers see the mutations.
+      const payload = rng.below(2) === 0 ? Buffer.concat([connectPacket({ clientId: `netfuzz-${rng.below(50)}`, version: rng.below(2) === 0 ? 4 : 5 }), mutated]) : mutated;
+      streams++;
+      bytes += payload.length;
+      await attack(broker.port, payload, 20 + rng.below(100));
+    }
+  });
+  await Promise.all([good, ...attackers]);
+  const deadline = Date.now() + 5000;
+  while (received.length < goodSent && Date.now() < deadline) await sleep(20);
+  if (broker.process.exitCode !== null || broker.process.signalCode !== null) {
+    problems.push(`the broker exited (code ${broker.process.exitCode}, signal ${broker.process.signalCode}) during the network fuzz`);
+  }
+  const got = new Set(received);
+  const lost = [];
+  for (let i = 1; i <= goodSent; i++) if (!got.has(i)) lost.push(i);
+  if (lost.length > 0) problems.push(`the well-behaved subscriber lost ${lost.length} of ${goodSent} acknowledged QoS 1 messages on netfuzz/good: ${lost.slice(0, 20).join(', ')}`);
+  const outOfOrder = received.findIndex((n, i) => i > 0 && n < received[i - 1]!);
+  if (outOfOrder > 0) problems.push(`messages out of order on netfuzz/good at position ${outOfOrder}: ${received[outOfOrder - 1]} then ${received[outOfOrder]}`);
+  const errors = broker.logs.filter((l) => l['level'] === 'error' || l['level'] === 'fatal');
+  for (const e of errors.slice(0, 5)) problems.push(`broker logged an error: ${JSON.stringify(e).slice(0, 400)}`);
+  sub.end(true);
+  pub.end(true);
+  return { streams, bytes, goodSent, goodReceived: got.size, problems };
+}
