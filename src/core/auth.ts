@@ -79,7 +79,7 @@ export interface Pausable {
 /** Admission, limits and point-to-point routing beyond authentication (all optional for gateways). */
 export interface SecurityPolicy {
   /** Before authentication: 0 to go on, or a CONNACK reason (0x89 busy, 0x9F connection rate). */
-  admission(remoteAddress: string): number;
+  admission(link: { readonly remoteAddress: string }): number;
   /** The guard for an admitted client; its publish pauses are deadlines on `wheel`. */
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */

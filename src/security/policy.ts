@@ -21,6 +21,7 @@ export class GatewayPolicy implements SecurityPolicy {
   private readonly cacheSize: number;
   private readonly connections: ConnectionRateLimiter;
   private readonly memory: MemoryGuard;
+  private readonly openGuard: ClientGuard | null;
 
   constructor(
     options: SecurityOptions,
@@ -34,22 +35,38 @@ export class GatewayPolicy implements SecurityPolicy {
     this.cacheSize = options.aclCacheSize;
     this.connections = new ConnectionRateLimiter(options.maxConnectionRate);
     this.memory = new MemoryGuard(options.maxMemory);
+    const unpaced = this.rate.messages <= 0 && this.rate.bytes <= 0;
+    this.openGuard = unpaced && options.aclFile === undefined ? openGuard(authorizer) : null;
   }
 
-  admission(remoteAddress: string): number {
+  admission(link: { readonly remoteAddress: string }): number {
     const now = Date.now();
     if (this.memory.overLimit(now)) return SERVER_BUSY;
-    if (!this.connections.allow(remoteAddress, now)) return CONNECTION_RATE_EXCEEDED;
+    // The address is read only when a rate is set: reading it costs per-connection memory.
+    if (this.connections.limited && !this.connections.allow(link.remoteAddress, now)) return CONNECTION_RATE_EXCEEDED;
     return 0;
   }
 
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard {
+    // Nothing to cache or pace (no ACL file, no topic grants, no publish rate): one shared,
+    // stateless guard instead of an object per idle connection.
+    if (grants === null && this.openGuard !== null) return this.openGuard;
     return new ConnectionGuard(this.authorizer, clientId, username, grants, this.cacheSize, this.rate, link, wheel);
   }
 
   pointToPoint(topic: string): string | null {
     return p2pTarget(this.p2pParent, topic);
   }
+}
+
+/** The guard of every client when there is no ACL file and no publish rate (decisions need no client). */
+function openGuard(authorizer: Authorizer): ClientGuard {
+  return Object.freeze({
+    grants: null,
+    canPublish: (topic: string) => authorizer.canPublish('', null, topic, null),
+    canSubscribe: (filter: string) => authorizer.canSubscribe('', null, filter, null),
+    countPublish: () => true,
+  });
 }
 
 /** The client id in `{parent}/p2p/{clientId}` (parent `+` = any first level), or null. */

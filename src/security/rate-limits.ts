@@ -15,6 +15,11 @@ export class ConnectionRateLimiter {
   ) {}
 
   /** Counts an attempt from `address`; false when it is over the rate. */
+  /** False when no rate is set: every connection is allowed without looking at its address. */
+  get limited(): boolean {
+    return this.perSecond > 0;
+  }
+
   allow(address: string, now: number): boolean {
     if (this.perSecond <= 0) return true;
     let w = this.windows.get(address);

@@ -1,11 +1,13 @@
 /**
  * Opens the WebSocket listeners (ws and wss) serving every route registered in ctx.wsRoutes.
  * uWebSockets.js is loaded only when one of them is configured, and must be the native build.
+ * TLS of wss ends in node:tls (transports/wss-front.ts), so it shares the certificates, their
+ * SIGHUP reload and --tls-require-client-cert with --mqtts-port.
  */
 import { PORT_OFF } from '../cli/options.js';
 import { ConfigError } from '../errors.js';
 import { loadNativeUws } from '../transports/uws-loader.js';
-import { WsListener, type WsListenOptions } from '../transports/ws.js';
+import { WsListener, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';
 import type { Listener, ServerContext } from './context.js';
 
 /** uWebSockets.js terminates the process on an idle timeout between 1 and 7 s. */
@@ -22,14 +24,6 @@ export async function startWebSocketListeners(ctx: ServerContext): Promise<Liste
   }
   const tls = ctx.tls;
   if (wantWss && tls === null) throw new ConfigError('--wss-port needs --tls-cert and --tls-key');
-  if (wantWss && tls !== null && tls.requireClientCert) {
-    // uWS 20.30 verifies a presented client certificate against ca_file_name but lets a client
-    // without one in, and cannot tell us who the client is: the flag's promise cannot be kept.
-    throw new ConfigError(
-      '--tls-require-client-cert cannot be enforced on --wss-port: uWebSockets.js 20.30 accepts secure WebSocket clients without a certificate ' +
-        'and does not report the certificate identity; serve certificate-authenticated devices on --mqtts-port, or drop one of the two flags',
-    );
-  }
   const routes = ctx.wsRoutes.list();
   const { uws, binary } = loadNativeUws();
   ctx.log.info('WebSocket transport: native uWebSockets.js', { binary, paths: routes.map((r) => r.path) });
@@ -58,15 +52,17 @@ export async function startWebSocketListeners(ctx: ServerContext): Promise<Liste
       listeners.push(describe('ws', WsListener.open(uws, options)));
     }
     if (wantWss && tls !== null) {
-      const files = tls.paths;
-      // Without --tls-require-client-cert the CA only verifies certificates clients choose to present.
-      const tlsFiles = { cert: files.cert, key: files.key, ...(files.ca !== undefined ? { ca: files.ca } : {}) };
-      const options: WsListenOptions = { ...base, transport: 'wss', port: o.wssPort, flag: '--wss-port', tls: tlsFiles };
-      const listener = WsListener.open(uws, options);
-      tls.onReload(() => {
-        ctx.log.warn('secure WebSocket keeps the certificates it started with until restart: uWebSockets.js 20.30 cannot replace them without dropping connections', { port: listener.port });
-      });
-      listeners.push(describe('wss', listener));
+      const options: WssListenOptions = {
+        ...base,
+        transport: 'wss',
+        port: o.wssPort,
+        flag: '--wss-port',
+        tls,
+        connectTimeout: o.connectTimeout,
+        maxConnections: o.maxConnections,
+        wheel: ctx.broker.wheel,
+      };
+      listeners.push(describe('wss', await WsListener.openSecure(uws, options)));
     }
   } catch (err) {
     for (const l of listeners) l.close();

@@ -166,7 +166,7 @@ export class VehicleConnection implements LinkHandler, FrameSink, SessionOwner, 
     const loginData = Buffer.from(data);
     this.loginEncryption = encryption;
     const policy = this.ctx.security.policy;
-    const admission = policy === undefined ? 0 : policy.admission(this.link.remoteAddress);
+    const admission = policy === undefined ? 0 : policy.admission(this.link);
     if (admission !== 0) {
       this.ctx.broker.metrics.connectionsRefused++;
       this.answer(Command.VehicleLogin, restamp(this.ctx.aes, this.now(), encryption, loginData), ResponseFlag.Error);

@@ -15,6 +15,9 @@ import type { ConnackProperties, ConnectPacket } from '../packets.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import { applicationProperties } from './message-properties.js';
 
+// Interned: a template string per connection would cost memory per session.
+const PROTOCOL_NAMES = ['', '', '', 'mqtt/3', 'mqtt/4', 'mqtt/5'];
+
 /** Handles the first packet of a connection. */
 export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf: Buffer, _start: number, _end: number): void {
   conn.version = packet.protocolVersion;
@@ -34,7 +37,7 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf:
   conn.clientId = clientId;
   conn.username = packet.username;
 
-  const admission = ctx.security.policy?.admission(conn.link.remoteAddress) ?? 0;
+  const admission = ctx.security.policy?.admission(conn.link) ?? 0;
   if (admission !== 0) {
     const why = admission === ReasonCode.ServerBusy ? 'server busy (memory above --max-memory)' : 'connection rate exceeded (--max-connection-rate)';
     if (ctx.logLimit.allow('admission')) ctx.log.warn('connection refused', { clientId, address: conn.link.remoteAddress, detail: why });
@@ -133,7 +136,7 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
   const props = packet.properties;
 
   const requested = v5 ? (props.sessionExpiryInterval ?? 0) : packet.cleanStart ? 0 : EXPIRY_NEVER;
-  const { session, sessionPresent } = ctx.broker.connect(conn.clientId, `mqtt/${packet.protocolVersion}`, packet.cleanStart, requested, conn);
+  const { session, sessionPresent } = ctx.broker.connect(conn.clientId, PROTOCOL_NAMES[packet.protocolVersion]!, packet.cleanStart, requested, conn);
   conn.session = session;
   conn.state = ConnState.Connected;
 
