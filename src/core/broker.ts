@@ -78,6 +78,11 @@ export class Broker implements RouteSink, SessionExpiry {
     return this.router.subscriptionCount;
   }
 
+  /** Whether anyone could receive a `$SYS/...` message: events skip their work when nobody can. */
+  get hasDollarSubscriptions(): boolean {
+    return this.router.hasDollarSubscriptions;
+  }
+
   /** Opens the store and restores retained messages and persistent sessions. */
   async start(): Promise<void> {
     await this.store.open();

@@ -62,6 +62,8 @@ export class SysClientEvents implements ClientEvents {
   }
 
   private emit(client: ClientInfo, what: string, extra: Record<string, unknown>): void {
+    // Nobody subscribes to any $-topic: skip the JSON and the routing (a connect storm pays twice per client).
+    if (!this.broker.hasDollarSubscriptions) return;
     const body = {
       clientid: client.clientId,
       username: client.username,

@@ -89,6 +89,8 @@ export class Router {
   private readonly groups = new Map<string, SharedGroup>();
   private stamp = 0;
   private readonly targets: Session[] = [];
+  /** Subscriptions whose filter starts with `$`: only they can match `$SYS/...` topics. */
+  private dollarFilters = 0;
 
   constructor(matcher: TopicMatcher) {
     this.matcher = matcher;
@@ -96,6 +98,11 @@ export class Router {
 
   get subscriptionCount(): number {
     return this.slots.length - this.freeIds.length;
+  }
+
+  /** False when no subscription could match a `$` topic (filters starting with a wildcard never do). */
+  get hasDollarSubscriptions(): boolean {
+    return this.dollarFilters > 0;
   }
 
   /** Adds or replaces a session's subscription; returns true if it already existed. */
@@ -129,6 +136,7 @@ export class Router {
       group.members.push(entry);
     }
     session.subscriptions.set(sub.filter, entry);
+    if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters++;
     return false;
   }
 
@@ -137,6 +145,7 @@ export class Router {
     const entry = session.subscriptions.get(filter) as Subscription | undefined;
     if (entry === undefined) return false;
     session.subscriptions.delete(filter);
+    if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters--;
     const group = entry.group;
     if (group === null) {
       this.matcher.remove(entry.topicFilter, entry.id);
