@@ -25,6 +25,7 @@
  * Client ids must not contain U+0000: ordered-binary keys use 0x00 to separate array elements.
  * MQTT forbids U+0000 in its strings, so no MQTT client id can.
  */
+import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage } from './types.js';
@@ -249,7 +250,7 @@ export class LmdbStore implements Store {
     }
     root.flushed.then(
       () => this.#settle(batch),
-      (error: unknown) => this.#fail(error),
+      (error: unknown) => reportStoreError(this.#onError, error),
     );
   };
 
@@ -260,25 +261,10 @@ export class LmdbStore implements Store {
     const sealed = this.#sealed;
     while (sealed.length > 0 && (sealed[0] as CommitBatch).settled) {
       const done = sealed.shift() as CommitBatch;
-      const { fns, args } = done;
-      for (let i = 0; i < fns.length; i++) {
-        try {
-          (fns[i] as (arg: unknown) => void)(args[i]);
-        } catch (error) {
-          // One faulty callback must not starve the acknowledgements queued behind it.
-          this.#fail(error);
-        }
-      }
+      runCommitCallbacks(done.fns, done.args, this.#onError);
     }
   }
 
-  #fail(error: unknown): void {
-    if (this.#onError !== undefined) this.#onError(error);
-    else
-      queueMicrotask(() => {
-        throw error;
-      });
-  }
 
   #db<D>(db: D | null): D {
     if (db === null) throw new Error('LMDB store is not open');

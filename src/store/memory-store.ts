@@ -3,6 +3,7 @@
  * semantics as the LMDB store: records are copied on the way in and out, so a caller mutating a
  * record after putX() or after a load changes nothing until it calls putX() again.
  */
+import { runCommitCallbacks } from './commit-callbacks.js';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage } from './types.js';
 
 /** Copies a message shallowly; payload and correlationData Buffers are shared, never mutated. */
@@ -191,23 +192,9 @@ export class MemoryStore implements Store {
     const args = this.#pendingArgs;
     this.#pendingFns = [];
     this.#pendingArgs = [];
-    for (let i = 0; i < fns.length; i++) {
-      try {
-        (fns[i] as (arg: unknown) => void)(args[i]);
-      } catch (error) {
-        // One faulty callback must not starve the acknowledgements queued behind it.
-        this.#fail(error);
-      }
-    }
+    runCommitCallbacks(fns, args, this.#onError);
   };
 
-  #fail(error: unknown): void {
-    if (this.#onError !== undefined) this.#onError(error);
-    else
-      queueMicrotask(() => {
-        throw error;
-      });
-  }
 
   #checkOpen(): void {
     if (this.#closed) throw new Error('store is closed');

@@ -1,0 +1,21 @@
+/** Running afterCommit callbacks, shared by every store. */
+
+/** Reports an error to `onError`, or rethrows it from a microtask so it is never swallowed. */
+export function reportStoreError(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  if (onError !== undefined) onError(error);
+  else
+    queueMicrotask(() => {
+      throw error;
+    });
+}
+
+/** Calls fns[i](args[i]) in order; one faulty callback must not starve the acknowledgements queued behind it. */
+export function runCommitCallbacks(fns: readonly unknown[], args: readonly unknown[], onError: ((error: unknown) => void) | undefined): void {
+  for (let i = 0; i < fns.length; i++) {
+    try {
+      (fns[i] as (arg: unknown) => void)(args[i]);
+    } catch (error) {
+      reportStoreError(onError, error);
+    }
+  }
+}
