@@ -8,6 +8,7 @@
  * Like TopicTrie, a node keeps its single literal child in `one` and needs a Map only from the
  * second child on: a million device topics are mostly single-child chains.
  */
+import { addChild, getChild, removeChild } from './level-children.js';
 
 class RetainNode<T> {
   readonly name: string;
@@ -22,38 +23,15 @@ class RetainNode<T> {
   }
 
   child(level: string): RetainNode<T> | null {
-    const one = this.one;
-    if (one !== null) return one.name === level ? one : null;
-    const map = this.map;
-    return map === null ? null : (map.get(level) ?? null);
+    return getChild(this, level);
   }
 
   addChild(child: RetainNode<T>): void {
-    if (this.map !== null) {
-      this.map.set(child.name, child);
-    } else if (this.one === null) {
-      this.one = child;
-    } else {
-      const map = new Map<string, RetainNode<T>>();
-      map.set(this.one.name, this.one);
-      map.set(child.name, child);
-      this.map = map;
-      this.one = null;
-    }
+    addChild(this, child);
   }
 
   removeChild(name: string): void {
-    if (this.one !== null) {
-      if (this.one.name === name) this.one = null;
-      return;
-    }
-    const map = this.map;
-    if (map === null) return;
-    map.delete(name);
-    if (map.size === 1) {
-      for (const only of map.values()) this.one = only;
-      this.map = null;
-    }
+    removeChild(this, name);
   }
 
   /** Pushes every child onto `stack`, skipping `$` names when `skipDollar` [MQTT-4.7.2-1]. */

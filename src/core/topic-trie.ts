@@ -28,6 +28,7 @@
  * safe because nothing inside match() calls back into user code.
  */
 
+import { addChild, getChild, removeChild } from './level-children.js';
 import { filterMatches } from './topic.js';
 
 /** Subscribers per node past which an id -> position index is kept. */
@@ -72,39 +73,15 @@ class Node {
   }
 
   literal(level: string): Node | null {
-    const one = this.one;
-    if (one !== null) return one.name === level ? one : null;
-    const map = this.map;
-    return map === null ? null : (map.get(level) ?? null);
+    return getChild(this, level);
   }
 
   addLiteral(child: Node): void {
-    if (this.map !== null) {
-      this.map.set(child.name, child);
-    } else if (this.one === null) {
-      this.one = child;
-    } else {
-      const map = new Map<string, Node>();
-      map.set(this.one.name, this.one);
-      map.set(child.name, child);
-      this.map = map;
-      this.one = null;
-    }
+    addChild(this, child);
   }
 
   removeLiteral(name: string): void {
-    if (this.one !== null) {
-      if (this.one.name === name) this.one = null;
-      return;
-    }
-    const map = this.map;
-    if (map === null) return;
-    map.delete(name);
-    if (map.size === 1) {
-      // Back to the Map-free single-child form: most of a device tree is single-child chains.
-      for (const only of map.values()) this.one = only;
-      this.map = null;
-    }
+    removeChild(this, name);
   }
 
   isEmpty(): boolean {
