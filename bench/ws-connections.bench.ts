@@ -1,11 +1,12 @@
 /**
  * Memory per idle connection: RSS of a broker child process (from /proc/<pid>/status) before
- * and after N clients connect over WebSocket (uWebSockets.js), then over plain TCP for
- * comparison. Each client sends CONNECT (keep-alive 0) and waits for CONNACK, then stays idle.
+ * and after N clients connect over WebSocket (uWebSockets.js), secure WebSocket (the node:tls
+ * front piped to uWS) and plain TCP for comparison. Each client sends CONNECT (keep-alive 0)
+ * and waits for CONNACK, then stays idle. Certificates for wss are made with openssl.
  *
- *   npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json && node build/bench/ws-connections.bench.js [N]
+ *   npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json && node build/bench/ws-connections.bench.js [N] [ws,wss,tcp]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
+type Transport = 'ws' | 'wss' | 'tcp';
+
 const N = Number(process.argv[2] ?? 5000);
+const TRANSPORTS = (process.argv[3] ?? 'ws,wss,tcp').split(',') as Transport[];
 const WARMUP = 200;
 const BATCH = 200;
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,8 +37,19 @@ function rssKiB(pid: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function spawnBroker(dataDir: string): Promise<{ child: ChildProcess; tcp: number; ws: number }> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', '--ws-port', '0', '--store', 'memory', '--data-dir', dataDir], {
+/** A self-signed server certificate for 127.0.0.1 in `dir`. */
+function makeCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  return { cert, key };
+}
+
+async function spawnBroker(dataDir: string, transport: Transport, tls: { cert: string; key: string }): Promise<{ child: ChildProcess; port: number }> {
+  const listener = transport === 'ws' ? ['--ws-port', '0'] : transport === 'wss' ? ['--wss-port', '0', '--tls-cert', tls.cert, '--tls-key', tls.key] : [];
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', ...listener, '--store', 'memory', '--data-dir', dataDir], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -51,15 +66,15 @@ async function spawnBroker(dataDir: string): Promise<{ child: ChildProcess; tcp:
     }
   });
   const until = Date.now() + 10_000;
-  while (!(ports.has('tcp') && ports.has('ws'))) {
+  while (!ports.has(transport)) {
     if (Date.now() > until) throw new Error('the broker did not start');
     await sleep(20);
   }
-  return { child, tcp: ports.get('tcp')!, ws: ports.get('ws')! };
+  return { child, port: ports.get(transport)! };
 }
 
-function wsClient(port: number, clientId: string): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, ['mqtt'], { perMessageDeflate: false });
+function wsClient(url: string, clientId: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, ['mqtt'], { perMessageDeflate: false, rejectUnauthorized: false });
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
     ws.once('open', () => ws.send(connectPacket(clientId)));
@@ -93,14 +108,20 @@ async function measure(label: string, pid: number, open: (i: number) => Promise<
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'junction-bench-'));
+const tls = makeCert(dataDir);
 const clients: Array<{ close(): void }> = [];
-for (const transport of ['ws', 'tcp'] as const) {
-  const broker = await spawnBroker(dataDir);
+for (const transport of TRANSPORTS) {
+  const broker = await spawnBroker(dataDir, transport, tls);
   const pid = broker.child.pid!;
   await measure(transport, pid, async (i) => {
     const id = `${transport}-${i}`;
-    const client = transport === 'ws' ? await wsClient(broker.ws, id) : await tcpClient(broker.tcp, id);
-    clients.push(transport === 'ws' ? { close: () => (client as WebSocket).terminate() } : { close: () => (client as net.Socket).destroy() });
+    if (transport === 'tcp') {
+      const socket = await tcpClient(broker.port, id);
+      clients.push({ close: () => socket.destroy() });
+    } else {
+      const ws = await wsClient(`${transport}://127.0.0.1:${broker.port}/mqtt`, id);
+      clients.push({ close: () => ws.terminate() });
+    }
   });
   for (const c of clients.splice(0)) c.close();
   broker.child.kill('SIGKILL');

@@ -8,12 +8,15 @@
  *   callbacks (a fan-out from a TCP publisher).
  * - pause/resume: uWebSockets.js 20.30 cannot stop reading a WebSocket. A paused link keeps
  *   what arrives (bounded by `pausedLimit`; past it the client is closed with 1008) and hands
- *   it over, in order, after resume.
+ *   it over, in order, after resume. On plain ws that is all: the client may go on sending
+ *   until the limit. On wss the link also pauses its `gate`, the node:tls socket of the front
+ *   (wss-front.ts), so the client is no longer read and only bytes already on their way arrive.
  * - A closed uWS socket throws on any call: `ws` is null from the close event on, and every
  *   call checks it.
  */
 import type { WebSocket } from 'uWebSockets.js';
 import type { Link, LinkAcceptor, LinkHandler } from './link.js';
+import type { ReadGate } from './wss-front.js';
 
 /** What uWS keeps per socket; this version merges it into the ws object itself. */
 export interface WsUserData {
@@ -40,13 +43,15 @@ const CLOSE_TRY_LATER = 1013;
 export class WsLink implements Link {
   readonly transport: 'ws' | 'wss';
   readonly remoteAddress: string;
-  /** uWebSockets.js 20.30 does not expose the peer's port. */
-  readonly remotePort = 0;
+  /** 0 on ws: uWebSockets.js 20.30 does not expose the peer's port; the front knows it on wss. */
+  readonly remotePort: number;
   peerIdentity: string | null = null;
   /** The protocol side; null until open and after close. */
   handler: LinkHandler | null = null;
   private ws: WebSocket<WsUserData> | null = null;
   private readonly limits: WsLinkLimits;
+  /** What really stops the client's bytes (wss: the TLS socket); null when nothing can (ws). */
+  private readonly gate: ReadGate | null;
   private corked = false;
   private out: Buffer[] | null = null;
   private outBytes = 0;
@@ -55,10 +60,12 @@ export class WsLink implements Link {
   private inboxBytes = 0;
   private overflowed = false;
 
-  constructor(transport: 'ws' | 'wss', remoteAddress: string, limits: WsLinkLimits) {
+  constructor(transport: 'ws' | 'wss', remoteAddress: string, remotePort: number, limits: WsLinkLimits, gate: ReadGate | null) {
     this.transport = transport;
     this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
     this.limits = limits;
+    this.gate = gate;
   }
 
   /** The upgrade completed: the socket is usable until `closed`; false when the protocol refused it (then closed with 1013). */
@@ -129,11 +136,13 @@ export class WsLink implements Link {
 
   pause(): void {
     this.paused = true;
+    this.gate?.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.gate?.resume();
     // Later, not now: the caller may still be handing over data it kept before this one.
     if (this.inbox !== null) queueMicrotask(() => this.deliverKept());
   }

@@ -1,20 +1,24 @@
 /**
- * WebSocket and secure WebSocket listeners on uWebSockets.js: one App (ws) or SSLApp (wss)
+ * WebSocket and secure WebSocket listeners on uWebSockets.js: one plain App per listener
  * serving every registered route, with Sec-WebSocket-Protocol negotiated per route.
  *
- * Certificate reload (wss) is not possible with uWebSockets.js 20.30 without dropping
- * connections: an SSLApp reads its files once, when built, and has no call to replace its
- * default context. Binding a rebuilt SSLApp to the same port fails while any accepted
- * connection is open (uSockets binds without SO_REUSEADDR), and addServerName contexts serve
- * only clients that send that SNI name and need a router per domain. So wss keeps the
- * certificates it started with and says so in the log on SIGHUP (src/server/websocket.ts).
+ * Secure WebSocket does not use uWS's SSLApp: uWebSockets.js 20.30 cannot replace an SSLApp's
+ * certificates without dropping connections (it reads its files once; a rebuilt SSLApp cannot
+ * bind the port while connections are open), admits clients without a certificate when one is
+ * required, and does not report the certificate's identity. So TLS ends in node:tls
+ * (wss-front.ts), which reloads on SIGHUP and enforces client certificates, and the decrypted
+ * bytes reach this App over a private Unix socket; the upgrade handler takes the client's
+ * address and identity from the front connection its header names (`claim`).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+import type { TimerWheel } from '../core/timer-wheel.js';
 import { ConfigError } from '../errors.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { TlsProvider } from './tls.js';
 import type { WsRoute } from './ws-routes.js';
 import type { Uws } from './uws-loader.js';
 import { WsLink, type WsLinkLimits, type WsUserData } from './ws-link.js';
+import { FRONT_HEADER, WssFront, privateSocketPath, type FrontConnection } from './wss-front.js';
 
 export interface WsListenOptions {
   readonly transport: 'ws' | 'wss';
@@ -28,11 +32,26 @@ export interface WsListenOptions {
   readonly maxBackpressure: number;
   /** Largest WebSocket message (uWS closes the connection with 1009 past it). */
   readonly maxPayloadLength: number;
-  /** wss only: the PEM files; `ca` makes uWS verify a client certificate when one is presented. */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
   readonly log: Logger;
   readonly logLimit: LogRateLimit;
 }
+
+/** What a secure WebSocket listener adds: the certificates and the front's limits. */
+export interface WssListenOptions extends WsListenOptions {
+  readonly transport: 'wss';
+  readonly tls: TlsProvider;
+  /** Seconds a connection has for its TLS handshake, then for its upgrade request (--connect-timeout). */
+  readonly connectTimeout: number;
+  readonly maxConnections: number;
+  readonly wheel: TimerWheel;
+}
+
+/**
+ * Bytes a paused wss link may still receive besides `pausedLimit`: what was already on its way
+ * from the front when the client side stopped being read (the inner Unix socket's kernel
+ * buffer, about 208 KiB by default, plus node's 16 KiB write buffer).
+ */
+const FRONT_IN_FLIGHT = 256 * 1024;
 
 type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => void;
 
@@ -42,18 +61,21 @@ export class WsListener {
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | false = false;
   private readonly limits: WsLinkLimits;
+  /** wss: the node:tls front whose connections this App serves; null for ws. */
+  private front: WssFront | null = null;
+  private removeSocketDir: (() => void) | null = null;
 
-  private constructor(private readonly uws: Uws, private readonly options: WsListenOptions, port: number) {
+  private constructor(private readonly uws: Uws, private readonly options: WsListenOptions, port: number, secure: boolean) {
     this.boundPort = port;
-    this.limits = { pausedLimit: options.maxPayloadLength };
-    this.app = this.build();
+    this.limits = { pausedLimit: options.maxPayloadLength + (secure ? FRONT_IN_FLIGHT : 0) };
+    this.app = this.build(secure);
   }
 
   /** Builds the app and binds it; throws ConfigError naming the flag when the port cannot be bound. */
   static open(uws: Uws, options: WsListenOptions): WsListener {
     let listener: WsListener;
     try {
-      listener = new WsListener(uws, options, options.port);
+      listener = new WsListener(uws, options, options.port, false);
     } catch (err) {
       throw new ConfigError(`${options.flag}: cannot set up the ${options.transport} listener: ${(err as Error).message ?? String(err)}`);
     }
@@ -66,6 +88,38 @@ export class WsListener {
     return listener;
   }
 
+  /**
+   * Binds the App to a private Unix socket, then the node:tls front to the port; throws
+   * ConfigError naming the flag when either cannot be set up.
+   */
+  static async openSecure(uws: Uws, options: WssListenOptions): Promise<WsListener> {
+    const socketPath = privateSocketPath();
+    let listener: WsListener | null = null;
+    try {
+      listener = new WsListener(uws, options, options.port, true);
+      listener.removeSocketDir = socketPath.remove;
+      let bound = false as us_listen_socket | false;
+      listener.app.listen_unix((socket) => {
+        bound = socket;
+      }, socketPath.path);
+      listener.listenSocket = bound;
+      if (bound === false) throw new Error(`the internal socket ${socketPath.path} cannot be bound`);
+    } catch (err) {
+      listener?.close();
+      socketPath.remove();
+      throw new ConfigError(`${options.flag}: cannot set up the ${options.transport} listener: ${(err as Error).message ?? String(err)}`);
+    }
+    try {
+      const frontOptions = { host: options.host, port: options.port, maxConnections: options.maxConnections, connectTimeout: options.connectTimeout, wheel: options.wheel };
+      listener.front = await WssFront.open(frontOptions, options.tls, socketPath.path);
+    } catch (err) {
+      listener.close();
+      throw new ConfigError(`${options.flag}: cannot listen on ${options.host}:${options.port} (${(err as Error).message})`);
+    }
+    listener.boundPort = listener.front.port;
+    return listener;
+  }
+
   /** The port bound (the one chosen when 0 was asked for). */
   get port(): number {
     return this.boundPort;
@@ -73,9 +127,13 @@ export class WsListener {
 
   /** Stops accepting; open connections are ended by their protocols. */
   close(): void {
+    this.front?.close();
     const socket = this.listenSocket;
     this.listenSocket = false;
     if (socket !== false) this.uws.us_listen_socket_close(socket);
+    // Connections already piped keep their inner sockets; the path is needed only to accept.
+    this.removeSocketDir?.();
+    this.removeSocketDir = null;
   }
 
   private bind(port: number): us_listen_socket | false {
@@ -89,18 +147,10 @@ export class WsListener {
     return bound;
   }
 
-  private build(): TemplatedApp {
+  private build(secure: boolean): TemplatedApp {
     const o = this.options;
-    const app = o.tls === undefined
-      ? this.uws.App()
-      : this.uws.SSLApp({
-          cert_file_name: o.tls.cert,
-          key_file_name: o.tls.key,
-          ...(o.tls.ca !== undefined ? { ca_file_name: o.tls.ca } : {}),
-          // Frees each idle connection's TLS buffers (tens of KB) until it has traffic again.
-          ssl_prefer_low_memory_usage: true,
-        });
-    for (const route of o.routes) app.ws<WsUserData>(route.path, this.behavior(route));
+    const app = this.uws.App();
+    for (const route of o.routes) app.ws<WsUserData>(route.path, secure ? this.secureBehavior(route) : this.behavior(route));
     const paths = o.routes.map((r) => r.path).join(', ');
     app.any('/*', (res: HttpResponse, req: HttpRequest) => {
       const upgrade = req.getHeader('upgrade') !== '';
@@ -110,9 +160,33 @@ export class WsListener {
     return app;
   }
 
+  /** ws: the client is the socket's peer. */
   private behavior(route: WsRoute): WebSocketBehavior<WsUserData> {
+    return this.behaviorWith(route, (res) => {
+      const address = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+      return new WsLink(this.options.transport, address, 0, this.limits, null);
+    });
+  }
+
+  /** wss: the client is the front connection the request's front header names; nothing else gets in. */
+  private secureBehavior(route: WsRoute): WebSocketBehavior<WsUserData> {
+    return this.behaviorWith(route, (res, req) => {
+      const conn: FrontConnection | null = this.front?.claim(req.getHeader(FRONT_HEADER)) ?? null;
+      if (conn === null) {
+        // Only a local process that bypassed the front can get here; the client never sees this.
+        if (this.options.logLimit.allow('wss-front')) this.options.log.warn('secure WebSocket upgrade refused: it did not come through the TLS front', { path: route.path });
+        refuse(res, '403 Forbidden', 'connect through the secure WebSocket port\n');
+        return null;
+      }
+      const link = new WsLink('wss', conn.remoteAddress, conn.remotePort, this.limits, conn);
+      link.peerIdentity = conn.identity;
+      return link;
+    });
+  }
+
+  /** The route's behaviour; `linkFor` makes the link of an upgrade request, or refuses it (null, having answered). */
+  private behaviorWith(route: WsRoute, linkFor: (res: HttpResponse, req: HttpRequest) => WsLink | null): WebSocketBehavior<WsUserData> {
     const o = this.options;
-    const limits = this.limits;
     return {
       compression: this.uws.DISABLED,
       maxPayloadLength: o.maxPayloadLength,
@@ -120,16 +194,16 @@ export class WsListener {
       maxBackpressure: o.maxBackpressure,
       sendPingsAutomatically: true,
       upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+        const link = linkFor(res, req);
+        if (link === null) return;
         const offered = req.getHeader('sec-websocket-protocol');
         const chosen = chooseSubprotocol(offered, route.subprotocols);
-        const address = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
         if (chosen === null) {
           const text = `${route.path} needs the WebSocket subprotocol ${route.subprotocols.join(' or ')}; the client offered ${offered === '' ? 'none' : `"${clip(offered)}"`}\n`;
-          if (o.logLimit.allow('ws-subprotocol')) o.log.info('WebSocket upgrade refused: no matching subprotocol', { path: route.path, offered: clip(offered), address });
+          if (o.logLimit.allow('ws-subprotocol')) o.log.info('WebSocket upgrade refused: no matching subprotocol', { path: route.path, offered: clip(offered), address: link.remoteAddress });
           refuse(res, '400 Bad Request', text);
           return;
         }
-        const link = new WsLink(o.transport, address, limits);
         res.upgrade<WsUserData>({ link }, req.getHeader('sec-websocket-key'), chosen, req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { repoRoot, waitFor, type Broker } from '../interop/harness.js';
+import { repoRoot, waitFor, type Broker, type LogLine } from '../interop/harness.js';
 import { splitPackets, type RawPacket } from '../interop/wire.js';
 
 /** PEM files in a temp dir: a CA, a server certificate for 127.0.0.1/localhost, client certificates. */
@@ -67,11 +67,14 @@ export function makeCerts(): Certs {
   };
 }
 
-/** The port a listener of `transport` (tcp, tls, ws, wss) reported in the broker's log. */
-export function portOf(broker: Broker, transport: string): number {
-  const line = broker.logs.find((l) => l['msg'] === 'listening' && l['transport'] === transport);
-  if (line === undefined) throw new Error(`the broker logged no ${transport} listener; logs: ${JSON.stringify(broker.logs.slice(-5))}`);
-  return Number(line['port']);
+/**
+ * The port a listener of `transport` (tcp, tls, ws, wss) reported in the broker's log. The
+ * broker may be reachable before the pipe has delivered every "listening" line: wait for it.
+ */
+export async function portOf(broker: Broker, transport: string): Promise<number> {
+  const find = (): LogLine | undefined => broker.logs.find((l) => l['msg'] === 'listening' && l['transport'] === transport);
+  await waitFor(() => find() !== undefined, 3000, `the broker's ${transport} listener (logs: ${JSON.stringify(broker.logs.slice(-5))})`);
+  return Number(find()!['port']);
 }
 
 export interface Exit {

@@ -12,7 +12,7 @@ let broker: Broker;
 let wsPort: number;
 before(async () => {
   broker = await startBroker({ args: ['--ws-port', '0', '--store', 'memory'] });
-  wsPort = portOf(broker, 'ws');
+  wsPort = await portOf(broker, 'ws');
 });
 after(() => broker.dispose());
 
@@ -105,7 +105,7 @@ test('the subprotocol chosen is the first one the client offers that the route a
 
 test('--ws-path moves the MQTT route; the old path answers 404', async (t) => {
   const custom = await brokerFor(t, { args: ['--ws-port', '0', '--ws-path', '/devices/mqtt', '--store', 'memory'] });
-  const port = portOf(custom, 'ws');
+  const port = await portOf(custom, 'ws');
   const client = await connect(t, `ws://127.0.0.1:${port}/devices/mqtt`, {});
   assert.equal(client.connected, true);
   assert.equal((await refusedUpgrade(`ws://127.0.0.1:${port}/mqtt`, ['mqtt'])).status, 404);
