@@ -17,14 +17,11 @@ export interface TlsFiles {
   requireClientCert: boolean;
 }
 
-/** Called after a successful reload, for listeners that build their own contexts (uWS SSLApp). */
-export type TlsReloadListener = () => void;
 
 /** Holds the current certificates; `reload` re-reads the files. */
 export class TlsProvider {
   private readonly files: TlsFiles;
   private readonly servers: tls.Server[] = [];
-  private readonly reloadListeners: TlsReloadListener[] = [];
   private current: tls.SecureContextOptions;
 
   /** Reads and validates the files now, so a bad path or key stops the start. */
@@ -40,11 +37,6 @@ export class TlsProvider {
 
   get hasCa(): boolean {
     return this.files.ca !== undefined;
-  }
-
-  /** The file paths, for listeners that build their own contexts (uWebSockets.js SSLApp). */
-  get paths(): Readonly<TlsFiles> {
-    return this.files;
   }
 
   /** Server options for node:tls. */
@@ -63,17 +55,11 @@ export class TlsProvider {
     tls.createSecureContext(next); // validates before anything switches
     this.current = next;
     for (const server of this.servers) server.setSecureContext(this.serverOptions());
-    for (const listener of this.reloadListeners) listener();
   }
 
   /** Switches this node:tls server to new certificates on every reload. */
   track(server: tls.Server): void {
     this.servers.push(server);
-  }
-
-  /** Calls `listener` after every successful reload. */
-  onReload(listener: TlsReloadListener): void {
-    this.reloadListeners.push(listener);
   }
 
   private read(): tls.SecureContextOptions {
