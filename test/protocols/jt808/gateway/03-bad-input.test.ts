@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
 import { encodeMessage } from '../../../../src/protocols/jt808/codec/message.js';
+import { sealFrame, unescapeInto } from '../../../../src/protocols/jt808/codec/frame.js';
 import { jt808Broker } from '../helpers.js';
 import { sampleLocation, Terminal, terminalHeader } from '../terminal.js';
 
@@ -20,24 +21,36 @@ function heartbeat(p: string, sn: number): Buffer {
   return encodeMessage(terminalHeader(p, false, 0x0002, sn), {});
 }
 
+/** The same frame with a wrong check byte, escaped correctly whatever the bytes are. */
+function withWrongCheck(frame: Buffer): Buffer {
+  const content = Buffer.alloc(frame.length);
+  const n = unescapeInto(frame, 1, frame.length - 1, content); // content and check byte
+  content[n - 1] ^= 0x01;
+  const out: number[] = [0x7e];
+  for (const b of content.subarray(0, n)) {
+    if (b === 0x7e) out.push(0x7d, 0x02);
+    else if (b === 0x7d) out.push(0x7d, 0x01);
+    else out.push(b);
+  }
+  out.push(0x7e);
+  return Buffer.from(out);
+}
+
 test('wrong checksum and length mismatch are answered with 8001 result 2; the next frame is handled', async (t) => {
   const { port } = await jt808Broker(t);
   const p = phone();
   const term = await Terminal.connect(port, p);
   t.after(() => term.close());
   await term.login();
-  const bad = heartbeat(p, 100);
-  bad[bad.length - 2] ^= 0x01; // the check byte (never 7D/7E here)
-  term.writeRaw(bad);
+  term.writeRaw(withWrongCheck(heartbeat(p, 100)));
   assert.equal(await term.response(0x0002, 100), 2);
 
   const body = encodeMessage(terminalHeader(p, false, 0x0200, 101), sampleLocation());
   // Claim a body one byte shorter than sent, keeping the checksum right.
-  const raw = Buffer.from(body.subarray(1, body.length - 2));
-  raw.writeUInt16BE(raw.readUInt16BE(2) - 1, 2);
-  let x = 0;
-  for (const b of raw) x ^= b;
-  term.writeRaw(Buffer.concat([Buffer.from([0x7e]), raw, Buffer.from([x, 0x7e])]));
+  const content = Buffer.alloc(body.length);
+  const n = unescapeInto(body, 1, body.length - 1, content);
+  content.writeUInt16BE(content.readUInt16BE(2) - 1, 2);
+  term.writeRaw(sealFrame(content, n - 1));
   assert.equal(await term.response(0x0200, 101), 2);
 
   term.writeRaw(heartbeat(p, 102));
