@@ -73,9 +73,7 @@ lines.push('between them; the ratio columns are Junction against that peer, orie
 lines.push('means Junction is better (more messages, lower latency, less CPU or memory). Deliveries/s counts');
 lines.push('every copy a subscriber received (fan-out 1 -> 100 at 1,000 msg/s is 100,000 deliveries/s).');
 lines.push('Each broker runs with its defaults (Junction: LMDB store, 1,024 inflight; mosquitto 2: 20 inflight,');
-lines.push('1,000 queued; aedes: in-memory persistence), except that every broker sets TCP_NODELAY (mosquitto');
-lines.push('`set_tcp_nodelay true`, aedes `noDelay`), as Junction does: the generator paces QoS 0 with PINGREQ,');
-lines.push('and Nagle\'s algorithm would otherwise hold those small packets. Generator CPU is shown so that a run limited by');
+lines.push('1,000 queued; aedes: in-memory persistence). Generator CPU is shown so that a run limited by');
 lines.push('the generator (near 100% of its cores) can be told apart from one limited by the broker.');
 lines.push('');
 lines.push('**Caveat for this run:** the machine was shared with other engineers\' builds and test suites');
