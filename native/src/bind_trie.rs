@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use crate::js_function;
 use crate::napi::sys::napi_callback;
 use crate::napi::{Args, JsError, JsResult, Value, Wrapped};
-use crate::trie::Trie;
+use crate::trie::{Trie, TrieFull};
 
 struct TrieObject {
     trie: Trie,
@@ -38,7 +38,9 @@ fn insert(a: &Args) -> JsResult<Value> {
     a.string_into(1, "filter", &mut obj.text)?;
     let id = a.i32(2, "id")?;
     let options = a.i32(3, "options")?;
-    let added = obj.trie.insert(&obj.text, id, options);
+    let added = obj.trie.insert(&obj.text, id, options).map_err(|TrieFull| {
+        JsError::Range(format!("trieInsert: the trie is full ({} nodes)", obj.trie.stats().0))
+    })?;
     a.env().boolean(added)
 }
 

@@ -38,3 +38,12 @@ pub fn prefetch(p: *const u8) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+/// A vector of `n` copies of `value`, advised for huge pages before its first touch (advice
+/// after the fill would find the pages already 4 KiB).
+pub fn filled_vec<T: Copy>(n: usize, value: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    advise_huge_pages(v.as_ptr() as *const u8, n * std::mem::size_of::<T>());
+    v.resize(n, value);
+    v
+}

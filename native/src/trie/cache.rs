@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use super::table::hash_level;
+use super::hash::hash_level;
 
 /// The trie's seeded byte hash as a std Hasher: SipHash would cost more than the walk it saves.
 #[derive(Clone, Copy)]

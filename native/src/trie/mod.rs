@@ -5,12 +5,17 @@
 //! results; every mutation bumps `generation`.
 
 mod cache;
+mod hash;
+mod names;
 mod node;
+mod slab;
+mod subs;
 mod table;
 mod tree;
 
 use cache::{filter_matches, has_wildcard, MatchCache};
 use tree::{Scratch, Tree};
+pub use tree::TrieFull;
 
 pub struct Trie {
     tree: Tree,
@@ -54,14 +59,14 @@ impl Trie {
     }
 
     /// Adds `id` under `filter`; true if new, false if only its options were replaced.
-    pub fn insert(&mut self, filter: &[u8], id: i32, opt: i32) -> bool {
-        let added = self.tree.insert(filter, id, opt);
+    pub fn insert(&mut self, filter: &[u8], id: i32, opt: i32) -> Result<bool, TrieFull> {
+        let added = self.tree.insert(filter, id, opt)?;
         if added {
             self.size += 1;
         }
         self.generation += 1;
         self.refresh_cache(filter);
-        added
+        Ok(added)
     }
 
     /// Removes `id` from `filter`; true if the pair existed.

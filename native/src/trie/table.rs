@@ -1,52 +1,24 @@
-//! The trie-wide literal child table: open addressing with linear probing and backward-shift
-//! deletion, one u64 per slot (32 hash bits to reject mismatches early, 32 bits node index).
-//! Keys are (parent index, level bytes), compared against the nodes themselves, so the table
-//! stores no key copies.
+//! The trie-wide child table: every edge (parent node, name key) -> child node, wildcard edges
+//! included under the reserved keys PLUS and HASH, so a node carries no map of its own. Open
+//! addressing with linear probing and backward-shift deletion; a slot holds the whole edge, so
+//! a probe compares two integers and touches neither a node nor a name.
 
-use super::node::Arena;
+use super::hash::{hash_key, with_parent};
+use super::names::Key;
+use super::node::NONE;
 
-const EMPTY: u64 = u64::MAX;
-
-/// Seeded hash of a level name; the seed is random per trie so names cannot be chosen offline
-/// to collide. Combined with a parent by `with_parent`, so a walk hashes each topic level once
-/// however many branches look it up.
-#[inline]
-pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
-    const M: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(M);
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(M).rotate_left(31);
-    }
-    let rem = chunks.remainder();
-    if !rem.is_empty() {
-        let mut b = [0u8; 8];
-        b[..rem.len()].copy_from_slice(rem);
-        h = (h ^ u64::from_le_bytes(b)).wrapping_mul(M).rotate_left(31);
-    }
-    h
+#[derive(Clone, Copy)]
+struct Slot {
+    key: Key,
+    /// NONE marks an empty slot.
+    parent: u32,
+    child: u32,
 }
 
-/// The table hash of (parent, name) from `hash_bytes(name)`.
-#[inline]
-pub fn with_parent(name_hash: u64, parent: u32) -> u64 {
-    let mut h = name_hash ^ ((parent as u64) + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
-/// Seeded hash of (parent, level bytes).
-#[inline]
-pub fn hash_level(seed: u64, parent: u32, bytes: &[u8]) -> u64 {
-    with_parent(hash_bytes(seed, bytes), parent)
-}
+const EMPTY: Slot = Slot { key: 0, parent: NONE, child: NONE };
 
 pub struct ChildTable {
-    slots: Vec<u64>,
+    slots: Vec<Slot>,
     len: usize,
     seed: u64,
 }
@@ -61,96 +33,86 @@ impl ChildTable {
         self.slots.len() - 1
     }
 
-    /// The child of `parent` named `level`.
+    /// The key part of the hash, to be combined with each parent by `with_parent`.
     #[inline]
-    pub fn get(&self, nodes: &Arena, parent: u32, level: &[u8]) -> Option<u32> {
-        self.get_hashed(nodes, parent, level, self.hash(parent, level))
+    pub fn key_hash(&self, key: Key) -> u64 {
+        hash_key(self.seed, key)
     }
 
+    /// The hash `get_hashed` wants for (parent, key).
     #[inline]
-    pub fn hash(&self, parent: u32, level: &[u8]) -> u64 {
-        hash_level(self.seed, parent, level)
-    }
-
-    /// The name part of `hash`, to be combined with `with_parent`.
-    #[inline]
-    pub fn name_hash(&self, level: &[u8]) -> u64 {
-        hash_bytes(self.seed, level)
+    pub fn hash(&self, parent: u32, key: Key) -> u64 {
+        with_parent(self.key_hash(key), parent)
     }
 
     /// Starts loading the slot a later `get_hashed(.., h)` will probe first.
     #[inline]
     pub fn prefetch(&self, h: u64) {
-        crate::memory::prefetch(&self.slots[h as usize & self.mask()] as *const u64 as *const u8);
+        crate::memory::prefetch(&self.slots[h as usize & self.mask()] as *const Slot as *const u8);
     }
 
-    /// As `get`, with `h` = `self.hash(parent, level)` computed earlier.
+    /// The child of `parent` along `key`.
     #[inline]
-    pub fn get_hashed(&self, nodes: &Arena, parent: u32, level: &[u8], h: u64) -> Option<u32> {
-        let tag = (h >> 32) as u32;
+    pub fn get(&self, parent: u32, key: Key) -> Option<u32> {
+        self.get_hashed(parent, key, self.hash(parent, key))
+    }
+
+    /// As `get`, with `h` = `with_parent(self.key_hash(key), parent)` computed earlier.
+    #[inline]
+    pub fn get_hashed(&self, parent: u32, key: Key, h: u64) -> Option<u32> {
         let mask = self.mask();
         let mut i = h as usize & mask;
         loop {
-            let e = self.slots[i];
-            if e == EMPTY {
-                return None;
+            let s = &self.slots[i];
+            if s.key == key && s.parent == parent {
+                return Some(s.child);
             }
-            if (e >> 32) as u32 == tag {
-                let child = e as u32;
-                if nodes.node(child).parent == parent && nodes.key(child) == level {
-                    return Some(child);
-                }
+            if s.parent == NONE {
+                return None;
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Adds `child` (not present yet) under its parent and name.
-    pub fn insert(&mut self, nodes: &Arena, child: u32) {
+    /// Adds the edge (parent, key) -> child, which must not exist yet.
+    pub fn insert(&mut self, parent: u32, key: Key, child: u32) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(nodes);
+            self.grow();
         }
-        let h = hash_level(self.seed, nodes.node(child).parent, nodes.key(child));
-        self.place(h, child);
+        self.place(Slot { key, parent, child });
         self.len += 1;
     }
 
-    fn place(&mut self, h: u64, child: u32) {
+    fn place(&mut self, s: Slot) {
         let mask = self.mask();
-        let mut i = h as usize & mask;
-        while self.slots[i] != EMPTY {
+        let mut i = self.hash(s.parent, s.key) as usize & mask;
+        while self.slots[i].parent != NONE {
             i = (i + 1) & mask;
         }
-        self.slots[i] = ((h >> 32) << 32) | child as u64;
+        self.slots[i] = s;
     }
 
-    fn grow(&mut self, nodes: &Arena) {
+    fn grow(&mut self) {
         let n = self.slots.len() * 2;
-        let mut bigger = Vec::with_capacity(n);
-        // Advise before the first touch, or the pages are already 4 KiB.
-        crate::memory::advise_huge_pages(bigger.as_ptr() as *const u8, n * 8);
-        bigger.resize(n, EMPTY);
-        let old = std::mem::replace(&mut self.slots, bigger);
-        for e in old {
-            if e != EMPTY {
-                let child = e as u32;
-                self.place(hash_level(self.seed, nodes.node(child).parent, nodes.key(child)), child);
+        let old = std::mem::replace(&mut self.slots, crate::memory::filled_vec(n, EMPTY));
+        for s in old {
+            if s.parent != NONE {
+                self.place(s);
             }
         }
     }
 
-    /// Removes `child` (which must be present); `nodes[child]` must still hold its parent and name.
-    pub fn remove(&mut self, nodes: &Arena, child: u32) {
-        let h = hash_level(self.seed, nodes.node(child).parent, nodes.key(child));
+    /// Removes the edge (parent, key) if present.
+    pub fn remove(&mut self, parent: u32, key: Key) {
         let mask = self.mask();
-        let mut i = h as usize & mask;
+        let mut i = self.hash(parent, key) as usize & mask;
         loop {
-            let e = self.slots[i];
-            if e == EMPTY {
-                return;
-            }
-            if e as u32 == child {
+            let s = &self.slots[i];
+            if s.key == key && s.parent == parent {
                 break;
+            }
+            if s.parent == NONE {
+                return;
             }
             i = (i + 1) & mask;
         }
@@ -159,17 +121,14 @@ impl ChildTable {
         let mut hole = i;
         let mut j = (i + 1) & mask;
         loop {
-            let e = self.slots[j];
-            if e == EMPTY {
+            let s = self.slots[j];
+            if s.parent == NONE {
                 break;
             }
-            let c = e as u32;
-            let home = hash_level(self.seed, nodes.node(c).parent, nodes.key(c)) as usize & mask;
-            // Move e into the hole unless its home lies cyclically in (hole, j].
-            let dist_home = j.wrapping_sub(home) & mask;
-            let dist_hole = j.wrapping_sub(hole) & mask;
-            if dist_home >= dist_hole {
-                self.slots[hole] = e;
+            let home = self.hash(s.parent, s.key) as usize & mask;
+            // Move s into the hole unless its home lies cyclically in (hole, j].
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots[hole] = s;
                 hole = j;
             }
             j = (j + 1) & mask;
@@ -180,6 +139,6 @@ impl ChildTable {
 
     /// Bytes held by the slot array.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.len() * 8
+        self.slots.len() * std::mem::size_of::<Slot>()
     }
 }

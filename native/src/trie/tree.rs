@@ -1,19 +1,28 @@
-//! The subscription tree: nodes in the arena (u32 indices, freed slots reused), literal
-//! children in the shared child table, `+` and `#` in per-node slots. Walk order and subscriber
+//! The subscription tree: nodes in the arena (u32 indices, freed slots reused), every edge
+//! (literal, `+`, `#`) in the shared child table under its name key. Walk order and subscriber
 //! order are exactly those of the TypeScript twin so results compare element by element.
 
-use super::node::{Arena, NONE};
-use super::table::{with_parent, ChildTable};
+use super::hash::with_parent;
+use super::names::{interned, short_key, Key, Names, HASH, NO_KEY, PLUS};
+use super::node::{Arena, Edge, MAX_NODES};
+use super::table::ChildTable;
 
 pub const ROOT: u32 = 0;
+
+/// An insert refused because the trie holds MAX_NODES nodes.
+#[derive(Debug)]
+pub struct TrieFull;
 
 /// Reused buffers of one walk.
 #[derive(Default)]
 pub struct Scratch {
-    /// Per topic level: start, end, name hash.
-    levels: Vec<(u32, u32, u64)>,
+    /// Per topic level: its key (NO_KEY when no edge carries the name) and the key's hash.
+    keys: Vec<(Key, u64)>,
+    /// Name-table hashes of the long levels, in level order.
+    long: Vec<u64>,
     stack: Vec<(u32, u32, u64)>,
-    path: Vec<u32>,
+    /// (node, key) per filter level of a removal.
+    path: Vec<(u32, Key)>,
     /// The last walk's result: [id, opt, id, opt, ...].
     pub out: Vec<i32>,
 }
@@ -21,98 +30,77 @@ pub struct Scratch {
 pub struct Tree {
     arena: Arena,
     table: ChildTable,
+    names: Names,
 }
 
+/// The edge key and kind of a filter level, wildcards under their reserved keys.
 #[inline]
-fn is_plus(level: &[u8]) -> bool {
-    level == b"+"
-}
-
-#[inline]
-fn is_hash(level: &[u8]) -> bool {
-    level == b"#"
+fn edge_of(names: &Names, level: &[u8]) -> (Key, Edge) {
+    match level {
+        b"+" => (PLUS, Edge::Plus),
+        b"#" => (HASH, Edge::Hash),
+        _ => (names.key(level).unwrap_or(NO_KEY), Edge::Literal),
+    }
 }
 
 impl Tree {
     pub fn new(seed: u64) -> Tree {
-        Tree { arena: Arena::new(), table: ChildTable::new(seed) }
+        Tree { arena: Arena::new(), table: ChildTable::new(seed.rotate_left(29) ^ 0x5bd1_e995), names: Names::new(seed) }
     }
 
-    /// Adds or replaces `id` under `filter`; true if the pair is new.
-    pub fn insert(&mut self, filter: &[u8], id: i32, opt: i32) -> bool {
+    /// Adds or replaces `id` under `filter`; Ok(true) if the pair is new.
+    pub fn insert(&mut self, filter: &[u8], id: i32, opt: i32) -> Result<bool, TrieFull> {
+        let levels = filter.iter().filter(|&&b| b == b'/').count() + 1;
+        if self.arena.live() + levels > MAX_NODES {
+            return Err(TrieFull);
+        }
         let mut node = ROOT;
         for level in filter.split(|&b| b == b'/') {
-            node = if is_plus(level) {
-                match self.arena.node(node).plus {
-                    NONE => {
-                        let c = self.arena.alloc(level, node);
-                        self.arena.node_mut(node).plus = c;
-                        c
-                    }
-                    c => c,
-                }
-            } else if is_hash(level) {
-                match self.arena.node(node).hash {
-                    NONE => {
-                        let c = self.arena.alloc(level, node);
-                        self.arena.node_mut(node).hash = c;
-                        c
-                    }
-                    c => c,
-                }
-            } else {
-                match self.table.get(&self.arena, node, level) {
-                    Some(c) => c,
-                    None => {
-                        let c = self.arena.alloc(level, node);
-                        self.table.insert(&self.arena, c);
-                        self.arena.node_mut(node).literals += 1;
-                        c
-                    }
+            let (key, edge) = edge_of(&self.names, level);
+            let existing = if key == NO_KEY { None } else { self.table.get(node, key) };
+            node = match existing {
+                Some(c) => c,
+                None => {
+                    let key = if edge == Edge::Literal { self.names.acquire_key(level) } else { key };
+                    let c = self.arena.alloc();
+                    self.table.insert(node, key, c);
+                    self.arena.link(node, edge);
+                    c
                 }
             };
         }
-        self.arena.put(node, id, opt)
+        Ok(self.arena.put(node, id, opt))
     }
 
     /// Removes `id` from `filter`, pruning emptied nodes; true if the pair existed.
     pub fn remove(&mut self, filter: &[u8], id: i32, scratch: &mut Scratch) -> bool {
         let path = &mut scratch.path;
         path.clear();
-        path.push(ROOT);
         let mut node = ROOT;
         for level in filter.split(|&b| b == b'/') {
-            let n = self.arena.node(node);
-            let next = if is_plus(level) {
-                n.plus
-            } else if is_hash(level) {
-                n.hash
-            } else {
-                self.table.get(&self.arena, node, level).unwrap_or(NONE)
-            };
-            if next == NONE {
-                return false;
-            }
+            let (key, _) = edge_of(&self.names, level);
+            let next = if key == NO_KEY { None } else { self.table.get(node, key) };
+            let Some(next) = next else { return false };
             node = next;
-            path.push(node);
+            path.push((node, key));
         }
         if !self.arena.drop_id(node, id) {
             return false;
         }
-        for i in (1..path.len()).rev() {
-            let child = path[i];
+        for i in (0..path.len()).rev() {
+            let (child, key) = path[i];
             if !self.arena.node(child).is_empty() {
                 break;
             }
-            let parent = path[i - 1];
-            let p = self.arena.node(parent);
-            if p.plus == child {
-                self.arena.node_mut(parent).plus = NONE;
-            } else if p.hash == child {
-                self.arena.node_mut(parent).hash = NONE;
-            } else {
-                self.table.remove(&self.arena, child);
-                self.arena.node_mut(parent).literals -= 1;
+            let parent = if i == 0 { ROOT } else { path[i - 1].0 };
+            self.table.remove(parent, key);
+            match key {
+                PLUS => self.arena.unlink(parent, Edge::Plus),
+                HASH => self.arena.unlink(parent, Edge::Hash),
+                _ => {
+                    self.arena.unlink(parent, Edge::Literal);
+                    self.names.release_key(key);
+                }
             }
             self.arena.release(child);
         }
@@ -126,64 +114,88 @@ impl Tree {
         }
     }
 
+    /// The node's `#` child, if any.
+    #[inline]
+    fn hash_child(&self, node: u32) -> Option<u32> {
+        if self.arena.node(node).has_hash() {
+            self.table.get(node, HASH)
+        } else {
+            None
+        }
+    }
+
     /// Collects the pairs matching `topic` into `scratch.out` (the twin's walk, step for step).
     pub fn collect(&self, topic: &[u8], scratch: &mut Scratch) {
-        let Scratch { levels, stack, out, .. } = scratch;
+        let Scratch { keys, long, stack, out, .. } = scratch;
         out.clear();
-        levels.clear();
-        let mut start = 0usize;
-        for (i, &b) in topic.iter().enumerate() {
-            if b == b'/' {
-                levels.push((start as u32, i as u32, self.table.name_hash(&topic[start..i])));
-                start = i + 1;
+        keys.clear();
+        long.clear();
+        // Short levels are their own keys. Long ones are looked up in the name table, all
+        // slots prefetched first so their misses overlap. A `+` or `#` in a topic is a plain
+        // character: its short key is no wildcard's.
+        for level in topic.split(|&b| b == b'/') {
+            if short_key(level).is_none() {
+                let h = self.names.hash(level);
+                self.names.prefetch(h);
+                long.push(h);
             }
         }
-        levels.push((start as u32, topic.len() as u32, self.table.name_hash(&topic[start..])));
+        let mut next_long = long.iter();
+        for level in topic.split(|&b| b == b'/') {
+            let key = match short_key(level) {
+                Some(k) => k,
+                None => {
+                    let h = *next_long.next().expect("one hash per long level");
+                    self.names.find(level, h).map_or(NO_KEY, interned)
+                }
+            };
+            keys.push((key, if key == NO_KEY { 0 } else { self.table.key_hash(key) }));
+        }
         let dollar = topic.first() == Some(&b'$');
-        let depth_end = levels.len() as u32;
-        let level = |depth: u32| -> &[u8] {
-            let (s, e, _) = levels[depth as usize];
-            &topic[s as usize..e as usize]
-        };
+        let depth_end = keys.len() as u32;
         stack.clear();
         // Each stack entry carries the hash of the lookup it will make, computed when pushed so
-        // its table slot can be prefetched: the branches' cache misses then overlap.
-        let lookup = |node: u32, depth: u32| -> u64 {
-            if depth < depth_end {
-                let h = with_parent(levels[depth as usize].2, node);
+        // its table slot (and the node itself) can be prefetched: the branches' misses overlap.
+        let push = |stack: &mut Vec<(u32, u32, u64)>, node: u32, depth: u32| {
+            crate::memory::prefetch(self.arena.node_ptr(node));
+            let mut h = 0;
+            if depth < depth_end && keys[depth as usize].0 != NO_KEY {
+                h = with_parent(keys[depth as usize].1, node);
                 self.table.prefetch(h);
-                h
-            } else {
-                0
             }
+            stack.push((node, depth, h));
         };
-        stack.push((ROOT, 0, lookup(ROOT, 0)));
+        push(stack, ROOT, 0);
         while let Some((node, depth, h)) = stack.pop() {
-            let n = self.arena.node(node);
+            let n = *self.arena.node(node);
             if depth == depth_end {
                 self.emit(node, out);
                 // `#` also matches its parent level: `a/#` matches `a` [MQTT-4.7.1-1].
-                if n.hash != NONE {
-                    self.emit(n.hash, out);
+                if let Some(c) = self.hash_child(node) {
+                    self.emit(c, out);
                 }
                 continue;
             }
             // [MQTT-4.7.2-1] a `$` topic skips the root wildcards.
             let wild = depth != 0 || !dollar;
-            if wild && n.hash != NONE {
-                crate::memory::prefetch(self.arena.node_ptr(n.hash));
+            let hash_h = (wild && n.has_hash()).then(|| self.table.hash(node, HASH));
+            if let Some(hh) = hash_h {
+                // Its slot loads while the literal lookup (prefetched at push) runs.
+                self.table.prefetch(hh);
             }
-            let child = self.table.get_hashed(&self.arena, node, level(depth), h);
+            let key = keys[depth as usize].0;
+            let child = if key == NO_KEY { None } else { self.table.get_hashed(node, key, h) };
             if wild {
-                if n.hash != NONE {
-                    self.emit(n.hash, out);
+                if let Some(c) = hash_h.and_then(|hh| self.table.get_hashed(node, HASH, hh)) {
+                    self.emit(c, out);
                 }
-                if n.plus != NONE {
-                    stack.push((n.plus, depth + 1, lookup(n.plus, depth + 1)));
+                if n.has_plus() {
+                    let p = self.table.get(node, PLUS).expect("flagged + child");
+                    push(stack, p, depth + 1);
                 }
             }
             if let Some(c) = child {
-                stack.push((c, depth + 1, lookup(c, depth + 1)));
+                push(stack, c, depth + 1);
             }
         }
     }
@@ -193,8 +205,8 @@ impl Tree {
         self.arena.live()
     }
 
-    /// Approximate heap bytes of the arena and the child table (slab contents excluded).
+    /// Approximate heap bytes of the arena, child table and name table.
     pub fn heap_bytes(&self) -> usize {
-        self.arena.heap_bytes() + self.table.heap_bytes()
+        self.arena.heap_bytes() + self.table.heap_bytes() + self.names.heap_bytes()
     }
 }
