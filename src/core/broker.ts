@@ -60,6 +60,8 @@ export class Broker implements RouteSink, SessionExpiry {
   /** Big wildcard retained searches served in paced slices; null = always synchronous. */
   private bulk: BulkRetained | null = null;
   private stopping = false;
+  /** Sessions with a connection attached, over every protocol. */
+  onlineCount = 0;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
     this.limits = limits;
@@ -169,7 +171,10 @@ export class Broker implements RouteSink, SessionExpiry {
     if (session !== undefined && session.owner !== null) {
       // The old connection detaches itself synchronously inside kick().
       session.owner.kick(0x8e, 'session taken over');
-      if (session.owner !== null) session.owner = null;
+      if (session.owner !== null) {
+        session.owner = null;
+        this.onlineCount--;
+      }
       session = this.sessions.get(clientId);
     }
     const pending = this.pendingWills.get(clientId);
@@ -191,6 +196,7 @@ export class Broker implements RouteSink, SessionExpiry {
     }
     session.protocol = protocol;
     session.owner = owner;
+    this.onlineCount++;
     session.disconnectedAt = 0;
     this.setExpiry(session, expiryInterval);
     return { session, sessionPresent };
@@ -226,6 +232,7 @@ export class Broker implements RouteSink, SessionExpiry {
   detach(session: Session, owner: SessionOwner, will: Will | null): void {
     if (session.owner !== owner) return;
     session.owner = null;
+    this.onlineCount--;
     this.redispatchShared(session, session.expiryInterval > 0);
     if (will !== null && !this.stopping) {
       const delay = Math.min(will.delay, session.expiryInterval);

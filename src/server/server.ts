@@ -6,6 +6,7 @@ import type { StartOptions } from '../cli/options.js';
 import { Logger, LogRateLimit } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
+import { SysStats } from '../core/sys-stats.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import { CachedMatcher } from '../core/cached-matcher.js';
 import { loadNative, nativeModulePath } from '../native/binding.js';
@@ -92,6 +93,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     await retainedPool?.destroy();
     throw err;
   }
+  new SysStats(broker, options.nodeName, options.sysInterval * 1000).start();
   for (const l of listeners) log.info('listening', { protocol: l.protocol, transport: l.transport, host: l.host, port: l.port });
 
   return {

@@ -56,6 +56,7 @@ test('every core option has its documented default', () => {
     nodeName: `junction@${hostname()}`,
     config: undefined,
     maxSocketBuffer: 4 * 1_048_576,
+    sysInterval: 10,
   };
   // Each area (transports, security, gateways) tests its own flags' defaults.
   const core = Object.fromEntries(Object.keys(expected).map((key) => [key, parsed[key]]));

@@ -43,6 +43,9 @@ export type CloseReason = DisconnectReason;
 
 const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
 
+// One warning a second at most for slow consumers, whatever their number.
+let lastSlowConsumerLog = 0;
+
 // One scan result array for every connection: scanning never re-enters.
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * 256);
 
@@ -232,7 +235,18 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     if (this.state !== ConnState.Connected) return false;
     if (qos === 0 && this.link.bufferedAmount > this.ctx.limits.maxSocketBuffer) {
       // A client that stops reading loses QoS 0 first; QoS 1/2 wait in the session's bounded queue.
-      this.ctx.broker.metrics.slowConsumerDrops++;
+      const drops = ++this.ctx.broker.metrics.slowConsumerDrops;
+      const now = this.ctx.broker.wheel.now;
+      if (now - lastSlowConsumerLog >= 1000) {
+        lastSlowConsumerLog = now;
+        this.ctx.log.warn('QoS 0 message dropped: the client is not reading (--max-socket-buffer)', {
+          clientId: this.clientId,
+          address: this.link.remoteAddress,
+          bufferedBytes: this.link.bufferedAmount,
+          limit: this.ctx.limits.maxSocketBuffer,
+          droppedTotal: drops,
+        });
+      }
       return false;
     }
     const packet = this.outbound.publish(msg, qos, retain, packetId, dup, subIds);
