@@ -47,6 +47,7 @@ export interface BenchOptions {
   username: string | undefined;
   password: string | undefined;
   brokerPid: number;
+  brokerGc: boolean;
   json: string | undefined;
   progress: boolean;
 }
@@ -104,6 +105,7 @@ export const BENCH_FLAGS: readonly BenchFlag[] = [
   { name: 'username', key: 'username', kind: 'string', default: undefined, defaultText: 'none', valueName: 'NAME', help: 'user name of every client' },
   { name: 'password', key: 'password', kind: 'string', default: undefined, defaultText: 'none', valueName: 'SECRET', help: 'password of every client (never printed)' },
   { name: 'broker-pid', key: 'brokerPid', kind: 'int', default: 0, defaultText: 'found by port', min: 0, max: 4_194_304, valueName: 'PID', help: 'broker process whose CPU and RSS are sampled from /proc' },
+  { name: 'broker-gc', key: 'brokerGc', kind: 'bool', default: false, help: 'before each broker RSS reading send SIGUSR2 (a Node broker started with --expose-gc collects garbage on it; Junction does) and wait 1 s: memory per connection after a full GC' },
   { name: 'json', key: 'json', kind: 'string', default: undefined, defaultText: 'none', valueName: 'FILE', help: 'also write the result as JSON to FILE (- = stdout)' },
   { name: 'progress', key: 'progress', kind: 'bool', default: true, help: 'print a progress line on stderr every second' },
 ];

@@ -118,6 +118,7 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
   }, 1000);
   try {
     for (const [i, w] of workers.entries()) w.send({ type: 'setup', options: o, runId, proc: i, procs });
+    if (o.brokerGc) await collectBrokerGarbage(brokerPid);
     const rssBefore = broker();
     const cpuBefore = process.cpuUsage();
     const connectStart = nowMs();
@@ -163,6 +164,7 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
       phase = 'draining';
     }
     const finals: FinalReport[] = await Promise.all(workers.map((w) => w.ask({ type: 'drain' }, 'final')));
+    if (o.brokerGc) await collectBrokerGarbage(brokerPid);
     const brokerAfter = broker();
     phase = 'closing';
     await Promise.all(workers.map((w) => w.ask({ type: 'close' }, 'closed').catch(() => undefined)));
@@ -226,4 +228,15 @@ function progressLine(o: BenchOptions, phase: string, elapsed: number, sum: Coun
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Asks a Node broker started with --expose-gc to collect garbage (SIGUSR2), then lets it settle. */
+async function collectBrokerGarbage(pid: number): Promise<void> {
+  if (pid === 0) return;
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return;
+  }
+  await sleep(1000);
 }

@@ -1,7 +1,7 @@
 /**
  * `junction start`: runs the server until SIGTERM/SIGINT, then stops accepting, sends MQTT 5
  * clients DISCONNECT 0x8B, flushes the store and exits 0 within 5 s. SIGHUP reloads TLS
- * certificates.
+ * certificates; SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc).
  */
 import type { StartOptions } from './options.js';
 import type { Logger } from '../log/logger.js';
@@ -36,4 +36,15 @@ export async function runStart(options: StartOptions, log: Logger): Promise<void
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => server.reloadTls());
+  // Memory report for operators and benchmarks; with node --expose-gc it first collects garbage,
+  // so "memory per connection" can be read after a full GC.
+  process.on('SIGUSR2', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc !== undefined) {
+      gc();
+      gc();
+    }
+    const m = process.memoryUsage();
+    log.info('memory', { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, gc: gc !== undefined, online: server.ctx.broker.onlineCount });
+  });
 }
