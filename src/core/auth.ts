@@ -80,6 +80,11 @@ export interface Pausable {
 export interface SecurityPolicy {
   /** Before authentication: 0 to go on, or a CONNACK reason (0x89 busy, 0x9F connection rate). */
   admission(link: { readonly remoteAddress: string }): number;
+  /**
+   * At accept, before any byte is read: false closes the connection at once (a connection storm
+   * past the refusals worth answering); undefined means always acceptable.
+   */
+  acceptable?(link: { readonly remoteAddress: string }): boolean;
   /** The guard for an admitted client; its publish pauses are deadlines on `wheel`. */
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */

@@ -43,8 +43,17 @@ export class GatewayPolicy implements SecurityPolicy {
     const now = Date.now();
     if (this.memory.overLimit(now)) return SERVER_BUSY;
     // The address is read only when a rate is set: reading it costs per-connection memory.
-    if (this.connections.limited && !this.connections.allow(link.remoteAddress, now)) return CONNECTION_RATE_EXCEEDED;
+    if (this.connections.limited && !this.connections.allow(link.remoteAddress, now)) {
+      this.connections.noteRefusal(now);
+      return CONNECTION_RATE_EXCEEDED;
+    }
     return 0;
+  }
+
+  acceptable(link: { readonly remoteAddress: string }): boolean {
+    if (!this.connections.limited) return true;
+    const now = Date.now();
+    return !(this.connections.refusalsSpent(now) && this.connections.overRate(link.remoteAddress, now));
   }
 
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard {

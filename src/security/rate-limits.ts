@@ -8,18 +8,22 @@ import { getHeapStatistics } from 'node:v8';
 /** Counts connection attempts per address in one-second windows, for a bounded number of addresses. */
 export class ConnectionRateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
+  private refusalWindow = 0;
+  private refusals = 0;
 
   constructor(
     private readonly perSecond: number,
     private readonly maxAddresses = 100_000,
+    /** Refusals per second answered with CONNACK 0x9F before the rest are closed at accept. */
+    private readonly answeredRefusalsPerSecond = 100,
   ) {}
 
-  /** Counts an attempt from `address`; false when it is over the rate. */
   /** False when no rate is set: every connection is allowed without looking at its address. */
   get limited(): boolean {
     return this.perSecond > 0;
   }
 
+  /** Counts an attempt from `address`; false when it is over the rate. */
   allow(address: string, now: number): boolean {
     if (this.perSecond <= 0) return true;
     let w = this.windows.get(address);
@@ -32,6 +36,29 @@ export class ConnectionRateLimiter {
       w.count = 0;
     }
     return ++w.count <= this.perSecond;
+  }
+
+  /** True when `address` already used its attempts this second (counts nothing). */
+  overRate(address: string, now: number): boolean {
+    const w = this.windows.get(address);
+    return w !== undefined && now - w.start < 1000 && w.count >= this.perSecond;
+  }
+
+  /**
+   * Counts a refusal answered with CONNACK 0x9F; true once this second's answers are spent.
+   * Past that, a storm's further connections are closed at accept, before any parsing, so the
+   * clients already connected keep the event loop.
+   */
+  noteRefusal(now: number): void {
+    if (now - this.refusalWindow >= 1000) {
+      this.refusalWindow = now;
+      this.refusals = 0;
+    }
+    this.refusals++;
+  }
+
+  refusalsSpent(now: number): boolean {
+    return now - this.refusalWindow < 1000 && this.refusals >= this.answeredRefusalsPerSecond;
   }
 
   /** Drops finished windows; if every one is current (a flood from many addresses), starts over. */

@@ -72,6 +72,19 @@ test('connection rate per address, in one-second windows, addresses counted apar
   assert.equal(r.allow('g', 1040), true, 'the address table stays bounded and keeps working');
 });
 
+test('connection storm: past the refusals answered each second, over-rate addresses are closed at accept', () => {
+  const r = new ConnectionRateLimiter(1, 100, 2);
+  assert.equal(r.allow('a', 0), true);
+  assert.equal(r.overRate('a', 0), true, 'a used its one attempt');
+  assert.equal(r.overRate('b', 0), false);
+  r.noteRefusal(10);
+  assert.equal(r.refusalsSpent(10), false, 'one refusal answered, budget 2');
+  r.noteRefusal(20);
+  assert.equal(r.refusalsSpent(20), true, 'budget spent: further over-rate attempts are closed at accept');
+  assert.equal(r.refusalsSpent(1030), false, 'a new second answers again');
+  assert.equal(r.overRate('a', 1030), false, 'and a is within its rate again');
+});
+
 test('memory guard: busy above the RSS limit, sampled at most every 250 ms', () => {
   let rss = 100;
   let samples = 0;

@@ -13,6 +13,10 @@ export function mqttAcceptor(ctx: MqttContext, maxConnections: number): LinkAcce
       }
       return null;
     }
+    if (ctx.security.policy?.acceptable?.(link) === false) {
+      ctx.broker.metrics.connectionsRefused++;
+      return null;
+    }
     ctx.connections++;
     return new MqttConnection(link, ctx);
   };
