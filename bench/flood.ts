@@ -9,6 +9,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { connect, sleep, startBroker, type Broker, type MqttClient } from '../test/interop/harness.js';
 import { pidOf, rssOf } from '../test/reliability/helpers.js';
 import type { FloodJob, FloodResult } from './flood-worker.js';
@@ -16,6 +18,7 @@ import type { FloodJob, FloodResult } from './flood-worker.js';
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
 const limits = args.includes('--limits');
+const pin = process.argv.includes('--pin');
 
 interface Probe {
   latencies: number[];
@@ -88,10 +91,22 @@ function runWorkers(job: FloodJob, threads: number): Promise<FloodResult> {
   });
 }
 
+/**
+ * --pin: the broker on core 0 and this process (probes and load) on the other cores, as
+ * compare-peers does, so the load generator does not take the broker's core.
+ */
+function pinCores(brokerPid: number): void {
+  const cores = availableParallelism();
+  if (cores < 2) return;
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(brokerPid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', `1-${cores - 1}`, String(process.pid)], { stdio: 'ignore' });
+}
+
 async function main(): Promise<void> {
   const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000'] : [];
   const broker = await startBroker({ args: brokerArgs });
   const pid = pidOf(broker);
+  if (pin) pinCores(pid);
   const probe = await startProbes(broker);
   try {
     await sleep(500);
