@@ -102,6 +102,15 @@ function pinCores(brokerPid: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', `1-${cores - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
+/** The broker's own event-loop lag p99 (ms) since the previous call, from its SIGUSR2 report. */
+async function brokerLoopDelay(broker: Broker, pid: number): Promise<string> {
+  const before = broker.logs.length;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
+  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory') as { eventLoopLagMs?: { p99: number } } | undefined;
+  return line?.eventLoopLagMs !== undefined ? line.eventLoopLagMs.p99.toFixed(1) : '?';
+}
+
 async function main(): Promise<void> {
   const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000'] : [];
   const broker = await startBroker({ args: brokerArgs });
@@ -110,12 +119,16 @@ async function main(): Promise<void> {
   const probe = await startProbes(broker);
   try {
     await sleep(500);
+    await brokerLoopDelay(broker, pid); // resets the broker's histogram
     const quiet = await measure(probe, () => sleep(seconds * 1000));
     const rssQuiet = rssOf(pid);
+    const loopQuiet = await brokerLoopDelay(broker, pid);
     const storm = await measure(probe, () => runWorkers({ mode: 'storm', port: broker.port, seconds, concurrency: 64, version: 5, payloadBytes: 0 }, 1));
     const rssStorm = rssOf(pid);
+    const loopStorm = await brokerLoopDelay(broker, pid);
     const flood = await measure(probe, () => runWorkers({ mode: 'publish', port: broker.port, seconds, concurrency: 8, version: 5, payloadBytes: 64 }, 1));
     const rssFlood = rssOf(pid);
+    const loopFlood = await brokerLoopDelay(broker, pid);
     const alive = broker.process.exitCode === null && broker.process.signalCode === null;
     const s = storm.extra as FloodResult;
     const f = flood.extra as FloodResult;
@@ -127,6 +140,7 @@ async function main(): Promise<void> {
     console.log(`  ${s.attempts} attempts, ${Math.round(s.attempts / seconds)}/s; answers: ${JSON.stringify(s.outcomes)}`);
     console.log(row('publish flood', flood));
     console.log(`  ${f.publishes} PUBLISH written by 8 connections, ${Math.round(f.publishes / seconds)}/s; DISCONNECT reasons: ${JSON.stringify(f.disconnects)}`);
+    console.log(`broker event-loop lag p99 (its own view, SIGUSR2 report): quiet ${loopQuiet} ms, storm ${loopStorm} ms, flood ${loopFlood} ms`);
     console.log(`broker RSS: quiet ${(rssQuiet / 1048576).toFixed(0)} MiB, after storm ${(rssStorm / 1048576).toFixed(0)} MiB, after flood ${(rssFlood / 1048576).toFixed(0)} MiB; still running: ${alive}`);
   } finally {
     await probe.stop();

@@ -1,10 +1,12 @@
 /**
  * `junction start`: runs the server until SIGTERM/SIGINT, then stops accepting, sends MQTT 5
  * clients DISCONNECT 0x8B, flushes the store and exits 0 within 5 s. SIGHUP reloads TLS
- * certificates; SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc).
+ * certificates; SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc) and the
+ * event-loop delay since the previous report.
  */
 import type { StartOptions } from './options.js';
 import type { Logger } from '../log/logger.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../server/server.js';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
@@ -36,15 +38,31 @@ export async function runStart(options: StartOptions, log: Logger): Promise<void
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => server.reloadTls());
-  // Memory report for operators and benchmarks; with node --expose-gc it first collects garbage,
-  // so "memory per connection" can be read after a full GC.
+  // Health report for operators and benchmarks: memory, and the event-loop delay since the last
+  // report. With node --expose-gc it first collects garbage, so "memory per connection" can be
+  // read after a full GC.
+  const resolutionMs = 10;
+  const loopDelay = monitorEventLoopDelay({ resolution: resolutionMs });
+  loopDelay.enable();
   process.on('SIGUSR2', () => {
+    // The histogram holds whole timer intervals: the lag is what exceeds the resolution.
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4) / 100 - resolutionMs);
+    const delay = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+    loopDelay.reset();
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc !== undefined) {
       gc();
       gc();
     }
     const m = process.memoryUsage();
-    log.info('memory', { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, gc: gc !== undefined, online: server.ctx.broker.onlineCount });
+    log.info('memory', {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      gc: gc !== undefined,
+      online: server.ctx.broker.onlineCount,
+      eventLoopLagMs: delay,
+    });
   });
 }
