@@ -5,7 +5,6 @@
  * their own event loop.
  */
 import net from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
 import { connectPacket, publishPacket } from '../test/interop/wire.js';
 
 /** What the main thread asks for. */
@@ -29,7 +28,8 @@ export interface FloodResult {
   disconnects: Record<string, number>;
 }
 
-const job = workerData as FloodJob;
+// Runs as a child process (forked by flood.ts at the lowest CPU priority): the job comes in argv.
+const job = JSON.parse(process.argv[2]!) as FloodJob;
 const result: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
 const until = Date.now() + job.seconds * 1000;
 const bump = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     while (Date.now() < until) await stormOnce();
   });
   await Promise.all(loops);
-  parentPort!.postMessage(result);
+  process.send!(result, () => process.exit(0));
 }
 
 void main();

@@ -8,9 +8,10 @@
  * --limits starts the broker with --max-connection-rate 200 --max-publish-rate 2000.
  */
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { connect, sleep, startBroker, type Broker, type MqttClient } from '../test/interop/harness.js';
 import { pidOf, rssOf } from '../test/reliability/helpers.js';
 import type { FloodJob, FloodResult } from './flood-worker.js';
@@ -71,12 +72,24 @@ async function measure(probe: Probe, fn: () => Promise<unknown>): Promise<{ p50:
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length, extra };
 }
 
+/**
+ * Runs the load in child processes at the lowest CPU priority: on a machine with few cores the
+ * load generator must not starve the latency probes, or the probes measure the generator.
+ */
 function runWorkers(job: FloodJob, threads: number): Promise<FloodResult> {
   const all = Array.from({ length: threads }, () =>
     new Promise<FloodResult>((resolve, reject) => {
-      const w = new Worker(new URL('./flood-worker.js', import.meta.url), { workerData: job });
-      w.once('message', resolve);
-      w.once('error', reject);
+      const child = fork(fileURLToPath(new URL('./flood-worker.js', import.meta.url)), [JSON.stringify(job)]);
+      try {
+        setPriority(child.pid!, 19);
+      } catch {
+        /* not permitted: run at normal priority */
+      }
+      child.once('message', (m) => resolve(m as FloodResult));
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`flood worker exited with ${code}`));
+      });
     }),
   );
   return Promise.all(all).then((rs) => {
