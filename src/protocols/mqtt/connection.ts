@@ -47,7 +47,32 @@ const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
 let lastSlowConsumerLog = 0;
 
 // One scan result array for every connection: scanning never re-enters.
-const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * 256);
+const SCAN_CAPACITY = 256;
+/** Packets one connection may handle before yielding the event loop to the others. */
+const TURN_BUDGET = 256;
+const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
+
+/** Reasons reading is stopped: the publish-rate guard, or a yielded turn. */
+const PAUSE_GUARD = 1;
+const PAUSE_TURN = 2;
+
+// Connections that yielded their turn, continued together once the loop has served the rest.
+const yielded: MqttConnection[] = [];
+let yieldScheduled = false;
+
+function continueYielded(): void {
+  yieldScheduled = false;
+  const batch = yielded.splice(0);
+  for (let i = 0; i < batch.length; i++) batch[i]!.continueTurn();
+}
+
+function yieldTurn(conn: MqttConnection): void {
+  yielded.push(conn);
+  if (!yieldScheduled) {
+    yieldScheduled = true;
+    setImmediate(continueYielded);
+  }
+}
 
 export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, TurnCorked {
   readonly link: Link;
@@ -82,8 +107,8 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   authState: unknown = null;
   /** Cached topic decisions and the publish pace of this client; null without a policy. */
   guard: ClientGuard | null = null;
-  /** Reading stopped by the publish-rate guard: the rest of the chunk waits in `pending`. */
-  private readPaused = false;
+  /** Why reading is stopped (PAUSE_* bits); the rest of the chunk waits in `pending`. */
+  private pauses = 0;
 
   private pending: Buffer | null = null;
   private corked = false;
@@ -107,7 +132,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
       buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
       this.pending = null;
     }
-    if (this.state === ConnState.Authenticating || this.readPaused) {
+    if (this.state === ConnState.Authenticating || this.pauses !== 0) {
       this.pending = buf;
       return;
     }
@@ -116,18 +141,32 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
 
   /** Stops handling packets at once (publish-rate guard); bytes already read wait. */
   pause(): void {
-    this.readPaused = true;
-    this.link.pause();
+    this.pauseFor(PAUSE_GUARD);
   }
 
-  /** Handles what waited, then reads again. */
+  /** Handles what waited, then reads again (unless paused for another reason). */
   resume(): void {
-    if (!this.readPaused) return;
-    this.readPaused = false;
+    this.resumeFrom(PAUSE_GUARD);
+  }
+
+  /** The event loop came round again after this connection yielded its turn. */
+  continueTurn(): void {
+    this.resumeFrom(PAUSE_TURN);
+  }
+
+  private pauseFor(reason: number): void {
+    if (this.pauses === 0) this.link.pause();
+    this.pauses |= reason;
+  }
+
+  private resumeFrom(reason: number): void {
+    if ((this.pauses & reason) === 0) return;
+    this.pauses &= ~reason;
+    if (this.pauses !== 0) return;
     const rest = this.pending;
     this.pending = null;
     if (rest !== null && this.state === ConnState.Connected) this.consume(rest, 0);
-    if (!this.readPaused) this.link.resume();
+    if (this.pauses === 0) this.link.resume();
   }
 
   onDrain(): void {
@@ -145,6 +184,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   private consume(buf: Buffer, start: number): void {
     const end = buf.length;
     const limit = this.ctx.limits.maxPacketSize;
+    let handled = 0;
     while (start < end && this.state !== ConnState.Closed && this.state !== ConnState.Authenticating) {
       const before = this.state;
       this.ctx.scan(buf, start, end, limit, this.version === 5, scanOut);
@@ -164,7 +204,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
         }
         const now = this.state as ConnState;
         if (now === ConnState.Closed) return;
-        if (this.readPaused) {
+        if (this.pauses !== 0) {
           const rest = offset + length;
           if (rest < end) this.pending = Buffer.from(buf.subarray(rest));
           return;
@@ -185,7 +225,16 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
       }
       if (next === start) break;
       start = next;
-      if (this.state === before && count < (scanOut.length - SCAN_HEADER) / SCAN_STRIDE) break;
+      if (this.state === before && count < SCAN_CAPACITY) break;
+      handled += count;
+      if (this.state === before && start < end && handled >= TURN_BUDGET) {
+        // A full batch handled and more waiting: give the other connections their turn first
+        // (a 64 KiB chunk of small PUBLISHes would otherwise hold the loop for milliseconds).
+        this.pending = buf.subarray(start);
+        this.pauseFor(PAUSE_TURN);
+        yieldTurn(this);
+        return;
+      }
     }
     if (start < end && this.state !== ConnState.Closed) {
       // Copy the partial frame so the chunk it came in can be freed.

@@ -185,3 +185,23 @@ test('an unknown Authentication Method is refused with CONNACK 0x8C', async () =
   assert.equal((packets[0] as { reasonCode: number }).reasonCode, 0x8c);
   assert.equal(link.closed, true);
 });
+
+test('a chunk of many PUBLISHes is handled over several turns, in order, none lost', async () => {
+  const ctx = await context();
+  const link = new MemoryLink();
+  const conn = new MqttConnection(link, ctx);
+  conn.onData(
+    Buffer.concat([
+      encodeConnect({ protocolVersion: 4, cleanStart: true, keepAlive: 30, clientId: 'flood' }),
+      encodeSubscribe(4, { packetId: 1, subscriptions: [{ filter: 'f', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }),
+    ]),
+  );
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 700; i++) parts.push(encodePublish(4, { topic: 'f', payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false, packetId: 0 }));
+  conn.onData(Buffer.concat(parts));
+  const echoes = (): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
+  const firstTurn = echoes().length;
+  assert.ok(firstTurn > 0 && firstTurn < 700, `the first turn handled part of the chunk (${firstTurn})`);
+  for (let i = 0; i < 10 && echoes().length < 700; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(echoes(), parts.map((_, i) => String(i)));
+});
