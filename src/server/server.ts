@@ -95,6 +95,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   }
   new SysStats(broker, options.nodeName, options.sysInterval * 1000).start();
   for (const l of listeners) log.info('listening', { protocol: l.protocol, transport: l.transport, host: l.host, port: l.port });
+  log.info('ready', { listeners: listeners.length });
 
   return {
     ctx,

@@ -191,8 +191,10 @@ class BrokerProcess implements Broker {
     this.spawnWith(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...args]);
     const until = Date.now() + 10_000;
     for (;;) {
-      const line = this.logs.slice(from).find((l) => l['msg'] === 'listening' && l['protocol'] === 'mqtt' && l['transport'] === 'tcp');
-      if (line) {
+      // "ready" follows every listener's "listening" line, so they are all in this.logs by then.
+      const fresh = this.logs.slice(from);
+      const line = fresh.find((l) => l['msg'] === 'listening' && l['protocol'] === 'mqtt' && l['transport'] === 'tcp');
+      if (line && fresh.some((l) => l['msg'] === 'ready')) {
         this.port = Number(line['port']);
         this.host = String(line['host'] ?? '127.0.0.1');
         return;
