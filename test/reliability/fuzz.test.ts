@@ -39,7 +39,9 @@ for (const target of FUZZ_TARGETS) {
   });
 
   test(`${target.name}: a ${FUZZ_SECONDS} s bounded fuzz finds no failure`, async () => {
-    const seed = Number(process.env['JUNCTION_FUZZ_SEED'] ?? (Date.now() >>> 0));
+    // A fixed seed keeps CI deterministic; `npm run fuzz` explores with fresh seeds, and what it
+    // finds lands in test/corpus/, which the replay test above runs every time.
+    const seed = Number(process.env['JUNCTION_FUZZ_SEED'] ?? 20261125);
     const report = await fuzz(target.name, { seconds: FUZZ_SECONDS, seed, save: false });
     assert.ok(report.tried > 100, `only ${report.tried} inputs tried in ${report.seconds} s`);
     const lines = report.failures.map((f) => `${f.kind}: ${f.message}\n  input: ${f.input.toString('hex')}`);

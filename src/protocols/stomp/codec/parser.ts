@@ -31,6 +31,7 @@ const enum State {
 
 const LF = 0x0a;
 const CR = 0x0d;
+const CR_BYTE = Buffer.from([CR]);
 const NUL = 0x00;
 const COLON = 0x3a;
 
@@ -43,6 +44,8 @@ export class FrameParser {
   private state = State.Head;
   /** Unfinished head bytes (copied: the chunk they came in may be reused). */
   private head: Buffer | null = null;
+  /** A chunk ended in a lone CR between frames: a CR LF heart-beat, or the start of a command line. */
+  private pendingCr = false;
   /** Where scanning for the next LF resumes within the head. */
   private scanFrom = 0;
   private lines = 0;
@@ -147,9 +150,23 @@ export class FrameParser {
       start = 0;
       this.head = null;
     } else {
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        if (chunk[pos] === LF) start = pos + 1; // a CR LF heart-beat split over two chunks
+        else {
+          // The CR belongs to the next line: put it back in front.
+          buf = Buffer.concat([CR_BYTE, chunk.subarray(pos)]);
+          start = 0;
+        }
+      }
       // Heart-beats (and the EOLs after a frame's NUL) before the command.
       while (start < buf.length && (buf[start] === LF || (buf[start] === CR && buf[start + 1] === LF))) start += buf[start] === LF ? 1 : 2;
-      if (start === buf.length || (buf[start] === CR && start === buf.length - 1)) return buf.length;
+      if (start === buf.length) return chunk.length;
+      if (buf[start] === CR && start === buf.length - 1) {
+        // Undecided until the next byte: keep it rather than drop it.
+        this.pendingCr = true;
+        return chunk.length;
+      }
       this.scanFrom = start;
       this.lines = 0;
     }
