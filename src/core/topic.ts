@@ -121,3 +121,10 @@ export function filterMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/** Number of levels in a topic name or filter (`a/b/c` has 3; `/` alone has 2). */
+export function topicLevels(topic: string): number {
+  let n = 1;
+  for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) n++;
+  return n;
+}

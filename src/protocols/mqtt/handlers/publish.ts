@@ -7,6 +7,7 @@ import { ProtocolError, ReceiveMaximumExceededError, TopicAliasInvalidError } fr
 import type { MqttConnection } from '../connection.js';
 import { PacketType, ReasonCode } from '../constants.js';
 import { Message } from '../../../core/message.js';
+import { topicLevels } from '../../../core/topic.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import type { PublishPacket } from '../packets.js';
 import { applicationProperties } from './message-properties.js';
@@ -50,7 +51,7 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
   }
 
   const levels = ctx.limits.maxTopicLevels;
-  if (levels > 0 && countLevels(topic) > levels) {
+  if (levels > 0 && topicLevels(topic) > levels) {
     refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic has more than ${levels} levels`);
     return;
   }
@@ -109,8 +110,3 @@ function refusePublish(conn: MqttConnection, packet: PublishPacket, reason: numb
   }
 }
 
-function countLevels(topic: string): number {
-  let n = 1;
-  for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) n++;
-  return n;
-}

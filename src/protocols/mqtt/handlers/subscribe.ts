@@ -6,7 +6,7 @@ import { ProtocolError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../constants.js';
 import { encodeSuback } from '../codec/encode.js';
-import { parseSharedFilter, validateTopicFilter } from '../../../core/topic.js';
+import { parseSharedFilter, topicLevels, validateTopicFilter } from '../../../core/topic.js';
 import type { StoredSubscription } from '../../../store/types.js';
 import type { SubscribePacket } from '../packets.js';
 
@@ -32,7 +32,7 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
       throw new ProtocolError(`SUBSCRIBE: No Local set on shared subscription '${s.filter}'`); // [MQTT-3.8.3-4]
     }
     const levels = ctx.limits.maxTopicLevels;
-    if (levels > 0 && countLevels(shared?.filter ?? s.filter) > levels) {
+    if (levels > 0 && topicLevels(shared?.filter ?? s.filter) > levels) {
       conn.logDebug('subscription refused', { filter: s.filter, detail: `more than ${levels} levels` });
       reasons.push(failure);
       continue;
@@ -68,8 +68,3 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
   for (const { sub, existed } of accepted) ctx.broker.sendRetained(session, sub, existed);
 }
 
-function countLevels(filter: string): number {
-  let n = 1;
-  for (let i = filter.indexOf('/'); i !== -1; i = filter.indexOf('/', i + 1)) n++;
-  return n;
-}
