@@ -1,7 +1,8 @@
-//! Junction's native core, loaded by Node as native/junction.node: the MQTT frame scanner and
-//! the topic trie, over a hand-written N-API layer (no crates). Only `napi` touches FFI.
+//! Junction's native core, loaded by Node as native/junction.node: the MQTT frame scanner,
+//! the topic trie and descriptor helpers for pausing listeners, over a hand-written N-API layer (no crates). Only `napi` touches FFI.
 
 pub mod napi;
+mod bind_fd;
 mod bind_scanner;
 mod bind_trie;
 mod memory;
@@ -12,10 +13,10 @@ use napi::sys::{napi_env, napi_value};
 use napi::{Env, JsResult, Value};
 
 /// ABI version of this module's exports; the TS loader refuses a mismatch.
-const ABI_VERSION: u32 = 1;
+const ABI_VERSION: u32 = 2;
 
 fn init(env: Env, exports: Value) -> JsResult<()> {
-    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS) {
+    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS) {
         let f = env.function(name, *cb)?;
         env.set(exports, name, f)?;
     }

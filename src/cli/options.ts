@@ -37,6 +37,9 @@ export interface StartOptions extends TransportOptions, SecurityOptions, StompOp
   dataDir: string;
   store: StoreKind;
   maxConnections: number;
+  /** 0 = unlimited */
+  maxAcceptRate: number;
+  listenBacklog: number;
   maxPacketSize: number;
   receiveMaximum: number;
   maxInflight: number;
@@ -101,6 +104,8 @@ const CORE_FLAGS: readonly FlagDef[] = [
   { name: 'host', key: 'host', kind: 'string', group: 'Network', default: '127.0.0.1', valueName: 'ADDRESS', help: 'address to listen on (0.0.0.0 or :: for all interfaces)' },
   { name: 'mqtt-port', key: 'mqttPort', kind: 'int', group: 'Network', default: 1883, min: 0, max: 65535, valueName: 'PORT', help: 'MQTT over TCP port; 0 = any free port' },
   { name: 'max-connections', key: 'maxConnections', kind: 'int', group: 'Network', default: 1_000_000, min: 1, max: 10_000_000, help: 'connections accepted at once; more are refused' },
+  { name: 'max-accept-rate', key: 'maxAcceptRate', kind: 'int', group: 'Network', default: 0, defaultText: '0 (unlimited)', min: 0, max: 1_000_000, help: 'connections each TCP/TLS listener accepts per second; above it the listener stops accepting for a moment and new connections wait in the backlog' },
+  { name: 'listen-backlog', key: 'listenBacklog', kind: 'int', group: 'Network', default: 4096, min: 1, max: 65535, help: 'connections the kernel queues for each TCP/TLS listener before accepting (capped by net.core.somaxconn)' },
   { name: 'connect-timeout', key: 'connectTimeout', kind: 'int', group: 'Network', default: 10, min: 1, max: 3600, valueName: 'SECONDS', help: 'time a new connection has to send CONNECT' },
   { name: 'max-keepalive', key: 'maxKeepalive', kind: 'int', group: 'Network', default: 65535, min: 1, max: 65535, valueName: 'SECONDS', help: 'highest keep-alive granted; longer requests are lowered (MQTT 5 Server Keep Alive)' },
   // Limits

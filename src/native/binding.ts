@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** ABI version the wrappers are written against; the addon exports the one it was built with. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 /** How to pick the implementation: always native, never, or native when it loads. */
 export type NativeMode = 'auto' | 'on' | 'off';
@@ -18,7 +18,7 @@ export type NativeMode = 'auto' | 'on' | 'off';
 /** Opaque handle of one native trie (an N-API external); freed when collected. */
 export type NativeTrieHandle = { readonly __nativeTrie: unique symbol };
 
-/** The addon's exports (see native/src/bind_scanner.rs and bind_trie.rs). */
+/** The addon's exports (see native/src/bind_scanner.rs, bind_trie.rs and bind_fd.rs). */
 export interface NativeBinding {
   readonly abiVersion: number;
   scanFrames(buf: Uint8Array, start: number, end: number, maxPacketSize: number, v5: boolean, out: Uint32Array): void;
@@ -38,6 +38,10 @@ export interface NativeBinding {
   trieClearCache(trie: NativeTrieHandle): void;
   /** Fills out[0..5): size, cached topics, live nodes, generation low and high 32 bits. */
   trieStats(trie: NativeTrieHandle, out: Uint32Array): void;
+  /** A close-on-exec duplicate of a file descriptor (native/src/bind_fd.rs). */
+  dupFd(fd: number): number;
+  /** Closes a descriptor made by dupFd. */
+  closeFd(fd: number): void;
 }
 
 /**

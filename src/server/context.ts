@@ -10,6 +10,7 @@ import type { StartOptions } from '../cli/options.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
 import type { TlsProvider } from '../transports/tls.js';
+import type { AcceptPacing } from '../transports/accept-gate.js';
 import type { ScanFrames } from '../native/scanner.js';
 
 /** One open listening socket, printed at start and closed at shutdown. */
@@ -35,6 +36,8 @@ export interface ServerContext {
   readonly tls: TlsProvider | null;
   /** MQTT frame scanner: native (adaptive) when the addon loaded, else the TypeScript twin. */
   readonly scan: ScanFrames;
+  /** Backlog and accept pacing of every node:net/node:tls listener (--listen-backlog, --max-accept-rate). */
+  readonly pacing: AcceptPacing;
 }
 
 /** A protocol front end that opens its own listeners (and may register WebSocket routes). */

@@ -80,6 +80,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     wsRoutes: new WsRoutes(),
     tls,
     scan,
+    pacing: { ratePerSecond: options.maxAcceptRate, backlog: options.listenBacklog, descriptors: native, log },
   };
 
   const gateways: Gateway[] = [mqttGateway, ...GATEWAYS];

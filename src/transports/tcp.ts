@@ -1,6 +1,7 @@
 /** MQTT (and later other protocols) over plain TCP with node:net. */
 import net from 'node:net';
 import type { Link, LinkAcceptor, LinkHandler, TransportName } from './link.js';
+import { AcceptGate, type AcceptPacing } from './accept-gate.js';
 
 class SocketLink implements Link {
   readonly transport: TransportName;
@@ -48,6 +49,13 @@ export interface TcpListenerOptions {
   host: string;
   port: number;
   maxConnections: number;
+  pacing: AcceptPacing;
+}
+
+/** A bound listener: the port it got and how to stop it. */
+export interface BoundServer {
+  readonly port: number;
+  close(): void;
 }
 
 // Listeners are shared module functions reading the handler off the socket: no closures per
@@ -84,15 +92,29 @@ export function attachSocket(socket: net.Socket, transport: TransportName, accep
   socket.on('close', onSocketClose);
 }
 
-/** Starts a TCP listener; resolves with the server once it is bound. */
-export function listenTcp(options: TcpListenerOptions, accept: LinkAcceptor): Promise<net.Server> {
+/** Starts a TCP listener; resolves once it is bound. */
+export function listenTcp(options: TcpListenerOptions, accept: LinkAcceptor): Promise<BoundServer> {
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => attachSocket(socket, 'tcp', accept));
+  return bindServer(server, options, 'tcp');
+}
+
+/** Listens with the options' backlog, connection cap and accept pacing (TCP and TLS alike). */
+export function bindServer(server: net.Server, options: TcpListenerOptions, transport: TransportName): Promise<BoundServer> {
   server.maxConnections = options.maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => {
+    server.listen({ host: options.host, port: options.port, backlog: options.pacing.backlog }, () => {
       server.off('error', reject);
-      resolve(server);
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : options.port;
+      const gate = options.pacing.ratePerSecond > 0 ? new AcceptGate(server, options.pacing, { host: options.host, port }, `${transport}:${port}`) : null;
+      resolve({
+        port,
+        close: () => {
+          gate?.close();
+          server.close();
+        },
+      });
     });
   });
 }

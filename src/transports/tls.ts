@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import type { Server } from 'node:net';
 import type { LinkAcceptor } from './link.js';
-import { attachSocket } from './tcp.js';
+import { attachSocket, bindServer, type BoundServer, type TcpListenerOptions } from './tcp.js';
 
 export interface TlsFiles {
   cert: string;
@@ -93,14 +92,8 @@ export function certificateIdentity(socket: tls.TLSSocket): string | null {
   return value === '' ? null : value;
 }
 
-export interface TlsListenerOptions {
-  host: string;
-  port: number;
-  maxConnections: number;
-}
-
-/** Starts a TLS listener; resolves with the server once bound. */
-export function listenTls(options: TlsListenerOptions, provider: TlsProvider, accept: LinkAcceptor): Promise<Server> {
+/** Starts a TLS listener; resolves once bound. */
+export function listenTls(options: TcpListenerOptions, provider: TlsProvider, accept: LinkAcceptor): Promise<BoundServer> {
   const server = tls.createServer(provider.serverOptions(), (socket) => {
     const identity = provider.hasCa ? certificateIdentity(socket) : null;
     attachSocket(socket, 'tls', (link) => {
@@ -108,15 +101,8 @@ export function listenTls(options: TlsListenerOptions, provider: TlsProvider, ac
       return accept(link);
     });
   });
-  server.maxConnections = options.maxConnections;
   // A failed handshake is the client's problem; never let it reach the process.
   server.on('tlsClientError', () => {});
   provider.track(server);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return bindServer(server, options, 'tls');
 }

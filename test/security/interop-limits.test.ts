@@ -1,5 +1,6 @@
 /**
  * Limits against real broker processes: connections per listener, connection rate per address,
+ * accepts per second per listener,
  * memory (0x89), subscriptions per client, topic length, and the publish rate: reading pauses
  * (nothing lost, 3.1.1 stays connected) and a 5.0 client that keeps flooding gets DISCONNECT 0x97.
  */
@@ -29,6 +30,21 @@ test('--max-connection-rate: CONNECTs over the rate per address get 0x9F (5.0) /
   assert.deepEqual(codes, [0, 0, 0, 0x9f, 3]);
   await sleep(1100);
   assert.equal(await connectOutcome(broker.url, { protocolVersion: 5 }), 0, 'a new second, a new allowance');
+});
+
+test('--max-accept-rate: a burst of MQTT clients above the rate all connect (queued, not refused) while an established client keeps working', async (t) => {
+  const broker = await brokerFor(t, { args: ['--max-accept-rate', '20'] });
+  const established = await connect(t, broker.url, { protocolVersion: 5 });
+  await established.subscribeAsync('still/here', { qos: 1 });
+  const start = Date.now();
+  const codes = await Promise.all(Array.from({ length: 30 }, () => connectOutcome(broker.url, { protocolVersion: 5 })));
+  const took = Date.now() - start;
+  assert.deepEqual(codes, new Array(30).fill(0), 'every client got CONNACK 0x00');
+  assert.ok(took >= 1000, `30 connections at 20/s cannot all be accepted within a second (took ${took} ms)`);
+  const echoed = new Promise<string>((resolve) => established.once('message', (_t, p) => resolve(p.toString())));
+  await established.publishAsync('still/here', 'yes', { qos: 1 });
+  assert.equal(await echoed, 'yes');
+  assert.ok(broker.logs.some((l) => l['msg'] === 'accept rate above --max-accept-rate: listener pausing' && l['backlog'] === 'kept'));
 });
 
 test('--max-memory: above it new connections get 0x89 (5.0) / 3 (3.1.1), and the broker stays up', async (t) => {

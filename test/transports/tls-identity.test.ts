@@ -2,14 +2,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
 import tls from 'node:tls';
 import type { Link, LinkHandler } from '../../src/transports/link.js';
 import { TlsProvider, listenTls } from '../../src/transports/tls.js';
+import type { BoundServer } from '../../src/transports/tcp.js';
+import { Logger } from '../../src/log/logger.js';
 import { makeCerts, type Certs } from './helpers.js';
 
 let certs: Certs;
-let server: Server;
+let server: BoundServer;
 let links: Array<Link | string> = [];
 let arrived: (() => void) | null = null;
 
@@ -17,7 +18,7 @@ before(async () => {
   certs = makeCerts();
   const provider = new TlsProvider({ cert: certs.cert, key: certs.key, ca: certs.ca, requireClientCert: false });
   const handler: LinkHandler = { onData: () => {}, onDrain: () => {}, onClose: () => {} };
-  server = await listenTls({ host: '127.0.0.1', port: 0, maxConnections: 100 }, provider, (link) => {
+  server = await listenTls({ host: '127.0.0.1', port: 0, maxConnections: 100, pacing: { ratePerSecond: 0, backlog: 511, descriptors: null, log: new Logger({ level: 'silent' }) } }, provider, (link) => {
     links.push(link);
     arrived?.();
     return handler;
@@ -34,7 +35,7 @@ async function identityWith(cert?: string, key?: string): Promise<string | null 
   const linked = new Promise<void>((resolve) => (arrived = resolve));
   const socket = tls.connect({
     host: '127.0.0.1',
-    port: (server.address() as AddressInfo).port,
+    port: server.port,
     ca: readFileSync(certs.ca),
     ...(cert !== undefined && key !== undefined ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
   });

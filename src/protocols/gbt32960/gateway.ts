@@ -3,10 +3,9 @@
  * port 7325), each vehicle a client of the same core as MQTT.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
 import type { LinkAcceptor } from '../../transports/link.js';
-import { listenTcp } from '../../transports/tcp.js';
+import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';
 import { PORT_OFF } from '../../cli/options.js';
 import { ConfigError } from '../../errors.js';
@@ -69,7 +68,7 @@ export function gbt32960Acceptor(ctx: Gbt32960Context): LinkAcceptor {
 }
 
 /** Binds a listener, turning "address in use" and friends into a message naming the flag. */
-async function bind(flag: string, port: number, listen: () => Promise<Server>): Promise<Server> {
+async function bind(flag: string, port: number, listen: () => Promise<BoundServer>): Promise<BoundServer> {
   try {
     return await listen();
   } catch (err) {
@@ -91,12 +90,12 @@ export const gbt32960Gateway: Gateway = {
     const listeners: Listener[] = [];
     try {
       if (o.gbt32960Port !== PORT_OFF) {
-        const server = await bind('gbt32960-port', o.gbt32960Port, () => listenTcp({ host: o.host, port: o.gbt32960Port, maxConnections: o.maxConnections }, accept));
+        const server = await bind('gbt32960-port', o.gbt32960Port, () => listenTcp({ host: o.host, port: o.gbt32960Port, maxConnections: o.maxConnections, pacing: ctx.pacing }, accept));
         listeners.push(netListener('gbt32960', 'tcp', o.host, server));
       }
       if (o.gbt32960TlsPort !== PORT_OFF && ctx.tls !== null) {
         const tls = ctx.tls;
-        const server = await bind('gbt32960-tls-port', o.gbt32960TlsPort, () => listenTls({ host: o.host, port: o.gbt32960TlsPort, maxConnections: o.maxConnections }, tls, accept));
+        const server = await bind('gbt32960-tls-port', o.gbt32960TlsPort, () => listenTls({ host: o.host, port: o.gbt32960TlsPort, maxConnections: o.maxConnections, pacing: ctx.pacing }, tls, accept));
         listeners.push(netListener('gbt32960', 'tls', o.host, server));
       }
     } catch (err) {

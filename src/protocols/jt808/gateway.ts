@@ -3,11 +3,10 @@
  * --jt808-tls-port, each opening only when its flag is given. Terminals become MQTT clients
  * named by their phone number; see gateway/uplink.ts for the MQTT contract.
  */
-import type { Server } from 'node:net';
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
 import { PORT_OFF, type StartOptions } from '../../cli/options.js';
 import { ConfigError } from '../../errors.js';
-import { listenTcp } from '../../transports/tcp.js';
+import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';
 import type { LinkAcceptor } from '../../transports/link.js';
 import type { Logger } from '../../log/logger.js';
@@ -55,7 +54,7 @@ function acceptor(ctx: Jt808Context, maxConnections: number): LinkAcceptor {
   };
 }
 
-async function bind(flag: string, port: number, open: () => Promise<Server>): Promise<Server> {
+async function bind(flag: string, port: number, open: () => Promise<BoundServer>): Promise<BoundServer> {
   try {
     return await open();
   } catch (err) {
@@ -85,12 +84,12 @@ export const jt808Gateway: Gateway = {
     const listeners: Listener[] = [];
     try {
       if (o.jt808Port !== PORT_OFF) {
-        const server = await bind('--jt808-port', o.jt808Port, () => listenTcp({ host: o.host, port: o.jt808Port, maxConnections: o.maxConnections }, accept));
+        const server = await bind('--jt808-port', o.jt808Port, () => listenTcp({ host: o.host, port: o.jt808Port, maxConnections: o.maxConnections, pacing: ctx.pacing }, accept));
         listeners.push(netListener('jt808', 'tcp', o.host, server));
       }
       if (o.jt808TlsPort !== PORT_OFF && ctx.tls !== null) {
         const tls = ctx.tls;
-        const server = await bind('--jt808-tls-port', o.jt808TlsPort, () => listenTls({ host: o.host, port: o.jt808TlsPort, maxConnections: o.maxConnections }, tls, accept));
+        const server = await bind('--jt808-tls-port', o.jt808TlsPort, () => listenTls({ host: o.host, port: o.jt808TlsPort, maxConnections: o.maxConnections, pacing: ctx.pacing }, tls, accept));
         listeners.push(netListener('jt808', 'tls', o.host, server));
       }
     } catch (err) {

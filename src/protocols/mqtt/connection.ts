@@ -9,6 +9,7 @@ import { uncorkAtEndOfTurn, type TurnCorked } from '../../transports/cork-batch.
 import type { Session, SessionOwner } from '../../core/session.js';
 import type { Message, QoS } from '../../core/message.js';
 import type { WheelItem } from '../../core/timer-wheel.js';
+import { RingQueue } from '../../core/ring-queue.js';
 import type { Will } from '../../core/will.js';
 import type { ClientInfo, DisconnectReason } from '../../core/events.js';
 import type { ClientGuard } from '../../core/auth.js';
@@ -46,32 +47,51 @@ const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
 // One warning a second at most for slow consumers, whatever their number.
 let lastSlowConsumerLog = 0;
 
-// One scan result array for every connection: scanning never re-enters.
-const SCAN_CAPACITY = 256;
-/** Packets one connection may handle before yielding the event loop to the others. */
+/**
+ * Work one connection may do before yielding the event loop to the others, in units: a PUBLISH
+ * costs PUBLISH_COST, any other packet 1. With eight clients flooding, a quiet client's packet
+ * waits behind at most 8 x 64 PUBLISHes (~1 ms); a consumer's acks, which drain the queues
+ * everyone else fills, go four times as far.
+ */
 const TURN_BUDGET = 256;
+const PUBLISH_COST = 4;
+// One scan result array for every connection (scanning never re-enters): a turn of PUBLISHes.
+const SCAN_CAPACITY = TURN_BUDGET / PUBLISH_COST;
+/** Work done in all by the connections continued in one check phase. */
+const CHECK_BUDGET = 4 * TURN_BUDGET;
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
 
 /** Reasons reading is stopped: the publish-rate guard, or a yielded turn. */
 const PAUSE_GUARD = 1;
 const PAUSE_TURN = 2;
 
-// Connections that yielded their turn, continued together once the loop has served the rest.
-const yielded: MqttConnection[] = [];
-let yieldScheduled = false;
+// Connections waiting for a turn (they yielded, or their publish-rate pause ended), continued
+// in the check phase. One check phase handles at most CHECK_BUDGET packets in all, however many
+// connections wait: eight flooding clients resumed together would otherwise hold the loop for
+// eight turns in a row, and a quiet client's packet would wait behind all of them.
+const waiting = new RingQueue<MqttConnection>();
+let turnScheduled = false;
+/** Work units (see TURN_BUDGET) dispatched since the process started: turns are differences. */
+let dispatched = 0;
 
-function continueYielded(): void {
-  yieldScheduled = false;
-  const batch = yielded.splice(0);
-  for (let i = 0; i < batch.length; i++) batch[i]!.continueTurn();
+function continueWaiting(): void {
+  turnScheduled = false;
+  const start = dispatched;
+  let conn: MqttConnection | undefined;
+  while (dispatched - start < CHECK_BUDGET && (conn = waiting.shift()) !== undefined) conn.continueTurn();
+  if (waiting.length > 0) scheduleTurns();
 }
 
-function yieldTurn(conn: MqttConnection): void {
-  yielded.push(conn);
-  if (!yieldScheduled) {
-    yieldScheduled = true;
-    setImmediate(continueYielded);
+function scheduleTurns(): void {
+  if (!turnScheduled) {
+    turnScheduled = true;
+    setImmediate(continueWaiting);
   }
+}
+
+function waitForTurn(conn: MqttConnection): void {
+  waiting.push(conn);
+  scheduleTurns();
 }
 
 export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, TurnCorked {
@@ -144,8 +164,15 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     this.pauseFor(PAUSE_GUARD);
   }
 
-  /** Handles what waited, then reads again (unless paused for another reason). */
+  /** Handles what waited (in its turn), then reads again (unless paused for another reason). */
   resume(): void {
+    if ((this.pauses & PAUSE_GUARD) === 0) return;
+    if (this.pending !== null && (this.pauses & PAUSE_TURN) === 0) {
+      // Rate windows of many clients end on the same tick: queue for a turn instead of
+      // handling every waiting chunk inside that one timer callback.
+      this.pauses |= PAUSE_TURN;
+      waitForTurn(this);
+    }
     this.resumeFrom(PAUSE_GUARD);
   }
 
@@ -184,7 +211,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   private consume(buf: Buffer, start: number): void {
     const end = buf.length;
     const limit = this.ctx.limits.maxPacketSize;
-    let handled = 0;
+    const turnStart = dispatched;
     while (start < end && this.state !== ConnState.Closed && this.state !== ConnState.Authenticating) {
       const before = this.state;
       this.ctx.scan(buf, start, end, limit, this.version === 5, scanOut);
@@ -196,8 +223,10 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
         const at = SCAN_HEADER + i * SCAN_STRIDE;
         const offset = scanOut[at + SCAN_OFFSET]!;
         const length = scanOut[at + SCAN_LENGTH]!;
+        const type = scanOut[at + SCAN_TYPE]!;
+        dispatched += type === PacketType.PUBLISH ? PUBLISH_COST : 1;
         try {
-          dispatchPacket(this, scanOut[at + SCAN_TYPE]!, scanOut[at + SCAN_FLAGS]!, buf, offset, offset + length, scanOut, i);
+          dispatchPacket(this, type, scanOut[at + SCAN_FLAGS]!, buf, offset, offset + length, scanOut, i);
         } catch (err) {
           this.fail(err);
           return;
@@ -226,13 +255,12 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
       if (next === start) break;
       start = next;
       if (this.state === before && count < SCAN_CAPACITY) break;
-      handled += count;
-      if (this.state === before && start < end && handled >= TURN_BUDGET) {
-        // A full batch handled and more waiting: give the other connections their turn first
+      if (this.state === before && start < end && dispatched - turnStart >= TURN_BUDGET) {
+        // A turn's work done and more waiting: give the other connections their turn first
         // (a 64 KiB chunk of small PUBLISHes would otherwise hold the loop for milliseconds).
         this.pending = buf.subarray(start);
         this.pauseFor(PAUSE_TURN);
-        yieldTurn(this);
+        waitForTurn(this);
         return;
       }
     }

@@ -2,11 +2,10 @@
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
 import { PORT_OFF } from '../../cli/options.js';
 import { ConfigError } from '../../errors.js';
-import { listenTcp } from '../../transports/tcp.js';
+import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';
 import { mqttAcceptor } from './listener.js';
 import type { MqttContext } from './context.js';
-import type { Server } from 'node:net';
 
 /** The MqttContext shared by every MQTT listener of a server. */
 export function mqttContext(ctx: ServerContext): MqttContext {
@@ -32,10 +31,8 @@ export function mqttContext(ctx: ServerContext): MqttContext {
 }
 
 /** Describes a bound node:net server as a Listener. */
-export function netListener(protocol: string, transport: Listener['transport'], host: string, server: Server): Listener {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { protocol, transport, host, port, close: () => server.close() };
+export function netListener(protocol: string, transport: Listener['transport'], host: string, server: BoundServer): Listener {
+  return { protocol, transport, host, port: server.port, close: () => server.close() };
 }
 
 export const mqttGateway: Gateway = {
@@ -48,11 +45,11 @@ export const mqttGateway: Gateway = {
     if (!/^\/[^*:?#\s]*$/.test(o.wsPath)) throw new ConfigError(`--ws-path must be a URL path such as /mqtt: starting with /, without *, :, ?, # or spaces (got "${o.wsPath}")`);
     ctx.wsRoutes.add({ path: o.wsPath, subprotocols: ['mqtt', 'mqttv3.1'], accept });
     const listeners: Listener[] = [];
-    const tcp = await listenTcp({ host: o.host, port: o.mqttPort, maxConnections: o.maxConnections }, accept);
+    const tcp = await listenTcp({ host: o.host, port: o.mqttPort, maxConnections: o.maxConnections, pacing: ctx.pacing }, accept);
     listeners.push(netListener('mqtt', 'tcp', o.host, tcp));
     if (o.mqttsPort !== PORT_OFF) {
       if (ctx.tls === null) throw new ConfigError('--mqtts-port needs --tls-cert and --tls-key');
-      const options = { host: o.host, port: o.mqttsPort, maxConnections: o.maxConnections };
+      const options = { host: o.host, port: o.mqttsPort, maxConnections: o.maxConnections, pacing: ctx.pacing };
       try {
         listeners.push(netListener('mqtt', 'tls', o.host, await listenTls(options, ctx.tls, accept)));
       } catch (err) {

@@ -78,7 +78,7 @@ export const stompGateway: Gateway = {
     const accept = stompAcceptor(stomp, o.maxConnections);
     ctx.wsRoutes.add({ path: '/stomp', subprotocols: STOMP_SUBPROTOCOLS, accept });
     const listeners: Listener[] = [];
-    const net = { host: o.host, maxConnections: o.maxConnections };
+    const net = { host: o.host, maxConnections: o.maxConnections, pacing: ctx.pacing };
     try {
       if (o.stompPort !== PORT_OFF) {
         const server = await bind('--stomp-port', o.stompPort, () => listenTcp({ ...net, port: o.stompPort }, accept));

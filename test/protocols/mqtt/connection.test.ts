@@ -205,3 +205,31 @@ test('a chunk of many PUBLISHes is handled over several turns, in order, none lo
   for (let i = 0; i < 10 && echoes().length < 700; i++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(echoes(), parts.map((_, i) => String(i)));
 });
+
+test('two clients flooding at once take turns: both progress before either finishes, each in order', async () => {
+  const ctx = await context();
+  const flooders = ['a', 'b'].map((id) => {
+    const link = new MemoryLink();
+    const conn = new MqttConnection(link, ctx);
+    conn.onData(
+      Buffer.concat([
+        encodeConnect({ protocolVersion: 4, cleanStart: true, keepAlive: 30, clientId: `flood-${id}` }),
+        encodeSubscribe(4, { packetId: 1, subscriptions: [{ filter: id, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }),
+      ]),
+    );
+    return { id, link, conn };
+  });
+  const chunk = (id: string): Buffer =>
+    Buffer.concat(Array.from({ length: 2000 }, (_, i) => encodePublish(4, { topic: id, payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false, packetId: 0 })));
+  for (const f of flooders) f.conn.onData(chunk(f.id));
+  const echoes = (link: MemoryLink): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
+  let interleaved = false;
+  for (let i = 0; i < 200; i++) {
+    const [a, b] = flooders.map((f) => echoes(f.link).length);
+    if (a! > 0 && a! < 2000 && b! > 0 && b! < 2000) interleaved = true;
+    if (a === 2000 && b === 2000) break;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(interleaved, 'at some turn both clients had handled part of their chunk');
+  for (const f of flooders) assert.deepEqual(echoes(f.link), Array.from({ length: 2000 }, (_, i) => String(i)), `client ${f.id}: every PUBLISH, in order`);
+});
