@@ -16,6 +16,8 @@ export interface FloodJob {
   /** MQTT version of the flooding clients (5 shows reason codes). */
   version: 4 | 5;
   payloadBytes: number;
+  /** Publish flood: wait this long after a disconnect before connecting again. */
+  reconnectDelayMs: number;
 }
 
 /** What the worker reports. */
@@ -61,7 +63,12 @@ function stormOnce(): Promise<void> {
 }
 
 async function publishLoop(): Promise<void> {
+  let first = true;
   while (Date.now() < until) {
+    // After a disconnect, wait as MQTT.js does (reconnectPeriod 1 s) before flooding again.
+    if (!first) await new Promise((r) => setTimeout(r, Math.min(job.reconnectDelayMs, Math.max(0, until - Date.now()))));
+    first = false;
+    if (Date.now() >= until) break;
     const s = net.connect(job.port, '127.0.0.1');
     await new Promise<void>((resolve) => {
       const packet = publishPacket({ topic: `flood/${idCounter % 8}`, payload: Buffer.alloc(job.payloadBytes, 0x61), version: job.version });
@@ -77,6 +84,9 @@ async function publishLoop(): Promise<void> {
       });
       s.once('error', stop);
       s.once('close', stop);
+      // A socket blocked on 'drain' (the broker paused reading it) would outlive the phase.
+      const deadline = setTimeout(stop, Math.max(0, until - Date.now()));
+      s.once('close', () => clearTimeout(deadline));
       s.once('connect', () => {
         s.write(connectPacket({ clientId: `flood-${process.pid}-${++idCounter}`, version: job.version }));
         const pump = (): void => {

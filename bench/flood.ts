@@ -5,9 +5,13 @@
  * limited, 0x89 busy...), publishes/s and the DISCONNECT reasons floods got.
  *
  * Run: npx tsc -p tsconfig.test.json && node build/bench/flood.js [--seconds 5] [--rounds 3] [--limits] [--pin]
- * --limits starts the broker with --max-connection-rate 200 --max-publish-rate 2000 and
+ * --limits starts the broker with --max-connection-rate 200 --max-publish-rate 2000,
+ * --publish-quota-strikes 3 and
  * --max-accept-rate 1000 (--accept-rate N to change it); --pin puts the broker on core 0.
  * Rounds alternate quiet, storm and flood phases; the pooled p99 of each phase is the figure.
+ * --control adds a storm and a flood against a second broker on the same core (the machine's
+ * share of the probes' latency); --storm-concurrency N (64) and --reconnect-delay MS (1000, as
+ * MQTT.js) shape the load.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +27,8 @@ const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
 const limits = args.includes('--limits');
 const pin = process.argv.includes('--pin');
 const stormConcurrency = args.includes('--storm-concurrency') ? Number(args[args.indexOf('--storm-concurrency') + 1]) : 64;
+const reconnectDelayMs = args.includes('--reconnect-delay') ? Number(args[args.indexOf('--reconnect-delay') + 1]) : 1000;
+const control = args.includes('--control');
 const rounds = args.includes('--rounds') ? Math.max(1, Number(args[args.indexOf('--rounds') + 1]) || 1) : 3;
 const acceptRate = args.includes('--accept-rate') ? Number(args[args.indexOf('--accept-rate') + 1]) : 1000;
 
@@ -148,24 +154,33 @@ async function brokerLoopDelay(broker: Broker, pid: number): Promise<string> {
   return line?.eventLoopLagMs !== undefined ? line.eventLoopLagMs.p99.toFixed(1) : '?';
 }
 
-const PHASES = ['quiet', 'connect storm', 'publish flood'] as const;
-type Phase = (typeof PHASES)[number];
+const ALL_PHASES = ['quiet', 'connect storm', 'publish flood', 'storm elsewhere', 'flood elsewhere'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+/**
+ * --control adds the same storm and flood aimed at a second broker process on the same core,
+ * so the probes' broker is untouched: what the probes lose then is the machine's share (the
+ * generator and the other process on two shared cores), not the broker's.
+ */
+const PHASES: readonly Phase[] = control ? ALL_PHASES : ALL_PHASES.slice(0, 3);
 
-async function runPhase(phase: Phase, broker: Broker, phaseSeconds = seconds): Promise<FloodResult | null> {
+async function runPhase(phase: Phase, broker: Broker, other: Broker | null, phaseSeconds = seconds): Promise<FloodResult | null> {
   if (phase === 'quiet') {
     await sleep(phaseSeconds * 1000);
     return null;
   }
-  const port = broker.port;
-  if (phase === 'connect storm') return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: stormConcurrency, version: 5, payloadBytes: 0 }, 1);
-  return runWorkers({ mode: 'publish', port, seconds: phaseSeconds, concurrency: 8, version: 5, payloadBytes: 64 }, 1);
+  const elsewhere = phase === 'storm elsewhere' || phase === 'flood elsewhere';
+  const port = elsewhere ? other!.port : broker.port;
+  if (phase === 'connect storm' || phase === 'storm elsewhere') return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: stormConcurrency, version: 5, payloadBytes: 0, reconnectDelayMs: 0 }, 1);
+  return runWorkers({ mode: 'publish', port, seconds: phaseSeconds, concurrency: 8, version: 5, payloadBytes: 64, reconnectDelayMs }, 1);
 }
 
 async function main(): Promise<void> {
-  const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--max-accept-rate', String(acceptRate)] : [];
+  const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--publish-quota-strikes', '3', '--max-accept-rate', String(acceptRate)] : [];
   const broker = await startBroker({ args: brokerArgs });
   const pid = pidOf(broker);
   if (pin) pinCores(pid);
+  const other = control ? await startBroker({ args: brokerArgs }) : null;
+  if (other !== null && pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pidOf(other))], { stdio: 'ignore' });
   const probe = await startProbes(broker);
   const samples = new Map<Phase, PhaseSample[]>(PHASES.map((p) => [p, []]));
   const brokerLag = new Map<Phase, string[]>(PHASES.map((p) => [p, []]));
@@ -173,8 +188,8 @@ async function main(): Promise<void> {
   console.log(`flood bench: ${rounds} rounds of ${PHASES.join(', ')}, ${seconds} s each; broker ${limits ? 'with' : 'without'} rate limits ${brokerArgs.join(' ')}`);
   try {
     // Warm-up, not measured: the broker's storm and flood paths get compiled before round 1.
-    await runPhase('connect storm', broker, 2);
-    await runPhase('publish flood', broker, 2);
+    await runPhase('connect storm', broker, other, 2);
+    await runPhase('publish flood', broker, other, 2);
     await sleep(500);
     await brokerLoopDelay(broker, pid); // resets the broker's histogram
     for (let round = 1; round <= rounds; round++) {
@@ -182,7 +197,7 @@ async function main(): Promise<void> {
       const line: string[] = [];
       let quietP99 = NaN;
       for (const phase of PHASES) {
-        const sample = await measure(probe, () => runPhase(phase, broker));
+        const sample = await measure(probe, () => runPhase(phase, broker, other));
         samples.get(phase)!.push(sample);
         rss.set(phase, rssOf(pid));
         brokerLag.get(phase)!.push(await brokerLoopDelay(broker, pid));
@@ -199,7 +214,7 @@ async function main(): Promise<void> {
       const m = summary(samples.get(phase)!.flatMap((s) => s.latencies));
       const probeLag = Math.max(...samples.get(phase)!.map((s) => s.probeLagP99));
       console.log(
-        `  ${phase.padEnd(14)} p50 ${m.p50.toFixed(2).padStart(6)} ms  p99 ${m.p99.toFixed(2).padStart(6)} ms  ${(m.p99 / quiet.p99).toFixed(2)}x quiet  (${m.n} samples; broker loop lag p99 ${brokerLag.get(phase)!.join('/')} ms; probe process lag p99 <= ${probeLag.toFixed(1)} ms)`,
+        `  ${phase.padEnd(15)} p50 ${m.p50.toFixed(2).padStart(6)} ms  p99 ${m.p99.toFixed(2).padStart(6)} ms  ${(m.p99 / quiet.p99).toFixed(2)}x quiet  (${m.n} samples; broker loop lag p99 ${brokerLag.get(phase)!.join('/')} ms; probe process lag p99 <= ${probeLag.toFixed(1)} ms)`,
       );
     }
     const total = (phase: Phase): FloodResult => {
@@ -217,6 +232,7 @@ async function main(): Promise<void> {
   } finally {
     await probe.stop();
     await broker.dispose();
+    await other?.dispose();
   }
 }
 
