@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import { AclAuthorizer, GrantsFirstAuthorizer, parseAcl } from '../src/security/acl-file.js';
 import { ConnectionGuard } from '../src/security/client-guard.js';
-import { TimerWheel } from '../src/core/timer-wheel.js';
+import { PublishPacer } from '../src/security/publish-pacer.js';
 import { hashPassword, parseHash, verifyPassword, type StoredHash } from '../src/security/password-hash.js';
 
 const lines: string[] = ['topic read public/#'];
@@ -15,7 +15,7 @@ for (let u = 0; u < 40; u++) lines.push(`user user${u}`, `topic readwrite home/$
 lines.push('pattern write devices/%c/up', 'pattern read devices/%u/down/#');
 const authorizer = new GrantsFirstAuthorizer(new AclAuthorizer(parseAcl(lines.join('\n'))));
 const noop = { pause() {}, resume() {} };
-const guard = new ConnectionGuard(authorizer, 'dev-7', 'user7', null, 256, { messages: 0, bytes: 0, strikes: 5 }, noop, new TimerWheel());
+const guard = new ConnectionGuard(authorizer, 'dev-7', 'user7', null, 256, { messages: 0, bytes: 0, strikes: 5 }, noop, new PublishPacer());
 const topics = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? `home/7/room${i}/temp` : `devices/dev-7/up`));
 
 const scrypt = parseHash(await hashPassword('pw', 'scrypt')) as StoredHash;

@@ -4,7 +4,6 @@
  * caches topic decisions and paces publishing. Without providers the policy is mosquitto 2's:
  * anonymous clients only while every listener is on loopback, or with --allow-anonymous.
  */
-import type { TimerWheel } from './timer-wheel.js';
 
 /** The connect fields a provider decides on. Never log `password`. */
 export interface ConnectInfo {
@@ -85,8 +84,8 @@ export interface SecurityPolicy {
    * past the refusals worth answering); undefined means always acceptable.
    */
   acceptable?(link: { readonly remoteAddress: string }): boolean;
-  /** The guard for an admitted client; its publish pauses are deadlines on `wheel`. */
-  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard;
+  /** The guard for an admitted client; it pauses and resumes `link` to keep the publish rate. */
+  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */
   pointToPoint(topic: string): string | null;
   /** Most bytes in a topic name or filter. */

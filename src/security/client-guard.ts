@@ -1,12 +1,14 @@
 /**
  * One admitted connection's security state: topic decisions cached per connection (bounded), and
- * the publish pace. Over --max-publish-rate or --max-publish-bytes-rate within a one-second window
- * the link is paused until the window ends (a wheel item, never a timer per client); a client
- * still over the rate for more than --publish-quota-strikes windows in a row is flooding.
+ * the publish pace: a token bucket per limit (--max-publish-rate, --max-publish-bytes-rate)
+ * holding a tenth of a second's worth. An empty bucket pauses the link; the shared PublishPacer
+ * resumes it once half the bucket has refilled, so a flooding client is served a little at a
+ * time at its rate instead of a second's worth at once. A client that ran dry in more than
+ * --publish-quota-strikes one-second windows in a row is flooding.
  */
 import type { Authorizer, ClientGuard, Pausable, TopicGrants } from '../core/auth.js';
-import type { TimerWheel, WheelItem } from '../core/timer-wheel.js';
 import { DecisionCache } from './decision-cache.js';
+import type { PublishPacer, Refillable } from './publish-pacer.js';
 
 export interface PublishRate {
   /** messages per second; 0 = unlimited */
@@ -17,17 +19,23 @@ export interface PublishRate {
   readonly strikes: number;
 }
 
-export class ConnectionGuard implements ClientGuard, WheelItem {
+/** Bucket size for a rate: a tenth of a second's worth, but bursts of a few are always fine. */
+function bucketSize(perSecond: number, smallBurst: number): number {
+  return Math.max(perSecond / 10, Math.min(perSecond, smallBurst));
+}
+
+export class ConnectionGuard implements ClientGuard, Refillable {
   private readonly publishDecisions: DecisionCache;
   private readonly subscribeDecisions: DecisionCache;
+  private readonly messageBucket: number;
+  private readonly byteBucket: number;
+  private messageTokens: number;
+  private byteTokens: number;
+  private refilledAt: number;
   private windowStart = -Infinity;
-  private messages = 0;
-  private bytes = 0;
   private exceeded = false;
   private strikes = 0;
   private paused = false;
-  wheelSlot = -1;
-  wheelDeadline = 0;
 
   constructor(
     private readonly authorizer: Authorizer,
@@ -37,10 +45,15 @@ export class ConnectionGuard implements ClientGuard, WheelItem {
     cacheSize: number,
     private readonly rate: PublishRate,
     private readonly link: Pausable,
-    private readonly wheel: TimerWheel,
+    private readonly pacer: PublishPacer,
   ) {
     this.publishDecisions = new DecisionCache(cacheSize);
     this.subscribeDecisions = new DecisionCache(cacheSize);
+    this.messageBucket = bucketSize(rate.messages, 10);
+    this.byteBucket = bucketSize(rate.bytes, 65_536);
+    this.messageTokens = this.messageBucket;
+    this.byteTokens = this.byteBucket;
+    this.refilledAt = pacer.now();
   }
 
   canPublish(topic: string): boolean {
@@ -64,18 +77,18 @@ export class ConnectionGuard implements ClientGuard, WheelItem {
   countPublish(bytes: number): boolean {
     const rate = this.rate;
     if (rate.messages <= 0 && rate.bytes <= 0) return true;
-    const now = this.wheel.now;
+    const now = this.pacer.now();
+    this.addTokens(now);
     if (now - this.windowStart >= 1000) {
-      // Strikes count consecutive windows over the rate; a calm window (or a gap) forgives.
+      // Strikes count consecutive windows in which the bucket ran dry; a calm window (or a
+      // gap) forgives.
       if (!this.exceeded || now - this.windowStart >= 2000) this.strikes = 0;
       this.windowStart = now;
-      this.messages = 0;
-      this.bytes = 0;
       this.exceeded = false;
     }
-    this.messages++;
-    this.bytes += bytes;
-    if ((rate.messages > 0 && this.messages > rate.messages) || (rate.bytes > 0 && this.bytes > rate.bytes)) {
+    this.messageTokens -= 1;
+    this.byteTokens -= bytes;
+    if ((rate.messages > 0 && this.messageTokens < 0) || (rate.bytes > 0 && this.byteTokens < 0)) {
       if (!this.exceeded) {
         this.exceeded = true;
         this.strikes++;
@@ -84,18 +97,29 @@ export class ConnectionGuard implements ClientGuard, WheelItem {
       if (!this.paused) {
         this.paused = true;
         this.link.pause();
-        this.wheel.schedule(this, this.windowStart + 1000);
+        this.pacer.wait(this);
       }
     }
     return true;
   }
 
-  /** The window is over: read again. */
-  onTimer(): number {
-    if (this.paused) {
-      this.paused = false;
-      this.link.resume();
-    }
-    return 0;
+  /** Pacer tick while paused: resumes once each limited bucket is at least half full again. */
+  refill(now: number): boolean {
+    if (!this.paused) return true;
+    this.addTokens(now);
+    const rate = this.rate;
+    if (rate.messages > 0 && this.messageTokens < this.messageBucket / 2) return false;
+    if (rate.bytes > 0 && this.byteTokens < this.byteBucket / 2) return false;
+    this.paused = false;
+    this.link.resume();
+    return true;
+  }
+
+  private addTokens(now: number): void {
+    const seconds = (now - this.refilledAt) / 1000;
+    this.refilledAt = now;
+    if (seconds <= 0) return;
+    this.messageTokens = Math.min(this.messageBucket, this.messageTokens + seconds * this.rate.messages);
+    this.byteTokens = Math.min(this.byteBucket, this.byteTokens + seconds * this.rate.bytes);
   }
 }

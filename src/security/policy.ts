@@ -4,10 +4,10 @@
  * subscription limits the protocols enforce.
  */
 import type { Authorizer, ClientGuard, Pausable, SecurityPolicy, TopicGrants } from '../core/auth.js';
-import type { TimerWheel } from '../core/timer-wheel.js';
 import type { SecurityOptions } from '../cli/flags/security.js';
 import { ConnectionGuard, type PublishRate } from './client-guard.js';
 import { ConnectionRateLimiter, MemoryGuard } from './rate-limits.js';
+import { PublishPacer } from './publish-pacer.js';
 
 /** 0x89 Server busy (3.1.1: return code 3). */
 const SERVER_BUSY = 0x89;
@@ -22,6 +22,7 @@ export class GatewayPolicy implements SecurityPolicy {
   private readonly connections: ConnectionRateLimiter;
   private readonly memory: MemoryGuard;
   private readonly openGuard: ClientGuard | null;
+  private readonly pacer = new PublishPacer();
 
   constructor(
     options: SecurityOptions,
@@ -56,11 +57,11 @@ export class GatewayPolicy implements SecurityPolicy {
     return !(this.connections.refusalsSpent(now) && this.connections.overRate(link.remoteAddress, now));
   }
 
-  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable, wheel: TimerWheel): ClientGuard {
+  guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard {
     // Nothing to cache or pace (no ACL file, no topic grants, no publish rate): one shared,
     // stateless guard instead of an object per idle connection.
     if (grants === null && this.openGuard !== null) return this.openGuard;
-    return new ConnectionGuard(this.authorizer, clientId, username, grants, this.cacheSize, this.rate, link, wheel);
+    return new ConnectionGuard(this.authorizer, clientId, username, grants, this.cacheSize, this.rate, link, this.pacer);
   }
 
   pointToPoint(topic: string): string | null {

@@ -1,20 +1,24 @@
-/** The per-connection guard: decision cache and publish pacing on the timer wheel. */
+/** The per-connection guard: decision cache and publish pacing (token buckets, resumed by the pacer). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TimerWheel } from '../../src/core/timer-wheel.js';
 import { ConnectionGuard } from '../../src/security/client-guard.js';
+import { PublishPacer } from '../../src/security/publish-pacer.js';
 import type { Authorizer } from '../../src/core/auth.js';
 import { ConnectionRateLimiter, MemoryGuard } from '../../src/security/rate-limits.js';
 
 function setup(rate: { messages: number; bytes: number; strikes: number }) {
-  const wheel = new TimerWheel();
-  const start = 1_000_000;
-  wheel.tick(start);
+  let now = 1_000_000;
+  const pacer = new PublishPacer(() => now);
   const link = { paused: false, pauses: 0, pause() { this.paused = true; this.pauses++; }, resume() { this.paused = false; } };
   let asked = 0;
   const authorizer: Authorizer = { canPublish: (_c, _u, t) => (asked++, t.startsWith('ok/')), canSubscribe: () => true };
-  const guard = new ConnectionGuard(authorizer, 'c', null, null, 8, rate, link, wheel);
-  return { wheel, link, guard, start, asked: () => asked };
+  const guard = new ConnectionGuard(authorizer, 'c', null, null, 8, rate, link, pacer);
+  /** Moves the clock to `start + ms` and lets the pacer run. */
+  const at = (ms: number): void => {
+    now = 1_000_000 + ms;
+    pacer.tick();
+  };
+  return { link, guard, at, pacer, asked: () => asked };
 }
 
 test('decisions are cached per connection: the authorizer is asked once per topic', () => {
@@ -26,16 +30,27 @@ test('decisions are cached per connection: the authorizer is asked once per topi
   assert.equal(asked(), 2);
 });
 
-test('over the message rate the link pauses until the window ends, then resumes', () => {
-  const { wheel, link, guard, start } = setup({ messages: 3, bytes: 0, strikes: 5 });
-  for (let i = 0; i < 3; i++) assert.equal(guard.countPublish(10), true);
-  assert.equal(link.paused, false, 'within the rate');
-  assert.equal(guard.countPublish(10), true);
-  assert.equal(link.paused, true, 'the 4th message in one second pauses reading');
-  wheel.tick(start + 500);
-  assert.equal(link.paused, true);
-  wheel.tick(start + 1250);
-  assert.equal(link.paused, false, 'resumed when the window is over');
+test('over the message rate the link pauses until half the bucket refilled, then resumes', () => {
+  // 100/s: a bucket of 10, resumed at 5 tokens (50 ms of refill).
+  const { link, guard, at, pacer } = setup({ messages: 100, bytes: 0, strikes: 5 });
+  for (let i = 0; i < 10; i++) assert.equal(guard.countPublish(10), true);
+  assert.equal(link.paused, false, 'a burst of a tenth of a second is fine');
+  assert.equal(guard.countPublish(10), true, 'the message over the rate is still handled');
+  assert.equal(link.paused, true, 'and reading pauses');
+  at(30);
+  assert.equal(link.paused, true, '3 tokens back: not yet');
+  at(70);
+  assert.equal(link.paused, false, 'resumed once half the bucket is back');
+  assert.equal(pacer.size, 0, 'and the pacer forgot it');
+});
+
+test('a steady client at the rate never pauses', () => {
+  const { link, guard, at } = setup({ messages: 100, bytes: 0, strikes: 5 });
+  for (let ms = 0; ms < 3000; ms += 10) {
+    at(ms);
+    assert.equal(guard.countPublish(10), true);
+  }
+  assert.equal(link.pauses, 0);
 });
 
 test('over the byte rate the link pauses too', () => {
@@ -47,18 +62,21 @@ test('over the byte rate the link pauses too', () => {
 });
 
 test('a client over the rate for more windows in a row than the strikes is flooding; a calm window forgives', () => {
-  const { wheel, guard, start } = setup({ messages: 1, bytes: 0, strikes: 2 });
-  const flood = (at: number): boolean => {
-    wheel.tick(at);
-    return guard.countPublish(1) && guard.countPublish(1);
+  // 10/s: a bucket of 10; twelve at once run it dry, and a second refills it.
+  const { guard, at } = setup({ messages: 10, bytes: 0, strikes: 2 });
+  const flood = (ms: number): boolean => {
+    at(ms);
+    let ok = true;
+    for (let i = 0; i < 12; i++) ok = guard.countPublish(1) && ok;
+    return ok;
   };
-  assert.equal(flood(start), true, 'strike 1');
-  assert.equal(flood(start + 1000), true, 'strike 2');
-  wheel.tick(start + 2000);
+  assert.equal(flood(0), true, 'strike 1');
+  assert.equal(flood(1000), true, 'strike 2');
+  at(3000);
   assert.equal(guard.countPublish(1), true, 'a calm window');
-  assert.equal(flood(start + 3000), true, 'strike 1 again');
-  assert.equal(flood(start + 4000), true, 'strike 2');
-  assert.equal(flood(start + 5000), false, 'strike 3: flooding');
+  assert.equal(flood(4000), true, 'strike 1 again');
+  assert.equal(flood(5000), true, 'strike 2');
+  assert.equal(flood(6000), false, 'strike 3: flooding');
 });
 
 test('connection rate per address, in one-second windows, addresses counted apart', () => {

@@ -218,7 +218,7 @@ export class VehicleConnection implements LinkHandler, FrameSink, SessionOwner, 
     this.username = result.username !== undefined ? result.username : vin;
     this.grants = result.grants ?? null;
     const policy = this.ctx.security.policy;
-    if (policy !== undefined) this.guard = policy.guard(vin, this.username, this.grants, this.link, broker.wheel);
+    if (policy !== undefined) this.guard = policy.guard(vin, this.username, this.grants, this.link);
     this.topics = UPSTREAM_SUFFIXES.map((suffix) => `gbt32960/${vin}/upstream/${suffix}`);
     const { session } = broker.connect(vin, 'gbt32960', true, 0, this);
     this.session = session;

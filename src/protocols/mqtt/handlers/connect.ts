@@ -130,7 +130,7 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
   }
   if (result.username !== undefined) conn.username = result.username;
   const policy = ctx.security.policy;
-  if (policy !== undefined) conn.guard = policy.guard(conn.clientId, conn.username, result.grants ?? null, conn, ctx.broker.wheel);
+  if (policy !== undefined) conn.guard = policy.guard(conn.clientId, conn.username, result.grants ?? null, conn);
   const v5 = packet.protocolVersion === 5;
   const limits = ctx.limits;
   const props = packet.properties;
