@@ -235,7 +235,9 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
         if (now === ConnState.Closed) return;
         if (this.pauses !== 0) {
           const rest = offset + length;
-          if (rest < end) this.pending = Buffer.from(buf.subarray(rest));
+          // No copy: a rate-limited client pauses many times a second, and what waits is most
+          // of one read buffer anyway.
+          if (rest < end) this.pending = buf.subarray(rest);
           return;
         }
         if (now !== before) {
