@@ -54,6 +54,8 @@ export class AcceptGate {
   /** The listening socket kept open while the server's handle is closed; -1 when none. */
   private heldFd = -1;
   private timer: NodeJS.Timeout | null = null;
+  /** Between a re-listen and its 'listening' (or 'error') event. */
+  private relistening = false;
   /** Pauses since the last notice, and when it was logged. */
   private pauses = 0;
   private noticedAt = -Infinity;
@@ -71,6 +73,7 @@ export class AcceptGate {
     // Re-listening can fail (descriptor limit, port taken during a re-bind): log and retry
     // rather than let the 'error' event end the process.
     server.on('error', this.onError);
+    server.on('listening', this.onListening);
   }
 
   /** Stops pacing for good (shutdown): no re-listen, the held descriptor closed. */
@@ -129,6 +132,7 @@ export class AcceptGate {
     this.timer = null;
     if (this.closed) return;
     this.paused = false;
+    this.relistening = true;
     const backlog = this.pacing.backlog;
     if (this.heldFd >= 0) {
       const fd = this.heldFd;
@@ -139,8 +143,14 @@ export class AcceptGate {
     }
   };
 
+  private readonly onListening = (): void => {
+    this.relistening = false;
+  };
+
   private readonly onError = (err: Error): void => {
-    if (this.closed) return;
+    // Other errors (a failed accept: EMFILE...) are bindServer's to log; the server listens on.
+    if (this.closed || !this.relistening) return;
+    this.relistening = false;
     this.pacing.log.error('listener could not resume accepting; retrying in 1 s', { listener: this.name, error: err.message });
     this.paused = true;
     this.timer = setTimeout(this.resume, 1000);

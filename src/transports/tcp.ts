@@ -107,6 +107,15 @@ export function bindServer(server: net.Server, options: TcpListenerOptions, tran
       server.off('error', reject);
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : options.port;
+      // An accept can fail (EMFILE when out of descriptors): say so, once a second at most;
+      // the server listens on.
+      let loggedAt = 0;
+      server.on('error', (err: Error) => {
+        const now = Date.now();
+        if (now - loggedAt < 1000) return;
+        loggedAt = now;
+        options.pacing.log.warn('listener error (accepting goes on)', { transport, port, error: err.message });
+      });
       const gate = options.pacing.ratePerSecond > 0 ? new AcceptGate(server, options.pacing, { host: options.host, port }, `${transport}:${port}`) : null;
       resolve({
         port,
