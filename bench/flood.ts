@@ -79,6 +79,7 @@ function percentile(sorted: number[], p: number): number {
 interface PhaseSample {
   latencies: number[];
   probeLagP99: number;
+  probeLagMax: number;
   extra: FloodResult | null;
 }
 
@@ -89,7 +90,7 @@ async function measure(probe: Probe, fn: () => Promise<FloodResult | null>): Pro
   lag.enable();
   const extra = await fn();
   lag.disable();
-  return { latencies: [...probe.latencies], probeLagP99: lag.percentile(99) / 1e6, extra };
+  return { latencies: [...probe.latencies], probeLagP99: lag.percentile(99) / 1e6, probeLagMax: lag.max / 1e6, extra };
 }
 
 function summary(latencies: number[]): { p50: number; p99: number; n: number } {
@@ -150,8 +151,9 @@ async function brokerLoopDelay(broker: Broker, pid: number): Promise<string> {
   const before = broker.logs.length;
   process.kill(pid, 'SIGUSR2');
   for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
-  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory') as { eventLoopLagMs?: { p99: number } } | undefined;
-  return line?.eventLoopLagMs !== undefined ? line.eventLoopLagMs.p99.toFixed(1) : '?';
+  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory') as { eventLoopLagMs?: { p99: number; max: number } } | undefined;
+  const lag = line?.eventLoopLagMs;
+  return lag !== undefined ? `${lag.p99.toFixed(1)} (max ${lag.max.toFixed(0)})` : '?';
 }
 
 const ALL_PHASES = ['quiet', 'connect storm', 'publish flood', 'storm elsewhere', 'flood elsewhere'] as const;
@@ -213,8 +215,9 @@ async function main(): Promise<void> {
     for (const phase of PHASES) {
       const m = summary(samples.get(phase)!.flatMap((s) => s.latencies));
       const probeLag = Math.max(...samples.get(phase)!.map((s) => s.probeLagP99));
+      const probeMax = Math.max(...samples.get(phase)!.map((s) => s.probeLagMax));
       console.log(
-        `  ${phase.padEnd(15)} p50 ${m.p50.toFixed(2).padStart(6)} ms  p99 ${m.p99.toFixed(2).padStart(6)} ms  ${(m.p99 / quiet.p99).toFixed(2)}x quiet  (${m.n} samples; broker loop lag p99 ${brokerLag.get(phase)!.join('/')} ms; probe process lag p99 <= ${probeLag.toFixed(1)} ms)`,
+        `  ${phase.padEnd(15)} p50 ${m.p50.toFixed(2).padStart(6)} ms  p99 ${m.p99.toFixed(2).padStart(6)} ms  ${(m.p99 / quiet.p99).toFixed(2)}x quiet  (${m.n} samples; broker loop lag p99 ${brokerLag.get(phase)!.join('/')} ms; probe process lag p99 <= ${probeLag.toFixed(1)} ms, max ${probeMax.toFixed(0)} ms)`,
       );
     }
     const total = (phase: Phase): FloodResult => {

@@ -24,7 +24,8 @@ export interface ClientInfo {
 
 /**
  * Why a client went away: normal disconnect, keep-alive timeout, takeover, kicked,
- * authentication failure, protocol error, connection lost (and shutdown, connect timeout).
+ * authentication failure, protocol error, connection lost (and shutdown, connect timeout,
+ * publish quota exceeded).
  */
 export type DisconnectReason =
   | 'normal'
@@ -35,7 +36,8 @@ export type DisconnectReason =
   | 'protocol-error'
   | 'connection-lost'
   | 'shutdown'
-  | 'connect-timeout';
+  | 'connect-timeout'
+  | 'quota-exceeded';
 
 export interface ClientEvents {
   connected(client: ClientInfo): void;

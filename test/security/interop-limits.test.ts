@@ -55,7 +55,7 @@ test('--max-memory: above it new connections get 0x89 (5.0) / 3 (3.1.1), and the
 });
 
 test('publish rate, subscriptions per client, topic length', async (t) => {
-  const broker = await brokerFor(t, { args: ['--max-publish-rate', '20', '--publish-quota-strikes', '2', '--max-subscriptions', '2', '--max-topic-length', '24'] });
+  const broker = await brokerFor(t, { args: ['--max-publish-rate', '20', '--publish-quota-strikes', '2', '--max-subscriptions', '2', '--max-topic-length', '24', '--log-level', 'debug'] });
 
   await t.test('--max-subscriptions: the third filter gets 0x97 (5.0) / 0x80 (3.1.1); re-subscribing an existing one is fine', async (t) => {
     const c5 = await connect(t, broker.url, { protocolVersion: 5 });
@@ -106,5 +106,8 @@ test('publish rate, subscriptions per client, topic length', async (t) => {
     }
     assert.equal(disconnect, 0x97, 'DISCONNECT with Quota Exceeded');
     await raw.expectClose();
+    for (let i = 0; i < 50 && !broker.logs.some((l) => l['msg'] === 'client disconnected' && l['clientId'] === 'flooder'); i++) await sleep(20);
+    const logged = broker.logs.find((l) => l['msg'] === 'client disconnected' && l['clientId'] === 'flooder');
+    assert.equal(logged?.['reason'], 'quota-exceeded', 'the disconnect event names the publish quota');
   });
 });

@@ -39,7 +39,7 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
 
   const guard = conn.guard;
   if (guard !== null && !guard.countPublish(packet.payload.length) && conn.version === 5) {
-    conn.closeReason = 'kicked';
+    conn.closeReason = 'quota-exceeded';
     conn.disconnectWith(ReasonCode.QuotaExceeded, 'publish rate stayed above the limit');
     return;
   }
