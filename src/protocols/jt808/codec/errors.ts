@@ -36,7 +36,9 @@ export const enum FrameFault {
   TooLarge = 5,
   /** bytes outside 7E delimiters: dropped */
   Garbage = 6,
+  /** terminal phone number with a BCD nibble above 9: no reply could carry it, dropped */
+  BadPhone = 7,
 }
 
 /** Short names for logs and tests. */
-export const FRAME_FAULT_NAMES: readonly string[] = ['none', 'bad-escape', 'bad-checksum', 'too-short', 'length-mismatch', 'too-large', 'garbage'];
+export const FRAME_FAULT_NAMES: readonly string[] = ['none', 'bad-escape', 'bad-checksum', 'too-short', 'length-mismatch', 'too-large', 'garbage', 'bad-phone'];

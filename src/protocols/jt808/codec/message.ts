@@ -18,6 +18,9 @@ export interface ParsedFrame {
   bodyEnd: number;
 }
 
+/** A terminal phone number as decodeBcd shows it: only real BCD digits. */
+const DECIMAL = /^[0-9]+$/;
+
 /** Checks an unescaped frame (header, body, check byte in frame[0..length)). */
 export function parseFrame(frame: Buffer, length: number): ParsedFrame {
   const header = length >= 13 ? decodeHeader(frame, length - 1) : null;
@@ -25,7 +28,9 @@ export function parseFrame(frame: Buffer, length: number): ParsedFrame {
   const bodyStart = headerLength(header.is2019, (frame.readUInt16BE(2) & ATTR_SPLIT) !== 0);
   const bodyEnd = length - 1;
   let fault: FrameFault = FrameFault.None;
-  if (xorChecksum(frame, 0, bodyEnd) !== frame[bodyEnd]) fault = FrameFault.BadChecksum;
+  // The phone first: the 8001 answers to the other faults must carry it.
+  if (!DECIMAL.test(header.phone)) fault = FrameFault.BadPhone;
+  else if (xorChecksum(frame, 0, bodyEnd) !== frame[bodyEnd]) fault = FrameFault.BadChecksum;
   else if (bodyEnd - bodyStart !== header.bodyLength) fault = FrameFault.LengthMismatch;
   return { fault, header, bodyStart, bodyEnd };
 }

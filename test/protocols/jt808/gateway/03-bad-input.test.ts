@@ -57,6 +57,26 @@ test('wrong checksum and length mismatch are answered with 8001 result 2; the ne
   assert.equal(await term.response(0x0002, 102), 0);
 });
 
+test('a frame whose terminal phone is not BCD is dropped unanswered (no reply could carry it); the connection carries on', async (t) => {
+  // Found by the network fuzzer: the 8001 answer to such a frame failed to encode.
+  const { broker, port } = await jt808Broker(t, ['--log-level', 'debug']);
+  const p = phone();
+  const term = await Terminal.connect(port, p);
+  t.after(() => term.close());
+  await term.login();
+  const hb = heartbeat(p, 60);
+  const content = Buffer.alloc(hb.length);
+  const n = unescapeInto(hb, 1, hb.length - 1, content);
+  content[9] = 0xff; // the last byte of the 2013 header's BCD[6] phone
+  const badPhone = sealFrame(content, n - 1);
+  term.writeRaw(badPhone);
+  term.writeRaw(withWrongCheck(badPhone));
+  term.writeRaw(heartbeat(p, 61));
+  assert.equal(await term.response(0x0002, 61), 0, 'the next good frame is answered');
+  assert.deepEqual(broker.logs.filter((l) => l['level'] === 'error'), [], 'no internal error');
+  assert.ok(broker.logs.some((l) => String(l['msg']).includes('bad-phone')), 'the drop is logged with its cause');
+});
+
 test('garbage between frames, a bad escape and an oversized frame are dropped; the decoder finds the next frame', async (t) => {
   const { broker, port } = await jt808Broker(t, ['--jt808-max-frame-size', '256']);
   const backend = await connect(t, broker.url);
