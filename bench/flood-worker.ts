@@ -30,7 +30,7 @@ export interface FloodResult {
   disconnects: Record<string, number>;
 }
 
-// Runs as a child process (forked by flood.ts at the lowest CPU priority): the job comes in argv.
+// Forked by flood.ts at the lowest CPU priority, or run by hand: the job comes in argv.
 const job = JSON.parse(process.argv[2]!) as FloodJob;
 const result: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
 const until = Date.now() + job.seconds * 1000;
@@ -108,7 +108,13 @@ async function main(): Promise<void> {
     while (Date.now() < until) await stormOnce();
   });
   await Promise.all(loops);
-  process.send!(result, () => process.exit(0));
+  // Forked by flood.ts: report to it; run by hand (node build/bench/flood-worker.js '<job>'):
+  // print the result.
+  if (process.send !== undefined) process.send(result, () => process.exit(0));
+  else {
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
 }
 
 void main();

@@ -84,11 +84,6 @@ export class AcceptGate {
     this.releaseHeld();
   }
 
-  /** True while the listener is not accepting. */
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   private readonly onConnection = (): void => {
     const now = performance.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) * this.pacing.ratePerSecond) / 1000);

@@ -30,7 +30,9 @@ class SocketLink implements Link {
     this.socket.pause();
   }
   resume(): void {
-    this.socket.resume();
+    // An ended link never reads again: a paced client resumed after its DISCONNECT would
+    // otherwise have its kernel buffers (megabytes for a flooder) read and dropped.
+    if (!this.socket.writableEnded) this.socket.resume();
   }
   end(): void {
     this.socket.end();

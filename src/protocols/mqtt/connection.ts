@@ -193,9 +193,7 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     const rest = this.pending;
     this.pending = null;
     if (rest !== null && this.state === ConnState.Connected) this.consume(rest, 0);
-    // A closed connection stays paused: resuming it would read (and drop) everything the
-    // client still sends during the DISCONNECT's grace, megabytes for a flooder.
-    if (this.pauses === 0 && this.state !== ConnState.Closed) this.link.resume();
+    if (this.pauses === 0) this.link.resume();
   }
 
   onDrain(): void {
