@@ -6,23 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, connect, gather, subscribeCodes } from '../../../interop/harness.js';
-import { jt808Broker } from '../helpers.js';
+import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
 import { sampleLocation, Terminal } from '../terminal.js';
 
-let phoneCounter = 0;
-/** A 12-digit phone unique to this process and test. */
-function phone(): string {
-  return String(13_800_000_000 + (process.pid % 10_000) * 10 + ++phoneCounter).padStart(12, '0');
-}
+const phone = (): string => testPhone(138);
 
 test('2013 terminal registers, authenticates, heartbeats and reports locations; the backend gets EMQX JSON on the up topic', async (t) => {
   const { broker, port } = await jt808Broker(t);
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `jt808/${p}/${p}/up`, { qos: 1 });
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
 
   const hb = term.send(0x0002);
   assert.equal(await term.response(0x0002, hb), 0, 'heartbeat answered with 8001 result 0');
@@ -73,9 +67,7 @@ test('online and offline events on $SYS with protocol jt808; 0003 closes the con
   const p = phone();
   await subscribeCodes(backend, `$SYS/brokers/+/clients/${p}/+`);
   const events = collect(backend, 2, 6000, 'lifecycle events');
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const sn = term.send(0x0003);
   assert.equal(await term.response(0x0003, sn), 0);
   await term.waitClosed();
@@ -106,12 +98,8 @@ test('before authentication only 0100/0102 are accepted: a location gets 8001 re
 test('a second connection with the same phone takes over; the first is closed', async (t) => {
   const { port } = await jt808Broker(t);
   const p = phone();
-  const a = await Terminal.connect(port, p);
-  t.after(() => a.close());
-  await a.login();
-  const b = await Terminal.connect(port, p);
-  t.after(() => b.close());
-  await b.login();
+  const a = await onlineTerminal(t, port, p);
+  const b = await onlineTerminal(t, port, p);
   await a.waitClosed();
   const sn = b.send(0x0002);
   assert.equal(await b.response(0x0002, sn), 0);

@@ -5,13 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
-import { jt808Broker } from '../helpers.js';
-import { sampleLocation, Terminal } from '../terminal.js';
+import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
+import { sampleLocation } from '../terminal.js';
 
-let n = 0;
-function phone(): string {
-  return String(13_900_000_000 + (process.pid % 10_000) * 10 + ++n).padStart(12, '0');
-}
+const phone = (): string => testPhone(139);
 
 interface DropEvent {
   clientid: string;
@@ -27,9 +24,7 @@ test('an unanswered command is re-sent with the same msg_sn, then dropped with a
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `$SYS/brokers/+/jt808/${p}/dropped`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const dropped = collect(backend, 1, 6000, 'drop event');
   backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8201 } }));
   const event = JSON.parse((await dropped)[0]!.payload.toString()) as DropEvent;
@@ -47,9 +42,7 @@ test('a command answered by its specific reply (8201 -> 0201 with seq) is not re
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `jt808/${p}/${p}/up`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8201 }, body: {} }));
   const query = await term.expect('8201', (r) => r.header['msg_id'] === 0x8201);
   const up = collect(backend, 1, 3000, '0201 response');
@@ -66,9 +59,7 @@ test('commands beyond the in-flight window wait in the queue; beyond the queue t
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `$SYS/brokers/+/jt808/${p}/dropped`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const dropped = collect(backend, 1, 3000, 'drop event');
   for (const text of ['one', 'two', 'three']) backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8300 }, body: { flag: 0, text } }));
   const event = JSON.parse((await dropped)[0]!.payload.toString()) as DropEvent;
@@ -86,9 +77,7 @@ test('bad downlink JSON is reported on the drop topic with the reason', async (t
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `$SYS/brokers/+/jt808/${p}/dropped`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const dropped = collect(backend, 3, 3000, 'drop events');
   backend.publish(`jt808/${p}/${p}/dn`, 'not json');
   backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8300 }, body: { flag: 'x', text: 'hi' } }));
@@ -107,9 +96,7 @@ test('raw bytes for an id without an encoder go down with {"unknown_id": true, "
   const { broker, port } = await jt808Broker(t);
   const backend = await connect(t, broker.url);
   const p = phone();
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8f01 }, body: { unknown_id: true, data: Buffer.from([1, 2, 0x7e]).toString('base64') } }));
   const got = await term.expect('0x8F01', (r) => r.header['msg_id'] === 0x8f01);
   assert.deepEqual(got.body, { unknown_id: true, data: Buffer.from([1, 2, 0x7e]).toString('base64') });

@@ -8,13 +8,10 @@ import assert from 'node:assert/strict';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
 import { encodeMessage } from '../../../../src/protocols/jt808/codec/message.js';
 import { sealFrame, unescapeInto } from '../../../../src/protocols/jt808/codec/frame.js';
-import { jt808Broker } from '../helpers.js';
-import { sampleLocation, Terminal, terminalHeader } from '../terminal.js';
+import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
+import { sampleLocation, terminalHeader } from '../terminal.js';
 
-let n = 0;
-function phone(): string {
-  return String(13_700_000_000 + (process.pid % 10_000) * 10 + ++n).padStart(12, '0');
-}
+const phone = (): string => testPhone(137);
 
 /** A heartbeat frame of `p` with msg_sn `sn`. */
 function heartbeat(p: string, sn: number): Buffer {
@@ -39,9 +36,7 @@ function withWrongCheck(frame: Buffer): Buffer {
 test('wrong checksum and length mismatch are answered with 8001 result 2; the next frame is handled', async (t) => {
   const { port } = await jt808Broker(t);
   const p = phone();
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   term.writeRaw(withWrongCheck(heartbeat(p, 100)));
   assert.equal(await term.response(0x0002, 100), 2);
 
@@ -61,9 +56,7 @@ test('a frame whose terminal phone is not BCD is dropped unanswered (no reply co
   // Found by the network fuzzer: the 8001 answer to such a frame failed to encode.
   const { broker, port } = await jt808Broker(t, ['--log-level', 'debug']);
   const p = phone();
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const hb = heartbeat(p, 60);
   const content = Buffer.alloc(hb.length);
   const n = unescapeInto(hb, 1, hb.length - 1, content);
@@ -82,9 +75,7 @@ test('garbage between frames, a bad escape and an oversized frame are dropped; t
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `jt808/${p}/${p}/up`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const up = collect(backend, 1, 3000, 'the location after the junk');
   const badEscape = Buffer.from('7e00020000' + '0123456789017d0300007e', 'hex');
   const oversized = Buffer.concat([Buffer.from([0x7e]), Buffer.alloc(400, 0x31), Buffer.from([0x7e])]);
@@ -102,12 +93,8 @@ test('garbage between frames, a bad escape and an oversized frame are dropped; t
 test('the connection closes after --jt808-max-violations bad frames in a row; other terminals carry on', async (t) => {
   const { port } = await jt808Broker(t, ['--jt808-max-violations', '3']);
   const p = phone();
-  const other = await Terminal.connect(port, phone());
-  t.after(() => other.close());
-  await other.login();
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const other = await onlineTerminal(t, port, phone());
+  const term = await onlineTerminal(t, port, p);
   // Two bad frames, then a good one: the count restarts.
   term.writeRaw(Buffer.from('7e7d037e7e7d037e', 'hex'));
   term.writeRaw(heartbeat(p, 50));
@@ -123,9 +110,7 @@ test('a split message is reassembled before it is parsed and published', async (
   const backend = await connect(t, broker.url);
   const p = phone();
   await subscribeCodes(backend, `jt808/${p}/${p}/up`);
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   const up = collect(backend, 1, 3000, 'reassembled pass-through');
   const data = Buffer.alloc(2500);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
-import { jt808Broker, jt808Port } from '../helpers.js';
+import { jt808Broker, jt808Port, onlineTerminal } from '../helpers.js';
 import { Terminal } from '../terminal.js';
 
 test('a connection that does not authenticate within --jt808-auth-timeout is closed', async (t) => {
@@ -22,9 +22,7 @@ test('a terminal silent for --jt808-heartbeat-timeout is closed and reported off
   const p = '013600000002';
   await subscribeCodes(backend, `$SYS/brokers/+/clients/${p}/disconnected`);
   const offline = collect(backend, 1, 4000, 'disconnected event');
-  const term = await Terminal.connect(port, p);
-  t.after(() => term.close());
-  await term.login();
+  const term = await onlineTerminal(t, port, p);
   await term.waitClosed(3000);
   const event = JSON.parse((await offline)[0]!.payload.toString()) as Record<string, unknown>;
   assert.equal(event['reason'], 'keepalive-timeout');
