@@ -136,13 +136,13 @@ function mergeResult(sum: FloodResult, r: FloodResult): void {
 }
 
 /**
- * --pin: the broker on core 0 and this process (probes and load) on the other cores, as
+ * --pin: the brokers on core 0 and this process (probes and load) on the other cores, as
  * compare-peers does, so the load generator does not take the broker's core.
  */
-function pinCores(brokerPid: number): void {
+function pinCores(brokerPids: number[]): void {
   const cores = availableParallelism();
   if (cores < 2) return;
-  execFileSync('taskset', ['-a', '-p', '-c', '0', String(brokerPid)], { stdio: 'ignore' });
+  for (const pid of brokerPids) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
   execFileSync('taskset', ['-a', '-p', '-c', `1-${cores - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
@@ -180,9 +180,8 @@ async function main(): Promise<void> {
   const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--publish-quota-strikes', '3', '--max-accept-rate', String(acceptRate)] : [];
   const broker = await startBroker({ args: brokerArgs });
   const pid = pidOf(broker);
-  if (pin) pinCores(pid);
   const other = control ? await startBroker({ args: brokerArgs }) : null;
-  if (other !== null && pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pidOf(other))], { stdio: 'ignore' });
+  if (pin) pinCores(other === null ? [pid] : [pid, pidOf(other)]);
   const probe = await startProbes(broker);
   const samples = new Map<Phase, PhaseSample[]>(PHASES.map((p) => [p, []]));
   const brokerLag = new Map<Phase, string[]>(PHASES.map((p) => [p, []]));
