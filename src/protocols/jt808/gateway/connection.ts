@@ -231,11 +231,16 @@ export class Jt808Connection implements LinkHandler, FrameSink, SessionOwner, Wh
 
   /** Encodes a platform message to the terminal that sent `to` (phone and edition from it). */
   encodeReply(to: Jt808Header, msgId: number, body: Buffer): Buffer {
+    return this.encodeTo(to.phone, to.is2019, to.protoVer, msgId, body);
+  }
+
+  /** Frames of one platform message with the next msg_sn (left in `outHeader.msgSn`). */
+  private encodeTo(phone: string, is2019: boolean, protoVer: number, msgId: number, body: Buffer): Buffer {
     const h = this.outHeader;
     h.msgId = msgId;
-    h.is2019 = to.is2019;
-    h.protoVer = to.protoVer;
-    h.phone = to.phone;
+    h.is2019 = is2019;
+    h.protoVer = protoVer;
+    h.phone = phone;
     h.msgSn = this.takeSn(packetCount(body.length));
     return encodeFrames(h, body);
   }
@@ -260,15 +265,8 @@ export class Jt808Connection implements LinkHandler, FrameSink, SessionOwner, Wh
       const header = Fields.of(json['header'], 'header');
       msgId = header.uint('msg_id', 0xffff);
       const body = json['body'] === undefined ? new Fields({}, 'body') : Fields.of(json['body'], 'body');
-      const bytes = encodeBody(msgId, body, this.is2019);
-      const h = this.outHeader;
-      h.msgId = msgId;
-      h.is2019 = this.is2019;
-      h.protoVer = this.protoVer;
-      h.phone = this.phone;
-      h.msgSn = this.takeSn(packetCount(bytes.length));
-      const frames = encodeFrames(h, bytes);
-      this.commands.submit(new Command(msgId, h.msgSn, frames), this.ctx.broker.wheel.now);
+      const frames = this.encodeTo(this.phone, this.is2019, this.protoVer, msgId, encodeBody(msgId, body, this.is2019));
+      this.commands.submit(new Command(msgId, this.outHeader.msgSn, frames), this.ctx.broker.wheel.now);
       this.reschedule();
       return true;
     } catch (err) {
