@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.js';
 import { Logger } from '../log/logger.js';
 import { benchHelp, runBenchCommand } from './bench.js';
 import { startHelp } from './help.js';
-import { parseStartOptions } from './options.js';
+import { parseStartOptions } from '../server/options.js';
 import { passwdHelp, runPasswd } from './passwd.js';
 
 const EXIT_OK = 0;

@@ -4,7 +4,7 @@
  * certificates; SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc) and the
  * event-loop delay since the previous report.
  */
-import type { StartOptions } from './options.js';
+import type { StartOptions } from '../server/options.js';
 import type { Logger } from '../log/logger.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../server/server.js';

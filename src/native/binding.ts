@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 /** ABI version the wrappers are written against; the addon exports the one it was built with. */
 export const NATIVE_ABI_VERSION = 2;
 
+/** What --native and JUNCTION_NATIVE accept. */
+export const NATIVE_MODES = ['auto', 'on', 'off'] as const;
 /** How to pick the implementation: always native, never, or native when it loads. */
-export type NativeMode = 'auto' | 'on' | 'off';
+export type NativeMode = (typeof NATIVE_MODES)[number];
 
 /** Opaque handle of one native trie (an N-API external); freed when collected. */
 export type NativeTrieHandle = { readonly __nativeTrie: unique symbol };

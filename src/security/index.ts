@@ -5,7 +5,7 @@
  * loopback or with --allow-anonymous; with any provider, only with --allow-anonymous.
  */
 import { AnonymousPolicy, type Authenticator, type Security } from '../core/auth.js';
-import type { StartOptions } from '../cli/options.js';
+import type { SecurityOptions } from './flags.js';
 import { ConfigError } from '../errors.js';
 import { LogRateLimit, type Logger } from '../log/logger.js';
 import { AclAuthorizer, GrantsFirstAuthorizer, OPEN_AUTHORIZER, loadAclFile } from './acl-file.js';
@@ -24,7 +24,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The authenticator chain, authorizer, policy and enhanced-auth methods for these options. */
-export async function createSecurity(options: StartOptions, log: Logger): Promise<Security> {
+export async function createSecurity(options: SecurityOptions & { readonly host: string }, log: Logger): Promise<Security> {
   const configured = await configuredProviders(options, log, new LogRateLimit(5));
   const order = parseChain(options.authChain);
   const providers = order.flatMap((name) => (name === 'certificate' ? [certificateProvider] : configured.filter((p) => p.name === name)));
@@ -54,7 +54,7 @@ export async function createSecurity(options: StartOptions, log: Logger): Promis
   };
 }
 
-async function configuredProviders(options: StartOptions, log: Logger, logLimit: LogRateLimit): Promise<AuthProvider[]> {
+async function configuredProviders(options: SecurityOptions, log: Logger, logLimit: LogRateLimit): Promise<AuthProvider[]> {
   const providers: AuthProvider[] = [];
   if (options.passwordFile !== undefined) {
     const p = PasswordFileProvider.load(options.passwordFile);

@@ -4,7 +4,7 @@
  * subscription limits the protocols enforce.
  */
 import type { Authorizer, ClientGuard, Pausable, SecurityPolicy, TopicGrants } from '../core/auth.js';
-import type { SecurityOptions } from '../cli/flags/security.js';
+import type { SecurityOptions } from './flags.js';
 import { ConnectionGuard, type PublishRate } from './client-guard.js';
 import { ConnectionRateLimiter, MemoryGuard } from './rate-limits.js';
 import { PublishPacer } from './publish-pacer.js';

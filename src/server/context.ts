@@ -6,7 +6,7 @@
 import type { Broker } from '../core/broker.js';
 import type { Security } from '../core/auth.js';
 import type { ClientEvents } from '../core/events.js';
-import type { StartOptions } from '../cli/options.js';
+import type { StartOptions } from './options.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
 import type { TlsProvider } from '../transports/tls.js';

@@ -2,7 +2,7 @@
  * Assembles a running server from the options: store and broker, security, events, every
  * gateway's listeners, then the WebSocket listeners with the routes the gateways registered.
  */
-import type { StartOptions } from '../cli/options.js';
+import type { StartOptions } from './options.js';
 import { Logger, LogRateLimit } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';

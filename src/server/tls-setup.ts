@@ -1,6 +1,6 @@
 /** Builds the TLS certificate holder from the options (null when TLS is not configured). */
-import type { StartOptions } from '../cli/options.js';
-import { PORT_OFF } from '../cli/options.js';
+import type { StartOptions } from './options.js';
+import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { TlsProvider } from '../transports/tls.js';
 

@@ -4,7 +4,7 @@
  * TLS of wss ends in node:tls (transports/wss-front.ts), so it shares the certificates, their
  * SIGHUP reload and --tls-require-client-cert with --mqtts-port.
  */
-import { PORT_OFF } from '../cli/options.js';
+import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { loadNativeUws } from '../transports/uws-loader.js';
 import { WsListener, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';

@@ -5,8 +5,7 @@
 import { LmdbStore } from './lmdb-store.js';
 import { MemoryStore } from './memory-store.js';
 import type { Store } from './types.js';
-
-export type StoreKind = 'memory' | 'lmdb';
+import type { StoreKind } from './flags.js';
 
 /** Creates (does not open) a store of the given kind; dataDir is ignored by 'memory'. */
 export function createStore(kind: StoreKind, dataDir: string): Store {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { START_FLAGS } from '../../src/cli/options.js';
+import { START_FLAGS } from '../../src/server/options.js';
 
 // The shipped bin, as `npm start` and users run it; build it with `npx tsc -p tsconfig.json`.
 const root = fileURLToPath(new URL('../../../', import.meta.url));

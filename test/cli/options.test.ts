@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/errors.js';
 import { helpText, startHelp } from '../../src/cli/help.js';
-import type { FlagDef, StartOptions } from '../../src/cli/options.js';
-import { START_FLAGS, defaultOf, formatSize, parseSize, parseStartOptions } from '../../src/cli/options.js';
+import type { FlagDef } from '../../src/config/flags.js';
+import type { StartOptions } from '../../src/server/options.js';
+import { defaultOf, formatSize, parseSize } from '../../src/config/flags.js';
+import { START_FLAGS, parseStartOptions } from '../../src/server/options.js';
 
 const NO_ENV = {};
 const parse = (argv: string[], env: Record<string, string> = NO_ENV): StartOptions => parseStartOptions(argv, env);

@@ -7,7 +7,7 @@ import type { Gateway, Listener, ServerContext } from '../../server/context.js';
 import type { LinkAcceptor } from '../../transports/link.js';
 import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';
-import { PORT_OFF } from '../../cli/options.js';
+import { PORT_OFF } from '../../config/flags.js';
 import { ConfigError } from '../../errors.js';
 import { netListener } from '../mqtt/gateway.js';
 import { parseAesKeyFile, type AesKey } from './codec/crypto.js';

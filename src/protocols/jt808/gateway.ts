@@ -4,7 +4,8 @@
  * named by their phone number; see gateway/uplink.ts for the MQTT contract.
  */
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
-import { PORT_OFF, type StartOptions } from '../../cli/options.js';
+import { PORT_OFF } from '../../config/flags.js';
+import type { StartOptions } from '../../server/options.js';
 import { ConfigError } from '../../errors.js';
 import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';

@@ -1,6 +1,6 @@
 /** MQTT's front end: the TCP listener on --mqtt-port, TLS on --mqtts-port and the --ws-path WebSocket route. */
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
-import { PORT_OFF } from '../../cli/options.js';
+import { PORT_OFF } from '../../config/flags.js';
 import { ConfigError } from '../../errors.js';
 import { listenTcp, type BoundServer } from '../../transports/tcp.js';
 import { listenTls } from '../../transports/tls.js';

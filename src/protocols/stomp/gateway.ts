@@ -4,7 +4,7 @@
  * WebSocket listeners. All three share one StompContext and one redelivery pool.
  */
 import type { Gateway, Listener, ServerContext } from '../../server/context.js';
-import { PORT_OFF } from '../../cli/options.js';
+import { PORT_OFF } from '../../config/flags.js';
 import { ConfigError } from '../../errors.js';
 import type { LinkAcceptor } from '../../transports/link.js';
 import { listenTcp } from '../../transports/tcp.js';

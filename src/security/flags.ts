@@ -1,9 +1,10 @@
 /** Flags of authentication providers, ACL, rate limits and overload protection: the SecurityOptions part of StartOptions and its rows. */
 import { constrainedMemory } from 'node:process';
 import { totalmem } from 'node:os';
-import type { FlagDef } from '../options.js';
+import type { FlagDef } from '../config/flags.js';
 
 export interface SecurityOptions {
+  allowAnonymous: boolean;
   passwordFile: string | undefined;
   deviceKeysFile: string | undefined;
   jwtSecret: string | undefined;
@@ -40,7 +41,8 @@ function defaultMaxMemory(): number {
 }
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
-export const SECURITY_FLAGS: readonly FlagDef[] = [
+export const SECURITY_FLAGS: readonly FlagDef<keyof SecurityOptions>[] = [
+  { name: 'allow-anonymous', key: 'allowAnonymous', kind: 'bool', group: 'Security', default: false, help: 'accept clients without credentials (always allowed when listening on loopback only)' },
   { name: 'auth-chain', key: 'authChain', kind: 'string', group: 'Security', default: 'certificate,password-file,device-keys,jwt,http', valueName: 'LIST', help: 'order in which the configured providers are asked; the first allow or deny decides' },
   { name: 'password-file', key: 'passwordFile', kind: 'path', group: 'Security', default: undefined, defaultText: 'none', valueName: 'FILE', help: 'user:hash lines (scrypt, PBKDF2-SHA512, mosquitto $7$); write with junction passwd FILE USER' },
   { name: 'device-keys-file', key: 'deviceKeysFile', kind: 'path', group: 'Security', default: undefined, defaultText: 'none', valueName: 'FILE', help: 'JSON access keys, device credentials and tokens for Signature|, DeviceCredential| and Token| logins' },

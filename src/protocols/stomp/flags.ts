@@ -1,5 +1,5 @@
 /** Flags of the STOMP gateway: the StompOptions part of StartOptions and its rows. */
-import type { FlagDef } from '../options.js';
+import type { FlagDef } from '../../config/flags.js';
 
 export interface StompOptions {
   /** STOMP over TCP; -1 (PORT_OFF) = no listener */
@@ -25,7 +25,7 @@ export interface StompOptions {
 }
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
-export const STOMP_FLAGS: readonly FlagDef[] = [
+export const STOMP_FLAGS: readonly FlagDef<keyof StompOptions>[] = [
   { name: 'stomp-port', key: 'stompPort', kind: 'port', group: 'STOMP', default: -1, help: 'STOMP over TCP (standard port 61613)' },
   { name: 'stomps-port', key: 'stompsPort', kind: 'port', group: 'STOMP', default: -1, help: 'STOMP over TLS (standard port 61614); needs --tls-cert and --tls-key' },
   { name: 'stomp-mount', key: 'stompMount', kind: 'string', group: 'STOMP', default: '', defaultText: 'none', valueName: 'PREFIX', help: 'MQTT topic prefix STOMP destinations live under, e.g. stomp/ (destination a/b = topic stomp/a/b)' },

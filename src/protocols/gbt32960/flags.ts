@@ -1,5 +1,5 @@
 /** Flags of the GB/T 32960 gateway: the Gbt32960Options part of StartOptions and its rows. */
-import type { FlagDef } from '../options.js';
+import type { FlagDef } from '../../config/flags.js';
 
 /** How numbers of real-time data are published: EMQX's raw wire values, or with units applied. */
 export const GBT32960_VALUE_MODES = ['raw', 'scaled'] as const;
@@ -24,7 +24,7 @@ export interface Gbt32960Options {
 }
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
-export const GBT32960_FLAGS: readonly FlagDef[] = [
+export const GBT32960_FLAGS: readonly FlagDef<keyof Gbt32960Options>[] = [
   { name: 'gbt32960-port', key: 'gbt32960Port', kind: 'port', group: 'GB/T 32960', default: -1, help: 'GB/T 32960 (new-energy vehicles) over TCP (standard port 7325)' },
   { name: 'gbt32960-tls-port', key: 'gbt32960TlsPort', kind: 'port', group: 'GB/T 32960', default: -1, help: 'GB/T 32960 over TLS; needs --tls-cert and --tls-key (no standard port; 7325 is the plain one)' },
   { name: 'gbt32960-max-frame-size', key: 'gbt32960MaxFrameSize', kind: 'size', group: 'GB/T 32960', default: 65_560, min: 25, max: 65_560, help: 'largest frame accepted (header, data unit and BCC); longer ones are skipped' },

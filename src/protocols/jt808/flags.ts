@@ -1,5 +1,5 @@
 /** Flags of the JT/T 808 gateway: the Jt808Options part of StartOptions and its rows. */
-import type { FlagDef } from '../options.js';
+import type { FlagDef } from '../../config/flags.js';
 
 /** Listeners, registration/authentication endpoints, deadlines and limits of the JT/T 808 gateway. */
 export interface Jt808Options {
@@ -40,7 +40,7 @@ export interface Jt808Options {
 const GROUP = 'JT/T 808';
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
-export const JT808_FLAGS: readonly FlagDef[] = [
+export const JT808_FLAGS: readonly FlagDef<keyof Jt808Options>[] = [
   { name: 'jt808-port', key: 'jt808Port', kind: 'port', group: GROUP, default: -1, help: 'JT/T 808 vehicle terminals over TCP (standard port 6207)' },
   { name: 'jt808-tls-port', key: 'jt808TlsPort', kind: 'port', group: GROUP, default: -1, help: 'JT/T 808 over TLS; needs --tls-cert and --tls-key' },
   { name: 'jt808-registry-url', key: 'jt808RegistryUrl', kind: 'string', group: GROUP, default: undefined, defaultText: 'none', valueName: 'URL', help: 'HTTP endpoint that registers terminals: POST of the 0100 body and phone, answers {"code":0,"authcode":"..."}; without this and --jt808-auth-url terminals are anonymous (allowed on loopback or with --allow-anonymous)' },

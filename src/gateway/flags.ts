@@ -1,0 +1,26 @@
+/** Flags every protocol's connections obey: where to listen, how many, how fast, and shared limits. */
+import type { FlagDef } from '../config/flags.js';
+
+export interface GatewayOptions {
+  host: string;
+  maxConnections: number;
+  /** 0 = unlimited */
+  maxAcceptRate: number;
+  listenBacklog: number;
+  /** seconds a new connection has to log in (CONNECT, STOMP CONNECT) */
+  connectTimeout: number;
+  /** write-buffer bytes above which QoS 0 deliveries to a slow client are dropped and its reading pauses */
+  maxSocketBuffer: number;
+  maxTopicLevels: number;
+}
+
+/** Rows for --help, parsing and the config file. */
+export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
+  { name: 'host', key: 'host', kind: 'string', group: 'Network', default: '127.0.0.1', valueName: 'ADDRESS', help: 'address to listen on (0.0.0.0 or :: for all interfaces)' },
+  { name: 'max-connections', key: 'maxConnections', kind: 'int', group: 'Network', default: 1_000_000, min: 1, max: 10_000_000, help: 'connections accepted at once over every protocol and listener; more are refused' },
+  { name: 'max-accept-rate', key: 'maxAcceptRate', kind: 'int', group: 'Network', default: 0, defaultText: '0 (unlimited)', min: 0, max: 1_000_000, help: 'connections each TCP/TLS listener accepts per second; above it the listener stops accepting for a moment and new connections wait in the backlog' },
+  { name: 'listen-backlog', key: 'listenBacklog', kind: 'int', group: 'Network', default: 4096, min: 1, max: 65535, help: 'connections the kernel queues for each TCP/TLS listener before accepting (capped by net.core.somaxconn)' },
+  { name: 'connect-timeout', key: 'connectTimeout', kind: 'int', group: 'Network', default: 10, min: 1, max: 3600, valueName: 'SECONDS', help: 'time a new connection has to send CONNECT' },
+  { name: 'max-socket-buffer', key: 'maxSocketBuffer', kind: 'size', group: 'Limits', default: 4 * 1_048_576, min: 65_536, max: 1_073_741_824, help: 'bytes waiting to be written to one slow client above which QoS 0 messages to it are dropped (and counted) and its own input is not read until it catches up' },
+  { name: 'max-topic-levels', key: 'maxTopicLevels', kind: 'int', group: 'Limits', default: 128, min: 1, max: 65535, help: 'most levels in a topic name or filter, whatever the protocol' },
+];
