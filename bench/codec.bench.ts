@@ -9,7 +9,7 @@ import { decodePublishFromScan } from '../src/protocols/mqtt/codec/decode-publis
 import { encodePublish } from '../src/protocols/mqtt/codec/encode-publish.js';
 import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../src/protocols/mqtt/codec/scanner.js';
 import type { PublishFields } from '../src/protocols/mqtt/codec/encode.js';
-import type { ProtocolVersion } from '../src/protocols/mqtt/packets.js';
+import type { ProtocolVersion } from '../src/protocols/mqtt/codec/packets.js';
 
 const CHUNK = 64 * 1024;
 

@@ -7,7 +7,7 @@
  */
 import { Broker } from '../src/core/broker.js';
 import { Message, type QoS } from '../src/core/message.js';
-import type { SessionOwner } from '../src/core/session.js';
+import { Delivered, type Delivery, type SessionOwner } from '../src/core/session.js';
 import { TopicTrie } from '../src/core/topic-trie.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { Logger } from '../src/log/logger.js';
@@ -21,13 +21,12 @@ class EncodingOwner implements SessionOwner {
   readonly clientMaxPacketSize = 0;
   readonly encoder = new OutboundEncoder(this);
   bytes = 0;
-  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean {
-    const packet = this.encoder.publish(msg, qos, retain, packetId, dup, subIds);
-    if (packet === null) return false;
+  deliver(d: Delivery): Delivered {
+    const packet = this.encoder.publish(d.msg, d.qos, d.retain, d.id, d.redelivered, d.subscriptionIds);
+    if (packet === null) return Delivered.TooLarge;
     this.bytes += packet.length;
-    return true;
+    return Delivered.Written;
   }
-  sendRelease(): void {}
   kick(): void {}
 }
 
@@ -54,5 +53,5 @@ for (const size of sizes) {
   const cold = times[0]!;
   const warm = times.slice(1).sort((a, b) => a - b)[3]!;
   console.log(JSON.stringify({ retained: size, coldMs: +cold.toFixed(2), warmMedianMs: +warm.toFixed(2), coldUsPerMsg: +((cold * 1000) / size).toFixed(2), warmUsPerMsg: +((warm * 1000) / size).toFixed(2) }));
-  await broker.stop(0x8b, 'bench done');
+  await broker.stop();
 }

@@ -61,7 +61,7 @@ export async function runStart(options: StartOptions, log: Logger): Promise<void
       heapTotal: m.heapTotal,
       external: m.external,
       gc: gc !== undefined,
-      online: server.ctx.broker.onlineCount,
+      online: server.broker.onlineCount,
       eventLoopLagMs: delay,
     });
   });

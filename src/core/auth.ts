@@ -132,6 +132,10 @@ export interface Security {
   authenticator: Authenticator;
   authorizer: Authorizer;
   methods: ReadonlyMap<string, EnhancedAuthMethod>;
+  /** True when clients without credentials are admitted (--allow-anonymous, or loopback without providers). */
+  admitsAnonymous: boolean;
+  /** The providers the chain asks, in order (empty: only the anonymous rule). */
+  providers: readonly string[];
   /** Limits, guards and point-to-point; absent means none (tests, minimal embeddings). */
   policy?: SecurityPolicy;
 }

@@ -7,7 +7,8 @@ import { Message, type QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
-import { Delivery, NO_RELEASE } from './delivery.js';
+import { Deliveries, NO_RELEASE } from './delivery.js';
+import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -46,13 +47,15 @@ export interface PublishOutcome {
 
 export class Broker implements RouteSink, SessionExpiry {
   readonly metrics = new Metrics();
+  /** Listeners of what happens to messages, clients and sessions (bridges, metrics, $SYS events). */
+  readonly hooks = new Hooks();
   readonly wheel = new TimerWheel();
   readonly sessions = new Map<string, Session>();
   readonly store: Store;
   readonly log: Logger;
   private readonly limits: BrokerLimits;
   private readonly router: Router;
-  private readonly delivery: Delivery;
+  private readonly delivery: Deliveries;
   private readonly retained: RetainedMessages;
   private readonly pendingWills = new Map<string, PendingWill>();
   private readonly outcome: PublishOutcome = { matched: 0, stored: false };
@@ -68,7 +71,7 @@ export class Broker implements RouteSink, SessionExpiry {
     this.store = store;
     this.log = log;
     this.router = new Router(matcher);
-    this.delivery = new Delivery(limits, store, this.metrics, log, this.wheel);
+    this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
     this.retained = new RetainedMessages(limits.maxRetainedMessages, store, this.metrics, log);
   }
 
@@ -122,7 +125,7 @@ export class Broker implements RouteSink, SessionExpiry {
           session.queue.push(out);
           session.queuedBytes += out.msg.payload.length;
         }
-        else session.inflight.set(out.packetId, out);
+        else session.inflight.set(out.id, out);
       }
       const incoming = this.store.loadIncoming(record.clientId);
       if (incoming.length > 0) session.incoming = new Set(incoming);
@@ -148,11 +151,11 @@ export class Broker implements RouteSink, SessionExpiry {
     );
   }
 
-  /** Kicks every client with the given reason, then flushes and closes the store. */
-  async stop(reason: number, reasonString: string): Promise<void> {
+  /** Tells every client the server is shutting down, then flushes and closes the store. */
+  async stop(): Promise<void> {
     this.stopping = true;
     this.bulk?.stopAll();
-    for (const session of this.sessions.values()) session.owner?.kick(reason, reasonString);
+    for (const session of this.sessions.values()) session.owner?.kick('shutdown');
     this.wheel.stop();
     await this.store.close();
   }
@@ -170,7 +173,7 @@ export class Broker implements RouteSink, SessionExpiry {
     let session = this.sessions.get(clientId);
     if (session !== undefined && session.owner !== null) {
       // The old connection detaches itself synchronously inside kick().
-      session.owner.kick(0x8e, 'session taken over');
+      session.owner.kick('takeover');
       if (session.owner !== null) {
         session.owner = null;
         this.onlineCount--;
@@ -184,13 +187,15 @@ export class Broker implements RouteSink, SessionExpiry {
       this.pendingWills.delete(clientId);
     }
     if (session !== undefined && cleanStart) {
-      this.destroySession(session);
+      this.destroySession(session, 'clean-start');
       session = undefined;
     }
     const sessionPresent = session !== undefined;
     if (session === undefined) {
       session = new Session(clientId, protocol);
       this.sessions.set(clientId, session);
+      const created = this.hooks.sessionCreated;
+      if (created !== null) created(session);
     } else {
       this.wheel.cancel(session);
     }
@@ -244,7 +249,7 @@ export class Broker implements RouteSink, SessionExpiry {
       }
     }
     if (session.expiryInterval === 0) {
-      this.destroySession(session);
+      this.destroySession(session, this.stopping ? 'shutdown' : 'disconnected');
       return;
     }
     session.disconnectedAt = Date.now();
@@ -285,6 +290,8 @@ export class Broker implements RouteSink, SessionExpiry {
   publish(msg: Message): PublishOutcome {
     const outcome = this.outcome;
     this.metrics.messagesReceived++;
+    const accepted = this.hooks.messageAccepted;
+    if (accepted !== null) accepted(msg);
     this.delivery.stored = false;
     let stored = false;
     if (msg.retain) stored = this.retained.update(msg, this.wheel.now) && msg.qos > 0;
@@ -300,6 +307,8 @@ export class Broker implements RouteSink, SessionExpiry {
   publishTo(clientId: string, msg: Message): PublishOutcome {
     const outcome = this.outcome;
     this.metrics.messagesReceived++;
+    const accepted = this.hooks.messageAccepted;
+    if (accepted !== null) accepted(msg);
     this.delivery.stored = false;
     const session = this.sessions.get(clientId);
     outcome.matched = 0;
@@ -317,19 +326,24 @@ export class Broker implements RouteSink, SessionExpiry {
     this.delivery.deliver(session, msg, qos, retain, subIds, group);
   }
 
-  /** PUBACK */
-  acknowledge(session: Session, packetId: number): boolean {
-    return this.delivery.acknowledge(session, packetId);
+  /** The client acknowledged QoS 1 delivery `id` (PUBACK). */
+  acknowledge(session: Session, id: number): boolean {
+    return this.delivery.acknowledge(session, id);
   }
 
-  /** PUBREC; returns the PUBREL reason code or NO_RELEASE. */
-  received(session: Session, packetId: number, reasonCode: number): number {
-    return this.delivery.received(session, packetId, reasonCode);
+  /** The client received QoS 2 delivery `id` (PUBREC); returns the release's reason code or NO_RELEASE. */
+  received(session: Session, id: number, reasonCode: number): number {
+    return this.delivery.received(session, id, reasonCode);
   }
 
-  /** PUBCOMP */
-  completed(session: Session, packetId: number): boolean {
-    return this.delivery.completed(session, packetId);
+  /** The client completed QoS 2 delivery `id` (PUBCOMP). */
+  completed(session: Session, id: number): boolean {
+    return this.delivery.completed(session, id);
+  }
+
+  /** A message meant for `session` was dropped before reaching it (counted, and told to the hooks). */
+  dropped(session: Session | null, msg: Message, reason: DropReason): void {
+    this.delivery.dropped(session, msg, reason);
   }
 
   /** Inbound QoS 2 PUBLISH: true the first time this packet id is seen (route it), false for a duplicate. */
@@ -370,7 +384,7 @@ export class Broker implements RouteSink, SessionExpiry {
       this.publishWill(will);
     }
     this.log.debug('session expired', { clientId: session.clientId });
-    this.destroySession(session);
+    this.destroySession(session, 'expired');
   }
 
   private publishWill(will: PendingWill): void {
@@ -384,7 +398,7 @@ export class Broker implements RouteSink, SessionExpiry {
     this.publish(msg);
   }
 
-  private destroySession(session: Session): void {
+  private destroySession(session: Session, reason: SessionEndReason): void {
     this.router.unsubscribeAll(session);
     this.redispatchShared(session, false);
     this.wheel.cancel(session);
@@ -393,6 +407,8 @@ export class Broker implements RouteSink, SessionExpiry {
       this.store.deleteSession(session.clientId);
       session.stored = false;
     }
+    const ended = this.hooks.sessionEnded;
+    if (ended !== null) ended(session, reason);
   }
 
   /** Moves shared-group deliveries of a departing member to another member. */
@@ -403,11 +419,11 @@ export class Broker implements RouteSink, SessionExpiry {
       const member = this.router.redispatchTarget(out.group as SharedGroupRef, session);
       if (member === null) {
         // No other member: the departing one keeps it if its session lives on.
-        if (keepIfAlone) this.delivery.deliver(session, out.msg, out.qos, out.retain, out.subIds, out.group);
+        if (keepIfAlone) this.delivery.deliver(session, out.msg, out.qos, out.retain, out.subscriptionIds, out.group);
         continue;
       }
       const qos = (out.msg.qos < member.qos ? out.msg.qos : member.qos) as QoS;
-      this.delivery.deliver(member.session, out.msg, qos, out.retain, out.subIds, out.group);
+      this.delivery.deliver(member.session, out.msg, qos, out.retain, out.subscriptionIds, out.group);
     }
   }
 }

@@ -1,12 +1,14 @@
 /**
- * Outbound delivery for sessions: QoS 0 straight to the wire, QoS 1/2 through an inflight window
- * bounded by min(--max-inflight, the client's Receive Maximum) and a bounded queue behind it.
- * Persistent sessions mirror every QoS 1/2 delivery into the store, so that what the broker
- * acknowledged survives a crash.
+ * Outbound delivery for sessions: QoS 0 straight to the connection, QoS 1/2 through an inflight
+ * window bounded by min(--max-inflight, the client's Receive Maximum) and a bounded queue behind
+ * it. Persistent sessions mirror every QoS 1/2 delivery into the store, so that what the broker
+ * acknowledged survives a crash. Every drop goes through one place, which counts it and tells
+ * the hooks why.
  */
 import type { Message, QoS } from './message.js';
 import type { Metrics } from './metrics.js';
-import { OutState, Outgoing, type Session, type SharedGroupRef } from './session.js';
+import { Delivered, OutState, Outgoing, type Delivery, type Session, type SharedGroupRef } from './session.js';
+import type { DropReason, Hooks } from './hooks.js';
 import { queuedRecord } from './records.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
@@ -20,18 +22,33 @@ export interface DeliveryLimits {
   maxQueuedBytes: number;
 }
 
-/** Result of PUBREC handling: send PUBREL with this reason code, or nothing (-1). */
+/** Result of a receipt (PUBREC): send the release with this reason code, or nothing (-1). */
 export const NO_RELEASE = -1;
 
-export class Delivery {
+/** The descriptor of every QoS 0 delivery, refilled for each (owners read it during the call only). */
+class Qos0Delivery implements Delivery {
+  msg: Message = null as unknown as Message;
+  readonly qos = 0 as const;
+  retain = false;
+  readonly id = 0;
+  readonly redelivered = false;
+  subscriptionIds: readonly number[] | null = null;
+}
+
+const DROP_REASONS: readonly DropReason[] = ['queue-full', 'too-large', 'socket-buffer', 'refused'];
+
+/** Every session's deliveries: windows, queues, resends and drops. */
+export class Deliveries {
   /** Set when a delivery wrote to the store; the publisher's ack must then wait for the commit. */
   stored = false;
   private lastDropLog = 0;
+  private readonly qos0 = new Qos0Delivery();
 
   constructor(
     private readonly limits: DeliveryLimits,
     private readonly store: Store,
     private readonly metrics: Metrics,
+    private readonly hooks: Hooks,
     private readonly log: Logger,
     private readonly clock: TimerWheel,
   ) {}
@@ -43,11 +60,17 @@ export class Delivery {
       // QoS 0 is not queued for offline sessions (as mosquitto's default).
       if (owner === null) return;
       if (msg.expiresAt !== 0 && msg.isExpired(this.clock.now)) {
-        this.metrics.expiredDrops++;
+        this.dropped(session, msg, 'expired');
         return;
       }
-      if (owner.sendMessage(msg, 0, retain, 0, false, subIds)) this.metrics.messagesSent++;
-      else this.metrics.messagesDropped++;
+      const d = this.qos0;
+      d.msg = msg;
+      d.retain = retain;
+      d.subscriptionIds = subIds;
+      const result = owner.deliver(d);
+      d.msg = null as unknown as Message;
+      if (result === Delivered.Written) this.written(session, msg, 0);
+      else this.dropped(session, msg, DROP_REASONS[result - 1]!);
       return;
     }
     if (owner === null && !session.persistent) return;
@@ -56,7 +79,7 @@ export class Delivery {
     if (!canSendNow) {
       const maxBytes = this.limits.maxQueuedBytes;
       if ((limit > 0 && session.queue.length >= limit) || (maxBytes > 0 && session.queuedBytes + msg.payload.length > maxBytes)) {
-        this.dropOverflow(session, msg);
+        this.dropped(session, msg, 'queue-full');
         return;
       }
     }
@@ -73,17 +96,17 @@ export class Delivery {
     }
   }
 
-  /** PUBACK from the client. */
-  acknowledge(session: Session, packetId: number): boolean {
-    const out = session.inflight.get(packetId);
+  /** Acknowledgement of a QoS 1 delivery (PUBACK). */
+  acknowledge(session: Session, id: number): boolean {
+    const out = session.inflight.get(id);
     if (out === undefined || out.qos !== 1) return false;
     this.complete(session, out);
     return true;
   }
 
-  /** PUBREC from the client; returns the PUBREL reason code, or NO_RELEASE. */
-  received(session: Session, packetId: number, reasonCode: number): number {
-    const out = session.inflight.get(packetId);
+  /** Receipt of a QoS 2 delivery (PUBREC); returns the release's reason code, or NO_RELEASE. */
+  received(session: Session, id: number, reasonCode: number): number {
+    const out = session.inflight.get(id);
     if (out === undefined || out.qos !== 2) return 0x92; // Packet Identifier not found
     if (reasonCode >= 0x80) {
       // The client refused the message: the flow ends here, no PUBREL [MQTT-4.3.3-?].
@@ -97,23 +120,28 @@ export class Delivery {
     return 0;
   }
 
-  /** PUBCOMP from the client. */
-  completed(session: Session, packetId: number): boolean {
-    const out = session.inflight.get(packetId);
+  /** Completion of a QoS 2 delivery (PUBCOMP). */
+  completed(session: Session, id: number): boolean {
+    const out = session.inflight.get(id);
     if (out === undefined || out.qos !== 2) return false;
     this.complete(session, out);
     return true;
   }
 
-  /** After a (re)connect: resends the inflight window with DUP, then drains the queue. */
+  /** After a (re)connect: resends the inflight window as redeliveries, then drains the queue. */
   resume(session: Session): void {
     const owner = session.owner;
     if (owner === null) return;
     for (const out of session.inflight.values()) {
-      if (out.state === OutState.Released) owner.sendRelease(out.packetId);
-      else if (!owner.sendMessage(out.msg, out.qos, out.retain, out.packetId, true, out.subIds)) {
+      if (out.state === OutState.Released) {
+        owner.release?.(out.id);
+        continue;
+      }
+      out.redelivered = true;
+      const result = owner.deliver(out);
+      if (result !== Delivered.Written) {
         this.complete(session, out);
-        this.metrics.oversizeDrops++;
+        this.dropped(session, out.msg, DROP_REASONS[result - 1]!);
       }
     }
     this.pump(session);
@@ -127,7 +155,7 @@ export class Delivery {
       if (out === undefined) return;
       session.queuedBytes -= out.msg.payload.length;
       if (out.msg.expiresAt !== 0 && out.msg.isExpired(this.clock.now)) {
-        this.metrics.expiredDrops++;
+        this.dropped(session, out.msg, 'expired');
         if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
         continue;
       }
@@ -148,7 +176,7 @@ export class Delivery {
     const taken: Outgoing[] = [];
     for (const out of session.inflight.values()) {
       if (out.group !== null && out.qos === 1) {
-        session.inflight.delete(out.packetId);
+        session.inflight.delete(out.id);
         taken.push(out);
       }
     }
@@ -171,40 +199,73 @@ export class Delivery {
 
   private send(session: Session, out: Outgoing): boolean {
     const owner = session.owner!;
-    const pid = session.allocatePacketId();
-    out.packetId = pid;
+    const id = session.allocateId();
+    out.id = id;
     out.state = OutState.Sent;
-    session.inflight.set(pid, out);
-    if (owner.sendMessage(out.msg, out.qos, out.retain, pid, false, out.subIds)) {
-      this.metrics.messagesSent++;
+    session.inflight.set(id, out);
+    const result = owner.deliver(out);
+    if (result === Delivered.Written) {
+      this.written(session, out.msg, out.qos);
       return true;
     }
-    session.inflight.delete(pid);
-    this.metrics.oversizeDrops++;
+    session.inflight.delete(id);
+    this.dropped(session, out.msg, DROP_REASONS[result - 1]!);
     return false;
   }
 
   private complete(session: Session, out: Outgoing): void {
-    session.inflight.delete(out.packetId);
+    session.inflight.delete(out.id);
     if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
     this.pump(session);
   }
 
-  private dropOverflow(session: Session, msg: Message): void {
-    session.droppedMessages++;
-    this.metrics.queueOverflowDrops++;
-    this.metrics.messagesDropped++;
-    const now = this.clock.now;
-    if (now - this.lastDropLog >= 1000) {
-      this.lastDropLog = now;
-      this.log.warn('session queue full, message dropped', {
-        clientId: session.clientId,
-        topic: msg.topic,
-        maxQueuedMessages: this.limits.maxQueuedMessages,
-        maxQueuedBytes: this.limits.maxQueuedBytes,
-        droppedForSession: session.droppedMessages,
-        droppedTotal: this.metrics.queueOverflowDrops,
-      });
+  private written(session: Session, msg: Message, qos: QoS): void {
+    this.metrics.messagesSent++;
+    const hook = this.hooks.messageDelivered;
+    if (hook !== null) hook(session, msg, qos);
+  }
+
+  /** Counts a drop by its reason and tells the hooks; a full queue is also logged (once a second). */
+  dropped(session: Session | null, msg: Message, reason: DropReason): void {
+    const m = this.metrics;
+    m.messagesDropped++;
+    switch (reason) {
+      case 'queue-full':
+        m.queueOverflowDrops++;
+        if (session !== null) this.logQueueFull(session, msg);
+        break;
+      case 'expired':
+        m.expiredDrops++;
+        break;
+      case 'too-large':
+        m.oversizeDrops++;
+        break;
+      case 'socket-buffer':
+        m.slowConsumerDrops++;
+        break;
+      case 'refused':
+        m.refusedDrops++;
+        break;
+      case 'unanswered':
+        m.unansweredDrops++;
+        break;
     }
+    const hook = this.hooks.messageDropped;
+    if (hook !== null) hook(session, msg, reason);
+  }
+
+  private logQueueFull(session: Session, msg: Message): void {
+    session.droppedMessages++;
+    const now = this.clock.now;
+    if (now - this.lastDropLog < 1000) return;
+    this.lastDropLog = now;
+    this.log.warn('session queue full, message dropped', {
+      clientId: session.clientId,
+      topic: msg.topic,
+      maxQueuedMessages: this.limits.maxQueuedMessages,
+      maxQueuedBytes: this.limits.maxQueuedBytes,
+      droppedForSession: session.droppedMessages,
+      droppedTotal: this.metrics.queueOverflowDrops,
+    });
   }
 }

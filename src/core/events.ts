@@ -39,13 +39,8 @@ export type DisconnectReason =
   | 'connect-timeout'
   | 'quota-exceeded';
 
-export interface ClientEvents {
-  connected(client: ClientInfo): void;
-  disconnected(client: ClientInfo, reason: DisconnectReason): void;
-}
-
-/** Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/. */
-export class SysClientEvents implements ClientEvents {
+/** Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/ (a listener of the hook seam). */
+export class SysClientEvents {
   private readonly prefix: string;
 
   constructor(
@@ -55,12 +50,10 @@ export class SysClientEvents implements ClientEvents {
     this.prefix = `$SYS/brokers/${nodeName}/clients/`;
   }
 
-  connected(client: ClientInfo): void {
-    this.emit(client, 'connected', { connectedAt: Date.now() });
-  }
-
-  disconnected(client: ClientInfo, reason: DisconnectReason): void {
-    this.emit(client, 'disconnected', { disconnectedAt: Date.now(), reason });
+  /** Listens to the broker's client hooks. */
+  listen(): void {
+    this.broker.hooks.on('clientConnected', (client) => this.emit(client, 'connected', { connectedAt: Date.now() }));
+    this.broker.hooks.on('clientDisconnected', (client, reason) => this.emit(client, 'disconnected', { disconnectedAt: Date.now(), reason }));
   }
 
   private emit(client: ClientInfo, what: string, extra: Record<string, unknown>): void {

@@ -31,10 +31,10 @@ export class Message {
   /** Client id of the publisher, for No Local; null for messages the broker makes itself. */
   origin: string | null;
   /**
-   * Encodings cached by protocols, so a fan-out encodes once per wire shape. Protocols own
-   * the keys; the core never reads it.
+   * Encodings cached by protocols, so a fan-out encodes once per wire shape. Each protocol owns
+   * the range of slots encodingSlots() gave it; the core never reads them.
    */
-  wire: Map<number, Buffer> | null;
+  encodings: Array<Buffer | undefined> | null;
 
   constructor(
     topic: string,
@@ -52,7 +52,18 @@ export class Message {
     this.properties = properties;
     this.expiresAt = expiresAt;
     this.origin = origin;
-    this.wire = null;
+    this.encodings = null;
+  }
+
+  /** The encoding a protocol cached in `slot`, if any. */
+  encoded(slot: number): Buffer | undefined {
+    const e = this.encodings;
+    return e === null ? undefined : e[slot];
+  }
+
+  /** Caches an encoding in one of the caller's slots. */
+  cacheEncoded(slot: number, bytes: Buffer): void {
+    (this.encodings ??= [])[slot] = bytes;
   }
 
   /** Seconds left before expiry for the Message Expiry Interval property; -1 = never expires. */
@@ -65,4 +76,13 @@ export class Message {
   isExpired(now: number): boolean {
     return this.expiresAt !== 0 && now >= this.expiresAt;
   }
+}
+
+let slotsTaken = 0;
+
+/** Reserves `count` encoding-cache slots for one protocol (at module load); returns the first. */
+export function encodingSlots(count: number): number {
+  const first = slotsTaken;
+  slotsTaken += count;
+  return first;
 }

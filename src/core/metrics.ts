@@ -6,10 +6,15 @@ export class Metrics {
   protocolErrors = 0;
   messagesReceived = 0;
   messagesSent = 0;
+  /** every drop, whatever the reason (the counters below say why) */
   messagesDropped = 0;
   queueOverflowDrops = 0;
   expiredDrops = 0;
   oversizeDrops = 0;
   slowConsumerDrops = 0;
+  /** deliveries a client's protocol could not take (a device command that does not parse, a device's command queue full) */
+  refusedDrops = 0;
+  /** device commands never answered after their resends, or held when the device went offline */
+  unansweredDrops = 0;
   retainedRefused = 0;
 }

@@ -25,17 +25,17 @@ export function queuedRecord(out: Outgoing): QueuedRecord {
   return {
     seq: out.seq,
     state: out.state as number,
-    packetId: out.packetId,
+    packetId: out.id,
     qos: out.qos,
     retain: out.retain,
-    subscriptionIds: out.subIds,
+    subscriptionIds: out.subscriptionIds,
     message: storedMessage(out.msg),
   };
 }
 
 export function outgoingFromRecord(r: QueuedRecord): Outgoing {
   const out = new Outgoing(r.seq, messageFromStored(r.message), r.qos, r.retain, r.subscriptionIds, null);
-  out.packetId = r.packetId;
+  out.id = r.packetId;
   out.state = r.state as number as OutState;
   return out;
 }

@@ -84,8 +84,6 @@ export interface BulkRetainedOptions {
   threshold: number;
   /** Worker pool; null = slices on this thread only. */
   source: WireBatchSource | null;
-  /** The wire view of a session owner, or null when it cannot take pre-encoded MQTT packets. */
-  targetOf(owner: SessionOwner): BulkWireTarget | null;
   /** Socket bytes above which the next batch or slice waits. */
   lowWater: number;
   /** Bytes per worker batch. */
@@ -155,7 +153,8 @@ export class BulkRetained {
     if (threshold <= 0 || this.host.retained.size < threshold || !hasWildcard(sub.filter)) return false;
     const owner = session.owner;
     if (owner === null) return false;
-    const target = this.options.targetOf(owner);
+    // A capability the owner declares: only connections that take MQTT packets have it.
+    const target = owner.bulkTarget?.() ?? null;
     if (target === null) return false;
     const job = new BulkJob(session, owner, target, sub, subIds);
     let queue = this.jobs.get(session);

@@ -8,20 +8,58 @@ import { RingQueue } from './ring-queue.js';
 import { LazyMap } from './lazy-map.js';
 import type { StoredSubscription } from '../store/types.js';
 import type { WheelItem } from './timer-wheel.js';
+import type { BulkWireTarget } from './retained-bulk.js';
+
+/** Why the broker ends a connection; each protocol says it its own way (MQTT 5: a DISCONNECT reason code). */
+export type KickReason =
+  /** another connection took the client id over */
+  | 'takeover'
+  /** the server is shutting down */
+  | 'shutdown'
+  /** an operator (or the policy) removed the client */
+  | 'kicked';
+
+/** One delivery to a session as its connection sees it. Read it during the call only: QoS 0 descriptors are reused. */
+export interface Delivery {
+  readonly msg: Message;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  /** Its id in the session's window (1..65535) for QoS 1/2, which the client acknowledges; 0 for QoS 0. */
+  readonly id: number;
+  /** True when it was sent before and is sent again (after a reconnect). */
+  readonly redelivered: boolean;
+  /** Subscription Identifiers of the subscriptions it matched, or null. */
+  readonly subscriptionIds: readonly number[] | null;
+}
+
+/** What became of one delivery handed to a connection. */
+export const enum Delivered {
+  Written = 0,
+  /** larger than the client accepts */
+  TooLarge = 1,
+  /** QoS 0 to a client that is not reading */
+  SocketBuffer = 2,
+  /** the client's protocol cannot carry it */
+  Refused = 3,
+}
 
 /** What the core needs from a protocol connection to deliver to it. */
 export interface SessionOwner {
   /** Largest number of unacknowledged QoS 1/2 deliveries the client accepts. */
   readonly sendWindow: number;
+  /** Writes one delivery; anything but Written means the client cannot take it and the core drops it. */
+  deliver(delivery: Delivery): Delivered;
+  /** QoS 2 only: resends the release of a delivery whose receipt arrived before the connection dropped. */
+  release?(id: number): void;
+  /** Ends the connection because the broker says so. */
+  kick(reason: KickReason): void;
+  /** Capability: a connection that takes ready-made MQTT PUBLISH packets (bulk retained delivery). */
+  bulkTarget?(): BulkWireTarget | null;
   /**
-   * Writes one delivery. Returns false if the client cannot take it at all (e.g. bigger than
-   * its Maximum Packet Size): the core then discards that delivery.
+   * Capability: the topic a point-to-point message to this client stands for (a device's
+   * downlink topic); a sender must be allowed to publish there to reach it that way.
    */
-  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean;
-  /** QoS 2: resends PUBREL for a delivery whose PUBREC arrived before the connection dropped. */
-  sendRelease(packetId: number): void;
-  /** Ends the connection because the broker says so (takeover, shutdown, kick) with a reason code. */
-  kick(reason: number, reasonString: string): void;
+  readonly downlinkTopic?: string | null;
 }
 
 export const enum OutState {
@@ -31,23 +69,24 @@ export const enum OutState {
 }
 
 /** One QoS 1/2 delivery owed to a session. */
-export class Outgoing {
+export class Outgoing implements Delivery {
   seq: number;
   msg: Message;
   qos: QoS;
   retain: boolean;
-  subIds: number[] | null;
-  packetId = 0;
+  subscriptionIds: number[] | null;
+  id = 0;
+  redelivered = false;
   state: OutState = OutState.Queued;
   /** Set when the delivery came through a shared group: it may move to another member. */
   group: SharedGroupRef | null;
 
-  constructor(seq: number, msg: Message, qos: QoS, retain: boolean, subIds: number[] | null, group: SharedGroupRef | null) {
+  constructor(seq: number, msg: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | null, group: SharedGroupRef | null) {
     this.seq = seq;
     this.msg = msg;
     this.qos = qos;
     this.retain = retain;
-    this.subIds = subIds;
+    this.subscriptionIds = subscriptionIds;
     this.group = group;
   }
 }
@@ -120,8 +159,8 @@ export class Session implements WheelItem {
     return this.owner !== null;
   }
 
-  /** The next free packet id for an outbound QoS 1/2 delivery (1..65535, skipping ids in use). */
-  allocatePacketId(): number {
+  /** The next free delivery id for an outbound QoS 1/2 delivery (1..65535, skipping ids in use). */
+  allocateId(): number {
     for (let i = 0; i < 65535; i++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;

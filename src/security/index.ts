@@ -33,8 +33,10 @@ export async function createSecurity(options: SecurityOptions & { readonly host:
   }
 
   let authenticator: Authenticator;
+  let admitsAnonymous = options.allowAnonymous;
   if (configured.length === 0) {
     const allowAnonymous = options.allowAnonymous || isLoopback(options.host);
+    admitsAnonymous = allowAnonymous;
     if (!allowAnonymous) log.warn('no authentication is configured and --allow-anonymous is not set: every client will be refused', { host: options.host });
     // A client certificate still names the client when nothing else is configured.
     authenticator = order.includes('certificate') ? new AuthChain([certificateProvider], allowAnonymous, true) : new AnonymousPolicy(allowAnonymous);
@@ -50,6 +52,8 @@ export async function createSecurity(options: SecurityOptions & { readonly host:
     authenticator,
     authorizer,
     methods: new Map(),
+    admitsAnonymous,
+    providers: configured.filter((p) => order.includes(p.name as (typeof PROVIDER_NAMES)[number])).map((p) => p.name),
     policy: new GatewayPolicy(options, authorizer, p2p),
   };
 }

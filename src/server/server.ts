@@ -1,9 +1,10 @@
 /**
- * Assembles a running server from the options: store and broker, security, events, every
- * gateway's listeners, then the WebSocket listeners with the routes the gateways registered.
+ * Assembles a running server from the options: store and broker, security, the gateway context
+ * every protocol goes through, each protocol's listeners, then the WebSocket listeners with the
+ * routes the protocols registered.
  */
 import type { StartOptions } from './options.js';
-import { Logger, LogRateLimit } from '../log/logger.js';
+import { LogRateLimit, type Logger } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
 import { SysStats } from '../core/sys-stats.js';
@@ -11,21 +12,19 @@ import { TopicTrie } from '../core/topic-trie.js';
 import { CachedMatcher } from '../core/cached-matcher.js';
 import { loadNative, nativeModulePath } from '../native/binding.js';
 import { NativeTopicTrie } from '../native/topic-trie.js';
-import { scannerFor } from '../native/scanner.js';
 import { createStore } from '../store/index.js';
 import { createSecurity } from '../security/index.js';
 import { WsRoutes } from '../transports/ws-routes.js';
-import type { TlsProvider } from '../transports/tls.js';
-import { mqttGateway } from '../protocols/mqtt/gateway.js';
-import { GATEWAYS } from './gateways.js';
+import type { Listener } from '../transports/listen.js';
+import { GatewayContext } from '../gateway/context.js';
+import { PROTOCOLS } from './protocols.js';
 import { startWebSocketListeners } from './websocket.js';
-import type { Gateway, Listener, ServerContext } from './context.js';
 import { createTlsProvider } from './tls-setup.js';
 import { RetainedWorkerPool } from '../workers/retained-pool.js';
-import { mqttWireTarget } from '../workers/mqtt-target.js';
 
 export interface RunningServer {
-  readonly ctx: ServerContext;
+  readonly kit: GatewayContext;
+  readonly broker: Broker;
   readonly listeners: readonly Listener[];
   /** Stops accepting, says goodbye to clients (MQTT 5: DISCONNECT 0x8B), flushes the store. */
   stop(): Promise<void>;
@@ -39,7 +38,6 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
   // see docs/PERFORMANCE.md for the measurements behind this choice.
   const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
-  const scan = scannerFor(native);
   const store = createStore(options.store, options.dataDir);
   const broker = new Broker(
     {
@@ -64,33 +62,34 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   broker.useBulkRetained({
     threshold: options.retainedBulkThreshold,
     source: retainedPool,
-    targetOf: mqttWireTarget,
     lowWater: Math.floor(options.maxSocketBuffer / 4),
     batchBytes: 256 * 1024,
   });
+  new SysClientEvents(broker, options.nodeName).listen();
 
-  const tls: TlsProvider | null = createTlsProvider(options);
-  const ctx: ServerContext = {
+  const tls = createTlsProvider(options);
+  const logLimit = new LogRateLimit(20);
+  const wsRoutes = new WsRoutes();
+  const kit = new GatewayContext({
     broker,
-    options,
-    log,
-    logLimit: new LogRateLimit(20),
     security: await createSecurity(options, log),
-    events: new SysClientEvents(broker, options.nodeName),
-    wsRoutes: new WsRoutes(),
+    options,
+    nodeName: options.nodeName,
+    log,
+    logLimit,
     tls,
-    scan,
+    wsRoutes,
     pacing: { ratePerSecond: options.maxAcceptRate, backlog: options.listenBacklog, descriptors: native, log },
-  };
+    native,
+  });
 
-  const gateways: Gateway[] = [mqttGateway, ...GATEWAYS];
   const listeners: Listener[] = [];
   try {
-    for (const gateway of gateways) listeners.push(...(await gateway.start(ctx)));
-    listeners.push(...(await startWebSocketListeners(ctx)));
+    for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
+    listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));
   } catch (err) {
     for (const l of listeners) l.close();
-    await broker.stop(0x8b, 'server shutting down');
+    await broker.stop();
     await retainedPool?.destroy();
     throw err;
   }
@@ -99,12 +98,13 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   log.info('ready', { listeners: listeners.length });
 
   return {
-    ctx,
+    kit,
+    broker,
     listeners,
     async stop() {
       for (const l of listeners) l.close();
-      for (const gateway of gateways) await gateway.stop?.();
-      await broker.stop(0x8b, 'server shutting down');
+      for (const protocol of PROTOCOLS) await protocol.stop?.();
+      await broker.stop();
       await retainedPool?.destroy();
     },
     reloadTls() {

@@ -1,15 +1,15 @@
 /** Builds the TLS certificate holder from the options (null when TLS is not configured). */
-import type { StartOptions } from './options.js';
-import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { TlsProvider } from '../transports/tls.js';
+import type { TransportOptions } from '../transports/flags.js';
 
-/** Reads --tls-cert/--tls-key/--tls-ca; throws ConfigError naming the flags when they do not fit together or do not load. */
-export function createTlsProvider(options: StartOptions): TlsProvider | null {
+/**
+ * Reads --tls-cert/--tls-key/--tls-ca; throws ConfigError naming the flags when they do not fit
+ * together or do not load. A TLS listener without certificates is refused where it opens.
+ */
+export function createTlsProvider(options: TransportOptions): TlsProvider | null {
   const { tlsCert: cert, tlsKey: key, tlsCa: ca } = options;
-  const wanted = [options.mqttsPort !== PORT_OFF ? '--mqtts-port' : '', options.wssPort !== PORT_OFF ? '--wss-port' : ''].filter((f) => f !== '');
   if (cert === undefined || key === undefined) {
-    if (wanted.length > 0) throw new ConfigError(`${wanted.join(' and ')} need${wanted.length === 1 ? 's' : ''} --tls-cert and --tls-key (PEM files of the server certificate and its private key)`);
     if (cert !== undefined || key !== undefined) throw new ConfigError('--tls-cert and --tls-key go together: give both');
     if (ca !== undefined || options.tlsRequireClientCert) throw new ConfigError('--tls-ca and --tls-require-client-cert need --tls-cert and --tls-key');
     return null;

@@ -1,5 +1,5 @@
 /**
- * Opens the WebSocket listeners (ws and wss) serving every route registered in ctx.wsRoutes.
+ * Opens the WebSocket listeners (ws and wss) serving every route the protocols registered.
  * uWebSockets.js is loaded only when one of them is configured, and must be the native build.
  * TLS of wss ends in node:tls (transports/wss-front.ts), so it shares the certificates, their
  * SIGHUP reload and --tls-require-client-cert with --mqtts-port.
@@ -8,13 +8,28 @@ import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { loadNativeUws } from '../transports/uws-loader.js';
 import { WsListener, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';
-import type { Listener, ServerContext } from './context.js';
+import type { Listener } from '../transports/listen.js';
+import type { TlsProvider } from '../transports/tls.js';
+import type { WsRoutes } from '../transports/ws-routes.js';
+import type { TimerWheel } from '../core/timer-wheel.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { StartOptions } from './options.js';
+
+/** What the WebSocket listeners need from the server. */
+export interface WebSocketSetup {
+  readonly options: StartOptions;
+  readonly tls: TlsProvider | null;
+  readonly wsRoutes: WsRoutes;
+  readonly wheel: TimerWheel;
+  readonly log: Logger;
+  readonly logLimit: LogRateLimit;
+}
 
 /** uWebSockets.js terminates the process on an idle timeout between 1 and 7 s. */
 const MIN_IDLE_TIMEOUT = 8;
 
 /** Starts the ws/wss listeners whose port flags are given; throws ConfigError naming the flag when one cannot start. */
-export async function startWebSocketListeners(ctx: ServerContext): Promise<Listener[]> {
+export async function startWebSocketListeners(ctx: WebSocketSetup): Promise<Listener[]> {
   const o = ctx.options;
   const wantWs = o.wsPort !== PORT_OFF;
   const wantWss = o.wssPort !== PORT_OFF;
@@ -60,7 +75,7 @@ export async function startWebSocketListeners(ctx: ServerContext): Promise<Liste
         tls,
         connectTimeout: o.connectTimeout,
         maxConnections: o.maxConnections,
-        wheel: ctx.broker.wheel,
+        wheel: ctx.wheel,
       };
       listeners.push(describe('wss', await WsListener.openSecure(uws, options)));
     }

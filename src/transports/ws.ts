@@ -18,6 +18,7 @@ import type { TlsProvider } from './tls.js';
 import type { WsRoute } from './ws-routes.js';
 import type { Uws } from './uws-loader.js';
 import { WsLink, type WsLinkLimits, type WsUserData } from './ws-link.js';
+import { listenFailure } from './listen.js';
 import { FRONT_HEADER, WssFront, privateSocketPath, type FrontConnection } from './wss-front.js';
 
 export interface WsListenOptions {
@@ -81,7 +82,7 @@ export class WsListener {
     }
     const socket = listener.bind(options.port);
     if (socket === false) {
-      throw new ConfigError(`${options.flag}: cannot listen on ${options.host}:${options.port} (address in use or not available)`);
+      throw listenFailure(options.flag, options.host, options.port, 'the port is in use, or the address is not available');
     }
     // Port 0 asks for any free port: learn which.
     listener.boundPort = listener.uws.us_socket_local_port(socket as never);
@@ -114,7 +115,7 @@ export class WsListener {
       listener.front = await WssFront.open(frontOptions, options.tls, socketPath.path);
     } catch (err) {
       listener.close();
-      throw new ConfigError(`${options.flag}: cannot listen on ${options.host}:${options.port} (${(err as Error).message})`);
+      throw listenFailure(options.flag, options.host, options.port, err);
     }
     listener.boundPort = listener.front.port;
     return listener;

@@ -7,7 +7,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { encodePublish } from '../protocols/mqtt/codec/encode-publish.js';
-import type { PublishProperties } from '../protocols/mqtt/packets.js';
+import type { PublishProperties } from '../protocols/mqtt/codec/packets.js';
 import { filterMatches } from '../core/topic.js';
 import type { StoredMessage } from '../store/types.js';
 import type { WireBatch, WireBatchRequest } from '../core/retained-bulk.js';

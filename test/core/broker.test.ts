@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker.js';
 import { Message, type QoS } from '../../src/core/message.js';
-import type { Session, SessionOwner } from '../../src/core/session.js';
+import { Delivered, type Delivery, type KickReason, type Session, type SessionOwner } from '../../src/core/session.js';
 import { TopicTrie } from '../../src/core/topic-trie.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { Logger } from '../../src/log/logger.js';
@@ -21,17 +21,17 @@ class FakeOwner implements SessionOwner {
   sendWindow = 65535;
   sent: Sent[] = [];
   releases: number[] = [];
-  kicks: number[] = [];
+  kicks: KickReason[] = [];
   session: Session | null = null;
   constructor(private readonly broker: Broker) {}
-  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean {
-    this.sent.push({ topic: msg.topic, qos, retain, packetId, dup, subIds });
-    return true;
+  deliver(d: Delivery): Delivered {
+    this.sent.push({ topic: d.msg.topic, qos: d.qos, retain: d.retain, packetId: d.id, dup: d.redelivered, subIds: d.subscriptionIds });
+    return Delivered.Written;
   }
-  sendRelease(packetId: number): void {
-    this.releases.push(packetId);
+  release(id: number): void {
+    this.releases.push(id);
   }
-  kick(reason: number): void {
+  kick(reason: KickReason): void {
     this.kicks.push(reason);
     if (this.session !== null) this.broker.detach(this.session, this, null);
   }
@@ -127,14 +127,14 @@ test('--max-queued-bytes bounds the queue by payload size', async () => {
   assert.equal(first.session.queuedBytes, 6);
 });
 
-test('takeover kicks the first connection with 0x8E and resends its inflight messages with DUP', async () => {
+test('takeover kicks the first connection (takeover) and resends its inflight messages with DUP', async () => {
   const broker = await newBroker();
   const first = attach(broker, 'same', false, 3600);
   broker.subscribe(first.session, sub('t', 1));
   broker.publish(msg('t', 1));
   const pid = first.owner.sent[0]!.packetId;
   const second = attach(broker, 'same', false, 3600);
-  assert.deepEqual(first.owner.kicks, [0x8e]);
+  assert.deepEqual(first.owner.kicks, ['takeover']);
   assert.equal(second.present, true);
   assert.equal(second.session, first.session);
   assert.deepEqual(second.owner.sent.map((s) => [s.packetId, s.dup]), [[pid, true]]);

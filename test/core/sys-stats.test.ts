@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker.js';
-import { Message, type QoS } from '../../src/core/message.js';
-import type { SessionOwner } from '../../src/core/session.js';
+import { Message } from '../../src/core/message.js';
+import { Delivered, type Delivery, type SessionOwner } from '../../src/core/session.js';
 import { SysStats } from '../../src/core/sys-stats.js';
 import { TopicTrie } from '../../src/core/topic-trie.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -11,11 +11,10 @@ import { Logger } from '../../src/log/logger.js';
 class Collector implements SessionOwner {
   sendWindow = 100;
   got: Message[] = [];
-  sendMessage(msg: Message, _qos: QoS): boolean {
-    this.got.push(msg);
-    return true;
+  deliver(d: Delivery): Delivered {
+    this.got.push(d.msg);
+    return Delivered.Written;
   }
-  sendRelease(): void {}
   kick(): void {}
 }
 

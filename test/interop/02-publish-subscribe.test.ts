@@ -1,7 +1,7 @@
 /** PUBLISH and SUBSCRIBE: QoS in both directions, wildcards, $-topics, filter validation, order, overlap. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collect, connect, gather, junctionOnly, rawClient, startBroker, subscribeCodes, type Broker, type MqttClient } from './harness.js';
+import { clientId, collect, connect, gather, junctionOnly, rawClient, startBroker, subscribeCodes, type Broker, type MqttClient } from './harness.js';
 import { PacketType, parseSuback, subscribePacket, unsubscribePacket } from './wire.js';
 
 let broker: Broker;
@@ -81,21 +81,25 @@ test('$-topics are not matched by # or +/x but are by a filter naming them', asy
   assert.deepEqual(await topics(gd), ['$test/x'], '$test/# receives $test/x');
 });
 
-test('$SYS/x is not matched by # or +/x but is by $SYS/#', async (t) => {
-  if (junctionOnly(t, 'mosquitto drops client publishes to $SYS')) return;
+test('$SYS topics are not matched by # or +/brokers/# but are by $SYS/#, and clients cannot publish there', async (t) => {
+  if (junctionOnly(t, 'the topics of Junction\'s own client events')) return;
   const hash = await connect(t, broker.url, { protocolVersion: 5 });
   const plus = await connect(t, broker.url, { protocolVersion: 5 });
   const sys = await connect(t, broker.url, { protocolVersion: 5 });
-  const pub = await connect(t, broker.url, { protocolVersion: 5 });
   await hash.subscribeAsync('#', { qos: 1 });
-  await plus.subscribeAsync('+/x', { qos: 1 });
+  await plus.subscribeAsync('+/brokers/#', { qos: 1 });
   await sys.subscribeAsync('$SYS/#', { qos: 1 });
   const [gh, gp, gs] = [gather(hash, 800), gather(plus, 800), gather(sys, 800)];
-  await pub.publishAsync('$SYS/x', 'sys', { qos: 1 });
-  const only = async (p: Promise<Array<{ topic: string }>>): Promise<string[]> => (await p).map((m) => m.topic).filter((x) => x === '$SYS/x');
-  assert.deepEqual(await only(gh), [], '# does not receive $SYS/x');
-  assert.deepEqual(await only(gp), [], '+/x does not receive $SYS/x');
-  assert.deepEqual(await only(gs), ['$SYS/x'], '$SYS/# receives $SYS/x');
+  // The broker publishes $SYS/brokers/{node}/clients/{id}/connected for this client.
+  const id = clientId('sys-event');
+  const pub = await connect(t, broker.url, { protocolVersion: 5, clientId: id });
+  await assert.rejects(pub.publishAsync('$SYS/x', 'sys', { qos: 1 }), (e: Error & { code?: number }) => e.code === 0x87, 'a client publish under $SYS is refused');
+  const only = async (p: Promise<Array<{ topic: string }>>): Promise<string[]> => (await p).map((m) => m.topic).filter((x) => x.startsWith('$SYS/'));
+  assert.deepEqual(await only(gh), [], '# does not receive $SYS topics');
+  assert.deepEqual(await only(gp), [], '+/brokers/# does not receive $SYS topics');
+  const seen = await only(gs);
+  assert.ok(seen.some((x) => x.endsWith(`/clients/${id}/connected`)), `$SYS/# receives the connect event (got ${seen.join(', ')})`);
+  assert.ok(!seen.includes('$SYS/x'), 'the refused publish reached nobody');
 });
 
 const invalidFilters = ['inv/#/b', 'inv+', 'inv/a+/c', '#inv', 'inv/b#'];

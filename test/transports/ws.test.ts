@@ -117,7 +117,7 @@ test('bad WebSocket settings stop the start with a message naming the flag', asy
   assert.match(idle.stderr, /--ws-idle-timeout must be 0 \(never\) or between 8 and 960/);
   const busy = await startRefused(['--ws-port', String(wsPort)]);
   assert.equal(busy.code, 2);
-  assert.match(busy.stderr, new RegExp(`--ws-port: cannot listen on 127\\.0\\.0\\.1:${wsPort}`));
+  assert.match(busy.stderr, new RegExp(`--ws-port ${wsPort}: cannot listen on 127\\.0\\.0\\.1:${wsPort} \\(the port is in use`));
   const path = await startRefused(['--ws-port', '0', '--ws-path', 'mqtt/*']);
   assert.equal(path.code, 2);
   assert.match(path.stderr, /--ws-path must be a URL path/);

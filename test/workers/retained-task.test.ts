@@ -16,7 +16,7 @@ import type { WireBatchRequest } from '../../src/core/retained-bulk.js';
 import { OutboundEncoder } from '../../src/protocols/mqtt/outbound.js';
 import { Message } from '../../src/core/message.js';
 import { filterMatches } from '../../src/core/topic.js';
-import { publishAt } from '../../src/workers/mqtt-target.js';
+import { publishAt } from '../../src/protocols/mqtt/bulk-target.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -12,8 +12,8 @@ import { JunctionError } from '../../errors.js';
 import { loadNative, type NativeBinding } from '../../native/binding.js';
 import { decodeFrame, decodePacket, decodePublishFromScan, encodePacket, scanFrames } from '../../protocols/mqtt/codec/index.js';
 import { SCAN_HEADER, SCAN_STRIDE } from '../../protocols/mqtt/codec/scanner.js';
-import { PACKET_NAMES, PacketType } from '../../protocols/mqtt/constants.js';
-import type { Packet, ProtocolVersion } from '../../protocols/mqtt/packets.js';
+import { PACKET_NAMES, PacketType } from '../../protocols/mqtt/codec/constants.js';
+import type { Packet, ProtocolVersion } from '../../protocols/mqtt/codec/packets.js';
 import { FuzzDivergence, type FuzzTarget } from '../target.js';
 
 const VERSIONS: readonly ProtocolVersion[] = [3, 4, 5];

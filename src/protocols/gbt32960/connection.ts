@@ -1,101 +1,89 @@
 /**
- * One vehicle (or platform) connection: framing with resynchronisation, the login gate and
- * authentication, local answers (login, logout, heartbeat, time sync), uplink publishing,
- * downlink commands, and one timer-wheel entry for the login timeout, the idle timeout and
- * command resends. States: AwaitingLogin -> Authenticating -> LoggedIn -> Closed.
+ * One vehicle (or platform) connection: the login gate and its admission, uplink publishing,
+ * and downlink commands through the retrying command window. The shell does the rest (reading,
+ * pauses, turns, deadlines, closing). Phases: Connecting (waiting for the vehicle login) ->
+ * Authenticating -> Online -> Closed.
  */
-import type { Link, LinkHandler } from '../../transports/link.js';
-import { uncorkAtEndOfTurn, type TurnCorked } from '../../transports/cork-batch.js';
-import type { Session, SessionOwner } from '../../core/session.js';
-import { Message, type QoS } from '../../core/message.js';
-import type { WheelItem } from '../../core/timer-wheel.js';
-import type { AuthResult, ClientGuard, TopicGrants } from '../../core/auth.js';
-import type { ClientInfo, DisconnectReason } from '../../core/events.js';
-import { Command, Encryption, OFFSET_COMMAND, OFFSET_ENCRYPTION, OFFSET_RESPONSE, OFFSET_VIN, HEADER_SIZE, ResponseFlag, VIN_LENGTH, hexId, isResponseFlag } from './codec/constants.js';
+import type { Link } from '../../transports/link.js';
+import { Delivered, type Delivery } from '../../core/session.js';
+import { Message } from '../../core/message.js';
+import type { DisconnectReason } from '../../core/events.js';
+import { ConnectionShell, Phase } from '../../gateway/shell.js';
+import type { Admission, GatewayContext } from '../../gateway/context.js';
+import { Refusal } from '../../gateway/refusal.js';
+import { CommandWindow, WindowedCommand, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
+import { PUBLISH_COST } from '../../gateway/turns.js';
+import { Command, Encryption, ResponseFlag, hexId } from './codec/constants.js';
 import { encodeFrame } from './codec/frame.js';
-import { FrameStream, type FrameSink } from './framing.js';
-import { timeAt, writeTime, type Gbt32960Time } from './codec/reader.js';
-import { restamp } from './answers.js';
+import { FrameStream, type FrameSink } from './codec/stream.js';
+import { timeAt, type Gbt32960Time } from './codec/reader.js';
+import { restamp } from './codec/answers.js';
 import { buildDownlink, CommandError } from './codec/downlink.js';
-import { CommandQueue, type CommandWriter } from './commands.js';
 import { UPSTREAM_SUFFIXES, upstreamIndex, uplinkData, uplinkJson } from './uplink.js';
-import type { Gbt32960Context } from './context.js';
-
-export const enum VehicleState {
-  AwaitingLogin = 0,
-  Authenticating = 1,
-  LoggedIn = 2,
-  Closed = 3,
-}
+import { handleFrame } from './handlers/index.js';
+import type { Gbt32960Config } from './protocol.js';
 
 /** VINs become topic levels: printable ASCII without MQTT's separators and wildcards. */
 const VIN_PATTERN = /^[!"$-*,-.0-~]{17}$/;
 
-export class VehicleConnection implements LinkHandler, FrameSink, SessionOwner, WheelItem, TurnCorked, CommandWriter {
-  state = VehicleState.AwaitingLogin;
-  vin = '';
-  session: Session | null = null;
-  info: ClientInfo | null = null;
-  closeReason: DisconnectReason = 'connection-lost';
-  /** QoS 0 deliveries only: the gateway keeps its own command queue. */
-  readonly sendWindow = 1;
-  wheelSlot = -1;
-  wheelDeadline = 0;
-  lastActivity: number;
-
-  private readonly loginDeadline: number;
-  private vinBytes: Buffer | null = null;
-  /** The identity authentication settled on (the VIN unless a provider renamed it). */
-  private username: string | null = null;
-  private grants: TopicGrants | null = null;
-  private guard: ClientGuard | null = null;
-  private topics: string[] = [];
-  /** Per upstream topic: 0 unknown, 1 allowed, 2 denied (the ACL is asked once per connection). */
-  private readonly allowed = new Uint8Array(UPSTREAM_SUFFIXES.length);
-  private readonly stream: FrameStream;
-  private loginEncryption = Encryption.None as number;
-  private corked = false;
-  private readonly commands: CommandQueue;
-
+/** A downlink command: the command byte its answer carries, and the message it came from. */
+export class VehicleCommand extends WindowedCommand {
   constructor(
-    readonly link: Link,
-    readonly ctx: Gbt32960Context,
+    bytes: Buffer,
+    readonly command: number,
+    readonly msg: Message,
   ) {
-    const wheel = ctx.broker.wheel;
-    this.lastActivity = wheel.now;
-    this.loginDeadline = wheel.now + ctx.limits.loginTimeoutMs;
-    wheel.schedule(this, this.loginDeadline);
-    const l = ctx.limits;
-    this.commands = new CommandQueue(this, l.maxQueuedCommands, l.retryIntervalMs, l.maxRetries);
-    this.stream = new FrameStream(l.maxFrameSize);
+    super(bytes, true);
+  }
+}
+
+export class VehicleConnection extends ConnectionShell implements FrameSink, CommandSink<VehicleCommand> {
+  readonly protocolName = 'gbt32960';
+  /** QoS 0 deliveries only: the command window holds what is owed. */
+  readonly sendWindow = 1;
+  /** SessionOwner capability: a point-to-point message stands for a command on this topic. */
+  downlinkTopic: string | null = null;
+  /** False when the device may not read its downlink topic: no command reaches it, point-to-point ones neither. */
+  commandsAllowed = false;
+  readonly config: Gbt32960Config;
+  vinBytes: Buffer | null = null;
+  readonly commands: CommandWindow<VehicleCommand>;
+
+  private readonly stream: FrameStream;
+  private topics: string[] = [];
+  /** Upstream topics already reported as not authorized (a bit per UPSTREAM_SUFFIXES index). */
+  private warnedTopics = 0;
+  private loginEncryption = Encryption.None as number;
+  private loginData: Buffer | null = null;
+
+  constructor(link: Link, kit: GatewayContext, config: Gbt32960Config) {
+    super(link, kit, config.loginTimeoutMs);
+    this.config = config;
+    this.stream = new FrameStream(config.maxFrameSize);
+    this.commands = new CommandWindow<VehicleCommand>({ maxInflight: 1, maxQueued: config.maxQueuedCommands, retryIntervalMs: config.retryIntervalMs, retries: config.maxRetries }, this);
   }
 
-  // --- LinkHandler -------------------------------------------------------------------------
-
-  onData(chunk: Buffer): void {
-    if (this.state === VehicleState.Closed) return;
-    if (this.state === VehicleState.Authenticating) {
-      // Reading is paused; what was already in flight waits, within the frame limit.
-      this.stream.hold(chunk);
-      if (this.stream.heldBytes > 2 * this.ctx.limits.maxFrameSize) this.protocolError('more than two frames sent while the login was being authenticated');
-      return;
-    }
-    this.stream.feed(chunk, this);
+  protected get protocolVersion(): string {
+    return '2016';
   }
 
-  onDrain(): void {
-    /* answers are small; nothing waits for drain */
+  // --- reading -----------------------------------------------------------------------------
+
+  protected receive(chunk: Buffer | null): void {
+    if (chunk === null) this.stream.resume(this);
+    else this.stream.feed(chunk, this);
   }
 
-  onClose(): void {
-    if (this.state !== VehicleState.Closed) this.finish(this.closeReason);
+  protected hold(chunk: Buffer): void {
+    this.stream.hold(chunk);
+    if (this.stream.heldBytes > 2 * this.config.maxFrameSize) this.protocolError('more than two frames sent while reading was paused (the login being authenticated)');
   }
-
-  // --- FrameSink -------------------------------------------------------------------------
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
-    this.handleFrame(buf, start, end);
-    return this.state === VehicleState.LoggedIn || this.state === VehicleState.AwaitingLogin;
+    // Only whole frames count as life: a stream of garbage does not hold the connection open.
+    this.lastActivity = this.kit.wheel.now;
+    const published = handleFrame(this, buf, start, end);
+    return this.proceed(published ? PUBLISH_COST : 1);
   }
 
   onSkipped(bytes: number): void {
@@ -103,269 +91,124 @@ export class VehicleConnection implements LinkHandler, FrameSink, SessionOwner, 
   }
 
   onBadFrame(error: string): void {
-    this.ctx.broker.metrics.protocolErrors++;
+    this.kit.metrics.protocolErrors++;
     this.warn('bad frame skipped, resynchronising on the next "##"', { error });
-  }
-
-  private handleFrame(buf: Buffer, start: number, end: number): void {
-    // Only whole frames count as life: a stream of garbage does not hold the connection open.
-    this.lastActivity = this.ctx.broker.wheel.now;
-    const command = buf[start + OFFSET_COMMAND]!;
-    const response = buf[start + OFFSET_RESPONSE]!;
-    const encryption = buf[start + OFFSET_ENCRYPTION]!;
-    const data = buf.subarray(start + HEADER_SIZE, end - 1);
-    if (this.state === VehicleState.AwaitingLogin) {
-      if (command !== Command.VehicleLogin || response !== ResponseFlag.Command) {
-        this.protocolError(`frame before vehicle login (command ${hexId(command)}, response flag ${hexId(response)})`);
-        return;
-      }
-      this.login(buf.toString('latin1', start + OFFSET_VIN, start + OFFSET_VIN + VIN_LENGTH), encryption, data);
-      return;
-    }
-    if (buf.compare(this.vinBytes!, 0, VIN_LENGTH, start + OFFSET_VIN, start + OFFSET_VIN + VIN_LENGTH) !== 0) {
-      this.ctx.broker.metrics.protocolErrors++;
-      this.warn('frame for another VIN than the one logged in dropped', { frameVin: buf.toString('latin1', start + OFFSET_VIN, start + OFFSET_VIN + VIN_LENGTH) });
-      return;
-    }
-    if (response === ResponseFlag.Command) {
-      switch (command) {
-        case Command.Heartbeat:
-          this.answer(Command.Heartbeat, null);
-          return;
-        case Command.TimeSync: {
-          const now = Buffer.allocUnsafe(6);
-          writeTime(now, 0, this.now());
-          this.answer(Command.TimeSync, now);
-          return;
-        }
-        case Command.VehicleLogin:
-          // A new login on the same link (after a logout): published and answered again.
-          this.publish(command, response, encryption, data);
-          this.answer(Command.VehicleLogin, restamp(this.ctx.aes, this.now(), encryption, data));
-          return;
-        case Command.VehicleLogout:
-          this.publish(command, response, encryption, data);
-          this.answer(Command.VehicleLogout, restamp(this.ctx.aes, this.now(), encryption, data));
-          return;
-      }
-    }
-    this.publish(command, response, encryption, data);
-    if (isResponseFlag(response)) this.commands.answered(command, this.ctx.broker.wheel.now);
   }
 
   // --- login -------------------------------------------------------------------------------
 
-  private login(vin: string, encryption: number, data: Buffer): void {
+  /** A vehicle login before any other frame: the VIN names the client; admission decides. */
+  login(vin: string, encryption: number, data: Buffer): void {
     if (!VIN_PATTERN.test(vin)) {
       this.answerWith(Command.VehicleLogin, ResponseFlag.Error, Buffer.from(vin, 'latin1'), null);
       this.protocolError(`VIN ${JSON.stringify(vin)} is not 17 printable characters without "/", "+" or "#"`);
       return;
     }
-    this.vin = vin;
+    this.clientId = vin;
     this.vinBytes = Buffer.from(vin, 'latin1');
-    const loginData = Buffer.from(data);
+    this.loginData = Buffer.from(data);
     this.loginEncryption = encryption;
-    const policy = this.ctx.security.policy;
-    const admission = policy === undefined ? 0 : policy.admission(this.link);
-    if (admission !== 0) {
-      this.ctx.broker.metrics.connectionsRefused++;
-      this.answer(Command.VehicleLogin, restamp(this.ctx.aes, this.now(), encryption, loginData), ResponseFlag.Error);
-      this.warn('vehicle login refused by the admission policy', { reason: '0x' + admission.toString(16) });
-      this.end('auth-failure');
-      return;
-    }
-    this.state = VehicleState.Authenticating;
-    this.link.pause();
-    let result: AuthResult | Promise<AuthResult>;
-    try {
-      result = this.ctx.security.authenticator.authenticate({
-        clientId: vin,
-        username: vin,
-        password: null,
-        remoteAddress: this.link.remoteAddress,
-        protocol: 'gbt32960/2016',
-        transport: this.link.transport,
-        peerIdentity: this.link.peerIdentity ?? null,
-      });
-    } catch (err) {
-      this.ctx.log.error('authenticator failed', { vin, error: err });
-      result = { ok: false, reason: 0x80 };
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (r) => this.loggedIn(r, loginData),
-        (err: unknown) => {
-          this.ctx.log.error('authenticator failed', { vin, error: err });
-          this.loggedIn({ ok: false, reason: 0x80 }, loginData);
-        },
-      );
-    } else {
-      this.loggedIn(result, loginData);
-    }
+    this.admit({ clientId: vin, username: vin, password: null, protocol: 'gbt32960/2016' });
   }
 
-  private loggedIn(result: AuthResult, loginData: Buffer): void {
-    if (this.state !== VehicleState.Authenticating) return;
-    const vin = this.vin;
-    if (!result.ok) {
-      this.ctx.broker.metrics.connectionsRefused++;
-      this.answer(Command.VehicleLogin, restamp(this.ctx.aes, this.now(), this.loginEncryption, loginData), ResponseFlag.Error);
-      this.warn('vehicle login refused', { reason: '0x' + result.reason.toString(16), detail: result.detail ?? '' });
+  protected admitted(answer: Admission): void {
+    const loginData = this.loginData!;
+    this.loginData = null;
+    if (!answer.ok) {
+      this.answer(Command.VehicleLogin, restamp(this.config.aes, this.now(), this.loginEncryption, loginData), ResponseFlag.Error);
+      this.warn('vehicle login refused', { reason: answer.refusal, detail: answer.detail });
       this.end('auth-failure');
       return;
     }
-    const broker = this.ctx.broker;
-    this.username = result.username !== undefined ? result.username : vin;
-    this.grants = result.grants ?? null;
-    const policy = this.ctx.security.policy;
-    if (policy !== undefined) this.guard = policy.guard(vin, this.username, this.grants, this.link);
+    const client = (this.client = answer.client);
+    const vin = this.clientId;
+    client.attach(true, 0);
     this.topics = UPSTREAM_SUFFIXES.map((suffix) => `gbt32960/${vin}/upstream/${suffix}`);
-    const { session } = broker.connect(vin, 'gbt32960', true, 0, this);
-    this.session = session;
-    this.state = VehicleState.LoggedIn;
     const downlink = `gbt32960/${vin}/dnstream`;
-    if (this.guard !== null ? this.guard.canSubscribe(downlink) : this.ctx.security.authorizer.canSubscribe(vin, this.username, downlink, this.grants)) {
-      // QoS 0 and no retained messages: a retained command must not fire again at every login.
-      broker.subscribe(session, { filter: downlink, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 2, subscriptionId: 0 });
-    } else {
-      this.warn('not authorized to subscribe to its downlink topic; commands will not reach it', { topic: downlink });
-    }
+    // QoS 0 and no retained messages: a retained command must not fire again at every login.
+    const sub = client.subscribe({ filter: downlink, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 2, subscriptionId: 0 });
+    // Point-to-point messages stand for commands on this topic, whatever the device may read.
+    this.downlinkTopic = downlink;
+    this.commandsAllowed = sub.refusal === Refusal.None;
+    if (!this.commandsAllowed) this.warn('not authorized to subscribe to its downlink topic; commands will not reach it', { topic: downlink, detail: client.refusalDetail });
     this.publish(Command.VehicleLogin, ResponseFlag.Command, this.loginEncryption, loginData);
-    this.answer(Command.VehicleLogin, restamp(this.ctx.aes, this.now(), this.loginEncryption, loginData));
-    this.info = {
-      clientId: vin,
-      username: this.username,
-      address: this.link.remoteAddress,
-      port: this.link.remotePort,
-      protocol: 'gbt32960',
-      protocolVersion: '2016',
-      transport: this.link.transport,
-    };
-    this.ctx.events.connected(this.info);
-    this.schedule();
-    this.link.resume();
-    this.stream.resume(this);
+    this.answer(Command.VehicleLogin, restamp(this.config.aes, this.now(), this.loginEncryption, loginData));
+    if (this.phase === Phase.Closed) return;
+    this.goOnline();
+    this.schedule(this.nextDeadline());
   }
 
   // --- uplink and answers ------------------------------------------------------------------
 
-  private publish(command: number, response: number, encryption: number, data: Buffer): void {
+  /** Publishes a frame's data unit as JSON on its upstream topic. */
+  publish(command: number, response: number, encryption: number, data: Buffer): void {
     const index = upstreamIndex(command, response);
-    let allowed = this.allowed[index]!;
-    if (allowed === 0) {
-      const topic = this.topics[index]!;
-      const guard = this.guard;
-      allowed = (guard !== null ? guard.canPublish(topic) : this.ctx.security.authorizer.canPublish(this.vin, this.username, topic, this.grants)) ? 1 : 2;
-      this.allowed[index] = allowed;
-      if (allowed === 2) this.warn('not authorized to publish; its frames on this topic are dropped', { topic: this.topics[index] });
-    }
-    if (allowed === 2) return;
-    const unit = uplinkData(command, encryption, data, this.ctx.aes, this.ctx.limits.scaled);
+    const unit = uplinkData(command, encryption, data, this.config.aes, this.config.scaled);
     if (unit['Error'] !== undefined) this.warn('frame decoded with an error (published with it)', { command: hexId(command), error: unit['Error'] });
-    const payload = uplinkJson(command, encryption, this.vin, unit);
-    if (this.guard !== null && !this.guard.countPublish(payload.length)) {
+    const topic = this.topics[index]!;
+    const client = this.client!;
+    const out = client.publish(new Message(topic, uplinkJson(command, encryption, this.clientId, unit), 1, false, null, 0, this.clientId));
+    if (out.refusal === Refusal.QuotaExceeded) {
       this.warn('closing: the vehicle kept publishing above the publish rate limit', {});
-      this.end('protocol-error');
-      return;
+      this.end('quota-exceeded');
+    } else if (out.refusal !== Refusal.None && (this.warnedTopics & (1 << index)) === 0) {
+      this.warnedTopics |= 1 << index;
+      this.warn('not authorized to publish; its frames on this topic are dropped', { topic, detail: client.refusalDetail });
     }
-    this.ctx.broker.publish(new Message(this.topics[index]!, payload, 1, false, null, 0, this.vin));
   }
 
-  private answer(command: number, data: Buffer | null, flag: number = ResponseFlag.Success): void {
+  /** Answers a command of the vehicle (success unless `flag` says otherwise). */
+  answer(command: number, data: Buffer | null, flag: number = ResponseFlag.Success): void {
     this.answerWith(command, flag, this.vinBytes!, data);
   }
 
   private answerWith(command: number, flag: number, vin: Buffer, data: Buffer | null): void {
-    this.send(encodeFrame(command, flag, vin, Encryption.None, data));
+    this.write(encodeFrame(command, flag, vin, Encryption.None, data));
   }
 
-  private now(): Gbt32960Time {
-    return timeAt(Date.now(), this.ctx.limits.utcOffsetMinutes);
+  /** Now, in the configured time zone. */
+  now(): Gbt32960Time {
+    return timeAt(Date.now(), this.config.utcOffsetMinutes);
   }
 
-  private send(frame: Buffer): void {
-    if (this.state === VehicleState.Closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.link.cork();
-      uncorkAtEndOfTurn(this);
-    }
-    this.link.write(frame);
-  }
+  // --- downlink ----------------------------------------------------------------------------
 
-  uncorkTurn(): void {
-    this.corked = false;
-    this.link.uncork();
-  }
-
-  // --- downlink: SessionOwner and CommandWriter --------------------------------------------
-
-  sendMessage(msg: Message, _qos: QoS, _retain: boolean, _packetId: number, _dup: boolean, _subIds: readonly number[] | null): boolean {
-    if (this.state !== VehicleState.LoggedIn) return false;
-    let command;
+  deliver(d: Delivery): Delivered {
+    if (this.phase !== Phase.Online || !this.commandsAllowed) return Delivered.Refused;
+    let built;
     try {
-      command = buildDownlink(msg.payload, this.vin, this.now());
+      built = buildDownlink(d.msg.payload, this.clientId, this.now());
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
-      this.warn('downlink command refused', { topic: msg.topic, error: err.message });
-      return false;
+      this.warn('downlink command refused', { topic: d.msg.topic, error: err.message });
+      return Delivered.Refused;
     }
-    if (!this.commands.offer(command, this.ctx.broker.wheel.now)) {
-      this.commandDropped(command.command, `${this.commands.queued} commands already wait (--gbt32960-max-queued-commands)`);
-      return false;
-    }
-    this.schedule();
-    return true;
+    if (!this.commands.submit(new VehicleCommand(built.frame, built.command, d.msg), this.kit.wheel.now)) return Delivered.Refused;
+    this.schedule(this.nextDeadline());
+    return Delivered.Written;
+  }
+
+  /** A command was answered; the next one (if any) went out with its own resend deadline. */
+  onCommandSettled(): void {
+    this.schedule(this.nextDeadline());
   }
 
   writeCommand(frame: Buffer): void {
-    this.send(frame);
+    this.write(frame);
   }
 
-  commandDropped(command: number, why: string): void {
-    this.ctx.broker.metrics.messagesDropped++;
-    this.warn('downlink command dropped', { command: hexId(command), reason: why });
+  commandDropped(cmd: VehicleCommand, reason: CommandDropReason): void {
+    this.warn('downlink command dropped', { command: hexId(cmd.command), reason, maxQueuedCommands: this.config.maxQueuedCommands });
+    // A full queue refuses the delivery itself (counted by the core); these were taken first.
+    if (reason !== 'queue-full') this.client?.dropped(cmd.msg, 'unanswered');
   }
 
-  sendRelease(): void {
-    /* QoS 0 only: never called */
-  }
+  // --- deadlines and ending ----------------------------------------------------------------
 
-  kick(reason: number, reasonString: string): void {
-    if (this.state === VehicleState.Closed) return;
-    const why: DisconnectReason = reason === 0x8e ? 'takeover' : reason === 0x8b ? 'shutdown' : 'kicked';
-    this.debug('closed by the broker', { reason: reasonString });
-    this.end(why);
-  }
-
-  // --- deadlines ---------------------------------------------------------------------------
-
-  /** Files the earliest of the idle timeout and the command resend with the wheel. */
-  private schedule(): void {
-    const next = this.nextDeadline();
-    if (next === 0) return;
-    if (this.wheelSlot === -1 || next < this.wheelDeadline) this.ctx.broker.wheel.schedule(this, next);
-  }
-
-  private nextDeadline(): number {
-    const idle = this.ctx.limits.idleTimeoutMs;
-    const idleAt = idle > 0 ? this.lastActivity + idle : 0;
-    const commandAt = this.commands.deadline;
-    if (idleAt === 0) return commandAt;
-    return commandAt === 0 || idleAt < commandAt ? idleAt : commandAt;
-  }
-
-  onTimer(now: number): number {
-    if (this.state === VehicleState.Closed) return 0;
-    if (this.state !== VehicleState.LoggedIn) {
-      if (now < this.loginDeadline) return this.loginDeadline;
-      this.debug('closed: no vehicle login within the login timeout', { timeoutSeconds: this.ctx.limits.loginTimeoutMs / 1000 });
-      this.end('connect-timeout');
-      return 0;
-    }
-    const idle = this.ctx.limits.idleTimeoutMs;
+  protected tick(now: number): number {
+    const idle = this.config.idleTimeoutMs;
     if (idle > 0 && now >= this.lastActivity + idle) {
-      this.debug('closed: idle timeout', { timeoutSeconds: idle / 1000 });
+      this.logDebug('closed: idle timeout', { timeoutSeconds: idle / 1000 });
       this.end('keepalive-timeout');
       return 0;
     }
@@ -373,50 +216,30 @@ export class VehicleConnection implements LinkHandler, FrameSink, SessionOwner, 
     return this.nextDeadline();
   }
 
-  // --- ending ------------------------------------------------------------------------------
+  /** The earliest of the idle timeout and the command resend (0 = none). */
+  private nextDeadline(): number {
+    const idle = this.config.idleTimeoutMs;
+    const idleAt = idle > 0 ? this.lastActivity + idle : 0;
+    const commandAt = this.commands.nextDeadline();
+    if (idleAt === 0) return commandAt;
+    return commandAt === 0 || idleAt < commandAt ? idleAt : commandAt;
+  }
 
-  private protocolError(detail: string): void {
-    if (this.state === VehicleState.Closed) return;
-    this.ctx.broker.metrics.protocolErrors++;
+  protected override loginTimedOut(): void {
+    this.logDebug('closed: no vehicle login within the login timeout', { timeoutSeconds: this.config.loginTimeoutMs / 1000 });
+    this.end('connect-timeout');
+  }
+
+  /** Ends the connection for a protocol violation (logged, counted). */
+  protocolError(detail: string): void {
+    if (this.phase === Phase.Closed) return;
+    this.kit.metrics.protocolErrors++;
     this.warn('protocol error, closing', { error: detail });
     this.end('protocol-error');
   }
 
-  /** Closes after what was written is flushed. */
-  end(reason: DisconnectReason): void {
-    if (this.state === VehicleState.Closed) return;
-    this.finish(reason);
-    this.link.end();
-  }
-
-  private finish(reason: DisconnectReason): void {
-    const wasLoggedIn = this.state === VehicleState.LoggedIn;
-    this.state = VehicleState.Closed;
-    this.ctx.broker.wheel.cancel(this);
-    this.ctx.connections--;
-    this.ctx.broker.metrics.connectionsClosed++;
-    this.commands.clear();
+  protected override released(_reason: DisconnectReason): void {
+    this.commands.dropAll();
     this.stream.clear();
-    if (this.session !== null) {
-      const session = this.session;
-      this.session = null;
-      this.ctx.broker.detach(session, this, null);
-    }
-    if (wasLoggedIn && this.info !== null) {
-      this.debug('vehicle disconnected', { reason });
-      this.ctx.events.disconnected(this.info, reason);
-    }
-  }
-
-  private warn(msg: string, fields: Record<string, unknown>): void {
-    const ctx = this.ctx;
-    if (!ctx.logLimit.allow(this.link.remoteAddress)) return;
-    ctx.log.warn(msg, { vin: this.vin === '' ? undefined : this.vin, address: this.link.remoteAddress, port: this.link.remotePort, ...fields });
-  }
-
-  private debug(msg: string, fields: Record<string, unknown>): void {
-    const log = this.ctx.log;
-    if (!log.enabled('debug')) return;
-    log.debug(msg, { vin: this.vin, address: this.link.remoteAddress, port: this.link.remotePort, ...fields });
   }
 }

@@ -1,116 +1,49 @@
 /**
- * One MQTT network connection: framing (scanner over each chunk, partial frames carried over),
- * the CONNECT gate, dispatch to the packet handlers, the keep-alive deadline, and the
- * SessionOwner side the core delivers through. Fatal errors end here, in one place.
+ * One MQTT network connection: framing (the scanner over each chunk, partial frames carried
+ * over), dispatch to the packet handlers, the keep-alive, and the delivery side the core writes
+ * PUBLISHes through. Fatal errors end here, in one place. The shell does the rest (pauses, fair
+ * turns, corked writes, deadlines, closing).
  */
 import { JunctionError } from '../../errors.js';
-import type { Link, LinkHandler } from '../../transports/link.js';
-import { uncorkAtEndOfTurn, type TurnCorked } from '../../transports/cork-batch.js';
-import type { Session, SessionOwner } from '../../core/session.js';
-import type { Message, QoS } from '../../core/message.js';
-import type { WheelItem } from '../../core/timer-wheel.js';
-import { RingQueue } from '../../core/ring-queue.js';
-import type { Will } from '../../core/will.js';
-import type { ClientInfo, DisconnectReason } from '../../core/events.js';
-import type { ClientGuard } from '../../core/auth.js';
-import type { MqttContext } from './context.js';
-import type { ProtocolVersion } from './packets.js';
-import { PacketType, ReasonCode } from './constants.js';
-import {
-  SCAN_ERR_LENGTH,
-  SCAN_ERR_TOO_LARGE,
-  SCAN_HEADER,
-  SCAN_LENGTH,
-  SCAN_OFFSET,
-  SCAN_STRIDE,
-  SCAN_FLAGS,
-  SCAN_TYPE,
-} from './codec/scanner.js';
+import type { Link } from '../../transports/link.js';
+import { Delivered, type Delivery, type KickReason } from '../../core/session.js';
+import type { BulkWireTarget } from '../../core/retained-bulk.js';
+import { ConnectionShell, Pause, Phase } from '../../gateway/shell.js';
+import type { Admission, GatewayContext } from '../../gateway/context.js';
+import { PUBLISH_COST, TURN_BUDGET } from '../../gateway/turns.js';
+import type { ConnectPacket, ProtocolVersion } from './codec/packets.js';
+import { PacketType, ReasonCode } from './codec/constants.js';
+import { SCAN_ERR_LENGTH, SCAN_ERR_TOO_LARGE, SCAN_FLAGS, SCAN_HEADER, SCAN_LENGTH, SCAN_OFFSET, SCAN_STRIDE, SCAN_TYPE } from './codec/scanner.js';
 import { encodeAuth, encodeDisconnect } from './codec/encode.js';
 import { dispatchPacket } from './handlers/index.js';
+import { completeConnect } from './handlers/connect.js';
 import { OutboundEncoder } from './outbound.js';
-
-export const enum ConnState {
-  AwaitingConnect = 0,
-  Authenticating = 1,
-  Connected = 2,
-  Closed = 3,
-  /** MQTT 5 enhanced authentication: only AUTH packets until it ends */
-  EnhancedAuth = 4,
-}
-
-/** Why a connection ended, for logs and disconnect events. */
-export type CloseReason = DisconnectReason;
+import { MqttWireTarget } from './bulk-target.js';
+import type { MqttConfig } from './protocol.js';
 
 const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
+
+/** What an MQTT 5 client is told when the broker ends its connection. */
+const KICK_CODES: Readonly<Record<KickReason, readonly [number, string]>> = {
+  takeover: [ReasonCode.SessionTakenOver, 'session taken over'],
+  shutdown: [ReasonCode.ServerShuttingDown, 'server shutting down'],
+  kicked: [ReasonCode.AdministrativeAction, 'disconnected by the server'],
+};
 
 // One warning a second at most for slow consumers, whatever their number.
 let lastSlowConsumerLog = 0;
 
-/**
- * Work one connection may do before yielding the event loop to the others, in units: a PUBLISH
- * costs PUBLISH_COST, any other packet 1. With eight clients flooding, a quiet client's packet
- * waits behind at most 8 x 64 PUBLISHes (~1 ms); a consumer's acks, which drain the queues
- * everyone else fills, go four times as far.
- */
-const TURN_BUDGET = 256;
-const PUBLISH_COST = 4;
 // One scan result array for every connection (scanning never re-enters): a turn of PUBLISHes.
 const SCAN_CAPACITY = TURN_BUDGET / PUBLISH_COST;
-/** Work done in all by the connections continued in one check phase. */
-const CHECK_BUDGET = 4 * TURN_BUDGET;
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
 
-/** Reasons reading is stopped: the publish-rate guard, or a yielded turn. */
-const PAUSE_GUARD = 1;
-const PAUSE_TURN = 2;
-
-// Connections waiting for a turn (they yielded, or their publish-rate pause ended), continued
-// in the check phase. One check phase handles at most CHECK_BUDGET packets in all, however many
-// connections wait: eight flooding clients resumed together would otherwise hold the loop for
-// eight turns in a row, and a quiet client's packet would wait behind all of them.
-const waiting = new RingQueue<MqttConnection>();
-let turnScheduled = false;
-/** Work units (see TURN_BUDGET) dispatched since the process started: turns are differences. */
-let dispatched = 0;
-
-function continueWaiting(): void {
-  turnScheduled = false;
-  const start = dispatched;
-  let conn: MqttConnection | undefined;
-  while (dispatched - start < CHECK_BUDGET && (conn = waiting.shift()) !== undefined) conn.continueTurn();
-  if (waiting.length > 0) scheduleTurns();
-}
-
-function scheduleTurns(): void {
-  if (!turnScheduled) {
-    turnScheduled = true;
-    setImmediate(continueWaiting);
-  }
-}
-
-function waitForTurn(conn: MqttConnection): void {
-  waiting.push(conn);
-  scheduleTurns();
-}
-
-export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, TurnCorked {
-  readonly link: Link;
-  readonly ctx: MqttContext;
-  state = ConnState.AwaitingConnect;
+export class MqttConnection extends ConnectionShell {
+  readonly protocolName = 'mqtt';
+  readonly config: MqttConfig;
   version: ProtocolVersion = 4;
-  clientId = '';
-  username: string | null = null;
-  session: Session | null = null;
-  will: Will | null = null;
-  closeReason: CloseReason = 'connection-lost';
   cleanStart = true;
-
-  /** Keep-alive in ms (0 = none); deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
+  /** Keep-alive in ms (0 = none); the deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
   keepAliveMs = 0;
-  lastActivity: number;
-  wheelSlot = -1;
-  wheelDeadline = 0;
 
   /** The client's limits (MQTT 5 CONNECT properties). */
   sendWindow = 65535;
@@ -123,166 +56,116 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
   /** Inbound topic aliases (client -> broker), created on first use. */
   inAliases: Map<number, string> | null = null;
   readonly outbound: OutboundEncoder;
-  /** Enhanced authentication exchange in progress (method state). */
+  /** MQTT 5 enhanced authentication in progress (the method's exchange); only AUTH is accepted meanwhile. */
   authState: unknown = null;
-  /** Cached topic decisions and the publish pace of this client; null without a policy. */
-  guard: ClientGuard | null = null;
-  /** Why reading is stopped (PAUSE_* bits); the rest of the chunk waits in `pending`. */
-  private pauses = 0;
+  /** The CONNECT being admitted, and whether its client id was assigned by us. */
+  connectPacket: ConnectPacket | null = null;
+  assignedId = false;
 
+  /** What waits to be read: a partial frame, or the rest of a chunk while paused. */
   private pending: Buffer | null = null;
-  private corked = false;
 
-  constructor(link: Link, ctx: MqttContext) {
-    this.link = link;
-    this.ctx = ctx;
+  constructor(link: Link, kit: GatewayContext, config: MqttConfig) {
+    super(link, kit, config.connectTimeoutMs);
+    this.config = config;
     this.outbound = new OutboundEncoder(this);
-    const wheel = ctx.broker.wheel;
-    this.lastActivity = wheel.now;
-    wheel.schedule(this, wheel.now + ctx.limits.connectTimeout * 1000);
   }
 
-  // --- LinkHandler -------------------------------------------------------------------------
-
-  onData(chunk: Buffer): void {
-    if (this.state === ConnState.Closed) return;
-    this.lastActivity = this.ctx.broker.wheel.now;
-    let buf = chunk;
-    if (this.pending !== null) {
-      buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
-      this.pending = null;
-    }
-    if (this.state === ConnState.Authenticating || this.pauses !== 0) {
-      this.pending = buf;
-      return;
-    }
-    this.consume(buf, 0);
+  protected get protocolVersion(): string {
+    return VERSION_NAMES[this.version] ?? String(this.version);
   }
 
-  /** Stops handling packets at once (publish-rate guard); bytes already read wait. */
-  pause(): void {
-    this.pauseFor(PAUSE_GUARD);
-  }
-
-  /** Handles what waited (in its turn), then reads again (unless paused for another reason). */
-  resume(): void {
-    if ((this.pauses & PAUSE_GUARD) === 0) return;
-    if (this.pending !== null && (this.pauses & PAUSE_TURN) === 0) {
-      // Rate windows of many clients end on the same tick: queue for a turn instead of
-      // handling every waiting chunk inside that one timer callback.
-      this.pauses |= PAUSE_TURN;
-      waitForTurn(this);
-    }
-    this.resumeFrom(PAUSE_GUARD);
-  }
-
-  /** The event loop came round again after this connection yielded its turn. */
-  continueTurn(): void {
-    this.resumeFrom(PAUSE_TURN);
-  }
-
-  private pauseFor(reason: number): void {
-    if (this.pauses === 0) this.link.pause();
-    this.pauses |= reason;
-  }
-
-  private resumeFrom(reason: number): void {
-    if ((this.pauses & reason) === 0) return;
-    this.pauses &= ~reason;
-    if (this.pauses !== 0) return;
-    const rest = this.pending;
-    this.pending = null;
-    if (rest !== null && this.state === ConnState.Connected) this.consume(rest, 0);
-    if (this.pauses === 0) this.link.resume();
-  }
-
-  onDrain(): void {
-    /* backpressure on slow consumers arrives with the reliability work */
-  }
-
-  onClose(): void {
-    if (this.state === ConnState.Closed) return;
-    this.finish(this.closeReason);
+  protected override infoExtras(): { keepAlive: number; cleanStart: boolean } {
+    return { keepAlive: this.keepAliveMs / 1000, cleanStart: this.cleanStart };
   }
 
   // --- framing -----------------------------------------------------------------------------
 
+  protected receive(chunk: Buffer | null): void {
+    let buf: Buffer;
+    if (chunk === null) {
+      if (this.pending === null) return;
+      buf = this.pending;
+      this.pending = null;
+    } else {
+      this.lastActivity = this.kit.wheel.now;
+      buf = chunk;
+      if (this.pending !== null) {
+        buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
+        this.pending = null;
+      }
+    }
+    this.consume(buf, 0);
+  }
+
+  protected hold(chunk: Buffer): void {
+    this.lastActivity = this.kit.wheel.now;
+    // No copy: a rate-limited client pauses many times a second, and what waits is most of one read buffer anyway.
+    this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+  }
+
   /** Scans and handles every whole packet in buf from start; keeps a partial tail. */
   private consume(buf: Buffer, start: number): void {
     const end = buf.length;
-    const limit = this.ctx.limits.maxPacketSize;
-    const turnStart = dispatched;
-    while (start < end && this.state !== ConnState.Closed && this.state !== ConnState.Authenticating) {
-      const before = this.state;
-      this.ctx.scan(buf, start, end, limit, this.version === 5, scanOut);
+    const limit = this.config.maxPacketSize;
+    while (start < end && this.pauses === 0 && !this.closed) {
+      this.config.scan(buf, start, end, limit, this.version === 5, scanOut);
       const count = scanOut[0]!;
       const error = scanOut[2]!;
       const detail = scanOut[3]!;
       let next = scanOut[1]!;
+      let rescan = false;
       for (let i = 0; i < count; i++) {
         const at = SCAN_HEADER + i * SCAN_STRIDE;
         const offset = scanOut[at + SCAN_OFFSET]!;
         const length = scanOut[at + SCAN_LENGTH]!;
         const type = scanOut[at + SCAN_TYPE]!;
-        dispatched += type === PacketType.PUBLISH ? PUBLISH_COST : 1;
+        this.count(type === PacketType.PUBLISH ? PUBLISH_COST : 1);
         try {
           dispatchPacket(this, type, scanOut[at + SCAN_FLAGS]!, buf, offset, offset + length, scanOut, i);
         } catch (err) {
           this.fail(err);
           return;
         }
-        const now = this.state as ConnState;
-        if (now === ConnState.Closed) return;
+        if (this.closed) return;
         if (this.pauses !== 0) {
           const rest = offset + length;
-          // No copy: a rate-limited client pauses many times a second, and what waits is most
-          // of one read buffer anyway.
-          if (rest < end) this.pending = buf.subarray(rest);
+          // A paused admission keeps a copy (the chunk is freed); a rate pause keeps a view.
+          if (rest < end) this.pending = (this.pauses & Pause.Admission) !== 0 ? Buffer.from(buf.subarray(rest)) : buf.subarray(rest);
           return;
         }
-        if (now !== before) {
-          // CONNECT changed the version (or auth went async): rescan the rest with it.
+        if (type === PacketType.CONNECT) {
+          // CONNECT set the protocol version: rescan the rest with it.
           next = offset + length;
-          if (now === ConnState.Authenticating) {
-            if (next < end) this.pending = Buffer.from(buf.subarray(next));
-            return;
-          }
+          rescan = true;
           break;
         }
       }
-      if (this.state === before && error !== 0) {
+      if (!rescan && error !== 0) {
         this.scanError(error, detail);
         return;
       }
       if (next === start) break;
       start = next;
-      if (this.state === before && count < SCAN_CAPACITY) break;
-      if (this.state === before && start < end && dispatched - turnStart >= TURN_BUDGET) {
+      if (rescan) continue;
+      if (count < SCAN_CAPACITY) break;
+      if (start < end && this.turnOver) {
         // A turn's work done and more waiting: give the other connections their turn first
         // (a 64 KiB chunk of small PUBLISHes would otherwise hold the loop for milliseconds).
         this.pending = buf.subarray(start);
-        this.pauseFor(PAUSE_TURN);
-        waitForTurn(this);
+        this.yieldTurn();
         return;
       }
     }
-    if (start < end && this.state !== ConnState.Closed) {
+    if (start < end && !this.closed) {
       // Copy the partial frame so the chunk it came in can be freed.
       this.pending = Buffer.from(buf.subarray(start));
     }
   }
 
-  /** Resumes reading after an asynchronous authentication decision. */
-  resumeAfterAuth(): void {
-    const rest = this.pending;
-    this.pending = null;
-    this.link.resume();
-    if (rest !== null && this.state === ConnState.Connected) this.consume(rest, 0);
-  }
-
   private scanError(error: number, detail: number): void {
     if (error === SCAN_ERR_TOO_LARGE) {
-      this.protocolFailure(ReasonCode.PacketTooLarge, `packet of ${detail} bytes exceeds the maximum packet size of ${this.ctx.limits.maxPacketSize} bytes`);
+      this.protocolFailure(ReasonCode.PacketTooLarge, `packet of ${detail} bytes exceeds the maximum packet size of ${this.config.maxPacketSize} bytes`);
     } else if (error === SCAN_ERR_LENGTH) {
       this.protocolFailure(ReasonCode.Malformed, 'malformed remaining length (more than 4 bytes)');
     } else {
@@ -290,75 +173,70 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     }
   }
 
-  // --- writing -----------------------------------------------------------------------------
+  // --- login -------------------------------------------------------------------------------
 
-  /** Writes one encoded packet, corking the link until the end of this turn. */
-  send(packet: Buffer): void {
-    if (this.state === ConnState.Closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.link.cork();
-      uncorkAtEndOfTurn(this);
-    }
-    this.link.write(packet);
+  /** Asks the gateway to admit the client of this CONNECT (`decided` when enhanced authentication already said yes). */
+  login(packet: ConnectPacket, assigned: boolean, decided?: { ok: true; reason: 0 }): void {
+    this.connectPacket = packet;
+    this.assignedId = assigned;
+    const request = { clientId: this.clientId, username: packet.username, password: packet.password, protocol: `mqtt/${packet.protocolVersion}` };
+    this.admit(decided === undefined ? request : { ...request, decided });
   }
 
-  uncorkTurn(): void {
-    this.corked = false;
-    this.link.uncork();
+  protected admitted(answer: Admission): void {
+    const packet = this.connectPacket!;
+    this.connectPacket = null;
+    completeConnect(this, packet, answer, this.assignedId);
   }
 
-  // --- SessionOwner ------------------------------------------------------------------------
+  /** CONNACK was sent: the client is in. */
+  online(): void {
+    this.goOnline();
+  }
 
-  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean {
-    if (this.state !== ConnState.Connected) return false;
-    if (qos === 0 && this.link.bufferedAmount > this.ctx.limits.maxSocketBuffer) {
+  /** Whether MQTT 5 enhanced authentication is under way (only AUTH is accepted). */
+  get inEnhancedAuth(): boolean {
+    return this.authState !== null && this.phase !== Phase.Online;
+  }
+
+  // --- deliveries --------------------------------------------------------------------------
+
+  deliver(d: Delivery): Delivered {
+    if (this.phase !== Phase.Online) return Delivered.Refused;
+    if (d.qos === 0 && this.link.bufferedAmount > this.kit.maxSocketBuffer) {
       // A client that stops reading loses QoS 0 first; QoS 1/2 wait in the session's bounded queue.
-      const drops = ++this.ctx.broker.metrics.slowConsumerDrops;
-      const now = this.ctx.broker.wheel.now;
+      const now = this.kit.wheel.now;
       if (now - lastSlowConsumerLog >= 1000) {
         lastSlowConsumerLog = now;
-        this.ctx.log.warn('QoS 0 message dropped: the client is not reading (--max-socket-buffer)', {
+        this.kit.log.warn('QoS 0 message dropped: the client is not reading (--max-socket-buffer)', {
           clientId: this.clientId,
           address: this.link.remoteAddress,
           bufferedBytes: this.link.bufferedAmount,
-          limit: this.ctx.limits.maxSocketBuffer,
-          droppedTotal: drops,
+          limit: this.kit.maxSocketBuffer,
+          droppedTotal: this.kit.metrics.slowConsumerDrops + 1,
         });
       }
-      return false;
+      return Delivered.SocketBuffer;
     }
-    const packet = this.outbound.publish(msg, qos, retain, packetId, dup, subIds);
-    if (packet === null) return false;
-    this.send(packet);
-    return true;
+    const packet = this.outbound.publish(d.msg, d.qos, d.retain, d.id, d.redelivered, d.subscriptionIds);
+    if (packet === null) return Delivered.TooLarge;
+    this.write(packet);
+    return Delivered.Written;
   }
 
-  sendRelease(packetId: number): void {
-    this.send(this.outbound.ack(PacketType.PUBREL, packetId, 0));
+  /** QoS 2: resends PUBREL for a delivery whose PUBREC arrived before the connection dropped. */
+  release(id: number): void {
+    this.write(this.outbound.ack(PacketType.PUBREL, id, 0));
   }
 
-  kick(reason: number, reasonString: string): void {
-    if (this.state === ConnState.Closed) return;
-    if (reason === ReasonCode.SessionTakenOver) this.closeReason = 'takeover';
-    else if (reason === ReasonCode.ServerShuttingDown) {
-      this.closeReason = 'shutdown';
-      this.will = null;
-    } else this.closeReason = 'kicked';
-    this.disconnectWith(reason, reasonString);
+  /** SessionOwner capability: ready-made PUBLISH packets for big retained deliveries. */
+  bulkTarget(): BulkWireTarget {
+    return new MqttWireTarget(this);
   }
 
-  // --- keep-alive and connect timeout ------------------------------------------------------
+  // --- keep-alive and the connect timeout --------------------------------------------------
 
-  onTimer(now: number): number {
-    if (this.state === ConnState.Closed) return 0;
-    if (this.state !== ConnState.Connected) {
-      this.closeReason = 'connect-timeout';
-      this.logDebug('closed: no CONNECT within the connect timeout', { timeoutSeconds: this.ctx.limits.connectTimeout });
-      this.link.destroy();
-      this.finish('connect-timeout');
-      return 0;
-    }
+  protected tick(now: number): number {
     if (this.keepAliveMs === 0) return 0;
     const deadline = this.lastActivity + this.keepAliveMs * 1.5;
     if (now < deadline) return deadline;
@@ -368,7 +246,17 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
     return 0;
   }
 
+  protected override loginTimedOut(): void {
+    this.logDebug('closed: no CONNECT within the connect timeout', { timeoutSeconds: this.config.connectTimeoutMs / 1000 });
+    this.destroy('connect-timeout');
+  }
+
   // --- ending ------------------------------------------------------------------------------
+
+  protected override farewell(reason: KickReason): void {
+    const [code, text] = KICK_CODES[reason];
+    this.sendDisconnect(code, text);
+  }
 
   /** A thrown error while handling a packet: protocol errors end the connection with their reason. */
   fail(err: unknown): void {
@@ -377,85 +265,45 @@ export class MqttConnection implements LinkHandler, SessionOwner, WheelItem, Tur
       this.protocolFailure(topicInvalid ? ReasonCode.TopicNameInvalid : err.reason, err.message);
       return;
     }
-    this.ctx.log.error('internal error handling a packet', { clientId: this.clientId, address: this.link.remoteAddress, error: err });
+    this.kit.log.error('internal error handling a packet', { clientId: this.clientId, address: this.link.remoteAddress, error: err });
     this.protocolFailure(ReasonCode.UnspecifiedError, 'internal error');
   }
 
   /** Ends the connection for a protocol violation: counted, logged at debug, DISCONNECT in 5.0. */
   protocolFailure(reason: number, message: string): void {
-    if (this.state === ConnState.Closed) return;
-    this.ctx.broker.metrics.protocolErrors++;
+    if (this.closed) return;
     this.closeReason = 'protocol-error';
-    this.logDebug('protocol error, closing', { reason: '0x' + reason.toString(16), detail: message });
+    this.protocolViolation(message, { reason: '0x' + reason.toString(16) });
     this.disconnectWith(reason, message);
   }
 
-  /** Sends DISCONNECT (5.0, once connected) and closes. */
+  /** Sends DISCONNECT (5.0, once connected) and closes, for the current close reason. */
   disconnectWith(reason: number, reasonString: string): void {
-    if (this.state === ConnState.Closed) return;
-    if (this.version === 5 && this.state === ConnState.Connected) {
-      const props = this.requestProblemInformation && reasonString !== '' ? { reasonString } : {};
-      this.send(encodeDisconnect(reason, props));
-    }
-    const reasonName = this.closeReason;
-    this.finish(reasonName);
-    this.link.end();
+    if (this.closed) return;
+    this.sendDisconnect(reason, reasonString);
+    this.end(this.closeReason);
+  }
+
+  private sendDisconnect(reason: number, reasonString: string): void {
+    if (this.version !== 5 || this.phase !== Phase.Online) return;
+    const props = this.requestProblemInformation && reasonString !== '' ? { reasonString } : {};
+    this.write(encodeDisconnect(reason, props));
   }
 
   /** Closes after what was written is flushed (a DISCONNECT from the client, a refusal). */
-  close(reason: CloseReason, publishWill: boolean): void {
-    if (this.state === ConnState.Closed) return;
+  close(reason: (typeof this)['closeReason'], publishWill: boolean): void {
+    if (this.closed) return;
     if (!publishWill) this.will = null;
-    this.closeReason = reason;
-    this.finish(reason);
-    this.link.end();
+    this.end(reason);
   }
 
   /** MQTT 5 enhanced authentication: AUTH 0x18 with the method's data. */
   sendAuthContinue(method: string, data: Buffer | undefined): void {
     const properties = data === undefined ? { authenticationMethod: method } : { authenticationMethod: method, authenticationData: data };
-    this.send(encodeAuth(ReasonCode.ContinueAuthentication, properties));
+    this.write(encodeAuth(ReasonCode.ContinueAuthentication, properties));
   }
 
-  /** Releases the session (publishing the will unless cleared) and leaves the wheel. */
-  private finish(reason: CloseReason): void {
-    const wasConnected = this.state === ConnState.Connected;
-    this.state = ConnState.Closed;
-    this.ctx.broker.wheel.cancel(this);
-    this.ctx.connections--;
-    this.ctx.broker.metrics.connectionsClosed++;
-    if (this.session !== null) {
-      const session = this.session;
-      this.session = null;
-      this.ctx.broker.detach(session, this, this.will);
-    }
-    this.will = null;
+  protected override released(): void {
     this.pending = null;
-    if (wasConnected) {
-      this.logDebug('client disconnected', { reason });
-      this.ctx.events.disconnected(this.clientInfo(), reason);
-    }
-  }
-
-  /** Who this is, for lifecycle events (built on demand: not kept per idle connection). */
-  clientInfo(): ClientInfo {
-    return {
-      clientId: this.clientId,
-      username: this.username,
-      address: this.link.remoteAddress,
-      port: this.link.remotePort,
-      protocol: 'mqtt',
-      protocolVersion: VERSION_NAMES[this.version] ?? String(this.version),
-      transport: this.link.transport,
-      keepAlive: this.keepAliveMs / 1000,
-      cleanStart: this.cleanStart,
-    };
-  }
-
-  logDebug(msg: string, fields: Record<string, unknown>): void {
-    const log = this.ctx.log;
-    if (!log.enabled('debug')) return;
-    if (!this.ctx.logLimit.allow(this.link.remoteAddress)) return;
-    log.debug(msg, { clientId: this.clientId, address: this.link.remoteAddress, port: this.link.remotePort, ...fields });
   }
 }

@@ -5,10 +5,13 @@
  * Per-connection shapes (topic alias, Subscription Identifiers, counted-down expiry) are encoded
  * for that connection alone. Packets above the client's Maximum Packet Size are dropped.
  */
-import type { Message, QoS } from '../../core/message.js';
-import type { AckType, PublishProperties } from './packets.js';
+import { encodingSlots, type Message, type QoS } from '../../core/message.js';
+import type { AckType, PublishProperties } from './codec/packets.js';
 import { encodePublish, setPublishDup, setPublishPacketId } from './codec/encode-publish.js';
 import { encodeAck } from './codec/encode-ack.js';
+
+/** The message encoding-cache slots of the shared PUBLISH encodings: one per (version 3..5, QoS, retain). */
+const PUBLISH_SLOT = encodingSlots(3 * 3 * 2);
 
 /** What the encoder needs from its connection. */
 export interface OutboundOwner {
@@ -32,9 +35,8 @@ export class OutboundEncoder {
     const perConnection = version === 5 && (subIds !== null || msg.expiresAt !== 0 || this.topicAliasMaximum > 0);
     let buf: Buffer;
     if (!perConnection) {
-      const key = version * 8 + qos * 2 + (retain ? 1 : 0);
-      let wire = msg.wire;
-      let cached = wire?.get(key);
+      const slot = PUBLISH_SLOT + (version - 3) * 6 + qos * 2 + (retain ? 1 : 0);
+      let cached = msg.encoded(slot);
       if (cached === undefined) {
         cached = encodePublish(version, {
           topic: msg.topic,
@@ -45,8 +47,7 @@ export class OutboundEncoder {
           packetId: qos > 0 ? 1 : 0,
           properties: version === 5 ? this.properties(msg, null, 0) : undefined,
         });
-        if (wire === null) wire = msg.wire = new Map();
-        wire.set(key, cached);
+        msg.cacheEncoded(slot, cached);
       }
       if (qos === 0) buf = cached;
       else {

@@ -1,47 +1,44 @@
 /**
- * One STOMP connection: the frame parser over the link, the CONNECT gate, heart-beats both
- * ways and the connect timeout on the broker's timer wheel, the SessionOwner side the core
- * delivers through, and the one place connections end (ERROR then close).
+ * One STOMP connection: the frame parser, the CONNECT gate, heart-beats both ways, the delivery
+ * side the core writes MESSAGE frames through, and the one place frames fail (ERROR, then
+ * close). The shell does the rest (reading, pauses, turns, deadlines, closing).
  */
 import { JunctionError } from '../../errors.js';
-import type { Link, LinkHandler } from '../../transports/link.js';
-import { uncorkAtEndOfTurn, type TurnCorked } from '../../transports/cork-batch.js';
-import type { Session, SessionOwner } from '../../core/session.js';
-import type { Message, QoS } from '../../core/message.js';
-import type { WheelItem } from '../../core/timer-wheel.js';
-import type { ClientInfo, DisconnectReason } from '../../core/events.js';
+import type { Link } from '../../transports/link.js';
+import { Delivered, type Delivery, type KickReason, type Session } from '../../core/session.js';
+import type { Message } from '../../core/message.js';
+import type { DisconnectReason } from '../../core/events.js';
+import { ConnectionShell, Phase } from '../../gateway/shell.js';
+import type { Admission, GatewayContext } from '../../gateway/context.js';
+import { PUBLISH_COST } from '../../gateway/turns.js';
 import { Escaping, type StompFrame, type StompVersion } from './codec/frame.js';
 import { FrameParser } from './codec/parser.js';
 import { HEARTBEAT, encodeFrame, type HeaderList } from './codec/encode.js';
 import { StompError } from './errors.js';
-import type { StompContext } from './context.js';
 import { AckTracker } from './acks.js';
 import { SubscriptionTable, type StompSubscription } from './subscriptions.js';
 import { Transactions } from './transactions.js';
 import { deliverMessage } from './outbound.js';
 import { dispatchFrame } from './handlers/index.js';
+import { completeConnect } from './handlers/connect.js';
+import type { StompConfig } from './protocol.js';
 
-export const enum StompState {
-  AwaitingConnect = 0,
-  Authenticating = 1,
-  Connected = 2,
-  Closed = 3,
-}
+const KICK_MESSAGES: Readonly<Record<KickReason, string>> = {
+  takeover: 'session taken over: another connection uses this client-id',
+  shutdown: 'server shutting down',
+  kicked: 'disconnected by the server',
+};
 
-export class StompConnection implements LinkHandler, SessionOwner, WheelItem, TurnCorked {
-  readonly link: Link;
-  readonly ctx: StompContext;
+export class StompConnection extends ConnectionShell {
+  readonly protocolName = 'stomp';
+  /** At-least-once deliveries in flight, before --max-inflight caps it. */
+  readonly sendWindow = 65535;
+  readonly config: StompConfig;
   readonly parser: FrameParser;
-  state = StompState.AwaitingConnect;
   version: StompVersion = '1.0';
   escaping: Escaping = Escaping.None;
-  clientId = '';
   /** True when the client named itself (client-id header): redeliveries wait for that id. */
   namedClient = false;
-  username: string | null = null;
-  session: Session | null = null;
-  info: ClientInfo | null = null;
-  closeReason: DisconnectReason = 'connection-lost';
 
   readonly subscriptions = new SubscriptionTable();
   readonly acks = new AckTracker();
@@ -52,59 +49,59 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
   retainTarget: StompSubscription | null = null;
   /** Messages the next delivery marks `redelivered:true` (NACKed or taken from the pool). */
   redelivering: WeakSet<Message> | null = null;
-  /** Core packet ids of QoS 1 deliveries no subscription acknowledges: acked at end of turn. */
+  /** Core delivery ids of QoS 1 deliveries no subscription acknowledges: acked at end of turn. */
   autoAcks: number[] | null = null;
   /** DISCONNECT arrived: nothing after it is read. */
   closing = false;
   /** Receipts waiting for a store commit; later receipts wait behind them to keep order. */
   pendingCommits = 0;
+  /** The CONNECT frame being admitted. */
+  connectFrame: StompFrame | null = null;
 
   /** Negotiated heart-beats in ms (0 = none). */
   sendBeatMs = 0;
   receiveBeatMs = 0;
-  lastRead: number;
   lastWrite: number;
-  wheelSlot = -1;
-  wheelDeadline = 0;
-  /** SessionOwner: at-least-once deliveries in flight, before --max-inflight caps it. */
-  readonly sendWindow = 65535;
 
-  private corked = false;
   private readonly sink = (frame: StompFrame): boolean => this.onFrame(frame);
 
-  constructor(link: Link, ctx: StompContext) {
-    this.link = link;
-    this.ctx = ctx;
-    const l = ctx.limits;
+  constructor(link: Link, kit: GatewayContext, config: StompConfig) {
+    super(link, kit, config.limits.connectTimeoutMs);
+    this.config = config;
+    const l = config.limits;
     this.parser = new FrameParser({ maxHeaders: l.maxHeaders, maxHeaderLength: l.maxHeaderLength, maxBody: l.maxBody });
-    const wheel = ctx.broker.wheel;
-    this.lastRead = this.lastWrite = wheel.now;
-    wheel.schedule(this, wheel.now + l.connectTimeout * 1000);
+    this.lastWrite = this.lastActivity;
   }
 
-  // --- LinkHandler -------------------------------------------------------------------------
+  protected get protocolVersion(): string {
+    return this.version;
+  }
 
-  onData(chunk: Buffer): void {
-    if (this.state === StompState.Closed) return;
-    this.lastRead = this.ctx.broker.wheel.now;
+  protected override infoExtras(): { cleanStart: boolean } {
+    return { cleanStart: true };
+  }
+
+  // --- reading -----------------------------------------------------------------------------
+
+  protected receive(chunk: Buffer | null): void {
     try {
-      this.parser.feed(chunk, this.sink);
+      if (chunk === null) this.parser.resume(this.sink);
+      else {
+        this.lastActivity = this.kit.wheel.now;
+        this.parser.feed(chunk, this.sink);
+      }
     } catch (err) {
       this.fail(err, null);
     }
   }
 
-  onDrain(): void {
-    /* slow consumers are bounded by the core's inflight window and queue */
-  }
-
-  onClose(): void {
-    if (this.state === StompState.Closed) return;
-    this.finish(this.closeReason);
+  protected hold(chunk: Buffer): void {
+    this.lastActivity = this.kit.wheel.now;
+    this.parser.hold(chunk);
   }
 
   private onFrame(frame: StompFrame): boolean {
-    if (this.state === StompState.Closed) return false;
+    if (this.closed) return false;
     try {
       dispatchFrame(this, frame);
     } catch (err) {
@@ -112,31 +109,33 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
       return false;
     }
     if (this.closing) return false;
-    return this.state === StompState.Connected || this.state === StompState.AwaitingConnect;
+    return this.proceed(frame.command === 'SEND' ? PUBLISH_COST : 1);
   }
 
-  /** Continues with the bytes that arrived while authentication was pending. */
-  resumeAfterAuth(): void {
-    this.link.resume();
-    try {
-      this.parser.resume(this.sink);
-    } catch (err) {
-      this.fail(err, null);
-    }
+  // --- login -------------------------------------------------------------------------------
+
+  /** Asks the gateway to admit the client of this CONNECT frame (the answer goes to completeConnect). */
+  login(frame: StompFrame, login: string | undefined, passcode: string | undefined): void {
+    this.connectFrame = frame;
+    this.admit({ clientId: this.clientId, username: login ?? null, password: passcode === undefined ? null : Buffer.from(passcode), protocol: `stomp/${this.version}` });
+  }
+
+  protected admitted(answer: Admission): void {
+    const frame = this.connectFrame!;
+    this.connectFrame = null;
+    completeConnect(this, frame, answer);
+  }
+
+  /** CONNECTED was sent: the client is in. */
+  online(): void {
+    this.goOnline();
   }
 
   // --- writing -----------------------------------------------------------------------------
 
-  /** Writes bytes, corking the link until the end of this turn. */
-  write(data: Buffer): void {
-    if (this.state === StompState.Closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.link.cork();
-      uncorkAtEndOfTurn(this);
-    }
-    this.link.write(data);
-    this.lastWrite = this.ctx.broker.wheel.now;
+  override write(data: Buffer): void {
+    super.write(data);
+    this.lastWrite = this.kit.wheel.now;
   }
 
   /** Writes a control frame (CONNECTED, RECEIPT, ERROR). */
@@ -144,13 +143,12 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
     this.write(encodeFrame(command, headers, body, this.escaping));
   }
 
-  uncorkTurn(): void {
-    this.corked = false;
-    this.link.uncork();
+  override uncorkTurn(): void {
+    super.uncorkTurn();
     const acks = this.autoAcks;
-    if (acks !== null && this.session !== null) {
+    if (acks !== null && this.client !== null) {
       this.autoAcks = null;
-      for (const packetId of acks) this.ctx.broker.acknowledge(this.session, packetId);
+      for (const id of acks) this.client.acknowledge(id);
     }
   }
 
@@ -163,44 +161,41 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
       return;
     }
     this.pendingCommits++;
-    this.ctx.broker.afterCommit(sendLateReceipt, { conn: this, id });
+    this.kit.afterCommit(sendLateReceipt, { conn: this, id });
   }
 
-  // --- SessionOwner ------------------------------------------------------------------------
-
-  sendMessage(msg: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subIds: readonly number[] | null): boolean {
-    if (this.state !== StompState.Connected) return false;
-    return deliverMessage(this, msg, qos, retain, packetId, dup, subIds);
+  /** DISCONNECT with a receipt while earlier receipts wait for the store: close after them. */
+  closeAfterReceipts(id: string): void {
+    this.holdReading();
+    this.kit.afterCommit(closeAfterReceipt, { conn: this, id });
   }
 
-  sendRelease(): void {
-    /* STOMP subscriptions are at most QoS 1: there is no QoS 2 flow to release */
+  // --- deliveries --------------------------------------------------------------------------
+
+  deliver(d: Delivery): Delivered {
+    if (this.phase !== Phase.Online) return Delivered.Refused;
+    deliverMessage(this, d.msg, d.qos, d.retain, d.id, d.subscriptionIds);
+    return Delivered.Written;
   }
 
-  kick(reason: number, reasonString: string): void {
-    if (this.state === StompState.Closed) return;
-    this.closeReason = reason === 0x8e ? 'takeover' : reason === 0x8b ? 'shutdown' : 'kicked';
-    this.sendError(reasonString, [], null);
-    this.end(this.closeReason);
+  protected override farewell(reason: KickReason): void {
+    this.sendError(KICK_MESSAGES[reason], [], null);
   }
 
   // --- heart-beats and the connect timeout -------------------------------------------------
 
-  onTimer(now: number): number {
-    if (this.state === StompState.Closed) return 0;
-    if (this.state !== StompState.Connected) {
-      this.closeReason = 'connect-timeout';
-      this.sendError(`no CONNECT frame within ${this.ctx.limits.connectTimeout} s`, [], null);
-      this.end('connect-timeout');
-      return 0;
-    }
+  protected override loginTimedOut(): void {
+    this.sendError(`no CONNECT frame within ${this.config.limits.connectTimeoutMs / 1000} s`, [], null);
+    this.end('connect-timeout');
+  }
+
+  protected tick(now: number): number {
     let next = 0;
     if (this.receiveBeatMs > 0) {
-      const deadline = this.lastRead + this.receiveBeatMs * 1.5;
+      const deadline = this.lastActivity + this.receiveBeatMs * 1.5;
       if (now >= deadline) {
         this.logDebug('closed: heart-beat timeout', { heartBeatMs: this.receiveBeatMs });
-        this.closeReason = 'keepalive-timeout';
-        this.sendError(`heart-beat timeout: nothing received for ${now - this.lastRead} ms (heart-beat every ${this.receiveBeatMs} ms agreed)`, [], null);
+        this.sendError(`heart-beat timeout: nothing received for ${now - this.lastActivity} ms (heart-beat every ${this.receiveBeatMs} ms agreed)`, [], null);
         this.end('keepalive-timeout');
         return 0;
       }
@@ -208,7 +203,7 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
     }
     if (this.sendBeatMs > 0) {
       // Beat a wheel tick early so the client's own check never sees a late one.
-      const early = Math.min(this.ctx.broker.wheel.resolution, this.sendBeatMs / 2);
+      const early = Math.min(this.kit.wheel.resolution, this.sendBeatMs / 2);
       let due = this.lastWrite + this.sendBeatMs - early;
       if (now >= due) {
         this.write(HEARTBEAT);
@@ -221,7 +216,7 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
 
   /** Starts the heart-beat deadlines once CONNECTED is sent. */
   startHeartbeats(): void {
-    const wheel = this.ctx.broker.wheel;
+    const wheel = this.kit.wheel;
     this.wheelDeadline = 0;
     if (this.sendBeatMs === 0 && this.receiveBeatMs === 0) {
       wheel.cancel(this);
@@ -235,15 +230,14 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
 
   /** A frame failed: StompErrors answer with their message; anything else is an internal error. */
   fail(err: unknown, receiptId: string | null): void {
-    if (this.state === StompState.Closed) return;
+    if (this.closed) return;
     if (err instanceof JunctionError) {
-      this.ctx.broker.metrics.protocolErrors++;
-      this.logDebug('protocol error, closing', { detail: err.message });
+      this.protocolViolation(err.message);
       const headers = err instanceof StompError ? err.headers : [];
-      this.closeReason = err.code === 'JN_NOT_AUTHORIZED' || err.code === 'JN_BAD_CREDENTIALS' ? 'auth-failure' : 'protocol-error';
+      this.closeReason = err.code === 'JN_NOT_AUTHORIZED' || err.code === 'JN_BAD_CREDENTIALS' ? 'auth-failure' : err.code === 'JN_QUOTA_EXCEEDED' ? 'quota-exceeded' : 'protocol-error';
       this.sendError(err.message, headers, receiptId);
     } else {
-      this.ctx.log.error('internal error handling a STOMP frame', { clientId: this.clientId, address: this.link.remoteAddress, error: err });
+      this.kit.log.error('internal error handling a STOMP frame', { clientId: this.clientId, address: this.link.remoteAddress, error: err });
       this.closeReason = 'protocol-error';
       this.sendError('internal error', [], receiptId);
     }
@@ -259,57 +253,34 @@ export class StompConnection implements LinkHandler, SessionOwner, WheelItem, Tu
     this.sendFrame('ERROR', headers, body);
   }
 
-  /** Flushes what was written, then closes. */
-  end(reason: DisconnectReason): void {
-    if (this.state === StompState.Closed) return;
-    this.finish(reason);
-    this.link.end();
-  }
-
-  /** Aborts transactions, hands unacknowledged messages to redelivery, releases the session. */
-  private finish(reason: DisconnectReason): void {
-    const wasConnected = this.state === StompState.Connected;
-    this.state = StompState.Closed;
-    const ctx = this.ctx;
-    ctx.broker.wheel.cancel(this);
-    ctx.connections--;
-    ctx.broker.metrics.connectionsClosed++;
+  /** Aborts transactions and hands what was not acknowledged to redelivery. */
+  protected override released(_reason: DisconnectReason): void {
     this.transactions.abortAll();
-    const session = this.session;
-    if (session !== null) {
-      this.session = null;
-      this.holdUnacknowledged(session);
-      ctx.broker.detach(session, this, null);
-    }
-    if (wasConnected) {
-      this.logDebug('client disconnected', { reason });
-      if (this.info !== null) ctx.events.disconnected(this.info, reason);
-    }
+    const session = this.client?.session ?? null;
+    if (session !== null) this.holdUnacknowledged(session);
   }
 
   /** What at-least-once subscriptions had not acknowledged goes to the redelivery pool. */
   private holdUnacknowledged(session: Session): void {
-    const pool = this.ctx.redelivery;
+    const pool = this.config.redelivery;
     const now = Date.now();
     const owner = this.namedClient ? this.clientId : null;
     for (const msg of this.acks.drain()) pool.hold(msg, owner, now);
     // Deliveries the window had not sent yet, for slots with an at-least-once subscription.
     for (const out of session.queue) {
-      if (out.qos === 0 || out.subIds === null) continue;
-      if (out.subIds.some((n) => (this.subscriptions.slot(n)?.qos ?? 0) > 0)) pool.hold(out.msg, owner, now);
+      if (out.qos === 0 || out.subscriptionIds === null) continue;
+      if (out.subscriptionIds.some((n) => (this.subscriptions.slot(n)?.qos ?? 0) > 0)) pool.hold(out.msg, owner, now);
     }
-  }
-
-  logDebug(msg: string, fields: Record<string, unknown>): void {
-    const log = this.ctx.log;
-    if (!log.enabled('debug')) return;
-    if (!this.ctx.logLimit.allow(this.link.remoteAddress)) return;
-    log.debug(msg, { protocol: 'stomp', clientId: this.clientId, address: this.link.remoteAddress, port: this.link.remotePort, ...fields });
   }
 }
 
 function sendLateReceipt(arg: { conn: StompConnection; id: string }): void {
   const conn = arg.conn;
   conn.pendingCommits--;
-  if (conn.state === StompState.Connected) conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
+  if (conn.phase === Phase.Online) conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
+}
+
+function closeAfterReceipt(arg: { conn: StompConnection; id: string }): void {
+  arg.conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
+  arg.conn.end('normal');
 }

@@ -5,7 +5,7 @@
  * message (content-type, content-length, custom headers from MQTT user properties) are encoded
  * once per escaping and cached on the message; the payload is written as is, never copied.
  */
-import type { Message, QoS } from '../../core/message.js';
+import { encodingSlots, type Message, type QoS } from '../../core/message.js';
 import { Escaping } from './codec/frame.js';
 import { escapeHeader } from './codec/escape.js';
 import { NUL_BYTE } from './codec/encode.js';
@@ -14,8 +14,8 @@ import { PendingAck } from './acks.js';
 import { AckMode, type StompSubscription } from './subscriptions.js';
 import type { StompConnection } from './connection.js';
 
-/** Message.wire keys of the cached header tail, one per escaping (MQTT uses keys below 64). */
-const WIRE_KEY = 0x53540000;
+/** The message encoding-cache slots of the header tail, one per escaping. */
+const TAIL_SLOT = encodingSlots(3);
 
 /** Headers a custom header (MQTT user property) may not take: the frame's own. */
 export const RESERVED_MESSAGE_HEADERS: ReadonlySet<string> = new Set([
@@ -32,7 +32,7 @@ export const RESERVED_MESSAGE_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Writes the MESSAGE frames of one delivery; false when there is nothing to write to. */
-export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, retain: boolean, packetId: number, _dup: boolean, subIds: readonly number[] | null): boolean {
+export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, retain: boolean, packetId: number, subIds: readonly number[] | null): void {
   const targets = targetsOf(conn, retain, subIds);
   let owed = false;
   const redelivered = conn.redelivering !== null && conn.redelivering.delete(msg);
@@ -44,7 +44,7 @@ export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, re
       conn.acks.add(new PendingAck(id, packetId, sub, msg));
       owed = true;
     }
-    let head = 'MESSAGE\nsubscription:' + escapeHeader(sub.id, conn.escaping) + '\nmessage-id:' + id + '\ndestination:' + escapeHeader(topicToDestination(msg.topic, conn.ctx.mount, sub.style), conn.escaping) + '\n';
+    let head = 'MESSAGE\nsubscription:' + escapeHeader(sub.id, conn.escaping) + '\nmessage-id:' + id + '\ndestination:' + escapeHeader(topicToDestination(msg.topic, conn.config.mount, sub.style), conn.escaping) + '\n';
     if (needsAck && conn.version === '1.2') head += 'ack:' + id + '\n';
     if (retain) head += 'retain:true\n';
     if (redelivered) head += 'redelivered:true\n';
@@ -55,7 +55,6 @@ export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, re
   }
   // A QoS 1 delivery that no subscription acknowledges is acknowledged for it.
   if (qos > 0 && !owed) (conn.autoAcks ??= []).push(packetId);
-  return true;
 }
 
 function targetsOf(conn: StompConnection, retain: boolean, subIds: readonly number[] | null): StompSubscription[] {
@@ -72,8 +71,8 @@ function targetsOf(conn: StompConnection, retain: boolean, subIds: readonly numb
 
 /** `content-type`, custom headers and `content-length`, then the blank line. */
 function tailOf(msg: Message, escaping: Escaping): Buffer {
-  const key = WIRE_KEY + escaping;
-  const cached = msg.wire?.get(key);
+  const slot = TAIL_SLOT + escaping;
+  const cached = msg.encoded(slot);
   if (cached !== undefined) return cached;
   let tail = '';
   const props = msg.properties;
@@ -92,6 +91,6 @@ function tailOf(msg: Message, escaping: Escaping): Buffer {
   }
   tail += 'content-length:' + msg.payload.length + '\n\n';
   const buf = Buffer.from(tail);
-  (msg.wire ??= new Map()).set(key, buf);
+  msg.cacheEncoded(slot, buf);
   return buf;
 }

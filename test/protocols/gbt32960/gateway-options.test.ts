@@ -80,7 +80,7 @@ test('a --gbt32960-port that cannot be bound stops the start with a message nami
   try {
     const result = await runBroker(['start', '--mqtt-port', '0', '--store', 'memory', '--gbt32960-port', String(port)]);
     assert.notEqual(result.code, 0);
-    assert.match(result.stderr, new RegExp(`--gbt32960-port ${port}: cannot listen \\(EADDRINUSE\\)`));
+    assert.match(result.stderr, new RegExp(`--gbt32960-port ${port}: cannot listen on 127\\.0\\.0\\.1:${port} \\(the port is in use\\)`));
   } finally {
     blocker.close();
   }

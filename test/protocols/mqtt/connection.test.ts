@@ -4,42 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Link } from '../../../src/transports/link.js';
 import { MqttConnection } from '../../../src/protocols/mqtt/connection.js';
-import type { MqttContext } from '../../../src/protocols/mqtt/context.js';
-import { Broker } from '../../../src/core/broker.js';
-import { TopicTrie } from '../../../src/core/topic-trie.js';
-import { MemoryStore } from '../../../src/store/memory-store.js';
-import { Logger, LogRateLimit } from '../../../src/log/logger.js';
-import { ALLOW_ALL, AnonymousPolicy } from '../../../src/core/auth.js';
-import type { ClientEvents } from '../../../src/core/events.js';
+import type { MqttConfig } from '../../../src/protocols/mqtt/protocol.js';
+import type { GatewayContext } from '../../../src/gateway/context.js';
+import type { EnhancedAuthMethod } from '../../../src/core/auth.js';
 import { encodeAuth, encodeConnect, encodePublish, encodeSubscribe, decodeFrame } from '../../../src/protocols/mqtt/codec/index.js';
-import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/packets.js';
+import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/codec/packets.js';
 import { scanFrames } from '../../../src/protocols/mqtt/codec/scanner.js';
+import { MemoryLink, memoryKit } from '../../gateway/memory-kit.js';
 
-class MemoryLink implements Link {
-  readonly transport = 'tcp' as const;
-  readonly remoteAddress = '10.0.0.1';
-  readonly remotePort = 40000;
-  readonly out: Buffer[] = [];
-  closed = false;
-  write(data: Buffer): boolean {
-    this.out.push(Buffer.from(data));
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): void {}
-  resume(): void {}
-  end(): void {
-    this.closed = true;
-  }
-  destroy(): void {
-    this.closed = true;
-  }
-  get bufferedAmount(): number {
-    return 0;
-  }
+/** A memory link that decodes what was written as MQTT packets. */
+class MqttLink extends MemoryLink {
   /** Every packet written so far, decoded. */
   packets(version: ProtocolVersion): Packet[] {
     const all = Buffer.concat(this.out);
@@ -62,27 +37,10 @@ class MemoryLink implements Link {
   }
 }
 
-const noEvents: ClientEvents = { connected() {}, disconnected() {} };
+const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeoutMs: 5000, scan: scanFrames };
 
-async function context(): Promise<MqttContext> {
-  const broker = new Broker(
-    { maxInflight: 16, maxQueuedMessages: 100, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 100 },
-    new MemoryStore(),
-    new TopicTrie(),
-    new Logger({ level: 'silent' }),
-  );
-  await broker.start();
-  broker.wheel.stop();
-  return {
-    broker,
-    limits: { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeout: 5, maxTopicLevels: 16, maxSocketBuffer: 1 << 22 },
-    security: { authenticator: new AnonymousPolicy(true), authorizer: ALLOW_ALL, methods: new Map() },
-    events: noEvents,
-    scan: scanFrames,
-    log: new Logger({ level: 'silent' }),
-    logLimit: new LogRateLimit(10),
-    connections: 0,
-  };
+async function context(methods: ReadonlyMap<string, EnhancedAuthMethod> = new Map()): Promise<GatewayContext> {
+  return (await memoryKit({ methods })).kit;
 }
 
 function session(version: ProtocolVersion): Buffer {
@@ -101,8 +59,8 @@ function types(packets: Packet[]): number[] {
 for (const version of [4, 5] as const) {
   test(`v${version}: pipelined CONNECT, SUBSCRIBE and PUBLISH in one chunk are all handled in order`, async () => {
     const ctx = await context();
-    const link = new MemoryLink();
-    const conn = new MqttConnection(link, ctx);
+    const link = new MqttLink();
+    const conn = new MqttConnection(link, ctx, CONFIG);
     conn.onData(session(version));
     // CONNACK, SUBACK, the QoS 1 echo (own subscription), PUBACK, the QoS 0 echo
     assert.deepEqual(types(link.packets(version)), [2, 9, 3, 4, 3]);
@@ -112,8 +70,8 @@ for (const version of [4, 5] as const) {
     const bytes = session(version);
     for (let cut = 1; cut < bytes.length; cut++) {
       const ctx = await context();
-      const link = new MemoryLink();
-      const conn = new MqttConnection(link, ctx);
+      const link = new MqttLink();
+      const conn = new MqttConnection(link, ctx, CONFIG);
       conn.onData(bytes.subarray(0, cut));
       conn.onData(bytes.subarray(cut));
       assert.deepEqual(types(link.packets(version)), [2, 9, 3, 4, 3], `split at ${cut}`);
@@ -123,8 +81,8 @@ for (const version of [4, 5] as const) {
 
 test('a packet before CONNECT closes the connection without an answer', async () => {
   const ctx = await context();
-  const link = new MemoryLink();
-  const conn = new MqttConnection(link, ctx);
+  const link = new MqttLink();
+  const conn = new MqttConnection(link, ctx, CONFIG);
   conn.onData(encodePublish(4, { topic: 'a', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, packetId: 0 }));
   assert.equal(link.closed, true);
   assert.equal(link.out.length, 0);
@@ -132,8 +90,8 @@ test('a packet before CONNECT closes the connection without an answer', async ()
 
 test('exceeding our Receive Maximum ends a 5.0 connection with DISCONNECT 0x93', async () => {
   const ctx = await context();
-  const link = new MemoryLink();
-  const conn = new MqttConnection(link, ctx);
+  const link = new MqttLink();
+  const conn = new MqttConnection(link, ctx, CONFIG);
   // Hold acks back by making every publish wait for a (never-run) commit.
   conn.pendingCommitAcks = 1_000_000;
   const parts = [encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'flood' })];
@@ -154,13 +112,13 @@ test('enhanced authentication: AUTH 0x18 challenge, client answer, then CONNACK 
     continue: (_info: unknown, data: Buffer | null, state: unknown) =>
       data !== null && data.toString() === `${String(state)}:secret` ? { outcome: 'success' as const } : { outcome: 'fail' as const },
   };
-  const security = { ...ctx.security, methods: new Map([[challenge.name, challenge]]) };
+  const withMethod = await context(new Map([[challenge.name, challenge]]));
   for (const [answer, expected] of [
     ['nonce:secret', 0x00],
     ['nonce:wrong', 0x87],
   ] as const) {
-    const link = new MemoryLink();
-    const conn = new MqttConnection(link, { ...ctx, security });
+    const link = new MqttLink();
+    const conn = new MqttConnection(link, withMethod, CONFIG);
     conn.onData(
       encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'ea', properties: { authenticationMethod: 'TEST-CHALLENGE' } }),
     );
@@ -177,8 +135,8 @@ test('enhanced authentication: AUTH 0x18 challenge, client answer, then CONNACK 
 
 test('an unknown Authentication Method is refused with CONNACK 0x8C', async () => {
   const ctx = await context();
-  const link = new MemoryLink();
-  const conn = new MqttConnection(link, ctx);
+  const link = new MqttLink();
+  const conn = new MqttConnection(link, ctx, CONFIG);
   conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'x', properties: { authenticationMethod: 'SCRAM-SHA-1' } }));
   const packets = link.packets(5);
   assert.equal(packets[0]!.type, 2);
@@ -188,8 +146,8 @@ test('an unknown Authentication Method is refused with CONNACK 0x8C', async () =
 
 test('a chunk of many PUBLISHes is handled over several turns, in order, none lost', async () => {
   const ctx = await context();
-  const link = new MemoryLink();
-  const conn = new MqttConnection(link, ctx);
+  const link = new MqttLink();
+  const conn = new MqttConnection(link, ctx, CONFIG);
   conn.onData(
     Buffer.concat([
       encodeConnect({ protocolVersion: 4, cleanStart: true, keepAlive: 30, clientId: 'flood' }),
@@ -209,8 +167,8 @@ test('a chunk of many PUBLISHes is handled over several turns, in order, none lo
 test('two clients flooding at once take turns: both progress before either finishes, each in order', async () => {
   const ctx = await context();
   const flooders = ['a', 'b'].map((id) => {
-    const link = new MemoryLink();
-    const conn = new MqttConnection(link, ctx);
+    const link = new MqttLink();
+    const conn = new MqttConnection(link, ctx, CONFIG);
     conn.onData(
       Buffer.concat([
         encodeConnect({ protocolVersion: 4, cleanStart: true, keepAlive: 30, clientId: `flood-${id}` }),
@@ -222,7 +180,7 @@ test('two clients flooding at once take turns: both progress before either finis
   const chunk = (id: string): Buffer =>
     Buffer.concat(Array.from({ length: 2000 }, (_, i) => encodePublish(4, { topic: id, payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false, packetId: 0 })));
   for (const f of flooders) f.conn.onData(chunk(f.id));
-  const echoes = (link: MemoryLink): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
+  const echoes = (link: MqttLink): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
   let interleaved = false;
   for (let i = 0; i < 200; i++) {
     const [a, b] = flooders.map((f) => echoes(f.link).length);

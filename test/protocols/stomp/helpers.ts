@@ -1,9 +1,10 @@
 /**
  * STOMP test helpers: a broker process with the STOMP listener, a raw frame client over
- * node:net (parsing what the server sends with the gateway's own parser in client mode), and a
+ * node:net or a WebSocket (parsing what the server sends with the gateway's own parser in client mode), and a
  * WebSocket-like adapter so @stomp/stompjs can talk STOMP over plain TCP.
  */
 import net from 'node:net';
+import WebSocket from 'ws';
 import { brokerFor, waitFor, type Broker, type TestContext } from '../../interop/harness.js';
 import { FrameParser } from '../../../src/protocols/stomp/codec/parser.js';
 import { SERVER_COMMANDS, Escaping, type StompFrame } from '../../../src/protocols/stomp/codec/frame.js';
@@ -40,9 +41,15 @@ export function frame(command: string, headers: Record<string, string> | Array<[
   return Buffer.concat([Buffer.from(head), typeof body === 'string' ? Buffer.from(body) : body, Buffer.from([0])]);
 }
 
-/** A STOMP client over a plain socket that reads whole server frames with timeouts. */
+/** What a RawStomp writes to: a TCP socket, or a WebSocket wrapped to look like one. */
+export interface StompPipe {
+  write(data: Buffer | string): void;
+  destroy(): void;
+}
+
+/** A STOMP client over a plain socket (or a WebSocket) that reads whole server frames with timeouts. */
 export class RawStomp {
-  readonly socket: net.Socket;
+  readonly socket: StompPipe;
   readonly frames: StompFrame[] = [];
   /** Heart-beat EOLs seen between frames. */
   beats = 0;
@@ -50,24 +57,45 @@ export class RawStomp {
   private readonly parser: FrameParser;
   private wake: (() => void) | null = null;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: StompPipe) {
     this.socket = socket;
     this.parser = new FrameParser({ maxHeaders: 1000, maxHeaderLength: 1 << 20, maxBody: 1 << 26 });
     this.parser.commands = SERVER_COMMANDS;
     this.parser.escaping = Escaping.V12;
-    socket.on('data', (chunk: Buffer) => {
-      if (chunk.every((b) => b === 0x0a || b === 0x0d)) this.beats++;
-      this.parser.feed(chunk, (f) => {
-        this.frames.push(f);
-        return true;
-      });
-      this.notify();
+    if (socket instanceof net.Socket) {
+      socket.on('data', (chunk: Buffer) => this.received(chunk));
+      socket.on('close', () => this.ended());
+      socket.on('error', () => {});
+    }
+  }
+
+  /** Bytes from the server. */
+  received(chunk: Buffer): void {
+    if (chunk.every((b) => b === 0x0a || b === 0x0d)) this.beats++;
+    this.parser.feed(chunk, (f) => {
+      this.frames.push(f);
+      return true;
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.notify();
+    this.notify();
+  }
+
+  /** The server closed the connection. */
+  ended(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  /** Opens a WebSocket to `url` (the /stomp path of a ws listener) with the STOMP subprotocols. */
+  static openWs(t: TestContext, url: string): Promise<RawStomp> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
+      const client = new RawStomp({ write: (data) => ws.send(data), destroy: () => ws.terminate() });
+      ws.on('message', (data: Buffer) => client.received(Buffer.from(data)));
+      ws.on('close', () => client.ended());
+      ws.on('error', reject);
+      ws.once('open', () => resolve(client));
+      t.after(() => ws.terminate());
     });
-    socket.on('error', () => {});
   }
 
   /** Opens a socket to the STOMP port. */

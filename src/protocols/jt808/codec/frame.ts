@@ -83,7 +83,8 @@ function putEscaped(out: Buffer, o: number, b: number): number {
 export interface FrameSink {
   /**
    * One unescaped frame (header, body, check byte) in frame[0..length). The buffer is shared
-   * and reused: copy what must outlive the call. Returns false to stop scanning (closed).
+   * and reused: copy what must outlive the call. Returns false to stop scanning: the rest of
+   * the chunk is kept for resume() (the connection paused), or dropped with clear() (closed).
    */
   onFrame(frame: Buffer, length: number): boolean;
   /** A fault the scanner saw (garbage, oversize, bad escape); `bytes` is how many were dropped. */
@@ -101,6 +102,8 @@ export class FrameScanner {
   private partial: Buffer | null = null;
   /** after an oversized frame: bytes up to the next 7E are part of it, not garbage */
   private discarding = false;
+  /** bytes not scanned yet: what followed a stop, and what arrived while paused */
+  private held: Buffer | null = null;
 
   /** maxFrameSize bounds the escaped bytes between two delimiters. */
   constructor(maxFrameSize: number) {
@@ -108,13 +111,36 @@ export class FrameScanner {
     if (scratch.length < maxFrameSize) scratch = Buffer.allocUnsafe(maxFrameSize);
   }
 
-  /** Bytes held for an unfinished frame (bounded by maxFrameSize). */
+  /** Bytes held: an unfinished frame (bounded by maxFrameSize) and what waits to be scanned. */
   get pendingBytes(): number {
-    return this.partial === null ? 0 : this.partial.length;
+    return (this.partial === null ? 0 : this.partial.length) + (this.held === null ? 0 : this.held.length);
+  }
+
+  /** Keeps a chunk unscanned (the connection is paused) for resume(). */
+  hold(chunk: Buffer): void {
+    this.held = this.held === null ? Buffer.from(chunk) : Buffer.concat([this.held, chunk]);
+  }
+
+  /** Scans what was kept at a stop or while paused. */
+  resume(sink: FrameSink): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    this.push(held, sink);
+  }
+
+  /** Forgets everything held (the connection closed). */
+  clear(): void {
+    this.held = null;
+    this.partial = null;
   }
 
   /** Scans one chunk, calling the sink for each frame and fault in order. */
   push(chunk: Buffer, sink: FrameSink): void {
+    if (this.held !== null) {
+      chunk = Buffer.concat([this.held, chunk]);
+      this.held = null;
+    }
     const len = chunk.length;
     const max = this.maxFrameSize;
     let pos = 0;
@@ -175,7 +201,11 @@ export class FrameScanner {
         if (!sink.onFrameFault(FrameFault.BadEscape, fe - fs)) return;
         continue;
       }
-      if (!sink.onFrame(scratch, n)) return;
+      if (!sink.onFrame(scratch, n)) {
+        // Stopped between frames: what follows waits for resume().
+        if (pos < len) this.held = Buffer.from(chunk.subarray(pos));
+        return;
+      }
     }
   }
 }

@@ -5,8 +5,8 @@
  */
 
 import { ProtocolError } from '../../../errors.js';
-import { PacketType } from '../constants.js';
-import type { AckPacket, AckType, AuthPacket, DisconnectPacket, ProtocolVersion, ReasonProperties } from '../packets.js';
+import { PacketType } from './constants.js';
+import type { AckPacket, AckType, AuthPacket, DisconnectPacket, ProtocolVersion, ReasonProperties } from './packets.js';
 import { decodeProperties } from './properties.js';
 import type { PacketReader } from './reader.js';
 

@@ -5,8 +5,8 @@
  */
 
 import { MalformedPacketError, ProtocolError } from '../../../errors.js';
-import { PacketType, connackReasonFromV3 } from '../constants.js';
-import type { ConnackPacket, ConnectPacket, ProtocolVersion, QoS, WillFields } from '../packets.js';
+import { PacketType, connackReasonFromV3 } from './constants.js';
+import type { ConnackPacket, ConnectPacket, ProtocolVersion, QoS, WillFields } from './packets.js';
 import { TopicNameInvalidError, UnsupportedProtocolVersionError } from './errors.js';
 import { WILL_CONTEXT, decodeProperties } from './properties.js';
 import type { PacketReader } from './reader.js';

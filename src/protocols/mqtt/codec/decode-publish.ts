@@ -5,8 +5,8 @@
  */
 
 import { MalformedPacketError, ProtocolError } from '../../../errors.js';
-import { PacketType } from '../constants.js';
-import type { ProtocolVersion, PublishPacket, PublishProperties, QoS } from '../packets.js';
+import { PacketType } from './constants.js';
+import type { ProtocolVersion, PublishPacket, PublishProperties, QoS } from './packets.js';
 import { TopicNameInvalidError } from './errors.js';
 import { decodeProperties, decodePropertyBlock } from './properties.js';
 import { PacketReader } from './reader.js';

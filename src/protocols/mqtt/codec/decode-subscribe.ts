@@ -5,7 +5,7 @@
  */
 
 import { MalformedPacketError, ProtocolError } from '../../../errors.js';
-import { PacketType } from '../constants.js';
+import { PacketType } from './constants.js';
 import type {
   ProtocolVersion,
   QoS,
@@ -15,7 +15,7 @@ import type {
   Subscription,
   UnsubackPacket,
   UnsubscribePacket,
-} from '../packets.js';
+} from './packets.js';
 import { decodeProperties } from './properties.js';
 import type { PacketReader } from './reader.js';
 

@@ -5,8 +5,8 @@
  */
 
 import { MalformedPacketError } from '../../../errors.js';
-import { PACKET_NAMES, PacketType } from '../constants.js';
-import type { Packet, ProtocolVersion } from '../packets.js';
+import { PACKET_NAMES, PacketType } from './constants.js';
+import type { Packet, ProtocolVersion } from './packets.js';
 import { decodeAck, decodeAuth, decodeDisconnect } from './decode-ack.js';
 import { decodeConnack, decodeConnect } from './decode-connect.js';
 import { decodePublish } from './decode-publish.js';

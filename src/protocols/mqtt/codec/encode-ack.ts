@@ -1,7 +1,7 @@
 /** PUBACK/PUBREC/PUBREL/PUBCOMP, PINGREQ/PINGRESP, DISCONNECT and AUTH encoding. */
 
-import { PacketType } from '../constants.js';
-import type { AckType, AuthProperties, DisconnectProperties, ProtocolVersion, ReasonProperties } from '../packets.js';
+import { PacketType } from './constants.js';
+import type { AckType, AuthProperties, DisconnectProperties, ProtocolVersion, ReasonProperties } from './packets.js';
 import { propertiesSize, writeProperties } from './properties-encode.js';
 import { allocPacket, varintSize, writeU16 } from './writer.js';
 

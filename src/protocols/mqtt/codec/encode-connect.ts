@@ -1,7 +1,7 @@
 /** CONNECT (client side) and CONNACK encoding [MQTT-3.1], [MQTT-3.2]. */
 
-import { connackReturnCodeV3, type PacketType } from '../constants.js';
-import type { ConnackProperties, ConnectProperties, ProtocolVersion, WillFields } from '../packets.js';
+import { connackReturnCodeV3, type PacketType } from './constants.js';
+import type { ConnackProperties, ConnectProperties, ProtocolVersion, WillFields } from './packets.js';
 import { propertiesSize, writeProperties } from './properties-encode.js';
 import { allocPacket, checkLength, varintSize, writeBinary, writeString, writeU16 } from './writer.js';
 

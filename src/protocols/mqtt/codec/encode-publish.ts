@@ -4,8 +4,8 @@
  * identifier differs (publishPacketIdOffset / setPublishPacketId).
  */
 
-import type { PacketType } from '../constants.js';
-import type { ProtocolVersion, PublishProperties, QoS } from '../packets.js';
+import type { PacketType } from './constants.js';
+import type { ProtocolVersion, PublishProperties, QoS } from './packets.js';
 import { propertiesSize, writeProperties } from './properties-encode.js';
 import { allocPacket, checkLength, varintSize, writeU16 } from './writer.js';
 

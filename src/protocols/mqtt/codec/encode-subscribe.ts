@@ -1,7 +1,7 @@
 /** SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK encoding [MQTT-3.8] - [MQTT-3.11]. */
 
-import type { PacketType } from '../constants.js';
-import type { ProtocolVersion, QoS, ReasonProperties, SubscribeProperties, UnsubscribeProperties } from '../packets.js';
+import type { PacketType } from './constants.js';
+import type { ProtocolVersion, QoS, ReasonProperties, SubscribeProperties, UnsubscribeProperties } from './packets.js';
 import { propertiesSize, writeProperties } from './properties-encode.js';
 import { allocPacket, checkLength, varintSize, writeString, writeU16 } from './writer.js';
 

@@ -3,8 +3,8 @@
  * generator).
  */
 
-import { PacketType } from '../constants.js';
-import type { Packet, ProtocolVersion } from '../packets.js';
+import { PacketType } from './constants.js';
+import type { Packet, ProtocolVersion } from './packets.js';
 import { PINGREQ, PINGRESP, encodeAck, encodeAuth, encodeDisconnect } from './encode-ack.js';
 import { encodeConnack, encodeConnect } from './encode-connect.js';
 import { encodePublish } from './encode-publish.js';

@@ -5,7 +5,7 @@
  */
 
 import { MalformedPacketError, ProtocolError, TopicAliasInvalidError } from '../../../errors.js';
-import type { UserProperty } from '../packets.js';
+import type { UserProperty } from './packets.js';
 import { PacketReader } from './reader.js';
 import { STR_WILDCARD } from './utf8.js';
 

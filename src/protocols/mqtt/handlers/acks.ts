@@ -4,35 +4,36 @@
  * them so acknowledgements keep the order of the PUBLISHes [MQTT-4.6.0-2].
  */
 import type { MqttConnection } from '../connection.js';
-import { ConnState } from '../connection.js';
-import { PacketType, ReasonCode } from '../constants.js';
-import { NO_RELEASE } from '../../../core/broker.js';
-import type { AckPacket } from '../packets.js';
+import { Phase } from '../../../gateway/shell.js';
+import { PacketType, ReasonCode } from '../codec/constants.js';
+import { NO_RELEASE } from '../../../core/delivery.js';
+import type { AckPacket } from '../codec/packets.js';
 
 /** PUBACK from the client: the QoS 1 delivery is done. */
 export function handlePuback(conn: MqttConnection, packet: AckPacket): void {
-  conn.ctx.broker.acknowledge(conn.session!, packet.packetId);
+  conn.client!.acknowledge(packet.packetId);
 }
 
 /** PUBREC from the client: answer PUBREL (unless the client refused the message). */
 export function handlePubrec(conn: MqttConnection, packet: AckPacket): void {
-  const reason = conn.ctx.broker.received(conn.session!, packet.packetId, packet.reasonCode);
+  const client = conn.client!;
+  const reason = client.received(packet.packetId, packet.reasonCode);
   if (reason === NO_RELEASE) return;
   // A persistent session stored "released": PUBREL waits for that commit, or a crash in between
   // would make the restarted broker send the PUBLISH again after the client delivered it.
-  sendAck(conn, PacketType.PUBREL, packet.packetId, reason, conn.session!.persistent);
+  sendAck(conn, PacketType.PUBREL, packet.packetId, reason, client.session!.persistent);
 }
 
 /** PUBREL from the client: the inbound QoS 2 id is released; answer PUBCOMP. */
 export function handlePubrel(conn: MqttConnection, packet: AckPacket): void {
-  const found = conn.ctx.broker.releaseQos2(conn.session!, packet.packetId);
+  const found = conn.client!.releaseQos2(packet.packetId);
   const reason = found ? ReasonCode.Success : ReasonCode.PacketIdNotFound;
   sendAck(conn, PacketType.PUBCOMP, packet.packetId, reason, false);
 }
 
 /** PUBCOMP from the client: the outbound QoS 2 delivery is done. */
 export function handlePubcomp(conn: MqttConnection, packet: AckPacket): void {
-  conn.ctx.broker.completed(conn.session!, packet.packetId);
+  conn.client!.completed(packet.packetId);
 }
 
 class DeferredAck {
@@ -55,15 +56,15 @@ function writeAck(conn: MqttConnection, type: number, packetId: number, reason: 
   if (type === PacketType.PUBACK || (type === PacketType.PUBREC && reason >= 0x80) || (type === PacketType.PUBCOMP && reason === 0)) {
     conn.inboundUnacked--;
   }
-  if (conn.state !== ConnState.Connected) return;
-  conn.send(conn.outbound.ack(type, packetId, conn.version === 5 ? reason : 0));
+  if (conn.phase !== Phase.Online) return;
+  conn.write(conn.outbound.ack(type, packetId, conn.version === 5 ? reason : 0));
 }
 
 /** Sends an ack now, or after the store commit when `afterCommit` (or an earlier ack waits). */
 export function sendAck(conn: MqttConnection, type: number, packetId: number, reason: number, afterCommit: boolean): void {
   if (afterCommit || conn.pendingCommitAcks > 0) {
     conn.pendingCommitAcks++;
-    conn.ctx.broker.afterCommit(flushDeferred, new DeferredAck(conn, type, packetId, reason));
+    conn.kit.afterCommit(flushDeferred, new DeferredAck(conn, type, packetId, reason));
     return;
   }
   writeAck(conn, type, packetId, reason);

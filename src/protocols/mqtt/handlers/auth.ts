@@ -4,30 +4,22 @@
  * established connection is answered the same way, through the method's continue step.)
  */
 import { ProtocolError } from '../../../errors.js';
-import { ConnState, type MqttConnection } from '../connection.js';
-import { ReasonCode } from '../constants.js';
+import type { MqttConnection } from '../connection.js';
+import { ReasonCode } from '../codec/constants.js';
 import { encodeAuth } from '../codec/encode.js';
-import type { AuthPacket, ConnectPacket } from '../packets.js';
-import type { ConnectInfo, EnhancedAuthMethod } from '../../../core/auth.js';
-import { AUTH_OK } from '../../../core/auth.js';
-import { admit, refuse } from './connect.js';
-
-interface AuthExchange {
-  method: EnhancedAuthMethod;
-  info: ConnectInfo;
-  packet: ConnectPacket | null;
-  assigned: boolean;
-  state: unknown;
-}
+import type { AuthPacket } from '../codec/packets.js';
+import type { ConnectInfo } from '../../../core/auth.js';
+import { Phase } from '../../../gateway/shell.js';
+import { refuseAuthentication, type AuthExchange } from './connect.js';
 
 export function handleAuth(conn: MqttConnection, packet: AuthPacket): void {
   const methodName = packet.properties.authenticationMethod;
-  const connected = conn.state === ConnState.Connected;
+  const connected = conn.phase === Phase.Online;
   let exchange = conn.authState as AuthExchange | null;
   if (connected && packet.reasonCode === ReasonCode.ReAuthenticate && methodName !== undefined) {
-    const method = conn.ctx.security.methods.get(methodName);
+    const method = conn.kit.authMethod(methodName);
     if (method === undefined) throw new ProtocolError(`AUTH: authentication method '${methodName}' is not the one in use`);
-    const info: ConnectInfo = { clientId: conn.clientId, username: conn.username, password: null, remoteAddress: conn.link.remoteAddress, protocol: 'mqtt/5', transport: conn.link.transport };
+    const info: ConnectInfo = { clientId: conn.clientId, username: conn.client?.username ?? null, password: null, remoteAddress: conn.link.remoteAddress, protocol: 'mqtt/5', transport: conn.link.transport };
     exchange = { method, info, packet: null, assigned: false, state: undefined };
     const step = method.start(info, packet.properties.authenticationData ?? null);
     return settle(conn, exchange, step.outcome, step.data, step.state);
@@ -54,13 +46,12 @@ function settle(conn: MqttConnection, exchange: AuthExchange, outcome: 'success'
       return;
     }
     const properties = data === undefined ? { authenticationMethod: exchange.method.name } : { authenticationMethod: exchange.method.name, authenticationData: data };
-    conn.send(encodeAuth(ReasonCode.Success, properties));
+    conn.write(encodeAuth(ReasonCode.Success, properties));
     return;
   }
-  conn.state = ConnState.AwaitingConnect;
   if (outcome === 'fail') {
-    refuse(conn, ReasonCode.NotAuthorized, 'enhanced authentication failed');
+    refuseAuthentication(conn, 'enhanced authentication failed');
     return;
   }
-  admit(conn, exchange.packet, AUTH_OK, exchange.assigned);
+  conn.login(exchange.packet, exchange.assigned, { ok: true, reason: 0 });
 }

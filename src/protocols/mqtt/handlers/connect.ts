@@ -1,27 +1,39 @@
 /**
- * CONNECT [MQTT-3.1]: client id rules, authentication (possibly asynchronous), enhanced
- * authentication, session attach or takeover, will, keep-alive, and CONNACK with the MQTT 5
- * properties that tell the client our limits.
+ * CONNECT [MQTT-3.1]: client id rules, the will's form, enhanced authentication, admission
+ * through the gateway (limits, authentication, the client's rights, possibly asynchronous), the
+ * will's topic against those rights, session attach or takeover, keep-alive, and CONNACK with the
+ * MQTT 5 properties that tell the client our limits.
  */
 import { randomBytes } from 'node:crypto';
-import { ConnState, type MqttConnection } from '../connection.js';
-import { ReasonCode } from '../constants.js';
+import type { MqttConnection } from '../connection.js';
+import { ReasonCode } from '../codec/constants.js';
 import { encodeConnack } from '../codec/encode.js';
 import { EXPIRY_NEVER } from '../../../core/broker.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
-import type { AuthResult, ConnectInfo } from '../../../core/auth.js';
-import type { ConnackProperties, ConnectPacket } from '../packets.js';
+import type { ConnectInfo, EnhancedAuthMethod } from '../../../core/auth.js';
+import type { Admission } from '../../../gateway/context.js';
+import { ADMISSION_REASON_CODES, Refusal } from '../../../gateway/refusal.js';
+import type { ConnackProperties, ConnectPacket } from '../codec/packets.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
 import { applicationProperties } from './message-properties.js';
 
 // Interned: a template string per connection would cost memory per session.
 const PROTOCOL_NAMES = ['', '', '', 'mqtt/3', 'mqtt/4', 'mqtt/5'];
 
+/** The enhanced authentication exchange a CONNECT started (kept on the connection between AUTH packets). */
+export interface AuthExchange {
+  readonly method: EnhancedAuthMethod;
+  readonly info: ConnectInfo;
+  /** The CONNECT it belongs to; null for re-authentication of a live connection. */
+  readonly packet: ConnectPacket | null;
+  readonly assigned: boolean;
+  state: unknown;
+}
+
 /** Handles the first packet of a connection. */
-export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf: Buffer, _start: number, _end: number): void {
+export function handleConnect(conn: MqttConnection, packet: ConnectPacket): void {
   conn.version = packet.protocolVersion;
-  const ctx = conn.ctx;
   const v5 = packet.protocolVersion === 5;
   let clientId = packet.clientId;
   let assigned = false;
@@ -35,15 +47,6 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf:
     assigned = true;
   }
   conn.clientId = clientId;
-  conn.username = packet.username;
-
-  const admission = ctx.security.policy?.admission(conn.link) ?? 0;
-  if (admission !== 0) {
-    const why = admission === ReasonCode.ServerBusy ? 'server busy (memory above --max-memory)' : 'connection rate exceeded (--max-connection-rate)';
-    if (ctx.logLimit.allow('admission')) ctx.log.warn('connection refused', { clientId, address: conn.link.remoteAddress, detail: why });
-    refuse(conn, admission, why);
-    return;
-  }
 
   const props = packet.properties;
   if (v5) {
@@ -66,93 +69,75 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket, _buf:
     }
   }
 
-  const info: ConnectInfo = {
-    clientId,
-    username: packet.username,
-    password: packet.password,
-    remoteAddress: conn.link.remoteAddress,
-    protocol: `mqtt/${packet.protocolVersion}`,
-    transport: conn.link.transport,
-    peerIdentity: conn.link.peerIdentity ?? null,
-  };
-
   if (props.authenticationMethod !== undefined) {
-    const method = ctx.security.methods.get(props.authenticationMethod);
+    const method = conn.kit.authMethod(props.authenticationMethod);
     if (method === undefined) {
       refuse(conn, ReasonCode.BadAuthenticationMethod, `authentication method '${props.authenticationMethod}' is not supported`);
       return;
     }
+    const info: ConnectInfo = {
+      clientId,
+      username: packet.username,
+      password: packet.password,
+      remoteAddress: conn.link.remoteAddress,
+      protocol: PROTOCOL_NAMES[packet.protocolVersion]!,
+      transport: conn.link.transport,
+      peerIdentity: conn.link.peerIdentity ?? null,
+    };
     const step = method.start(info, props.authenticationData ?? null);
     if (step.outcome === 'fail') {
-      refuse(conn, ReasonCode.NotAuthorized, 'enhanced authentication failed');
+      refuseAuthentication(conn, 'enhanced authentication failed');
       return;
     }
     if (step.outcome === 'continue') {
-      conn.authState = { method, info, packet, assigned, state: step.state };
-      conn.state = ConnState.EnhancedAuth;
+      const exchange: AuthExchange = { method, info, packet, assigned, state: step.state };
+      conn.authState = exchange;
       conn.sendAuthContinue(props.authenticationMethod, step.data);
       return;
     }
-  }
-
-  const decision = ctx.security.authenticator.authenticate(info);
-  if (decision instanceof Promise) {
-    conn.state = ConnState.Authenticating;
-    conn.link.pause();
-    decision.then(
-      (result) => {
-        if (conn.state !== ConnState.Authenticating) return;
-        conn.state = ConnState.AwaitingConnect;
-        if (admit(conn, packet, result, assigned)) conn.resumeAfterAuth();
-      },
-      (err: unknown) => {
-        if (conn.state !== ConnState.Authenticating) return;
-        ctx.log.warn('authentication provider failed; refusing the client', { clientId, error: err });
-        conn.state = ConnState.AwaitingConnect;
-        refuse(conn, ReasonCode.ServerUnavailable, 'authentication unavailable');
-      },
-    );
+    conn.login(packet, assigned, { ok: true, reason: 0 });
     return;
   }
-  admit(conn, packet, decision, assigned);
+  conn.login(packet, assigned);
 }
 
-/** Completes a CONNECT once authentication said yes or no; true if the client is in. */
-export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthResult, assigned: boolean): boolean {
-  const ctx = conn.ctx;
-  if (!result.ok) {
-    ctx.broker.metrics.connectionsRefused++;
-    if (ctx.logLimit.allow('auth:' + conn.link.remoteAddress)) {
-      ctx.log.info('connection refused: not authorized', { clientId: conn.clientId, address: conn.link.remoteAddress, reason: '0x' + result.reason.toString(16), detail: result.detail ?? '' });
-    }
-    refuse(conn, result.reason, 'not authorized');
-    return false;
+/** Completes a CONNECT once admission answered: CONNACK, the session, the will; or a refusal. */
+export function completeConnect(conn: MqttConnection, packet: ConnectPacket, answer: Admission, assigned: boolean): void {
+  if (!answer.ok) {
+    refuse(conn, ADMISSION_REASON_CODES[answer.refusal], answer.refusal === 'bad-credentials' || answer.refusal === 'not-authorized' ? 'not authorized' : answer.detail);
+    return;
   }
-  if (result.username !== undefined) conn.username = result.username;
-  const policy = ctx.security.policy;
-  if (policy !== undefined) conn.guard = policy.guard(conn.clientId, conn.username, result.grants ?? null, conn);
+  const client = (conn.client = answer.client);
+  const w = packet.will;
+  if (w !== null) {
+    // The will is published later by the broker: it must be this client's to publish now.
+    const refusal = client.checkPublish(w.topic);
+    if (refusal !== Refusal.None) {
+      conn.logDebug('connection refused: the will topic is not allowed', { topic: w.topic, detail: client.refusalDetail });
+      refuse(conn, refusal === Refusal.TopicInvalid ? ReasonCode.TopicNameInvalid : ReasonCode.NotAuthorized, `will topic: ${client.refusalDetail || 'not authorized'}`);
+      return;
+    }
+  }
   const v5 = packet.protocolVersion === 5;
-  const limits = ctx.limits;
+  const config = conn.config;
   const props = packet.properties;
 
   const requested = v5 ? (props.sessionExpiryInterval ?? 0) : packet.cleanStart ? 0 : EXPIRY_NEVER;
-  const { session, sessionPresent } = ctx.broker.connect(conn.clientId, PROTOCOL_NAMES[packet.protocolVersion]!, packet.cleanStart, requested, conn);
-  conn.session = session;
-  conn.state = ConnState.Connected;
+  const sessionPresent = client.attach(packet.cleanStart, requested);
+  const session = client.session!;
 
   let keepAlive = packet.keepAlive;
   let serverKeepAlive: number | undefined;
-  if (v5 && (keepAlive === 0 || keepAlive > limits.maxKeepalive)) {
-    keepAlive = limits.maxKeepalive;
+  if (v5 && (keepAlive === 0 || keepAlive > config.maxKeepalive)) {
+    keepAlive = config.maxKeepalive;
     serverKeepAlive = keepAlive;
   }
   conn.keepAliveMs = keepAlive * 1000;
-  const wheel = ctx.broker.wheel;
+  const wheel = conn.kit.wheel;
   if (keepAlive > 0) wheel.schedule(conn, wheel.now + conn.keepAliveMs * 1.5);
   else wheel.cancel(conn);
 
-  if (packet.will !== null) {
-    const w = packet.will;
+  if (w !== null) {
     const wp = w.properties;
     conn.will = {
       message: new Message(w.topic, Buffer.from(w.payload), w.qos, w.retain, applicationProperties(wp), 0, conn.clientId),
@@ -163,9 +148,9 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
 
   const connack: ConnackProperties = {};
   if (v5) {
-    connack.receiveMaximum = limits.receiveMaximum;
-    connack.maximumPacketSize = limits.maxPacketSize;
-    if (limits.topicAliasMaximum > 0) connack.topicAliasMaximum = limits.topicAliasMaximum;
+    connack.receiveMaximum = config.receiveMaximum;
+    connack.maximumPacketSize = config.maxPacketSize;
+    if (config.topicAliasMaximum > 0) connack.topicAliasMaximum = config.topicAliasMaximum;
     connack.retainAvailable = 1;
     connack.wildcardSubscriptionAvailable = 1;
     connack.subscriptionIdentifierAvailable = 1;
@@ -174,13 +159,19 @@ export function admit(conn: MqttConnection, packet: ConnectPacket, result: AuthR
     if (serverKeepAlive !== undefined) connack.serverKeepAlive = serverKeepAlive;
     if (session.expiryInterval !== requested) connack.sessionExpiryInterval = session.expiryInterval;
   }
-  conn.send(encodeConnack(packet.protocolVersion, { type: 2, sessionPresent, reasonCode: 0, properties: connack }));
-  ctx.broker.metrics.connectionsOpened++;
+  conn.write(encodeConnack(packet.protocolVersion, { type: 2, sessionPresent, reasonCode: 0, properties: connack }));
   conn.cleanStart = packet.cleanStart;
-  ctx.events.connected(conn.clientInfo());
-  conn.logDebug('client connected', { protocol: `mqtt/${packet.protocolVersion}`, cleanStart: packet.cleanStart, keepAlive, sessionPresent });
-  ctx.broker.resume(session);
-  return true;
+  conn.online();
+  conn.logDebug('client connected', { protocol: PROTOCOL_NAMES[packet.protocolVersion], cleanStart: packet.cleanStart, keepAlive, sessionPresent });
+  client.resume();
+}
+
+/** A refusal of enhanced authentication: counted and told to the hooks like any failed login. */
+export function refuseAuthentication(conn: MqttConnection, detail: string): void {
+  conn.kit.metrics.connectionsRefused++;
+  conn.kit.clientDisconnected(conn.clientInfo(), 'auth-failure');
+  conn.logDebug('connection refused', { detail });
+  refuse(conn, ReasonCode.NotAuthorized, detail);
 }
 
 /** CONNACK with a refusal (5.0 reason, or the 3.1.1 return code), then close [MQTT-3.2.2-7]. */
@@ -188,8 +179,7 @@ export function refuse(conn: MqttConnection, reason: number, reasonString: strin
   const v5 = conn.version === 5;
   const properties: ConnackProperties = v5 && reasonString !== '' ? { reasonString } : {};
   // The encoder maps the 5.0 reason to the 3.1.1 return code for older clients.
-  conn.send(encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties }));
+  conn.write(encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties }));
   const auth = reason === ReasonCode.NotAuthorized || reason === ReasonCode.BadUserNameOrPassword || reason === ReasonCode.BadAuthenticationMethod;
-  if (auth && conn.clientId !== '') conn.ctx.events.disconnected(conn.clientInfo(), 'auth-failure');
   conn.close(auth ? 'auth-failure' : 'protocol-error', false);
 }

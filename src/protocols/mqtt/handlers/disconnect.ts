@@ -4,17 +4,17 @@
  */
 import { ProtocolError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
-import { ReasonCode } from '../constants.js';
-import type { DisconnectPacket } from '../packets.js';
+import { ReasonCode } from '../codec/constants.js';
+import type { DisconnectPacket } from '../codec/packets.js';
 
 export function handleDisconnect(conn: MqttConnection, packet: DisconnectPacket): void {
   const expiry = packet.properties.sessionExpiryInterval;
-  const session = conn.session!;
+  const client = conn.client!;
   if (expiry !== undefined) {
-    if (session.expiryInterval === 0 && expiry !== 0) {
+    if (client.session!.expiryInterval === 0 && expiry !== 0) {
       throw new ProtocolError('DISCONNECT: Session Expiry Interval cannot be set when it was 0 at CONNECT'); // [MQTT-3.14.2-2]
     }
-    conn.ctx.broker.setExpiry(session, expiry);
+    client.setExpiry(expiry);
   }
   conn.close('normal', packet.reasonCode === ReasonCode.DisconnectWithWill);
 }

@@ -3,11 +3,12 @@
  * Handlers throw typed errors for anything fatal; the connection alone ends connections.
  */
 import { ProtocolError } from '../../../errors.js';
-import { ConnState, type MqttConnection } from '../connection.js';
-import { PacketType, PACKET_NAMES, ReasonCode } from '../constants.js';
+import type { MqttConnection } from '../connection.js';
+import { Phase } from '../../../gateway/shell.js';
+import { PacketType, PACKET_NAMES, ReasonCode } from '../codec/constants.js';
 import { decodePacket } from '../codec/decode.js';
 import { decodePublishFromScan } from '../codec/decode-publish.js';
-import type { AckPacket, AuthPacket, ConnectPacket, DisconnectPacket, SubscribePacket, UnsubscribePacket } from '../packets.js';
+import type { AckPacket, AuthPacket, ConnectPacket, DisconnectPacket, SubscribePacket, UnsubscribePacket } from '../codec/packets.js';
 import { handleConnect, refuse } from './connect.js';
 import { UnsupportedProtocolVersionError } from '../codec/errors.js';
 import { handlePublish } from './publish.js';
@@ -29,7 +30,7 @@ export function dispatchPacket(
   scan: Uint32Array,
   index: number,
 ): void {
-  if (conn.state === ConnState.AwaitingConnect) {
+  if (conn.phase === Phase.Connecting && conn.authState === null) {
     if (type !== PacketType.CONNECT) {
       throw new ProtocolError(`first packet must be CONNECT, got ${PACKET_NAMES[type] ?? type}`);
     }
@@ -43,10 +44,10 @@ export function dispatchPacket(
       refuse(conn, ReasonCode.UnsupportedProtocolVersion, '');
       return;
     }
-    handleConnect(conn, connect, buf, start, end);
+    handleConnect(conn, connect);
     return;
   }
-  if (conn.state === ConnState.EnhancedAuth && type !== PacketType.AUTH) {
+  if (conn.inEnhancedAuth && type !== PacketType.AUTH) {
     throw new ProtocolError(`${PACKET_NAMES[type] ?? type} received during enhanced authentication`);
   }
   const version = conn.version;

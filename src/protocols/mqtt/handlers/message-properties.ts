@@ -1,6 +1,6 @@
 /** MQTT 5 application properties <-> the core's message properties (passed through unchanged). */
 import type { MessageProperties } from '../../../core/message.js';
-import type { ApplicationProperties } from '../packets.js';
+import type { ApplicationProperties } from '../codec/packets.js';
 
 /** The end-to-end properties of a PUBLISH or will, or null when there are none. */
 export function applicationProperties(p: ApplicationProperties): MessageProperties | null {

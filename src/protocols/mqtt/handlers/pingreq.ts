@@ -3,5 +3,5 @@ import type { MqttConnection } from '../connection.js';
 import { encodePingresp } from '../codec/encode.js';
 
 export function handlePingreq(conn: MqttConnection): void {
-  conn.send(encodePingresp());
+  conn.write(encodePingresp());
 }

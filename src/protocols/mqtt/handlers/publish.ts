@@ -1,21 +1,21 @@
 /**
- * Inbound PUBLISH [MQTT-3.3]: topic alias, authorization, payload format, Receive Maximum, QoS 2
- * duplicate suppression, one core call, then the acknowledgement — after the store commit when
- * the delivery reached a persistent session.
+ * Inbound PUBLISH [MQTT-3.3]: topic alias, Receive Maximum, payload format, QoS 2 duplicate
+ * suppression, then the client's publish through the gateway (pace, topic rules, rights,
+ * routing), then the acknowledgement — after the store commit when the delivery reached a
+ * persistent session.
  */
 import { ProtocolError, ReceiveMaximumExceededError, TopicAliasInvalidError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
-import { PacketType, ReasonCode } from '../constants.js';
+import { PacketType, ReasonCode } from '../codec/constants.js';
 import { Message } from '../../../core/message.js';
-import { topicLevels } from '../../../core/topic.js';
+import { Refusal } from '../../../gateway/refusal.js';
 import { isWellFormedUtf8 } from '../codec/utf8.js';
-import type { PublishPacket } from '../packets.js';
+import type { PublishPacket } from '../codec/packets.js';
 import { applicationProperties } from './message-properties.js';
 import { sendAck } from './acks.js';
 
 export function handlePublish(conn: MqttConnection, packet: PublishPacket): void {
-  const ctx = conn.ctx;
-  const session = conn.session!;
+  const client = conn.client!;
   const props = packet.properties;
   let topic = packet.topic;
   if (props.subscriptionIdentifiers !== undefined) {
@@ -24,8 +24,9 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
 
   if (props.topicAlias !== undefined) {
     const alias = props.topicAlias;
-    if (alias === 0 || alias > ctx.limits.topicAliasMaximum) {
-      throw new TopicAliasInvalidError(`topic alias ${alias} is outside 1..${ctx.limits.topicAliasMaximum}`); // [MQTT-3.3.2-9]
+    const max = conn.config.topicAliasMaximum;
+    if (alias === 0 || alias > max) {
+      throw new TopicAliasInvalidError(`topic alias ${alias} is outside 1..${max}`); // [MQTT-3.3.2-9]
     }
     const aliases = (conn.inAliases ??= new Map());
     if (topic === '') {
@@ -37,39 +38,17 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     }
   }
 
-  const guard = conn.guard;
-  if (guard !== null && !guard.countPublish(packet.payload.length) && conn.version === 5) {
-    conn.closeReason = 'quota-exceeded';
-    conn.disconnectWith(ReasonCode.QuotaExceeded, 'publish rate stayed above the limit');
-    return;
-  }
-
   const qos = packet.qos;
   if (qos > 0) {
     // Counted until our PUBACK / PUBCOMP goes out [MQTT-3.3.4-9].
-    if (++conn.inboundUnacked > ctx.limits.receiveMaximum) throw new ReceiveMaximumExceededError(ctx.limits.receiveMaximum);
-  }
-
-  const levels = ctx.limits.maxTopicLevels;
-  if (levels > 0 && topicLevels(topic) > levels) {
-    refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic has more than ${levels} levels`);
-    return;
-  }
-  const policy = ctx.security.policy;
-  if (policy !== undefined && topic.length > policy.maxTopicLength / 3 && Buffer.byteLength(topic) > policy.maxTopicLength) {
-    refusePublish(conn, packet, ReasonCode.TopicNameInvalid, `topic is longer than ${policy.maxTopicLength} bytes`);
-    return;
-  }
-  if (!(guard !== null ? guard.canPublish(topic) : ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic))) {
-    refusePublish(conn, packet, ReasonCode.NotAuthorized, 'not authorized to publish to this topic');
-    return;
+    const max = conn.config.receiveMaximum;
+    if (++conn.inboundUnacked > max) throw new ReceiveMaximumExceededError(max);
   }
   if (props.payloadFormatIndicator === 1 && !isWellFormedUtf8(packet.payload, 0, packet.payload.length)) {
-    refusePublish(conn, packet, ReasonCode.PayloadFormatInvalid, 'payload is not UTF-8 although Payload Format Indicator is 1');
+    refusePublish(conn, packet, topic, ReasonCode.PayloadFormatInvalid, 'payload is not UTF-8 although Payload Format Indicator is 1');
     return;
   }
-
-  if (qos === 2 && !ctx.broker.receiveQos2(session, packet.packetId)) {
+  if (qos === 2 && !client.receiveQos2(packet.packetId)) {
     // A retransmission of a PUBLISH we already have: acknowledge, do not route again [MQTT-4.3.3-9].
     conn.inboundUnacked--;
     sendAck(conn, PacketType.PUBREC, packet.packetId, 0, false);
@@ -87,26 +66,41 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     expiry !== undefined && expiry > 0 ? Date.now() + expiry * 1000 : 0,
     conn.clientId,
   );
-  const target = policy !== undefined ? policy.pointToPoint(topic) : null;
-  const outcome = target === null ? ctx.broker.publish(msg) : ctx.broker.publishTo(target, msg);
+  let outcome = client.publish(msg);
+  if (outcome.refusal === Refusal.QuotaExceeded) {
+    if (conn.version === 5) {
+      conn.closeReason = 'quota-exceeded';
+      conn.disconnectWith(ReasonCode.QuotaExceeded, 'publish rate stayed above the limit');
+      return;
+    }
+    // 3.1.1 has no way to say it: the pace alone (reading paused) holds the client back.
+    outcome = client.publish(msg, false);
+  }
+  if (outcome.refusal !== Refusal.None) {
+    const reason = outcome.refusal === Refusal.NotAuthorized ? ReasonCode.NotAuthorized : ReasonCode.TopicNameInvalid;
+    refusePublish(conn, packet, topic, reason, client.refusalDetail || 'not authorized to publish to this topic');
+    return;
+  }
   if (qos === 0) return;
   const reason = outcome.matched === 0 && conn.version === 5 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
   // A persistent session's inbound QoS 2 id was stored too: PUBREC waits for it, or a crash
   // after PUBREC would let the retransmitted PUBLISH through again.
-  const wait = outcome.stored || (qos === 2 && session.persistent);
+  const wait = outcome.stored || (qos === 2 && client.session!.persistent);
   sendAck(conn, qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, packet.packetId, reason, wait);
 }
 
 /** Refuses one PUBLISH: 5.0 acks it with the reason; 3.1.1 has no way to say no, so it is dropped. */
-function refusePublish(conn: MqttConnection, packet: PublishPacket, reason: number, detail: string): void {
-  conn.logDebug('publish refused', { topic: packet.topic, reason: '0x' + reason.toString(16), detail });
+function refusePublish(conn: MqttConnection, packet: PublishPacket, topic: string, reason: number, detail: string): void {
+  conn.logDebug('publish refused', { topic, reason: '0x' + reason.toString(16), detail });
   if (packet.qos === 0) return;
+  const type = packet.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC;
   if (conn.version === 5) {
     // An error reason ends the QoS 2 flow at PUBREC, so the id is free again.
-    sendAck(conn, packet.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, packet.packetId, reason, false);
+    if (packet.qos === 2) conn.client!.releaseQos2(packet.packetId);
+    sendAck(conn, type, packet.packetId, reason, false);
   } else {
-    sendAck(conn, packet.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, packet.packetId, 0, false);
-    if (packet.qos === 2) conn.ctx.broker.receiveQos2(conn.session!, packet.packetId);
+    // 3.1.1: PUBREC 0 keeps the id until the client's PUBREL, as for a routed message.
+    if (packet.qos === 2) conn.client!.receiveQos2(packet.packetId);
+    sendAck(conn, type, packet.packetId, 0, false);
   }
 }
-

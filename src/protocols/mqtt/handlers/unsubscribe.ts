@@ -1,15 +1,14 @@
 /** UNSUBSCRIBE [MQTT-3.10]: UNSUBACK with 0x00 or 0x11 (No subscription existed) per filter in 5.0. */
 import type { MqttConnection } from '../connection.js';
-import { ReasonCode } from '../constants.js';
+import { ReasonCode } from '../codec/constants.js';
 import { encodeUnsuback } from '../codec/encode.js';
-import type { UnsubscribePacket } from '../packets.js';
+import type { UnsubscribePacket } from '../codec/packets.js';
 
 export function handleUnsubscribe(conn: MqttConnection, packet: UnsubscribePacket): void {
-  const broker = conn.ctx.broker;
-  const session = conn.session!;
+  const client = conn.client!;
   const reasons: number[] = [];
   for (const filter of packet.filters) {
-    reasons.push(broker.unsubscribe(session, filter) ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted);
+    reasons.push(client.unsubscribe(filter) ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted);
   }
-  conn.send(encodeUnsuback(conn.version, { type: 11, packetId: packet.packetId, reasonCodes: conn.version === 5 ? reasons : [], properties: {} }));
+  conn.write(encodeUnsuback(conn.version, { type: 11, packetId: packet.packetId, reasonCodes: conn.version === 5 ? reasons : [], properties: {} }));
 }

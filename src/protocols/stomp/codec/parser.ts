@@ -130,6 +130,12 @@ export class FrameParser {
     }
   }
 
+  /** Keeps `chunk` unparsed until resume() (the connection is paused). */
+  hold(chunk: Buffer): void {
+    this.stopped = true;
+    if (chunk.length > 0) this.paused = this.paused === null ? Buffer.from(chunk) : Buffer.concat([this.paused, chunk]);
+  }
+
   /** Parses what was kept when the sink stopped, with no new bytes. */
   resume(sink: FrameSink): void {
     this.stopped = false;

@@ -26,14 +26,13 @@ export function handleAck(conn: StompConnection, frame: StompFrame, nack: boolea
 
 /** Settles delivery `id` (cumulatively in client mode); NACK redelivers. */
 export function applyAck(conn: StompConnection, id: number, nack: boolean): void {
-  const session = conn.session;
-  if (session === null || id < 0) return;
-  const broker = conn.ctx.broker;
+  const client = conn.client;
+  if (client === null || id < 0) return;
   for (const entry of conn.acks.settle(id)) {
-    if (conn.acks.release(entry.packetId)) broker.acknowledge(session, entry.packetId);
+    if (conn.acks.release(entry.packetId)) client.acknowledge(entry.packetId);
     if (nack) {
       (conn.redelivering ??= new WeakSet()).add(entry.msg);
-      broker.deliver(session, entry.msg, 1, false, [entry.sub.slot.number], null);
+      client.redeliver(entry.msg, 1, [entry.sub.slot.number]);
     }
   }
 }

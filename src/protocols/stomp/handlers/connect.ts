@@ -1,14 +1,13 @@
 /**
  * CONNECT and STOMP: version negotiation (accept-version; none = 1.0), heart-beat agreement,
- * login/passcode through the broker's authenticator (possibly asynchronous: reading pauses),
+ * login/passcode through the gateway's admission (possibly asynchronous: reading pauses),
  * the session (client id from the `client-id` header, else generated), then CONNECTED.
  */
 import { randomBytes } from 'node:crypto';
-import { StompState, type StompConnection } from '../connection.js';
+import type { StompConnection } from '../connection.js';
 import { SUPPORTED_VERSIONS, escapingOf, type StompFrame, type StompVersion } from '../codec/frame.js';
 import { StompError } from '../errors.js';
-import type { AuthResult, ConnectInfo } from '../../../core/auth.js';
-import type { ClientInfo } from '../../../core/events.js';
+import type { Admission } from '../../../gateway/context.js';
 
 /** What CONNECTED names as the server. */
 export const SERVER_NAME = 'Junction/0.1.0';
@@ -19,7 +18,7 @@ export function handleConnect(conn: StompConnection, frame: StompFrame): void {
   const version = negotiate(frame.header('accept-version'));
   conn.version = version;
   const [cx, cy] = version === '1.0' ? [0, 0] : parseHeartBeat(frame.header('heart-beat'));
-  const limits = conn.ctx.limits;
+  const limits = conn.config.limits;
   conn.sendBeatMs = limits.heartbeatOut === 0 || cy === 0 ? 0 : Math.max(limits.heartbeatOut, cy);
   conn.receiveBeatMs = limits.heartbeatIn === 0 || cx === 0 ? 0 : Math.max(limits.heartbeatIn, cx);
 
@@ -31,59 +30,22 @@ export function handleConnect(conn: StompConnection, frame: StompFrame): void {
   } else {
     conn.clientId = 'stomp-' + randomBytes(9).toString('base64url');
   }
-  const login = frame.header('login');
-  const passcode = frame.header('passcode');
-  conn.username = login ?? null;
-  const info: ConnectInfo = {
-    clientId: conn.clientId,
-    username: conn.username,
-    password: passcode === undefined ? null : Buffer.from(passcode),
-    remoteAddress: conn.link.remoteAddress,
-    protocol: `stomp/${version}`,
-    transport: conn.link.transport,
-  };
-  const decision = conn.ctx.security.authenticator.authenticate(info);
-  if (decision instanceof Promise) {
-    conn.state = StompState.Authenticating;
-    conn.link.pause();
-    decision.then(
-      (result) => {
-        if (conn.state !== StompState.Authenticating) return;
-        conn.state = StompState.AwaitingConnect;
-        if (admit(conn, frame, result)) conn.resumeAfterAuth();
-      },
-      (err: unknown) => {
-        if (conn.state !== StompState.Authenticating) return;
-        conn.ctx.log.warn('authentication provider failed; refusing the STOMP client', { clientId: conn.clientId, error: err });
-        conn.state = StompState.AwaitingConnect;
-        conn.fail(new StompError('authentication unavailable', 'JN_SERVER_BUSY'), frame.header('receipt') ?? null);
-      },
-    );
-    return;
-  }
-  admit(conn, frame, decision);
+  conn.login(frame, frame.header('login'), frame.header('passcode'));
 }
 
-/** Completes CONNECT once authentication answered; true if the client is in. */
-function admit(conn: StompConnection, frame: StompFrame, result: AuthResult): boolean {
-  const ctx = conn.ctx;
-  if (!result.ok) {
-    ctx.broker.metrics.connectionsRefused++;
-    if (ctx.logLimit.allow('auth:' + conn.link.remoteAddress)) {
-      ctx.log.info('STOMP connection refused: not authorized', { clientId: conn.clientId, username: conn.username, address: conn.link.remoteAddress });
-    }
-    ctx.events.disconnected(clientInfo(conn), 'auth-failure');
-    const why = result.reason === 0x86 ? 'login failed: bad login or passcode' : 'login failed: not authorized';
-    conn.fail(new StompError(why, result.reason === 0x86 ? 'JN_BAD_CREDENTIALS' : 'JN_NOT_AUTHORIZED'), frame.header('receipt') ?? null);
-    return false;
+/** Completes CONNECT once admission answered: CONNECTED, or ERROR and close. */
+export function completeConnect(conn: StompConnection, frame: StompFrame, answer: Admission): void {
+  if (!answer.ok) {
+    const why = answer.refusal === 'bad-credentials' ? 'login failed: bad login or passcode' : answer.refusal === 'not-authorized' ? 'login failed: not authorized' : `login refused: ${answer.detail}`;
+    const code = answer.refusal === 'bad-credentials' ? 'JN_BAD_CREDENTIALS' : answer.refusal === 'not-authorized' ? 'JN_NOT_AUTHORIZED' : 'JN_SERVER_BUSY';
+    conn.fail(new StompError(why, code), frame.header('receipt') ?? null);
+    return;
   }
-  if (result.username !== undefined) conn.username = result.username;
-  const { session } = ctx.broker.connect(conn.clientId, `stomp/${conn.version}`, true, 0, conn);
-  conn.session = session;
-  conn.state = StompState.Connected;
+  const client = (conn.client = answer.client);
+  client.attach(true, 0);
   conn.escaping = escapingOf(conn.version);
   conn.parser.escaping = conn.escaping;
-  const limits = ctx.limits;
+  const limits = conn.config.limits;
   const headers: Array<readonly [string, string]> = [
     ['version', conn.version],
     ['session', conn.clientId],
@@ -91,13 +53,10 @@ function admit(conn: StompConnection, frame: StompFrame, result: AuthResult): bo
   ];
   if (conn.version !== '1.0') headers.push(['heart-beat', `${limits.heartbeatOut},${limits.heartbeatIn}`]);
   conn.sendFrame('CONNECTED', headers);
+  conn.online();
   conn.startHeartbeats();
-  ctx.broker.metrics.connectionsOpened++;
-  conn.info = clientInfo(conn);
-  ctx.events.connected(conn.info);
   conn.logDebug('client connected', { version: conn.version, sendBeatMs: conn.sendBeatMs, receiveBeatMs: conn.receiveBeatMs });
-  ctx.broker.resume(session);
-  return true;
+  client.resume();
 }
 
 /** The highest version both sides speak; throws ERROR (with `version`) when there is none. */
@@ -119,17 +78,4 @@ export function parseHeartBeat(value: string | undefined): [number, number] {
   const m = /^\s*([0-9]{1,9})\s*,\s*([0-9]{1,9})\s*$/.exec(value);
   if (m === null) throw new StompError(`heart-beat '${value}' is not two comma-separated millisecond counts (e.g. 10000,10000)`, 'JN_MALFORMED');
   return [Number(m[1]), Number(m[2])];
-}
-
-function clientInfo(conn: StompConnection): ClientInfo {
-  return {
-    clientId: conn.clientId,
-    username: conn.username,
-    address: conn.link.remoteAddress,
-    port: conn.link.remotePort,
-    protocol: 'stomp',
-    protocolVersion: conn.version,
-    transport: conn.link.transport,
-    cleanStart: true,
-  };
 }

@@ -8,15 +8,9 @@ export function handleDisconnect(conn: StompConnection, frame: StompFrame): void
   conn.closing = true;
   if (id !== undefined && conn.pendingCommits > 0) {
     // The RECEIPT must follow the receipts still waiting for the store: close after them.
-    conn.ctx.broker.afterCommit(closeAfterReceipt, { conn, id });
-    conn.link.pause();
+    conn.closeAfterReceipts(id);
     return;
   }
   if (id !== undefined) conn.sendFrame('RECEIPT', [['receipt-id', id]]);
   conn.end('normal');
-}
-
-function closeAfterReceipt(arg: { conn: StompConnection; id: string }): void {
-  arg.conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
-  arg.conn.end('normal');
 }

@@ -4,7 +4,8 @@
  * throws StompError to end the connection with ERROR; the connection catches it.
  */
 import { StompError } from '../errors.js';
-import { StompState, type StompConnection } from '../connection.js';
+import type { StompConnection } from '../connection.js';
+import { Phase } from '../../../gateway/shell.js';
 import type { StompFrame } from '../codec/frame.js';
 import { handleConnect } from './connect.js';
 import { handleSend } from './send.js';
@@ -17,7 +18,7 @@ import { handleDisconnect } from './disconnect.js';
 /** Handles one whole frame. */
 export function dispatchFrame(conn: StompConnection, frame: StompFrame): void {
   const command = frame.command;
-  if (conn.state === StompState.AwaitingConnect) {
+  if (conn.phase === Phase.Connecting) {
     if (command !== 'CONNECT' && command !== 'STOMP') throw new StompError(`expected CONNECT or STOMP as the first frame, got ${command}`);
     handleConnect(conn, frame);
     return;

@@ -10,6 +10,7 @@ import { destinationToTopic } from '../destination.js';
 import { StompError } from '../errors.js';
 import type { StompFrame } from '../codec/frame.js';
 import type { StompConnection } from '../connection.js';
+import { Refusal } from '../../../gateway/refusal.js';
 import { required } from './required.js';
 import { holdInTransaction } from './transaction.js';
 
@@ -28,20 +29,36 @@ export function handleSend(conn: StompConnection, frame: StompFrame): void {
   conn.receipt(frame, publish(conn, msg));
 }
 
-/** Publishes; true when the store was written (acknowledge only after the commit). */
+/** Publishes through the client's checks; true when the store was written (acknowledge only after the commit). */
 export function publish(conn: StompConnection, msg: Message): boolean {
-  return conn.ctx.broker.publish(msg).stored;
+  const client = conn.client!;
+  const outcome = client.publish(msg);
+  switch (outcome.refusal) {
+    case Refusal.None:
+      return outcome.stored;
+    case Refusal.QuotaExceeded:
+      throw new StompError('publish rate stayed above the limit (--max-publish-rate)', 'JN_QUOTA_EXCEEDED');
+    default:
+      throw refused(outcome.refusal, msg.topic, client.refusalDetail);
+  }
+}
+
+/** The ERROR for a destination the client may not send to. */
+function refused(refusal: Refusal, destination: string, detail: string): StompError {
+  if (refusal === Refusal.NotAuthorized) return new StompError(`not authorized to send to '${destination}'`, 'JN_NOT_AUTHORIZED');
+  return new StompError(`cannot send to '${destination}': ${detail}`, 'JN_TOPIC_INVALID');
 }
 
 /** The checked, authorized message a SEND carries; throws StompError naming what is wrong. */
 function messageOf(conn: StompConnection, frame: StompFrame): Message {
   const destination = required(frame, 'destination');
-  const mapped = destinationToTopic(destination, conn.ctx.mount);
+  const mapped = destinationToTopic(destination, conn.config.mount);
   if (mapped.error !== null) throw new StompError(mapped.error, 'JN_TOPIC_INVALID');
   const topic = mapped.topic;
-  if (!conn.ctx.security.authorizer.canPublish(conn.clientId, conn.username, topic)) {
-    throw new StompError(`not authorized to send to '${destination}'`, 'JN_NOT_AUTHORIZED');
-  }
+  // Checked here too, so a SEND inside a transaction is refused at once, not at COMMIT.
+  const client = conn.client!;
+  const refusal = client.checkPublish(topic);
+  if (refusal !== Refusal.None) throw refused(refusal, destination, client.refusalDetail);
   const retainHeader = frame.header('retain');
   if (retainHeader !== undefined && retainHeader !== 'true' && retainHeader !== 'false') {
     throw new StompError(`retain header must be true or false, got '${retainHeader}'`, 'JN_MALFORMED');

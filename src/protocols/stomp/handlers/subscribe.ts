@@ -10,12 +10,12 @@ import { StompError } from '../errors.js';
 import { AckMode, StompSubscription, parseAckMode } from '../subscriptions.js';
 import type { StompFrame } from '../codec/frame.js';
 import type { StompConnection } from '../connection.js';
+import { Refusal } from '../../../gateway/refusal.js';
 import { required } from './required.js';
 
 /** Handles SUBSCRIBE. */
 export function handleSubscribe(conn: StompConnection, frame: StompFrame): void {
-  const ctx = conn.ctx;
-  const session = conn.session!;
+  const client = conn.client!;
   const destination = required(frame, 'destination');
   // 1.0 made the id optional: the destination then names the subscription.
   const id = conn.version === '1.0' ? (frame.header('id') ?? destination) : required(frame, 'id');
@@ -23,14 +23,13 @@ export function handleSubscribe(conn: StompConnection, frame: StompFrame): void 
   if (table.byId.has(id)) throw new StompError(`subscription id '${id}' is already in use on this connection`);
   const ack = parseAckMode(frame.header('ack'));
   if (ack === null) throw new StompError(`ack '${frame.header('ack')}' is not one of auto, client, client-individual`);
-  const limit = ctx.limits.maxSubscriptions;
+  const limit = conn.config.limits.maxSubscriptions;
   if (table.size >= limit) throw new StompError(`more than ${limit} subscriptions on one connection (--stomp-max-subscriptions)`, 'JN_QUOTA_EXCEEDED');
-  const mapped = destinationToFilter(destination, ctx.mount);
+  const mapped = destinationToFilter(destination, conn.config.mount);
   if (mapped.error !== null) throw new StompError(mapped.error, 'JN_TOPIC_INVALID');
   const filter = mapped.topic;
-  if (!ctx.security.authorizer.canSubscribe(conn.clientId, conn.username, filter)) {
-    throw new StompError(`not authorized to subscribe to '${destination}'`, 'JN_NOT_AUTHORIZED');
-  }
+  const refusal = client.checkSubscribe(filter);
+  if (refusal !== Refusal.None) throw refused(refusal, destination, client.refusalDetail);
 
   const slot = table.slotFor(filter);
   const qosBefore = slot.subs.length === 0 ? -1 : slot.qos;
@@ -44,18 +43,31 @@ export function handleSubscribe(conn: StompConnection, frame: StompFrame): void 
     retainHandling: 0,
     subscriptionId: slot.number,
   };
-  if (core.qos !== qosBefore) ctx.broker.subscribe(session, core);
+  if (core.qos !== qosBefore) {
+    const outcome = client.subscribe(core);
+    if (outcome.refusal !== Refusal.None) {
+      table.remove(sub);
+      throw refused(outcome.refusal, destination, client.refusalDetail);
+    }
+  }
   conn.retainTarget = sub;
   try {
-    ctx.broker.sendRetained(session, core, false);
+    client.sendRetained(core, false);
   } finally {
     conn.retainTarget = null;
   }
   if (ack !== AckMode.Auto) {
-    ctx.redelivery.take(filter, conn.clientId, Date.now(), (msg) => {
+    conn.config.redelivery.take(filter, conn.clientId, Date.now(), (msg) => {
       (conn.redelivering ??= new WeakSet()).add(msg);
-      ctx.broker.deliver(session, msg, 1, false, [slot.number], null);
+      client.redeliver(msg, 1, [slot.number]);
     });
   }
   conn.receipt(frame, false);
+}
+
+/** The ERROR for a destination the client may not subscribe to. */
+function refused(refusal: Refusal, destination: string, detail: string): StompError {
+  if (refusal === Refusal.NotAuthorized) return new StompError(`not authorized to subscribe to '${destination}'`, 'JN_NOT_AUTHORIZED');
+  if (refusal === Refusal.QuotaExceeded) return new StompError(`cannot subscribe to '${destination}': ${detail}`, 'JN_QUOTA_EXCEEDED');
+  return new StompError(`cannot subscribe to '${destination}': ${detail}`, 'JN_TOPIC_INVALID');
 }

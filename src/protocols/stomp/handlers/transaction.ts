@@ -16,7 +16,7 @@ export function handleBegin(conn: StompConnection, frame: StompFrame): void {
   const name = required(frame, 'transaction');
   const txs = conn.transactions;
   if (txs.has(name)) throw new StompError(`transaction '${name}' is already open`);
-  const limit = conn.ctx.limits.maxTransactions;
+  const limit = conn.config.limits.maxTransactions;
   if (txs.count >= limit) throw new StompError(`more than ${limit} open transactions (--stomp-max-transactions)`, 'JN_QUOTA_EXCEEDED');
   txs.begin(name);
   conn.receipt(frame, false);
@@ -46,10 +46,10 @@ export function handleAbort(conn: StompConnection, frame: StompFrame): void {
 export function holdInTransaction(conn: StompConnection, name: string, action: TxAction): void {
   const actions = conn.transactions.actions(name);
   if (actions === undefined) throw unknown(name, action.kind.toUpperCase());
-  const limit = conn.ctx.limits.maxTransactionFrames;
+  const limit = conn.config.limits.maxTransactionFrames;
   if (actions.length >= limit) throw new StompError(`transaction '${name}' holds more than ${limit} frames (--stomp-max-transaction-frames)`, 'JN_QUOTA_EXCEEDED');
   if (action.kind === 'send') {
-    const max = conn.ctx.limits.maxTransactionBytes;
+    const max = conn.config.limits.maxTransactionBytes;
     const txs = conn.transactions;
     if (txs.bytes + action.msg.payload.length > max) throw new StompError(`open transactions hold more than ${max} body bytes (--stomp-max-transaction-bytes)`, 'JN_QUOTA_EXCEEDED');
     txs.bytes += action.msg.payload.length;

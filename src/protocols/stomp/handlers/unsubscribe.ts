@@ -9,8 +9,7 @@ import type { StompConnection } from '../connection.js';
 
 /** Handles UNSUBSCRIBE. */
 export function handleUnsubscribe(conn: StompConnection, frame: StompFrame): void {
-  const ctx = conn.ctx;
-  const session = conn.session!;
+  const client = conn.client!;
   const id = frame.header('id') ?? (conn.version === '1.0' ? frame.header('destination') : undefined);
   if (id === undefined) throw new StompError("UNSUBSCRIBE frame without the required 'id' header");
   const sub = conn.subscriptions.byId.get(id);
@@ -20,12 +19,13 @@ export function handleUnsubscribe(conn: StompConnection, frame: StompFrame): voi
   const now = Date.now();
   const owner = conn.namedClient ? conn.clientId : null;
   for (const entry of conn.acks.settleSubscription(sub)) {
-    if (conn.acks.release(entry.packetId)) ctx.broker.acknowledge(session, entry.packetId);
-    ctx.redelivery.hold(entry.msg, owner, now);
+    if (conn.acks.release(entry.packetId)) client.acknowledge(entry.packetId);
+    conn.config.redelivery.hold(entry.msg, owner, now);
   }
-  if (conn.subscriptions.remove(sub)) ctx.broker.unsubscribe(session, slot.filter);
+  if (conn.subscriptions.remove(sub)) client.unsubscribe(slot.filter);
   else if (slot.qos !== qosBefore) {
-    ctx.broker.subscribe(session, { filter: slot.filter, qos: slot.qos, noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionId: slot.number });
+    // A lower QoS of a filter already allowed: the checks pass as they did at SUBSCRIBE.
+    client.subscribe({ filter: slot.filter, qos: slot.qos, noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionId: slot.number });
   }
   conn.receipt(frame, false);
 }

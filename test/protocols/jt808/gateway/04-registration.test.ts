@@ -97,5 +97,5 @@ test('a --jt808-port that cannot be bound stops the start with a message naming 
   const { runBroker } = await import('../../../interop/harness.js');
   const result = await runBroker(['start', '--mqtt-port', '0', '--store', 'memory', '--jt808-port', String(port)]);
   assert.notEqual(result.code, 0);
-  assert.match(result.stderr + result.stdout, new RegExp(`--jt808-port ${port}: cannot listen \\(the port is in use\\)`));
+  assert.match(result.stderr + result.stdout, new RegExp(`--jt808-port ${port}: cannot listen on 127\\.0\\.0\\.1:${port} \\(the port is in use\\)`));
 });

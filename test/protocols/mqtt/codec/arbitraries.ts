@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type {
   AckPacket, AuthPacket, ConnackPacket, ConnectPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket,
   QoS, SubackPacket, SubscribePacket, UnsubackPacket, UnsubscribePacket, UserProperty,
-} from '../../../../src/protocols/mqtt/packets.js';
+} from '../../../../src/protocols/mqtt/codec/packets.js';
 
 /** Valid MQTT strings: any Unicode scalar values except U+0000. */
 export const mqttString = (maxLength = 12): fc.Arbitrary<string> =>

@@ -4,7 +4,7 @@ import {
   PINGRESP, encodeAck, encodeAuth, encodeConnack, encodeDisconnect, encodePingreq, encodePingresp, encodePublish,
   encodeSuback, encodeSubscribe, encodeUnsuback, publishPacketIdOffset,
 } from '../../../../src/protocols/mqtt/codec/encode.js';
-import { PacketType, ReasonCode, connackReasonFromV3, connackReturnCodeV3 } from '../../../../src/protocols/mqtt/constants.js';
+import { PacketType, ReasonCode, connackReasonFromV3, connackReturnCodeV3 } from '../../../../src/protocols/mqtt/codec/constants.js';
 
 const h = (b: Buffer): string => b.toString('hex');
 

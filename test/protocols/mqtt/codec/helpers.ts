@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { decodeFrame } from '../../../../src/protocols/mqtt/codec/decode.js';
-import type { Packet, ProtocolVersion } from '../../../../src/protocols/mqtt/packets.js';
+import type { Packet, ProtocolVersion } from '../../../../src/protocols/mqtt/codec/packets.js';
 
 /** Bytes from a hex string that may contain spaces for readability. */
 export function hex(s: string): Buffer {

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import * as mqttPacket from 'mqtt-packet';
 import { decodeFrame } from '../../../../src/protocols/mqtt/codec/decode.js';
 import { encodePacket } from '../../../../src/protocols/mqtt/codec/encode.js';
-import { connackReasonFromV3, connackReturnCodeV3 } from '../../../../src/protocols/mqtt/constants.js';
-import type { Packet, ProtocolVersion, UserProperty } from '../../../../src/protocols/mqtt/packets.js';
+import { connackReasonFromV3, connackReturnCodeV3 } from '../../../../src/protocols/mqtt/codec/constants.js';
+import type { Packet, ProtocolVersion, UserProperty } from '../../../../src/protocols/mqtt/codec/packets.js';
 import { packetArbitraries } from './arbitraries.js';
 
 type Obj = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { decodeFrame } from '../../../../src/protocols/mqtt/codec/decode.js';
 import { decodePublishFromScan } from '../../../../src/protocols/mqtt/codec/decode-publish.js';
 import { encodePacket, encodedPublishSize, setPublishPacketId, setPublishDup } from '../../../../src/protocols/mqtt/codec/encode.js';
 import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../../../../src/protocols/mqtt/codec/scanner.js';
-import type { ProtocolVersion } from '../../../../src/protocols/mqtt/packets.js';
+import type { ProtocolVersion } from '../../../../src/protocols/mqtt/codec/packets.js';
 import { anyPacket, packetArbitraries, topicName } from './arbitraries.js';
 
 const VERSIONS: ProtocolVersion[] = [3, 4, 5];

@@ -13,7 +13,7 @@ import {
 import { encodePublish } from '../../../../src/protocols/mqtt/codec/encode-publish.js';
 import { PINGREQ, encodeAck } from '../../../../src/protocols/mqtt/codec/encode-ack.js';
 import { encodeSubscribe } from '../../../../src/protocols/mqtt/codec/encode-subscribe.js';
-import { PacketType } from '../../../../src/protocols/mqtt/constants.js';
+import { PacketType } from '../../../../src/protocols/mqtt/codec/constants.js';
 import { hex } from './helpers.js';
 
 interface Rec {

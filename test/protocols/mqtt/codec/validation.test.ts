@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeFrame } from '../../../../src/protocols/mqtt/codec/decode.js';
 import { decodePublishFromScan } from '../../../../src/protocols/mqtt/codec/decode-publish.js';
 import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../../../../src/protocols/mqtt/codec/scanner.js';
-import type { ProtocolVersion } from '../../../../src/protocols/mqtt/packets.js';
+import type { ProtocolVersion } from '../../../../src/protocols/mqtt/codec/packets.js';
 import { type ExpectedError, assertThrowsCodec, hex, malformed, protocol } from './helpers.js';
 
 /** A packet from its first byte and body hex; the remaining length is computed. */

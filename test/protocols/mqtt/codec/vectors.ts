@@ -5,7 +5,7 @@
  * orders properties differently) must decode and round-trip through our encoder.
  */
 
-import type { Packet, ProtocolVersion } from '../../../../src/protocols/mqtt/packets.js';
+import type { Packet, ProtocolVersion } from '../../../../src/protocols/mqtt/codec/packets.js';
 
 export interface Vector {
   name: string;

@@ -1,7 +1,7 @@
 /** The data units of the gateway's own answers to a vehicle. */
-import { Encryption } from './codec/constants.js';
-import { aesDecrypt, type AesKey } from './codec/crypto.js';
-import { writeTime, type Gbt32960Time } from './codec/reader.js';
+import { Encryption } from './constants.js';
+import { aesDecrypt, type AesKey } from './crypto.js';
+import { writeTime, type Gbt32960Time } from './reader.js';
 
 /**
  * A login/logout data unit with its time replaced by `now`, as the standard answers them. The

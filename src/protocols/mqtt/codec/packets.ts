@@ -4,7 +4,7 @@
  * reason codes 0 for 3.1/3.1.1). Absent optional properties are `undefined`, never present.
  */
 
-import type { QoS, UserProperty } from '../../core/message.js';
+import type { QoS, UserProperty } from '../../../core/message.js';
 import type { PacketType } from './constants.js';
 
 export type { QoS, UserProperty };

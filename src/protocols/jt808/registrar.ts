@@ -1,14 +1,16 @@
 /**
- * Registration (0100 -> 8100) and authentication (0102) of terminals, EMQX's way: either
- * anonymous (every terminal is accepted with a fresh auth code), or the operator's HTTP
- * endpoints. The registry gets a POST of the 0100 body plus the phone and answers
- * `{"code": 0, "authcode": "..."}` (another code is the 8100 result); the authentication
- * endpoint gets `{"code", "phone"}` and answers 200 for yes. Network errors, timeouts and 5xx
- * are retried (1 s apart, doubling). Auth codes are secrets: never logged.
+ * Registration (0100 -> 8100) and authentication (0102) of terminals, EMQX's way: through the
+ * operator's HTTP endpoints, or by the broker itself. The registry gets a POST of the 0100 body
+ * plus the phone and answers `{"code": 0, "authcode": "..."}` (another code is the 8100 result);
+ * the authentication endpoint gets `{"code", "phone"}` and answers 200 for yes. Network errors,
+ * timeouts and 5xx are retried (1 s apart, doubling). Without endpoints, registration hands out
+ * a fresh code when the broker admits anonymous clients, and the authentication chain decides at
+ * 0102 (username the phone, password the auth code), as for every other protocol. Auth codes are
+ * secrets: never logged.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../../log/logger.js';
-import type { JsonObject } from '../codec/json-fields.js';
+import type { Logger } from '../../log/logger.js';
+import type { JsonObject } from './codec/json-fields.js';
 
 /** 8100 result: 0 ok, 1 vehicle registered, 2 no such vehicle, 3 terminal registered, 4 no such terminal. */
 export interface Registration {
@@ -18,36 +20,21 @@ export interface Registration {
 }
 
 export interface Registrar {
-  /** 'anonymous', 'http', or 'closed' (no endpoints and anonymous not allowed: everyone refused) */
-  readonly mode: 'anonymous' | 'http' | 'closed';
+  /** 'http': the operator's endpoints decide; 'broker': the authentication chain decides at 0102 */
+  readonly mode: 'broker' | 'http';
   register(phone: string, body: JsonObject): Registration | Promise<Registration>;
-  /** `issued` is the code this connection's registration returned, if any. */
-  authenticate(phone: string, code: string, issued: string | null): boolean | Promise<boolean>;
+  /** http only: whether the code authenticates the phone (`issued` is the code this connection's registration returned). */
+  authenticate?(phone: string, code: string, issued: string | null): Promise<boolean>;
 }
 
-/** Accepts every terminal. */
-export class AnonymousRegistrar implements Registrar {
-  readonly mode = 'anonymous' as const;
+/** No endpoints: the broker's own authentication decides; registration is only for anonymous fleets. */
+export class BrokerRegistrar implements Registrar {
+  readonly mode = 'broker' as const;
+
+  constructor(private readonly anonymous: boolean) {}
 
   register(): Registration {
-    return { result: 0, authCode: randomBytes(8).toString('hex') };
-  }
-
-  authenticate(): boolean {
-    return true;
-  }
-}
-
-/** Refuses every terminal (no endpoints configured and anonymous access not allowed). */
-export class ClosedRegistrar implements Registrar {
-  readonly mode = 'closed' as const;
-
-  register(): Registration {
-    return { result: 1, authCode: '' };
-  }
-
-  authenticate(): boolean {
-    return false;
+    return this.anonymous ? { result: 0, authCode: randomBytes(8).toString('hex') } : { result: 1, authCode: '' };
   }
 }
 

@@ -3,7 +3,7 @@
  * so socket chunks are freed), bad bytes skipped with resynchronisation on the next `##`, and
  * a pause while the consumer is busy (login being authenticated) holding the rest.
  */
-import { FrameScan, ScanStatus, scanFrame } from './codec/frame.js';
+import { FrameScan, ScanStatus, scanFrame } from './frame.js';
 
 /** What the stream reports to its connection. */
 export interface FrameSink {

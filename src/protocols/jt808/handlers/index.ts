@@ -9,15 +9,16 @@
  * authentication (0102, which carries the auth code).
  */
 import { Message } from '../../../core/message.js';
+import { Phase } from '../../../gateway/shell.js';
+import { Refusal } from '../../../gateway/refusal.js';
 import { FRAME_FAULT_NAMES, FrameFault, Jt808BodyError } from '../codec/errors.js';
 import { ATTR_SPLIT, headerJson, type Jt808Header } from '../codec/header.js';
 import type { JsonObject } from '../codec/json-fields.js';
-import { encodeGbk } from '../codec/bytes.js';
 import { bodyJson, parseFrame } from '../codec/message.js';
 import { MsgId, Result } from '../codec/message-ids.js';
 import { Reassembler, SplitRefusal } from '../codec/reassembly.js';
-import type { Registration } from './registration.js';
-import { TermState, type Jt808Connection } from './connection.js';
+import type { Jt808Connection } from '../connection.js';
+import { authenticate, register } from './login.js';
 
 /** Uplink messages the platform answers with 8001 result 0. */
 const AUTO_ACK: ReadonlySet<number> = new Set([
@@ -53,7 +54,7 @@ export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number
     conn.violation(`frame dropped: ${FRAME_FAULT_NAMES[p.fault]}`, h === null ? {} : { msgId: h.msgId, msgSn: h.msgSn });
     return;
   }
-  const online = conn.state === TermState.Online;
+  const online = conn.phase === Phase.Online;
   if (!online && h.msgId !== MsgId.Register && h.msgId !== MsgId.Authenticate) {
     conn.write(conn.generalResponse(h, Result.Failure));
     conn.violation('message before authentication', { msgId: h.msgId, phone: h.phone });
@@ -68,9 +69,9 @@ export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number
   let start = p.bodyStart;
   let end = p.bodyEnd;
   if ((frame.readUInt16BE(2) & ATTR_SPLIT) !== 0) {
-    const s = conn.ctx.settings;
-    const r = conn.reassembler ?? (conn.reassembler = new Reassembler(s.maxSplitParts, s.splitTimeoutMs));
-    const whole = r.add(h, frame.subarray(start, end), conn.ctx.broker.wheel.now);
+    const c = conn.config;
+    const r = conn.reassembler ?? (conn.reassembler = new Reassembler(c.maxSplitParts, c.splitTimeoutMs));
+    const whole = r.add(h, frame.subarray(start, end), conn.kit.wheel.now);
     if (typeof whole === 'number') {
       conn.write(conn.generalResponse(h, Result.MessageError));
       conn.violation(whole === SplitRefusal.TooManyParts ? 'split message has more packets than --jt808-max-split-parts' : 'packet index outside 1..total', { total: h.fragTotal, index: h.fragSn });
@@ -147,7 +148,7 @@ function dispatch(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void
 
 function settle(conn: Jt808Connection, replyId: number, seq: number, answeredId: number): void {
   if (conn.commands === null) return;
-  if (conn.commands.settle(replyId, seq, answeredId, conn.ctx.broker.wheel.now) !== null) conn.reschedule();
+  if (conn.commands.settle((cmd) => cmd.answeredBy(replyId, seq, answeredId), conn.kit.wheel.now) !== null) conn.reschedule();
 }
 
 interface PendingReply {
@@ -159,87 +160,27 @@ function writeAfterCommit(p: PendingReply): void {
   p.conn.write(p.bytes);
 }
 
-/** Publishes {header, body} at QoS 1 on the up topic; writes `reply` once the publish is accepted. */
+/**
+ * Publishes {header, body} at QoS 1 on the up topic; writes `reply` once the publish is
+ * accepted. A refused publish is answered 8001 result 1 (failure) where an answer was due.
+ */
 function publishUp(conn: Jt808Connection, h: Jt808Header, body: JsonObject, reply: Buffer | null): void {
-  const broker = conn.ctx.broker;
+  const client = conn.client!;
   const payload = Buffer.from(JSON.stringify({ header: headerJson(h), body }));
-  const outcome = broker.publish(new Message(conn.upTopic, payload, 1, false, null, 0, conn.phone));
-  if (reply === null) return;
-  if (outcome.stored) broker.afterCommit(writeAfterCommit, { conn, bytes: reply });
-  else conn.write(reply);
-}
-
-function register(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void {
-  const decision = conn.ctx.registrar.register(h.phone, body);
-  if (!(decision instanceof Promise)) {
-    registered(conn, h, decision);
-    return;
-  }
-  conn.holdFrames();
-  decision.then(
-    (r) => registered(conn, h, r),
-    (err: unknown) => {
-      conn.ctx.log.warn('JT/T 808 registration failed', { phone: h.phone, error: err });
-      registered(conn, h, { result: Result.Failure, authCode: '' });
-    },
-  ).catch((err: unknown) => asyncFailure(conn, err));
-}
-
-function registered(conn: Jt808Connection, h: Jt808Header, r: Registration): void {
-  if (conn.state === TermState.Closed) return;
-  if (r.result === 0) {
-    conn.issuedCode = r.authCode;
-    conn.issuedFor = h.phone;
-  } else if (conn.ctx.logLimit.allow('jt808-reg:' + conn.link.remoteAddress)) {
-    conn.ctx.log.info('JT/T 808 registration refused', { phone: h.phone, address: conn.link.remoteAddress, result: r.result });
-  }
-  const code = r.result === 0 ? encodeGbk(r.authCode) : Buffer.alloc(0);
-  const out = Buffer.allocUnsafe(3 + code.length);
-  out.writeUInt16BE(h.msgSn, 0);
-  out[2] = r.result;
-  code.copy(out, 3);
-  conn.write(conn.encodeReply(h, MsgId.RegisterResponse, out));
-  if (conn.busy) conn.resumeFrames();
-}
-
-function authenticate(conn: Jt808Connection, h: Jt808Header, body: JsonObject): void {
-  const code = typeof body['code'] === 'string' ? body['code'] : '';
-  const issued = conn.issuedFor === h.phone ? conn.issuedCode : null;
-  const decision = conn.ctx.registrar.authenticate(h.phone, code, issued);
-  if (!(decision instanceof Promise)) {
-    authenticated(conn, h, decision);
-    return;
-  }
-  conn.holdFrames();
-  decision.then(
-    (ok) => authenticated(conn, h, ok),
-    (err: unknown) => {
-      conn.ctx.log.warn('JT/T 808 authentication failed', { phone: h.phone, error: err });
-      authenticated(conn, h, false);
-    },
-  ).catch((err: unknown) => asyncFailure(conn, err));
-}
-
-function authenticated(conn: Jt808Connection, h: Jt808Header, ok: boolean): void {
-  if (conn.state === TermState.Closed) return;
-  if (ok) {
-    if (conn.state !== TermState.Online) conn.goOnline(h);
-    conn.write(conn.generalResponse(h, Result.Ok));
-  } else {
-    conn.ctx.broker.metrics.connectionsRefused++;
-    if (conn.ctx.logLimit.allow('jt808-auth:' + conn.link.remoteAddress)) {
-      conn.ctx.log.info('JT/T 808 terminal not authenticated', { phone: h.phone, address: conn.link.remoteAddress });
+  const outcome = client.publish(new Message(conn.upTopic, payload, 1, false, null, 0, conn.phone));
+  if (outcome.refusal !== Refusal.None) {
+    if (outcome.refusal === Refusal.QuotaExceeded) {
+      conn.warn('closing: the terminal kept publishing above the publish rate limit', {});
+      conn.close('quota-exceeded');
+      return;
     }
-    conn.write(conn.generalResponse(h, Result.Failure));
-    conn.violation('authentication refused', { phone: h.phone });
+    conn.warn('uplink not published: not authorized', { topic: conn.upTopic, msgId: h.msgId, detail: client.refusalDetail });
+    if (reply !== null) conn.write(conn.generalResponse(h, Result.Failure));
+    return;
   }
-  if (conn.busy) conn.resumeFrames();
-}
-
-/** A bug after an asynchronous decision closes the connection instead of the process. */
-function asyncFailure(conn: Jt808Connection, err: unknown): void {
-  conn.ctx.log.error('internal error after JT/T 808 registration or authentication', { clientId: conn.phone, error: err });
-  conn.close('protocol-error');
+  if (reply === null) return;
+  if (outcome.stored) conn.kit.afterCommit(writeAfterCommit, { conn, bytes: reply });
+  else conn.write(reply);
 }
 
 /** BCD[6] YYMMDDhhmmss of `now` in UTC (8004). */

@@ -3,11 +3,12 @@
  * straight to the connection (after its SUBACK, in order with its other writes), leaving out the
  * packets of topics that got a live message meanwhile.
  */
-import type { BulkWireTarget } from '../core/retained-bulk.js';
-import type { SessionOwner } from '../core/session.js';
-import { ConnState, MqttConnection } from '../protocols/mqtt/connection.js';
+import type { BulkWireTarget } from '../../core/retained-bulk.js';
+import { Phase } from '../../gateway/shell.js';
+import type { MqttConnection } from './connection.js';
 
-class MqttWireTarget implements BulkWireTarget {
+/** The bulk target of one MQTT connection (its SessionOwner capability). */
+export class MqttWireTarget implements BulkWireTarget {
   constructor(private readonly conn: MqttConnection) {}
 
   get version(): 3 | 4 | 5 {
@@ -19,7 +20,7 @@ class MqttWireTarget implements BulkWireTarget {
   }
 
   get writable(): boolean {
-    return this.conn.state === ConnState.Connected;
+    return this.conn.phase === Phase.Online;
   }
 
   get bufferedAmount(): number {
@@ -29,7 +30,7 @@ class MqttWireTarget implements BulkWireTarget {
   writeBatch(data: Uint8Array, skip: ReadonlySet<string>): number {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (skip.size === 0) {
-      this.conn.send(buf);
+      this.conn.write(buf);
       return 0;
     }
     let skipped = 0;
@@ -40,11 +41,11 @@ class MqttWireTarget implements BulkWireTarget {
       const { end, topic } = publishAt(buf, at);
       pos = end;
       if (!skip.has(topic)) continue;
-      if (at > runStart) this.conn.send(buf.subarray(runStart, at));
+      if (at > runStart) this.conn.write(buf.subarray(runStart, at));
       runStart = end;
       skipped++;
     }
-    if (buf.length > runStart) this.conn.send(buf.subarray(runStart));
+    if (buf.length > runStart) this.conn.write(buf.subarray(runStart));
     return skipped;
   }
 }
@@ -61,9 +62,4 @@ export function publishAt(buf: Buffer, at: number): { end: number; topic: string
   const end = pos + remaining;
   const topicLength = ((buf[pos] as number) << 8) | (buf[pos + 1] as number);
   return { end, topic: buf.toString('utf8', pos + 2, pos + 2 + topicLength) };
-}
-
-/** The bulk wire target of an MQTT connection; null for other protocols (they stay synchronous). */
-export function mqttWireTarget(owner: SessionOwner): BulkWireTarget | null {
-  return owner instanceof MqttConnection ? new MqttWireTarget(owner) : null;
 }

@@ -1,0 +1,87 @@
+/**
+ * The hook seam: what happened to messages, clients and sessions, for whoever listens (bridges
+ * to backends, the cluster, metrics, $SYS events). Models: mosquitto's plugin events
+ * (MOSQ_EVT_MESSAGE), aedes' `published`.
+ *
+ * Each event has one slot that is null while nobody listens, so the hot path pays one field
+ * read and allocates nothing: `const h = hooks.delivered; if (h !== null) h(session, msg, qos)`.
+ * A second listener on an event turns the slot into a small fan-out function.
+ * Listeners run synchronously inside the broker's call: they must not throw and must not
+ * re-enter the broker (publish from a listener on the next tick).
+ */
+import type { ClientInfo, DisconnectReason } from './events.js';
+import type { Message, QoS } from './message.js';
+import type { Session } from './session.js';
+
+/** Why a message did not reach a session. */
+export type DropReason =
+  /** the session's queue was at --max-queued-messages / --max-queued-bytes */
+  | 'queue-full'
+  /** its Message Expiry Interval passed while it waited */
+  | 'expired'
+  /** larger than the client's Maximum Packet Size */
+  | 'too-large'
+  /** QoS 0 to a client that stopped reading (--max-socket-buffer) */
+  | 'socket-buffer'
+  /** the client's protocol could not take it (a device command that does not parse, or the device's command queue is full) */
+  | 'refused'
+  /** a device command the device never answered (after its resends), or still held when it went offline */
+  | 'unanswered';
+
+/** Why a session ended. */
+export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shutdown';
+
+/** Every event of the seam and what its listener receives. */
+export interface HookEvents {
+  /** A message passed authorization and is about to be routed. */
+  messageAccepted: (msg: Message) => void;
+  /** A message was written to a session's connection. */
+  messageDelivered: (session: Session, msg: Message, qos: QoS) => void;
+  /** A message for a session was dropped, with why; `session` is null when it had none left. */
+  messageDropped: (session: Session | null, msg: Message, reason: DropReason) => void;
+  clientConnected: (client: ClientInfo) => void;
+  clientDisconnected: (client: ClientInfo, reason: DisconnectReason) => void;
+  sessionCreated: (session: Session) => void;
+  sessionEnded: (session: Session, reason: SessionEndReason) => void;
+}
+
+export type HookName = keyof HookEvents;
+
+/** The broker's hook slots; read a slot, and call it when it is not null. */
+export class Hooks {
+  messageAccepted: HookEvents['messageAccepted'] | null = null;
+  messageDelivered: HookEvents['messageDelivered'] | null = null;
+  messageDropped: HookEvents['messageDropped'] | null = null;
+  clientConnected: HookEvents['clientConnected'] | null = null;
+  clientDisconnected: HookEvents['clientDisconnected'] | null = null;
+  sessionCreated: HookEvents['sessionCreated'] | null = null;
+  sessionEnded: HookEvents['sessionEnded'] | null = null;
+
+  private readonly listeners: { [E in HookName]?: Array<HookEvents[E]> } = {};
+
+  /** Adds a listener; returns the function that removes it. */
+  on<E extends HookName>(event: E, listener: HookEvents[E]): () => void {
+    const list = (this.listeners[event] ??= []) as Array<HookEvents[E]>;
+    list.push(listener);
+    this.rebuild(event);
+    return () => {
+      const at = list.indexOf(listener);
+      if (at !== -1) list.splice(at, 1);
+      this.rebuild(event);
+    };
+  }
+
+  /** Points the slot at the only listener, a fan-out over several, or null. */
+  private rebuild<E extends HookName>(event: E): void {
+    const list = (this.listeners[event] ?? []) as Array<HookEvents[E]>;
+    let slot: HookEvents[E] | null = null;
+    if (list.length === 1) slot = list[0]!;
+    else if (list.length > 1) {
+      const copy = list.slice() as Array<(...args: unknown[]) => void>;
+      slot = ((...args: unknown[]) => {
+        for (const fn of copy) fn(...args);
+      }) as HookEvents[E];
+    }
+    (this as unknown as Record<E, HookEvents[E] | null>)[event] = slot;
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The gateway context: what every protocol gets from the server, and the one way in. Every
+ * protocol accepts links through acceptor() (one global --max-connections, the accept-time
+ * policy), opens listeners through listen(), and admits its clients through admit(): admission
+ * limits (memory, connection rate), the authentication chain, then a Client bound to the
+ * identity, grants, ACL decisions and publish pace. The broker itself is private to the kit.
+ */
+import type { Broker } from '../core/broker.js';
+import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { ClientInfo, DisconnectReason } from '../core/events.js';
+import { PORT_OFF } from '../config/flags.js';
+import { Message } from '../core/message.js';
+import type { Metrics } from '../core/metrics.js';
+import type { TimerWheel } from '../core/timer-wheel.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { NativeBinding } from '../native/binding.js';
+import type { AcceptPacing } from '../transports/accept-gate.js';
+import type { Link, LinkAcceptor } from '../transports/link.js';
+import { listenNet, type Listener } from '../transports/listen.js';
+import type { TlsProvider } from '../transports/tls.js';
+import type { WsRoutes } from '../transports/ws-routes.js';
+import { Client } from './client.js';
+import type { GatewayOptions } from './flags.js';
+import { ADMISSION_REASON_CODES, type AdmissionRefusal } from './refusal.js';
+import type { ConnectionShell } from './shell.js';
+import { TopicLimits } from './topic-limits.js';
+
+/** The login fields a protocol hands to admission. Never log `password`. */
+export interface AdmissionRequest {
+  readonly clientId: string;
+  /** The name the client claims (CONNECT username, STOMP login, a vehicle's VIN). */
+  readonly username: string | null;
+  readonly password: Buffer | null;
+  /** e.g. 'mqtt/5', 'stomp/1.2', 'jt808/2019', 'gbt32960/2016' */
+  readonly protocol: string;
+  /** An authentication the protocol already settled by its own means (MQTT 5 enhanced auth, a JT/T 808 registry); the chain is not asked. */
+  readonly decided?: AuthResult;
+}
+
+/** The answer to admit(). */
+export type Admission = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly refusal: AdmissionRefusal; readonly detail: string };
+
+/** What the server hands the kit. */
+export interface GatewaySetup {
+  readonly broker: Broker;
+  readonly security: Security;
+  readonly options: GatewayOptions;
+  readonly nodeName: string;
+  readonly log: Logger;
+  readonly logLimit: LogRateLimit;
+  readonly tls: TlsProvider | null;
+  readonly wsRoutes: WsRoutes;
+  readonly pacing: AcceptPacing;
+  /** The Rust addon, or null (--native off, or not built). */
+  readonly native: NativeBinding | null;
+}
+
+/** Where a protocol's listener goes. */
+export interface ListenSpec {
+  readonly protocol: string;
+  readonly transport: 'tcp' | 'tls';
+  /** The port flag, named in errors. */
+  readonly flag: string;
+  readonly port: number;
+}
+
+function publishEventLater(broker: Broker, msg: Message): void {
+  broker.publish(msg);
+}
+
+export class GatewayContext {
+  readonly wheel: TimerWheel;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly logLimit: LogRateLimit;
+  readonly nodeName: string;
+  readonly options: GatewayOptions;
+  readonly native: NativeBinding | null;
+  /** Connections open over every protocol and listener, against --max-connections. */
+  connections = 0;
+  private readonly broker: Broker;
+  private readonly security: Security;
+  private readonly policy: SecurityPolicy;
+  private readonly services: { readonly broker: Broker; readonly policy: SecurityPolicy; readonly limits: TopicLimits };
+  private readonly setup: GatewaySetup;
+
+  constructor(setup: GatewaySetup) {
+    this.setup = setup;
+    this.broker = setup.broker;
+    this.security = setup.security;
+    this.policy = setup.security.policy ?? openPolicy(setup.security);
+    this.wheel = setup.broker.wheel;
+    this.metrics = setup.broker.metrics;
+    this.log = setup.log;
+    this.logLimit = setup.logLimit;
+    this.nodeName = setup.nodeName;
+    this.options = setup.options;
+    this.native = setup.native;
+    this.services = { broker: this.broker, policy: this.policy, limits: new TopicLimits(setup.options.maxTopicLevels, this.policy.maxTopicLength) };
+  }
+
+  /** Bytes written to one client and not yet sent above which it is a slow consumer. */
+  get maxSocketBuffer(): number {
+    return this.options.maxSocketBuffer;
+  }
+
+  /** True when clients without credentials get in (--allow-anonymous, or loopback without providers). */
+  get admitsAnonymous(): boolean {
+    return this.security.admitsAnonymous;
+  }
+
+  /** True when some authentication provider checks credentials. */
+  get authenticates(): boolean {
+    return this.security.providers.length > 0;
+  }
+
+  /** The --connect-timeout in ms. */
+  get connectTimeoutMs(): number {
+    return this.options.connectTimeout * 1000;
+  }
+
+  // --- connections -------------------------------------------------------------------------
+
+  /** The acceptor a protocol gives its listeners: one global --max-connections, then `make`. */
+  acceptor(protocol: string, make: (link: Link) => ConnectionShell): LinkAcceptor {
+    return (link) => {
+      const limit = this.options.maxConnections;
+      if (this.connections >= limit) {
+        this.metrics.connectionsRefused++;
+        if (this.logLimit.allow('max-connections')) this.log.warn('connection refused: --max-connections reached', { protocol, limit, address: link.remoteAddress });
+        return null;
+      }
+      if (this.policy.acceptable?.(link) === false) {
+        this.metrics.connectionsRefused++;
+        return null;
+      }
+      this.connections++;
+      return make(link);
+    };
+  }
+
+  /** A connection ended (called once, by the shell). */
+  connectionClosed(_shell: ConnectionShell): void {
+    this.connections--;
+    this.metrics.connectionsClosed++;
+  }
+
+  /** Opens a TCP or TLS listener for a protocol; throws ConfigError naming the flag. */
+  listen(spec: ListenSpec, accept: LinkAcceptor): Promise<Listener> {
+    const s = this.setup;
+    return listenNet({ ...spec, host: this.options.host, maxConnections: this.options.maxConnections, pacing: s.pacing, tls: s.tls }, accept);
+  }
+
+  /** Opens every listener whose port is not off; on a failure closes those opened and throws. */
+  async listenAll(specs: readonly ListenSpec[], accept: LinkAcceptor): Promise<Listener[]> {
+    const listeners: Listener[] = [];
+    try {
+      for (const spec of specs) if (spec.port !== PORT_OFF) listeners.push(await this.listen(spec, accept));
+    } catch (err) {
+      for (const l of listeners) l.close();
+      throw err;
+    }
+    return listeners;
+  }
+
+  /** Serves a protocol at a WebSocket path on the ws and wss listeners. */
+  addWebSocketRoute(path: string, subprotocols: readonly string[], accept: LinkAcceptor): void {
+    this.setup.wsRoutes.add({ path, subprotocols, accept });
+  }
+
+  // --- admission ---------------------------------------------------------------------------
+
+  /**
+   * Lets a client in or says why not: admission limits, then the authentication chain (unless
+   * the protocol settled it), then a Client bound to the identity, grants, ACL and pace.
+   */
+  admit(shell: ConnectionShell, request: AdmissionRequest): Admission | Promise<Admission> {
+    const link = shell.link;
+    const code = this.policy.admission(link);
+    if (code !== 0) {
+      const refusal: AdmissionRefusal = code === ADMISSION_REASON_CODES['server-busy'] ? 'server-busy' : 'rate-limited';
+      const detail = refusal === 'server-busy' ? 'server busy (memory above --max-memory)' : 'connection rate exceeded (--max-connection-rate)';
+      this.metrics.connectionsRefused++;
+      if (this.logLimit.allow('admission')) this.log.warn('connection refused', { protocol: request.protocol, clientId: request.clientId, address: link.remoteAddress, detail });
+      return { ok: false, refusal, detail };
+    }
+    if (request.decided !== undefined) return this.settle(shell, request, request.decided);
+    const info: ConnectInfo = {
+      clientId: request.clientId,
+      username: request.username,
+      password: request.password,
+      remoteAddress: link.remoteAddress,
+      protocol: request.protocol,
+      transport: link.transport,
+      peerIdentity: link.peerIdentity ?? null,
+    };
+    let decision: AuthResult | Promise<AuthResult>;
+    try {
+      decision = this.security.authenticator.authenticate(info);
+    } catch (err) {
+      decision = Promise.reject(err);
+    }
+    if (!(decision instanceof Promise)) return this.settle(shell, request, decision);
+    return decision.then(
+      (result) => this.settle(shell, request, result),
+      (err: unknown) => {
+        this.log.warn('authentication provider failed; refusing the client', { protocol: request.protocol, clientId: request.clientId, error: err });
+        this.metrics.connectionsRefused++;
+        return { ok: false, refusal: 'unavailable', detail: 'authentication unavailable' } as const;
+      },
+    );
+  }
+
+  private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult): Admission {
+    const address = shell.link.remoteAddress;
+    if (!result.ok) {
+      this.metrics.connectionsRefused++;
+      if (this.logLimit.allow('auth:' + address)) {
+        this.log.info('connection refused: not authorized', { protocol: request.protocol, clientId: request.clientId, address, reason: '0x' + result.reason.toString(16), detail: result.detail ?? '' });
+      }
+      const refusal: AdmissionRefusal = result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : 'not-authorized';
+      if (request.clientId !== '') this.clientDisconnected({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }, 'auth-failure');
+      return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
+    }
+    const username = result.username !== undefined ? result.username : request.username;
+    const grants: TopicGrants | null = result.grants ?? null;
+    const guard: ClientGuard = this.policy.guard(request.clientId, username, grants, shell);
+    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol) };
+  }
+
+  /** An MQTT 5 enhanced authentication method by name. */
+  authMethod(name: string): EnhancedAuthMethod | undefined {
+    return this.security.methods.get(name);
+  }
+
+  // --- events and durability ---------------------------------------------------------------
+
+  clientConnected(info: ClientInfo): void {
+    const hook = this.broker.hooks.clientConnected;
+    if (hook !== null) hook(info);
+  }
+
+  clientDisconnected(info: ClientInfo, reason: DisconnectReason): void {
+    const hook = this.broker.hooks.clientDisconnected;
+    if (hook !== null) hook(info, reason);
+  }
+
+  /**
+   * Publishes a message the gateway makes itself (a $SYS event) on the next tick: it may be
+   * decided inside a delivery, and the router must not be re-entered.
+   */
+  publishEvent(topic: string, payload: Buffer): void {
+    process.nextTick(publishEventLater, this.broker, new Message(topic, payload, 0, false, null, 0, null));
+  }
+
+  /** Calls fn(arg) once every store write issued so far is durable. */
+  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+    this.broker.afterCommit(fn, arg);
+  }
+}
+
+/** No policy configured (tests, minimal embeddings): no limits, the authorizer's word on topics. */
+function openPolicy(security: Security): SecurityPolicy {
+  const authorizer = security.authorizer;
+  return {
+    admission: () => 0,
+    guard: (clientId, username, grants) => ({
+      grants,
+      canPublish: (topic: string) => authorizer.canPublish(clientId, username, topic, grants),
+      canSubscribe: (filter: string) => authorizer.canSubscribe(clientId, username, filter, grants),
+      countPublish: () => true,
+    }),
+    pointToPoint: () => null,
+    maxTopicLength: 65_535,
+    maxSubscriptions: 0,
+  };
+}
