@@ -6,8 +6,8 @@
 import { Message, type QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
-import { Deliveries, NO_RELEASE } from './delivery.js';
+import { EXPIRY_NEVER, Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
+import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
@@ -18,10 +18,6 @@ import { OutState } from './session.js';
 import type { Store, StoredSubscription } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
-export { NO_RELEASE };
-
-/** Session Expiry Interval meaning "never". */
-export const EXPIRY_NEVER = 0xffffffff;
 
 export interface BrokerLimits {
   maxInflight: number;

@@ -7,7 +7,7 @@
  */
 import type { Message, QoS } from './message.js';
 import type { Metrics } from './metrics.js';
-import { Delivered, OutState, Outgoing, type Delivery, type Session, type SharedGroupRef } from './session.js';
+import { Delivered, NO_RELEASE, OutState, Outgoing, type Delivery, type Session, type SharedGroupRef } from './session.js';
 import type { DropReason, Hooks } from './hooks.js';
 import { queuedRecord } from './records.js';
 import type { Store } from '../store/types.js';
@@ -22,9 +22,6 @@ export interface DeliveryLimits {
   maxQueuedBytes: number;
 }
 
-/** Result of a receipt (PUBREC): send the release with this reason code, or nothing (-1). */
-export const NO_RELEASE = -1;
-
 /** The descriptor of every QoS 0 delivery, refilled for each (owners read it during the call only). */
 class Qos0Delivery implements Delivery {
   msg: Message = null as unknown as Message;
@@ -35,7 +32,8 @@ class Qos0Delivery implements Delivery {
   subscriptionIds: readonly number[] | null = null;
 }
 
-const DROP_REASONS: readonly DropReason[] = ['queue-full', 'too-large', 'socket-buffer', 'refused'];
+/** The drop reason of each Delivered value but Written, by `value - 1`. */
+const DROP_REASONS: readonly DropReason[] = ['too-large', 'socket-buffer', 'refused'];
 
 /** Every session's deliveries: windows, queues, resends and drops. */
 export class Deliveries {

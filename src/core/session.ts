@@ -10,6 +10,12 @@ import type { StoredSubscription } from '../store/types.js';
 import type { WheelItem } from './timer-wheel.js';
 import type { BulkWireTarget } from './retained-bulk.js';
 
+/** Session Expiry Interval meaning "never". */
+export const EXPIRY_NEVER = 0xffffffff;
+
+/** Result of a receipt (PUBREC): send the release with this reason code, or nothing. */
+export const NO_RELEASE = -1;
+
 /** Why the broker ends a connection; each protocol says it its own way (MQTT 5: a DISCONNECT reason code). */
 export type KickReason =
   /** another connection took the client id over */

@@ -6,7 +6,7 @@
 import type { MqttConnection } from '../connection.js';
 import { Phase } from '../../../gateway/shell.js';
 import { PacketType, ReasonCode } from '../codec/constants.js';
-import { NO_RELEASE } from '../../../core/delivery.js';
+import { NO_RELEASE } from '../../../core/session.js';
 import type { AckPacket } from '../codec/packets.js';
 
 /** PUBACK from the client: the QoS 1 delivery is done. */

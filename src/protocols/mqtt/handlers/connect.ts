@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../codec/constants.js';
 import { encodeConnack } from '../codec/encode.js';
-import { EXPIRY_NEVER } from '../../../core/broker.js';
+import { EXPIRY_NEVER } from '../../../core/session.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
 import type { ConnectInfo, EnhancedAuthMethod } from '../../../core/auth.js';
