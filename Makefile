@@ -23,7 +23,7 @@ ts: install
 build: install native ts
 
 start: build
-	$(NODE) dist/cli/main.js start
+	$(NODE) dist/src/cli/main.js start
 
 test: build
 	$(NODE) scripts/run-tests.mjs

@@ -2,7 +2,7 @@
  * The floor under "memory per idle connection": a bare node:net server that answers every
  * CONNECT with a CONNACK and holds the socket, nothing else. Measure it exactly as Junction:
  *   node --expose-gc build/bench/bare-socket-server.js 18882 &
- *   node dist/cli/main.js bench conn --connections 10000 --procs 2 --broker-gc --port 18882
+ *   node dist/src/cli/main.js bench conn --connections 10000 --procs 2 --broker-gc --port 18882
  * (SIGUSR2 runs two full GCs, as Junction does under --expose-gc.)
  */
 import net from 'node:net';

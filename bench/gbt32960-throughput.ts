@@ -86,7 +86,7 @@ async function startHook(): Promise<{ url: string; server: http.Server }> {
 }
 
 async function startBroker(hookUrl: string, dataDir: string): Promise<{ mqtt: number; gbt: number; stop: () => void }> {
-  const info = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', '--gbt32960-port', '0', '--store', 'memory', '--data-dir', dataDir, '--auth-http-url', hookUrl, '--allow-anonymous'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const info = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', '0', '--gbt32960-port', '0', '--store', 'memory', '--data-dir', dataDir, '--auth-http-url', hookUrl, '--allow-anonymous'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const ports: Record<string, number> = {};
   let text = '';
   await new Promise<void>((resolve, reject) => {

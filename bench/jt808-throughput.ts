@@ -22,7 +22,7 @@ const TOTAL = TERMINALS * PER_TERMINAL;
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'jt808-bench-'));
-const child = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', '--jt808-port', '0', '--store', 'memory', '--data-dir', dataDir], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', '0', '--jt808-port', '0', '--store', 'memory', '--data-dir', dataDir], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
 const ports = new Map<string, number>();
 await new Promise<void>((resolve, reject) => {
   let buf = '';

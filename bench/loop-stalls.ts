@@ -1,7 +1,7 @@
 /**
  * Event-loop stall detector to load into a broker process:
  *
- *   JUNCTION_STALL_MS=2 node --import ./build/bench/loop-stalls.js dist/cli/main.js start ...
+ *   JUNCTION_STALL_MS=2 node --import ./build/bench/loop-stalls.js dist/src/cli/main.js start ...
  *
  * A 1 ms interval notes every gap longer than JUNCTION_STALL_MS (default 2) once the first
  * JUNCTION_STALL_SKIP_MS (default 2500: start-up) have passed; when the process exits it writes

@@ -49,7 +49,7 @@ function makeCert(dir: string): { cert: string; key: string } {
 
 async function spawnBroker(dataDir: string, transport: Transport, tls: { cert: string; key: string }): Promise<{ child: ChildProcess; port: number }> {
   const listener = transport === 'ws' ? ['--ws-port', '0'] : transport === 'wss' ? ['--wss-port', '0', '--tls-cert', tls.cert, '--tls-key', tls.key] : [];
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', ...listener, '--store', 'memory', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', '0', ...listener, '--store', 'memory', '--data-dir', dataDir], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -16,7 +16,7 @@ async function bench(args: string[]): Promise<{ code: number | null; stdout: str
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-bench-'));
   const file = path.join(dir, 'result.json');
   try {
-    const r = await run(process.execPath, ['dist/cli/main.js', 'bench', ...args, '--json', file], 40_000);
+    const r = await run(process.execPath, ['dist/src/cli/main.js', 'bench', ...args, '--json', file], 40_000);
     assert.equal(r.timedOut, false, `bench timed out; stderr:\n${r.stderr}`);
     let result: BenchResult | undefined;
     try {
@@ -64,17 +64,17 @@ test('conn opens idle connections with a subscription each and reports connect r
 });
 
 test('an unknown scenario or flag is refused with exit code 2 and names the culprit', async () => {
-  const scenario = await run(process.execPath, ['dist/cli/main.js', 'bench', 'fanfare'], 10_000);
+  const scenario = await run(process.execPath, ['dist/src/cli/main.js', 'bench', 'fanfare'], 10_000);
   assert.equal(scenario.code, 2);
   assert.match(scenario.stderr, /unknown scenario "fanfare": one of fanin, fanout, p2p, shared, conn, retained/);
-  const flag = await run(process.execPath, ['dist/cli/main.js', 'bench', 'fanin', '--qos', '3'], 10_000);
+  const flag = await run(process.execPath, ['dist/src/cli/main.js', 'bench', 'fanin', '--qos', '3'], 10_000);
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /--qos must be an integer between 0 and 2 \(got "3"\)/);
 });
 
 test('a broker that is not there ends the run quickly with the connect error', async () => {
   const port = await freePort();
-  const r = await run(process.execPath, ['dist/cli/main.js', 'bench', 'p2p', '--port', String(port), '--pairs', '3', '--procs', '1', '--no-progress'], 20_000);
+  const r = await run(process.execPath, ['dist/src/cli/main.js', 'bench', 'p2p', '--port', String(port), '--pairs', '3', '--procs', '1', '--no-progress'], 20_000);
   assert.equal(r.timedOut, false);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`client\\(s\\) could not connect to 127\\.0\\.0\\.1:${port} \\(tcp\\): .*ECONNREFUSED`));

@@ -188,7 +188,7 @@ class BrokerProcess implements Broker {
   private async startJunction(port: number): Promise<void> {
     const args = this.opts.args ?? [];
     const from = this.logs.length;
-    this.spawnWith(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...args]);
+    this.spawnWith(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...args]);
     const until = Date.now() + 10_000;
     for (;;) {
       // "ready" follows every listener's "listening" line, so they are all in this.logs by then.
@@ -278,6 +278,6 @@ export async function brokerFor(t: TestContext, opts: BrokerOptions = {}): Promi
 
 /** Starts the broker with args expected to be refused; resolves with exit code and output. */
 export function runBroker(args: string[], timeoutMs = 10_000): Promise<RunResult> {
-  return run(process.execPath, ['dist/cli/main.js', ...args], timeoutMs);
+  return run(process.execPath, ['dist/src/cli/main.js', ...args], timeoutMs);
 }
 
