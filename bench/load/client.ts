@@ -7,8 +7,8 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeConnect, encodePublish, encodeSubscribe, encodeUnsubscribe, PINGREQ } from '../protocols/mqtt/codec/encode.js';
-import { scanFrames, SCAN_ERR_TOO_LARGE, SCAN_HEADER, SCAN_STRIDE } from '../protocols/mqtt/codec/scanner.js';
+import { encodeConnect, encodePublish, encodeSubscribe, encodeUnsubscribe, PINGREQ } from '../../src/protocols/mqtt/codec/encode.js';
+import { scanFrames, SCAN_ERR_TOO_LARGE, SCAN_HEADER, SCAN_STRIDE } from '../../src/protocols/mqtt/codec/scanner.js';
 import type { Counters } from './ipc.js';
 import type { BenchOptions } from './options.js';
 import type { ClientSpec } from './plan.js';

@@ -6,7 +6,7 @@
  * whose trailing PINGREQ the broker has not answered yet.
  */
 
-import { SCAN_HEADER, SCAN_STRIDE } from '../protocols/mqtt/codec/scanner.js';
+import { SCAN_HEADER, SCAN_STRIDE } from '../../src/protocols/mqtt/codec/scanner.js';
 import { BenchClient, nowMs, nowNs, type ClientHost } from './client.js';
 import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { zeroCounters, type Command, type Counters, type Report } from './ipc.js';

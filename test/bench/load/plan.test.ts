@@ -1,8 +1,8 @@
 /** The plan: every client of a scenario runs in exactly one worker process, with the topics its role needs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBenchOptions } from '../../src/bench/options.js';
-import { planClients, planCounts } from '../../src/bench/plan.js';
+import { parseBenchOptions } from '../../../bench/load/options.js';
+import { planClients, planCounts } from '../../../bench/load/plan.js';
 
 test('each client lands in exactly one process, whatever the number of processes', () => {
   for (const argv of [['fanin'], ['fanout', '--subscribers', '7'], ['p2p', '--pairs', '5'], ['shared'], ['conn', '--connections', '11'], ['retained', '--subscribers', '3']]) {

@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { brokerFor, freePort, run } from '../interop/harness.js';
-import type { BenchResult } from '../../src/bench/report.js';
+import { brokerFor, freePort, run } from '../../interop/harness.js';
+import { BENCH_FLAGS } from '../../../bench/load/options.js';
+import type { BenchResult } from '../../../bench/load/report.js';
 
 /** Runs `junction bench` from dist/ and parses the JSON file it wrote. */
 async function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; result: BenchResult | undefined }> {
@@ -70,6 +71,14 @@ test('an unknown scenario or flag is refused with exit code 2 and names the culp
   const flag = await run(process.execPath, ['dist/src/cli/main.js', 'bench', 'fanin', '--qos', '3'], 10_000);
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /--qos must be an integer between 0 and 2 \(got "3"\)/);
+});
+
+test('--help lists every flag of the table, each scenario and an example', async () => {
+  const r = await run(process.execPath, ['dist/src/cli/main.js', 'bench', '--help'], 10_000);
+  assert.equal(r.code, 0, r.stderr);
+  for (const flag of BENCH_FLAGS) assert.match(r.stdout, new RegExp(`--${flag.kind === 'bool' ? '\\[no-\\]' : ''}${flag.name}\\b`), `--${flag.name} missing from --help`);
+  for (const scenario of ['fanin', 'fanout', 'p2p', 'shared', 'conn', 'retained']) assert.match(r.stdout, new RegExp(`^  ${scenario} `, 'm'));
+  assert.match(r.stdout, /^Example: junction bench /m);
 });
 
 test('a broker that is not there ends the run quickly with the connect error', async () => {
