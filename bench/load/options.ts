@@ -124,7 +124,6 @@ export function benchHelp(): string {
     '  retained  S subscribers repeatedly subscribe to a filter over N retained messages',
     '',
     flagList(BENCH_FLAGS),
-    '',
     'Example: junction bench fanin --publishers 50 --qos 1 --duration 10 --json fanin.json',
     '',
   ].join('\n');

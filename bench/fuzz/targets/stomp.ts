@@ -5,9 +5,9 @@
  * same StompError (the parser's typed refusal); anything else thrown is a crash.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { Escaping, type StompFrame } from '../../protocols/stomp/codec/frame.js';
-import { FrameParser } from '../../protocols/stomp/codec/parser.js';
-import { StompError } from '../../protocols/stomp/errors.js';
+import { Escaping, type StompFrame } from '../../../src/protocols/stomp/codec/frame.js';
+import { FrameParser } from '../../../src/protocols/stomp/codec/parser.js';
+import { StompError } from '../../../src/protocols/stomp/errors.js';
 import { FuzzDivergence, type FuzzTarget } from '../target.js';
 
 const LIMITS = { maxHeaders: 32, maxHeaderLength: 512, maxBody: 2048 };

@@ -5,9 +5,9 @@
  * expected). Jt808BodyError is the typed refusal; anything else thrown is a crash.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { FrameFault, Jt808BodyError } from '../../protocols/jt808/codec/errors.js';
-import { FrameScanner, sealFrame } from '../../protocols/jt808/codec/frame.js';
-import { bodyJson, parseFrame } from '../../protocols/jt808/codec/message.js';
+import { FrameFault, Jt808BodyError } from '../../../src/protocols/jt808/codec/errors.js';
+import { FrameScanner, sealFrame } from '../../../src/protocols/jt808/codec/frame.js';
+import { bodyJson, parseFrame } from '../../../src/protocols/jt808/codec/message.js';
 import { FuzzDivergence, type FuzzTarget } from '../target.js';
 
 const MAX_FRAME = 2048;

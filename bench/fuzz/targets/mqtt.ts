@@ -8,12 +8,12 @@
  * - a decoded packet re-encodes and decodes back to the same packet.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { JunctionError } from '../../errors.js';
-import { loadNative, type NativeBinding } from '../../native/binding.js';
-import { decodeFrame, decodePacket, decodePublishFromScan, encodePacket, scanFrames } from '../../protocols/mqtt/codec/index.js';
-import { SCAN_HEADER, SCAN_STRIDE } from '../../protocols/mqtt/codec/scanner.js';
-import { PACKET_NAMES, PacketType } from '../../protocols/mqtt/constants.js';
-import type { Packet, ProtocolVersion } from '../../protocols/mqtt/packets.js';
+import { JunctionError } from '../../../src/errors.js';
+import { loadNative, type NativeBinding } from '../../../src/native/binding.js';
+import { decodeFrame, decodePacket, decodePublishFromScan, encodePacket, scanFrames } from '../../../src/protocols/mqtt/codec/index.js';
+import { SCAN_HEADER, SCAN_STRIDE } from '../../../src/protocols/mqtt/codec/scanner.js';
+import { PACKET_NAMES, PacketType } from '../../../src/protocols/mqtt/constants.js';
+import type { Packet, ProtocolVersion } from '../../../src/protocols/mqtt/packets.js';
 import { FuzzDivergence, type FuzzTarget } from '../target.js';
 
 const VERSIONS: readonly ProtocolVersion[] = [3, 4, 5];

@@ -1,5 +1,5 @@
 /**
- * The fuzz target contract: one file per decoder under src/fuzz/targets/, each exporting a
+ * The fuzz target contract: one file per decoder under bench/fuzz/targets/, each exporting a
  * FuzzTarget. A target runs one input through its decoder and throws only for a finding: the
  * decoder's own typed errors (bad input correctly refused) are caught inside run().
  */

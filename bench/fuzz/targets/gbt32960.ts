@@ -4,9 +4,9 @@
  * never to throw (faults become an Error field), and the scanner never throws, so any exception
  * is a crash; the scanner must also always make progress.
  */
-import { FrameScan, ScanStatus, encodeFrame, scanFrame } from '../../protocols/gbt32960/codec/frame.js';
-import { decodeDataUnit } from '../../protocols/gbt32960/codec/data-unit.js';
-import { HEADER_SIZE, OFFSET_COMMAND } from '../../protocols/gbt32960/codec/constants.js';
+import { FrameScan, ScanStatus, encodeFrame, scanFrame } from '../../../src/protocols/gbt32960/codec/frame.js';
+import { decodeDataUnit } from '../../../src/protocols/gbt32960/codec/data-unit.js';
+import { HEADER_SIZE, OFFSET_COMMAND } from '../../../src/protocols/gbt32960/codec/constants.js';
 import type { FuzzTarget } from '../target.js';
 
 const MAX_FRAME = 4096;
