@@ -31,6 +31,13 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   }
 }
 
+/** Resident set size of `pid` in bytes (VmRSS); throws when the process is gone. */
+export function rssOf(pid: number): number {
+  const kib = statusKiB(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+  if (kib === 0) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return kib * 1024;
+}
+
 function statusKiB(status: string, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return match === null ? 0 : Number(match[1]);

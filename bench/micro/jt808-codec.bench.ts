@@ -2,13 +2,16 @@
  * JT/T 808 codec cost in TypeScript, for deciding whether escape/unescape and the XOR check go
  * to the Rust module: per 0200 frame (with extras, one escape) and over a 64 KiB chunk of them;
  * plus the whole uplink decode (scan, check, header, body, EMQX JSON).
- * Run: npx tsc -p tsconfig.test.json && node build/bench/jt808-codec.bench.js
  */
 import { Bench } from 'tinybench';
-import { FrameScanner, sealFrame, unescapeInto, xorChecksum } from '../src/protocols/jt808/codec/frame.js';
-import { headerJson } from '../src/protocols/jt808/codec/header.js';
-import { bodyJson, encodeMessage, parseFrame } from '../src/protocols/jt808/codec/message.js';
-import { sampleLocation, terminalHeader } from '../test/protocols/jt808/terminal.js';
+import { FrameScanner, sealFrame, unescapeInto, xorChecksum } from '../../src/protocols/jt808/codec/frame.js';
+import { headerJson } from '../../src/protocols/jt808/codec/header.js';
+import { bodyJson, encodeMessage, parseFrame } from '../../src/protocols/jt808/codec/message.js';
+import { sampleLocation, terminalHeader } from '../lib/jt808-terminal.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('jt808-codec'));
 
 const frame = encodeMessage(terminalHeader('013912345678', false, 0x0200, 0x7e), sampleLocation());
 const escaped = frame.subarray(1, frame.length - 1);

@@ -1,41 +1,24 @@
 /**
- * Load generator thread for bench/flood.ts: a connection storm (connect, CONNECT, await CONNACK,
+ * Load generator process for flood.ts: a connection storm (connect, CONNECT, await CONNACK,
  * close, as fast as `concurrency` loops allow) or a publish flood (QoS 0 PUBLISH written as fast
- * as the socket takes them). Runs in a worker so the latency probes in the main thread keep
- * their own event loop.
+ * as the socket takes them). A process of its own so the latency probes in flood.ts keep their
+ * own event loop. Its flags: flood-job.ts.
  */
 import net from 'node:net';
-import { connectPacket, publishPacket } from '../test/interop/wire.js';
+import { encodeConnect, encodePublish } from '../../src/protocols/mqtt/codec/encode.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { FLOOD_WORKER, type FloodJob, type FloodResult } from './flood-job.js';
 
-/** What the main thread asks for. */
-export interface FloodJob {
-  mode: 'storm' | 'publish';
-  port: number;
-  seconds: number;
-  concurrency: number;
-  /** MQTT version of the flooding clients (5 shows reason codes). */
-  version: 4 | 5;
-  payloadBytes: number;
-  /** Publish flood: wait this long after a disconnect before connecting again. */
-  reconnectDelayMs: number;
-}
-
-/** What the worker reports. */
-export interface FloodResult {
-  attempts: number;
-  /** CONNACK reason (5.0) / return code (3.1.1) -> count; 'closed' / 'error' for none. */
-  outcomes: Record<string, number>;
-  publishes: number;
-  /** DISCONNECT reasons the broker sent to flooding publishers. */
-  disconnects: Record<string, number>;
-}
-
-// Forked by flood.ts at the lowest CPU priority, or run by hand: the job comes in argv.
-const job = JSON.parse(process.argv[2]!) as FloodJob;
+// Forked by flood.ts at the lowest CPU priority, or run by hand: the job comes as flags.
+const job = parseToolArgs<FloodJob>(FLOOD_WORKER).values;
 const result: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
 const until = Date.now() + job.seconds * 1000;
 const bump = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
 let idCounter = 0;
+
+function connectPacketOf(clientId: string): Buffer {
+  return encodeConnect({ protocolVersion: job.version, cleanStart: true, keepAlive: 60, clientId });
+}
 
 function connackCode(buf: Buffer): string {
   // CONNACK: 0x20, remaining length, flags, code.
@@ -54,7 +37,7 @@ function stormOnce(): Promise<void> {
       s.destroy();
       resolve();
     };
-    s.once('connect', () => s.write(connectPacket({ clientId: `storm-${process.pid}-${++idCounter}`, version: job.version })));
+    s.once('connect', () => s.write(connectPacketOf(`storm-${process.pid}-${++idCounter}`)));
     s.once('data', (d: Buffer) => finish(connackCode(d)));
     s.once('error', (e: NodeJS.ErrnoException) => finish(`error ${e.code ?? ''}`));
     s.once('close', () => finish('closed'));
@@ -71,7 +54,7 @@ async function publishLoop(): Promise<void> {
     if (Date.now() >= until) break;
     const s = net.connect(job.port, '127.0.0.1');
     await new Promise<void>((resolve) => {
-      const packet = publishPacket({ topic: `flood/${idCounter % 8}`, payload: Buffer.alloc(job.payloadBytes, 0x61), version: job.version });
+      const packet = encodePublish(job.version, { topic: `flood/${idCounter % 8}`, payload: Buffer.alloc(job.payloadBytes, 0x61), qos: 0, retain: false, dup: false, packetId: 0 });
       const batch = Buffer.concat(Array.from({ length: 64 }, () => packet));
       let open = true;
       const stop = (): void => {
@@ -88,7 +71,7 @@ async function publishLoop(): Promise<void> {
       const deadline = setTimeout(stop, Math.max(0, until - Date.now()));
       s.once('close', () => clearTimeout(deadline));
       s.once('connect', () => {
-        s.write(connectPacket({ clientId: `flood-${process.pid}-${++idCounter}`, version: job.version }));
+        s.write(connectPacketOf(`flood-${process.pid}-${++idCounter}`));
         const pump = (): void => {
           while (open && Date.now() < until) {
             result.publishes += 64;
@@ -108,8 +91,7 @@ async function main(): Promise<void> {
     while (Date.now() < until) await stormOnce();
   });
   await Promise.all(loops);
-  // Forked by flood.ts: report to it; run by hand (node build/bench/flood-worker.js '<job>'):
-  // print the result.
+  // Forked by flood.ts: report to it; run by hand: print the result.
   if (process.send !== undefined) process.send(result, () => process.exit(0));
   else {
     console.log(JSON.stringify(result));

@@ -3,17 +3,22 @@
  * basis of --retained-bulk-threshold (a search below it runs in one turn, so its size times this
  * cost is the longest the event loop can stall on one SUBSCRIBE). The owner encodes each PUBLISH
  * with the connection's OutboundEncoder, as MqttConnection does, and keeps the bytes.
- * Run: node build/bench/retained-sync-cost.bench.js [sizes]   (default 1000,5000,20000,100000)
  */
-import { Broker } from '../src/core/broker.js';
-import { Message, type QoS } from '../src/core/message.js';
-import type { SessionOwner } from '../src/core/session.js';
-import { TopicTrie } from '../src/core/topic-trie.js';
-import { MemoryStore } from '../src/store/memory-store.js';
-import { Logger } from '../src/log/logger.js';
-import { OutboundEncoder } from '../src/protocols/mqtt/outbound.js';
+import { Broker } from '../../src/core/broker.js';
+import { Message, type QoS } from '../../src/core/message.js';
+import type { SessionOwner } from '../../src/core/session.js';
+import { TopicTrie } from '../../src/core/topic-trie.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { Logger } from '../../src/log/logger.js';
+import { OutboundEncoder } from '../../src/protocols/mqtt/outbound.js';
+import { numberList, parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
 
-const sizes = (process.argv[2] ?? '1000,5000,20000,100000').split(',').map(Number);
+const SPEC = microSpec('retained-sync-cost', [
+  { group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '1000,5000,20000,100000', valueName: 'LIST', help: 'comma-separated retained set sizes, one JSON line each' },
+]);
+
+const sizes = numberList(SPEC, 'sizes', parseToolArgs<{ sizes: string }>(SPEC).values.sizes);
 
 class EncodingOwner implements SessionOwner {
   readonly sendWindow = 65535;

@@ -2,17 +2,19 @@
  * Store throughput: putQueued + afterCommit with 1, 100 and 1000 records issued per event-loop
  * turn, memory and LMDB; plus the value encoding question for a 64-byte-payload queued record:
  * lmdb-js's default msgpack against a compact hand-written codec.
- *
- *   npx tsc -p tsconfig.test.json && node build/bench/store.bench.js
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { Bench } from 'tinybench';
-import { LmdbStore } from '../src/store/lmdb-store.js';
-import { MemoryStore } from '../src/store/memory-store.js';
-import { QueuedState, type QueuedRecord, type Store } from '../src/store/types.js';
+import { LmdbStore } from '../../src/store/lmdb-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { QueuedState, type QueuedRecord, type Store } from '../../src/store/types.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('store'));
 
 function record(seq: number): QueuedRecord {
   return {

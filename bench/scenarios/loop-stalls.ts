@@ -1,8 +1,9 @@
 /**
  * Event-loop stall detector to load into a broker process:
  *
- *   JUNCTION_STALL_MS=2 node --import ./build/bench/loop-stalls.js dist/src/cli/main.js start ...
+ *   JUNCTION_STALL_MS=2 node --import ./dist/bench/scenarios/loop-stalls.js dist/src/cli/main.js start ...
  *
+ * Set by environment variables, not flags: the command line it runs under is the broker's.
  * A 1 ms interval notes every gap longer than JUNCTION_STALL_MS (default 2) once the first
  * JUNCTION_STALL_SKIP_MS (default 2500: start-up) have passed; when the process exits it writes
  * one JSON line on stderr: how many stalls, their total and the longest. Finer than the broker's

@@ -1,18 +1,25 @@
 /**
  * Native trie vs the TypeScript twin in one run: match rate and memory at 10k, 100k and 1M
  * subscriptions. Workload as bench/topic-trie.bench.ts (vehicle fleet, 20% wildcard filters).
- * Run: make -C native && npx tsc -p tsconfig.test.json &&
- *      node --expose-gc build/bench/native-trie.bench.js [sizes...]
- * Memory is measured in a fresh child process per (implementation, size): RSS delta (and heap
+ * Needs the addon (make -C native) and node --expose-gc. Memory is measured in a fresh child process per (implementation, size): RSS delta (and heap
  * delta) across inserting pre-generated filters, divided by the subscriptions.
  */
 import { Bench } from 'tinybench';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TopicTrie } from '../src/core/topic-trie.js';
-import { loadNative } from '../src/native/binding.js';
-import { NativeTopicTrie } from '../src/native/topic-trie.js';
+import { TopicTrie } from '../../src/core/topic-trie.js';
+import { loadNative } from '../../src/native/binding.js';
+import { NativeTopicTrie } from '../../src/native/topic-trie.js';
+import { numberList, parseToolArgs } from '../lib/tool-cli.js';
 import { filterFor, rng, topics } from './fleet-mix.js';
+import { microSpec } from './registry.js';
+
+const SPEC = microSpec('native-trie', [
+  { group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '10000,100000,1000000', valueName: 'LIST', help: 'comma-separated subscription counts, one row each' },
+  { group: 'Flags', name: 'memory-of', key: 'memoryOf', kind: 'enum', values: ['none', 'native', 'twin'], default: 'none', help: 'measure the memory of one trie of --sizes N in this process and print it as JSON (the bench runs itself so, a fresh process per row)' },
+]);
+const OPTIONS = parseToolArgs<{ sizes: string; memoryOf: 'none' | Impl }>(SPEC).values;
+const SIZES = numberList(SPEC, 'sizes', OPTIONS.sizes);
 
 const BATCH = 1000;
 
@@ -76,7 +83,7 @@ function memoryChild(impl: Impl, n: number): void {
 
 function memory(impl: Impl, n: number): MemoryResult {
   const self = fileURLToPath(import.meta.url);
-  const text = execFileSync(process.execPath, ['--expose-gc', self, '--memory', impl, String(n)], { encoding: 'utf8' });
+  const text = execFileSync(process.execPath, ['--expose-gc', self, '--memory-of', impl, '--sizes', String(n)], { encoding: 'utf8' });
   return JSON.parse(text.trim().split('\n').pop() ?? '{}') as MemoryResult;
 }
 
@@ -119,10 +126,9 @@ async function rates(n: number): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
   const rows: Record<string, string | number>[] = [];
   const memRows: Record<string, string | number>[] = [];
-  for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) {
+  for (const n of SIZES) {
     const mn = memory('native', n);
     const mt = memory('twin', n);
     memRows.push({
@@ -149,8 +155,8 @@ async function main(): Promise<void> {
   console.table(rows);
 }
 
-if (process.argv[2] === '--memory') {
-  memoryChild(process.argv[3] as Impl, Number(process.argv[4]));
+if (OPTIONS.memoryOf !== 'none') {
+  memoryChild(OPTIONS.memoryOf, SIZES[0]!);
 } else {
   await main();
 }

@@ -3,15 +3,20 @@
  * trie, or the native trie behind the JavaScript CachedMatcher. Realistic fleet mix:
  * fleet/{region}/{vehicle}/telemetry topics, 20% wildcard filters; a hot set of topics
  * (repeated publishers) and a spread set, with and without subscription churn.
- * Run: node build/bench/router-matchers.bench.js [subscriptions]
  */
-import { TopicTrie } from '../src/core/topic-trie.js';
-import { CachedMatcher } from '../src/core/cached-matcher.js';
-import type { TopicMatcher } from '../src/core/router.js';
-import { loadNative } from '../src/native/binding.js';
-import { NativeTopicTrie } from '../src/native/topic-trie.js';
+import { TopicTrie } from '../../src/core/topic-trie.js';
+import { CachedMatcher } from '../../src/core/cached-matcher.js';
+import type { TopicMatcher } from '../../src/core/router.js';
+import { loadNative } from '../../src/native/binding.js';
+import { NativeTopicTrie } from '../../src/native/topic-trie.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
 
-const subs = Number(process.argv[2] ?? 100_000);
+const SPEC = microSpec('router-matchers', [
+  { group: 'Flags', name: 'subscriptions', key: 'subscriptions', kind: 'int', default: 100_000, min: 20, max: 10_000_000, help: 'subscriptions in each matcher' },
+]);
+
+const subs = parseToolArgs<{ subscriptions: number }>(SPEC).values.subscriptions;
 const native = loadNative('on')!;
 const regions = 20;
 const vehicles = Math.max(1, Math.floor(subs / regions));

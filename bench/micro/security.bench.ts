@@ -2,13 +2,16 @@
  * Authorization on the PUBLISH hot path: one topic decided by the ACL file (40 users, patterns,
  * deny rules) from scratch, and the same decision through a connection's cache; plus the cost
  * of one password check (scrypt and PBKDF2-SHA512, off the event loop but still per CONNECT).
- * Run: npx tsc -p tsconfig.test.json && node build/bench/security.bench.js
  */
 import { Bench } from 'tinybench';
-import { AclAuthorizer, GrantsFirstAuthorizer, parseAcl } from '../src/security/acl-file.js';
-import { ConnectionGuard } from '../src/security/client-guard.js';
-import { PublishPacer } from '../src/security/publish-pacer.js';
-import { hashPassword, parseHash, verifyPassword, type StoredHash } from '../src/security/password-hash.js';
+import { AclAuthorizer, GrantsFirstAuthorizer, parseAcl } from '../../src/security/acl-file.js';
+import { ConnectionGuard } from '../../src/security/client-guard.js';
+import { PublishPacer } from '../../src/security/publish-pacer.js';
+import { hashPassword, parseHash, verifyPassword, type StoredHash } from '../../src/security/password-hash.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('security'));
 
 const lines: string[] = ['topic read public/#'];
 for (let u = 0; u < 40; u++) lines.push(`user user${u}`, `topic readwrite home/${u}/#`, `topic deny home/${u}/secret`, `topic read $SYS/#`);

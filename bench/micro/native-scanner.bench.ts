@@ -1,6 +1,6 @@
 /**
  * Native frame scanner vs the TypeScript twin in one run, plus the bare N-API call cost.
- * Run: make -C native && npx tsc -p tsconfig.test.json && node build/bench/native-scanner.bench.js
+ * Needs the addon: make -C native.
  *
  * Workloads: a 64 KiB chunk of small PUBLISH packets (3.1.1 and 5.0; device topics, 32-byte
  * payloads, QoS 0 and 1 mixed), scanned whole in one call; and one 256 KiB PUBLISH arriving in
@@ -8,10 +8,14 @@
  * call completes it).
  */
 import { Bench } from 'tinybench';
-import { scanFrames as twinScan } from '../src/protocols/mqtt/codec/scanner.js';
-import { loadNative } from '../src/native/binding.js';
-import { adaptiveScanner } from '../src/native/scanner.js';
-import { encodePublish } from '../src/protocols/mqtt/codec/encode-publish.js';
+import { scanFrames as twinScan } from '../../src/protocols/mqtt/codec/scanner.js';
+import { loadNative } from '../../src/native/binding.js';
+import { adaptiveScanner } from '../../src/native/scanner.js';
+import { encodePublish } from '../../src/protocols/mqtt/codec/encode-publish.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('native-scanner'));
 
 const native = loadNative('on')!;
 const nativeScan = native.scanFrames;

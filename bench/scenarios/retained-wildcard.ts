@@ -9,19 +9,43 @@
  * the delivery (p50/p99/max, client side), the broker's event-loop delay while serving
  * (perf_hooks.monitorEventLoopDelay, from its "retained bulk delivery finished" line; not
  * available in sync mode) and the broker's RSS (VmRSS after, VmHWM peak).
- * Run: node build/bench/retained-wildcard.bench.js [count] [runs] [modes]
- *      e.g. node build/bench/retained-wildcard.bench.js 1000000 2 worker,main,sync
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBroker, sleep, type LogLine } from '../test/interop/harness.js';
-import { StreamClient } from '../test/workers/stream-client.js';
-import { mqttPort, seedRetained } from '../test/workers/seed.js';
+import type { FlagDef } from '../../src/config/flags.js';
+import { sampleProcess } from '../load/proc-stats.js';
+import { startJunction, type LogLine } from '../lib/broker-process.js';
+import { seedRetained } from '../lib/retained-seed.js';
+import { StreamClient } from '../lib/stream-client.js';
+import { parseToolArgs, wordList, type ToolSpec } from '../lib/tool-cli.js';
 
-const count = Number(process.argv[2] ?? 1_000_000);
-const runs = Number(process.argv[3] ?? 2);
-const modes = (process.argv[4] ?? 'worker,main,sync').split(',');
+const MODES = ['worker', 'main', 'sync'] as const;
+
+interface RetainedWildcardOptions {
+  count: number;
+  runs: number;
+  modes: string;
+}
+
+const FLAGS: readonly FlagDef<keyof RetainedWildcardOptions>[] = [
+  { group: 'Run', name: 'count', key: 'count', kind: 'int', default: 1_000_000, min: 1, max: 100_000_000, help: 'retained messages in the store' },
+  { group: 'Run', name: 'runs', key: 'runs', kind: 'int', default: 2, min: 1, max: 100, help: 'subscriptions to # per mode' },
+  { group: 'Run', name: 'modes', key: 'modes', kind: 'string', default: MODES.join(','), valueName: 'LIST', help: `comma-separated modes of ${MODES.join(', ')}` },
+];
+
+const SPEC: ToolSpec = {
+  command: 'node dist/bench/scenarios/retained-wildcard.js',
+  about: [
+    'Serving # over a large retained set: a Junction broker (from dist/) on an LMDB store holding --count retained messages; a subscriber to # receives them while another client pings. Modes: worker (default flags), main (--retained-workers 0), sync (--retained-bulk-threshold 0, the old synchronous walk). One JSON line per run.',
+  ],
+  flags: FLAGS,
+  examples: ['node dist/bench/scenarios/retained-wildcard.js --count 1000000 --runs 2 --modes worker,main,sync'],
+};
+
+const options = parseToolArgs<RetainedWildcardOptions>(SPEC).values;
+const { count, runs } = options;
+const modes = wordList(SPEC, 'modes', options.modes, MODES);
 const MODE_ARGS: Record<string, string[]> = {
   worker: [],
   main: ['--retained-workers', '0'],
@@ -33,10 +57,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 }
 
-function procStatus(pid: number, field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Math.round(Number(m[1]) / 1024);
+/** Resident and peak memory of `pid` in MiB. */
+function memoryMiB(pid: number): { rss: number; peak: number } {
+  const sample = sampleProcess(pid);
+  return { rss: Math.round((sample?.rssBytes ?? NaN) / 1048576), peak: Math.round((sample?.peakRssBytes ?? NaN) / 1048576) };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function one(port: number, logs: LogLine[], id: string): Promise<Record<string, unknown>> {
   const pinger = await StreamClient.connect(port, `${id}-ping`);
@@ -93,12 +120,13 @@ await seedRetained(dataDir, count);
 console.log(`seeded ${count} retained messages in ${Math.round(performance.now() - seedStart)} ms (${dataDir}); ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 try {
   for (const mode of modes) {
-    const broker = await startBroker({ dataDir, keepDataDir: true, args: MODE_ARGS[mode] ?? [] });
+    const broker = await startJunction({ dataDir, keepDataDir: true, args: MODE_ARGS[mode] ?? [] });
     const pid = broker.process.pid!;
-    const rssIdle = procStatus(pid, 'VmRSS');
+    const rssIdle = memoryMiB(pid).rss;
     for (let r = 1; r <= runs; r++) {
-      const result = await one(mqttPort(broker.logs), broker.logs, `${mode}-${r}`);
-      console.log(JSON.stringify({ mode, run: r, count, ...result, rssIdleMiB: rssIdle, rssAfterMiB: procStatus(pid, 'VmRSS'), rssPeakMiB: procStatus(pid, 'VmHWM') }));
+      const result = await one(broker.port, broker.logs, `${mode}-${r}`);
+      const after = memoryMiB(pid);
+      console.log(JSON.stringify({ mode, run: r, count, ...result, rssIdleMiB: rssIdle, rssAfterMiB: after.rss, rssPeakMiB: after.peak }));
       await sleep(300);
     }
     await broker.stop();

@@ -1,6 +1,6 @@
 /**
- * TopicTrie: match rate and memory at 10k, 100k and 1M subscriptions, cache on and off.
- * Run: npx tsc -p tsconfig.test.json && node --expose-gc build/bench/topic-trie.bench.js [sizes...]
+ * TopicTrie: match rate and memory at 10k, 100k and 1M subscriptions (--sizes), cache on and off;
+ * heap per subscription needs node --expose-gc.
  *
  * Workload (vehicle fleet): N/2 vehicles in 32 regions. 80% of filters are literal
  * `fleet/{region}/{vehicle}/{leaf}`; 20% wildcards: per-device `fleet/{region}/{vehicle}/#` and
@@ -9,8 +9,13 @@
  * "hot" cycles 512 topics (fits the cache); "spread" cycles 65,536 random topics (mostly misses).
  */
 import { Bench } from 'tinybench';
-import { TopicTrie } from '../src/core/topic-trie.js';
+import { TopicTrie } from '../../src/core/topic-trie.js';
+import { numberList, parseToolArgs } from '../lib/tool-cli.js';
 import { filterFor, rng, topics } from './fleet-mix.js';
+import { microSpec } from './registry.js';
+
+const SPEC = microSpec('topic-trie', [{ group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '10000,100000,1000000', valueName: 'LIST', help: 'comma-separated subscription counts, one row each' }]);
+const SIZES = numberList(SPEC, 'sizes', parseToolArgs<{ sizes: string }>(SPEC).values.sizes);
 
 const BATCH = 1000;
 
@@ -99,8 +104,7 @@ async function measure(n: number): Promise<Row> {
   };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
 const rows: Row[] = [];
-for (const n of sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]) rows.push(await measure(n));
+for (const n of SIZES) rows.push(await measure(n));
 console.log('TopicTrie match rate (matches/s) and heap per subscription');
 console.table(rows);

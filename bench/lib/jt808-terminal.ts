@@ -1,15 +1,16 @@
 /**
- * A simulated JT/T 808 terminal over TCP, built on the gateway's own codec: sends messages from
- * JSON, collects the platform's frames as {header, body} JSON, and waits for them with timeouts
- * that say what was expected and what arrived.
+ * A simulated JT/T 808 terminal over TCP for the gateway tests and the throughput bench, built
+ * on the gateway's own codec: sends messages from JSON, collects the platform's frames as
+ * {header, body} JSON, and waits for them with timeouts that say what was expected and what
+ * arrived.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { FrameScanner } from '../../../src/protocols/jt808/codec/frame.js';
-import { FrameFault } from '../../../src/protocols/jt808/codec/errors.js';
-import { headerJson, type Jt808Header } from '../../../src/protocols/jt808/codec/header.js';
-import { bodyJson, encodeMessage, parseFrame } from '../../../src/protocols/jt808/codec/message.js';
-import type { JsonObject } from '../../../src/protocols/jt808/codec/json-fields.js';
+import { FrameScanner } from '../../src/protocols/jt808/codec/frame.js';
+import { FrameFault } from '../../src/protocols/jt808/codec/errors.js';
+import { headerJson, type Jt808Header } from '../../src/protocols/jt808/codec/header.js';
+import { bodyJson, encodeMessage, parseFrame } from '../../src/protocols/jt808/codec/message.js';
+import type { JsonObject } from '../../src/protocols/jt808/codec/json-fields.js';
 
 /** One frame the platform sent, decoded. */
 export interface Received {

@@ -2,35 +2,55 @@
  * Floods against a live broker: a connection storm and a publish flood, each beside 4 established
  * publisher/subscriber pairs whose QoS 0 round-trip latency is measured (p50/p99) and compared
  * with a quiet baseline. Reports connects/s and how they were answered (0x00, 0x9F rate
- * limited, 0x89 busy...), publishes/s and the DISCONNECT reasons floods got.
- *
- * Run: npx tsc -p tsconfig.test.json && node build/bench/flood.js [--seconds 5] [--rounds 3] [--limits] [--pin]
- * --limits starts the broker with --max-connection-rate 200 --max-publish-rate 2000,
- * --publish-quota-strikes 3 and
- * --max-accept-rate 1000 (--accept-rate N to change it); --pin puts the broker on core 0.
- * Rounds alternate quiet, storm and flood phases; the pooled p99 of each phase is the figure.
- * --control adds a storm and a flood against a second broker on the same core (the machine's
- * share of the probes' latency); --storm-concurrency N (64) and --reconnect-delay MS (1000, as
- * MQTT.js) shape the load.
+ * limited, 0x89 busy...), publishes/s and the DISCONNECT reasons floods got. Flags: FLOOD below
+ * (node dist/bench/scenarios/flood.js --help).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { availableParallelism, setPriority } from 'node:os';
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connect, sleep, startBroker, type Broker, type MqttClient } from '../test/interop/harness.js';
-import { pidOf, rssOf } from '../test/reliability/helpers.js';
-import type { FloodJob, FloodResult } from './flood-worker.js';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { FlagDef } from '../../src/config/flags.js';
+import { rssOf } from '../load/proc-stats.js';
+import { startJunction, type BrokerProcess } from '../lib/broker-process.js';
+import { parseToolArgs, type ToolSpec } from '../lib/tool-cli.js';
+import { jobArgs, type FloodJob, type FloodResult } from './flood-job.js';
 
-const args = process.argv.slice(2);
-const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
-const limits = args.includes('--limits');
-const pin = process.argv.includes('--pin');
-const stormConcurrency = args.includes('--storm-concurrency') ? Number(args[args.indexOf('--storm-concurrency') + 1]) : 64;
-const reconnectDelayMs = args.includes('--reconnect-delay') ? Number(args[args.indexOf('--reconnect-delay') + 1]) : 1000;
-const control = args.includes('--control');
-const rounds = args.includes('--rounds') ? Math.max(1, Number(args[args.indexOf('--rounds') + 1]) || 1) : 3;
-const acceptRate = args.includes('--accept-rate') ? Number(args[args.indexOf('--accept-rate') + 1]) : 1000;
+interface FloodOptions {
+  seconds: number;
+  rounds: number;
+  limits: boolean;
+  acceptRate: number;
+  pin: boolean;
+  control: boolean;
+  stormConcurrency: number;
+  reconnectDelayMs: number;
+}
+
+const FLAGS: readonly FlagDef<keyof FloodOptions>[] = [
+  { group: 'Run', name: 'seconds', key: 'seconds', kind: 'int', default: 5, min: 1, max: 3600, valueName: 'SECONDS', help: 'length of each phase' },
+  { group: 'Run', name: 'rounds', key: 'rounds', kind: 'int', default: 3, min: 1, max: 100, help: 'rounds of quiet, storm and flood phases; the pooled p99 of each phase is the figure' },
+  { group: 'Broker', name: 'limits', key: 'limits', kind: 'bool', default: false, help: 'start the broker with --max-connection-rate 200 --max-publish-rate 2000 --publish-quota-strikes 3 --max-accept-rate (--accept-rate)' },
+  { group: 'Broker', name: 'accept-rate', key: 'acceptRate', kind: 'int', default: 1000, min: 1, max: 1_000_000, valueName: 'CONN/S', help: 'the broker\'s --max-accept-rate with --limits' },
+  { group: 'Broker', name: 'pin', key: 'pin', kind: 'bool', default: false, help: 'put the broker(s) on core 0 and this process on the others' },
+  { group: 'Broker', name: 'control', key: 'control', kind: 'bool', default: false, help: 'add a storm and a flood against a second broker on the same core (the machine\'s share of the probes\' latency)' },
+  { group: 'Load', name: 'storm-concurrency', key: 'stormConcurrency', kind: 'int', default: 64, min: 1, max: 10_000, help: 'connections the storm keeps in flight' },
+  { group: 'Load', name: 'reconnect-delay', key: 'reconnectDelayMs', kind: 'int', default: 1000, min: 0, max: 60_000, valueName: 'MS', help: 'flooding publishers wait this long after a disconnect (as MQTT.js)' },
+];
+
+const FLOOD: ToolSpec = {
+  command: 'node dist/bench/scenarios/flood.js',
+  about: [
+    'Floods a Junction broker (started from dist/) with a connection storm and a publish flood, each beside 4 publisher/subscriber pairs whose QoS 0 round-trip latency is compared with a quiet baseline. Rounds alternate quiet, storm and flood phases.',
+  ],
+  flags: FLAGS,
+  examples: ['node dist/bench/scenarios/flood.js --limits --pin --control'],
+};
+
+const o = parseToolArgs<FloodOptions>(FLOOD).values;
+const { seconds, rounds, control } = o;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Probe {
   latencies: number[];
@@ -38,15 +58,17 @@ interface Probe {
 }
 
 /** 4 publisher/subscriber pairs sending a timestamp every 5 ms; latencies in ms. */
-async function startProbes(broker: Broker): Promise<Probe> {
+async function startProbes(broker: BrokerProcess): Promise<Probe> {
   const latencies: number[] = [];
   let running = true;
   const loops: Promise<void>[] = [];
   const clients: MqttClient[] = [];
   for (let i = 0; i < 4; i++) {
-    const sub = await connect(null, broker.url, { clientId: `probe-sub-${i}` });
-    const pub = await connect(null, broker.url, { clientId: `probe-pub-${i}` });
+    const sub = await mqtt.connectAsync(broker.url, { clientId: `probe-sub-${i}`, reconnectPeriod: 0 });
+    const pub = await mqtt.connectAsync(broker.url, { clientId: `probe-pub-${i}`, reconnectPeriod: 0 });
     clients.push(sub, pub);
+    // A probe that loses its connection shows up as missing samples, not as a crash.
+    for (const client of [sub, pub]) client.on('error', () => {});
     await sub.subscribeAsync(`probe/${i}`, { qos: 0 });
     sub.on('message', (_t, payload) => latencies.push(performance.now() - payload.readDoubleLE(0)));
     loops.push(
@@ -105,7 +127,7 @@ function summary(latencies: number[]): { p50: number; p99: number; n: number } {
 function runWorkers(job: FloodJob, threads: number): Promise<FloodResult> {
   const all = Array.from({ length: threads }, () =>
     new Promise<FloodResult>((resolve, reject) => {
-      const child = fork(fileURLToPath(new URL('./flood-worker.js', import.meta.url)), [JSON.stringify(job)]);
+      const child = fork(fileURLToPath(new URL('./flood-worker.js', import.meta.url)), jobArgs(job));
       try {
         setPriority(child.pid!, 19);
         // SCHED_IDLE: runs only on a core nothing else wants (Linux; chrt from util-linux).
@@ -147,7 +169,7 @@ function pinCores(brokerPids: number[]): void {
 }
 
 /** The broker's own event-loop lag p99 (ms) since the previous call, from its SIGUSR2 report. */
-async function brokerLoopDelay(broker: Broker, pid: number): Promise<string> {
+async function brokerLoopDelay(broker: BrokerProcess, pid: number): Promise<string> {
   const before = broker.logs.length;
   process.kill(pid, 'SIGUSR2');
   for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
@@ -165,28 +187,28 @@ type Phase = (typeof ALL_PHASES)[number];
  */
 const PHASES: readonly Phase[] = control ? ALL_PHASES : ALL_PHASES.slice(0, 3);
 
-async function runPhase(phase: Phase, broker: Broker, other: Broker | null, phaseSeconds = seconds): Promise<FloodResult | null> {
+async function runPhase(phase: Phase, broker: BrokerProcess, other: BrokerProcess | null, phaseSeconds = seconds): Promise<FloodResult | null> {
   if (phase === 'quiet') {
     await sleep(phaseSeconds * 1000);
     return null;
   }
   const elsewhere = phase === 'storm elsewhere' || phase === 'flood elsewhere';
   const port = elsewhere ? other!.port : broker.port;
-  if (phase === 'connect storm' || phase === 'storm elsewhere') return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: stormConcurrency, version: 5, payloadBytes: 0, reconnectDelayMs: 0 }, 1);
-  return runWorkers({ mode: 'publish', port, seconds: phaseSeconds, concurrency: 8, version: 5, payloadBytes: 64, reconnectDelayMs }, 1);
+  if (phase === 'connect storm' || phase === 'storm elsewhere') return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: o.stormConcurrency, version: 5, payloadBytes: 0, reconnectDelayMs: 0 }, 1);
+  return runWorkers({ mode: 'publish', port, seconds: phaseSeconds, concurrency: 8, version: 5, payloadBytes: 64, reconnectDelayMs: o.reconnectDelayMs }, 1);
 }
 
 async function main(): Promise<void> {
-  const brokerArgs = limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--publish-quota-strikes', '3', '--max-accept-rate', String(acceptRate)] : [];
-  const broker = await startBroker({ args: brokerArgs });
-  const pid = pidOf(broker);
-  const other = control ? await startBroker({ args: brokerArgs }) : null;
-  if (pin) pinCores(other === null ? [pid] : [pid, pidOf(other)]);
+  const brokerArgs = o.limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--publish-quota-strikes', '3', '--max-accept-rate', String(o.acceptRate)] : [];
+  const broker = await startJunction({ args: brokerArgs });
+  const pid = broker.process.pid!;
+  const other = control ? await startJunction({ args: brokerArgs }) : null;
+  if (o.pin) pinCores(other === null ? [pid] : [pid, other.process.pid!]);
   const probe = await startProbes(broker);
   const samples = new Map<Phase, PhaseSample[]>(PHASES.map((p) => [p, []]));
   const brokerLag = new Map<Phase, string[]>(PHASES.map((p) => [p, []]));
   const rss = new Map<Phase, number>();
-  console.log(`flood bench: ${rounds} rounds of ${PHASES.join(', ')}, ${seconds} s each; broker ${limits ? 'with' : 'without'} rate limits ${brokerArgs.join(' ')}`);
+  console.log(`flood bench: ${rounds} rounds of ${PHASES.join(', ')}, ${seconds} s each; broker ${o.limits ? 'with' : 'without'} rate limits ${brokerArgs.join(' ')}`);
   try {
     // Warm-up, not measured: the broker's storm and flood paths get compiled before round 1.
     await runPhase('connect storm', broker, other, 2);

@@ -4,21 +4,35 @@
  * gbt32960/+/upstream/info counts what arrives. Reports frames decoded and published per second
  * (received by the subscriber over the time from the first frame sent to the last received),
  * with at most WINDOW frames outstanding so that nothing is dropped.
- * Run: npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json && node build/bench/gbt32960-throughput.js [vehicles] [framesPerVehicle]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { encodeFrame } from '../src/protocols/gbt32960/codec/frame.js';
-import { encodeReport } from '../src/protocols/gbt32960/codec/encode-infos.js';
-import type { InfoItem } from '../src/protocols/gbt32960/codec/infos.js';
+import type { FlagDef } from '../../src/config/flags.js';
+import { encodeFrame } from '../../src/protocols/gbt32960/codec/frame.js';
+import { encodeReport } from '../../src/protocols/gbt32960/codec/encode-infos.js';
+import type { InfoItem } from '../../src/protocols/gbt32960/codec/infos.js';
+import { startJunction } from '../lib/broker-process.js';
+import { StreamClient } from '../lib/stream-client.js';
+import { parseToolArgs, type ToolSpec } from '../lib/tool-cli.js';
 
-const VEHICLES = Number(process.argv[2] ?? 50);
-const FRAMES_PER_VEHICLE = Number(process.argv[3] ?? 4000);
+interface GbtThroughputOptions {
+  vehicles: number;
+  frames: number;
+}
+
+const FLAGS: readonly FlagDef<keyof GbtThroughputOptions>[] = [
+  { group: 'Load', name: 'vehicles', key: 'vehicles', kind: 'int', default: 50, min: 1, max: 100_000, help: 'simulated vehicles, one TCP connection each' },
+  { group: 'Load', name: 'frames', key: 'frames', kind: 'int', default: 4000, min: 1, max: 100_000_000, help: 'real-time frames per vehicle' },
+];
+
+const SPEC: ToolSpec = {
+  command: 'node dist/bench/scenarios/gbt32960-throughput.js',
+  about: ['GB/T 32960 end to end: vehicles send real-time frames to a Junction broker (from dist/, devices admitted by a local HTTP hook) and a subscriber on gbt32960/+/upstream/info counts the MQTT messages. Prints one JSON line with frames decoded and published per second.'],
+  flags: FLAGS,
+  examples: ['node dist/bench/scenarios/gbt32960-throughput.js --vehicles 50 --frames 4000'],
+};
+
+const { vehicles: VEHICLES, frames: FRAMES_PER_VEHICLE } = parseToolArgs<GbtThroughputOptions>(SPEC).values;
 const BATCH = 50;
 /**
  * Frames sent but not yet received by the subscriber, at most: the vehicles wait beyond it, so
@@ -43,7 +57,6 @@ function received(): void {
     for (const w of wake) w();
   }
 }
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const ITEMS: InfoItem[] = [
   { Type: 'Vehicle', Status: 1, Charging: 3, Mode: 1, Speed: 620, Mileage: 123456, Voltage: 3800, Current: 10250, SOC: 77, DC: 1, Gear: 0x0e, Resistance: 5000, AcceleratorPedal: 20, BrakePedal: 0 },
@@ -85,72 +98,6 @@ async function startHook(): Promise<{ url: string; server: http.Server }> {
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, server };
 }
 
-async function startBroker(hookUrl: string, dataDir: string): Promise<{ mqtt: number; gbt: number; stop: () => void }> {
-  const info = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', '0', '--gbt32960-port', '0', '--store', 'memory', '--data-dir', dataDir, '--auth-http-url', hookUrl, '--allow-anonymous'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports: Record<string, number> = {};
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('broker did not start within 10 s')), 10_000);
-    info.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      for (const line of text.split('\n')) {
-        if (!line.includes('"listening"')) continue;
-        const l = JSON.parse(line) as { protocol: string; port: number };
-        ports[l.protocol] = l.port;
-      }
-      if (ports['mqtt'] !== undefined && ports['gbt32960'] !== undefined) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  info.stdout!.resume();
-  return { mqtt: ports['mqtt']!, gbt: ports['gbt32960']!, stop: () => info.kill('SIGKILL') };
-}
-
-/** A minimal MQTT 3.1.1 subscriber that only counts PUBLISH packets. */
-function subscriber(port: number, filter: string, onPublish: () => void): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const id = Buffer.from('bench-counter');
-    const connect = Buffer.concat([Buffer.from([0x10, 10 + 2 + id.length, 0, 4]), Buffer.from('MQTT'), Buffer.from([4, 2, 0, 60, 0, id.length]), id]);
-    const topic = Buffer.from(filter);
-    const subscribe = Buffer.concat([Buffer.from([0x82, 2 + 2 + topic.length + 1, 0, 1, 0, topic.length]), topic, Buffer.from([0])]);
-    let pending = Buffer.alloc(0);
-    let subscribed = false;
-    socket.on('connect', () => socket.write(Buffer.concat([connect, subscribe])));
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      let buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let pos = 0;
-      for (;;) {
-        if (buf.length - pos < 2) break;
-        let len = 0;
-        let mul = 1;
-        let i = pos + 1;
-        let complete = false;
-        for (; i < buf.length && i < pos + 5; i++) {
-          len += (buf[i]! & 0x7f) * mul;
-          mul *= 128;
-          if ((buf[i]! & 0x80) === 0) {
-            complete = true;
-            break;
-          }
-        }
-        if (!complete || buf.length < i + 1 + len) break;
-        const type = buf[pos]! >> 4;
-        if (type === 3) onPublish();
-        else if (type === 9 && !subscribed) {
-          subscribed = true;
-          resolve(socket);
-        }
-        pos = i + 1 + len;
-      }
-      pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
-    });
-  });
-}
-
 async function vehicle(port: number, vin: string, frames: number, onStart: () => void): Promise<void> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('data', () => {});
@@ -173,21 +120,22 @@ async function vehicle(port: number, vin: string, frames: number, onStart: () =>
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-bench-gbt-'));
   const hook = await startHook();
-  const broker = await startBroker(hook.url, dataDir);
+  const broker = await startJunction({ args: ['--gbt32960-port', '0', '--store', 'memory', '--auth-http-url', hook.url, '--allow-anonymous'] });
   let last = 0;
-  const sub = await subscriber(broker.mqtt, 'gbt32960/+/upstream/info', () => {
+  const sub = await StreamClient.connect(broker.port, 'bench-counter');
+  sub.onPublish = () => {
     received();
     last = performance.now();
-  });
+  };
+  await sub.subscribe('gbt32960/+/upstream/info', 0);
   const total = VEHICLES * FRAMES_PER_VEHICLE;
   let start = 0;
   const onStart = (): void => {
     if (start === 0) start = performance.now();
   };
   const frameSize = encodeFrame(0x02, 0xfe, vinOf(0), 0x01, encodeReport({ Year: 26, Month: 1, Day: 1, Hour: 8, Minute: 0, Second: 0 }, ITEMS)).length;
-  await Promise.all(Array.from({ length: VEHICLES }, (_, i) => vehicle(broker.gbt, vinOf(i), FRAMES_PER_VEHICLE, onStart)));
+  await Promise.all(Array.from({ length: VEHICLES }, (_, i) => vehicle(broker.listeningPort('gbt32960'), vinOf(i), FRAMES_PER_VEHICLE, onStart)));
   const until = Date.now() + 60_000;
   let seen = -1;
   while (receivedTotal < total && Date.now() < until) {
@@ -206,10 +154,9 @@ async function main(): Promise<void> {
     seconds: Number(seconds.toFixed(2)),
     framesPerSecond: Math.round(receivedTotal / seconds),
   }));
-  sub.destroy();
-  broker.stop();
+  sub.close();
+  await broker.dispose();
   hook.server.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 await main();

@@ -1,11 +1,15 @@
 /**
  * STOMP codec cost: parsing SEND frames (one per call, and a 64 KiB chunk of them), and the
- * per-subscriber MESSAGE head. Run: npx tsc -p tsconfig.test.json && node build/bench/stomp-codec.bench.js
+ * per-subscriber MESSAGE head.
  */
 import { Bench } from 'tinybench';
-import { FrameParser } from '../src/protocols/stomp/codec/parser.js';
-import { Escaping, type StompFrame } from '../src/protocols/stomp/codec/frame.js';
-import { encodeFrame } from '../src/protocols/stomp/codec/encode.js';
+import { FrameParser } from '../../src/protocols/stomp/codec/parser.js';
+import { Escaping, type StompFrame } from '../../src/protocols/stomp/codec/frame.js';
+import { encodeFrame } from '../../src/protocols/stomp/codec/encode.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('stomp-codec'));
 
 const limits = { maxHeaders: 64, maxHeaderLength: 8192, maxBody: 1 << 20 };
 const payload = Buffer.alloc(64, 0x61);

@@ -1,10 +1,11 @@
 /**
- * A lean MQTT client over a raw socket for tests that receive 100,000+ packets: parses the stream
- * incrementally, keeps per-topic counts instead of packet objects, acks QoS 1, and times PINGREQ
- * round trips.
+ * A lean MQTT client over a raw socket for tests and benches that receive 100,000+ packets:
+ * parses the stream incrementally, keeps per-topic counts instead of packet objects, acks QoS 1,
+ * and times PINGREQ round trips. Packets it sends are encoded by the project's codec.
  */
 import net from 'node:net';
-import { connectPacket, subscribePacket, PINGREQ, encodeProps, type Props, type Version } from '../interop/wire.js';
+import { encodeConnect, encodeSubscribe, PINGREQ } from '../../src/protocols/mqtt/codec/encode.js';
+import type { ConnectProperties, ProtocolVersion, QoS } from '../../src/protocols/mqtt/packets.js';
 
 /** One PUBLISH as seen by the test: topic, retain flag, payload. */
 export interface SeenPublish {
@@ -24,14 +25,14 @@ export class StreamClient {
   private pending: Buffer | null = null;
   private waiters: Array<{ type: number; resolve: (body: Buffer) => void }> = [];
 
-  private constructor(socket: net.Socket, readonly version: Version) {
+  private constructor(socket: net.Socket, readonly version: ProtocolVersion) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
   }
 
   /** Connects and waits for a successful CONNACK. */
-  static async connect(port: number, clientId: string, version: Version = 4, props: Props = []): Promise<StreamClient> {
+  static async connect(port: number, clientId: string, version: ProtocolVersion = 4, properties?: ConnectProperties): Promise<StreamClient> {
     const socket = net.connect({ port, host: '127.0.0.1' });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -40,7 +41,7 @@ export class StreamClient {
     socket.setNoDelay(true);
     const client = new StreamClient(socket, version);
     const connack = client.expect(2);
-    socket.write(connectPacket({ version, clientId, keepalive: 600, props }));
+    socket.write(encodeConnect({ protocolVersion: version, cleanStart: true, keepAlive: 600, clientId, properties }));
     const body = await withTimeout(connack, 5000, 'CONNACK');
     const rc = body[1];
     if (rc !== 0) throw new Error(`CONNACK refused with ${rc}`);
@@ -48,10 +49,10 @@ export class StreamClient {
   }
 
   /** Subscribes; resolves with the SUBACK body once it arrives. */
-  subscribe(filter: string, qos: number, subscriptionId = 0): Promise<Buffer> {
+  subscribe(filter: string, qos: QoS, subscriptionId = 0): Promise<Buffer> {
     const suback = this.expect(9);
-    const props: Props = subscriptionId > 0 ? [[0x0b, subscriptionId]] : [];
-    this.socket.write(subscribePacket(7, [{ filter, options: qos }], this.version, props));
+    const properties = subscriptionId > 0 ? { subscriptionIdentifier: subscriptionId } : undefined;
+    this.socket.write(encodeSubscribe(this.version, { packetId: 7, subscriptions: [{ filter, qos }], properties }));
     return withTimeout(suback, 5000, 'SUBACK');
   }
 
@@ -145,4 +146,3 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-export { encodeProps };

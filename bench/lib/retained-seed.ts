@@ -20,9 +20,3 @@ export async function seedRetained(dataDir: string, count: number, extra: Stored
   await store.close();
 }
 
-/** The port the broker logged for MQTT over TCP. */
-export function mqttPort(logs: ReadonlyArray<Record<string, unknown>>): number {
-  const line = logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'mqtt' && l['transport'] === 'tcp');
-  if (line === undefined) throw new Error('broker did not log its MQTT port');
-  return Number(line['port']);
-}

@@ -1,15 +1,18 @@
 /**
  * MQTT codec hot path: scanFrames over a 64 KiB chunk of small PUBLISH packets, decoding one
  * PUBLISH (from the scanner record and from raw bytes), and encoding one PUBLISH; 3.1.1 and 5.0.
- * Run: npx tsc -p tsconfig.test.json && node build/bench/codec.bench.js
  */
 import { Bench } from 'tinybench';
-import { decodePacket } from '../src/protocols/mqtt/codec/decode.js';
-import { decodePublishFromScan } from '../src/protocols/mqtt/codec/decode-publish.js';
-import { encodePublish } from '../src/protocols/mqtt/codec/encode-publish.js';
-import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../src/protocols/mqtt/codec/scanner.js';
-import type { PublishFields } from '../src/protocols/mqtt/codec/encode.js';
-import type { ProtocolVersion } from '../src/protocols/mqtt/packets.js';
+import { decodePacket } from '../../src/protocols/mqtt/codec/decode.js';
+import { decodePublishFromScan } from '../../src/protocols/mqtt/codec/decode-publish.js';
+import { encodePublish } from '../../src/protocols/mqtt/codec/encode-publish.js';
+import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../../src/protocols/mqtt/codec/scanner.js';
+import type { PublishFields } from '../../src/protocols/mqtt/codec/encode.js';
+import type { ProtocolVersion } from '../../src/protocols/mqtt/packets.js';
+import { parseToolArgs } from '../lib/tool-cli.js';
+import { microSpec } from './registry.js';
+
+parseToolArgs(microSpec('codec'));
 
 const CHUNK = 64 * 1024;
 
