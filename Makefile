@@ -1,7 +1,9 @@
 # Junction build. `make start` installs, builds and runs the broker with ./data;
-# `make test` builds and runs every test suite.
+# `make test` builds and runs every test suite; `make bench` runs the micro-benchmarks
+# (short sizes; `make bench BENCH="--full"` or BENCH="codec topic-trie" passes runner flags).
 NPM ?= npm
 NODE ?= node
+BENCH ?=
 
 .PHONY: all install build native ts start test bench clean
 
@@ -23,13 +25,13 @@ ts: install
 build: install native ts
 
 start: build
-	$(NODE) dist/cli/main.js start
+	$(NODE) dist/src/cli/main.js start
 
 test: build
 	$(NODE) scripts/run-tests.mjs
 
 bench: build
-	$(NODE) scripts/run-benches.mjs
+	$(NODE) dist/bench/micro/main.js $(BENCH)
 
 clean:
 	rm -rf dist build native/target native/junction.node

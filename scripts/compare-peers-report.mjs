@@ -164,7 +164,7 @@ lines.push('### The floor under "memory per idle connection"');
 lines.push('');
 lines.push('The same measure (RSS delta / connections, 10,000 connections) taken on a bare Node.js 20 `net`');
 lines.push('server that only answers CONNECT with a CONNACK gives 4.3 KiB per connection, and 3.9 KiB after two');
-lines.push('full GCs (`node --expose-gc build/bench/bare-socket-server.js 18882`, then `junction bench conn --connections 10000 --procs 2 --broker-gc --port 18882`;');
+lines.push('full GCs (`node --expose-gc dist/bench/scenarios/bare-socket-server.js --port 18882`, then `junction bench conn --connections 10000 --procs 2 --broker-gc --port 18882`;');
 lines.push('the bench sends SIGUSR2, on which Junction and the bare server collect garbage). Junction measured');
 lines.push('4.3-5.2 KiB after GC (bare: 3.8-3.9 KiB), 0.4-1.4 KiB above the bare socket: the 3 KiB target is below what');
 lines.push('one node:net socket costs on this machine, so it cannot be met with node:net connections.');

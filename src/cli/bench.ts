@@ -1,14 +1,14 @@
-/** `junction bench`: parses its flags, runs the load generator (src/bench/) and prints the summary and JSON. */
+/** `junction bench`: parses its flags, runs the load generator (bench/load/) and prints the summary and JSON. */
 
 import { writeFileSync, writeSync } from 'node:fs';
-import { benchHelp, parseBenchOptions } from '../bench/options.js';
+import { benchHelp, parseBenchOptions } from '../../bench/load/options.js';
 
 /** Runs `junction bench` with the arguments after `bench`; resolves to the exit code. */
 export async function runBenchCommand(argv: readonly string[]): Promise<number> {
   const options = parseBenchOptions(argv);
   // Loaded only here so `junction --help` never pays for the generator's modules.
-  const { runBench } = await import('../bench/run.js');
-  const { formatSummary } = await import('../bench/report.js');
+  const { runBench } = await import('../../bench/load/run.js');
+  const { formatSummary } = await import('../../bench/load/report.js');
   const result = await runBench(options, (line) => writeSync(2, `${line}\n`));
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (options.json === '-') writeSync(1, json);

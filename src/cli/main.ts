@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `junction` command. Subcommands live in COMMANDS; add passwd, bench etc. there.
+ * The `junction` command. Subcommands live in COMMANDS (start, bench, fuzz, passwd); add new ones there.
  * Exit codes: 0 done, 1 failed while running, 2 bad usage or configuration.
  */
 
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { Logger } from '../log/logger.js';
 import { benchHelp, runBenchCommand } from './bench.js';
+import { fuzzHelp, runFuzzCommand } from './fuzz.js';
 import { startHelp } from './help.js';
 import { parseStartOptions } from '../server/options.js';
 import { passwdHelp, runPasswd } from './passwd.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
     },
   },
   { name: 'bench', summary: 'generate MQTT load against a broker (junction bench --help)', help: benchHelp, run: runBenchCommand },
+  { name: 'fuzz', summary: 'fuzz the protocol decoders (junction fuzz --help)', help: fuzzHelp, run: runFuzzCommand },
   { name: 'passwd', summary: 'add a user to a password file or change their password (junction passwd FILE USER)', help: passwdHelp, run: runPasswd },
 ];
 

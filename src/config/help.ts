@@ -64,8 +64,8 @@ function showDefault(def: FlagDef): string {
   return String(value);
 }
 
-/** Wraps text to WIDTH, continuation lines indented to `indent`. */
-function wrap(text: string, indent: number): string {
+/** Wraps text to WIDTH columns, continuation lines indented to `indent` (also for tools' --help paragraphs). */
+export function wrap(text: string, indent: number): string {
   const room = Math.max(30, WIDTH - indent);
   const lines: string[] = [];
   let line = '';

@@ -53,7 +53,7 @@ export interface NativeBinding {
 export function nativeModulePath(): string {
   const override = process.env.JUNCTION_NATIVE_PATH;
   if (override !== undefined && override !== '') return override;
-  // dist/native/binding.js and build/src/native/binding.js sit at different depths.
+  // dist/src/native/binding.js and build/src/native/binding.js: the repository is three folders up.
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const candidate = join(dir, 'native', 'junction.node');
@@ -62,7 +62,7 @@ export function nativeModulePath(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'junction.node');
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', 'junction.node');
 }
 
 let cached: { binding: NativeBinding | null; reason: string } | null = null;

@@ -6,7 +6,7 @@
  * native scans ~2.5x faster per packet. So the native scanner only pays on ranges holding many
  * packets; `scannerFor` returns a scanner that sends short ranges, and ranges that are mostly
  * one packet (a large PUBLISH arriving over many reads), to the twin. See
- * bench/native-scanner.bench.ts for the figures behind ADAPTIVE_MIN_BYTES.
+ * bench/micro/native-scanner.bench.ts for the figures behind ADAPTIVE_MIN_BYTES.
  */
 import { scanFrames as scanFramesTs } from '../protocols/mqtt/codec/scanner.js';
 import type { NativeBinding } from './binding.js';

@@ -35,7 +35,7 @@ type PairKey = [string, number];
 /**
  * Values use lmdb-js's msgpack with shared structures (property names stored once per database
  * under this key, which sorts before every string and array key). Measured on a queued record with
- * a 64-byte payload (bench/store.bench.ts): 119 bytes, ~0.9 µs encode and ~0.7 µs decode, against
+ * a 64-byte payload (bench/micro/store.bench.ts): 119 bytes, ~0.9 µs encode and ~0.7 µs decode, against
  * 236 bytes, ~1.6 µs and ~2.1 µs for plain msgpack; a hand-written codec was barely faster
  * (136 bytes, ~0.6 µs each way) and would be one more format to keep in step with types.ts.
  */

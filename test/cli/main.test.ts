@@ -7,7 +7,7 @@ import { START_FLAGS } from '../../src/server/options.js';
 
 // The shipped bin, as `npm start` and users run it; build it with `npx tsc -p tsconfig.json`.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = `${root}dist/cli/main.js`;
+const bin = `${root}dist/src/cli/main.js`;
 
 function junction(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   assert.ok(existsSync(bin), `${bin} is missing: run npx tsc -p tsconfig.json first`);

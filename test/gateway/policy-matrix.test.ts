@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { brokerFor, clientId, collect, connect, sleep, waitFor, type Broker, type MqttClient, type TestContext } from '../interop/harness.js';
 import { connectOutcome, subackCodes, tempDir } from '../security/helpers.js';
 import { RawStomp, frame as stompFrame } from '../protocols/stomp/helpers.js';
-import { Terminal, sampleLocation } from '../protocols/jt808/terminal.js';
+import { Terminal, sampleLocation } from '../../bench/lib/jt808-terminal.js';
 import { SAMPLE_ITEMS, TIME, Vehicle, frame as gbtFrame, loginData } from '../protocols/gbt32960/helpers.js';
 import { encodeReport } from '../../src/protocols/gbt32960/codec/encode-infos.js';
 import { PHONE_BAD, PHONE_OK, POLICIES, VIN_BAD, VIN_OK, gbtDown, gbtUp, jtDown, jtUp, type Policy } from './matrix-policies.js';

@@ -8,13 +8,14 @@
  * Against mosquitto: JUNCTION_TEST_TARGET=mosquitto node --test build/test/interop/ (Junction-only
  * tests skip; JUNCTION_TEST_NO_SKIP=1 runs them too, to see what the reference broker does).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { test } from 'node:test';
-import { repoRoot, run, type RunResult } from './commands.js';
+import { BrokerProcess, dataDirFor, type BrokerProcessOptions, type LogLine } from '../../bench/lib/broker-process.js';
+import { junctionCli } from '../../bench/lib/repo.js';
+import { run, type RunResult } from './commands.js';
 
 export * from './commands.js';
 export * from './mqtt-clients.js';
@@ -60,18 +61,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface BrokerOptions {
-  /** Junction flags (e.g. ['--max-keepalive', '10']); mapped to mosquitto config when possible. */
-  args?: string[];
-  /** Use this data dir instead of a fresh temp dir. */
-  dataDir?: string;
-  /** Keep the data dir on dispose(). */
-  keepDataDir?: boolean;
+/** How to start the broker under test; `args` are Junction flags, mapped to mosquitto config when possible. */
+export interface BrokerOptions extends BrokerProcessOptions {
   /** mosquitto only: enable persistence (Junction always persists to its data dir). */
   persistence?: boolean;
 }
 
-export type LogLine = Record<string, unknown>;
+export type { LogLine };
 
 /** A running broker process. */
 export interface Broker {
@@ -90,12 +86,6 @@ export interface Broker {
   restart(): Promise<void>;
   /** Stops (if running) and removes the data dir unless keepDataDir. For after(). */
   dispose(): Promise<void>;
-}
-
-function lastLogs(logs: LogLine[], stderr: string[]): string {
-  const out = logs.slice(-15).map((l) => JSON.stringify(l));
-  if (stderr.length) out.push('stderr: ' + stderr.join('').slice(-1500));
-  return out.join('\n');
 }
 
 /** Translates Junction flags into mosquitto.conf lines; throws for a flag it cannot express. */
@@ -133,79 +123,13 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
   return lines.join('\n') + '\n';
 }
 
-class BrokerProcess implements Broker {
-  host = '127.0.0.1';
-  port = 0;
-  readonly logs: LogLine[] = [];
-  readonly stderr: string[] = [];
-  process!: ChildProcess;
-  private exited: Promise<number | null> = Promise.resolve(null);
-  private running = false;
-
-  constructor(readonly dataDir: string, private readonly opts: BrokerOptions) {}
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
+/** The broker under test: Junction (bench/lib/broker-process.ts) or mosquitto with a translated config. */
+class TestBroker extends BrokerProcess implements Broker {
+  protected declare readonly opts: BrokerOptions;
 
   async start(port: number): Promise<void> {
     if (target === 'mosquitto') await this.startMosquitto(port);
     else await this.startJunction(port);
-  }
-
-  private spawnWith(cmd: string, args: string[]): void {
-    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    this.running = true;
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code) => {
-        this.running = false;
-        resolve(code);
-      });
-    });
-    let partial = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.logs.push({ msg: line, raw: true });
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      this.stderr.push(chunk);
-      if (target === 'mosquitto') for (const l of chunk.split('\n')) if (l.trim()) this.logs.push({ msg: l, raw: true });
-    });
-  }
-
-  private async startJunction(port: number): Promise<void> {
-    const args = this.opts.args ?? [];
-    const from = this.logs.length;
-    this.spawnWith(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...args]);
-    const until = Date.now() + 10_000;
-    for (;;) {
-      // "ready" follows every listener's "listening" line, so they are all in this.logs by then.
-      const fresh = this.logs.slice(from);
-      const line = fresh.find((l) => l['msg'] === 'listening' && l['protocol'] === 'mqtt' && l['transport'] === 'tcp');
-      if (line && fresh.some((l) => l['msg'] === 'ready')) {
-        this.port = Number(line['port']);
-        this.host = String(line['host'] ?? '127.0.0.1');
-        return;
-      }
-      if (!this.running) throw new Error(`broker exited before listening; last output:\n${lastLogs(this.logs, this.stderr)}`);
-      if (Date.now() > until) {
-        this.process.kill('SIGKILL');
-        throw new Error(`broker did not log {"msg":"listening","protocol":"mqtt"} within 10 s; last output:\n${lastLogs(this.logs, this.stderr)}`);
-      }
-      await sleep(20);
-    }
   }
 
   private async startMosquitto(port: number): Promise<void> {
@@ -214,39 +138,19 @@ class BrokerProcess implements Broker {
     // mosquitto started as root drops to the `mosquitto` user, which must be able to write here.
     chmodSync(this.dataDir, 0o777);
     writeFileSync(conf, mosquittoConf(this.opts.args ?? [], this.port, this.dataDir, this.opts.persistence ?? false));
-    this.spawnWith('/usr/sbin/mosquitto', ['-c', conf]);
+    this.spawnWith('/usr/sbin/mosquitto', ['-c', conf], true);
     const until = Date.now() + 10_000;
     for (;;) {
-      if (!this.running) throw new Error(`mosquitto exited before listening:\n${lastLogs(this.logs, this.stderr)}`);
+      if (!this.running) throw new Error(`mosquitto exited before listening:\n${this.lastOutput()}`);
       if (await canConnect(this.port)) return;
-      if (Date.now() > until) throw new Error(`mosquitto not listening on ${this.port} within 10 s:\n${lastLogs(this.logs, this.stderr)}`);
+      if (Date.now() > until) throw new Error(`mosquitto not listening on ${this.port} within 10 s:\n${this.lastOutput()}`);
       await sleep(30);
     }
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (!this.running) return this.exited;
-    this.process.kill(signal);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), 8000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-
-  async kill9(): Promise<void> {
-    if (!this.running) return;
-    this.process.kill('SIGKILL');
-    await this.exited;
   }
 
   async restart(): Promise<void> {
     if (this.running) await this.stop();
     await this.start(this.port);
-  }
-
-  async dispose(): Promise<void> {
-    if (this.running) await this.stop('SIGKILL');
-    if (!this.opts.keepDataDir && !this.opts.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -263,8 +167,7 @@ function canConnect(port: number): Promise<boolean> {
 
 /** Starts a broker on a free port with a fresh temp data dir (unless given). */
 export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
-  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junction-interop-'));
-  const broker = new BrokerProcess(dataDir, opts);
+  const broker = new TestBroker(dataDirFor(opts), opts);
   await broker.start(0);
   return broker;
 }
@@ -278,6 +181,6 @@ export async function brokerFor(t: TestContext, opts: BrokerOptions = {}): Promi
 
 /** Starts the broker with args expected to be refused; resolves with exit code and output. */
 export function runBroker(args: string[], timeoutMs = 10_000): Promise<RunResult> {
-  return run(process.execPath, ['dist/cli/main.js', ...args], timeoutMs);
+  return run(process.execPath, [junctionCli(), ...args], timeoutMs);
 }
 

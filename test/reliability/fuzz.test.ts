@@ -1,7 +1,7 @@
 /**
  * Decoder fuzzing in CI: every corpus file (recorded seeds and saved failures) replays
  * cleanly, a short bounded fuzz of each decoder finds nothing, and the runner itself catches
- * each failure kind. Long runs: `npm run fuzz -- --seconds 600` (docs/RELIABILITY.md).
+ * each failure kind. Long runs: `junction fuzz --seconds 600` (docs/RELIABILITY.md).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
-import { readCorpus } from '../../src/fuzz/corpus.js';
-import { fuzz, type FuzzReport } from '../../src/fuzz/runner.js';
-import { classify, type FailureKind, type FuzzFailure } from '../../src/fuzz/target.js';
+import { readCorpus } from '../../bench/fuzz/corpus.js';
+import { fuzz, type FuzzReport } from '../../bench/fuzz/runner.js';
+import { classify, type FailureKind, type FuzzFailure } from '../../bench/fuzz/target.js';
 import type { TestContext } from '../interop/harness.js';
-import { FUZZ_TARGETS } from '../../src/fuzz/targets/index.js';
+import { FUZZ_TARGETS } from '../../bench/fuzz/targets/index.js';
 
 /** Replay limit per corpus file: generous against a loaded CI machine; the fuzzer itself uses 100 ms. */
 const REPLAY_LIMIT_MS = 1000;
@@ -39,13 +39,13 @@ for (const target of FUZZ_TARGETS) {
   });
 
   test(`${target.name}: a ${FUZZ_SECONDS} s bounded fuzz finds no failure`, async () => {
-    // A fixed seed keeps CI deterministic; `npm run fuzz` explores with fresh seeds, and what it
+    // A fixed seed keeps CI deterministic; `junction fuzz` explores with fresh seeds, and what it
     // finds lands in test/corpus/, which the replay test above runs every time.
     const seed = Number(process.env['JUNCTION_FUZZ_SEED'] ?? 20261125);
     const report = await fuzz(target.name, { seconds: FUZZ_SECONDS, seed, save: false });
     assert.ok(report.tried > 100, `only ${report.tried} inputs tried in ${report.seconds} s`);
     const lines = report.failures.map((f) => `${f.kind}: ${f.message}\n  input: ${f.input.toString('hex')}`);
-    assert.deepEqual(lines, [], `fuzzing ${target.name} with seed ${seed} (repeat: npm run fuzz -- --decoder ${target.name} --seed ${seed}) found:\n${lines.join('\n')}`);
+    assert.deepEqual(lines, [], `fuzzing ${target.name} with seed ${seed} (repeat: junction fuzz --decoder ${target.name} --seed ${seed}) found:\n${lines.join('\n')}`);
   });
 }
 

@@ -1,15 +1,8 @@
 /** Shared pieces of the reliability tests: broker RSS from /proc, raw sockets, counters from logs. */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Broker } from '../interop/harness.js';
 
-/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
-export function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]) * 1024;
-}
+export { rssOf } from '../../bench/load/proc-stats.js';
 
 /** The broker's pid, failing clearly when it has exited. */
 export function pidOf(broker: Broker): number {

@@ -7,12 +7,12 @@
  * figures in docs/RELIABILITY.md.
  */
 import net from 'node:net';
-import { Mutator, Rng } from '../../src/fuzz/mutate.js';
-import type { FuzzTarget } from '../../src/fuzz/target.js';
-import { gbt32960Target } from '../../src/fuzz/targets/gbt32960.js';
-import { jt808Target } from '../../src/fuzz/targets/jt808.js';
-import { mqttTarget } from '../../src/fuzz/targets/mqtt.js';
-import { stompTarget } from '../../src/fuzz/targets/stomp.js';
+import { Mutator, Rng } from '../../bench/fuzz/mutate.js';
+import type { FuzzTarget } from '../../bench/fuzz/target.js';
+import { gbt32960Target } from '../../bench/fuzz/targets/gbt32960.js';
+import { jt808Target } from '../../bench/fuzz/targets/jt808.js';
+import { mqttTarget } from '../../bench/fuzz/targets/mqtt.js';
+import { stompTarget } from '../../bench/fuzz/targets/stomp.js';
 import { connect, sleep, type Broker } from '../interop/harness.js';
 import { connectPacket } from '../interop/wire.js';
 

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import mqtt from 'mqtt';
-import { saveSeed } from '../../src/fuzz/corpus.js';
+import { saveSeed } from '../../bench/fuzz/corpus.js';
 import { startBroker, sleep } from '../interop/harness.js';
 import { VECTORS } from '../protocols/mqtt/codec/vectors.js';
 

@@ -2,7 +2,7 @@
  * Slow and dead consumers: a subscriber that stops reading while a publisher floods it must
  * not grow the broker's memory past its caps (--max-queued-messages, --max-queued-bytes for
  * QoS 1, --max-socket-buffer for QoS 0), overflow is counted and logged, and a healthy
- * subscriber on the same topics receives every QoS 1 message. Latency effects: bench/flood.ts.
+ * subscriber on the same topics receives every QoS 1 message. Latency effects: bench/scenarios/flood.ts.
  */
 import assert from 'node:assert/strict';
 import type net from 'node:net';

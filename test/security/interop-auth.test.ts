@@ -23,7 +23,7 @@ let hookRequests: Array<Record<string, unknown>> = [];
 /** `junction passwd FILE USER` with the password on stdin. */
 function passwd(file: string, user: string, password: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'passwd', file, user], { cwd: repoRoot, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'passwd', file, user], { cwd: repoRoot, stdio: ['pipe', 'ignore', 'ignore'] });
     child.stdin.end(password + '\n');
     child.once('exit', resolve);
   });

@@ -87,7 +87,7 @@ export interface Exit {
 export function startRefused(args: string[], env: Record<string, string> = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-refused-'));
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'start', '--mqtt-port', '0', '--data-dir', dataDir, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--mqtt-port', '0', '--data-dir', dataDir, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { brokerFor, waitFor, type LogLine } from '../interop/harness.js';
 import { publishPacket, PINGREQ } from '../interop/wire.js';
-import { StreamClient } from './stream-client.js';
-import { mqttPort, seedRetained, seededTopic } from './seed.js';
+import { seedRetained, seededTopic } from '../../bench/lib/retained-seed.js';
+import { StreamClient } from '../../bench/lib/stream-client.js';
 
 const COUNT = 100_000;
 
@@ -24,7 +24,7 @@ test('a # subscriber receives each of 100,000 retained messages exactly once whi
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-bulk-'));
   await seedRetained(dataDir, COUNT);
   const broker = await brokerFor(t, { dataDir });
-  const port = mqttPort(broker.logs);
+  const port = broker.port;
   const pinger = await StreamClient.connect(port, 'pinger');
   const sub = await StreamClient.connect(port, 'bulk-sub');
   t.after(() => {
@@ -68,7 +68,7 @@ test('live messages during a bulk delivery are never followed by an older retain
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-bulk-'));
   await seedRetained(dataDir, COUNT);
   const broker = await brokerFor(t, { dataDir });
-  const port = mqttPort(broker.logs);
+  const port = broker.port;
   const publisher = await StreamClient.connect(port, 'live-pub');
   const sub = await StreamClient.connect(port, 'order-sub');
   t.after(() => {
@@ -116,7 +116,7 @@ test('live messages during a bulk delivery are never followed by an older retain
 test('QoS 1 retained messages over the memory store go through the window: none dropped at the default queue limit', async (t) => {
   const total = 20_000;
   const broker = await brokerFor(t, { args: ['--store', 'memory', '--retained-bulk-threshold', '5000', '--receive-maximum', '65535'] });
-  const port = mqttPort(broker.logs);
+  const port = broker.port;
   const publisher = await StreamClient.connect(port, 'seed-pub');
   const sub = await StreamClient.connect(port, 'qos1-sub');
   t.after(() => {
@@ -149,7 +149,7 @@ test('below --retained-bulk-threshold the retained set is delivered synchronousl
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-bulk-'));
   await seedRetained(dataDir, 3000);
   const broker = await brokerFor(t, { dataDir, args: ['--retained-bulk-threshold', '5000'] });
-  const port = mqttPort(broker.logs);
+  const port = broker.port;
   const sub = await StreamClient.connect(port, 'small-sub');
   t.after(() => sub.close());
   await sub.subscribe('#', 0);

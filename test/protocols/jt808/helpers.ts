@@ -1,6 +1,6 @@
 /** Starting a broker with the JT/T 808 listener, finding its port, and terminals to test with. */
 import { brokerFor, waitFor, type Broker, type TestContext } from '../../interop/harness.js';
-import { Terminal } from './terminal.js';
+import { Terminal } from '../../../bench/lib/jt808-terminal.js';
 
 /**
  * The port the broker's JT/T 808 listener printed for `transport`. The harness returns once

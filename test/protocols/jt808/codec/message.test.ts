@@ -9,7 +9,7 @@ import { FrameFault } from '../../../../src/protocols/jt808/codec/errors.js';
 import { headerJson, type Jt808Header } from '../../../../src/protocols/jt808/codec/header.js';
 import { bodyJson, encodeMessage, parseFrame, type Jt808Json } from '../../../../src/protocols/jt808/codec/message.js';
 import { knownMessageIds } from '../../../../src/protocols/jt808/codec/bodies/index.js';
-import { terminalHeader } from '../terminal.js';
+import { terminalHeader } from '../../../../bench/lib/jt808-terminal.js';
 import { SAMPLES } from './samples.js';
 
 /** Every message in `bytes`, decoded; throws on any frame fault. */

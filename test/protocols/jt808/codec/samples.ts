@@ -1,6 +1,6 @@
 /** A JSON body for every listed message id, per edition, as the decoder returns it. */
 import type { JsonObject } from '../../../../src/protocols/jt808/codec/json-fields.js';
-import { sampleLocation } from '../terminal.js';
+import { sampleLocation } from '../../../../bench/lib/jt808-terminal.js';
 
 const b64 = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
 const N128 = Buffer.alloc(128, 0x7e).toString('base64');

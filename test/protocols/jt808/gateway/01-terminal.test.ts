@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, connect, gather, subscribeCodes } from '../../../interop/harness.js';
 import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
-import { sampleLocation, Terminal } from '../terminal.js';
+import { sampleLocation, Terminal } from '../../../../bench/lib/jt808-terminal.js';
 
 const phone = (): string => testPhone(138);
 

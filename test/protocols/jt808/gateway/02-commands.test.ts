@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
 import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
-import { sampleLocation } from '../terminal.js';
+import { sampleLocation } from '../../../../bench/lib/jt808-terminal.js';
 
 const phone = (): string => testPhone(139);
 

@@ -9,7 +9,7 @@ import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
 import { encodeMessage } from '../../../../src/protocols/jt808/codec/message.js';
 import { sealFrame, unescapeInto } from '../../../../src/protocols/jt808/codec/frame.js';
 import { jt808Broker, onlineTerminal, testPhone } from '../helpers.js';
-import { sampleLocation, terminalHeader } from '../terminal.js';
+import { sampleLocation, terminalHeader } from '../../../../bench/lib/jt808-terminal.js';
 
 const phone = (): string => testPhone(137);
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jt808Broker } from '../helpers.js';
-import { Terminal } from '../terminal.js';
+import { Terminal } from '../../../../bench/lib/jt808-terminal.js';
 
 interface Call {
   path: string;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { collect, connect, subscribeCodes } from '../../../interop/harness.js';
 import { jt808Broker, jt808Port, onlineTerminal } from '../helpers.js';
-import { Terminal } from '../terminal.js';
+import { Terminal } from '../../../../bench/lib/jt808-terminal.js';
 
 test('a connection that does not authenticate within --jt808-auth-timeout is closed', async (t) => {
   const { port } = await jt808Broker(t, ['--jt808-auth-timeout', '1']);
