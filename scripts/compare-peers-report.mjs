@@ -11,7 +11,9 @@ const NAMES = { junction: 'Junction', mosquitto: 'mosquitto', aedes: 'aedes' };
 /** results[scenario][broker] = [result of each repetition] */
 const results = {};
 const order = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const [scenario, broker] = file.split('.');
   if (!order.includes(scenario)) order.push(scenario);
   ((results[scenario] ??= {})[broker] ??= []).push(JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')));
@@ -61,11 +63,11 @@ lines.push('# Benchmarks: Junction, mosquitto and aedes on one machine');
 lines.push('');
 lines.push('These figures come from `scripts/compare-peers`, which runs the same `junction bench` scenarios');
 lines.push('against Junction, mosquitto and aedes one after another on the same machine, each run on a');
-lines.push('freshly started broker, and writes this page. `junction bench` is Junction\'s own load generator');
-lines.push('(`junction bench --help`): raw sockets and the project\'s MQTT codec, pre-encoded publishes,');
+lines.push("freshly started broker, and writes this page. `junction bench` is Junction's own load generator");
+lines.push("(`junction bench --help`): raw sockets and the project's MQTT codec, pre-encoded publishes,");
 lines.push('closed-loop load (QoS 1/2 within an inflight window, QoS 0 paced by a PINGREQ after each batch');
 lines.push('so the broker, not socket buffers, sets the pace), latency from a send time carried in each');
-lines.push('payload, and the broker\'s CPU and RSS read from /proc. Rerun with `scripts/compare-peers`');
+lines.push("payload, and the broker's CPU and RSS read from /proc. Rerun with `scripts/compare-peers`");
 lines.push('(`--quick` for a first look).');
 lines.push('');
 lines.push('How to read the tables: each figure is the mean of the repetitions, with ± half the spread');
@@ -76,7 +78,7 @@ lines.push('Each broker runs with its defaults (Junction: LMDB store, 1,024 infl
 lines.push('1,000 queued; aedes: in-memory persistence). Generator CPU is shown so that a run limited by');
 lines.push('the generator (near 100% of its cores) can be told apart from one limited by the broker.');
 lines.push('');
-lines.push('**Caveat for this run:** the machine was shared with other engineers\' builds and test suites');
+lines.push("**Caveat for this run:** the machine was shared with other engineers' builds and test suites");
 lines.push('while it ran, so absolute figures are noisy; the spread column says how noisy. Treat ratios');
 lines.push('below ~1.3x as within noise.');
 lines.push('');
@@ -105,26 +107,50 @@ for (const s of throughput) {
   lines.push(row(s, 'broker CPU (1 core = 100%)', (r) => r.broker?.cpuPercent, fmt.pct, true));
   lines.push(row(s, 'broker RSS at end', (r) => r.broker?.rssBytes, fmt.mib, true));
   lines.push(row(s, 'generator CPU', (r) => r.generator.cpuPercent, fmt.pct, true));
-  lines.push(row(s, 'errors', (r) => r.errors.total, (n) => int(n), true));
+  lines.push(
+    row(
+      s,
+      'errors',
+      (r) => r.errors.total,
+      (n) => int(n),
+      true,
+    ),
+  );
 }
 lines.push('');
 lines.push('## Connections');
 lines.push('');
 lines.push('conn-N: N idle MQTT 3.1.1 connections (keep-alive 60 s) opened as fast as the broker answers');
-lines.push('(80 handshakes in flight in all, below mosquitto\'s listen backlog of 100, split over two generator');
+lines.push("(80 handshakes in flight in all, below mosquitto's listen backlog of 100, split over two generator");
 lines.push('processes), spread over 127.0.0.1-16 as source addresses,');
-lines.push('then held for the run\'s duration; -sub: with one subscription each. Memory per connection is');
+lines.push("then held for the run's duration; -sub: with one subscription each. Memory per connection is");
 lines.push('(broker RSS at the end - RSS before connecting) / connections, without forcing a GC.');
 lines.push('');
 lines.push(`| scenario | figure | ${BROKERS.map((b) => NAMES[b]).join(' | ')} | vs mosquitto | vs aedes |`);
 lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const s of conns) {
-  lines.push(row(s, 'connected', (r) => r.connections.connected, (n) => int(n), false));
+  lines.push(
+    row(
+      s,
+      'connected',
+      (r) => r.connections.connected,
+      (n) => int(n),
+      false,
+    ),
+  );
   lines.push(row(s, 'connects/s', (r) => r.connections.perSecond, fmt.rate, false));
   lines.push(row(s, 'connect time p99', (r) => r.connections.latencyMicros?.p99, fmt.us, true));
   lines.push(row(s, 'memory per connection', (r) => r.broker?.bytesPerConnection, fmt.kib, true));
   lines.push(row(s, 'broker RSS at end', (r) => r.broker?.rssBytes, fmt.mib, true));
-  lines.push(row(s, 'errors', (r) => r.errors.total, (n) => int(n), true));
+  lines.push(
+    row(
+      s,
+      'errors',
+      (r) => r.errors.total,
+      (n) => int(n),
+      true,
+    ),
+  );
 }
 lines.push('');
 lines.push('## Targets of issue 8');

@@ -18,6 +18,8 @@ if (!Number.isInteger(kills) || kills < 1) {
 console.log(`crash soak: ${kills} kills, seed ${seed}`);
 const started = Date.now();
 const r = await runCrashSoak({ kills, seed, log: (line) => console.log(line) });
-console.log(JSON.stringify({ kills: r.kills, seconds: Math.round((Date.now() - started) / 1000), acked: r.acked, received: r.received, duplicatesQos1: r.duplicatesQos1, problems: r.problems.length }));
+console.log(
+  JSON.stringify({ kills: r.kills, seconds: Math.round((Date.now() - started) / 1000), acked: r.acked, received: r.received, duplicatesQos1: r.duplicatesQos1, problems: r.problems.length }),
+);
 for (const p of r.problems) console.log('PROBLEM: ' + p);
 process.exit(r.problems.length > 0 ? 1 : 0);

@@ -43,6 +43,7 @@ export class JunctionError extends Error {
   // Branded so `instanceof JunctionError` survives two copies of this module; subclasses keep
   // the ordinary prototype check (an inherited brand check would make every subclass match).
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about (a subclass, or JunctionError itself).
     if (this !== JunctionError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true;
   }

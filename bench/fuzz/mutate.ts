@@ -74,28 +74,33 @@ export class Mutator {
         return b;
       case 5: // delete a range
         return len > 1 ? Buffer.concat([b.subarray(0, at), b.subarray(Math.min(len, at + 1 + r.below(16)))]) : b;
-      case 6: { // insert random bytes
+      case 6: {
+        // insert random bytes
         const n = 1 + r.below(16);
         const ins = Buffer.alloc(n);
         for (let i = 0; i < n; i++) ins[i] = r.below(256);
         return Buffer.concat([b.subarray(0, at), ins, b.subarray(at)]);
       }
-      case 7: { // duplicate a range (repeated packets, repeated properties)
+      case 7: {
+        // duplicate a range (repeated packets, repeated properties)
         const start = r.below(len);
         const end = Math.min(len, start + 1 + r.below(64));
         return Buffer.concat([b.subarray(0, end), b.subarray(start, end), b.subarray(end)]);
       }
-      case 8: { // splice with another input
+      case 8: {
+        // splice with another input
         const cut = r.below(other.length + 1);
         return Buffer.concat([b.subarray(0, at), other.subarray(cut)]);
       }
-      case 9: { // overwrite with a varint shape
+      case 9: {
+        // overwrite with a varint shape
         const v = VARINTS[r.below(VARINTS.length)]!;
         return Buffer.concat([b.subarray(0, at), Buffer.from(v), b.subarray(Math.min(len, at + 1 + r.below(4)))]);
       }
       case 10: // truncate
         return b.subarray(0, r.below(len + 1));
-      default: { // append a copy of the whole input (pipelined frames)
+      default: {
+        // append a copy of the whole input (pipelined frames)
         return Buffer.concat([b, b.subarray(0, Math.min(len, 512))]);
       }
     }

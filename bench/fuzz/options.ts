@@ -28,7 +28,17 @@ function randomSeed(): number {
 export const FUZZ_FLAGS: readonly FlagDef<keyof FuzzCommandOptions>[] = [
   { group: 'Flags', name: 'decoder', key: 'decoder', kind: 'enum', default: 'all', values: [...FUZZ_DECODERS, 'all'], help: 'the decoder to fuzz, or all of them one after the other' },
   { group: 'Flags', name: 'seconds', key: 'seconds', kind: 'int', default: 10, min: 1, max: 86_400, valueName: 'SECONDS', help: 'time per decoder' },
-  { group: 'Flags', name: 'seed', key: 'seed', kind: 'int', default: randomSeed, defaultText: 'a fresh one, printed', min: 0, max: 0xffff_ffff, help: 'seed of the mutations: the same seed repeats a run' },
+  {
+    group: 'Flags',
+    name: 'seed',
+    key: 'seed',
+    kind: 'int',
+    default: randomSeed,
+    defaultText: 'a fresh one, printed',
+    min: 0,
+    max: 0xffff_ffff,
+    help: 'seed of the mutations: the same seed repeats a run',
+  },
   { group: 'Flags', name: 'save', key: 'save', kind: 'bool', default: true, help: 'save each failing input under test/corpus/<decoder>/' },
 ];
 

@@ -22,7 +22,9 @@ export async function runFuzz(o: FuzzCommandOptions, out: LineSink): Promise<num
 
 function printReport(r: FuzzReport, out: LineSink): void {
   const rate = Math.round(r.tried / Math.max(r.seconds, 0.001));
-  out(`${r.target}: ${r.tried} inputs in ${r.seconds.toFixed(1)} s (${rate}/s), corpus ${r.corpusFiles} files, pool ${r.poolSize}, ${r.failures.length} failure(s)${r.note ? ' [' + r.note + ']' : ''}`);
+  out(
+    `${r.target}: ${r.tried} inputs in ${r.seconds.toFixed(1)} s (${rate}/s), corpus ${r.corpusFiles} files, pool ${r.poolSize}, ${r.failures.length} failure(s)${r.note ? ' [' + r.note + ']' : ''}`,
+  );
   for (const [i, f] of r.failures.entries()) {
     out(`  ${f.kind}: ${f.message}`);
     out(`    input (${f.input.length} bytes): ${f.input.toString('hex').slice(0, 160)}${f.input.length > 80 ? '…' : ''}`);

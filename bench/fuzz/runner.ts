@@ -112,7 +112,13 @@ function round(target: string, seed: number, until: number, o: Required<FuzzOpti
       });
     });
     worker.on('exit', (code) => {
-      finish({ tried: Atomics.load(ctl, 0), pool: 0, corpus: 0, note: '', stopped: settled ? null : { kind: 'crash', message: `worker exited with code ${code}`, input: current(), started: Atomics.load(ctl, 0) } });
+      finish({
+        tried: Atomics.load(ctl, 0),
+        pool: 0,
+        corpus: 0,
+        note: '',
+        stopped: settled ? null : { kind: 'crash', message: `worker exited with code ${code}`, input: current(), started: Atomics.load(ctl, 0) },
+      });
     });
   });
 }

@@ -17,7 +17,7 @@ export interface FuzzTarget {
    * refusal): an input with a label not seen before joins the mutation pool, a cheap stand-in
    * for coverage feedback.
    */
-  run(input: Buffer): string | void;
+  run(input: Buffer): string | undefined;
   /** What this run compares, e.g. whether the native twin loaded (shown in the report). */
   note?(): string;
   /** Mutated inputs are cut to this length (default 4096). */

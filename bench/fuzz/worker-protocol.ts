@@ -18,9 +18,7 @@ export interface WorkerInput {
 }
 
 /** Messages the worker posts. */
-export type WorkerMessage =
-  | { type: 'failure'; kind: FailureKind; message: string; input: Uint8Array }
-  | { type: 'done'; tried: number; pool: number; corpus: number; note: string };
+export type WorkerMessage = { type: 'failure'; kind: FailureKind; message: string; input: Uint8Array } | { type: 'done'; tried: number; pool: number; corpus: number; note: string };
 
 /** Bytes reserved in shared memory before the input. */
 export const SHARED_HEADER = 8;

@@ -19,4 +19,3 @@ export async function seedRetained(dataDir: string, count: number, extra: Stored
   for (const m of extra) store.putRetained(m);
   await store.close();
 }
-

@@ -25,7 +25,10 @@ export class StreamClient {
   private pending: Buffer | null = null;
   private waiters: Array<{ type: number; resolve: (body: Buffer) => void }> = [];
 
-  private constructor(socket: net.Socket, readonly version: ProtocolVersion) {
+  private constructor(
+    socket: net.Socket,
+    readonly version: ProtocolVersion,
+  ) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
@@ -145,4 +148,3 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     }),
   ]);
 }
-

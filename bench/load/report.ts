@@ -158,7 +158,9 @@ export function formatSummary(r: BenchResult): string {
   lines.push(`  MQTT ${r.target.protocol} over ${r.target.transport} to ${r.target.host}:${r.target.port}, QoS ${s.qos}, ${s.size} B payload, ${rate}, ${r.generator.procs} generator process(es)`);
   if (r.scenario === 'conn') {
     const c = r.connections;
-    lines.push(`  connections  ${int(c.connected)} of ${int(c.attempted)} in ${c.seconds.toFixed(2)} s = ${int(c.perSecond)} conn/s (${int(c.failed)} failed, ${int(c.lost)} lost while idle for ${r.measuredSeconds.toFixed(1)} s)`);
+    lines.push(
+      `  connections  ${int(c.connected)} of ${int(c.attempted)} in ${c.seconds.toFixed(2)} s = ${int(c.perSecond)} conn/s (${int(c.failed)} failed, ${int(c.lost)} lost while idle for ${r.measuredSeconds.toFixed(1)} s)`,
+    );
     if (c.latencyMicros !== null) lines.push(`  connect time p50 ${formatMicros(c.latencyMicros.p50)}  p99 ${formatMicros(c.latencyMicros.p99)}  max ${formatMicros(c.latencyMicros.max)}`);
   } else {
     lines.push(`  measured     ${r.measuredSeconds.toFixed(2)} s after ${s.warmup} s warm-up`);
@@ -167,7 +169,11 @@ export function formatSummary(r: BenchResult): string {
     lines.push(`  received     ${int(r.received.perSecond)} msg/s (${int(r.received.count)}${share})`);
     const l = r.latencyMicros;
     const what = r.scenario === 'retained' ? 'from SUBSCRIBE' : 'send to receive';
-    lines.push(l === null ? '  latency      not measured (payload under 8 bytes)' : `  latency      p50 ${formatMicros(l.p50)}  p99 ${formatMicros(l.p99)}  p99.9 ${formatMicros(l.p999)}  max ${formatMicros(l.max)} (${what}, ${int(l.count)} samples)`);
+    lines.push(
+      l === null
+        ? '  latency      not measured (payload under 8 bytes)'
+        : `  latency      p50 ${formatMicros(l.p50)}  p99 ${formatMicros(l.p99)}  p99.9 ${formatMicros(l.p999)}  max ${formatMicros(l.max)} (${what}, ${int(l.count)} samples)`,
+    );
     lines.push(`  connections  ${int(r.connections.connected)} (${int(r.connections.perSecond)} conn/s)`);
   }
   lines.push(`  errors       ${r.errors.total}${r.errors.samples.length > 0 ? `: ${r.errors.samples.join('; ')}` : ''}`);

@@ -31,7 +31,10 @@ class WorkerHandle {
   private failure: string | null = null;
   private readonly child: ChildProcess;
 
-  constructor(workerPath: string, readonly index: number) {
+  constructor(
+    workerPath: string,
+    readonly index: number,
+  ) {
     // Through sh so `ulimit -n` can raise the soft descriptor limit to the hard one first.
     this.child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, workerPath], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -51,7 +51,12 @@ class Worker implements ClientHost {
   private lastConnackMs = 0;
   private readonly errorSamples = new Map<string, number>();
 
-  constructor(o: BenchOptions, runId: string, private readonly proc: number, private readonly procs: number) {
+  constructor(
+    o: BenchOptions,
+    runId: string,
+    private readonly proc: number,
+    private readonly procs: number,
+  ) {
     this.o = o;
     this.specs = planClients(o, runId, proc, procs);
     setInterval(() => this.everySecond(), 1000).unref();
@@ -283,7 +288,7 @@ class Worker implements ClientHost {
   private async closeAll(): Promise<void> {
     this.stop();
     const seed = this.seed;
-    if (seed !== null && seed.connected) {
+    if (seed?.connected) {
       const empty = Buffer.alloc(0);
       for (let i = 0; i < this.o.retainedMessages; i++) seed.publishTopic(`${seed.spec.topic}/${i}`, empty, true);
       const until = Date.now() + 5000;

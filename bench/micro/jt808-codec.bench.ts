@@ -23,7 +23,13 @@ const chunk = Buffer.concat(parts);
 const out = Buffer.alloc(chunk.length);
 
 let sink = 0;
-const counter = { onFrame: () => (sink++, true), onFrameFault: () => true };
+const counter = {
+  onFrame: () => {
+    sink++;
+    return true;
+  },
+  onFrameFault: () => true,
+};
 const decoder = {
   onFrame(f: Buffer, n: number): boolean {
     const p = parseFrame(f, n);

@@ -16,7 +16,14 @@ interface RunnerOptions {
 
 const FLAGS: readonly FlagDef<keyof RunnerOptions>[] = [
   { group: 'Flags', name: 'list', key: 'list', kind: 'bool', default: false, help: 'list the micro-benchmarks and what each measures, run nothing' },
-  { group: 'Flags', name: 'full', key: 'full', kind: 'bool', default: false, help: 'run each with its own default sizes (the figures in docs/PERFORMANCE.md; up to a million subscriptions, several minutes) instead of the short ones' },
+  {
+    group: 'Flags',
+    name: 'full',
+    key: 'full',
+    kind: 'bool',
+    default: false,
+    help: 'run each with its own default sizes (the figures in docs/PERFORMANCE.md; up to a million subscriptions, several minutes) instead of the short ones',
+  },
 ];
 
 const NAMES = MICRO_BENCHES.map((b) => b.name);
@@ -25,7 +32,7 @@ const SPEC: ToolSpec = {
   command: 'node dist/bench/micro/main.js',
   usage: '[name ...] [flags]',
   about: [
-    'Runs the micro-benchmarks (tinybench and timed loops, in process, no network), all of them or the ones named, one fresh node process each. A benchmark\'s own flags: node dist/bench/micro/<name>.bench.js --help.',
+    "Runs the micro-benchmarks (tinybench and timed loops, in process, no network), all of them or the ones named, one fresh node process each. A benchmark's own flags: node dist/bench/micro/<name>.bench.js --help.",
     `Names: ${NAMES.join(', ')}.`,
   ],
   flags: FLAGS,

@@ -123,13 +123,25 @@ for (const tag of ['3.1.1', '5.0']) {
   const n = results['native 256 KiB PUBLISH in 16 KiB chunks'];
   const t = results['twin 256 KiB PUBLISH in 16 KiB chunks'];
   const a = results['adaptive 256 KiB PUBLISH in 16 KiB chunks'];
-  rows.push({ case: '256 KiB PUBLISH, 17 scans (16 KiB chunks)', 'native ns/packet': (1e9 / n).toFixed(0), 'twin ns/packet': (1e9 / t).toFixed(0), 'native/twin': (n / t).toFixed(2), 'adaptive/twin': (a / t).toFixed(2) });
+  rows.push({
+    case: '256 KiB PUBLISH, 17 scans (16 KiB chunks)',
+    'native ns/packet': (1e9 / n).toFixed(0),
+    'twin ns/packet': (1e9 / t).toFixed(0),
+    'native/twin': (n / t).toFixed(2),
+    'adaptive/twin': (a / t).toFixed(2),
+  });
 }
 {
   const n = results['native single small PUBLISH'];
   const t = results['twin single small PUBLISH'];
   const a = results['adaptive single small PUBLISH'];
-  rows.push({ case: 'one small PUBLISH per call', 'native ns/packet': (1e9 / n).toFixed(0), 'twin ns/packet': (1e9 / t).toFixed(0), 'native/twin': (n / t).toFixed(2), 'adaptive/twin': (a / t).toFixed(2) });
+  rows.push({
+    case: 'one small PUBLISH per call',
+    'native ns/packet': (1e9 / n).toFixed(0),
+    'twin ns/packet': (1e9 / t).toFixed(0),
+    'native/twin': (n / t).toFixed(2),
+    'adaptive/twin': (a / t).toFixed(2),
+  });
 }
 console.log('Frame scanner, native vs TypeScript twin (same run)');
 console.table(rows);

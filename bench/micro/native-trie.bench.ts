@@ -16,7 +16,15 @@ import { microSpec } from './registry.js';
 
 const SPEC = microSpec('native-trie', [
   { group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '10000,100000,1000000', valueName: 'LIST', help: 'comma-separated subscription counts, one row each' },
-  { group: 'Flags', name: 'memory-of', key: 'memoryOf', kind: 'enum', values: ['none', 'native', 'twin'], default: 'none', help: 'measure the memory of one trie of --sizes N in this process and print it as JSON (the bench runs itself so, a fresh process per row)' },
+  {
+    group: 'Flags',
+    name: 'memory-of',
+    key: 'memoryOf',
+    kind: 'enum',
+    values: ['none', 'native', 'twin'],
+    default: 'none',
+    help: 'measure the memory of one trie of --sizes N in this process and print it as JSON (the bench runs itself so, a fresh process per row)',
+  },
 ]);
 const OPTIONS = parseToolArgs<{ sizes: string; memoryOf: 'none' | Impl }>(SPEC).values;
 const SIZES = numberList(SPEC, 'sizes', OPTIONS.sizes);
@@ -109,7 +117,10 @@ async function rates(n: number): Promise<Record<string, number>> {
     cursor.set(name, i);
   };
   const bench = new Bench({ time: 400, warmupTime: 100 });
-  for (const [label, list] of [['hot', hot], ['spread', spread]] as const) {
+  for (const [label, list] of [
+    ['hot', hot],
+    ['spread', spread],
+  ] as const) {
     bench.add(`native ${label} cache on`, run(`n${label}on`, tries.nativeOn, list));
     bench.add(`twin ${label} cache on`, run(`t${label}on`, tries.twinOn, list));
     bench.add(`native ${label} cache off`, run(`n${label}off`, tries.nativeOff, list));

@@ -57,6 +57,8 @@ for (const size of sizes) {
   }
   const cold = times[0]!;
   const warm = times.slice(1).sort((a, b) => a - b)[3]!;
-  console.log(JSON.stringify({ retained: size, coldMs: +cold.toFixed(2), warmMedianMs: +warm.toFixed(2), coldUsPerMsg: +((cold * 1000) / size).toFixed(2), warmUsPerMsg: +((warm * 1000) / size).toFixed(2) }));
+  console.log(
+    JSON.stringify({ retained: size, coldMs: +cold.toFixed(2), warmMedianMs: +warm.toFixed(2), coldUsPerMsg: +((cold * 1000) / size).toFixed(2), warmUsPerMsg: +((warm * 1000) / size).toFixed(2) }),
+  );
   await broker.stop();
 }

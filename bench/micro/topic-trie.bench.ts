@@ -14,7 +14,9 @@ import { numberList, parseToolArgs } from '../lib/tool-cli.js';
 import { filterFor, rng, topics } from './fleet-mix.js';
 import { microSpec } from './registry.js';
 
-const SPEC = microSpec('topic-trie', [{ group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '10000,100000,1000000', valueName: 'LIST', help: 'comma-separated subscription counts, one row each' }]);
+const SPEC = microSpec('topic-trie', [
+  { group: 'Flags', name: 'sizes', key: 'sizes', kind: 'string', default: '10000,100000,1000000', valueName: 'LIST', help: 'comma-separated subscription counts, one row each' },
+]);
 const SIZES = numberList(SPEC, 'sizes', parseToolArgs<{ sizes: string }>(SPEC).values.sizes);
 
 const BATCH = 1000;

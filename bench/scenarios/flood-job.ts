@@ -29,13 +29,43 @@ export interface FloodResult {
 }
 
 const FLAGS: readonly FlagDef<keyof FloodJob>[] = [
-  { group: 'Job', name: 'mode', key: 'mode', kind: 'enum', values: ['storm', 'publish'], default: 'storm', help: 'storm: connect, CONNECT, await CONNACK, close, again; publish: QoS 0 PUBLISH as fast as the socket takes them' },
+  {
+    group: 'Job',
+    name: 'mode',
+    key: 'mode',
+    kind: 'enum',
+    values: ['storm', 'publish'],
+    default: 'storm',
+    help: 'storm: connect, CONNECT, await CONNACK, close, again; publish: QoS 0 PUBLISH as fast as the socket takes them',
+  },
   { group: 'Job', name: 'port', key: 'port', kind: 'int', default: 1883, min: 1, max: 65535, help: 'broker MQTT port on 127.0.0.1' },
   { group: 'Job', name: 'seconds', key: 'seconds', kind: 'int', default: 5, min: 1, max: 3600, valueName: 'SECONDS', help: 'how long the load runs' },
   { group: 'Job', name: 'concurrency', key: 'concurrency', kind: 'int', default: 64, min: 1, max: 10_000, help: 'connections looping at once' },
-  { group: 'Job', name: 'version', key: 'version', kind: 'choice', default: 5, defaultText: '5', choices: [['4', 4], ['5', 5]], help: 'MQTT protocol level of the flooding clients (5 shows reason codes)' },
+  {
+    group: 'Job',
+    name: 'version',
+    key: 'version',
+    kind: 'choice',
+    default: 5,
+    defaultText: '5',
+    choices: [
+      ['4', 4],
+      ['5', 5],
+    ],
+    help: 'MQTT protocol level of the flooding clients (5 shows reason codes)',
+  },
   { group: 'Job', name: 'payload-bytes', key: 'payloadBytes', kind: 'int', default: 64, min: 0, max: 1 << 20, valueName: 'BYTES', help: 'publish: payload size' },
-  { group: 'Job', name: 'reconnect-delay', key: 'reconnectDelayMs', kind: 'int', default: 1000, min: 0, max: 60_000, valueName: 'MS', help: 'publish: wait after a disconnect before connecting again (MQTT.js waits 1 s)' },
+  {
+    group: 'Job',
+    name: 'reconnect-delay',
+    key: 'reconnectDelayMs',
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 60_000,
+    valueName: 'MS',
+    help: 'publish: wait after a disconnect before connecting again (MQTT.js waits 1 s)',
+  },
 ];
 
 /** The worker's command line. */

@@ -30,12 +30,36 @@ interface FloodOptions {
 const FLAGS: readonly FlagDef<keyof FloodOptions>[] = [
   { group: 'Run', name: 'seconds', key: 'seconds', kind: 'int', default: 5, min: 1, max: 3600, valueName: 'SECONDS', help: 'length of each phase' },
   { group: 'Run', name: 'rounds', key: 'rounds', kind: 'int', default: 3, min: 1, max: 100, help: 'rounds of quiet, storm and flood phases; the pooled p99 of each phase is the figure' },
-  { group: 'Broker', name: 'limits', key: 'limits', kind: 'bool', default: false, help: 'start the broker with --max-connection-rate 200 --max-publish-rate 2000 --publish-quota-strikes 3 --max-accept-rate (--accept-rate)' },
-  { group: 'Broker', name: 'accept-rate', key: 'acceptRate', kind: 'int', default: 1000, min: 1, max: 1_000_000, valueName: 'CONN/S', help: 'the broker\'s --max-accept-rate with --limits' },
+  {
+    group: 'Broker',
+    name: 'limits',
+    key: 'limits',
+    kind: 'bool',
+    default: false,
+    help: 'start the broker with --max-connection-rate 200 --max-publish-rate 2000 --publish-quota-strikes 3 --max-accept-rate (--accept-rate)',
+  },
+  { group: 'Broker', name: 'accept-rate', key: 'acceptRate', kind: 'int', default: 1000, min: 1, max: 1_000_000, valueName: 'CONN/S', help: "the broker's --max-accept-rate with --limits" },
   { group: 'Broker', name: 'pin', key: 'pin', kind: 'bool', default: false, help: 'put the broker(s) on core 0 and this process on the others' },
-  { group: 'Broker', name: 'control', key: 'control', kind: 'bool', default: false, help: 'add a storm and a flood against a second broker on the same core (the machine\'s share of the probes\' latency)' },
+  {
+    group: 'Broker',
+    name: 'control',
+    key: 'control',
+    kind: 'bool',
+    default: false,
+    help: "add a storm and a flood against a second broker on the same core (the machine's share of the probes' latency)",
+  },
   { group: 'Load', name: 'storm-concurrency', key: 'stormConcurrency', kind: 'int', default: 64, min: 1, max: 10_000, help: 'connections the storm keeps in flight' },
-  { group: 'Load', name: 'reconnect-delay', key: 'reconnectDelayMs', kind: 'int', default: 1000, min: 0, max: 60_000, valueName: 'MS', help: 'flooding publishers wait this long after a disconnect (as MQTT.js)' },
+  {
+    group: 'Load',
+    name: 'reconnect-delay',
+    key: 'reconnectDelayMs',
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 60_000,
+    valueName: 'MS',
+    help: 'flooding publishers wait this long after a disconnect (as MQTT.js)',
+  },
 ];
 
 const FLOOD: ToolSpec = {
@@ -125,22 +149,24 @@ function summary(latencies: number[]): { p50: number; p99: number; n: number } {
  * load generator must not starve the latency probes, or the probes measure the generator.
  */
 function runWorkers(job: FloodJob, threads: number): Promise<FloodResult> {
-  const all = Array.from({ length: threads }, () =>
-    new Promise<FloodResult>((resolve, reject) => {
-      const child = fork(fileURLToPath(new URL('./flood-worker.js', import.meta.url)), jobArgs(job));
-      try {
-        setPriority(child.pid!, 19);
-        // SCHED_IDLE: runs only on a core nothing else wants (Linux; chrt from util-linux).
-        execFileSync('chrt', ['--idle', '-p', '0', String(child.pid)], { stdio: 'ignore' });
-      } catch {
-        /* not permitted: run at normal priority */
-      }
-      child.once('message', (m) => resolve(m as FloodResult));
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        if (code !== 0) reject(new Error(`flood worker exited with ${code}`));
-      });
-    }),
+  const all = Array.from(
+    { length: threads },
+    () =>
+      new Promise<FloodResult>((resolve, reject) => {
+        const child = fork(fileURLToPath(new URL('./flood-worker.js', import.meta.url)), jobArgs(job));
+        try {
+          setPriority(child.pid!, 19);
+          // SCHED_IDLE: runs only on a core nothing else wants (Linux; chrt from util-linux).
+          execFileSync('chrt', ['--idle', '-p', '0', String(child.pid)], { stdio: 'ignore' });
+        } catch {
+          /* not permitted: run at normal priority */
+        }
+        child.once('message', (m) => resolve(m as FloodResult));
+        child.once('error', reject);
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`flood worker exited with ${code}`));
+        });
+      }),
   );
   return Promise.all(all).then((rs) => {
     const sum: FloodResult = { attempts: 0, outcomes: {}, publishes: 0, disconnects: {} };
@@ -194,7 +220,8 @@ async function runPhase(phase: Phase, broker: BrokerProcess, other: BrokerProces
   }
   const elsewhere = phase === 'storm elsewhere' || phase === 'flood elsewhere';
   const port = elsewhere ? other!.port : broker.port;
-  if (phase === 'connect storm' || phase === 'storm elsewhere') return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: o.stormConcurrency, version: 5, payloadBytes: 0, reconnectDelayMs: 0 }, 1);
+  if (phase === 'connect storm' || phase === 'storm elsewhere')
+    return runWorkers({ mode: 'storm', port, seconds: phaseSeconds, concurrency: o.stormConcurrency, version: 5, payloadBytes: 0, reconnectDelayMs: 0 }, 1);
   return runWorkers({ mode: 'publish', port, seconds: phaseSeconds, concurrency: 8, version: 5, payloadBytes: 64, reconnectDelayMs: o.reconnectDelayMs }, 1);
 }
 

@@ -27,7 +27,9 @@ const FLAGS: readonly FlagDef<keyof GbtThroughputOptions>[] = [
 
 const SPEC: ToolSpec = {
   command: 'node dist/bench/scenarios/gbt32960-throughput.js',
-  about: ['GB/T 32960 end to end: vehicles send real-time frames to a Junction broker (from dist/, devices admitted by a local HTTP hook) and a subscriber on gbt32960/+/upstream/info counts the MQTT messages. Prints one JSON line with frames decoded and published per second.'],
+  about: [
+    'GB/T 32960 end to end: vehicles send real-time frames to a Junction broker (from dist/, devices admitted by a local HTTP hook) and a subscriber on gbt32960/+/upstream/info counts the MQTT messages. Prints one JSON line with frames decoded and published per second.',
+  ],
   flags: FLAGS,
   examples: ['node dist/bench/scenarios/gbt32960-throughput.js --vehicles 50 --frames 4000'],
 };
@@ -69,7 +71,19 @@ const ITEMS: InfoItem[] = [
     ],
   },
   { Type: 'Location', Status: 0, Longitude: 121473701, Latitude: 31230416 },
-  { Type: 'Alarm', MaxAlarmLevel: 1, GeneralAlarmFlag: 0x10, FaultChargeableDeviceNum: 1, FaultChargeableDeviceList: ['00C8'], FaultDriveMotorNum: 0, FaultDriveMotorList: [], FaultEngineNum: 0, FaultEngineList: [], FaultOthersNum: 0, FaultOthersList: [] },
+  {
+    Type: 'Alarm',
+    MaxAlarmLevel: 1,
+    GeneralAlarmFlag: 0x10,
+    FaultChargeableDeviceNum: 1,
+    FaultChargeableDeviceList: ['00C8'],
+    FaultDriveMotorNum: 0,
+    FaultDriveMotorList: [],
+    FaultEngineNum: 0,
+    FaultEngineList: [],
+    FaultOthersNum: 0,
+    FaultOthersList: [],
+  },
 ];
 
 function vinOf(i: number): string {
@@ -144,16 +158,18 @@ async function main(): Promise<void> {
     seen = receivedTotal;
   }
   const seconds = (last - start) / 1000;
-  console.log(JSON.stringify({
-    bench: 'gbt32960-throughput',
-    vehicles: VEHICLES,
-    frameBytes: frameSize,
-    items: ITEMS.map((i) => i.Type),
-    framesSent: total,
-    messagesReceived: receivedTotal,
-    seconds: Number(seconds.toFixed(2)),
-    framesPerSecond: Math.round(receivedTotal / seconds),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'gbt32960-throughput',
+      vehicles: VEHICLES,
+      frameBytes: frameSize,
+      items: ITEMS.map((i) => i.Type),
+      framesSent: total,
+      messagesReceived: receivedTotal,
+      seconds: Number(seconds.toFixed(2)),
+      framesPerSecond: Math.round(receivedTotal / seconds),
+    }),
+  );
   sub.close();
   await broker.dispose();
   hook.server.close();

@@ -26,7 +26,9 @@ const FLAGS: readonly FlagDef<keyof Jt808ThroughputOptions>[] = [
 
 const SPEC: ToolSpec = {
   command: 'node dist/bench/scenarios/jt808-throughput.js',
-  about: ['JT/T 808 uplink end to end: terminals stream location reports to a Junction broker (from dist/) and a subscriber on jt808/+/+/up counts the MQTT messages. Prints one JSON line with reports received per second.'],
+  about: [
+    'JT/T 808 uplink end to end: terminals stream location reports to a Junction broker (from dist/) and a subscriber on jt808/+/+/up counts the MQTT messages. Prints one JSON line with reports received per second.',
+  ],
   flags: FLAGS,
   examples: ['node dist/bench/scenarios/jt808-throughput.js --terminals 50 --reports 20000 --window 256'],
 };
@@ -53,7 +55,13 @@ async function runTerminal(index: number): Promise<void> {
   let answered = 0;
   let sent = 0;
   const scanner = new FrameScanner(4096);
-  const counter = { onFrame: () => (answered++, true), onFrameFault: () => true };
+  const counter = {
+    onFrame: () => {
+      answered++;
+      return true;
+    },
+    onFrameFault: () => true,
+  };
   await new Promise<void>((resolve) => {
     const pump = (): void => {
       const batch: Buffer[] = [];

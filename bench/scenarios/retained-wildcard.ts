@@ -117,7 +117,12 @@ async function waitLine(logs: LogLine[], id: string): Promise<LogLine | undefine
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junction-bench-retained-'));
 const seedStart = performance.now();
 await seedRetained(dataDir, count);
-console.log(`seeded ${count} retained messages in ${Math.round(performance.now() - seedStart)} ms (${dataDir}); ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `seeded ${count} retained messages in ${Math.round(performance.now() - seedStart)} ms (${dataDir}); ${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 try {
   for (const mode of modes) {
     const broker = await startJunction({ dataDir, keepDataDir: true, args: MODE_ARGS[mode] ?? [] });

@@ -98,8 +98,14 @@ function askHidden(prompt: string): Promise<string> {
     };
     const onData = (data: string): void => {
       for (const ch of data) {
-        if (ch === '\r' || ch === '\n') return done(null);
-        if (ch === '\u0003') return done(new ConfigError('passwd: aborted'));
+        if (ch === '\r' || ch === '\n') {
+          done(null);
+          return;
+        }
+        if (ch === '\u0003') {
+          done(new ConfigError('passwd: aborted'));
+          return;
+        }
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else text += ch;
       }

@@ -274,7 +274,11 @@ export function parseSize(text: string): number | undefined {
 /** Shortest exact binary form of a byte count: 1048576 -> "1MiB", 1000 -> "1000". */
 export function formatSize(bytes: number): string {
   if (bytes === 0) return '0';
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);

@@ -3,7 +3,7 @@
  * talks to. It never sees packets: protocols call connect / subscribe / publish / acknowledge /
  * detach and receive deliveries through their SessionOwner.
  */
-import { Message, type QoS } from './message.js';
+import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { EXPIRY_NEVER, Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
@@ -17,7 +17,6 @@ import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.
 import { OutState } from './session.js';
 import type { Store, StoredSubscription } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
-
 
 export interface BrokerLimits {
   maxInflight: number;
@@ -120,8 +119,7 @@ export class Broker implements RouteSink, SessionExpiry {
         if (out.state === OutState.Queued) {
           session.queue.push(out);
           session.queuedBytes += out.msg.payload.length;
-        }
-        else session.inflight.set(out.id, out);
+        } else session.inflight.set(out.id, out);
       }
       const incoming = this.store.loadIncoming(record.clientId);
       if (incoming.length > 0) session.incoming = new Set(incoming);
@@ -267,7 +265,7 @@ export class Broker implements RouteSink, SessionExpiry {
     // Retained messages are not sent to shared subscriptions [MQTT-4.8.2].
     if (sub.filter.startsWith('$share/') || sub.filter.startsWith('$queue/')) return;
     const subIds = sub.subscriptionId > 0 ? [sub.subscriptionId] : null;
-    if (this.bulk !== null && this.bulk.serve(session, sub, subIds)) return;
+    if (this.bulk?.serve(session, sub, subIds)) return;
     const maxQos = sub.qos;
     this.retained.search(sub.filter, this.wheel.now, (msg) => {
       const qos = (msg.qos < maxQos ? msg.qos : maxQos) as QoS;

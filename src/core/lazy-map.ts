@@ -16,7 +16,7 @@ export class LazyMap<K, V> {
   }
 
   has(key: K): boolean {
-    return this.map !== null && this.map.has(key);
+    return this.map?.has(key) === true;
   }
 
   set(key: K, value: V): this {

@@ -36,15 +36,7 @@ export class Message {
    */
   encodings: Array<Buffer | undefined> | null;
 
-  constructor(
-    topic: string,
-    payload: Buffer,
-    qos: QoS,
-    retain: boolean,
-    properties: MessageProperties | null,
-    expiresAt: number,
-    origin: string | null,
-  ) {
+  constructor(topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: MessageProperties | null, expiresAt: number, origin: string | null) {
     this.topic = topic;
     this.payload = payload;
     this.qos = qos;

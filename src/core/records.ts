@@ -1,6 +1,6 @@
 /** Conversions between live core objects and the store's plain records. */
 import { Message } from './message.js';
-import { OutState, Outgoing, type Session } from './session.js';
+import { type OutState, Outgoing, type Session } from './session.js';
 import type { QueuedRecord, SessionRecord, StoredMessage, StoredSubscription } from '../store/types.js';
 
 /** The persistable fields of a message (never its encoding cache). */

@@ -141,4 +141,3 @@ export class TrieNode {
     return true;
   }
 }
-

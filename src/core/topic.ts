@@ -108,7 +108,7 @@ export function hasWildcard(filter: string): boolean {
  * never matches a topic starting with `$` [MQTT-4.7.2-1].
  */
 export function filterMatches(filter: string, topic: string): boolean {
-  if (topic.charCodeAt(0) === 0x24 /* $ */ && (filter.charCodeAt(0) === 0x2b /* + */ || filter.charCodeAt(0) === 0x23 /* # */)) {
+  if (topic.charCodeAt(0) === 0x24 /* $ */ && (filter.charCodeAt(0) === 0x2b /* + */ || filter.charCodeAt(0) === 0x23) /* # */) {
     return false;
   }
   const f = filter.split('/');

@@ -216,7 +216,13 @@ export class GatewayContext {
     if (!result.ok) {
       this.metrics.connectionsRefused++;
       if (this.logLimit.allow('auth:' + address)) {
-        this.log.info('connection refused: not authorized', { protocol: request.protocol, clientId: request.clientId, address, reason: '0x' + result.reason.toString(16), detail: result.detail ?? '' });
+        this.log.info('connection refused: not authorized', {
+          protocol: request.protocol,
+          clientId: request.clientId,
+          address,
+          reason: '0x' + result.reason.toString(16),
+          detail: result.detail ?? '',
+        });
       }
       const refusal: AdmissionRefusal = result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : 'not-authorized';
       if (request.clientId !== '') this.clientDisconnected({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }, 'auth-failure');

@@ -12,14 +12,7 @@ import { scanFrames as scanFramesTs } from '../protocols/mqtt/codec/scanner.js';
 import type { NativeBinding } from './binding.js';
 
 /** Signature shared by the native scanner and its TypeScript twin. */
-export type ScanFrames = (
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  maxPacketSize: number,
-  v5: boolean,
-  out: Uint32Array,
-) => void;
+export type ScanFrames = (buf: Uint8Array, start: number, end: number, maxPacketSize: number, v5: boolean, out: Uint32Array) => void;
 
 /** Ranges shorter than this go to the twin: about 20 small packets, where the two break even. */
 export const ADAPTIVE_MIN_BYTES = 1024;

@@ -91,7 +91,10 @@ async function configuredProviders(options: SecurityOptions, log: Logger, logLim
 
 /** Parses --auth-chain; throws ConfigError for an unknown or repeated name. */
 export function parseChain(text: string): Array<(typeof PROVIDER_NAMES)[number]> {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const seen = new Set<string>();
   for (const name of names) {
     if (!(PROVIDER_NAMES as readonly string[]).includes(name)) throw new ConfigError(`--auth-chain: unknown provider "${name}" (known: ${PROVIDER_NAMES.join(', ')})`);

@@ -57,8 +57,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   });
   await broker.start();
   // Workers read the LMDB file; the memory store has none, so it is served in main-thread slices.
-  const retainedPool =
-    options.store === 'lmdb' && options.retainedWorkers > 0 ? new RetainedWorkerPool({ dataDir: options.dataDir, threads: options.retainedWorkers }) : null;
+  const retainedPool = options.store === 'lmdb' && options.retainedWorkers > 0 ? new RetainedWorkerPool({ dataDir: options.dataDir, threads: options.retainedWorkers }) : null;
   broker.useBulkRetained({
     threshold: options.retainedBulkThreshold,
     source: retainedPool,

@@ -135,7 +135,9 @@ export class LmdbStore implements Store {
 
   /** Retained messages in topic order, read lazily from one snapshot. */
   loadRetained(): Iterable<StoredMessage> {
-    return this.#db(this.#retained).getRange().map((entry) => asBuffers(entry.value));
+    return this.#db(this.#retained)
+      .getRange()
+      .map((entry) => asBuffers(entry.value));
   }
 
   /** Replaces the retained message of message.topic. */
@@ -152,7 +154,9 @@ export class LmdbStore implements Store {
 
   /** Every stored session, in client id order. */
   loadSessions(): Iterable<SessionRecord> {
-    return this.#db(this.#sessions).getRange().map((entry) => entry.value);
+    return this.#db(this.#sessions)
+      .getRange()
+      .map((entry) => entry.value);
   }
 
   /** Replaces the session of record.clientId. */
@@ -264,7 +268,6 @@ export class LmdbStore implements Store {
       runCommitCallbacks(done.fns, done.args, this.#onError);
     }
   }
-
 
   #db<D>(db: D | null): D {
     if (db === null) throw new Error('LMDB store is not open');

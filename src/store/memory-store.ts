@@ -15,12 +15,7 @@ export function copyStoredMessage(message: StoredMessage): StoredMessage {
     qos: message.qos,
     retain: message.retain,
     expiresAt: message.expiresAt,
-    properties:
-      p === null
-        ? null
-        : p.userProperties === undefined
-          ? { ...p }
-          : { ...p, userProperties: p.userProperties.map((u) => ({ key: u.key, value: u.value })) },
+    properties: p === null ? null : p.userProperties === undefined ? { ...p } : { ...p, userProperties: p.userProperties.map((u) => ({ key: u.key, value: u.value })) },
     origin: message.origin,
   };
 }
@@ -194,7 +189,6 @@ export class MemoryStore implements Store {
     this.#pendingArgs = [];
     runCommitCallbacks(fns, args, this.#onError);
   };
-
 
   #checkOpen(): void {
     if (this.#closed) throw new Error('store is closed');

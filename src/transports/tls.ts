@@ -16,7 +16,6 @@ export interface TlsFiles {
   requireClientCert: boolean;
 }
 
-
 /** Holds the current certificates; `reload` re-reads the files. */
 export class TlsProvider {
   private readonly files: TlsFiles;

@@ -66,7 +66,12 @@ export class WsListener {
   private front: WssFront | null = null;
   private removeSocketDir: (() => void) | null = null;
 
-  private constructor(private readonly uws: Uws, private readonly options: WsListenOptions, port: number, secure: boolean) {
+  private constructor(
+    private readonly uws: Uws,
+    private readonly options: WsListenOptions,
+    port: number,
+    secure: boolean,
+  ) {
     this.boundPort = port;
     this.limits = { pausedLimit: options.maxPayloadLength + (secure ? FRONT_IN_FLIGHT : 0) };
     this.app = this.build(secure);

@@ -35,7 +35,11 @@ test('--help, -h and help list the commands and exit 0', () => {
 });
 
 test('start --help and help start show every start flag', () => {
-  for (const args of [['start', '--help'], ['start', '--mqtt-port', '1', '-h'], ['help', 'start']]) {
+  for (const args of [
+    ['start', '--help'],
+    ['start', '--mqtt-port', '1', '-h'],
+    ['help', 'start'],
+  ]) {
     const run = junction(...args);
     assert.equal(run.code, 0, args.join(' '));
     assert.match(run.stdout, /^Usage: junction start \[flags\]/);

@@ -118,9 +118,7 @@ test('the max-packet-size error reads as documented', () => {
 });
 
 test('formatSize and parseSize round-trip any byte count', () => {
-  fc.assert(
-    fc.property(fc.integer({ min: 0, max: 2 ** 40 }), (bytes) => parseSize(formatSize(bytes)) === bytes),
-  );
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 40 }), (bytes) => parseSize(formatSize(bytes)) === bytes));
 });
 
 const numeric = START_FLAGS.filter((def) => def.kind === 'int' || def.kind === 'size');
@@ -170,7 +168,10 @@ test('unknown flags are refused with the closest known flag', () => {
   rejects(['--allow-anonymus'], ['did you mean --allow-anonymous?']);
   rejects(['-p', '1'], ['unknown flag -p']);
   rejects(['start'], ['unexpected argument "start"']);
-  assert.throws(() => parse(['--zzzzzzzzzz']), (err: unknown) => err instanceof ConfigError && !err.message.includes('did you mean'));
+  assert.throws(
+    () => parse(['--zzzzzzzzzz']),
+    (err: unknown) => err instanceof ConfigError && !err.message.includes('did you mean'),
+  );
 });
 
 test('a config file sets options and command-line flags override it', () => {

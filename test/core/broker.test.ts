@@ -83,7 +83,10 @@ test('No Local skips the publisher own subscription', async () => {
   broker.subscribe(session, sub('t', 0, { noLocal: true }));
   broker.publish(msg('t', 0, 'x', 'self'));
   broker.publish(msg('t', 0, 'y', 'other'));
-  assert.deepEqual(owner.sent.map((s) => s.topic), ['t']);
+  assert.deepEqual(
+    owner.sent.map((s) => s.topic),
+    ['t'],
+  );
   assert.equal(owner.sent.length, 1);
 });
 
@@ -113,7 +116,10 @@ test('an offline persistent session queues QoS 1/2, not QoS 0, bounded by --max-
   assert.equal(broker.metrics.queueOverflowDrops, 2);
   const again = attach(broker, 'dev', false, 3600);
   assert.equal(again.present, true);
-  assert.deepEqual(again.owner.sent.map((s) => s.topic), ['d/1', 'd/2', 'd/3']);
+  assert.deepEqual(
+    again.owner.sent.map((s) => s.topic),
+    ['d/1', 'd/2', 'd/3'],
+  );
 });
 
 test('--max-queued-bytes bounds the queue by payload size', async () => {
@@ -137,7 +143,10 @@ test('takeover kicks the first connection (takeover) and resends its inflight me
   assert.deepEqual(first.owner.kicks, ['takeover']);
   assert.equal(second.present, true);
   assert.equal(second.session, first.session);
-  assert.deepEqual(second.owner.sent.map((s) => [s.packetId, s.dup]), [[pid, true]]);
+  assert.deepEqual(
+    second.owner.sent.map((s) => [s.packetId, s.dup]),
+    [[pid, true]],
+  );
 });
 
 test('a QoS 2 delivery whose PUBREC arrived resends PUBREL, not PUBLISH, after reconnect', async () => {
@@ -189,13 +198,19 @@ test('will with a delay is published after it, and cancelled by a reconnect with
   broker.wheel.tick(now + 1000);
   assert.equal(watcher.owner.sent.length, 0);
   broker.wheel.tick(now + 2250);
-  assert.deepEqual(watcher.owner.sent.map((s) => s.topic), ['wills/dev1']);
+  assert.deepEqual(
+    watcher.owner.sent.map((s) => s.topic),
+    ['wills/dev1'],
+  );
 
   const dev2 = attach(broker, 'dev2', false, 60);
   broker.detach(dev2.session, dev2.owner, { message: msg('wills/dev2', 0, 'gone', 'dev2'), delay: 2, expiryInterval: 0 });
   attach(broker, 'dev2', false, 60);
   broker.wheel.tick(now + 5000);
-  assert.deepEqual(watcher.owner.sent.map((s) => s.topic), ['wills/dev1']);
+  assert.deepEqual(
+    watcher.owner.sent.map((s) => s.topic),
+    ['wills/dev1'],
+  );
 });
 
 test('a disconnected session expires after its Session Expiry Interval', async () => {
@@ -217,7 +232,10 @@ test('retained messages: delivered on subscribe per Retain Handling, cleared by 
   const { owner, session } = attach(broker, 'r');
   const s = sub('r/#', 1, { retainHandling: 1 });
   broker.sendRetained(session, s, broker.subscribe(session, s));
-  assert.deepEqual(owner.sent.map((x) => [x.topic, x.retain]), [['r/1', true]]);
+  assert.deepEqual(
+    owner.sent.map((x) => [x.topic, x.retain]),
+    [['r/1', true]],
+  );
   broker.sendRetained(session, s, broker.subscribe(session, s)); // existed: nothing again
   assert.equal(owner.sent.length, 1);
   broker.publish(new Message('r/1', Buffer.alloc(0), 0, true, null, 0, null));

@@ -28,7 +28,12 @@ class Owner implements SessionOwner {
 }
 
 async function broker(): Promise<Broker> {
-  const b = new Broker({ maxInflight: 8, maxQueuedMessages: 1, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 }, new MemoryStore(), new TopicTrie(), new Logger({ level: 'silent' }));
+  const b = new Broker(
+    { maxInflight: 8, maxQueuedMessages: 1, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 },
+    new MemoryStore(),
+    new TopicTrie(),
+    new Logger({ level: 'silent' }),
+  );
   await b.start();
   b.wheel.stop();
   return b;

@@ -28,9 +28,7 @@ function searchAll(index: RetainedIndex<number>, filter: string): Array<[string,
 }
 
 function bruteForce(model: Map<string, number>, filter: string): Array<[string, number]> {
-  return [...model]
-    .filter(([topic]) => filterMatches(filter, topic))
-    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return [...model].filter(([topic]) => filterMatches(filter, topic)).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
 test('differential: search visits exactly the topics filterMatches accepts, after every step', () => {
@@ -49,7 +47,12 @@ test('differential: search visits exactly the topics filterMatches accepts, afte
         for (const f of filters) assert.deepEqual(searchAll(index, f), bruteForce(model, f), `filter ${f}`);
         for (const t of model.keys()) assert.equal(index.get(t), model.get(t));
         const entries = [...index.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-        assert.deepEqual(entries, bruteForce(model, '#').concat(bruteForce(model, '$s/#')).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+        assert.deepEqual(
+          entries,
+          bruteForce(model, '#')
+            .concat(bruteForce(model, '$s/#'))
+            .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)),
+        );
       }
     }),
     { numRuns: 300 },
@@ -131,7 +134,7 @@ test('copes with a million topics', () => {
   for (let i = 0; i < n; i++) index.set(`fleet/r${i % 16}/v${i}/telemetry`, i);
   assert.equal(index.size, n);
   let hits = 0;
-  index.search('fleet/r3/+/telemetry', (topic, value) => {
+  index.search('fleet/r3/+/telemetry', (_topic, value) => {
     assert.equal(value % 16, 3);
     hits++;
   });

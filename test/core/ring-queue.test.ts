@@ -6,7 +6,15 @@ import { RingQueue } from '../../src/core/ring-queue.js';
 test('behaves as a FIFO array under any sequence of push, unshift, shift and filter', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.oneof(fc.record({ op: fc.constant('push'), v: fc.integer() }), fc.record({ op: fc.constant('unshift'), v: fc.integer() }), fc.record({ op: fc.constant('shift'), v: fc.constant(0) }), fc.record({ op: fc.constant('filterOdd'), v: fc.constant(0) })), { maxLength: 200 }),
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant('push'), v: fc.integer() }),
+          fc.record({ op: fc.constant('unshift'), v: fc.integer() }),
+          fc.record({ op: fc.constant('shift'), v: fc.constant(0) }),
+          fc.record({ op: fc.constant('filterOdd'), v: fc.constant(0) }),
+        ),
+        { maxLength: 200 },
+      ),
       (ops) => {
         const q = new RingQueue<number>(2);
         const model: number[] = [];

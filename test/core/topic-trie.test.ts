@@ -108,8 +108,11 @@ for (const [mode, cacheSize] of CACHE_MODES) {
   test(`named spec cases (${mode})`, () => {
     const trie = new TopicTrie({ cacheSize });
     const filters = ['sport/#', '+/+', '+', '$SYS/#', '#', 'sport/tennis/+', '/+', 'a//b'];
-    filters.forEach((f, id) => trie.insert(f, id, 0));
-    const ids = (topic: string): string[] => pairsOf(trie.match(topic)).map(([id]) => filters[id]).sort();
+    for (const [id, f] of filters.entries()) trie.insert(f, id, 0);
+    const ids = (topic: string): string[] =>
+      pairsOf(trie.match(topic))
+        .map(([id]) => filters[id])
+        .sort();
     for (let round = 0; round < 2; round++) {
       // Second round answers from the cache when it is on.
       assert.deepEqual(ids('sport'), ['#', '+', 'sport/#'].sort());
@@ -127,7 +130,11 @@ for (const [mode, cacheSize] of CACHE_MODES) {
     trie.insert('a/+', 7, 1);
     trie.insert('a/b', 7, 2);
     trie.insert('#', 7, 0);
-    assert.deepEqual(pairsOf(trie.match('a/b')), [[7, 0], [7, 1], [7, 2]]);
+    assert.deepEqual(pairsOf(trie.match('a/b')), [
+      [7, 0],
+      [7, 1],
+      [7, 2],
+    ]);
   });
 
   test(`re-insert replaces options and keeps one entry (${mode})`, () => {
@@ -147,7 +154,10 @@ for (const [mode, cacheSize] of CACHE_MODES) {
     trie.insert('a/b', 3, 0);
     trie.remove('a/b', 1);
     assert.deepEqual(Array.from(before), [1, 0]);
-    assert.deepEqual(pairsOf(trie.match('a/b')), [[2, 0], [3, 0]]);
+    assert.deepEqual(pairsOf(trie.match('a/b')), [
+      [2, 0],
+      [3, 0],
+    ]);
   });
 
   test(`removal prunes so that re-insertion starts clean (${mode})`, () => {
@@ -184,24 +194,21 @@ for (const [mode, cacheSize] of CACHE_MODES) {
 
   test(`differential: one filter with many ids crossing the index threshold (${mode})`, () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 300, size: 'max' }),
-        (steps) => {
-          const trie = new TopicTrie({ cacheSize });
-          const model = new Map<number, number>();
-          for (const [add, id, opt] of steps) {
-            if (add) {
-              assert.equal(trie.insert('f/+', id, opt), !model.has(id));
-              model.set(id, opt);
-            } else {
-              assert.equal(trie.remove('f/+', id), model.delete(id));
-            }
-            const want = [...model].sort((x, y) => x[0] - y[0]);
-            assert.deepEqual(pairsOf(trie.match('f/x')), want);
-            assert.equal(trie.size, model.size);
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 300, size: 'max' }), (steps) => {
+        const trie = new TopicTrie({ cacheSize });
+        const model = new Map<number, number>();
+        for (const [add, id, opt] of steps) {
+          if (add) {
+            assert.equal(trie.insert('f/+', id, opt), !model.has(id));
+            model.set(id, opt);
+          } else {
+            assert.equal(trie.remove('f/+', id), model.delete(id));
           }
-        },
-      ),
+          const want = [...model].sort((x, y) => x[0] - y[0]);
+          assert.deepEqual(pairsOf(trie.match('f/x')), want);
+          assert.equal(trie.size, model.size);
+        }
+      }),
       { numRuns: 100 },
     );
   });
@@ -211,7 +218,10 @@ for (const [mode, cacheSize] of CACHE_MODES) {
     const deep = Array.from({ length: 50000 }, (_, i) => (i % 2 === 0 ? 'x' : '')).join('/');
     trie.insert(deep, 1, 0);
     trie.insert('x/#', 2, 0);
-    assert.deepEqual(pairsOf(trie.match(deep)), [[1, 0], [2, 0]]);
+    assert.deepEqual(pairsOf(trie.match(deep)), [
+      [1, 0],
+      [2, 0],
+    ]);
     assert.equal(trie.remove(deep, 1), true);
     assert.deepEqual(Array.from(trie.match(deep)), [2, 0]);
   });
@@ -246,7 +256,10 @@ test('an inserted wildcard patches cached topics, a literal only its own', () =>
   const cached = trie.cacheSize;
   trie.insert('a/+', 2, 0);
   assert.equal(trie.cacheSize, cached, 'patched, not dropped');
-  assert.deepEqual(pairsOf(trie.match('a/b')), [[1, 0], [2, 0]]);
+  assert.deepEqual(pairsOf(trie.match('a/b')), [
+    [1, 0],
+    [2, 0],
+  ]);
   assert.deepEqual(Array.from(trie.match('a/c')), [2, 0]);
   assert.equal(trie.match('z').length, 0);
   trie.insert('z', 3, 0);
@@ -259,7 +272,14 @@ test('removeAll leaves the cache on and empty', () => {
   trie.insert('a/b', 1, 0);
   trie.insert('a/b', 2, 0);
   trie.match('a/b');
-  assert.equal(trie.removeAll([['a/+', 1], ['a/b', 1], ['nope', 1]]), 2);
+  assert.equal(
+    trie.removeAll([
+      ['a/+', 1],
+      ['a/b', 1],
+      ['nope', 1],
+    ]),
+    2,
+  );
   assert.equal(trie.cacheSize, 0);
   assert.deepEqual(Array.from(trie.match('a/b')), [2, 0]);
   assert.equal(trie.cacheSize, 1);

@@ -1,12 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  filterMatches,
-  hasWildcard,
-  parseSharedFilter,
-  validateTopicFilter,
-  validateTopicName,
-} from '../../src/core/topic.js';
+import { filterMatches, hasWildcard, parseSharedFilter, validateTopicFilter, validateTopicName } from '../../src/core/topic.js';
 
 test('validateTopicName accepts ordinary, $-prefixed and empty-level names', () => {
   for (const t of ['a', 'a/b', '/', '/finance', 'a//b', 'a/', '$SYS/broker', 'ünïcødé/名前']) {

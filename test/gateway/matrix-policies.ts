@@ -51,11 +51,7 @@ export interface Policy {
 const JWT_SECRET = 'matrix-secret-0123456789abcdefghij';
 
 async function jwt(publish: readonly string[], subscribe: readonly string[], sub: string): Promise<string> {
-  return new SignJWT({ publish: [...publish], subscribe: [...subscribe] })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
+  return new SignJWT({ publish: [...publish], subscribe: [...subscribe] }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
 }
 
 const DEVICE_JWT = await jwt(RIGHTS.publish, RIGHTS.subscribe, 'dev');
@@ -89,7 +85,12 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'password file and ACL file',
     async args(_t, dir) {
-      const users = [`dev:${await hashPassword('dev-pw')}`, `observer:${await hashPassword('obs-pw')}`, `${PHONE_OK}:${await hashPassword('code-ok')}`, `${PHONE_BAD}:${await hashPassword('code-bad')}`];
+      const users = [
+        `dev:${await hashPassword('dev-pw')}`,
+        `observer:${await hashPassword('obs-pw')}`,
+        `${PHONE_OK}:${await hashPassword('code-ok')}`,
+        `${PHONE_BAD}:${await hashPassword('code-bad')}`,
+      ];
       const acl = ['user observer', 'topic readwrite #', ...['dev', PHONE_OK, PHONE_BAD].map((u) => `user ${u}\n${RULES}`)].join('\n');
       return ['--password-file', writeIn(dir, 'pw', users.join('\n') + '\n'), '--acl-file', writeIn(dir, 'acl', acl + '\n')];
     },

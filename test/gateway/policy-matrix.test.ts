@@ -43,7 +43,7 @@ async function mqttChecks(t: TestContext, url: string, policy: Policy, observer:
   await assert.rejects(dev.publishAsync('other/up/mqtt', url, { qos: 1 }), refused, 'PUBACK 0x87 on a topic outside the rights');
   await dev.publishAsync(jtUp(PHONE_OK), url, { qos: 1 });
   await arrives(seen, jtUp(PHONE_OK), url);
-  await assert.rejects(dev.publishAsync(jtUp(PHONE_BAD), url, { qos: 1 }), refused, 'PUBACK 0x87 on another terminal\'s uplink');
+  await assert.rejects(dev.publishAsync(jtUp(PHONE_BAD), url, { qos: 1 }), refused, "PUBACK 0x87 on another terminal's uplink");
   assert.deepEqual(await subackCodes(dev, ['fleet/dn/#', 'other/dn/#'], 1), [1, 0x87]);
   const got = collect(dev, 1, 3000, 'the message on fleet/dn/#');
   await observer.publishAsync('fleet/dn/mqtt', url, { qos: 1 });
@@ -53,7 +53,7 @@ async function mqttChecks(t: TestContext, url: string, policy: Policy, observer:
   assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 4, will }), 5, '3.1.1: return code 5');
 }
 
-async function stompChecks(t: TestContext, open: () => Promise<RawStomp>, policy: Policy, observer: MqttClient, seen: Seen[], tag: string): Promise<void> {
+async function stompChecks(_t: TestContext, open: () => Promise<RawStomp>, policy: Policy, observer: MqttClient, seen: Seen[], tag: string): Promise<void> {
   const login = async (): Promise<RawStomp> => {
     const c = await open();
     c.send(stompFrame('CONNECT', { 'accept-version': '1.2', host: 'localhost', 'heart-beat': '0,0', ...policy.stomp }));
@@ -107,7 +107,10 @@ async function jt808Checks(t: TestContext, port: number, policy: Policy, mqttUrl
     }
   }
   if (terminals.size === 0) return;
-  assert.ok(seen.some((s) => s.topic === jtUp(PHONE_OK) && s.payload.includes('"latitude"')), 'the allowed terminal\'s location was published');
+  assert.ok(
+    seen.some((s) => s.topic === jtUp(PHONE_OK) && s.payload.includes('"latitude"')),
+    "the allowed terminal's location was published",
+  );
   // Point-to-point to a device is a command on its downlink: the sender needs that right too.
   const dev = await connect(t, mqttUrl, { ...policy.mqtt, protocolVersion: 5, clientId: clientId('p2p') });
   const ok = terminals.get(PHONE_OK)!;
@@ -163,6 +166,10 @@ for (const policy of POLICIES) {
     await t.test('JT/T 808', (t) => jt808Checks(t, portOf(broker, 'jt808'), policy, broker.url, observer, seen));
     await t.test('GB/T 32960', (t) => gbtChecks(t, portOf(broker, 'gbt32960'), policy, observer, seen));
     await sleep(100);
-    assert.deepEqual(seen.filter((s) => DENIED_TOPICS.includes(s.topic)), [], 'nothing refused reached a subscriber');
+    assert.deepEqual(
+      seen.filter((s) => DENIED_TOPICS.includes(s.topic)),
+      [],
+      'nothing refused reached a subscriber',
+    );
   });
 }

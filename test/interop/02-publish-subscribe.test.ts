@@ -82,7 +82,7 @@ test('$-topics are not matched by # or +/x but are by a filter naming them', asy
 });
 
 test('$SYS topics are not matched by # or +/brokers/# but are by $SYS/#, and clients cannot publish there', async (t) => {
-  if (junctionOnly(t, 'the topics of Junction\'s own client events')) return;
+  if (junctionOnly(t, "the topics of Junction's own client events")) return;
   const hash = await connect(t, broker.url, { protocolVersion: 5 });
   const plus = await connect(t, broker.url, { protocolVersion: 5 });
   const sys = await connect(t, broker.url, { protocolVersion: 5 });
@@ -98,7 +98,10 @@ test('$SYS topics are not matched by # or +/brokers/# but are by $SYS/#, and cli
   assert.deepEqual(await only(gh), [], '# does not receive $SYS topics');
   assert.deepEqual(await only(gp), [], '+/brokers/# does not receive $SYS topics');
   const seen = await only(gs);
-  assert.ok(seen.some((x) => x.endsWith(`/clients/${id}/connected`)), `$SYS/# receives the connect event (got ${seen.join(', ')})`);
+  assert.ok(
+    seen.some((x) => x.endsWith(`/clients/${id}/connected`)),
+    `$SYS/# receives the connect event (got ${seen.join(', ')})`,
+  );
   assert.ok(!seen.includes('$SYS/x'), 'the refused publish reached nobody');
 });
 
@@ -174,7 +177,11 @@ test('unsubscribe stops delivery', async (t) => {
     await sub.unsubscribeAsync('unsub/t');
     const later = gather(sub, 500);
     await pub.publishAsync('unsub/t', 'after', { qos: 1 });
-    assert.deepEqual((await later).map((m) => m.payload.toString()), [], `v${protocolVersion}: nothing after UNSUBSCRIBE`);
+    assert.deepEqual(
+      (await later).map((m) => m.payload.toString()),
+      [],
+      `v${protocolVersion}: nothing after UNSUBSCRIBE`,
+    );
   }
 });
 

@@ -103,11 +103,19 @@ test('--max-retained-messages: new topics beyond the bound are not retained, exi
     await pub.publishAsync(`mr/${i}`, `v${i}`, { qos: 1, retain: true }).catch(() => undefined);
   }
   assert.equal((await liveGot).length, 5);
-  assert.deepEqual((await retainedOn('mr/#', 5, b.url)).map((m) => m.topic), ['mr/0', 'mr/1', 'mr/2'], 'the first three topics are retained');
+  assert.deepEqual(
+    (await retainedOn('mr/#', 5, b.url)).map((m) => m.topic),
+    ['mr/0', 'mr/1', 'mr/2'],
+    'the first three topics are retained',
+  );
   await pub.publishAsync('mr/0', 'replaced', { qos: 1, retain: true });
   const after = await retainedOn('mr/#', 5, b.url);
   assert.equal(after.find((m) => m.topic === 'mr/0')?.payload, 'replaced', 'an existing topic can be replaced at the bound');
   await pub.publishAsync('mr/1', '', { qos: 1, retain: true });
   await pub.publishAsync('mr/9', 'new', { qos: 1, retain: true });
-  assert.deepEqual((await retainedOn('mr/#', 5, b.url)).map((m) => m.topic), ['mr/0', 'mr/2', 'mr/9'], 'deleting one frees a slot');
+  assert.deepEqual(
+    (await retainedOn('mr/#', 5, b.url)).map((m) => m.topic),
+    ['mr/0', 'mr/2', 'mr/9'],
+    'deleting one frees a slot',
+  );
 });

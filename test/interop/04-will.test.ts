@@ -18,7 +18,11 @@ for (const protocolVersion of [4, 5] as const) {
     const polite = await connect(t, broker.url, { protocolVersion, will: { topic, payload: Buffer.from('polite'), qos: 1, retain: false } });
     const none = gather(watcher, 700);
     await polite.endAsync();
-    assert.deepEqual((await none).map((m) => m.payload.toString()), [], 'no will after a normal DISCONNECT');
+    assert.deepEqual(
+      (await none).map((m) => m.payload.toString()),
+      [],
+      'no will after a normal DISCONNECT',
+    );
 
     const crasher = await connect(t, broker.url, { protocolVersion, will: { topic, payload: Buffer.from('crashed'), qos: 1, retain: false } });
     const got = collect(watcher, 1, 3000, 'will message');
@@ -72,7 +76,11 @@ test('5.0: reconnecting within the Will Delay Interval cancels the will', async 
   dropSocket(first);
   await new Promise((r) => setTimeout(r, 300));
   const again = await connect(t, broker.url, { ...opts, will: undefined });
-  assert.deepEqual((await none).map((m) => m.payload.toString()), [], 'no will when the session came back in time');
+  assert.deepEqual(
+    (await none).map((m) => m.payload.toString()),
+    [],
+    'no will when the session came back in time',
+  );
   await again.endAsync();
 });
 

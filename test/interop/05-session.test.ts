@@ -24,7 +24,10 @@ test('3.1.1: a persistent session keeps subscriptions and queues QoS 1/2 while o
   const back = await connectCollecting(t, broker.url, { protocolVersion: 4, clientId: id, clean: false }, 2, 3000);
   assert.equal(back.connack.sessionPresent, true, 'session present on return');
   const got = await back.received;
-  assert.deepEqual(got.map((m) => `${m.payload.toString()}@${m.packet.qos}`), ['q1@1', 'q2@2']);
+  assert.deepEqual(
+    got.map((m) => `${m.payload.toString()}@${m.packet.qos}`),
+    ['q1@1', 'q2@2'],
+  );
 
   const live = collect(back.client, 1);
   await pub.publishAsync('sess/q', 'live', { qos: 1 });
@@ -46,7 +49,10 @@ test('3.1.1: clean session discards the previous session', async (t) => {
 test('5.0: a session is gone after its Session Expiry Interval, kept before', async (t) => {
   const shortId = clientId('exp-short');
   const longId = clientId('exp-long');
-  for (const [id, expiry] of [[shortId, 1], [longId, 30]] as const) {
+  for (const [id, expiry] of [
+    [shortId, 1],
+    [longId, 30],
+  ] as const) {
     const c = await connect(t, broker.url, { protocolVersion: 5, clientId: id, clean: true, properties: { sessionExpiryInterval: expiry } });
     await c.subscribeAsync('sess/exp', { qos: 1 });
     await c.endAsync();
@@ -56,7 +62,11 @@ test('5.0: a session is gone after its Session Expiry Interval, kept before', as
   await pub.publishAsync('sess/exp', 'after-expiry', { qos: 1 });
   const short = await connectCollecting(t, broker.url, { protocolVersion: 5, clientId: shortId, clean: false, properties: { sessionExpiryInterval: 30 } }, 0, 500);
   assert.equal(short.connack.sessionPresent, false, 'expired session not present');
-  assert.deepEqual((await short.received).map((m) => m.payload.toString()), [], 'nothing queued for an expired session');
+  assert.deepEqual(
+    (await short.received).map((m) => m.payload.toString()),
+    [],
+    'nothing queued for an expired session',
+  );
   const long = await connectCollecting(t, broker.url, { protocolVersion: 5, clientId: longId, clean: false, properties: { sessionExpiryInterval: 30 } }, 1, 3000);
   assert.equal(long.connack.sessionPresent, true, 'unexpired session present');
   assert.equal((await long.received)[0]!.payload.toString(), 'after-expiry');
@@ -138,7 +148,10 @@ test('offline queue, retained messages and persistent sessions survive kill -9 a
 
   const back = await connectCollecting(t, b.url, { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } }, 3, 5000);
   assert.equal(back.connack.sessionPresent, true, 'persistent session survived');
-  assert.deepEqual((await back.received).map((m) => m.payload.toString()), ['m0', 'm1', 'm2']);
+  assert.deepEqual(
+    (await back.received).map((m) => m.payload.toString()),
+    ['m0', 'm1', 'm2'],
+  );
   const probe = await connectCollecting(t, b.url, { protocolVersion: 5 }, 1, 3000);
   await probe.client.subscribeAsync('k9/r', { qos: 1 });
   const [r] = await probe.received;
@@ -166,6 +179,10 @@ for (const how of ['SIGTERM', 'kill -9'] as const) {
     const back = await connectCollecting(t, b.url, { protocolVersion: 5, clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } }, 0, 2500);
     assert.equal(back.connack.sessionPresent, true);
     const got = (await back.received).map((m) => Number(m.payload.toString()));
-    assert.deepEqual(got, Array.from({ length: n }, (_, i) => i), `each of ${n} messages exactly once, in order`);
+    assert.deepEqual(
+      got,
+      Array.from({ length: n }, (_, i) => i),
+      `each of ${n} messages exactly once, in order`,
+    );
   });
 }

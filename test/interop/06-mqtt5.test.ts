@@ -3,8 +3,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerFor, clientId, collect, connect, connectCollecting, gather, junctionOnly, rawClient, sleep, startBroker, type Broker } from './harness.js';
 import {
-  PacketType, Prop, ackPacket, connectPacket, describe, parseAck, parseConnack, parseDisconnect, parsePublish, parseSuback, prop,
-  publishPacket, subscribePacket, unsubscribePacket, type RawPacket,
+  PacketType,
+  Prop,
+  ackPacket,
+  connectPacket,
+  describe,
+  parseAck,
+  parseConnack,
+  parseDisconnect,
+  parsePublish,
+  parseSuback,
+  prop,
+  publishPacket,
+  subscribePacket,
+  unsubscribePacket,
+  type RawPacket,
 } from './wire.js';
 
 let broker: Broker;
@@ -28,7 +41,10 @@ test('topic alias client to broker: an alias set once is resolved for later PUBL
   await raw.next(PacketType.PUBACK);
   raw.send(publishPacket({ version: 5, topic: '', payload: 'second', qos: 1, packetId: 2, props: [[Prop.TopicAlias, 1]] }));
   await raw.next(PacketType.PUBACK);
-  assert.deepEqual((await got).map((m) => `${m.topic}:${m.payload.toString()}`), ['alias/in:first', 'alias/in:second']);
+  assert.deepEqual(
+    (await got).map((m) => `${m.topic}:${m.payload.toString()}`),
+    ['alias/in:first', 'alias/in:second'],
+  );
 });
 
 test('topic alias client to broker via MQTT.js autoUseTopicAlias', async (t) => {
@@ -37,7 +53,10 @@ test('topic alias client to broker via MQTT.js autoUseTopicAlias', async (t) => 
   const got = collect(sub, 3);
   const pub = await connect(t, broker.url, { protocolVersion: 5, autoUseTopicAlias: true });
   for (let i = 0; i < 3; i++) await pub.publishAsync('alias/auto', String(i), { qos: 1 });
-  assert.deepEqual((await got).map((m) => m.topic), ['alias/auto', 'alias/auto', 'alias/auto']);
+  assert.deepEqual(
+    (await got).map((m) => m.topic),
+    ['alias/auto', 'alias/auto', 'alias/auto'],
+  );
 });
 
 test('topic alias broker to client: the 2nd delivery of a topic uses the alias', async (t) => {
@@ -56,7 +75,10 @@ test('topic alias broker to client: the 2nd delivery of a topic uses the alias',
   const second = prop(pubs[1]!.props, Prop.TopicAlias);
   assert.ok(typeof second === 'number' && second >= 1 && second <= 5, `alias within the client's maximum, got ${second}`);
   assert.equal(second, alias, 'the alias was set on the first delivery');
-  assert.deepEqual(pubs.map((p) => p.payload.toString()), ['0', '1', '2']);
+  assert.deepEqual(
+    pubs.map((p) => p.payload.toString()),
+    ['0', '1', '2'],
+  );
 });
 
 test('topic alias broker to client: MQTT.js resolves them to the right topics', async (t) => {
@@ -121,8 +143,16 @@ test('an outbound packet over the client Maximum Packet Size is dropped for that
   const pub = await connect(t, broker.url, { protocolVersion: 5 });
   await pub.publishAsync('big/out', Buffer.alloc(500, 0x62), { qos: 1 });
   await pub.publishAsync('big/out', 'small', { qos: 1 });
-  assert.deepEqual((await gs).map((m) => m.payload.length), [5], 'the limited client gets only the small message');
-  assert.deepEqual((await gl).map((m) => m.payload.length), [500, 5], 'the other client gets both');
+  assert.deepEqual(
+    (await gs).map((m) => m.payload.length),
+    [5],
+    'the limited client gets only the small message',
+  );
+  assert.deepEqual(
+    (await gl).map((m) => m.payload.length),
+    [500, 5],
+    'the other client gets both',
+  );
   assert.equal(small.connected, true, 'the limited client stays connected');
 });
 
@@ -138,7 +168,11 @@ test('Message Expiry Interval is counted down while queued; expired messages are
   await sleep(2100);
   const back = await connectCollecting(t, broker.url, opts, 0, 800);
   const got = await back.received;
-  assert.deepEqual(got.map((m) => m.payload.toString()), ['long'], 'the expired message is not delivered');
+  assert.deepEqual(
+    got.map((m) => m.payload.toString()),
+    ['long'],
+    'the expired message is not delivered',
+  );
   const left = got[0]!.packet.properties?.messageExpiryInterval;
   assert.ok(left !== undefined && left >= 6 && left <= 8, `expiry counted down from 10 by about 2 s, got ${left}`);
 });
@@ -163,18 +197,24 @@ test('content type, response topic, correlation data and user properties pass th
   const got = collect(sub, 1);
   const raw = await rawClient(t, broker.port, 5);
   await raw.handshake();
-  raw.send(publishPacket({
-    version: 5, topic: 'props/t', payload: 'p', qos: 1, packetId: 3,
-    props: [
-      [Prop.ContentType, 'text/plain; charset=utf-8'],
-      [Prop.ResponseTopic, 'props/reply'],
-      [Prop.CorrelationData, Buffer.from([0, 255, 7])],
-      [Prop.UserProperty, ['k', 'v1']],
-      [Prop.UserProperty, ['k', 'v2']],
-      [Prop.UserProperty, ['other', 'ü']],
-      [Prop.PayloadFormatIndicator, 1],
-    ],
-  }));
+  raw.send(
+    publishPacket({
+      version: 5,
+      topic: 'props/t',
+      payload: 'p',
+      qos: 1,
+      packetId: 3,
+      props: [
+        [Prop.ContentType, 'text/plain; charset=utf-8'],
+        [Prop.ResponseTopic, 'props/reply'],
+        [Prop.CorrelationData, Buffer.from([0, 255, 7])],
+        [Prop.UserProperty, ['k', 'v1']],
+        [Prop.UserProperty, ['k', 'v2']],
+        [Prop.UserProperty, ['other', 'ü']],
+        [Prop.PayloadFormatIndicator, 1],
+      ],
+    }),
+  );
   await raw.next(PacketType.PUBACK);
   const p = (await got)[0]!.packet.properties ?? {};
   assert.equal(p.contentType, 'text/plain; charset=utf-8');
@@ -191,7 +231,10 @@ test('No Local: a client does not receive its own publications', async (t) => {
   const all = gather(c, 700);
   await c.publishAsync('nolocal/t', 'own', { qos: 1 });
   await other.publishAsync('nolocal/t', 'other', { qos: 1 });
-  assert.deepEqual((await all).map((m) => m.payload.toString()), ['other']);
+  assert.deepEqual(
+    (await all).map((m) => m.payload.toString()),
+    ['other'],
+  );
 });
 
 test('shared subscriptions: each message to one member, roughly even; each group gets every message', async (t) => {
@@ -205,7 +248,11 @@ test('shared subscriptions: each message to one member, roughly even; each group
   for (let i = 0; i < 30; i++) await pub.publishAsync('shared/t', String(i), { qos: 1 });
   const per = (await Promise.all(gathers)).map((g) => g.map((m) => m.payload.toString()));
   const all = per.flat().sort((a, b) => Number(a) - Number(b));
-  assert.deepEqual(all, Array.from({ length: 30 }, (_, i) => String(i)), 'every message exactly once across the group');
+  assert.deepEqual(
+    all,
+    Array.from({ length: 30 }, (_, i) => String(i)),
+    'every message exactly once across the group',
+  );
   for (const [i, got] of per.entries()) assert.ok(got.length >= 5 && got.length <= 15, `member ${i} got ${got.length} of 30, expected about 10`);
   assert.equal((await soloGot).length, 30);
 });
@@ -268,9 +315,12 @@ test('Request Problem Information 0: no reason strings or user properties on ack
   const unsuback = parseSuback(await raw.next(PacketType.UNSUBACK), 5);
   raw.send(subscribePacket(7, [{ filter: 'ok/rpi', options: 1 }], 5));
   const suback = parseSuback(await raw.next(PacketType.SUBACK), 5);
-  for (const [name, list] of [['PUBACK', puback.props], ['UNSUBACK', unsuback.props], ['SUBACK', suback.props]] as const) {
+  for (const [name, list] of [
+    ['PUBACK', puback.props],
+    ['UNSUBACK', unsuback.props],
+    ['SUBACK', suback.props],
+  ] as const) {
     assert.equal(prop(list, Prop.ReasonString), undefined, `${name} without Reason String`);
     assert.equal(prop(list, Prop.UserProperty), undefined, `${name} without User Property`);
   }
 });
-

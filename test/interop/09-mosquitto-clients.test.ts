@@ -22,10 +22,14 @@ async function startSub(t: TestContext, version: string, args: string[]): Promis
   const sub = spawnCommand(t, 'stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(broker.port), '-V', version, '-d', '-W', '10', '-F', 'MSG|%t|%p|%q|%r', ...args]);
   await waitFor(() => sub.output().includes('SUBACK'), 5000, `mosquitto_sub SUBACK (output so far: ${sub.output().slice(-300)})`);
   const lines = (): SubLine[] =>
-    sub.output().split('\n').filter((l) => l.startsWith('MSG|')).map((l) => {
-      const [, topic, payload, qos, retain] = l.split('|');
-      return { topic: topic!, payload: payload!, qos: Number(qos), retain: retain === '1' };
-    });
+    sub
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('MSG|'))
+      .map((l) => {
+        const [, topic, payload, qos, retain] = l.split('|');
+        return { topic: topic!, payload: payload!, qos: Number(qos), retain: retain === '1' };
+      });
   return { lines, exited: sub.exited };
 }
 
@@ -42,7 +46,10 @@ for (const version of ['mqttv311', 'mqttv5']) {
       for (const m of ['one', 'two', 'three']) await pub(version, ['-t', topic, '-q', String(qos), '-m', m]);
       const code = await Promise.race([sub.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
       assert.equal(code, 0, 'mosquitto_sub exits 0 after -C 2 messages');
-      assert.deepEqual(sub.lines().map((l) => `${l.topic}:${l.payload}:${l.qos}`), [`${topic}:one:${qos}`, `${topic}:two:${qos}`]);
+      assert.deepEqual(
+        sub.lines().map((l) => `${l.topic}:${l.payload}:${l.qos}`),
+        [`${topic}:one:${qos}`, `${topic}:two:${qos}`],
+      );
     });
   }
 
@@ -69,6 +76,9 @@ for (const version of ['mqttv311', 'mqttv5']) {
     const sub = await startSub(t, version, ['-t', `${topic}/to-cli`, '-q', '1', '-C', '1']);
     await js.publishAsync(`${topic}/to-cli`, 'from-js', { qos: 1 });
     await sub.exited;
-    assert.deepEqual(sub.lines().map((l) => l.payload), ['from-js']);
+    assert.deepEqual(
+      sub.lines().map((l) => l.payload),
+      ['from-js'],
+    );
   });
 }

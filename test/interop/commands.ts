@@ -47,4 +47,3 @@ export function spawnCommand(t: TestContext, cmd: string, args: string[]): { chi
   });
   return { child, output: () => out, exited };
 }
-

@@ -125,7 +125,7 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
 
 /** The broker under test: Junction (bench/lib/broker-process.ts) or mosquitto with a translated config. */
 class TestBroker extends BrokerProcess implements Broker {
-  protected declare readonly opts: BrokerOptions;
+  declare protected readonly opts: BrokerOptions;
 
   async start(port: number): Promise<void> {
     if (target === 'mosquitto') await this.startMosquitto(port);
@@ -183,4 +183,3 @@ export async function brokerFor(t: TestContext, opts: BrokerOptions = {}): Promi
 export function runBroker(args: string[], timeoutMs = 10_000): Promise<RunResult> {
   return run(process.execPath, [junctionCli(), ...args], timeoutMs);
 }
-

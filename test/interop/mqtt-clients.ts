@@ -113,7 +113,10 @@ export function collect(client: MqttClient, n: number, timeoutMs = 3000, what = 
     };
     const timer = setTimeout(() => {
       client.removeListener('message', onMessage);
-      const seen = got.slice(0, 5).map((m) => `${m.topic}=${m.payload.toString().slice(0, 30)}`).join(', ');
+      const seen = got
+        .slice(0, 5)
+        .map((m) => `${m.topic}=${m.payload.toString().slice(0, 30)}`)
+        .join(', ');
       reject(new Error(`expected ${n} ${what}, ${got.length} arrived within ${timeoutMs} ms${seen ? ` (${seen}${got.length > 5 ? ', …' : ''})` : ''}`));
     }, timeoutMs);
     client.on('message', onMessage);
@@ -146,6 +149,5 @@ export function subscribeCodes(client: MqttClient, filter: string | string[], op
     });
   });
 }
-
 
 export type { MqttClient };

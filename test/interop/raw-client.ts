@@ -15,7 +15,10 @@ export class RawClient {
   private pending: Buffer = Buffer.alloc(0);
   private wake: (() => void) | null = null;
 
-  constructor(socket: net.Socket, readonly version: Version) {
+  constructor(
+    socket: net.Socket,
+    readonly version: Version,
+  ) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       const { packets, rest } = splitPackets(Buffer.concat([this.pending, chunk]));
@@ -144,4 +147,3 @@ export function rawClient(t: TestContext | null, port: number, version: Version 
     });
   });
 }
-

@@ -23,8 +23,22 @@ export const enum PacketType {
 }
 
 export const PACKET_NAMES = [
-  'RESERVED0', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP',
-  'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH',
+  'RESERVED0',
+  'CONNECT',
+  'CONNACK',
+  'PUBLISH',
+  'PUBACK',
+  'PUBREC',
+  'PUBREL',
+  'PUBCOMP',
+  'SUBSCRIBE',
+  'SUBACK',
+  'UNSUBSCRIBE',
+  'UNSUBACK',
+  'PINGREQ',
+  'PINGRESP',
+  'DISCONNECT',
+  'AUTH',
 ];
 
 /** MQTT 5 property identifiers used by the tests. */
@@ -61,12 +75,32 @@ export const Prop = {
 type PropKind = 'byte' | 'u16' | 'u32' | 'varint' | 'string' | 'binary' | 'pair';
 
 const PROP_KIND: Record<number, PropKind> = {
-  0x01: 'byte', 0x17: 'byte', 0x19: 'byte', 0x24: 'byte', 0x25: 'byte', 0x28: 'byte', 0x29: 'byte', 0x2a: 'byte',
-  0x13: 'u16', 0x21: 'u16', 0x22: 'u16', 0x23: 'u16',
-  0x02: 'u32', 0x11: 'u32', 0x18: 'u32', 0x27: 'u32',
+  0x01: 'byte',
+  0x17: 'byte',
+  0x19: 'byte',
+  0x24: 'byte',
+  0x25: 'byte',
+  0x28: 'byte',
+  0x29: 'byte',
+  0x2a: 'byte',
+  0x13: 'u16',
+  0x21: 'u16',
+  0x22: 'u16',
+  0x23: 'u16',
+  0x02: 'u32',
+  0x11: 'u32',
+  0x18: 'u32',
+  0x27: 'u32',
   0x0b: 'varint',
-  0x03: 'string', 0x08: 'string', 0x12: 'string', 0x15: 'string', 0x1a: 'string', 0x1c: 'string', 0x1f: 'string',
-  0x09: 'binary', 0x16: 'binary',
+  0x03: 'string',
+  0x08: 'string',
+  0x12: 'string',
+  0x15: 'string',
+  0x1a: 'string',
+  0x1c: 'string',
+  0x1f: 'string',
+  0x09: 'binary',
+  0x16: 'binary',
   0x26: 'pair',
 };
 
@@ -127,14 +161,29 @@ export function encodeProps(list: Props): Buffer {
     parts.push(varint(id));
     const kind = PROP_KIND[id];
     switch (kind) {
-      case 'byte': parts.push(Buffer.from([v as number])); break;
-      case 'u16': parts.push(u16(v as number)); break;
-      case 'u32': parts.push(u32(v as number)); break;
-      case 'varint': parts.push(varint(v as number)); break;
-      case 'string': parts.push(str(v as string)); break;
-      case 'binary': parts.push(str(v as Buffer)); break;
-      case 'pair': parts.push(str((v as [string, string])[0]), str((v as [string, string])[1])); break;
-      default: throw new Error(`unknown property id 0x${id.toString(16)}`);
+      case 'byte':
+        parts.push(Buffer.from([v as number]));
+        break;
+      case 'u16':
+        parts.push(u16(v as number));
+        break;
+      case 'u32':
+        parts.push(u32(v as number));
+        break;
+      case 'varint':
+        parts.push(varint(v as number));
+        break;
+      case 'string':
+        parts.push(str(v as string));
+        break;
+      case 'binary':
+        parts.push(str(v as Buffer));
+        break;
+      case 'pair':
+        parts.push(str((v as [string, string])[0]), str((v as [string, string])[1]));
+        break;
+      default:
+        throw new Error(`unknown property id 0x${id.toString(16)}`);
     }
   }
   const body = Buffer.concat(parts);
@@ -210,12 +259,7 @@ export function publishPacket(o: PublishOptions): Buffer {
 }
 
 /** A SUBSCRIBE packet; `options` is the whole subscription options byte (QoS in bits 0-1). */
-export function subscribePacket(
-  packetId: number,
-  filters: Array<{ filter: string | Buffer; options: number }>,
-  version: Version = 4,
-  props: Props = [],
-): Buffer {
+export function subscribePacket(packetId: number, filters: Array<{ filter: string | Buffer; options: number }>, version: Version = 4, props: Props = []): Buffer {
   const parts: Buffer[] = [u16(packetId)];
   if (version === 5) parts.push(encodeProps(props));
   for (const f of filters) parts.push(str(f.filter), Buffer.from([f.options]));
@@ -320,14 +364,29 @@ class Reader {
     while (this.off < end) {
       const id = this.varint();
       switch (PROP_KIND[id]) {
-        case 'byte': out.push([id, this.byte()]); break;
-        case 'u16': out.push([id, this.u16()]); break;
-        case 'u32': out.push([id, this.u32()]); break;
-        case 'varint': out.push([id, this.varint()]); break;
-        case 'string': out.push([id, this.str()]); break;
-        case 'binary': out.push([id, Buffer.from(this.bin())]); break;
-        case 'pair': out.push([id, [this.str(), this.str()]]); break;
-        default: throw new Error(`unknown property id 0x${id.toString(16)} in received packet`);
+        case 'byte':
+          out.push([id, this.byte()]);
+          break;
+        case 'u16':
+          out.push([id, this.u16()]);
+          break;
+        case 'u32':
+          out.push([id, this.u32()]);
+          break;
+        case 'varint':
+          out.push([id, this.varint()]);
+          break;
+        case 'string':
+          out.push([id, this.str()]);
+          break;
+        case 'binary':
+          out.push([id, Buffer.from(this.bin())]);
+          break;
+        case 'pair':
+          out.push([id, [this.str(), this.str()]]);
+          break;
+        default:
+          throw new Error(`unknown property id 0x${id.toString(16)} in received packet`);
       }
     }
     return out;

@@ -29,8 +29,16 @@ test('each threshold writes its level and the more severe ones only', () => {
     const { log, lines } = capture(threshold);
     for (const level of LEVELS) log[level](level);
     const cut = threshold === 'silent' ? 0 : LEVELS.indexOf(threshold) + 1;
-    assert.deepEqual(lines().map((line) => line.level), LEVELS.slice(0, cut), `threshold ${threshold}`);
-    assert.deepEqual(LEVELS.map((level) => log.enabled(level)), LEVELS.map((_, i) => i < cut), `enabled at ${threshold}`);
+    assert.deepEqual(
+      lines().map((line) => line.level),
+      LEVELS.slice(0, cut),
+      `threshold ${threshold}`,
+    );
+    assert.deepEqual(
+      LEVELS.map((level) => log.enabled(level)),
+      LEVELS.map((_, i) => i < cut),
+      `enabled at ${threshold}`,
+    );
   }
 });
 
@@ -54,7 +62,10 @@ test('setLevel on a parent applies to its children', () => {
   log.setLevel('debug');
   child.debug('shown');
   assert.equal(child.level, 'debug');
-  assert.deepEqual(lines().map((line) => line.msg), ['shown']);
+  assert.deepEqual(
+    lines().map((line) => line.msg),
+    ['shown'],
+  );
 });
 
 test('secret fields are redacted, whatever their case, at the top level and nested', () => {
@@ -126,7 +137,7 @@ test('awkward values (bigint, cycles, deep nesting) still give one valid line', 
   log.info('odd', { big: 12n, cycle, deep: { a: { b: { c: { d: 1 } } } } });
   const [line] = lines();
   assert.equal(line?.big, '12');
-  assert.equal((line?.cycle as Record<string, unknown>).name, 'loop');
+  assert.equal((line?.cycle as Record<string, unknown> | undefined)?.['name'], 'loop');
   assert.ok(JSON.stringify(line?.deep).includes('[object]'));
 });
 
@@ -137,7 +148,10 @@ test('a file descriptor destination gets whole lines synchronously', () => {
   log.info('one', { n: 1 });
   log.info('two', { n: 2 });
   assert.deepEqual(
-    readFileSync(path, 'utf8').trim().split('\n').map((text) => (JSON.parse(text) as { msg: string }).msg),
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((text) => (JSON.parse(text) as { msg: string }).msg),
     ['one', 'two'],
   );
   closeSync(fd);
@@ -163,7 +177,10 @@ test('lines written just before process.exit reach stdout', () => {
 test('LogRateLimit allows N lines per key per second and counts the rest', () => {
   let now = 10_000;
   const limit = new LogRateLimit(3, { now: () => now });
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => limit.allow('a')), [true, true, true, false, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => limit.allow('a')),
+    [true, true, true, false, false],
+  );
   assert.equal(limit.allow('b'), true, 'keys are independent');
   now += 999;
   assert.equal(limit.allow('a'), false);

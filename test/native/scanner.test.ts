@@ -132,9 +132,7 @@ test('wrong arguments throw an exception naming the argument', () => {
 
 // ---- differential: native == TypeScript twin ----
 
-const arbTopic = fc
-  .array(fc.constantFrom('a', 'b', 'fleet', 'é', '$SYS', ''), { minLength: 1, maxLength: 4 })
-  .map((levels) => levels.join('/'));
+const arbTopic = fc.array(fc.constantFrom('a', 'b', 'fleet', 'é', '$SYS', ''), { minLength: 1, maxLength: 4 }).map((levels) => levels.join('/'));
 
 const arbPublish = fc
   .record({

@@ -73,7 +73,7 @@ for (const cacheSize of [0, 1024]) {
   });
 }
 
-test('overlapping wildcards come back in the twin\'s exact order, cache on and off', () => {
+test("overlapping wildcards come back in the twin's exact order, cache on and off", () => {
   const filters = ['+/+', 'a/+', 'a/b', '#', 'a/#', '+/b', '+/#', 'a/b/#'];
   for (const cacheSize of [0, 1024]) {
     const n = new NativeTopicTrie(native, { cacheSize });
@@ -117,7 +117,14 @@ test('removeAll removes the existing pairs with one generation bump and an empty
   t.insert('c/#', 2, 0);
   t.match('a');
   const g = t.generation;
-  assert.equal(t.removeAll([['a', 1], ['b/+', 1], ['zz', 1]]), 2);
+  assert.equal(
+    t.removeAll([
+      ['a', 1],
+      ['b/+', 1],
+      ['zz', 1],
+    ]),
+    2,
+  );
   assert.equal(t.generation, g + 1);
   assert.equal(t.cacheSize, 0);
   assert.equal(t.size, 1);
@@ -145,9 +152,7 @@ test('wrong arguments and foreign handles throw exceptions naming the argument',
 const level = fc.constantFrom('a', 'b', 'fleet', '', '$SYS', 'é', 'dev42', 'fifteen-bytes-x', 'sixteen-bytes-xx', 'a-level-name-well-past-sixteen-bytes');
 const filterArb = fc.oneof(
   fc.constant('#'),
-  fc
-    .tuple(fc.array(fc.oneof(level, fc.constant('+')), { minLength: 1, maxLength: 4 }), fc.boolean())
-    .map(([levels, hash]) => (hash ? [...levels, '#'] : levels).join('/')),
+  fc.tuple(fc.array(fc.oneof(level, fc.constant('+')), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([levels, hash]) => (hash ? [...levels, '#'] : levels).join('/')),
 );
 const topicArb = fc.array(level, { minLength: 1, maxLength: 5 }).map((l) => l.join('/'));
 
@@ -172,11 +177,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 for (const cacheSize of [0, 3, 1024]) {
   test(`differential (cacheSize ${cacheSize}): random insert/remove/match sequences equal the twin`, () => {
     fc.assert(
-      fc.property(
-        fc.array(filterArb, { minLength: 1, maxLength: 8 }),
-        fc.array(topicArb, { minLength: 1, maxLength: 8 }),
-        fc.array(opArb, { maxLength: 80 }),
-        (filters, topics, ops) => {
+      fc.property(fc.array(filterArb, { minLength: 1, maxLength: 8 }), fc.array(topicArb, { minLength: 1, maxLength: 8 }), fc.array(opArb, { maxLength: 80 }), (filters, topics, ops) => {
         const n = new NativeTopicTrie(native, { cacheSize });
         const t = new TopicTrie({ cacheSize });
         const live = new Map<string, number>();
@@ -224,8 +225,7 @@ for (const cacheSize of [0, 3, 1024]) {
           }
           assert.deepEqual(pairs(n, topic), want.sort());
         }
-        },
-      ),
+      }),
       { numRuns: 400 },
     );
   });

@@ -87,10 +87,14 @@ export async function runCrashSoak(opts: CrashRunOptions): Promise<CrashRunResul
     // Subscriptions first, over a clean first connection, so later sessions are present.
     for (const s of SUBSCRIBERS) {
       let first = true;
-      const c = persistentClient(() => broker.port, s.id, (connack) => {
-        if (!first && !connack.sessionPresent) sessionLost.push(`${s.id} after kill ${epoch}`);
-        first = false;
-      });
+      const c = persistentClient(
+        () => broker.port,
+        s.id,
+        (connack) => {
+          if (!first && !connack.sessionPresent) sessionLost.push(`${s.id} after kill ${epoch}`);
+          first = false;
+        },
+      );
       clients.push(c);
       await new Promise<void>((resolve) => c.once('connect', () => resolve()));
       await c.subscribeAsync(s.filter, { qos: s.qos });
@@ -106,7 +110,11 @@ export async function runCrashSoak(opts: CrashRunOptions): Promise<CrashRunResul
     for (let p = 0; p < publishers; p++) {
       for (const qos of [1, 2] as const) {
         const id = `crash-pub-q${qos}-${p}`;
-        const c = persistentClient(() => broker.port, id, () => {});
+        const c = persistentClient(
+          () => broker.port,
+          id,
+          () => {},
+        );
         clients.push(c);
         const map = qos === 1 ? acked.qos1 : acked.qos2;
         loops.push(
@@ -136,7 +144,11 @@ export async function runCrashSoak(opts: CrashRunOptions): Promise<CrashRunResul
         );
       }
     }
-    const retainer = persistentClient(() => broker.port, 'crash-retainer', () => {});
+    const retainer = persistentClient(
+      () => broker.port,
+      'crash-retainer',
+      () => {},
+    );
     clients.push(retainer);
     loops.push(
       (async () => {
@@ -181,12 +193,19 @@ export async function runCrashSoak(opts: CrashRunOptions): Promise<CrashRunResul
       const lost = missing(kind);
       if (lost.length > 0) {
         const where = lost.slice(0, 10).map((k) => `${k} (acked after kill ${acked[kind].get(k)})`);
-        problems.push(`${kind.toUpperCase()}: ${lost.length} of ${acked[kind].size} acknowledged messages never reached ${kind === 'qos1' ? SUBSCRIBERS[0]!.id : SUBSCRIBERS[1]!.id}: ${where.join(', ')}`);
+        problems.push(
+          `${kind.toUpperCase()}: ${lost.length} of ${acked[kind].size} acknowledged messages never reached ${kind === 'qos1' ? SUBSCRIBERS[0]!.id : SUBSCRIBERS[1]!.id}: ${where.join(', ')}`,
+        );
       }
     }
     const dup2 = [...got.qos2.entries()].filter(([, n]) => n > 1);
     if (dup2.length > 0) {
-      problems.push(`QoS 2: ${dup2.length} messages delivered more than once to ${SUBSCRIBERS[1]!.id}: ${dup2.slice(0, 10).map(([k, n]) => `${k} x${n} (${dupInfo.get(k) ?? ''})`).join(', ')}`);
+      problems.push(
+        `QoS 2: ${dup2.length} messages delivered more than once to ${SUBSCRIBERS[1]!.id}: ${dup2
+          .slice(0, 10)
+          .map(([k, n]) => `${k} x${n} (${dupInfo.get(k) ?? ''})`)
+          .join(', ')}`,
+      );
     }
     if (sessionLost.length > 0) problems.push(`sessions not present after restart: ${sessionLost.join(', ')}`);
 

@@ -61,7 +61,10 @@ async function selftest(t: TestContext, kinds: string, seconds: number): Promise
     const folder = path.join(dir, 'selftest');
     return { report, files: existsSync(folder) ? readdirSync(folder) : [] };
   } finally {
-    for (const [key, value] of [['JUNCTION_FUZZ_SELFTEST', saved.selftest], ['JUNCTION_CORPUS_DIR', saved.corpus]] as const) {
+    for (const [key, value] of [
+      ['JUNCTION_FUZZ_SELFTEST', saved.selftest],
+      ['JUNCTION_CORPUS_DIR', saved.corpus],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -81,8 +84,14 @@ test('the fuzz runner reports a crash and a divergence, shrinks the input and sa
   assert.equal(crash.input.length, 3, `the crash input should be shrunk to 3 bytes, got ${crash.input.toString('hex')}`);
   assert.equal(crash.input.subarray(0, 2).toString('latin1'), 'CB', `the crash input should keep its trigger bytes, got ${crash.input.toString('hex')}`);
   assert.match(found(report, 'divergence').message, /planted divergence/);
-  assert.ok(files.some((f) => /^crash-typeerror-planted-crash-[0-9a-f]{10}\.bin$/.test(f)), `crash input not saved by name; files: ${files.join(', ')}`);
-  assert.ok(files.some((f) => /^divergence-planted-divergence-[0-9a-f]{10}\.bin$/.test(f)), `divergence input not saved; files: ${files.join(', ')}`);
+  assert.ok(
+    files.some((f) => /^crash-typeerror-planted-crash-[0-9a-f]{10}\.bin$/.test(f)),
+    `crash input not saved by name; files: ${files.join(', ')}`,
+  );
+  assert.ok(
+    files.some((f) => /^divergence-planted-divergence-[0-9a-f]{10}\.bin$/.test(f)),
+    `divergence input not saved; files: ${files.join(', ')}`,
+  );
 });
 
 test('the fuzz runner stops a decoder stuck in one input and keeps fuzzing with a new worker', async (t) => {
@@ -90,12 +99,18 @@ test('the fuzz runner stops a decoder stuck in one input and keeps fuzzing with 
   const hang = found(report, 'hang');
   assert.equal(hang.input.subarray(0, 2).toString('latin1'), 'HB', `the hang input should be the stuck one, got ${hang.input.toString('hex')}`);
   assert.ok(report.workerRestarts >= 1, 'a new worker carried on after the stuck one');
-  assert.ok(files.some((f) => f.startsWith('hang-') && f.endsWith('.bin')), `hang input not saved; files: ${files.join(', ')}`);
+  assert.ok(
+    files.some((f) => f.startsWith('hang-') && f.endsWith('.bin')),
+    `hang input not saved; files: ${files.join(', ')}`,
+  );
 });
 
 test('the fuzz runner reports unbounded allocation when a decoder runs its worker past the heap cap', async (t) => {
   const { report, files } = await selftest(t, 'allocation', 2);
   const alloc = found(report, 'allocation');
   assert.equal(alloc.input.subarray(0, 2).toString('latin1'), 'AB', `the allocation input should be the one running, got ${alloc.input.toString('hex')}`);
-  assert.ok(files.some((f) => f.startsWith('allocation-') && f.endsWith('.bin')), `allocation input not saved; files: ${files.join(', ')}`);
+  assert.ok(
+    files.some((f) => f.startsWith('allocation-') && f.endsWith('.bin')),
+    `allocation input not saved; files: ${files.join(', ')}`,
+  );
 });

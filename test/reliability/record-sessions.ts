@@ -63,7 +63,18 @@ async function session(brokerPort: number, version: 3 | 4 | 5): Promise<Recordin
     await client.publishAsync(`rec/${qos}/a`, Buffer.from(`payload at qos ${qos}`), {
       qos,
       retain: qos === 1,
-      ...(v5 ? { properties: { contentType: 'text/plain', messageExpiryInterval: 30, responseTopic: 'rec/reply', correlationData: Buffer.from([1, 2]), userProperties: { k: 'v' }, payloadFormatIndicator: true } } : {}),
+      ...(v5
+        ? {
+            properties: {
+              contentType: 'text/plain',
+              messageExpiryInterval: 30,
+              responseTopic: 'rec/reply',
+              correlationData: Buffer.from([1, 2]),
+              userProperties: { k: 'v' },
+              payloadFormatIndicator: true,
+            },
+          }
+        : {}),
     });
   }
   await client.publishAsync('rec/empty', Buffer.alloc(0), { qos: 1, retain: true });

@@ -22,7 +22,12 @@ async function deadSubscriber(t: TestContext, broker: Broker): Promise<net.Socke
   const s = await openSocket(broker.port);
   t.after(() => s.destroy());
   s.write(connectPacket({ clientId: 'dead-consumer', clean: true }));
-  s.write(subscribePacket(1, [{ filter: 'flood/q0', options: 0 }, { filter: 'flood/q1', options: 1 }]));
+  s.write(
+    subscribePacket(1, [
+      { filter: 'flood/q0', options: 0 },
+      { filter: 'flood/q1', options: 1 },
+    ]),
+  );
   await sleep(300);
   // Stop reading: the kernel buffers fill, then the broker's writes back up.
   s.pause();

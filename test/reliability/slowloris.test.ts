@@ -16,7 +16,9 @@ test('100 connections that never send CONNECT are all closed at --connect-timeou
   const broker = await brokerFor(t, { args: ['--connect-timeout', '1'] });
   const t0 = Date.now();
   const sockets = await Promise.all(Array.from({ length: 100 }, () => openSocket(broker.port)));
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
   const client = await connect(t, broker.url);
   assert.ok(client.connected, 'a well-behaved client connects while 100 idle sockets are open');
   const closes = await Promise.all(sockets.map((s, i) => closedWithin(s, 1000 + SLACK_MS, `idle socket ${i} (no CONNECT)`)));

@@ -87,7 +87,11 @@ test('token and JWT topic lists decide alone for the clients that have them', ()
 });
 
 test('malformed ACL lines are refused with file and line', () => {
-  const bad = (text: string, re: RegExp): void => assert.throws(() => parseAcl(text, 'acl.conf'), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+  const bad = (text: string, re: RegExp): void =>
+    assert.throws(
+      () => parseAcl(text, 'acl.conf'),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   bad('topic read\n', /acl.conf line 1: the rule has no topic/);
   bad('\nuser\n', /line 2: "user" needs a user name/);
   bad('allow all\n', /unknown directive "allow"/);

@@ -9,9 +9,25 @@ import { ConnectionRateLimiter, MemoryGuard } from '../../src/security/rate-limi
 function setup(rate: { messages: number; bytes: number; strikes: number }) {
   let now = 1_000_000;
   const pacer = new PublishPacer(() => now);
-  const link = { paused: false, pauses: 0, pause() { this.paused = true; this.pauses++; }, resume() { this.paused = false; } };
+  const link = {
+    paused: false,
+    pauses: 0,
+    pause() {
+      this.paused = true;
+      this.pauses++;
+    },
+    resume() {
+      this.paused = false;
+    },
+  };
   let asked = 0;
-  const authorizer: Authorizer = { canPublish: (_c, _u, t) => (asked++, t.startsWith('ok/')), canSubscribe: () => true };
+  const authorizer: Authorizer = {
+    canPublish: (_c, _u, t) => {
+      asked++;
+      return t.startsWith('ok/');
+    },
+    canSubscribe: () => true,
+  };
   const guard = new ConnectionGuard(authorizer, 'c', null, null, 8, rate, link, pacer);
   /** Moves the clock to `start + ms` and lets the pacer run. */
   const at = (ms: number): void => {
@@ -106,7 +122,10 @@ test('connection storm: past the refusals answered each second, over-rate addres
 test('memory guard: busy above the RSS limit, sampled at most every 250 ms', () => {
   let rss = 100;
   let samples = 0;
-  const m = new MemoryGuard(1000, 250, () => (samples++, { rss, heapUsed: 0 }));
+  const m = new MemoryGuard(1000, 250, () => {
+    samples++;
+    return { rss, heapUsed: 0 };
+  });
   assert.equal(m.overLimit(0), false);
   rss = 2000;
   assert.equal(m.overLimit(100), false, 'not sampled again yet');

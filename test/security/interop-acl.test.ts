@@ -56,7 +56,10 @@ test('denied publish: PUBACK 0x87 in 5.0, silently dropped in 3.1.1, nothing del
   const bob4 = await connect(t, broker.url, { ...bob, protocolVersion: 4 });
   await bob4.publishAsync('home/y/bobs', 'no', { qos: 1 });
   assert.equal(bob4.connected, true, '3.1.1 connection stays up');
-  assert.deepEqual((await seen).map((m) => m.topic), []);
+  assert.deepEqual(
+    (await seen).map((m) => m.topic),
+    [],
+  );
 });
 
 test('deny rule: a topic and any subscription overlapping it are refused (0x87 / 0x80)', async (t) => {

@@ -34,10 +34,14 @@ before(async () => {
   assert.equal(await passwd(pwFile, 'alice', 'alice-pw'), 0, 'passwd adds alice');
   assert.equal(await passwd(pwFile, 'bob', 'first'), 0);
   assert.equal(await passwd(pwFile, 'bob', 'bob-pw'), 0, 'passwd updates bob');
-  const keys = writeIn(dir, 'keys.json', JSON.stringify({
-    accessKeys: { AK1: 'ak-secret' },
-    tokens: { 'tok-rw': { accessKey: 'AK1', actions: 'RW', topics: ['fleet/car-7/#'] } },
-  }));
+  const keys = writeIn(
+    dir,
+    'keys.json',
+    JSON.stringify({
+      accessKeys: { AK1: 'ak-secret' },
+      tokens: { 'tok-rw': { accessKey: 'AK1', actions: 'RW', topics: ['fleet/car-7/#'] } },
+    }),
+  );
   hook = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d));
@@ -107,7 +111,7 @@ test('device keys: signature login with HMAC-SHA1 of the client id', async () =>
   assert.equal(await connectOutcome(broker.url, { clientId, username: 'Signature|AK1|inst', password: deviceSignature('wrong', clientId), protocolVersion: 5 }), 0x86);
 });
 
-test('device token: exactly the token\'s topics, 0x87 elsewhere', async (t) => {
+test("device token: exactly the token's topics, 0x87 elsewhere", async (t) => {
   const c = await connect(t, broker.url, { username: 'Token|AK1|inst', password: 'RW|tok-rw', protocolVersion: 5 });
   assert.deepEqual(await subackCodes(c, 'fleet/car-7/cmd', 1), [1]);
   assert.deepEqual(await subackCodes(c, 'fleet/#', 1), [0x87]);
@@ -120,7 +124,10 @@ test('JWT HS256 in the password: valid admits with its topic claims, expired is 
   const token = await new SignJWT({ subscribe: ['jwt/in'], publish: ['jwt/out'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(key);
   const c = await connect(t, broker.url, { username: 'dev-jwt', password: token, protocolVersion: 5 });
   assert.deepEqual(await subackCodes(c, ['jwt/in', 'jwt/out'], 0), [0, 0x87]);
-  const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(Math.floor(Date.now() / 1000) - 5).sign(key);
+  const expired = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 5)
+    .sign(key);
   assert.equal(await connectOutcome(broker.url, { username: 'dev-jwt', password: expired, protocolVersion: 5 }), 0x86);
 });
 

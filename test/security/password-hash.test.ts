@@ -48,16 +48,35 @@ test('malformed and hostile hashes are refused with a reason', () => {
 test('password file: parses, skips comments, refuses duplicates and bad lines with their line number', async () => {
   const h = await hashPassword('pw');
   const entries = parsePasswordFile(`# users\n\nalice:${h}\nbob:${h}\n`);
-  assert.deepEqual(entries.map((e) => e.user), ['alice', 'bob']);
+  assert.deepEqual(
+    entries.map((e) => e.user),
+    ['alice', 'bob'],
+  );
   assert.equal(formatPasswordFile(entries), `alice:${h}\nbob:${h}\n`);
-  assert.throws(() => parsePasswordFile(`alice:${h}\nalice:${h}\n`, 'f'), (e: unknown) => e instanceof ConfigError && /line 2.*twice/.test(e.message));
-  assert.throws(() => parsePasswordFile('nocolon\n', 'f'), (e: unknown) => e instanceof ConfigError && /line 1/.test(e.message));
-  assert.throws(() => parsePasswordFile('carol:$zz$x$y\n', 'f'), (e: unknown) => e instanceof ConfigError && /carol.*unknown hash scheme/.test(e.message));
+  assert.throws(
+    () => parsePasswordFile(`alice:${h}\nalice:${h}\n`, 'f'),
+    (e: unknown) => e instanceof ConfigError && /line 2.*twice/.test(e.message),
+  );
+  assert.throws(
+    () => parsePasswordFile('nocolon\n', 'f'),
+    (e: unknown) => e instanceof ConfigError && /line 1/.test(e.message),
+  );
+  assert.throws(
+    () => parsePasswordFile('carol:$zz$x$y\n', 'f'),
+    (e: unknown) => e instanceof ConfigError && /carol.*unknown hash scheme/.test(e.message),
+  );
 });
 
 test('password-file provider: unknown users pass on, wrong passwords are refused with 0x86', async () => {
   const provider = new PasswordFileProvider([{ user: 'alice', hash: await hashPassword('pw') }]);
-  const info = (username: string | null, password: string | null) => ({ clientId: 'c', username, password: password === null ? null : Buffer.from(password), remoteAddress: '127.0.0.1', protocol: 'mqtt/5', transport: 'tcp' });
+  const info = (username: string | null, password: string | null) => ({
+    clientId: 'c',
+    username,
+    password: password === null ? null : Buffer.from(password),
+    remoteAddress: '127.0.0.1',
+    protocol: 'mqtt/5',
+    transport: 'tcp',
+  });
   assert.deepEqual(await provider.authenticate(info('alice', 'pw')), { outcome: 'allow' });
   assert.deepEqual(await provider.authenticate(info('alice', 'nope')), { outcome: 'deny', reason: 0x86, detail: 'wrong password' });
   assert.deepEqual(await provider.authenticate(info('alice', null)), { outcome: 'deny', reason: 0x86, detail: 'no password given' });

@@ -55,7 +55,7 @@ test('device keys: a device credential works only for its client id', () => {
   assert.equal(stolen.outcome === 'deny' && stolen.reason, 0x87);
 });
 
-test('device keys: R|token|W|token gives exactly the tokens\' topics; expired or misused tokens are refused', () => {
+test("device keys: R|token|W|token gives exactly the tokens' topics; expired or misused tokens are refused", () => {
   const p = new DeviceKeysProvider(parseDeviceKeys(KEYS));
   const ok = p.authenticate(info('c', 'Token|AK1|inst-1', 'R|tok-r|W|tok-w'));
   assert.deepEqual(ok, { outcome: 'allow', username: 'AK1', grants: { publish: ['fleet/car-7/up'], subscribe: ['fleet/car-7/cmd'] } });
@@ -67,7 +67,10 @@ test('device keys: R|token|W|token gives exactly the tokens\' topics; expired or
 });
 
 test('device keys file: mistakes are reported by entry', () => {
-  assert.throws(() => parseDeviceKeys('{', 'k.json'), (e: unknown) => e instanceof ConfigError && /k.json is not valid JSON/.test(e.message));
+  assert.throws(
+    () => parseDeviceKeys('{', 'k.json'),
+    (e: unknown) => e instanceof ConfigError && /k.json is not valid JSON/.test(e.message),
+  );
   assert.throws(() => parseDeviceKeys('{"accessKeys":{"A":""}}'), /access key "A" needs a non-empty secret/);
   assert.throws(() => parseDeviceKeys('{"accessKeys":{"A":"s"},"tokens":{"t":{"accessKey":"B","topics":["x"]}}}'), /"accessKey" must name one of/);
   assert.throws(() => parseDeviceKeys('{"accessKeys":{"A":"s"},"tokens":{"t":{"accessKey":"A","topics":["a/#/b"]}}}'), /valid topic filters/);

@@ -144,7 +144,10 @@ export function storeConformance(backend: string, makeHarness: () => Promise<Sto
       store.putSession(b2);
       await store.flush();
       const loaded = [...store.loadSessions()].sort((x, y) => (x.clientId < y.clientId ? -1 : 1));
-      assert.deepEqual(loaded, [b2, a].sort((x, y) => (x.clientId < y.clientId ? -1 : 1)));
+      assert.deepEqual(
+        loaded,
+        [b2, a].sort((x, y) => (x.clientId < y.clientId ? -1 : 1)),
+      );
     }));
 
   test(`${backend}: queued records round-trip with every field`, () =>
@@ -187,8 +190,14 @@ export function storeConformance(backend: string, makeHarness: () => Promise<Sto
       for (const seq of seqs) store.putQueued('c', queued(seq));
       await store.flush();
       const loaded = store.loadQueue('c').map((r) => r.seq);
-      assert.deepEqual(loaded, [...seqs].sort((a, b) => a - b));
-      assert.deepEqual(store.loadQueue('c').map((r) => r.message.payload.toString()), loaded.map((s) => `payload-${s}`));
+      assert.deepEqual(
+        loaded,
+        [...seqs].sort((a, b) => a - b),
+      );
+      assert.deepEqual(
+        store.loadQueue('c').map((r) => r.message.payload.toString()),
+        loaded.map((s) => `payload-${s}`),
+      );
     }));
 
   test(`${backend}: queues and incoming ids of different clients never mix, even with shared prefixes`, () =>
@@ -289,7 +298,10 @@ export function storeConformance(backend: string, makeHarness: () => Promise<Sto
         await new Promise((resolve) => setImmediate(resolve));
       }
       await store.flush();
-      assert.deepEqual(order, Array.from({ length: turns * perTurn }, (_, i) => i + 1));
+      assert.deepEqual(
+        order,
+        Array.from({ length: turns * perTurn }, (_, i) => i + 1),
+      );
       assert.ok(seen.length > 0 && seen.every(Boolean), 'each callback sees its write');
     }));
 
@@ -308,7 +320,11 @@ export function storeConformance(backend: string, makeHarness: () => Promise<Sto
       await store.flush();
       const first = events.indexOf('a0');
       const aRun = events.slice(first, first + 100);
-      assert.deepEqual(aRun, Array.from({ length: 100 }, (_, i) => `a${i}`), 'one batch runs contiguously');
+      assert.deepEqual(
+        aRun,
+        Array.from({ length: 100 }, (_, i) => `a${i}`),
+        'one batch runs contiguously',
+      );
       assert.ok(events.indexOf('b0') > events.indexOf('a99'));
     }));
 

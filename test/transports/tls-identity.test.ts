@@ -18,11 +18,15 @@ before(async () => {
   certs = makeCerts();
   const provider = new TlsProvider({ cert: certs.cert, key: certs.key, ca: certs.ca, requireClientCert: false });
   const handler: LinkHandler = { onData: () => {}, onDrain: () => {}, onClose: () => {} };
-  server = await listenTls({ host: '127.0.0.1', port: 0, maxConnections: 100, pacing: { ratePerSecond: 0, backlog: 511, descriptors: null, log: new Logger({ level: 'silent' }) } }, provider, (link) => {
-    links.push(link);
-    arrived?.();
-    return handler;
-  });
+  server = await listenTls(
+    { host: '127.0.0.1', port: 0, maxConnections: 100, pacing: { ratePerSecond: 0, backlog: 511, descriptors: null, log: new Logger({ level: 'silent' }) } },
+    provider,
+    (link) => {
+      links.push(link);
+      arrived?.();
+      return handler;
+    },
+  );
 });
 after(() => {
   server.close();

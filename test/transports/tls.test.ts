@@ -30,7 +30,10 @@ function serialAt(port: number, options: tls.ConnectionOptions = {}): Promise<st
   });
 }
 
-for (const [scheme, transport] of [['mqtts', 'tls'], ['wss', 'wss']] as const) {
+for (const [scheme, transport] of [
+  ['mqtts', 'tls'],
+  ['wss', 'wss'],
+] as const) {
   for (const protocolVersion of [4, 5] as const) {
     test(`MQTT.js ${protocolVersion === 5 ? '5.0' : '3.1.1'} over ${scheme}: QoS 0, 1 and 2 round trips`, async (t) => {
       const port = await portOf(broker, transport);
@@ -43,7 +46,11 @@ for (const [scheme, transport] of [['mqtts', 'tls'], ['wss', 'wss']] as const) {
       const got = collect(sub, 3);
       for (const qos of [0, 1, 2] as const) await pub.publishAsync(`${topic}/${qos}`, `qos ${qos}`, { qos });
       const messages = (await got).map((m) => [m.topic, m.payload.toString(), m.packet.qos]).sort();
-      assert.deepEqual(messages, [[`${topic}/0`, 'qos 0', 0], [`${topic}/1`, 'qos 1', 1], [`${topic}/2`, 'qos 2', 2]]);
+      assert.deepEqual(messages, [
+        [`${topic}/0`, 'qos 0', 0],
+        [`${topic}/1`, 'qos 1', 1],
+        [`${topic}/2`, 'qos 2', 2],
+      ]);
     });
   }
 }

@@ -46,7 +46,10 @@ for (const protocolVersion of [4, 5] as const) {
       await pub.publishAsync(topic, 'from ws', { qos });
       await tcpPub.publishAsync(topic, 'from tcp', { qos });
       const messages = await got;
-      assert.deepEqual(messages.map((m) => [m.topic, m.payload.toString(), m.packet.qos]).sort(), [[topic, 'from tcp', qos], [topic, 'from ws', qos]]);
+      assert.deepEqual(messages.map((m) => [m.topic, m.payload.toString(), m.packet.qos]).sort(), [
+        [topic, 'from tcp', qos],
+        [topic, 'from ws', qos],
+      ]);
     });
   }
 }
@@ -57,7 +60,10 @@ test('several MQTT packets in one WebSocket frame are all handled, in order', as
   const topic = 'ws/batched';
   await raw.send(Buffer.concat([connectPacket({ clientId: 'ws-batched' }), subscribePacket(1, [{ filter: topic, options: 1 }]), publishPacket({ topic, payload: 'one', qos: 1, packetId: 2 })]));
   const packets = await raw.expect(4, 'CONNACK, SUBACK, PUBACK and the echoed PUBLISH');
-  assert.deepEqual(packets.slice(0, 2).map((p) => p.type), [PacketType.CONNACK, PacketType.SUBACK]);
+  assert.deepEqual(
+    packets.slice(0, 2).map((p) => p.type),
+    [PacketType.CONNACK, PacketType.SUBACK],
+  );
   assert.equal(parseConnack(packets[0]!, 4).code, 0);
   assert.deepEqual(parseSuback(packets[1]!, 4).codes, [1]);
   const rest = packets.slice(2);

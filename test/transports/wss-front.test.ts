@@ -147,7 +147,7 @@ test("a wss link's pause stops reading from the client's TLS socket until resume
   await waitFor(() => arrived.bytes.toString('latin1').endsWith('while paused'), 2000, 'the bytes after resume');
 });
 
-test('closing either side closes the other; the client\'s last bytes before its end still reach the inner side', async () => {
+test("closing either side closes the other; the client's last bytes before its end still reach the inner side", async () => {
   const a = await open();
   a.arrived.socket.end();
   await waitFor(() => a.client.destroyed, 3000, 'the client side closed after the inner side ended');

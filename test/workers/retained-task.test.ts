@@ -69,7 +69,10 @@ test('small batches resume after their last key and together hold every matching
         if (batch.done) break;
         after = batch.last;
       }
-      const expected = all.map((m) => m.topic).filter((t) => filterMatches(filter, t)).sort();
+      const expected = all
+        .map((m) => m.topic)
+        .filter((t) => filterMatches(filter, t))
+        .sort();
       assert.deepEqual([...got].sort(), expected, filter);
       assert.equal(new Set(got).size, got.length, `${filter}: no topic twice`);
       if (expected.length > 50) assert.ok(batches > 1, `${filter} spread over several batches`);
@@ -78,16 +81,13 @@ test('small batches resume after their last key and together hold every matching
 });
 
 test('expired and too-large messages are skipped and counted', async () => {
-  await withStore(
-    [stored('a/1', 'ok'), stored('a/2', 'old', { expiresAt: NOW - 1 }), stored('a/3', 'x'.repeat(500)), stored('a/4', 'later', { expiresAt: NOW + 5000 })],
-    (read) => {
-      const batch = read({ filter: 'a/+', maxPacketSize: 100 });
-      assert.deepEqual(topicsOf(batch.data), ['a/1', 'a/4']);
-      assert.equal(batch.expired, 1);
-      assert.equal(batch.tooLarge, 1);
-      assert.equal(batch.done, true);
-    },
-  );
+  await withStore([stored('a/1', 'ok'), stored('a/2', 'old', { expiresAt: NOW - 1 }), stored('a/3', 'x'.repeat(500)), stored('a/4', 'later', { expiresAt: NOW + 5000 })], (read) => {
+    const batch = read({ filter: 'a/+', maxPacketSize: 100 });
+    assert.deepEqual(topicsOf(batch.data), ['a/1', 'a/4']);
+    assert.equal(batch.expired, 1);
+    assert.equal(batch.tooLarge, 1);
+    assert.equal(batch.done, true);
+  });
 });
 
 test('the literal levels before the first wildcard bound the key range', () => {
@@ -99,11 +99,7 @@ test('the literal levels before the first wildcard bound the key range', () => {
 
 test('each packet is byte for byte what the OutboundEncoder sends a QoS 0 subscriber (3.1.1 and 5.0)', () => {
   const props = { contentType: 'application/json', userProperties: [{ key: 'k', value: 'v' }], correlationData: Buffer.from([1, 2]) };
-  const cases: StoredMessage[] = [
-    stored('t/plain', 'hello'),
-    stored('t/props', '{"a":1}', { properties: props }),
-    stored('t/expiry', 'soon', { expiresAt: NOW + 12_345 }),
-  ];
+  const cases: StoredMessage[] = [stored('t/plain', 'hello'), stored('t/props', '{"a":1}', { properties: props }), stored('t/expiry', 'soon', { expiresAt: NOW + 12_345 })];
   for (const version of [4, 5] as const) {
     for (const subscriptionId of version === 5 ? [0, 42] : [0]) {
       for (const m of cases) {

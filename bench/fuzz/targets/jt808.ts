@@ -82,6 +82,14 @@ export const jt808Target: FuzzTarget = {
       const at = whole.findIndex((e, i) => e !== parts[i]);
       throw new FuzzDivergence(`split at ${split}: event ${at} is '${(whole[at] ?? 'none').slice(0, 80)}' whole but '${(parts[at] ?? 'none').slice(0, 80)}' split`);
     }
-    return whole.map((e) => e.replace(/ [0-9a-f]{16,}/, '').replace(/\{.*$/, '{}').slice(0, 24)).slice(0, 6).join('|');
+    return whole
+      .map((e) =>
+        e
+          .replace(/ [0-9a-f]{16,}/, '')
+          .replace(/\{.*$/, '{}')
+          .slice(0, 24),
+      )
+      .slice(0, 6)
+      .join('|');
   },
 };

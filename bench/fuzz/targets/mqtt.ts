@@ -85,7 +85,11 @@ function checkFrame(buf: Buffer, out: Uint32Array, index: number, version: Proto
       throw new FuzzDivergence(`PUBLISH at ${start}: decodePacket gives ${describe(full)}, decodePublishFromScan gives ${describe(hot)}`);
     }
   }
-  if (full instanceof JunctionError) return `${type}:${full.message.replace(/'[^']*'/g, "''").replace(/[0-9]+/g, '#').slice(0, 60)}`;
+  if (full instanceof JunctionError)
+    return `${type}:${full.message
+      .replace(/'[^']*'/g, "''")
+      .replace(/[0-9]+/g, '#')
+      .slice(0, 60)}`;
   const encodeAs = full.type === PacketType.CONNECT ? full.protocolVersion : v;
   const bytes = encodePacket(encodeAs, full);
   const again = attempt(() => decodeFrame(bytes, encodeAs));
@@ -130,14 +134,26 @@ function seedPackets(version: ProtocolVersion): Packet[] {
   const up = v5 ? { userProperties: [{ key: 'k', value: 'v' }] } : {};
   return [
     {
-      type: PacketType.CONNECT, protocolName: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, cleanStart: true, keepAlive: 60,
-      clientId: 'fuzz-client', username: 'user', password: t('secret'),
+      type: PacketType.CONNECT,
+      protocolName: version === 3 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: version,
+      cleanStart: true,
+      keepAlive: 60,
+      clientId: 'fuzz-client',
+      username: 'user',
+      password: t('secret'),
       will: { topic: 'will/t', payload: t('bye'), qos: 1, retain: true, properties: v5 ? { willDelayInterval: 5, contentType: 'text/plain' } : {} },
       properties: v5 ? { sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 5, ...up } : {},
     },
     { type: PacketType.PUBLISH, topic: 'a/b/c', payload: t('hello'), qos: 0, retain: false, dup: false, packetId: 0, properties: {} },
     {
-      type: PacketType.PUBLISH, topic: 'sensors/ü/temp', payload: t('21.5'), qos: 1, retain: true, dup: false, packetId: 7,
+      type: PacketType.PUBLISH,
+      topic: 'sensors/ü/temp',
+      payload: t('21.5'),
+      qos: 1,
+      retain: true,
+      dup: false,
+      packetId: 7,
       properties: v5 ? { payloadFormatIndicator: 1, messageExpiryInterval: 60, topicAlias: 3, responseTopic: 'r/t', correlationData: t('id'), contentType: 'c', ...up } : {},
     },
     { type: PacketType.PUBLISH, topic: 'q/2', payload: Buffer.alloc(40, 0xab), qos: 2, retain: false, dup: true, packetId: 65535, properties: {} },
@@ -146,7 +162,8 @@ function seedPackets(version: ProtocolVersion): Packet[] {
     { type: PacketType.PUBREL, packetId: 8, reasonCode: 0, properties: {} },
     { type: PacketType.PUBCOMP, packetId: 8, reasonCode: 0, properties: {} },
     {
-      type: PacketType.SUBSCRIBE, packetId: 9,
+      type: PacketType.SUBSCRIBE,
+      packetId: 9,
       subscriptions: [
         { filter: 'a/+/c', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
         { filter: v5 ? '$share/g/x/#' : 'x/#', qos: 2, noLocal: v5, retainAsPublished: v5, retainHandling: v5 ? 2 : 0 },

@@ -71,8 +71,13 @@ export const stompTarget: FuzzTarget = {
     const whole = parse([stream], escaping);
     const parts = parse([stream.subarray(0, split), stream.subarray(split)], escaping);
     if (!isDeepStrictEqual(whole, parts)) {
-      throw new FuzzDivergence(`split at ${split} of ${stream.length}: whole gives ${whole.frames.length} frames, error ${whole.error}; split gives ${parts.frames.length} frames, error ${parts.error}`);
+      throw new FuzzDivergence(
+        `split at ${split} of ${stream.length}: whole gives ${whole.frames.length} frames, error ${whole.error}; split gives ${parts.frames.length} frames, error ${parts.error}`,
+      );
     }
-    return `${whole.frames.map((x) => x.command).slice(0, 6).join(',')}|${whole.error ?? 'ok'}`;
+    return `${whole.frames
+      .map((x) => x.command)
+      .slice(0, 6)
+      .join(',')}|${whole.error ?? 'ok'}`;
   },
 };

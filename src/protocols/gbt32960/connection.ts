@@ -175,7 +175,7 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
 
   deliver(d: Delivery): Delivered {
     if (this.phase !== Phase.Online || !this.commandsAllowed) return Delivered.Refused;
-    let built;
+    let built: ReturnType<typeof buildDownlink>;
     try {
       built = buildDownlink(d.msg.payload, this.clientId, this.now());
     } catch (err) {

@@ -64,6 +64,9 @@ export const gbt32960Protocol: Protocol<Gbt32960Options> = {
     ] as const;
     if (specs.every((s) => s.port < 0)) return [];
     const config = gbt32960Config(o);
-    return kit.listenAll(specs, kit.acceptor('gbt32960', (link) => new VehicleConnection(link, kit, config)));
+    return kit.listenAll(
+      specs,
+      kit.acceptor('gbt32960', (link) => new VehicleConnection(link, kit, config)),
+    );
   },
 };

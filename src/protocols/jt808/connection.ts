@@ -16,7 +16,7 @@ import type { Admission, GatewayContext } from '../../gateway/context.js';
 import { Refusal } from '../../gateway/refusal.js';
 import { CommandWindow, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
 import { FrameScanner, type FrameSink } from './codec/frame.js';
-import { FRAME_FAULT_NAMES, FrameFault, Jt808InputError } from './codec/errors.js';
+import { FRAME_FAULT_NAMES, type FrameFault, Jt808InputError } from './codec/errors.js';
 import { encodeBody, encodeFrames, packetCount } from './codec/message.js';
 import type { Jt808Header } from './codec/header.js';
 import { Fields, isJsonObject } from './codec/json-fields.js';

@@ -45,7 +45,10 @@ export function jt808Config(o: Jt808Options, registrar: Registrar): Jt808Config 
 /** The operator's HTTP endpoints when given; else the broker's authentication decides. */
 export function jt808Registrar(o: Jt808Options, anonymous: boolean, log: Logger): Registrar {
   if (o.jt808RegistryUrl !== undefined || o.jt808AuthUrl !== undefined) {
-    for (const [flag, url] of [['--jt808-registry-url', o.jt808RegistryUrl], ['--jt808-auth-url', o.jt808AuthUrl]] as const) {
+    for (const [flag, url] of [
+      ['--jt808-registry-url', o.jt808RegistryUrl],
+      ['--jt808-auth-url', o.jt808AuthUrl],
+    ] as const) {
       if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`${flag} must be an http:// or https:// URL`);
     }
     return new HttpRegistrar({ registryUrl: o.jt808RegistryUrl, authUrl: o.jt808AuthUrl, timeoutMs: o.jt808HttpTimeout * 1000, retries: o.jt808HttpRetries, retryDelayMs: 1000 }, log);
@@ -66,7 +69,10 @@ export const jt808Protocol: Protocol<Jt808Options> = {
       kit.log.warn('JT/T 808 terminals will all be refused: give --jt808-registry-url/--jt808-auth-url, an authentication provider, or --allow-anonymous');
     }
     const config = jt808Config(o, registrar);
-    const listeners = await kit.listenAll(specs, kit.acceptor('jt808', (link) => new Jt808Connection(link, kit, config)));
+    const listeners = await kit.listenAll(
+      specs,
+      kit.acceptor('jt808', (link) => new Jt808Connection(link, kit, config)),
+    );
     kit.log.info('JT/T 808 gateway ready', { registration: registrar.mode });
     return listeners;
   },

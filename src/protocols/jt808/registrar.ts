@@ -105,7 +105,7 @@ export class HttpRegistrar implements Registrar {
         if (res.status < 500) return { status: res.status, text };
         failure = `HTTP ${res.status}`;
       } catch (err) {
-        failure = err instanceof Error ? err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message : String(err);
+        failure = err instanceof Error ? (err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message) : String(err);
       }
       if (attempt >= retries) {
         this.log.warn('JT/T 808 HTTP endpoint failed; terminal refused', { url: redactUrl(url), attempts: attempt + 1, error: failure });

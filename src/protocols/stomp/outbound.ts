@@ -35,7 +35,7 @@ export const RESERVED_MESSAGE_HEADERS: ReadonlySet<string> = new Set([
 export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, retain: boolean, packetId: number, subIds: readonly number[] | null): void {
   const targets = targetsOf(conn, retain, subIds);
   let owed = false;
-  const redelivered = conn.redelivering !== null && conn.redelivering.delete(msg);
+  const redelivered = conn.redelivering?.delete(msg);
   const tail = tailOf(msg, conn.escaping);
   for (const sub of targets) {
     const id = conn.nextMessageId++;
@@ -44,7 +44,14 @@ export function deliverMessage(conn: StompConnection, msg: Message, qos: QoS, re
       conn.acks.add(new PendingAck(id, packetId, sub, msg));
       owed = true;
     }
-    let head = 'MESSAGE\nsubscription:' + escapeHeader(sub.id, conn.escaping) + '\nmessage-id:' + id + '\ndestination:' + escapeHeader(topicToDestination(msg.topic, conn.config.mount, sub.style), conn.escaping) + '\n';
+    let head =
+      'MESSAGE\nsubscription:' +
+      escapeHeader(sub.id, conn.escaping) +
+      '\nmessage-id:' +
+      id +
+      '\ndestination:' +
+      escapeHeader(topicToDestination(msg.topic, conn.config.mount, sub.style), conn.escaping) +
+      '\n';
     if (needsAck && conn.version === '1.2') head += 'ack:' + id + '\n';
     if (retain) head += 'retain:true\n';
     if (redelivered) head += 'redelivered:true\n';

@@ -18,7 +18,7 @@ export class Transactions {
   }
 
   has(name: string): boolean {
-    return this.open !== null && this.open.has(name);
+    return this.open?.has(name) === true;
   }
 
   begin(name: string): void {

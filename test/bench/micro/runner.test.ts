@@ -22,7 +22,10 @@ test('--list prints each benchmark with its summary and runs nothing', async () 
   const r = await runner(['--list']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), MICRO_BENCHES.map((b) => b.name));
+  assert.deepEqual(
+    lines.map((l) => l.split(/\s+/)[0]),
+    MICRO_BENCHES.map((b) => b.name),
+  );
   assert.doesNotMatch(r.stdout, /\[1\//);
 });
 

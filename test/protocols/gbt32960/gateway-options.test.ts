@@ -24,7 +24,9 @@ test('TLS listener: a vehicle logs in over TLS and its report is published', asy
   const dir = tempDir(t);
   const key = path.join(dir, 'server.key');
   const cert = path.join(dir, 'server.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
   const hook = await vinHook(t, [VIN]);
   const broker = await brokerFor(t, { args: ['--gbt32960-tls-port', '0', '--tls-cert', cert, '--tls-key', key, '--auth-http-url', hook.url, '--allow-anonymous', '--store', 'memory'] });
   const backend = await connect(t, broker.url);
@@ -42,7 +44,9 @@ test('AES-128 data units are decrypted with --gbt32960-aes-key-file; --gbt32960-
   const keyFile = path.join(dir, 'aes.key');
   writeFileSync(keyFile, '000102030405060708090a0b0c0d0e0f\n');
   const hook = await vinHook(t, [VIN]);
-  const broker = await brokerFor(t, { args: ['--gbt32960-port', '0', '--gbt32960-aes-key-file', keyFile, '--gbt32960-values', 'scaled', '--auth-http-url', hook.url, '--allow-anonymous', '--store', 'memory'] });
+  const broker = await brokerFor(t, {
+    args: ['--gbt32960-port', '0', '--gbt32960-aes-key-file', keyFile, '--gbt32960-values', 'scaled', '--auth-http-url', hook.url, '--allow-anonymous', '--store', 'memory'],
+  });
   assert.ok(!JSON.stringify(broker.logs).includes('000102030405060708090a0b0c0d0e0f'), 'the key never reaches the log');
   const backend = await connect(t, broker.url);
   await backend.subscribeAsync(`gbt32960/${VIN}/upstream/info`, { qos: 1 });
@@ -60,7 +64,9 @@ test('AES-128 data units are decrypted with --gbt32960-aes-key-file; --gbt32960-
 
 test('login timeout and idle timeout close the connection; the idle one reports keepalive-timeout', async (t) => {
   const hook = await vinHook(t, [VIN]);
-  const broker = await brokerFor(t, { args: ['--gbt32960-port', '0', '--gbt32960-login-timeout', '1', '--gbt32960-idle-timeout', '1', '--auth-http-url', hook.url, '--allow-anonymous', '--store', 'memory'] });
+  const broker = await brokerFor(t, {
+    args: ['--gbt32960-port', '0', '--gbt32960-login-timeout', '1', '--gbt32960-idle-timeout', '1', '--auth-http-url', hook.url, '--allow-anonymous', '--store', 'memory'],
+  });
   const backend = await connect(t, broker.url);
   await backend.subscribeAsync(`$SYS/brokers/+/clients/${VIN}/disconnected`, { qos: 0 });
   const silent = await Vehicle.connect(t, gbtPort(broker));

@@ -84,7 +84,11 @@ test('heartbeat and time sync are answered locally and not published; logout is 
   assert.equal(sync.data[0], now.getUTCFullYear() % 100);
   assert.equal(sync.data[1], now.getUTCMonth() + 1);
   const quiet = await gather(backend, 300);
-  assert.deepEqual(quiet.map((m) => m.topic), [], 'nothing published for heartbeat or time sync');
+  assert.deepEqual(
+    quiet.map((m) => m.topic),
+    [],
+    'nothing published for heartbeat or time sync',
+  );
   const logout = collect(backend, 1, 3000, 'vlogout');
   vehicle.send(frame(0x04, logoutData(2)));
   assert.equal((await vehicle.next(0x04)).flag, 0x01);
@@ -142,15 +146,24 @@ test('bad input: garbage, wrong BCC, wrong length, unknown info type, truncated 
   const messages = collect(backend, 3, 3000, 'the decodable frames');
   vehicle.send(Buffer.concat([Buffer.from('garbage!'), badBcc, badLength, unknownType, truncated, good]));
   const got = (await messages).map((m) => JSON.parse(m.payload.toString()) as { Data: { Infos: { Type: string }[]; Error?: string } });
-  assert.deepEqual(got[0]!.Data.Infos.map((i) => i.Type), ['Engine']);
+  assert.deepEqual(
+    got[0]!.Data.Infos.map((i) => i.Type),
+    ['Engine'],
+  );
   assert.equal(got[0]!.Data.Error, 'unknown information type 0x2A at data offset 12: its length is not known, the last 3 bytes are not decoded');
   assert.deepEqual(got[1]!.Data.Infos, []);
   assert.match(got[1]!.Data.Error!, /^Location item at data offset 6: truncated Location item \(9 bytes\)/);
   assert.equal(got[2]!.Data.Infos[0]!.Type, 'Vehicle');
   assert.equal(got[2]!.Data.Error, undefined);
   const warnings = broker.logs.filter((l) => l['level'] === 'warn').map((l) => `${String(l['msg'])} ${String(l['error'] ?? '')}`);
-  assert.ok(warnings.some((w) => w.startsWith('bytes before "##" skipped')), warnings.join('\n'));
-  assert.ok(warnings.some((w) => /BCC mismatch/.test(w)), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.startsWith('bytes before "##" skipped')),
+    warnings.join('\n'),
+  );
+  assert.ok(
+    warnings.some((w) => /BCC mismatch/.test(w)),
+    warnings.join('\n'),
+  );
   vehicle.send(VECTORS.heartbeat);
   assert.equal((await vehicle.next(0x07)).flag, 0x01, 'still connected and answered');
 });
@@ -166,7 +179,11 @@ test('frames before login are a protocol error; an unknown VIN is refused with 0
   assert.equal(answer.flag, 0x02);
   await stranger.waitClosed();
   const published = await gather(backend, 300);
-  assert.deepEqual(published.filter((m) => m.topic.startsWith('gbt32960/')).map((m) => m.topic), [], 'nothing published for them');
+  assert.deepEqual(
+    published.filter((m) => m.topic.startsWith('gbt32960/')).map((m) => m.topic),
+    [],
+    'nothing published for them',
+  );
 });
 
 test('a second login with the same VIN takes over; closing publishes the offline event', async (t) => {

@@ -17,10 +17,7 @@ class Window extends CommandWindow<Jt808Command> {
 function queue(maxInflight = 2, maxQueued = 2, retries = 2) {
   const written: number[] = [];
   const dropped: Array<[number, CommandDropReason]> = [];
-  const q = new Window(
-    { maxInflight, maxQueued, retryIntervalMs: 100, retries },
-    { writeCommand: (b) => written.push(b[0]!), commandDropped: (c, r) => dropped.push([c.msgSn, r]) },
-  );
+  const q = new Window({ maxInflight, maxQueued, retryIntervalMs: 100, retries }, { writeCommand: (b) => written.push(b[0]!), commandDropped: (c, r) => dropped.push([c.msgSn, r]) });
   // The first byte of each fake frame is its msg_sn, so writes can be told apart.
   const cmd = (msgId: number, sn: number) => new Jt808Command(msgId, sn, Buffer.from([sn]), MSG);
   return { q, written, dropped, cmd };
@@ -74,5 +71,8 @@ test('dropAll reports every held command as offline', () => {
   q.submit(cmd(0x8300, 1), 0);
   q.submit(cmd(0x8300, 2), 0);
   q.dropAll();
-  assert.deepEqual(dropped, [[1, 'offline'], [2, 'offline']]);
+  assert.deepEqual(dropped, [
+    [1, 'offline'],
+    [2, 'offline'],
+  ]);
 });

@@ -105,7 +105,7 @@ test('exceeding our Receive Maximum ends a 5.0 connection with DISCONNECT 0x93',
 });
 
 test('enhanced authentication: AUTH 0x18 challenge, client answer, then CONNACK success', async () => {
-  const ctx = await context();
+  const _ctx = await context();
   const challenge = {
     name: 'TEST-CHALLENGE',
     start: () => ({ outcome: 'continue' as const, data: Buffer.from('nonce'), state: 'nonce' }),
@@ -119,9 +119,7 @@ test('enhanced authentication: AUTH 0x18 challenge, client answer, then CONNACK 
   ] as const) {
     const link = new MqttLink();
     const conn = new MqttConnection(link, withMethod, CONFIG);
-    conn.onData(
-      encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'ea', properties: { authenticationMethod: 'TEST-CHALLENGE' } }),
-    );
+    conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'ea', properties: { authenticationMethod: 'TEST-CHALLENGE' } }));
     const first = link.packets(5);
     assert.equal(first.length, 1);
     assert.equal(first[0]!.type, 15);
@@ -157,11 +155,18 @@ test('a chunk of many PUBLISHes is handled over several turns, in order, none lo
   const parts: Buffer[] = [];
   for (let i = 0; i < 700; i++) parts.push(encodePublish(4, { topic: 'f', payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false, packetId: 0 }));
   conn.onData(Buffer.concat(parts));
-  const echoes = (): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
+  const echoes = (): string[] =>
+    link
+      .packets(4)
+      .filter((p) => p.type === 3)
+      .map((p) => (p as { payload: Buffer }).payload.toString());
   const firstTurn = echoes().length;
   assert.ok(firstTurn > 0 && firstTurn < 700, `the first turn handled part of the chunk (${firstTurn})`);
   for (let i = 0; i < 10 && echoes().length < 700; i++) await new Promise((r) => setImmediate(r));
-  assert.deepEqual(echoes(), parts.map((_, i) => String(i)));
+  assert.deepEqual(
+    echoes(),
+    parts.map((_, i) => String(i)),
+  );
 });
 
 test('two clients flooding at once take turns: both progress before either finishes, each in order', async () => {
@@ -180,7 +185,11 @@ test('two clients flooding at once take turns: both progress before either finis
   const chunk = (id: string): Buffer =>
     Buffer.concat(Array.from({ length: 2000 }, (_, i) => encodePublish(4, { topic: id, payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false, packetId: 0 })));
   for (const f of flooders) f.conn.onData(chunk(f.id));
-  const echoes = (link: MqttLink): string[] => link.packets(4).filter((p) => p.type === 3).map((p) => (p as { payload: Buffer }).payload.toString());
+  const echoes = (link: MqttLink): string[] =>
+    link
+      .packets(4)
+      .filter((p) => p.type === 3)
+      .map((p) => (p as { payload: Buffer }).payload.toString());
   let interleaved = false;
   for (let i = 0; i < 200; i++) {
     const [a, b] = flooders.map((f) => echoes(f.link).length);
@@ -189,5 +198,10 @@ test('two clients flooding at once take turns: both progress before either finis
     await new Promise((r) => setImmediate(r));
   }
   assert.ok(interleaved, 'at some turn both clients had handled part of their chunk');
-  for (const f of flooders) assert.deepEqual(echoes(f.link), Array.from({ length: 2000 }, (_, i) => String(i)), `client ${f.id}: every PUBLISH, in order`);
+  for (const f of flooders)
+    assert.deepEqual(
+      echoes(f.link),
+      Array.from({ length: 2000 }, (_, i) => String(i)),
+      `client ${f.id}: every PUBLISH, in order`,
+    );
 });

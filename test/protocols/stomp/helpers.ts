@@ -22,8 +22,7 @@ export interface StompBroker {
 /** Starts a broker for one test with `--stomp-port 0` plus `args`. */
 export async function stompBroker(t: TestContext, args: string[] = []): Promise<StompBroker> {
   const broker = await brokerFor(t, { args: ['--stomp-port', '0', '--store', 'memory', ...args] });
-  const find = (protocol: string, transport: string) =>
-    broker.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === protocol && l['transport'] === transport);
+  const find = (protocol: string, transport: string) => broker.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === protocol && l['transport'] === transport);
   // The MQTT line the harness waits for may come in an earlier chunk than the others.
   await waitFor(() => find('stomp', 'tcp') !== undefined, 5000, '{"msg":"listening","protocol":"stomp","transport":"tcp"} in the broker log').catch(() => undefined);
   const portOf = (protocol: string, transport: string): number => {

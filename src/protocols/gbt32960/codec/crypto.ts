@@ -16,7 +16,10 @@ export interface AesKey {
 
 /** Parses a key file: 32 hex digits (the key), then for CBC 32 more (the IV), any whitespace between. */
 export function parseAesKeyFile(text: string, mode: AesMode): AesKey {
-  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const isHex16 = (w: string | undefined): w is string => w !== undefined && /^[0-9a-fA-F]{32}$/.test(w);
   if (!isHex16(words[0])) throw new Error('the key file must start with the 16-byte AES-128 key as 32 hex digits');
   if (mode === 'cbc') {

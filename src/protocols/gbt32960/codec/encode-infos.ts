@@ -73,41 +73,78 @@ function writeInfo(w: Writer, item: InfoItem): void {
   w.u8(code);
   switch (code) {
     case InfoType.Vehicle:
-      w.u8(f['Status']); w.u8(f['Charging']); w.u8(f['Mode']); w.u16(f['Speed']); w.u32(f['Mileage']); w.u16(f['Voltage']);
-      w.u16(f['Current']); w.u8(f['SOC']); w.u8(f['DC']); w.u8(f['Gear']); w.u16(f['Resistance']); w.u8(f['AcceleratorPedal']);
+      w.u8(f['Status']);
+      w.u8(f['Charging']);
+      w.u8(f['Mode']);
+      w.u16(f['Speed']);
+      w.u32(f['Mileage']);
+      w.u16(f['Voltage']);
+      w.u16(f['Current']);
+      w.u8(f['SOC']);
+      w.u8(f['DC']);
+      w.u8(f['Gear']);
+      w.u16(f['Resistance']);
+      w.u8(f['AcceleratorPedal']);
       w.u8(f['BrakePedal']);
       break;
     case InfoType.DriveMotor: {
       const motors = list(f['Motors']);
       w.u8(motors.length);
       for (const m of motors) {
-        w.u8(m['No']); w.u8(m['Status']); w.u8(m['CtrlTemp']); w.u16(m['Rotating']); w.u16(m['Torque']); w.u8(m['MotorTemp']);
-        w.u16(m['InputVoltage']); w.u16(m['DCBusCurrent']);
+        w.u8(m['No']);
+        w.u8(m['Status']);
+        w.u8(m['CtrlTemp']);
+        w.u16(m['Rotating']);
+        w.u16(m['Torque']);
+        w.u8(m['MotorTemp']);
+        w.u16(m['InputVoltage']);
+        w.u16(m['DCBusCurrent']);
       }
       break;
     }
     case InfoType.FuelCell: {
       const temps = numbers(f['ProbeTemps']);
-      w.u16(f['CellVoltage']); w.u16(f['CellCurrent']); w.u16(f['FuelConsumption']); w.u16(temps.length);
+      w.u16(f['CellVoltage']);
+      w.u16(f['CellCurrent']);
+      w.u16(f['FuelConsumption']);
+      w.u16(temps.length);
       for (const t of temps) w.u8(t);
-      w.u16(f['H_MaxTemp']); w.u8(f['H_TempProbeCode']); w.u16(f['H_MaxConc']); w.u8(f['H_ConcSensorCode']);
-      w.u16(f['H_MaxPress']); w.u8(f['H_PressSensorCode']); w.u8(f['DCStatus']);
+      w.u16(f['H_MaxTemp']);
+      w.u8(f['H_TempProbeCode']);
+      w.u16(f['H_MaxConc']);
+      w.u8(f['H_ConcSensorCode']);
+      w.u16(f['H_MaxPress']);
+      w.u8(f['H_PressSensorCode']);
+      w.u8(f['DCStatus']);
       break;
     }
     case InfoType.Engine:
-      w.u8(f['Status']); w.u16(f['CrankshaftSpeed']); w.u16(f['FuelConsumption']);
+      w.u8(f['Status']);
+      w.u16(f['CrankshaftSpeed']);
+      w.u16(f['FuelConsumption']);
       break;
     case InfoType.Location:
-      w.u8(f['Status']); w.u32(f['Longitude']); w.u32(f['Latitude']);
+      w.u8(f['Status']);
+      w.u32(f['Longitude']);
+      w.u32(f['Latitude']);
       break;
     case InfoType.Extreme:
-      w.u8(f['MaxVoltageBatterySubsysNo']); w.u8(f['MaxVoltageBatteryCode']); w.u16(f['MaxBatteryVoltage']);
-      w.u8(f['MinVoltageBatterySubsysNo']); w.u8(f['MinVoltageBatteryCode']); w.u16(f['MinBatteryVoltage']);
-      w.u8(f['MaxTempSubsysNo']); w.u8(f['MaxTempProbeNo']); w.u8(f['MaxTemp']);
-      w.u8(f['MinTempSubsysNo']); w.u8(f['MinTempProbeNo']); w.u8(f['MinTemp']);
+      w.u8(f['MaxVoltageBatterySubsysNo']);
+      w.u8(f['MaxVoltageBatteryCode']);
+      w.u16(f['MaxBatteryVoltage']);
+      w.u8(f['MinVoltageBatterySubsysNo']);
+      w.u8(f['MinVoltageBatteryCode']);
+      w.u16(f['MinBatteryVoltage']);
+      w.u8(f['MaxTempSubsysNo']);
+      w.u8(f['MaxTempProbeNo']);
+      w.u8(f['MaxTemp']);
+      w.u8(f['MinTempSubsysNo']);
+      w.u8(f['MinTempProbeNo']);
+      w.u8(f['MinTemp']);
       break;
     case InfoType.Alarm:
-      w.u8(f['MaxAlarmLevel']); w.u32(f['GeneralAlarmFlag']);
+      w.u8(f['MaxAlarmLevel']);
+      w.u32(f['GeneralAlarmFlag']);
       for (const key of ['FaultChargeableDeviceList', 'FaultDriveMotorList', 'FaultEngineList', 'FaultOthersList']) {
         const codes = numbers(f[key]);
         w.u8(codes.length);
@@ -119,8 +156,12 @@ function writeInfo(w: Writer, item: InfoItem): void {
       w.u8(subs.length);
       for (const s of subs) {
         const cells = numbers(s['CellsVoltage']);
-        w.u8(s['ChargeableSubsysNo']); w.u16(s['ChargeableVoltage']); w.u16(s['ChargeableCurrent']); w.u16(s['CellsTotal']);
-        w.u16(s['FrameCellsIndex']); w.u8(cells.length);
+        w.u8(s['ChargeableSubsysNo']);
+        w.u16(s['ChargeableVoltage']);
+        w.u16(s['ChargeableCurrent']);
+        w.u16(s['CellsTotal']);
+        w.u16(s['FrameCellsIndex']);
+        w.u8(cells.length);
         for (const c of cells) w.u16(c);
       }
       break;
@@ -130,7 +171,8 @@ function writeInfo(w: Writer, item: InfoItem): void {
       w.u8(subs.length);
       for (const s of subs) {
         const temps = numbers(s['ProbesTemp']);
-        w.u8(s['ChargeableSubsysNo']); w.u16(temps.length);
+        w.u8(s['ChargeableSubsysNo']);
+        w.u16(temps.length);
         for (const t of temps) w.u8(t);
       }
       break;

@@ -196,7 +196,8 @@ function fixedText(value: unknown, n: number, what: string): Buffer {
 /** The parameter bytes of a Control command from its "Param" object. */
 export function encodeControlParam(command: number, param: unknown): Buffer {
   if (command === 0x01) {
-    if (typeof param !== 'object' || param === null) throw new CommandError('Control 0x01 (remote upgrade) needs "Param": {DialingName, Username, Password, Ip, Port, ManufacturerId, HardwareVer, SoftwareVer, UpgradeUrl, Timeout}');
+    if (typeof param !== 'object' || param === null)
+      throw new CommandError('Control 0x01 (remote upgrade) needs "Param": {DialingName, Username, Password, Ip, Port, ManufacturerId, HardwareVer, SoftwareVer, UpgradeUrl, Timeout}');
     const p = param as Record<string, unknown>;
     const word = (v: unknown, what: string): Buffer => {
       const n = wordValue(v, what);

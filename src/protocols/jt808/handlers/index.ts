@@ -36,13 +36,7 @@ const AUTO_ACK: ReadonlySet<number> = new Set([
 ]);
 
 /** Uplink messages that answer a command (settled by their seq). */
-const COMMAND_REPLIES: ReadonlySet<number> = new Set([
-  MsgId.QueryParamsResponse,
-  MsgId.QueryAttributesResponse,
-  MsgId.LocationQueryResponse,
-  MsgId.VehicleControlResponse,
-  MsgId.CameraShotResponse,
-]);
+const COMMAND_REPLIES: ReadonlySet<number> = new Set([MsgId.QueryParamsResponse, MsgId.QueryAttributesResponse, MsgId.LocationQueryResponse, MsgId.VehicleControlResponse, MsgId.CameraShotResponse]);
 
 /** Handles one unescaped frame (frame[0..length), a shared buffer). */
 export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number): void {
@@ -186,5 +180,5 @@ function publishUp(conn: Jt808Connection, h: Jt808Header, body: JsonObject, repl
 /** BCD[6] YYMMDDhhmmss of `now` in UTC (8004). */
 function utcTimeBcd(now: Date): Buffer {
   const parts = [now.getUTCFullYear() % 100, now.getUTCMonth() + 1, now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds()];
-  return Buffer.from(parts.map((n) => ((Math.floor(n / 10) << 4) | n % 10)));
+  return Buffer.from(parts.map((n) => (Math.floor(n / 10) << 4) | (n % 10)));
 }

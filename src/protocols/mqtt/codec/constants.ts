@@ -26,8 +26,22 @@ export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType];
 
 /** Packet type names for error messages, indexed by type number. */
 export const PACKET_NAMES: readonly string[] = [
-  'RESERVED', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP',
-  'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH',
+  'RESERVED',
+  'CONNECT',
+  'CONNACK',
+  'PUBLISH',
+  'PUBACK',
+  'PUBREC',
+  'PUBREL',
+  'PUBCOMP',
+  'SUBSCRIBE',
+  'SUBACK',
+  'UNSUBSCRIBE',
+  'UNSUBACK',
+  'PINGREQ',
+  'PINGRESP',
+  'DISCONNECT',
+  'AUTH',
 ];
 
 /** MQTT 5 property identifiers (section 2.2.2.2). */

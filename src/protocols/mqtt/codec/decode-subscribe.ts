@@ -6,16 +6,7 @@
 
 import { MalformedPacketError, ProtocolError } from '../../../errors.js';
 import { PacketType } from './constants.js';
-import type {
-  ProtocolVersion,
-  QoS,
-  ReasonProperties,
-  SubackPacket,
-  SubscribePacket,
-  Subscription,
-  UnsubackPacket,
-  UnsubscribePacket,
-} from './packets.js';
+import type { ProtocolVersion, QoS, ReasonProperties, SubackPacket, SubscribePacket, Subscription, UnsubackPacket, UnsubscribePacket } from './packets.js';
 import { decodeProperties } from './properties.js';
 import type { PacketReader } from './reader.js';
 

@@ -20,14 +20,7 @@ const REQUIRED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
  * Decodes the packet in buf[start, end) whose first byte holds `type` and `flags`. `version`
  * is the connection's negotiated version (ignored for CONNECT, which carries its own).
  */
-export function decodePacket(
-  type: number,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-  version: ProtocolVersion,
-): Packet {
+export function decodePacket(type: number, flags: number, buf: Buffer, start: number, end: number, version: ProtocolVersion): Packet {
   if (type < 1 || type > 15) throw new MalformedPacketError(`packet type ${type} is reserved`);
   const name = PACKET_NAMES[type];
   const required = REQUIRED_FLAGS[type];
@@ -79,4 +72,3 @@ export function decodeFrame(buf: Buffer, version: ProtocolVersion, start = 0, en
   if (end <= start) throw new MalformedPacketError('packet is empty');
   return decodePacket(buf[start] >>> 4, buf[start] & 0x0f, buf, start, end, version);
 }
-

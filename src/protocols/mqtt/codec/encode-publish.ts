@@ -55,7 +55,8 @@ export function encodePublish(version: ProtocolVersion, p: PublishFields): Buffe
   if (topicLen > 0) pos += buf.write(p.topic, pos, topicLen, 'utf8');
   if (qos > 0) pos = writeU16(buf, pos, p.packetId);
   if (version === 5) {
-    pos = props !== undefined ? writeProperties(buf, pos, props, propsSize) : ((buf[pos] = 0), pos + 1);
+    if (props !== undefined) pos = writeProperties(buf, pos, props, propsSize);
+    else buf[pos++] = 0;
   }
   buf.set(p.payload, pos);
   return buf;

@@ -116,11 +116,7 @@ export interface ReasonProperties {
   userProperties?: UserProperty[];
 }
 
-export type AckType =
-  | typeof PacketType.PUBACK
-  | typeof PacketType.PUBREC
-  | typeof PacketType.PUBREL
-  | typeof PacketType.PUBCOMP;
+export type AckType = typeof PacketType.PUBACK | typeof PacketType.PUBREC | typeof PacketType.PUBREL | typeof PacketType.PUBCOMP;
 
 /** PUBACK, PUBREC, PUBREL and PUBCOMP. */
 export interface AckPacket {

@@ -6,7 +6,7 @@
 
 import { MalformedPacketError, ProtocolError, TopicAliasInvalidError } from '../../../errors.js';
 import type { UserProperty } from './packets.js';
-import { PacketReader } from './reader.js';
+import type { PacketReader } from './reader.js';
 import { STR_WILDCARD } from './utf8.js';
 
 /** Every MQTT 5 property; each packet's properties interface is a subset of it. */

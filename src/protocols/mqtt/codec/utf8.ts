@@ -31,6 +31,7 @@ export function isWellFormedUtf8(buf: Buffer, start: number, end: number): boole
 }
 
 // U+0000 or a lone surrogate (String.prototype.isWellFormed is ES2024, past our target).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what MQTT strings may not hold.
 const INVALID_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when `s` is a valid MQTT UTF-8 string (no lone surrogates, no U+0000). */

@@ -19,10 +19,18 @@ export function handleAuth(conn: MqttConnection, packet: AuthPacket): void {
   if (connected && packet.reasonCode === ReasonCode.ReAuthenticate && methodName !== undefined) {
     const method = conn.kit.authMethod(methodName);
     if (method === undefined) throw new ProtocolError(`AUTH: authentication method '${methodName}' is not the one in use`);
-    const info: ConnectInfo = { clientId: conn.clientId, username: conn.client?.username ?? null, password: null, remoteAddress: conn.link.remoteAddress, protocol: 'mqtt/5', transport: conn.link.transport };
+    const info: ConnectInfo = {
+      clientId: conn.clientId,
+      username: conn.client?.username ?? null,
+      password: null,
+      remoteAddress: conn.link.remoteAddress,
+      protocol: 'mqtt/5',
+      transport: conn.link.transport,
+    };
     exchange = { method, info, packet: null, assigned: false, state: undefined };
     const step = method.start(info, packet.properties.authenticationData ?? null);
-    return settle(conn, exchange, step.outcome, step.data, step.state);
+    settle(conn, exchange, step.outcome, step.data, step.state);
+    return;
   }
   if (exchange === null || methodName !== exchange.method.name || packet.reasonCode !== ReasonCode.ContinueAuthentication) {
     throw new ProtocolError('AUTH received without an authentication exchange in progress'); // [MQTT-4.12.0-?]

@@ -20,16 +20,7 @@ import { handleDisconnect } from './disconnect.js';
 import { handleAuth } from './auth.js';
 
 /** Decodes and handles one packet found by the scanner (record `index` of `scan`). */
-export function dispatchPacket(
-  conn: MqttConnection,
-  type: number,
-  flags: number,
-  buf: Buffer,
-  start: number,
-  end: number,
-  scan: Uint32Array,
-  index: number,
-): void {
+export function dispatchPacket(conn: MqttConnection, type: number, flags: number, buf: Buffer, start: number, end: number, scan: Uint32Array, index: number): void {
   if (conn.phase === Phase.Connecting && conn.authState === null) {
     if (type !== PacketType.CONNECT) {
       throw new ProtocolError(`first packet must be CONNECT, got ${PACKET_NAMES[type] ?? type}`);

@@ -4,13 +4,7 @@ import type { ApplicationProperties } from '../codec/packets.js';
 
 /** The end-to-end properties of a PUBLISH or will, or null when there are none. */
 export function applicationProperties(p: ApplicationProperties): MessageProperties | null {
-  if (
-    p.payloadFormatIndicator === undefined &&
-    p.contentType === undefined &&
-    p.responseTopic === undefined &&
-    p.correlationData === undefined &&
-    p.userProperties === undefined
-  ) {
+  if (p.payloadFormatIndicator === undefined && p.contentType === undefined && p.responseTopic === undefined && p.correlationData === undefined && p.userProperties === undefined) {
     return null;
   }
   const out: MessageProperties = {};

@@ -22,19 +22,7 @@ export function escapingOf(version: StompVersion): Escaping {
 }
 
 /** Client frames a server accepts. */
-export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
-  'CONNECT',
-  'STOMP',
-  'SEND',
-  'SUBSCRIBE',
-  'UNSUBSCRIBE',
-  'ACK',
-  'NACK',
-  'BEGIN',
-  'COMMIT',
-  'ABORT',
-  'DISCONNECT',
-]);
+export const CLIENT_COMMANDS: ReadonlySet<string> = new Set(['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT']);
 
 /** Only these frames may carry a body (STOMP 1.2 "Frames and Headers"). */
 export const BODY_COMMANDS: ReadonlySet<string> = new Set(['SEND', 'MESSAGE', 'ERROR']);

@@ -7,7 +7,7 @@
  */
 import { BODY_COMMANDS, CLIENT_COMMANDS, EMPTY_BODY, Escaping, StompFrame, type StompHeaders } from './frame.js';
 import { unescapeHeader } from './escape.js';
-import { malformed, tooLarge, StompError } from '../errors.js';
+import { malformed, tooLarge, type StompError } from '../errors.js';
 
 export interface ParserLimits {
   /** headers per frame */
@@ -158,7 +158,8 @@ export class FrameParser {
     } else {
       if (this.pendingCr) {
         this.pendingCr = false;
-        if (chunk[pos] === LF) start = pos + 1; // a CR LF heart-beat split over two chunks
+        if (chunk[pos] === LF)
+          start = pos + 1; // a CR LF heart-beat split over two chunks
         else {
           // The CR belongs to the next line: put it back in front.
           buf = Buffer.concat([CR_BYTE, chunk.subarray(pos)]);

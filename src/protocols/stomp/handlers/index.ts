@@ -25,24 +25,33 @@ export function dispatchFrame(conn: StompConnection, frame: StompFrame): void {
   }
   switch (command) {
     case 'SEND':
-      return handleSend(conn, frame);
+      handleSend(conn, frame);
+      return;
     case 'SUBSCRIBE':
-      return handleSubscribe(conn, frame);
+      handleSubscribe(conn, frame);
+      return;
     case 'UNSUBSCRIBE':
-      return handleUnsubscribe(conn, frame);
+      handleUnsubscribe(conn, frame);
+      return;
     case 'ACK':
-      return handleAck(conn, frame, false);
+      handleAck(conn, frame, false);
+      return;
     case 'NACK':
       if (conn.version === '1.0') throw new StompError('NACK does not exist in STOMP 1.0');
-      return handleAck(conn, frame, true);
+      handleAck(conn, frame, true);
+      return;
     case 'BEGIN':
-      return handleBegin(conn, frame);
+      handleBegin(conn, frame);
+      return;
     case 'COMMIT':
-      return handleCommit(conn, frame);
+      handleCommit(conn, frame);
+      return;
     case 'ABORT':
-      return handleAbort(conn, frame);
+      handleAbort(conn, frame);
+      return;
     case 'DISCONNECT':
-      return handleDisconnect(conn, frame);
+      handleDisconnect(conn, frame);
+      return;
     default:
       throw new StompError(`${command} is not allowed once connected`);
   }

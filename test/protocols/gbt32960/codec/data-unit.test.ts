@@ -7,7 +7,7 @@ import { VECTORS, hex, loginData, logoutData, platformLoginData } from '../helpe
 
 const T = { Year: 16, Month: 1, Day: 1, Hour: 2, Minute: 59, Second: 0 };
 
-test('vehicle login (PROTOCOLS.md vector) decodes to EMQX\'s vlogin Data', () => {
+test("vehicle login (PROTOCOLS.md vector) decodes to EMQX's vlogin Data", () => {
   const bytes = hex(VECTORS.login);
   assert.deepEqual(decodeDataUnit(0x01, bytes.subarray(24, bytes.length - 1), false), {
     Time: { Year: 12, Month: 12, Day: 29, Hour: 12, Minute: 19, Second: 20 },

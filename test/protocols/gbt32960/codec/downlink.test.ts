@@ -5,10 +5,41 @@ import { decodeDataUnit } from '../../../../src/protocols/gbt32960/codec/data-un
 import { VIN, TIME } from '../helpers.js';
 
 const ALL_PARAMS_HEX =
-  '01138802' + '00C8' + '037530' + '040A05' + Buffer.from('google.com').toString('hex') + '061F90' + '07' + Buffer.from('1.0.0').toString('hex') + '08' + Buffer.from('0.0.1').toString('hex') + '093C' + '0A003C' + '0B003C' + '0C0A' + '0D0E0E' + Buffer.from('www.google.com').toString('hex') + '0F2382' + '1001';
+  '01138802' +
+  '00C8' +
+  '037530' +
+  '040A05' +
+  Buffer.from('google.com').toString('hex') +
+  '061F90' +
+  '07' +
+  Buffer.from('1.0.0').toString('hex') +
+  '08' +
+  Buffer.from('0.0.1').toString('hex') +
+  '093C' +
+  '0A003C' +
+  '0B003C' +
+  '0C0A' +
+  '0D0E0E' +
+  Buffer.from('www.google.com').toString('hex') +
+  '0F2382' +
+  '1001';
 const ALL_PARAMS = [
-  { '0x01': 5000 }, { '0x02': 200 }, { '0x03': 30000 }, { '0x04': 10 }, { '0x05': 'google.com' }, { '0x06': 8080 }, { '0x07': '1.0.0' }, { '0x08': '0.0.1' },
-  { '0x09': 60 }, { '0x0A': 60 }, { '0x0B': 60 }, { '0x0C': 10 }, { '0x0D': 14 }, { '0x0E': 'www.google.com' }, { '0x0F': 9090 }, { '0x10': 1 },
+  { '0x01': 5000 },
+  { '0x02': 200 },
+  { '0x03': 30000 },
+  { '0x04': 10 },
+  { '0x05': 'google.com' },
+  { '0x06': 8080 },
+  { '0x07': '1.0.0' },
+  { '0x08': '0.0.1' },
+  { '0x09': 60 },
+  { '0x0A': 60 },
+  { '0x0B': 60 },
+  { '0x0C': 10 },
+  { '0x0D': 14 },
+  { '0x0E': 'www.google.com' },
+  { '0x0F': 9090 },
+  { '0x10': 1 },
 ];
 
 function build(json: unknown): { command: number; flag: number; vin: string; data: Buffer } {
@@ -23,7 +54,13 @@ test('Query: time, Total, one byte per id (EMQX contract)', () => {
   assert.equal(q.flag, 0xfe);
   assert.equal(q.vin, VIN);
   assert.equal(q.data.toString('hex'), '100101023b00' + '02' + '0102');
-  assert.equal(build({ Action: 'Query', Ids: [16, '0x0f'] }).data.subarray(6).toString('hex'), '02100f', 'numbers and hex strings both name ids; Total may be left out');
+  assert.equal(
+    build({ Action: 'Query', Ids: [16, '0x0f'] })
+      .data.subarray(6)
+      .toString('hex'),
+    '02100f',
+    'numbers and hex strings both name ids; Total may be left out',
+  );
 });
 
 test('Setting: all 16 parameters encode as EMQX sends them (domain lengths right before the names)', () => {
@@ -33,7 +70,7 @@ test('Setting: all 16 parameters encode as EMQX sends them (domain lengths right
   assert.equal(s.data.subarray(6).toString('hex').toUpperCase(), ('10' + ALL_PARAMS_HEX).toUpperCase());
 });
 
-test('the vehicle\'s answer to a Query decodes to EMQX\'s response JSON', () => {
+test("the vehicle's answer to a Query decodes to EMQX's response JSON", () => {
   const data = Buffer.concat([Buffer.from([17, 2, 2, 11, 12, 12, 16]), Buffer.from(ALL_PARAMS_HEX, 'hex')]);
   assert.deepEqual(decodeDataUnit(0x80, data, false), { Time: { Year: 17, Month: 2, Day: 2, Hour: 11, Minute: 12, Second: 12 }, Total: 16, Params: ALL_PARAMS });
 });
@@ -45,15 +82,51 @@ test('Control: shutdown, alarm and remote upgrade parameters', () => {
   const upgrade = build({
     Action: 'Control',
     Command: '0x01',
-    Param: { DialingName: 'emqtt', Username: 'eusername', Password: 'password', Ip: '192.168.1.1', Port: 8080, ManufacturerId: 'BMW1', HardwareVer: '1.0.0', SoftwareVer: '0.0.1', UpgradeUrl: 'ftp://emqtt.io/ftp/server', Timeout: 10 },
+    Param: {
+      DialingName: 'emqtt',
+      Username: 'eusername',
+      Password: 'password',
+      Ip: '192.168.1.1',
+      Port: 8080,
+      ManufacturerId: 'BMW1',
+      HardwareVer: '1.0.0',
+      SoftwareVer: '0.0.1',
+      UpgradeUrl: 'ftp://emqtt.io/ftp/server',
+      Timeout: 10,
+    },
   });
-  const expected = Buffer.concat([Buffer.from('emqtt;eusername;password;'), Buffer.from([0, 0, 192, 168, 1, 1]), Buffer.from(';'), Buffer.from([0x1f, 0x90]), Buffer.from(';BMW1;1.0.0;0.0.1;ftp://emqtt.io/ftp/server;'), Buffer.from([0, 10])]);
+  const expected = Buffer.concat([
+    Buffer.from('emqtt;eusername;password;'),
+    Buffer.from([0, 0, 192, 168, 1, 1]),
+    Buffer.from(';'),
+    Buffer.from([0x1f, 0x90]),
+    Buffer.from(';BMW1;1.0.0;0.0.1;ftp://emqtt.io/ftp/server;'),
+    Buffer.from([0, 10]),
+  ]);
   assert.equal(upgrade.data.length, 87);
   assert.deepEqual(upgrade.data.subarray(7), expected);
   // The vehicle echoes it back: decoded positionally, even though 0x3B (';') may sit inside binary fields.
   const answer = decodeDataUnit(0x82, Buffer.concat([Buffer.from([17, 2, 2, 11, 12, 12, 1]), expected]), false);
-  assert.deepEqual(answer['Param'], { DialingName: 'emqtt', Username: 'eusername', Password: 'password', Ip: '192.168.1.1', Port: 8080, ManufacturerId: 'BMW1', HardwareVer: '1.0.0', SoftwareVer: '0.0.1', UpgradeUrl: 'ftp://emqtt.io/ftp/server', Timeout: 10 });
-  const semicolonPort = Buffer.concat([Buffer.from(';;;'), Buffer.from([0, 0, 10, 0, 0, 59]), Buffer.from(';'), Buffer.from([0x3b, 0x3b]), Buffer.from(';BMW1;1.0.0;0.0.1;;'), Buffer.from([0x3b, 0x3b])]);
+  assert.deepEqual(answer['Param'], {
+    DialingName: 'emqtt',
+    Username: 'eusername',
+    Password: 'password',
+    Ip: '192.168.1.1',
+    Port: 8080,
+    ManufacturerId: 'BMW1',
+    HardwareVer: '1.0.0',
+    SoftwareVer: '0.0.1',
+    UpgradeUrl: 'ftp://emqtt.io/ftp/server',
+    Timeout: 10,
+  });
+  const semicolonPort = Buffer.concat([
+    Buffer.from(';;;'),
+    Buffer.from([0, 0, 10, 0, 0, 59]),
+    Buffer.from(';'),
+    Buffer.from([0x3b, 0x3b]),
+    Buffer.from(';BMW1;1.0.0;0.0.1;;'),
+    Buffer.from([0x3b, 0x3b]),
+  ]);
   const odd = decodeDataUnit(0x82, Buffer.concat([Buffer.from([17, 2, 2, 11, 12, 12, 1]), semicolonPort]), false)['Param'] as Record<string, unknown>;
   assert.deepEqual([odd['Ip'], odd['Port'], odd['Timeout'], odd['HardwareVer']], ['10.0.0.59', 0x3b3b, 0x3b3b, '1.0.0']);
 });
@@ -72,7 +145,11 @@ test('bad downlink JSON is refused with a message saying what is wrong', () => {
     [{ Action: 'Control', Command: '0x01', Param: { Ip: 'example.com' } }, /Param.Ip must be an IPv4 address/],
   ];
   for (const [json, message] of cases) {
-    assert.throws(() => buildDownlink(Buffer.from(JSON.stringify(json)), VIN, TIME), (err: unknown) => err instanceof CommandError && message.test(err.message), JSON.stringify(json));
+    assert.throws(
+      () => buildDownlink(Buffer.from(JSON.stringify(json)), VIN, TIME),
+      (err: unknown) => err instanceof CommandError && message.test(err.message),
+      JSON.stringify(json),
+    );
   }
   assert.throws(() => buildDownlink(Buffer.from('{nope'), VIN, TIME), /payload is not JSON/);
 });

@@ -34,7 +34,12 @@ test('PROTOCOLS.md vectors: login and heartbeat frames scan whole with a correct
 test('encodeFrame rebuilds the vectors byte for byte', () => {
   assert.equal(encodeFrame(0x07, 0xfe, VIN, 0x01, null).toString('hex').toUpperCase(), VECTORS.heartbeat);
   assert.equal(encodeFrame(0x07, 0x01, VIN, 0x01, null).toString('hex').toUpperCase(), VECTORS.heartbeatAnswer);
-  assert.equal(encodeFrame(0x01, 0xfe, VIN, 0x01, loginData(1, '12345678901234567890', ['C'], { Year: 12, Month: 12, Day: 29, Hour: 12, Minute: 19, Second: 20 })).toString('hex').toUpperCase(), VECTORS.login);
+  assert.equal(
+    encodeFrame(0x01, 0xfe, VIN, 0x01, loginData(1, '12345678901234567890', ['C'], { Year: 12, Month: 12, Day: 29, Hour: 12, Minute: 19, Second: 20 }))
+      .toString('hex')
+      .toUpperCase(),
+    VECTORS.login,
+  );
 });
 
 test('a frame split at every byte boundary waits for the rest, then scans whole', () => {

@@ -27,7 +27,9 @@ test("the EMQX vehicle sample: bytes as EMQX's suite builds them decode to its e
   const unit = decodeDataUnit(0x02, data, false);
   assert.deepEqual(unit, {
     Time: { Year: 16, Month: 1, Day: 1, Hour: 2, Minute: 59, Second: 0 },
-    Infos: [{ Type: 'Vehicle', Status: 1, Charging: 1, Mode: 1, Speed: 2000, Mileage: 999999, Voltage: 5000, Current: 15000, SOC: 50, DC: 1, Gear: 5, Resistance: 6000, AcceleratorPedal: 90, BrakePedal: 0 }],
+    Infos: [
+      { Type: 'Vehicle', Status: 1, Charging: 1, Mode: 1, Speed: 2000, Mileage: 999999, Voltage: 5000, Current: 15000, SOC: 50, DC: 1, Gear: 5, Resistance: 6000, AcceleratorPedal: 90, BrakePedal: 0 },
+    ],
   });
 });
 
@@ -35,7 +37,10 @@ test('every information type in one report keeps its order', () => {
   const items = Object.values(SAMPLE_ITEMS);
   const decoded = decode(encodeReport(TIME, items));
   assert.equal(decoded.error, null);
-  assert.deepEqual(decoded.infos.map((i) => i.Type), items.map((i) => i.Type));
+  assert.deepEqual(
+    decoded.infos.map((i) => i.Type),
+    items.map((i) => i.Type),
+  );
 });
 
 test('scaled mode applies the standard units and offsets', () => {
@@ -75,7 +80,10 @@ test('an unknown information type ends the parse with a clear error and keeps th
 test('a truncated item ends the parse with an error naming the item and what was missing', () => {
   const full = encodeReport(TIME, [SAMPLE_ITEMS['Location']!, SAMPLE_ITEMS['DriveMotor']!]);
   const decoded = decode(full.subarray(0, full.length - 3));
-  assert.deepEqual(decoded.infos.map((i) => i.Type), ['Location']);
+  assert.deepEqual(
+    decoded.infos.map((i) => i.Type),
+    ['Location'],
+  );
   assert.match(decoded.error!, /^DriveMotor item at data offset 16: truncated DriveMotor item \(2 motors of 12 bytes\)/);
   const alarm = encodeReport(TIME, [SAMPLE_ITEMS['Alarm']!]);
   assert.match(decode(alarm.subarray(0, alarm.length - 2)).error!, /^Alarm item at data offset 6: truncated Alarm other faults \(2 codes of 4 bytes\)/);

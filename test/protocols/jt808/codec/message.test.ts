@@ -89,7 +89,10 @@ test('the 0200 vector split at every byte boundary decodes the same', () => {
 
 for (const [id, body2013, body2019] of SAMPLES) {
   const name = `0x${id.toString(16).padStart(4, '0')}`;
-  for (const [edition, body] of [['2013', body2013], ['2019', body2019]] as const) {
+  for (const [edition, body] of [
+    ['2013', body2013],
+    ['2019', body2019],
+  ] as const) {
     test(`round trip ${name} (${edition})`, () => {
       const is2019 = edition === '2019';
       const phone = is2019 ? '01234567890123456789' : '013912345678';
@@ -107,7 +110,10 @@ for (const [id, body2013, body2019] of SAMPLES) {
 test('every message id with a codec has a round-trip sample', () => {
   const sampled = new Set(SAMPLES.map(([id]) => id));
   const missing = knownMessageIds().filter((id) => !sampled.has(id) && ![0x0301, 0x0302, 0x0303, 0x0700, 0x0701, 0x0805, 0x0901, 0x8203, 0x8204].includes(id));
-  assert.deepEqual(missing.map((id) => id.toString(16)), []);
+  assert.deepEqual(
+    missing.map((id) => id.toString(16)),
+    [],
+  );
 });
 
 test('unknown uplink ids decode as {"unknown_id": true, "data": base64}; encrypted bodies as {"encrypted": true, "data"}', () => {

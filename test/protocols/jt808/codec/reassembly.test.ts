@@ -8,7 +8,7 @@ function part(msgId: number, firstSn: number, total: number, index: number): Jt8
   return { msgId, encrypt: 0, bodyLength: 1, is2019: false, protoVer: 0, phone: '013912345678', msgSn: firstSn + index - 1, fragTotal: total, fragSn: index };
 }
 
-test('packets arriving out of order and duplicated join in index order under the first packet\'s header', () => {
+test("packets arriving out of order and duplicated join in index order under the first packet's header", () => {
   const r = new Reassembler(16, 1000);
   assert.equal(r.add(part(0x0801, 10, 3, 3), Buffer.from('c'), 0), null);
   assert.equal(r.add(part(0x0801, 10, 3, 1), Buffer.from('a'), 0), null);

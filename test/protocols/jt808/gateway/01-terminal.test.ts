@@ -52,7 +52,7 @@ test('2019 terminal: proto_ver in the header, the 8300 text published by a backe
   backend.publish(`jt808/${p}/${p}/dn`, JSON.stringify({ header: { msg_id: 0x8300 }, body: { flag: 1, text_type: 1, text: '前方拥堵 slow down' } }), { qos: 1 });
   const text = await term.expect('8300', (r) => r.header['msg_id'] === 0x8300);
   assert.deepEqual(text.body, { flag: 1, text_type: 1, text: '前方拥堵 slow down' });
-  assert.equal(text.header['proto_ver'], 1, 'commands go out in the terminal\'s edition');
+  assert.equal(text.header['proto_ver'], 1, "commands go out in the terminal's edition");
   assert.equal(text.header['phone'], p);
 
   const answer = collect(backend, 1, 3000, 'terminal response');

@@ -30,7 +30,10 @@ test('an unanswered command is re-sent with the same msg_sn, then dropped with a
   const event = JSON.parse((await dropped)[0]!.payload.toString()) as DropEvent;
   const sends = term.received.filter((r) => r.header['msg_id'] === 0x8201);
   assert.equal(sends.length, 3, 'sent once and re-sent twice');
-  assert.ok(sends.every((s) => s.header['msg_sn'] === sends[0]!.header['msg_sn']), 're-sends keep the msg_sn');
+  assert.ok(
+    sends.every((s) => s.header['msg_sn'] === sends[0]!.header['msg_sn']),
+    're-sends keep the msg_sn',
+  );
   assert.equal(event.reason, 'no-reply');
   assert.equal(event.msg_id, 0x8201);
   assert.equal(event.msg_sn, sends[0]!.header['msg_sn']);

@@ -66,8 +66,15 @@ test('a frame whose terminal phone is not BCD is dropped unanswered (no reply co
   term.writeRaw(withWrongCheck(badPhone));
   term.writeRaw(heartbeat(p, 61));
   assert.equal(await term.response(0x0002, 61), 0, 'the next good frame is answered');
-  assert.deepEqual(broker.logs.filter((l) => l['level'] === 'error'), [], 'no internal error');
-  assert.ok(broker.logs.some((l) => String(l['msg']).includes('bad-phone')), 'the drop is logged with its cause');
+  assert.deepEqual(
+    broker.logs.filter((l) => l['level'] === 'error'),
+    [],
+    'no internal error',
+  );
+  assert.ok(
+    broker.logs.some((l) => String(l['msg']).includes('bad-phone')),
+    'the drop is logged with its cause',
+  );
 });
 
 test('garbage between frames, a bad escape and an oversized frame are dropped; the decoder finds the next frame', async (t) => {

@@ -55,7 +55,7 @@ test('HTTP registry (retried after a 500) issues the auth code; the auth endpoin
   const reg = await a.expect('8100', (r) => r.header['msg_id'] === 0x8100, 6000);
   assert.deepEqual(reg.body, { seq: regSn, result: 0, auth_code: secret });
   const authSn = a.send(0x0102, { code: secret });
-  assert.equal(await a.response(0x0102, authSn), 0, 'the code from this connection\'s registration is accepted');
+  assert.equal(await a.response(0x0102, authSn), 0, "the code from this connection's registration is accepted");
   assert.deepEqual(calls.filter((c) => c.path === '/reg').length, 2, 'one failure, one retry');
   assert.equal(calls[1]!.body['phone'], p);
   assert.equal(calls[1]!.body['license_number'], 'A1');
@@ -66,16 +66,19 @@ test('HTTP registry (retried after a 500) issues the auth code; the auth endpoin
   assert.equal(await b.response(0x0102, bad), 1, 'refused by the auth endpoint (403)');
   const good = b.send(0x0102, { code: secret });
   assert.equal(await b.response(0x0102, good), 0, 'accepted by the auth endpoint (200)');
-  assert.deepEqual(calls.filter((c) => c.path === '/auth').map((c) => c.body), [
-    { code: 'wrong', phone: '013800000002' },
-    { code: secret, phone: '013800000002' },
-  ]);
+  assert.deepEqual(
+    calls.filter((c) => c.path === '/auth').map((c) => c.body),
+    [
+      { code: 'wrong', phone: '013800000002' },
+      { code: secret, phone: '013800000002' },
+    ],
+  );
 
   const c = await Terminal.connect(port, '013800000003');
   t.after(() => c.close());
   const refusedSn = c.send(0x0100, { ...REGISTER, dev_id: 'refused' });
   const refused = await c.expect('8100', (r) => r.header['msg_id'] === 0x8100);
-  assert.deepEqual(refused.body, { seq: refusedSn, result: 3 }, 'the registry\'s code becomes the 8100 result');
+  assert.deepEqual(refused.body, { seq: refusedSn, result: 3 }, "the registry's code becomes the 8100 result");
 
   assert.ok(!JSON.stringify(broker.logs).includes(secret), 'the auth code never appears in the log');
 });

@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PINGRESP, encodeAck, encodeAuth, encodeConnack, encodeDisconnect, encodePingreq, encodePingresp, encodePublish,
-  encodeSuback, encodeSubscribe, encodeUnsuback, publishPacketIdOffset,
+  PINGRESP,
+  encodeAck,
+  encodeAuth,
+  encodeConnack,
+  encodeDisconnect,
+  encodePingreq,
+  encodePingresp,
+  encodePublish,
+  encodeSuback,
+  encodeSubscribe,
+  encodeUnsuback,
+  publishPacketIdOffset,
 } from '../../../../src/protocols/mqtt/codec/encode.js';
 import { PacketType, ReasonCode, connackReasonFromV3, connackReturnCodeV3 } from '../../../../src/protocols/mqtt/codec/constants.js';
 

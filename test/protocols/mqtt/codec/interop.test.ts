@@ -18,8 +18,13 @@ type Obj = Record<string, unknown>;
 
 const CMDS = ['', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
 const BOOLEAN_PROPS = new Set([
-  'payloadFormatIndicator', 'requestResponseInformation', 'requestProblemInformation', 'retainAvailable',
-  'wildcardSubscriptionAvailable', 'subscriptionIdentifiersAvailable', 'sharedSubscriptionAvailable',
+  'payloadFormatIndicator',
+  'requestResponseInformation',
+  'requestProblemInformation',
+  'retainAvailable',
+  'wildcardSubscriptionAvailable',
+  'subscriptionIdentifiersAvailable',
+  'sharedSubscriptionAvailable',
 ]);
 
 /** mqtt-packet groups user properties by key, so compare packets whose repeats are already grouped. */
@@ -105,11 +110,16 @@ function toMp(p: Packet, version: ProtocolVersion): Obj {
         : { cmd, sessionPresent: p.sessionPresent, returnCode: connackReturnCodeV3(p.reasonCode) };
     case 3:
       return { cmd, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.dup, messageId: p.qos > 0 ? p.packetId : undefined, properties: propsToMp(p.properties as Obj) };
-    case 4: case 5: case 6: case 7:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
       return { cmd, messageId: p.packetId, reasonCode: p.reasonCode, properties: propsToMp(p.properties as Obj) };
     case 8:
       return {
-        cmd, messageId: p.packetId, properties: propsToMp(p.properties as Obj),
+        cmd,
+        messageId: p.packetId,
+        properties: propsToMp(p.properties as Obj),
         subscriptions: p.subscriptions.map((s) => (version === 5 ? { topic: s.filter, qos: s.qos, nl: s.noLocal, rap: s.retainAsPublished, rh: s.retainHandling } : { topic: s.filter, qos: s.qos })),
       };
     case 9:
@@ -118,9 +128,11 @@ function toMp(p: Packet, version: ProtocolVersion): Obj {
       return { cmd, messageId: p.packetId, unsubscriptions: p.filters, properties: propsToMp(p.properties as Obj) };
     case 11:
       return version === 5 ? { cmd, messageId: p.packetId, granted: p.reasonCodes, properties: propsToMp(p.properties as Obj) } : { cmd, messageId: p.packetId };
-    case 12: case 13:
+    case 12:
+    case 13:
       return { cmd };
-    case 14: case 15:
+    case 14:
+    case 15:
       return { cmd, reasonCode: p.reasonCode, properties: propsToMp(p.properties as Obj) };
   }
 }
@@ -133,23 +145,56 @@ function fromMp(o: Obj, version: ProtocolVersion): Packet {
     case 1: {
       const will = o.will as Obj | undefined;
       return {
-        type: 1, protocolName: o.protocolId as string, protocolVersion: o.protocolVersion as ProtocolVersion, cleanStart: o.clean as boolean,
-        keepAlive: o.keepalive as number, clientId: o.clientId as string,
-        will: will === undefined ? null : { topic: will.topic as string, payload: will.payload as Buffer, qos: will.qos as 0, retain: will.retain as boolean, properties: propsFromMp(will.properties, false) },
-        username: (o.username as string | undefined) ?? null, password: (o.password as Buffer | undefined) ?? null,
+        type: 1,
+        protocolName: o.protocolId as string,
+        protocolVersion: o.protocolVersion as ProtocolVersion,
+        cleanStart: o.clean as boolean,
+        keepAlive: o.keepalive as number,
+        clientId: o.clientId as string,
+        will:
+          will === undefined
+            ? null
+            : { topic: will.topic as string, payload: will.payload as Buffer, qos: will.qos as 0, retain: will.retain as boolean, properties: propsFromMp(will.properties, false) },
+        username: (o.username as string | undefined) ?? null,
+        password: (o.password as Buffer | undefined) ?? null,
         properties: propsFromMp(o.properties, false),
       };
     }
     case 2:
-      return { type: 2, sessionPresent: o.sessionPresent as boolean, reasonCode: version === 5 ? num(o.reasonCode) : connackReasonFromV3(num(o.returnCode)), properties: propsFromMp(o.properties, false) };
+      return {
+        type: 2,
+        sessionPresent: o.sessionPresent as boolean,
+        reasonCode: version === 5 ? num(o.reasonCode) : connackReasonFromV3(num(o.returnCode)),
+        properties: propsFromMp(o.properties, false),
+      };
     case 3:
-      return { type: 3, topic: o.topic as string, payload: o.payload as Buffer, qos: o.qos as 0, retain: o.retain as boolean, dup: o.dup as boolean, packetId: num(o.messageId), properties: propsFromMp(o.properties, true) };
-    case 4: case 5: case 6: case 7:
+      return {
+        type: 3,
+        topic: o.topic as string,
+        payload: o.payload as Buffer,
+        qos: o.qos as 0,
+        retain: o.retain as boolean,
+        dup: o.dup as boolean,
+        packetId: num(o.messageId),
+        properties: propsFromMp(o.properties, true),
+      };
+    case 4:
+    case 5:
+    case 6:
+    case 7:
       return { type: type as 4, packetId: num(o.messageId), reasonCode: num(o.reasonCode), properties: propsFromMp(o.properties, false) };
     case 8:
       return {
-        type: 8, packetId: num(o.messageId), properties: propsFromMp(o.properties, false),
-        subscriptions: (o.subscriptions as Obj[]).map((s) => ({ filter: s.topic as string, qos: s.qos as 0, noLocal: s.nl === true, retainAsPublished: s.rap === true, retainHandling: num(s.rh) as 0 })),
+        type: 8,
+        packetId: num(o.messageId),
+        properties: propsFromMp(o.properties, false),
+        subscriptions: (o.subscriptions as Obj[]).map((s) => ({
+          filter: s.topic as string,
+          qos: s.qos as 0,
+          noLocal: s.nl === true,
+          retainAsPublished: s.rap === true,
+          retainHandling: num(s.rh) as 0,
+        })),
       };
     case 9:
       return { type: 9, packetId: num(o.messageId), reasonCodes: o.granted as number[], properties: propsFromMp(o.properties, false) };
@@ -212,21 +257,27 @@ for (const version of [3, 4, 5] as const) {
   for (const [name, arb] of Object.entries(packetArbitraries(version))) {
     test(`interop v${version} ${name}: mqtt-packet generate -> our decode`, () => {
       fc.assert(
-        fc.property(arb.map(normalise).filter((p) => mqttPacketCanExpress(p, version)), (p) => {
-          const bytes = mqttPacket.generate(toMp(p, version) as unknown as mqttPacket.Packet, { protocolVersion: version });
-          assert.deepStrictEqual(decodeFrame(bytes, version), p);
-        }),
+        fc.property(
+          arb.map(normalise).filter((p) => mqttPacketCanExpress(p, version)),
+          (p) => {
+            const bytes = mqttPacket.generate(toMp(p, version) as unknown as mqttPacket.Packet, { protocolVersion: version });
+            assert.deepStrictEqual(decodeFrame(bytes, version), p);
+          },
+        ),
         { numRuns: 100 },
       );
     });
 
     test(`interop v${version} ${name}: our encode -> mqtt-packet parse`, () => {
       fc.assert(
-        fc.property(arb.map(normalise).filter((p) => mqttPacketCanExpress(p, version)), (p) => {
-          const parsed = mpParse(encodePacket(version, p), version);
-          assert.equal(parsed.length, 1);
-          assert.deepStrictEqual(fromMp(parsed[0], version), p);
-        }),
+        fc.property(
+          arb.map(normalise).filter((p) => mqttPacketCanExpress(p, version)),
+          (p) => {
+            const parsed = mpParse(encodePacket(version, p), version);
+            assert.equal(parsed.length, 1);
+            assert.deepStrictEqual(fromMp(parsed[0], version), p);
+          },
+        ),
         { numRuns: 100 },
       );
     });

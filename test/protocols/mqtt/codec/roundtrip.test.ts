@@ -46,9 +46,7 @@ for (const version of VERSIONS) {
             assert.equal(out[2], 0);
             for (let i = 0; i < out[0]; i++) {
               const r = SCAN_HEADER + i * SCAN_STRIDE;
-              decoded.push(out[r] === 3
-                ? decodePublishFromScan(buf, out, i, version)
-                : decodeFrame(buf, version, out[r + 2], out[r + 2] + out[r + 3]));
+              decoded.push(out[r] === 3 ? decodePublishFromScan(buf, out, i, version) : decodeFrame(buf, version, out[r + 2], out[r + 2] + out[r + 3]));
             }
             if (out[1] === start && out[0] === 0) break;
             start = out[1];

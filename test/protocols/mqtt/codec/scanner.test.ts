@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  SCAN_ERR_LENGTH,
-  SCAN_ERR_PUBLISH,
-  SCAN_ERR_TOO_LARGE,
-  SCAN_HEADER,
-  SCAN_OK,
-  SCAN_STRIDE,
-  scanCapacity,
-  scanFrames,
-} from '../../../../src/protocols/mqtt/codec/scanner.js';
+import { SCAN_ERR_LENGTH, SCAN_ERR_PUBLISH, SCAN_ERR_TOO_LARGE, SCAN_HEADER, SCAN_OK, SCAN_STRIDE, scanCapacity, scanFrames } from '../../../../src/protocols/mqtt/codec/scanner.js';
 import { encodePublish } from '../../../../src/protocols/mqtt/codec/encode-publish.js';
 import { PINGREQ, encodeAck } from '../../../../src/protocols/mqtt/codec/encode-ack.js';
 import { encodeSubscribe } from '../../../../src/protocols/mqtt/codec/encode-subscribe.js';
@@ -34,8 +25,16 @@ function records(out: Uint32Array): Rec[] {
   for (let i = 0; i < out[0]; i++) {
     const r = SCAN_HEADER + i * SCAN_STRIDE;
     list.push({
-      type: out[r], flags: out[r + 1], offset: out[r + 2], length: out[r + 3], varHeader: out[r + 4],
-      topicOffset: out[r + 5], topicLength: out[r + 6], packetId: out[r + 7], propsOffset: out[r + 8], propsLength: out[r + 9],
+      type: out[r],
+      flags: out[r + 1],
+      offset: out[r + 2],
+      length: out[r + 3],
+      varHeader: out[r + 4],
+      topicOffset: out[r + 5],
+      topicLength: out[r + 6],
+      packetId: out[r + 7],
+      propsOffset: out[r + 8],
+      propsLength: out[r + 9],
     });
   }
   return list;
@@ -51,7 +50,15 @@ const MAX = 1 << 20;
 function mixedStream(version: 4 | 5): Buffer[] {
   return [
     encodePublish(version, { topic: 'a/b', payload: Buffer.from('hello'), qos: 0, retain: false, dup: false, packetId: 0 }),
-    encodePublish(version, { topic: 'sensors/1/temp', payload: Buffer.alloc(300, 7), qos: 1, retain: true, dup: false, packetId: 513, properties: version === 5 ? { messageExpiryInterval: 60, userProperties: [{ key: 'k', value: 'v' }] } : {} }),
+    encodePublish(version, {
+      topic: 'sensors/1/temp',
+      payload: Buffer.alloc(300, 7),
+      qos: 1,
+      retain: true,
+      dup: false,
+      packetId: 513,
+      properties: version === 5 ? { messageExpiryInterval: 60, userProperties: [{ key: 'k', value: 'v' }] } : {},
+    }),
     encodeAck(PacketType.PUBACK, version, 9),
     encodePublish(version, { topic: 'x', payload: Buffer.alloc(0), qos: 2, retain: false, dup: true, packetId: 65535 }),
     encodeSubscribe(version, { packetId: 3, subscriptions: [{ filter: 'a/#', qos: 1 }] }),
@@ -127,7 +134,11 @@ test('a stream split at every byte position yields the same packets when the cal
       assert.equal(out[2], SCAN_OK);
       assert.equal(out[1], rest.length);
       for (const r of records(out)) found.push(rest.toString('hex', r.offset, r.offset + r.length));
-      assert.deepEqual(found, parts.map((p) => p.toString('hex')), `split at ${split}`);
+      assert.deepEqual(
+        found,
+        parts.map((p) => p.toString('hex')),
+        `split at ${split}`,
+      );
     }
   }
 });
@@ -152,7 +163,15 @@ test('scanFrames stops when out is full and resumes from consumed', () => {
 });
 
 test('remaining length of 1 to 4 bytes gives the right total length', () => {
-  const cases: Array<[number, number]> = [[0, 1], [127, 1], [128, 2], [16_383, 2], [16_384, 3], [2_097_151, 3], [2_097_152, 4]];
+  const cases: Array<[number, number]> = [
+    [0, 1],
+    [127, 1],
+    [128, 2],
+    [16_383, 2],
+    [16_384, 3],
+    [2_097_151, 3],
+    [2_097_152, 4],
+  ];
   const out = newOut(1);
   for (const [remaining, bytes] of cases) {
     // PINGREQ-like type 12 keeps the scanner out of PUBLISH parsing; only framing is tested.

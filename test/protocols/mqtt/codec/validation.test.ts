@@ -50,35 +50,75 @@ const CASES: Case[] = [
   { name: 'PINGREQ with a body [MQTT-3.12]', version: 4, bytes: hex('c00100'), expected: malformed(/PINGREQ: 1 unexpected bytes after the fixed header/) },
 
   // CONNECT [MQTT-3.1]
-  { name: 'CONNECT with an unknown protocol name [MQTT-3.1.2-1]', version: 4, bytes: pkt(0x10, `00044d515458 04 02 003c ${CID}`), expected: protocol(/CONNECT: protocol name 'MQTX' is not MQTT or MQIsdp/) },
+  {
+    name: 'CONNECT with an unknown protocol name [MQTT-3.1.2-1]',
+    version: 4,
+    bytes: pkt(0x10, `00044d515458 04 02 003c ${CID}`),
+    expected: protocol(/CONNECT: protocol name 'MQTX' is not MQTT or MQIsdp/),
+  },
   { name: 'CONNECT reserved flag bit 0 [MQTT-3.1.2-3]', version: 4, bytes: connect4('03', CID), expected: malformed(/CONNECT: reserved flag bit 0 is set/) },
   { name: 'CONNECT will QoS without will flag [MQTT-3.1.2-11]', version: 4, bytes: connect4('0a', CID), expected: protocol(/CONNECT: will QoS is 1 but the will flag is 0/) },
   { name: 'CONNECT will retain without will flag [MQTT-3.1.2-13]', version: 4, bytes: connect4('22', CID), expected: protocol(/CONNECT: will retain is set but the will flag is 0/) },
   { name: 'CONNECT will QoS 3 [MQTT-3.1.2-12]', version: 4, bytes: connect4('1e', `${CID} 000174 0000`), expected: malformed(/CONNECT: will QoS is 3/) },
-  { name: '3.1.1 CONNECT password without user name [MQTT-3.1.2-22]', version: 4, bytes: connect4('42', `${CID} 000170`), expected: protocol(/CONNECT: password flag is set without the user name flag/) },
+  {
+    name: '3.1.1 CONNECT password without user name [MQTT-3.1.2-22]',
+    version: 4,
+    bytes: connect4('42', `${CID} 000170`),
+    expected: protocol(/CONNECT: password flag is set without the user name flag/),
+  },
   { name: '3.1 CONNECT password without user name', version: 3, bytes: pkt(0x10, `00064d51497364700342003c ${CID} 000170`), expected: protocol(/password flag/) },
   { name: 'CONNECT keep alive truncated', version: 4, bytes: pkt(0x10, `${MQTT} 04 02 00`), expected: malformed(/CONNECT: keep alive is truncated/) },
   { name: 'CONNECT client identifier not UTF-8 [MQTT-1.5.4-1]', version: 4, bytes: connect4('02', '0002 c328'), expected: malformed(/CONNECT: client identifier is not valid UTF-8/) },
-  { name: 'CONNECT client identifier with an encoded surrogate [MQTT-1.5.4-1]', version: 4, bytes: connect4('02', '0003 eda080'), expected: malformed(/CONNECT: client identifier is not valid UTF-8/) },
+  {
+    name: 'CONNECT client identifier with an encoded surrogate [MQTT-1.5.4-1]',
+    version: 4,
+    bytes: connect4('02', '0003 eda080'),
+    expected: malformed(/CONNECT: client identifier is not valid UTF-8/),
+  },
   { name: 'CONNECT client identifier with an overlong encoding [MQTT-1.5.4-1]', version: 4, bytes: connect4('02', '0002 c0af'), expected: malformed(/CONNECT: client identifier is not valid UTF-8/) },
   { name: 'CONNECT client identifier with U+0000 [MQTT-1.5.4-2]', version: 4, bytes: connect4('02', '0002 6100'), expected: malformed(/CONNECT: client identifier contains U\+0000/) },
   { name: 'CONNECT client identifier length past the end', version: 4, bytes: connect4('02', '0005 6162'), expected: malformed(/CONNECT: client identifier \(length 5\) runs past the end/) },
   { name: 'CONNECT trailing bytes after the payload', version: 4, bytes: connect4('02', `${CID} 00`), expected: malformed(/CONNECT: 1 unexpected bytes after the CONNECT payload/) },
-  { name: 'CONNECT will topic with a wildcard [MQTT-3.1.3-11]', version: 4, bytes: connect4('06', `${CID} 00032f2b2f 0000`), expected: TOPIC_INVALID(/CONNECT: will topic '\/\+\/' contains a wildcard/) },
+  {
+    name: 'CONNECT will topic with a wildcard [MQTT-3.1.3-11]',
+    version: 4,
+    bytes: connect4('06', `${CID} 00032f2b2f 0000`),
+    expected: TOPIC_INVALID(/CONNECT: will topic '\/\+\/' contains a wildcard/),
+  },
   { name: 'CONNECT will topic empty [MQTT-4.7.3-1]', version: 4, bytes: connect4('06', `${CID} 0000 0000`), expected: TOPIC_INVALID(/CONNECT: will topic is empty/) },
   { name: 'CONNECT will payload truncated', version: 4, bytes: connect4('06', `${CID} 000174 0005 00`), expected: malformed(/CONNECT: will payload \(length 5\) runs past/) },
   { name: 'CONNECT password truncated', version: 4, bytes: connect4('c2', `${CID} 000175 00`), expected: malformed(/CONNECT: password is truncated/) },
 
   // MQTT 5 properties [MQTT-2.2.2]
-  { name: 'CONNECT Authentication Data without Authentication Method', version: 5, bytes: connect5('02', '04 16000161', CID), expected: protocol(/CONNECT: Authentication Data without Authentication Method/) },
-  { name: 'duplicate Session Expiry Interval [MQTT-2.2.2-2]', version: 5, bytes: connect5('02', '0a 1100000001 1100000002', CID), expected: protocol(/CONNECT: property Session Expiry Interval \(0x11\) appears more than once/) },
+  {
+    name: 'CONNECT Authentication Data without Authentication Method',
+    version: 5,
+    bytes: connect5('02', '04 16000161', CID),
+    expected: protocol(/CONNECT: Authentication Data without Authentication Method/),
+  },
+  {
+    name: 'duplicate Session Expiry Interval [MQTT-2.2.2-2]',
+    version: 5,
+    bytes: connect5('02', '0a 1100000001 1100000002', CID),
+    expected: protocol(/CONNECT: property Session Expiry Interval \(0x11\) appears more than once/),
+  },
   { name: 'Receive Maximum 0', version: 5, bytes: connect5('02', '03 210000', CID), expected: protocol(/CONNECT: property Receive Maximum \(0x21\) is 0/) },
   { name: 'Maximum Packet Size 0', version: 5, bytes: connect5('02', '05 2700000000', CID), expected: protocol(/CONNECT: property Maximum Packet Size \(0x27\) is 0/) },
   { name: 'Request Problem Information 2', version: 5, bytes: connect5('02', '02 1702', CID), expected: protocol(/CONNECT: property Request Problem Information \(0x17\) is 2, only 0 or 1/) },
   { name: 'Request Response Information 5', version: 5, bytes: connect5('02', '02 1905', CID), expected: protocol(/Request Response Information \(0x19\) is 5/) },
   { name: 'Topic Alias in CONNECT is not allowed', version: 5, bytes: connect5('02', '03 230001', CID), expected: protocol(/CONNECT: property Topic Alias \(0x23\) is not allowed in this packet/) },
-  { name: 'Session Expiry Interval in the will properties is not allowed', version: 5, bytes: connect5('06', '00', `${CID} 05 1100000001 000174 0000`), expected: protocol(/CONNECT will: property Session Expiry Interval \(0x11\) is not allowed/) },
-  { name: 'duplicate Will Delay Interval', version: 5, bytes: connect5('06', '00', `${CID} 0a 1800000001 1800000001 000174 0000`), expected: protocol(/CONNECT will: property Will Delay Interval \(0x18\) appears more than once/) },
+  {
+    name: 'Session Expiry Interval in the will properties is not allowed',
+    version: 5,
+    bytes: connect5('06', '00', `${CID} 05 1100000001 000174 0000`),
+    expected: protocol(/CONNECT will: property Session Expiry Interval \(0x11\) is not allowed/),
+  },
+  {
+    name: 'duplicate Will Delay Interval',
+    version: 5,
+    bytes: connect5('06', '00', `${CID} 0a 1800000001 1800000001 000174 0000`),
+    expected: protocol(/CONNECT will: property Will Delay Interval \(0x18\) appears more than once/),
+  },
   { name: 'unknown property identifier', version: 5, bytes: connect5('02', '02 0501', CID), expected: malformed(/CONNECT: unknown property identifier 0x5/) },
   { name: 'property length past the end of the packet', version: 5, bytes: connect5('02', '20', ''), expected: malformed(/CONNECT: property length \(32\) runs past the end of the packet/) },
   { name: 'property value cut by the property length', version: 5, bytes: connect5('02', '03 11000000', `00 ${CID}`), expected: malformed(/CONNECT: Session Expiry Interval is truncated/) },
@@ -86,7 +126,12 @@ const CASES: Case[] = [
   { name: 'user property key not UTF-8', version: 5, bytes: connect5('02', '07 260001ff000161', CID), expected: malformed(/CONNECT: user property key 1 is not valid UTF-8/) },
   { name: 'Payload Format Indicator 2', version: 5, bytes: pkt(0x30, '000174 02 0102'), expected: protocol(/PUBLISH: property Payload Format Indicator \(0x01\) is 2/) },
   { name: 'Subscription Identifier 0', version: 5, bytes: pkt(0x82, '0001 02 0b00 000161 00'), expected: protocol(/SUBSCRIBE: property Subscription Identifier \(0x0b\) is 0/) },
-  { name: 'duplicate Subscription Identifier in SUBSCRIBE', version: 5, bytes: pkt(0x82, '0001 04 0b01 0b02 000161 00'), expected: protocol(/SUBSCRIBE: property Subscription Identifier \(0x0b\) appears more than once/) },
+  {
+    name: 'duplicate Subscription Identifier in SUBSCRIBE',
+    version: 5,
+    bytes: pkt(0x82, '0001 04 0b01 0b02 000161 00'),
+    expected: protocol(/SUBSCRIBE: property Subscription Identifier \(0x0b\) appears more than once/),
+  },
   { name: 'Response Topic with a wildcard [MQTT-3.3.2-14]', version: 5, bytes: pkt(0x30, '000174 04 0800012b'), expected: protocol(/PUBLISH: property Response Topic \(0x08\) contains a wildcard/) },
   { name: 'Reason String in PUBLISH is not allowed', version: 5, bytes: pkt(0x30, '000174 04 1f000161'), expected: protocol(/PUBLISH: property Reason String \(0x1f\) is not allowed/) },
   { name: 'Maximum QoS 2 in CONNACK (as mqtt-packet writes it)', version: 5, bytes: pkt(0x20, '00 00 02 2402'), expected: protocol(/CONNACK: property Maximum QoS \(0x24\) is 2, only 0 or 1/) },
@@ -108,12 +153,22 @@ const CASES: Case[] = [
   { name: 'SUBSCRIBE packet identifier 0 [MQTT-2.2.1-3]', version: 4, bytes: pkt(0x82, '0000 000161 00'), expected: protocol(/SUBSCRIBE: packet identifier is 0/) },
   { name: 'SUBSCRIBE filter 2 not UTF-8', version: 4, bytes: pkt(0x82, '0001 000161 00 0001ff 00'), expected: malformed(/^SUBSCRIBE: topic filter 2 is not valid UTF-8$/) },
   { name: 'SUBSCRIBE options missing', version: 4, bytes: pkt(0x82, '0001 000161'), expected: malformed(/SUBSCRIBE: subscription options 1 is truncated/) },
-  { name: '3.1.1 SUBSCRIBE requested QoS byte with upper bits [MQTT-3-8.3-4]', version: 4, bytes: pkt(0x82, '0001 000161 04'), expected: malformed(/SUBSCRIBE: requested QoS byte 1 has reserved bits set/) },
+  {
+    name: '3.1.1 SUBSCRIBE requested QoS byte with upper bits [MQTT-3-8.3-4]',
+    version: 4,
+    bytes: pkt(0x82, '0001 000161 04'),
+    expected: malformed(/SUBSCRIBE: requested QoS byte 1 has reserved bits set/),
+  },
   { name: '3.1.1 SUBSCRIBE requested QoS 3 [MQTT-3-8.3-4]', version: 4, bytes: pkt(0x82, '0001 000161 00 000162 03'), expected: malformed(/SUBSCRIBE: requested QoS 2 is 3/) },
   { name: '5.0 SUBSCRIBE options reserved bits [MQTT-3.8.3-5]', version: 5, bytes: pkt(0x82, '0001 00 000161 40'), expected: malformed(/SUBSCRIBE: subscription options 1 has reserved bits set/) },
   { name: '5.0 SUBSCRIBE QoS 3 [MQTT-3.8.3.1]', version: 5, bytes: pkt(0x82, '0001 00 000161 03'), expected: protocol(/SUBSCRIBE: subscription options 1 has QoS 3/) },
   { name: '5.0 SUBSCRIBE retain handling 3 [MQTT-3.8.3.1]', version: 5, bytes: pkt(0x82, '0001 00 000161 30'), expected: protocol(/SUBSCRIBE: subscription options 1 has retain handling 3/) },
-  { name: '5.0 SUBSCRIBE No Local on a shared subscription [MQTT-3.8.3-4]', version: 5, bytes: pkt(0x82, `0001 00 0009${Buffer.from('$share/g/').toString('hex')} 04`), expected: protocol(/SUBSCRIBE: topic filter 1 is a shared subscription with No Local set/) },
+  {
+    name: '5.0 SUBSCRIBE No Local on a shared subscription [MQTT-3.8.3-4]',
+    version: 5,
+    bytes: pkt(0x82, `0001 00 0009${Buffer.from('$share/g/').toString('hex')} 04`),
+    expected: protocol(/SUBSCRIBE: topic filter 1 is a shared subscription with No Local set/),
+  },
   { name: 'UNSUBSCRIBE without filters [MQTT-3.10.3-2]', version: 5, bytes: pkt(0xa2, '0001 00'), expected: protocol(/UNSUBSCRIBE: no topic filters/) },
   { name: 'UNSUBSCRIBE filter 1 not UTF-8', version: 4, bytes: pkt(0xa2, '0001 0001c3'), expected: malformed(/UNSUBSCRIBE: topic filter 1 is not valid UTF-8/) },
   { name: 'UNSUBSCRIBE filter truncated', version: 4, bytes: pkt(0xa2, '0001 0003 61'), expected: malformed(/UNSUBSCRIBE: topic filter 1 \(length 3\) runs past/) },
@@ -160,24 +215,34 @@ test('a topic-invalid error carries the marker the caller maps to 0x90', () => {
 });
 
 test('an unsupported protocol level is a distinct error carrying the level (CONNACK 0x84 / return code 1)', () => {
-  const cases: Array<[string, number]> = [[`${MQTT} 06`, 6], [`${MQTT} 03`, 3], ['00064d5149736470 04', 4]];
+  const cases: Array<[string, number]> = [
+    [`${MQTT} 06`, 6],
+    [`${MQTT} 03`, 3],
+    ['00064d5149736470 04', 4],
+  ];
   for (const [head, level] of cases) {
     const bytes = pkt(0x10, `${head} 02 003c ${CID}`);
-    assert.throws(() => decodeFrame(bytes, 4), (err: unknown) => {
-      const e = err as { name: string; code: string; reason: number; level: number; message: string };
-      assert.equal(e.name, 'UnsupportedProtocolVersionError');
-      assert.equal(e.code, 'JN_UNSUPPORTED_VERSION');
-      assert.equal(e.reason, 0x84);
-      assert.equal(e.level, level);
-      assert.match(e.message, new RegExp(`CONNECT: protocol level ${level} is not supported`));
-      return true;
-    });
+    assert.throws(
+      () => decodeFrame(bytes, 4),
+      (err: unknown) => {
+        const e = err as { name: string; code: string; reason: number; level: number; message: string };
+        assert.equal(e.name, 'UnsupportedProtocolVersionError');
+        assert.equal(e.code, 'JN_UNSUPPORTED_VERSION');
+        assert.equal(e.reason, 0x84);
+        assert.equal(e.level, level);
+        assert.match(e.message, new RegExp(`CONNECT: protocol level ${level} is not supported`));
+        return true;
+      },
+    );
   }
 });
 
 test('Topic Alias 0 is a Topic Alias invalid error (0x94) [MQTT-3.3.2-8]', () => {
   assertThrowsCodec(() => decodeFrame(pkt(0x30, '000174 03 230000'), 5), {
-    name: 'TopicAliasInvalidError', code: 'JN_TOPIC_ALIAS_INVALID', reason: 0x94, message: /PUBLISH: property Topic Alias \(0x23\) is 0/,
+    name: 'TopicAliasInvalidError',
+    code: 'JN_TOPIC_ALIAS_INVALID',
+    reason: 0x94,
+    message: /PUBLISH: property Topic Alias \(0x23\) is 0/,
   });
 });
 
@@ -191,7 +256,11 @@ test('5.0 allows a password without a user name', () => {
 test('user properties keep their order and repeats', () => {
   const p = decodeFrame(connect5('02', '15 2600016b000131 2600016b000132 260001610001 33'.replace('0001 33', '000133'), CID), 5);
   assert.ok(p.type === 1);
-  assert.deepEqual(p.properties.userProperties, [{ key: 'k', value: '1' }, { key: 'k', value: '2' }, { key: 'a', value: '3' }]);
+  assert.deepEqual(p.properties.userProperties, [
+    { key: 'k', value: '1' },
+    { key: 'k', value: '2' },
+    { key: 'a', value: '3' },
+  ]);
 });
 
 test('valid multi-byte UTF-8 and non-ASCII topics decode', () => {

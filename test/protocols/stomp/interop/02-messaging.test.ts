@@ -58,11 +58,17 @@ test('client mode: an ACK covers every earlier message of the subscription; the 
   const pub = await RawStomp.connect(t, port);
   for (let i = 0; i < 5; i++) await pub.request('SEND', { destination: 'q' }, `m${i}`);
   const first = [await c.next('MESSAGE'), await c.next('MESSAGE'), await c.next('MESSAGE')];
-  assert.deepEqual(first.map((m) => m.body.toString()), ['m0', 'm1', 'm2']);
+  assert.deepEqual(
+    first.map((m) => m.body.toString()),
+    ['m0', 'm1', 'm2'],
+  );
   assert.ok(await c.quiet(200), 'at most --max-inflight unacknowledged messages are out');
   await c.request('ACK', { id: first[2]!.header('ack')! });
   const rest = [await c.next('MESSAGE'), await c.next('MESSAGE')];
-  assert.deepEqual(rest.map((m) => m.body.toString()), ['m3', 'm4']);
+  assert.deepEqual(
+    rest.map((m) => m.body.toString()),
+    ['m3', 'm4'],
+  );
 });
 
 test('messages unacknowledged when the connection drops go to the next subscriber of that client-id', async (t) => {

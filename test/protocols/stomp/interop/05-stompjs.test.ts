@@ -39,10 +39,14 @@ async function exchange(t: TestContext, factory: () => IStompSocket, mqttUrl: st
   const received: IMessage[] = [];
   const subscribed = 's-' + Math.random().toString(36).slice(2);
   const ready = new Promise<void>((resolve) => a.watchForReceipt(subscribed, () => resolve()));
-  a.subscribe('/topic/chat.*', (m) => {
-    received.push(m);
-    m.ack();
-  }, { ack: 'client-individual', receipt: subscribed });
+  a.subscribe(
+    '/topic/chat.*',
+    (m) => {
+      received.push(m);
+      m.ack();
+    },
+    { ack: 'client-individual', receipt: subscribed },
+  );
   await ready;
 
   await publishConfirmed(b, '/topic/chat.room1', 'hello from stompjs', { 'content-type': 'text/plain' });

@@ -13,7 +13,9 @@ test('--stomps-port speaks STOMP over TLS', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cert = path.join(dir, 'server.crt');
   const key = path.join(dir, 'server.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
   const { portOf } = await stompBroker(t, ['--stomps-port', '0', '--tls-cert', cert, '--tls-key', key]);
   const port = portOf('stomp', 'tls');
   const socket = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(cert) });

@@ -133,7 +133,7 @@ function readExtras(r: BodyReader, end: number, is2019: boolean): JsonObject {
 }
 
 /** Writes a location report from its JSON (extras in the order given). */
-export function writeLocation(w: BodyWriter, b: Fields, is2019: boolean): void {
+export function writeLocation(w: BodyWriter, b: Fields, _is2019: boolean): void {
   w.u32(b.uint('alarm', 0xffffffff));
   w.u32(b.uint('status', 0xffffffff));
   w.u32(b.uint('latitude', 0xffffffff));
