@@ -65,14 +65,6 @@ export class ProtocolError extends JunctionError {
   }
 }
 
-/** 0x95: a packet over the negotiated maximum size. */
-export class PacketTooLargeError extends JunctionError {
-  constructor(size: number, limit: number) {
-    super('JN_PACKET_TOO_LARGE', 0x95, `packet of ${size} bytes exceeds the maximum packet size of ${limit} bytes`);
-    this.name = 'PacketTooLargeError';
-  }
-}
-
 /** 0x94: a topic alias of 0 or above the announced maximum, or unknown. */
 export class TopicAliasInvalidError extends JunctionError {
   constructor(message: string) {
@@ -86,14 +78,6 @@ export class ReceiveMaximumExceededError extends JunctionError {
   constructor(limit: number) {
     super('JN_RECEIVE_MAXIMUM_EXCEEDED', 0x93, `more than ${limit} unacknowledged QoS 1/2 PUBLISH packets in flight`);
     this.name = 'ReceiveMaximumExceededError';
-  }
-}
-
-/** 0x99: Payload Format Indicator 1 with a payload that is not UTF-8. */
-export class PayloadFormatInvalidError extends JunctionError {
-  constructor() {
-    super('JN_PAYLOAD_FORMAT_INVALID', 0x99, 'payload is not valid UTF-8 although Payload Format Indicator is 1');
-    this.name = 'PayloadFormatInvalidError';
   }
 }
 

@@ -10,7 +10,7 @@ import { repoRoot } from '../lib/repo.js';
 import type { FuzzFailure } from './target.js';
 
 /** The corpus folder of one target (JUNCTION_CORPUS_DIR overrides the root, for tests). */
-export function corpusDir(target: string): string {
+function corpusDir(target: string): string {
   const root = process.env['JUNCTION_CORPUS_DIR'] ?? join(repoRoot(), 'test', 'corpus');
   return join(root, target);
 }

@@ -25,7 +25,7 @@ export interface ToolSpec {
 const EXIT_USAGE = 2;
 
 /** The tool's --help page. */
-export function toolHelp(spec: ToolSpec): string {
+function toolHelp(spec: ToolSpec): string {
   const lines = [`Usage: ${spec.command} ${spec.usage ?? '[flags]'}`, ''];
   for (const paragraph of spec.about) lines.push(wrap(paragraph, 0), '');
   if (spec.flags.length > 0) lines.push(flagList(spec.flags).trimEnd(), '');
@@ -34,7 +34,7 @@ export function toolHelp(spec: ToolSpec): string {
 }
 
 /** Prints `message` as bad usage of the tool and exits with code 2. */
-export function usageError(spec: ToolSpec, message: string): never {
+function usageError(spec: ToolSpec, message: string): never {
   writeSync(2, `${spec.command}: ${message}\n`);
   process.exit(EXIT_USAGE);
 }

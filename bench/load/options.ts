@@ -10,11 +10,11 @@ import { flagList } from '../../src/config/help.js';
 import { ConfigError } from '../../src/errors.js';
 
 /** The load shapes `junction bench` can generate. */
-export const SCENARIOS = ['fanin', 'fanout', 'p2p', 'shared', 'conn', 'retained'] as const;
+const SCENARIOS = ['fanin', 'fanout', 'p2p', 'shared', 'conn', 'retained'] as const;
 /** One load shape. */
 export type Scenario = (typeof SCENARIOS)[number];
 /** Transports the generator's clients speak. */
-export const BENCH_TRANSPORTS = ['tcp', 'tls', 'ws'] as const;
+const BENCH_TRANSPORTS = ['tcp', 'tls', 'ws'] as const;
 /** One transport. */
 export type BenchTransport = (typeof BENCH_TRANSPORTS)[number];
 

@@ -69,7 +69,7 @@ export function planCounts(o: BenchOptions): PlanCounts {
 }
 
 /** The topic prefix of one run, so runs against the same broker never see each other's traffic. */
-export function runPrefix(runId: string, scenario: Scenario): string {
+function runPrefix(runId: string, scenario: Scenario): string {
   return `bench/${runId}/${scenario}`;
 }
 

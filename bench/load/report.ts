@@ -136,7 +136,7 @@ export function buildResult(r: ResultInput): BenchResult {
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** A duration in microseconds as "850 us", "12.3 ms" or "1.20 s". */
-export function formatMicros(us: number): string {
+function formatMicros(us: number): string {
   if (us < 1000) return `${Math.round(us)} us`;
   if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
   return `${(us / 1e6).toFixed(2)} s`;

@@ -3,8 +3,8 @@
  * fleet/{region}/{vehicle}/{leaf}, region-wide wildcard filters first, then per-vehicle filters
  * of which about 20% carry a wildcard. Deterministic, so runs and implementations compare.
  */
-export const REGIONS = 32;
-export const LEAVES = ['telemetry', 'status', 'cmd', 'config'];
+const REGIONS = 32;
+const LEAVES = ['telemetry', 'status', 'cmd', 'config'];
 const REGION_WIDE = 256;
 
 /** Deterministic PRNG (mulberry32). */

@@ -1,6 +1,6 @@
 /**
  * Native trie vs the TypeScript twin in one run: match rate and memory at 10k, 100k and 1M
- * subscriptions. Workload as bench/topic-trie.bench.ts (vehicle fleet, 20% wildcard filters).
+ * subscriptions. Workload as bench/micro/topic-trie.bench.ts (vehicle fleet, 20% wildcard filters).
  * Needs the addon (make -C native) and node --expose-gc. Memory is measured in a fresh child process per (implementation, size): RSS delta (and heap
  * delta) across inserting pre-generated filters, divided by the subscriptions.
  */

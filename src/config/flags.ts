@@ -211,7 +211,7 @@ export function describe(def: FlagDef): string {
 }
 
 /** Turns a flag's text into its value, or throws ConfigError naming `label`. */
-export function convert(def: FlagDef, raw: string, label: string): FlagValue {
+function convert(def: FlagDef, raw: string, label: string): FlagValue {
   let value: FlagValue;
   switch (def.kind) {
     case 'int':

@@ -39,8 +39,8 @@ export interface AuthResult {
   readonly detail?: string;
 }
 
-export const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
-export const AUTH_NOT_AUTHORIZED: AuthResult = Object.freeze({ ok: false, reason: 0x87 });
+const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
+const AUTH_NOT_AUTHORIZED: AuthResult = Object.freeze({ ok: false, reason: 0x87 });
 
 export interface Authenticator {
   /** Decides a connect; may answer later (an HTTP hook), the connection waits paused. */

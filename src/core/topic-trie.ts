@@ -13,7 +13,7 @@
  * insert/remove. Empty nodes are pruned on remove. A topic starting with `$` is never offered to the root `+`/`#` slots
  * [MQTT-4.7.2-1], so that rule costs one check per match, not one per candidate.
  *
- * Match cache rules (STYLE.md "Trie + cache"):
+ * Match cache rules (../shared/STYLE.md, "Trie + cache"):
  * 1. Cached results are immutable; match() hands out arrays callers must never write into.
  * 2. Inserting a literal filter refreshes only that topic's entry; a wildcard refreshes every
  *    cached topic it matches; a removal deletes every entry it matches. A refreshed entry is a

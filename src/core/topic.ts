@@ -5,7 +5,7 @@
  */
 
 /** Longest topic or filter on the wire: a UTF-8 string with a two-byte length [MQTT-1.5.4-1]. */
-export const MAX_TOPIC_BYTES = 65535;
+const MAX_TOPIC_BYTES = 65535;
 
 const SHARE_PREFIX = '$share/';
 const QUEUE_PREFIX = '$queue/';

@@ -6,7 +6,6 @@
  * no array is allocated per match.
  */
 import type { FilterIdPair, TopicTrieOptions } from '../core/topic-trie.js';
-import { TopicTrie } from '../core/topic-trie.js';
 import type { NativeBinding, NativeTrieHandle } from './binding.js';
 
 const DEFAULT_CACHE_SIZE = 1024;
@@ -123,9 +122,4 @@ export class NativeTopicTrie {
     this.#out = new Int32Array(size);
     this.#views = [];
   }
-}
-
-/** The native trie when `native` is loaded, else the TypeScript twin. */
-export function createTopicTrie(native: NativeBinding | null, options: TopicTrieOptions = {}): NativeTopicTrie | TopicTrie {
-  return native === null ? new TopicTrie(options) : new NativeTopicTrie(native, options);
 }

@@ -19,7 +19,7 @@ import { GatewayPolicy } from './policy.js';
 import type { AuthProvider } from './provider.js';
 
 /** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
@@ -90,7 +90,7 @@ async function configuredProviders(options: SecurityOptions, log: Logger, logLim
 }
 
 /** Parses --auth-chain; throws ConfigError for an unknown or repeated name. */
-export function parseChain(text: string): Array<(typeof PROVIDER_NAMES)[number]> {
+function parseChain(text: string): Array<(typeof PROVIDER_NAMES)[number]> {
   const names = text
     .split(',')
     .map((s) => s.trim())

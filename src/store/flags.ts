@@ -2,7 +2,7 @@
 import type { FlagDef } from '../config/flags.js';
 
 /** What --store accepts. */
-export const STORE_KINDS = ['lmdb', 'memory'] as const;
+const STORE_KINDS = ['lmdb', 'memory'] as const;
 /** Which store keeps retained messages and sessions. */
 export type StoreKind = (typeof STORE_KINDS)[number];
 

@@ -7,7 +7,7 @@ import { runCommitCallbacks } from './commit-callbacks.js';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage } from './types.js';
 
 /** Copies a message shallowly; payload and correlationData Buffers are shared, never mutated. */
-export function copyStoredMessage(message: StoredMessage): StoredMessage {
+function copyStoredMessage(message: StoredMessage): StoredMessage {
   const p = message.properties;
   return {
     topic: message.topic,

@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 let loaded: { uws: Uws; binary: string } | null = null;
 
 /** Path of the native binary the entry point tries for this platform and Node.js ABI. */
-export function uwsBinaryPath(): string {
+function uwsBinaryPath(): string {
   const entry = require.resolve('uWebSockets.js');
   return join(dirname(entry), '..', 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
 }

@@ -59,7 +59,7 @@ test('a # subscriber receives each of 100,000 retained messages exactly once whi
   assert.equal(typeof line['eventLoopDelayP99Ms'], 'number');
   // The pinger got answers while the subscriber was still receiving: the loop was not held.
   assert.ok(rtts.length >= 3, `only ${rtts.length} PINGREQ round trips completed during the delivery`);
-  // Liveness, not a performance claim (bench/retained-wildcard.bench.ts measures): no round trip
+  // Liveness, not a performance claim (bench/scenarios/retained-wildcard.ts measures): no round trip
   // waited for the whole delivery.
   assert.ok(Math.max(...rtts) < 2000, `slowest PINGREQ round trip ${Math.max(...rtts).toFixed(0)} ms`);
 });

@@ -2,9 +2,9 @@
 import type { FlagDef } from '../../config/flags.js';
 
 /** How numbers of real-time data are published: EMQX's raw wire values, or with units applied. */
-export const GBT32960_VALUE_MODES = ['raw', 'scaled'] as const;
+const GBT32960_VALUE_MODES = ['raw', 'scaled'] as const;
 /** AES-128 modes for data units with encryption flag 0x03. */
-export const GBT32960_AES_MODES = ['ecb', 'cbc'] as const;
+const GBT32960_AES_MODES = ['ecb', 'cbc'] as const;
 
 export interface Gbt32960Options {
   /** GB/T 32960 over TCP; -1 (off) = no listener. */

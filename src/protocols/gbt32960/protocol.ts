@@ -26,7 +26,7 @@ export interface Gbt32960Config {
 }
 
 /** The configuration of the vehicle connections, read from the flags (the AES key file too). */
-export function gbt32960Config(o: Gbt32960Options): Gbt32960Config {
+function gbt32960Config(o: Gbt32960Options): Gbt32960Config {
   return {
     maxFrameSize: o.gbt32960MaxFrameSize,
     loginTimeoutMs: o.gbt32960LoginTimeout * 1000,

@@ -9,7 +9,6 @@ import { decodeDataUnit, type DataUnit } from './codec/data-unit.js';
 
 /** The upstream topics of the contract: gbt32960/{vin}/upstream/{suffix}. */
 export const UPSTREAM_SUFFIXES = ['vlogin', 'info', 'reinfo', 'vlogout', 'plogin', 'plogout', 'transparent', 'response'] as const;
-export type UpstreamSuffix = (typeof UPSTREAM_SUFFIXES)[number];
 
 /** Index into UPSTREAM_SUFFIXES for a frame, as EMQX routes it. */
 export function upstreamIndex(command: number, response: number): number {

@@ -32,7 +32,7 @@ const EXPECTED_REPLY: ReadonlyMap<number, number> = new Map([
 const REPLY_WITHOUT_SEQ: ReadonlySet<number> = new Set([MsgId.QueryAttributesResponse]);
 
 /** The uplink message id a command waits for, or 0 when it needs no reply. */
-export function expectedReply(msgId: number): number {
+function expectedReply(msgId: number): number {
   return EXPECTED_REPLY.get(msgId) ?? 0;
 }
 

@@ -26,7 +26,7 @@ export interface Jt808Config {
 }
 
 /** The --jt808-* deadlines (in ms), limits and registrar. */
-export function jt808Config(o: Jt808Options, registrar: Registrar): Jt808Config {
+function jt808Config(o: Jt808Options, registrar: Registrar): Jt808Config {
   return {
     heartbeatTimeoutMs: o.jt808HeartbeatTimeout * 1000,
     authTimeoutMs: o.jt808AuthTimeout * 1000,
@@ -43,7 +43,7 @@ export function jt808Config(o: Jt808Options, registrar: Registrar): Jt808Config 
 }
 
 /** The operator's HTTP endpoints when given; else the broker's authentication decides. */
-export function jt808Registrar(o: Jt808Options, anonymous: boolean, log: Logger): Registrar {
+function jt808Registrar(o: Jt808Options, anonymous: boolean, log: Logger): Registrar {
   if (o.jt808RegistryUrl !== undefined || o.jt808AuthUrl !== undefined) {
     for (const [flag, url] of [
       ['--jt808-registry-url', o.jt808RegistryUrl],

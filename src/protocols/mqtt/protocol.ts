@@ -9,7 +9,7 @@ import { MqttConnection } from './connection.js';
 import type { MqttOptions } from './flags.js';
 
 /** WebSocket subprotocols of MQTT, preferred first. */
-export const MQTT_SUBPROTOCOLS: readonly string[] = ['mqtt', 'mqttv3.1'];
+const MQTT_SUBPROTOCOLS: readonly string[] = ['mqtt', 'mqttv3.1'];
 
 /** What every MQTT connection of a server shares. */
 export interface MqttConfig {

@@ -18,7 +18,7 @@ import type { StompConnection } from './connection.js';
 const TAIL_SLOT = encodingSlots(3);
 
 /** Headers a custom header (MQTT user property) may not take: the frame's own. */
-export const RESERVED_MESSAGE_HEADERS: ReadonlySet<string> = new Set([
+const RESERVED_MESSAGE_HEADERS: ReadonlySet<string> = new Set([
   'destination',
   'message-id',
   'subscription',

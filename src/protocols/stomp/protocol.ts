@@ -10,7 +10,7 @@ import type { StompOptions } from './flags.js';
 import { RedeliveryPool } from './redelivery.js';
 
 /** WebSocket subprotocols of STOMP, preferred first. */
-export const STOMP_SUBPROTOCOLS: readonly string[] = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
+const STOMP_SUBPROTOCOLS: readonly string[] = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
 
 export interface StompLimits {
   readonly maxHeaders: number;
@@ -39,7 +39,7 @@ export interface StompConfig {
 }
 
 /** The configuration of the STOMP connections, from the flags (and --connect-timeout in ms). */
-export function stompConfig(o: StompOptions, connectTimeoutMs: number, log: Logger, logLimit: LogRateLimit): StompConfig {
+function stompConfig(o: StompOptions, connectTimeoutMs: number, log: Logger, logLimit: LogRateLimit): StompConfig {
   return {
     limits: {
       maxHeaders: o.stompMaxHeaders,

@@ -7,8 +7,6 @@
 export const START_BYTE = 0x23;
 /** "##", command, response flag, VIN[17], encryption, data length W. */
 export const HEADER_SIZE = 24;
-/** Header plus the BCC byte: a frame with an empty data unit. */
-export const MIN_FRAME_SIZE = HEADER_SIZE + 1;
 /** The data length is a WORD, so no frame is longer than this. */
 export const MAX_FRAME_SIZE = HEADER_SIZE + 0xffff + 1;
 export const VIN_LENGTH = 17;

@@ -7,7 +7,7 @@ import iconv from 'iconv-lite';
 import { Jt808BodyError } from './errors.js';
 
 /** Decodes a GBK string (ASCII without a copy through iconv when every byte is below 0x80). */
-export function decodeGbk(buf: Buffer, start: number, end: number): string {
+function decodeGbk(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if (buf[i]! >= 0x80) return iconv.decode(buf.subarray(start, end), 'gbk');
   }

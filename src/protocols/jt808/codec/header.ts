@@ -8,9 +8,9 @@
 import { decodeBcd, encodeBcdInto } from './bytes.js';
 import { Jt808BodyError } from './errors.js';
 
-export const ATTR_LENGTH_MASK = 0x03ff;
+const ATTR_LENGTH_MASK = 0x03ff;
 export const ATTR_SPLIT = 1 << 13;
-export const ATTR_VERSION_2019 = 1 << 14;
+const ATTR_VERSION_2019 = 1 << 14;
 /** The largest body one frame can carry (10-bit length). */
 export const MAX_BODY_LENGTH = 0x03ff;
 

@@ -22,8 +22,6 @@ export const PacketType = {
   AUTH: 15,
 } as const;
 
-export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType];
-
 /** Packet type names for error messages, indexed by type number. */
 export const PACKET_NAMES: readonly string[] = [
   'RESERVED',
@@ -122,16 +120,6 @@ export const ReasonCode = {
   MaximumConnectTime: 0xa0,
   SubscriptionIdsNotSupported: 0xa1,
   WildcardSubscriptionsNotSupported: 0xa2,
-} as const;
-
-/** 3.1/3.1.1 CONNACK return codes (MQTT 3.1.1 section 3.2.2.3). */
-export const ConnackReturnCodeV3 = {
-  Accepted: 0,
-  UnacceptableProtocolVersion: 1,
-  IdentifierRejected: 2,
-  ServerUnavailable: 3,
-  BadUserNameOrPassword: 4,
-  NotAuthorized: 5,
 } as const;
 
 /**

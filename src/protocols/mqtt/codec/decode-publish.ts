@@ -10,7 +10,7 @@ import type { ProtocolVersion, PublishPacket, PublishProperties, QoS } from './p
 import { TopicNameInvalidError } from './errors.js';
 import { decodeProperties, decodePropertyBlock } from './properties.js';
 import { PacketReader } from './reader.js';
-import { SCAN_HEADER, SCAN_STRIDE } from './scanner.js';
+import { SCAN_FLAGS, SCAN_LENGTH, SCAN_OFFSET, SCAN_PACKET_ID, SCAN_PROPS_LENGTH, SCAN_PROPS_OFFSET, SCAN_TOPIC_LENGTH, SCAN_TOPIC_OFFSET, scanRecord } from './scanner.js';
 import { STR_NON_ASCII, STR_NUL, STR_WILDCARD, isWellFormedUtf8, scanString } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -79,20 +79,20 @@ export function decodePublish(r: PacketReader, flags: number, version: ProtocolV
  * without re-reading the fixed header; validates what the scanner does not.
  */
 export function decodePublishFromScan(buf: Buffer, out: Uint32Array, index: number, version: ProtocolVersion): PublishPacket {
-  const rec = SCAN_HEADER + index * SCAN_STRIDE;
-  const flags = out[rec + 1];
-  const end = out[rec + 2] + out[rec + 3];
-  const topicStart = out[rec + 5];
-  const topicEnd = topicStart + out[rec + 6];
+  const rec = scanRecord(index);
+  const flags = out[rec + SCAN_FLAGS];
+  const end = out[rec + SCAN_OFFSET] + out[rec + SCAN_LENGTH];
+  const topicStart = out[rec + SCAN_TOPIC_OFFSET];
+  const topicEnd = topicStart + out[rec + SCAN_TOPIC_LENGTH];
   const qos = checkFlags(flags);
-  const packetId = out[rec + 7];
+  const packetId = out[rec + SCAN_PACKET_ID];
   if (qos > 0 && packetId === 0) throw new ProtocolError('PUBLISH: packet identifier is 0 at QoS > 0'); // [MQTT-2.2.1-3]
   const topic = readTopic(buf, topicStart, topicEnd);
   let properties: PublishProperties;
   let payloadStart: number;
   if (version === 5) {
-    const propsStart = out[rec + 8];
-    payloadStart = propsStart + out[rec + 9];
+    const propsStart = out[rec + SCAN_PROPS_OFFSET];
+    payloadStart = propsStart + out[rec + SCAN_PROPS_LENGTH];
     if (payloadStart === propsStart) {
       properties = {};
     } else {

@@ -47,11 +47,6 @@ export function propertiesSize(p: AllProperties): number {
   return n;
 }
 
-/** Bytes of a property block: the length varint plus `size` bytes of properties. */
-export function propertyBlockSize(size: number): number {
-  return varintSize(size) + size;
-}
-
 function writeStr(buf: Buffer, pos: number, id: number, s: string): number {
   buf[pos] = id;
   return writeString(buf, pos + 1, s, Buffer.byteLength(s));

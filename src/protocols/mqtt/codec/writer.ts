@@ -52,11 +52,6 @@ export function writeBinary(buf: Buffer, pos: number, data: Buffer | Uint8Array)
   return pos + data.length;
 }
 
-/** Bytes a fixed header takes for a given remaining length. */
-export function fixedHeaderSize(remaining: number): number {
-  return 1 + varintSize(remaining);
-}
-
 /** Allocates a packet of exactly the right size and writes its fixed header; returns it. */
 export function allocPacket(first: number, remaining: number): Buffer {
   if (remaining > VARINT_MAX) {

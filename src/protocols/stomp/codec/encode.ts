@@ -14,7 +14,7 @@ export const NUL_BYTE: Buffer = Buffer.from([0]);
 export const HEARTBEAT: Buffer = Buffer.from('\n');
 
 /** The head of a frame: `COMMAND\nname:value\n...\n\n`. */
-export function encodeHead(command: string, headers: HeaderList, mode: Escaping): string {
+function encodeHead(command: string, headers: HeaderList, mode: Escaping): string {
   // CONNECTED is read before the client knows the version: never escaped.
   const escaping = command === 'CONNECTED' ? Escaping.None : mode;
   let head = command + '\n';

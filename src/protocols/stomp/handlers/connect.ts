@@ -10,7 +10,7 @@ import { StompError } from '../errors.js';
 import type { Admission } from '../../../gateway/context.js';
 
 /** What CONNECTED names as the server. */
-export const SERVER_NAME = 'Junction/0.1.0';
+const SERVER_NAME = 'Junction/0.1.0';
 const MAX_CLIENT_ID = 256;
 
 /** Handles CONNECT or STOMP. */
@@ -60,7 +60,7 @@ export function completeConnect(conn: StompConnection, frame: StompFrame, answer
 }
 
 /** The highest version both sides speak; throws ERROR (with `version`) when there is none. */
-export function negotiate(acceptVersion: string | undefined): StompVersion {
+function negotiate(acceptVersion: string | undefined): StompVersion {
   if (acceptVersion === undefined) return '1.0';
   const offered = acceptVersion.split(',').map((v) => v.trim());
   for (let i = SUPPORTED_VERSIONS.length - 1; i >= 0; i--) {
@@ -73,7 +73,7 @@ export function negotiate(acceptVersion: string | undefined): StompVersion {
 }
 
 /** `cx,cy` in ms; absent = 0,0. */
-export function parseHeartBeat(value: string | undefined): [number, number] {
+function parseHeartBeat(value: string | undefined): [number, number] {
   if (value === undefined) return [0, 0];
   const m = /^\s*([0-9]{1,9})\s*,\s*([0-9]{1,9})\s*$/.exec(value);
   if (m === null) throw new StompError(`heart-beat '${value}' is not two comma-separated millisecond counts (e.g. 10000,10000)`, 'JN_MALFORMED');

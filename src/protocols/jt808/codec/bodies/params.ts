@@ -45,7 +45,7 @@ const RANGES: ReadonlyArray<readonly [number, number, ParamType]> = [
 const SIZES: Readonly<Record<ParamType, number>> = { dword: 4, word: 2, byte: 1, string: -1, raw: -1 };
 
 /** The value type of a terminal parameter id (JT/T 808 table of parameters). */
-export function paramType(id: number): ParamType {
+function paramType(id: number): ParamType {
   for (const [from, to, type] of RANGES) if (id >= from && id <= to) return type;
   return 'raw';
 }
