@@ -1,6 +1,7 @@
 # Junction build. `make start` installs, builds and runs the broker with ./data;
-# `make test` builds and runs every test suite; `make bench` runs the micro-benchmarks
-# (short sizes; `make bench BENCH="--full"` or BENCH="codec topic-trie" passes runner flags).
+# `make test` builds, runs the Rust crate's unit tests (cargo test), then every test suite;
+# `make bench` runs the micro-benchmarks (short sizes; `make bench BENCH="--full"` or
+# BENCH="codec topic-trie" passes runner flags).
 NPM ?= npm
 NODE ?= node
 BENCH ?=
@@ -28,6 +29,7 @@ start: build
 	$(NODE) dist/src/cli/main.js start
 
 test: build
+	$(MAKE) -C native test
 	$(NODE) scripts/run-tests.mjs
 
 bench: build

@@ -112,3 +112,85 @@ pub fn filter_matches(filter: &[u8], topic: &[u8]) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_matches_follows_the_mqtt_rules() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("a/b", "a/b", true),
+            ("a/b", "a", false),
+            ("a/b", "a/b/c", false),
+            ("a/+", "a/b", true),
+            ("a/+", "a/", true),
+            ("a/+", "a", false),
+            ("a/+", "a/b/c", false),
+            ("+/+", "/", true),
+            ("+", "", true),
+            ("a/+/c", "a//c", true),
+            // `#` matches its parent level too [MQTT-4.7.1-1].
+            ("a/#", "a", true),
+            ("a/#", "a/", true),
+            ("a/#", "a/b/c", true),
+            ("a/#", "b", false),
+            ("a/b/#", "a", false),
+            ("#", "", true),
+            ("#", "a/b", true),
+            // Root wildcards never match a `$` topic [MQTT-4.7.2-1]; deeper ones do.
+            ("#", "$SYS", false),
+            ("+/x", "$SYS/x", false),
+            ("+", "$", false),
+            ("$SYS/#", "$SYS", true),
+            ("$SYS/+", "$SYS/x", true),
+            ("+/+", "a/$b", true),
+            ("#", "a/$b", true),
+        ];
+        for &(filter, topic, want) in cases {
+            assert_eq!(filter_matches(filter.as_bytes(), topic.as_bytes()), want, "{filter} vs {topic}");
+        }
+    }
+
+    #[test]
+    fn has_wildcard_spots_either_wildcard_at_any_level() {
+        assert!(has_wildcard(b"a/+/c"));
+        assert!(has_wildcard(b"a/#"));
+        assert!(has_wildcard(b"+"));
+        assert!(!has_wildcard(b"a/b/c"));
+        assert!(!has_wildcard(b""));
+    }
+
+    fn topic(i: usize) -> Vec<u8> {
+        format!("t/{i}").into_bytes()
+    }
+
+    #[test]
+    fn a_full_cache_sweeps_its_oldest_entries_down_to_sweep_to() {
+        let max = 1000;
+        let mut c = MatchCache::new(max, 1);
+        for i in 0..max {
+            c.store(&topic(i), &[i as i32, 0]);
+        }
+        assert_eq!(c.map.len(), max);
+        c.store(&topic(max), &[0, 0]);
+        assert_eq!(c.map.len(), SWEEP_TO + 1);
+        for i in 0..=max {
+            assert_eq!(c.map.contains_key(&topic(i)[..]), i >= max - SWEEP_TO, "topic {i}");
+        }
+        assert_eq!(&*c.map[&topic(max - 1)[..]].pairs, &[(max - 1) as i32, 0]);
+    }
+
+    #[test]
+    fn a_cache_smaller_than_sweep_to_stays_within_its_bound() {
+        for max in [1, 2, 5] {
+            let mut c = MatchCache::new(max, 1);
+            for i in 0..50 {
+                c.store(&topic(i), &[]);
+                assert!(c.map.len() <= max, "max {max}");
+                assert!(c.map.contains_key(&topic(i)[..]), "the newest entry is kept");
+            }
+            assert_eq!(c.map.len(), max);
+        }
+    }
+}

@@ -253,3 +253,117 @@ impl Names {
         self.entries.capacity() * std::mem::size_of::<Name>() + self.slots.len() * 4
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::trie::TestRng;
+
+    fn id_of(key: Key) -> u32 {
+        key as u32 & ID_MASK
+    }
+
+    #[test]
+    fn short_names_are_their_own_keys_and_differ_by_length() {
+        let mut n = Names::new(1);
+        assert_eq!(n.acquire_key(b"fleet"), short_key(b"fleet").unwrap());
+        assert_eq!(n.len, 0, "a short name is never stored");
+        // Zero bytes pad a short key, so only the packed length tells these apart.
+        assert_ne!(short_key(b"a"), short_key(b"a\0"));
+        assert_ne!(short_key(b""), short_key(b"\0"));
+        assert!(short_key(b"abcdefg").is_some());
+        assert!(short_key(b"abcdefgh").is_none());
+    }
+
+    #[test]
+    fn no_name_has_a_wildcard_key() {
+        // A `+` or `#` inside a topic is looked up as a name; it must not follow a wildcard edge.
+        for level in [&b""[..], b"+", b"#", b"\xff\xff\xff\xff\xff\xff\xff"] {
+            let k = short_key(level).unwrap();
+            assert!(![PLUS, HASH, NO_KEY].contains(&k), "{level:?}");
+        }
+        let mut n = Names::new(1);
+        let k = n.acquire_key(b"+/#-looking-long-name");
+        assert!(![PLUS, HASH, NO_KEY].contains(&k));
+    }
+
+    #[test]
+    fn a_long_name_is_stored_once_and_freed_with_its_last_reference() {
+        let mut n = Names::new(7);
+        let name = b"telemetry-channel";
+        let k = n.acquire_key(name);
+        assert_eq!(n.acquire_key(name), k);
+        assert_eq!(n.len, 1);
+        n.release_key(k);
+        assert_eq!(n.key(name), Some(k), "one reference is left");
+        n.release_key(k);
+        assert_eq!(n.key(name), None);
+        assert_eq!(n.len, 0);
+        // The freed id goes to the next new name.
+        let other = n.acquire_key(b"another-long-name");
+        assert_eq!(other, k);
+        assert_eq!(n.bytes(id_of(other)), b"another-long-name");
+        assert_eq!(n.key(name), None);
+    }
+
+    #[test]
+    fn releasing_a_short_key_leaves_interned_names_alone() {
+        let mut n = Names::new(7);
+        let k = n.acquire_key(b"interned-name");
+        // The empty name's key is 0, the same low bits as id 0.
+        n.release_key(short_key(b"").unwrap());
+        n.release_key(short_key(b"abc").unwrap());
+        assert_eq!(n.key(b"interned-name"), Some(k));
+    }
+
+    #[test]
+    fn names_inline_and_in_the_long_slab_read_back_exactly() {
+        let mut n = Names::new(3);
+        // 8..=11 bytes sit in the entry, 12 and more in the long-name slab.
+        let names: Vec<Vec<u8>> = (8..=40).map(|len| (0..len).map(|i| b'a' + (i % 26) as u8).collect()).collect();
+        let keys: Vec<Key> = names.iter().map(|name| n.acquire_key(name)).collect();
+        for (name, &k) in names.iter().zip(&keys) {
+            assert_eq!(n.key(name), Some(k));
+            assert_eq!(n.bytes(id_of(k)), &name[..]);
+        }
+        // Each is a prefix of the next: a lookup compares whole names, not prefixes.
+        assert_eq!(n.key(b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnX"), None);
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len());
+    }
+
+    #[test]
+    fn lookups_stay_right_through_random_acquires_and_releases() {
+        let mut rng = TestRng::new(42);
+        let mut n = Names::new(rng.next());
+        let pool: Vec<Vec<u8>> = (0..300)
+            .map(|i| if i % 3 == 0 { format!("dev{i:05}") } else { format!("device-{i:05}-name") }.into_bytes())
+            .collect();
+        let mut model: HashMap<&[u8], (Key, u32)> = HashMap::new();
+        for step in 0..20_000 {
+            let name = &pool[rng.below(pool.len())][..];
+            if rng.below(2) == 0 {
+                let k = n.acquire_key(name);
+                let e = model.entry(name).or_insert((k, 0));
+                assert_eq!(e.0, k, "a live name keeps its key");
+                e.1 += 1;
+            } else if let Some(e) = model.get_mut(name) {
+                n.release_key(e.0);
+                e.1 -= 1;
+                if e.1 == 0 {
+                    model.remove(name);
+                }
+            }
+            if step % 500 == 0 {
+                for name in &pool {
+                    assert_eq!(n.key(name), model.get(&name[..]).map(|e| e.0), "step {step}");
+                }
+            }
+        }
+        assert_eq!(n.len, model.len());
+    }
+}

@@ -40,3 +40,32 @@ impl<T> Slab<T> {
         self.items[i as usize].as_mut().expect("live slab entry")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_freed_index_is_handed_out_again_before_new_ones() {
+        let mut s = Slab::new();
+        assert_eq!([s.add("a"), s.add("b"), s.add("c")], [0, 1, 2]);
+        assert_eq!(s.take(1), Some("b"));
+        assert_eq!(s.add("d"), 1);
+        assert_eq!(s.add("e"), 3);
+        assert_eq!([*s.get(0), *s.get(1), *s.get(2), *s.get(3)], ["a", "d", "c", "e"]);
+    }
+
+    #[test]
+    fn taking_an_index_twice_frees_it_once() {
+        // A second free-list entry for one index would give two live values the same index.
+        let mut s = Slab::new();
+        s.add(10);
+        s.add(11);
+        assert_eq!(s.take(0), Some(10));
+        assert_eq!(s.take(0), None);
+        assert_eq!(s.add(20), 0);
+        assert_eq!(s.add(21), 2);
+        *s.get_mut(0) += 1;
+        assert_eq!([*s.get(0), *s.get(1), *s.get(2)], [21, 11, 21]);
+    }
+}

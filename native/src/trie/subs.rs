@@ -195,3 +195,139 @@ impl SubStore {
         self.blocks.capacity() * std::mem::size_of::<Pair>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trie::TestRng;
+
+    const EMPTY: Subs = Subs { state: NO_PAIRS, words: [0, 0] };
+
+    fn list(store: &SubStore, s: &Subs) -> Vec<Pair> {
+        store.pairs(s.state, &s.words).to_vec()
+    }
+
+    /// A list of `n` pairs [id, id * 10], ids 0..n.
+    fn filled(store: &mut SubStore, n: i32) -> (Subs, Vec<Pair>) {
+        let mut s = EMPTY;
+        for id in 0..n {
+            assert!(store.put(&mut s, id, id * 10));
+        }
+        (s, (0..n).map(|id| [id, id * 10]).collect())
+    }
+
+    #[test]
+    fn a_list_keeps_the_twins_order_through_every_representation() {
+        // The twin's order: appended on insert, the last pair moved into a removed pair's slot.
+        let mut store = SubStore::new();
+        let mut s = EMPTY;
+        let mut model: Vec<Pair> = Vec::new();
+        for id in 0..40 {
+            assert!(store.put(&mut s, id, -id));
+            model.push([id, -id]);
+            assert_eq!(list(&store, &s), model);
+            let want = match model.len() {
+                1 => ONE,
+                2..=BLOCK_MAX => BLOCK,
+                _ => LARGE,
+            };
+            assert_eq!(s.state, want, "{} pairs", model.len());
+        }
+        let mut rng = TestRng::new(5);
+        while !model.is_empty() {
+            let at = rng.below(model.len());
+            assert!(store.remove(&mut s, model[at][0]));
+            model.swap_remove(at);
+            assert_eq!(list(&store, &s), model);
+            // A large list goes back to a block only at LARGE_MIN, so add/remove churn around 16
+            // does not convert back and forth.
+            let want = match model.len() {
+                0 => NO_PAIRS,
+                1 => ONE,
+                2..=LARGE_MIN => BLOCK,
+                _ => LARGE,
+            };
+            assert_eq!(s.state, want, "{} pairs", model.len());
+        }
+    }
+
+    #[test]
+    fn putting_an_existing_id_replaces_its_options_in_place() {
+        for n in [2, 5, 16, 20] {
+            let mut store = SubStore::new();
+            let (mut s, mut model) = filled(&mut store, n);
+            // Move the last pair into slot 0 first, so a stale position index would be caught.
+            assert!(store.remove(&mut s, 0));
+            model.swap_remove(0);
+            let moved = model[0][0];
+            assert!(!store.put(&mut s, moved, 7), "{n} pairs");
+            model[0][1] = 7;
+            assert_eq!(list(&store, &s), model, "{n} pairs");
+        }
+    }
+
+    #[test]
+    fn removing_an_absent_id_changes_nothing() {
+        for n in [0, 1, 5, 20] {
+            let mut store = SubStore::new();
+            let (mut s, model) = filled(&mut store, n);
+            assert!(!store.remove(&mut s, 99));
+            assert_eq!(list(&store, &s), model, "{n} pairs");
+        }
+    }
+
+    #[test]
+    fn freed_blocks_are_reused() {
+        let mut store = SubStore::new();
+        let mut s = EMPTY;
+        let mut bytes = 0;
+        for cycle in 0..50 {
+            for id in 0..BLOCK_MAX as i32 {
+                store.put(&mut s, id, 0);
+            }
+            for id in 0..BLOCK_MAX as i32 {
+                store.remove(&mut s, id);
+            }
+            if cycle == 0 {
+                bytes = store.heap_bytes();
+            }
+            assert_eq!(store.heap_bytes(), bytes, "cycle {cycle}");
+        }
+    }
+
+    #[test]
+    fn lists_sharing_the_pool_never_see_each_others_pairs() {
+        let mut rng = TestRng::new(11);
+        let mut store = SubStore::new();
+        let mut lists = [EMPTY; 6];
+        let mut models: [Vec<Pair>; 6] = Default::default();
+        let mut seen = [false; 4];
+        for step in 0..20_000 {
+            // Alternate growing and shrinking phases so every list passes through every representation.
+            let growing = (step / 2000) % 2 == 0;
+            let l = rng.below(lists.len());
+            let id = rng.below(40) as i32;
+            let opt = step;
+            match models[l].iter().position(|p| p[0] == id) {
+                Some(at) if !growing || rng.below(4) == 0 => {
+                    assert!(store.remove(&mut lists[l], id));
+                    models[l].swap_remove(at);
+                }
+                Some(at) => {
+                    assert!(!store.put(&mut lists[l], id, opt));
+                    models[l][at][1] = opt;
+                }
+                None if growing || rng.below(10) == 0 => {
+                    assert!(store.put(&mut lists[l], id, opt));
+                    models[l].push([id, opt]);
+                }
+                None => {}
+            }
+            seen[lists[l].state as usize] = true;
+            for (s, model) in lists.iter().zip(&models) {
+                assert_eq!(&list(&store, s), model, "step {step}");
+            }
+        }
+        assert_eq!(seen, [true; 4], "every representation was exercised");
+    }
+}

@@ -142,3 +142,64 @@ impl ChildTable {
         self.slots.len() * std::mem::size_of::<Slot>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::Entry;
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::trie::names::{short_key, HASH, PLUS};
+    use crate::trie::TestRng;
+
+    #[test]
+    fn edges_stay_reachable_through_growth_and_removals() {
+        let keys: Vec<Key> = (0..40)
+            .map(|i| short_key(format!("k{i}").as_bytes()).unwrap())
+            .chain([PLUS, HASH])
+            .collect();
+        for seed in [1, 2, 3] {
+            let mut rng = TestRng::new(seed);
+            let mut t = ChildTable::new(rng.next());
+            let mut model: HashMap<(u32, Key), u32> = HashMap::new();
+            for step in 0..20_000u32 {
+                let edge = (rng.below(64) as u32, keys[rng.below(keys.len())]);
+                match model.entry(edge) {
+                    Entry::Occupied(e) => {
+                        if rng.below(2) == 0 {
+                            t.remove(edge.0, edge.1);
+                            e.remove();
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        t.insert(edge.0, edge.1, step);
+                        e.insert(step);
+                    }
+                }
+                if step % 1000 == 999 {
+                    for parent in 0..64 {
+                        for &key in &keys {
+                            let want = model.get(&(parent, key)).copied();
+                            assert_eq!(t.get(parent, key), want, "seed {seed} step {step}");
+                            // The walk's path: the key hash once per level, the parent mixed in later.
+                            let h = with_parent(t.key_hash(key), parent);
+                            assert_eq!(t.get_hashed(parent, key, h), want);
+                        }
+                    }
+                }
+            }
+            assert_eq!(t.len, model.len());
+        }
+    }
+
+    #[test]
+    fn removing_an_absent_edge_changes_nothing() {
+        let mut t = ChildTable::new(9);
+        let (a, b) = (short_key(b"a").unwrap(), short_key(b"b").unwrap());
+        t.insert(1, a, 5);
+        t.remove(1, b);
+        t.remove(2, a);
+        assert_eq!(t.get(1, a), Some(5));
+        assert_eq!(t.len, 1);
+    }
+}

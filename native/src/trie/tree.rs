@@ -210,3 +210,79 @@ impl Tree {
         self.arena.heap_bytes() + self.table.heap_bytes() + self.names.heap_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(t: &Tree, s: &mut Scratch, topic: &str) -> Vec<i32> {
+        t.collect(topic.as_bytes(), s);
+        let mut ids: Vec<i32> = s.out.chunks(2).map(|p| p[0]).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn removing_the_last_pair_prunes_up_to_the_first_node_in_use() {
+        let (mut t, mut s) = (Tree::new(1), Scratch::default());
+        t.insert(b"a/b", 1, 0).unwrap();
+        t.insert(b"a/b/c/d", 2, 0).unwrap();
+        t.insert(b"a/+/c", 3, 0).unwrap();
+        assert_eq!(t.node_count(), 7);
+        assert!(t.remove(b"a/b/c/d", 2, &mut s));
+        assert_eq!(t.node_count(), 5, "c and d pruned, b still holds a pair");
+        assert_eq!(ids(&t, &mut s, "a/b"), [1]);
+        assert_eq!(ids(&t, &mut s, "a/b/c"), [3]);
+        assert!(t.remove(b"a/b", 1, &mut s));
+        assert_eq!(t.node_count(), 4, "b pruned, a still has its + child");
+        assert!(t.remove(b"a/+/c", 3, &mut s));
+        assert_eq!(t.node_count(), 1);
+        assert_eq!(ids(&t, &mut s, "a/b/c"), [] as [i32; 0]);
+    }
+
+    #[test]
+    fn a_pruned_wildcard_edge_is_gone_while_its_literal_sibling_stays() {
+        let (mut t, mut s) = (Tree::new(2), Scratch::default());
+        t.insert(b"a/b", 1, 0).unwrap();
+        t.insert(b"a/+", 2, 0).unwrap();
+        t.insert(b"a/#", 3, 0).unwrap();
+        assert!(t.remove(b"a/+", 2, &mut s));
+        assert!(t.remove(b"a/#", 3, &mut s));
+        assert_eq!(ids(&t, &mut s, "a/x"), [] as [i32; 0]);
+        assert_eq!(ids(&t, &mut s, "a"), [] as [i32; 0]);
+        assert_eq!(ids(&t, &mut s, "a/b"), [1]);
+        t.insert(b"a/+", 4, 0).unwrap();
+        assert_eq!(ids(&t, &mut s, "a/b"), [1, 4]);
+    }
+
+    #[test]
+    fn remove_along_a_path_that_is_not_the_filter_finds_nothing() {
+        let (mut t, mut s) = (Tree::new(3), Scratch::default());
+        t.insert(b"a/b/c", 1, 0).unwrap();
+        for filter in [&b"a/b"[..], b"a/+/c", b"a/b/#", b"a/b/c/d", b"a/b/cc", b"b/b/c"] {
+            assert!(!t.remove(filter, 1, &mut s), "{filter:?}");
+        }
+        assert!(!t.remove(b"a/b/c", 2, &mut s));
+        assert_eq!(t.node_count(), 4);
+        assert_eq!(ids(&t, &mut s, "a/b/c"), [1]);
+    }
+
+    #[test]
+    fn freed_nodes_and_names_are_reused() {
+        let (mut t, mut s) = (Tree::new(4), Scratch::default());
+        let mut peak = None;
+        for round in 0..3 {
+            let filters: Vec<String> = (0..300).map(|i| format!("fleet/device-{round}-{i:05}/+/state")).collect();
+            for (i, f) in filters.iter().enumerate() {
+                t.insert(f.as_bytes(), i as i32, 0).unwrap();
+            }
+            let now = (t.node_count(), t.heap_bytes());
+            assert_eq!(now.0, 1 + 1 + 300 * 3);
+            assert_eq!(*peak.get_or_insert(now), now, "round {round} grew the trie's memory");
+            for (i, f) in filters.iter().enumerate() {
+                assert!(t.remove(f.as_bytes(), i as i32, &mut s));
+            }
+            assert_eq!(t.node_count(), 1);
+        }
+    }
+}
