@@ -39,7 +39,7 @@ export interface StompConfig {
 }
 
 /** The configuration of the STOMP connections, from the flags (and --connect-timeout in ms). */
-function stompConfig(o: StompOptions, connectTimeoutMs: number, log: Logger, logLimit: LogRateLimit): StompConfig {
+export function stompConfig(o: StompOptions, connectTimeoutMs: number, log: Logger, logLimit: LogRateLimit): StompConfig {
   return {
     limits: {
       maxHeaders: o.stompMaxHeaders,
