@@ -12,7 +12,7 @@ import { Escaping, SERVER_COMMANDS, type StompFrame } from '../../src/protocols/
 import type { StompOptions } from '../../src/protocols/stomp/flags.js';
 import { START_FLAGS } from '../../src/server/options.js';
 import { defaultOf } from '../../src/config/flags.js';
-import { Message } from '../../src/core/message.js';
+import type { Message } from '../../src/core/message.js';
 import { Logger, LogRateLimit } from '../../src/log/logger.js';
 import { frame } from '../protocols/stomp/helpers.js';
 import { MemoryLink, memoryKit } from './memory-kit.js';
