@@ -4,10 +4,9 @@
  * Exit codes: 0 done, 1 failed while running, 2 bad usage or configuration.
  */
 
-import { readFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { packageVersion } from '../config/version.js';
 import { Logger } from '../log/logger.js';
 import { benchHelp, runBenchCommand } from './bench.js';
 import { fuzzHelp, runFuzzCommand } from './fuzz.js';
@@ -37,10 +36,10 @@ const COMMANDS: readonly Command[] = [
     help: startHelp,
     async run(argv) {
       const options = parseStartOptions(argv);
-      const log = new Logger({ level: options.logLevel });
+      const log = new Logger({ level: options.logLevel, fields: { node: options.nodeName } });
       // Loaded only here so --help and --version never pay for the broker's modules (lmdb, piscina).
       const { runStart } = await import('./start.js');
-      await runStart(options, log);
+      await runStart(options, log, () => parseStartOptions(argv));
       return undefined;
     },
   },
@@ -67,22 +66,6 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-/** The version in the package.json of this installation (next to dist/, or above build/src/). */
-function readVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === 'junction' && typeof manifest.version === 'string') return manifest.version;
-    } catch {
-      // No package.json here: keep walking up.
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
-
 function print(fd: 1 | 2, text: string): void {
   writeSync(fd, text.endsWith('\n') ? text : `${text}\n`);
 }
@@ -106,7 +89,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return EXIT_OK;
   }
   if (first === '--version' || first === '-v') {
-    print(1, `junction ${readVersion()}`);
+    print(1, `junction ${packageVersion()}`);
     return EXIT_OK;
   }
   const command = COMMANDS.find((candidate) => candidate.name === first);
