@@ -139,8 +139,7 @@ function addBan(s: AdminServices, req: ApiRequest): ApiReply {
   s.bans.add(ban);
   let kicked = 0;
   for (const shell of [...s.kit.onlineConnections()]) {
-    const hit =
-      as === 'clientid' ? shell.clientId === ban.who : as === 'username' ? (shell.client?.username ?? null) === ban.who : normalAddress(shell.link.remoteAddress) === ban.who;
+    const hit = as === 'clientid' ? shell.clientId === ban.who : as === 'username' ? (shell.client?.username ?? null) === ban.who : normalAddress(shell.link.remoteAddress) === ban.who;
     if (!hit) continue;
     shell.kick('kicked');
     kicked++;

@@ -146,7 +146,8 @@ function propertiesOf(raw: unknown): { properties: MessageProperties | null; exp
   if (p['userProperties'] !== undefined) out.userProperties = userPropertiesOf(p['userProperties']);
   const expiry = p['messageExpiryInterval'];
   if (expiry !== undefined) {
-    if (typeof expiry !== 'number' || !Number.isInteger(expiry) || expiry < 1 || expiry > 0xffffffff) throw badParameter('properties.messageExpiryInterval', 'must be whole seconds from 1 to 4294967295');
+    if (typeof expiry !== 'number' || !Number.isInteger(expiry) || expiry < 1 || expiry > 0xffffffff)
+      throw badParameter('properties.messageExpiryInterval', 'must be whole seconds from 1 to 4294967295');
     expiresAt = Date.now() + expiry * 1000;
   }
   for (const key of Object.keys(out) as Array<keyof MessageProperties>) if (out[key] === undefined) delete out[key];

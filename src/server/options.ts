@@ -18,8 +18,18 @@ import { TRANSPORT_FLAGS, type TransportOptions } from '../transports/flags.js';
 import { RUNTIME_FLAGS, type RuntimeOptions } from './flags.js';
 
 /** Everything `junction start` needs; see START_FLAGS for meaning, ranges and defaults. */
-export interface StartOptions extends GatewayOptions,
-    AdminOptions, CoreOptions, StoreOptions, TransportOptions, SecurityOptions, RuntimeOptions, MqttOptions, StompOptions, Jt808Options, Gbt32960Options {}
+export interface StartOptions
+  extends GatewayOptions,
+    AdminOptions,
+    CoreOptions,
+    StoreOptions,
+    TransportOptions,
+    SecurityOptions,
+    RuntimeOptions,
+    MqttOptions,
+    StompOptions,
+    Jt808Options,
+    Gbt32960Options {}
 
 /** Headings of --help, in the order shown. */
 export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Administration', 'Runtime'] as const;

@@ -44,8 +44,7 @@ export function loadNativeUws(who = 'WebSocket listeners', flags = '--ws-port an
   if (!isNativeUws(uws)) {
     const why = process.env['UWS_USE_FALLBACK'] ? 'UWS_USE_FALLBACK is set' : `${binary} is missing or does not load in Node.js ${process.version}`;
     throw new ConfigError(
-      `${who} need the native uWebSockets.js, but it fell back to its slow JavaScript implementation (${why}); ` +
-        `install uWebSockets.js built for this platform and Node.js, or leave ${flags} off`,
+      `${who} need the native uWebSockets.js, but it fell back to its slow JavaScript implementation (${why}); ` + `install uWebSockets.js built for this platform and Node.js, or leave ${flags} off`,
     );
   }
   loaded = { uws, binary };
