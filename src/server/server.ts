@@ -4,6 +4,7 @@
  * routes the protocols registered.
  */
 import type { StartOptions } from './options.js';
+import { ConfigError } from '../errors.js';
 import { LogRateLimit, type Logger } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
@@ -62,7 +63,13 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     log,
   );
   logNativeChoice(log, options, native !== null, nativeModulePath(), nativeLoadFailure());
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (err) {
+    // Whatever the store says (a path that is a file, no permission, a broken environment), name the flag.
+    if (options.store !== 'lmdb') throw err;
+    throw new ConfigError(`cannot open the store in --data-dir ${options.dataDir}: ${(err as Error).message}`);
+  }
   // Workers read the LMDB file; the memory store has none, so it is served in main-thread slices.
   const retainedPool = options.store === 'lmdb' && options.retainedWorkers > 0 ? new RetainedWorkerPool({ dataDir: options.dataDir, threads: options.retainedWorkers }) : null;
   broker.useBulkRetained({
