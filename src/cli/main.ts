@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `junction` command. Subcommands live in COMMANDS (start, bench, fuzz, passwd); add new ones there.
+ * The `junction` command. Subcommands live in COMMANDS (start, bench, fuzz, ctl, passwd); add new ones there.
  * Exit codes: 0 done, 1 failed while running, 2 bad usage or configuration.
  */
 
@@ -13,6 +13,7 @@ import { fuzzHelp, runFuzzCommand } from './fuzz.js';
 import { startHelp } from './help.js';
 import { parseStartOptions } from '../server/options.js';
 import { passwdHelp, runPasswd } from './passwd.js';
+import { ctlHelp, runCtl } from './ctl.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -45,6 +46,7 @@ const COMMANDS: readonly Command[] = [
   },
   { name: 'bench', summary: 'generate MQTT load against a broker (junction bench --help)', help: benchHelp, run: runBenchCommand },
   { name: 'fuzz', summary: 'fuzz the protocol decoders (junction fuzz --help)', help: fuzzHelp, run: runFuzzCommand },
+  { name: 'ctl', summary: 'manage a running broker over its admin API: clients, bans, retained, publish, stats, reload (junction ctl --help)', help: ctlHelp, run: runCtl },
   { name: 'passwd', summary: 'add a user to a password file or change their password (junction passwd FILE USER)', help: passwdHelp, run: runPasswd },
 ];
 
