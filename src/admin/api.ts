@@ -4,6 +4,7 @@
  * health checks, which need no token.
  */
 import type { Broker } from '../core/broker.js';
+import { brokerFigures } from '../core/sys-stats.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { BAN_KINDS, normalAddress, type Ban, type BanKind, type BanList } from './bans.js';
 import { clientDetail, listClients, listSessions, listSubscriptions, sessionSummary } from './clients.js';
@@ -148,28 +149,12 @@ function addBan(s: AdminServices, req: ApiRequest): ApiReply {
 }
 
 function stats(s: AdminServices): Record<string, unknown> {
-  const m = s.broker.metrics;
-  const mem = process.memoryUsage();
   return {
     node: s.nodeName,
     version: s.version,
     uptimeSeconds: Math.floor((Date.now() - s.startedAt) / 1000),
     connections: { open: s.kit.connections, online: s.broker.onlineCount, max: s.kit.options.maxConnections },
-    sessions: s.broker.sessions.size,
-    subscriptions: s.broker.subscriptionCount,
-    retained: s.broker.retainedCount,
-    messages: { received: m.messagesReceived, sent: m.messagesSent, dropped: m.messagesDropped },
-    dropped: {
-      queueFull: m.queueOverflowDrops,
-      expired: m.expiredDrops,
-      tooLarge: m.oversizeDrops,
-      socketBuffer: m.slowConsumerDrops,
-      refused: m.refusedDrops,
-      unanswered: m.unansweredDrops,
-      retainedRefused: m.retainedRefused,
-    },
-    connects: { opened: m.connectionsOpened, closed: m.connectionsClosed, refused: m.connectionsRefused, protocolErrors: m.protocolErrors },
-    memory: { rss: mem.rss, heapUsed: mem.heapUsed },
+    ...brokerFigures(s.broker),
   };
 }
 

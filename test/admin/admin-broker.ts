@@ -3,10 +3,11 @@
  * throws nothing: every answer comes back with its status and parsed body for the assertions.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startJunction, type BrokerProcess } from '../../bench/lib/broker-process.js';
-import type { TestContext } from '../interop/harness.js';
+import { waitFor, type TestContext } from '../interop/harness.js';
 
 /** The token the test brokers use (written to a token file). */
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -71,4 +72,21 @@ export async function call(base: string, method: string, p: string, body?: unkno
 /** The body as a record, for reading fields in assertions. */
 export function fields(answer: Answer): Record<string, unknown> {
   return answer.body as Record<string, unknown>;
+}
+
+/** A STOMP 1.2 client over a raw socket, logged in as `login` (client id the same); `closed` resolves when the broker closes it. */
+export async function stompLogin(t: TestContext, port: number, login: string, passcode?: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.on('error', () => {});
+  let got = '';
+  socket.on('data', (d: Buffer) => {
+    got += d.toString('latin1');
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const credentials = passcode === undefined ? `login:${login}` : `login:${login}\npasscode:${passcode}`;
+  socket.write(`CONNECT\naccept-version:1.2\nhost:/\n${credentials}\nclient-id:${login}\n\n\0`);
+  await waitFor(() => got.includes('CONNECTED'), 3000, `STOMP login of ${login}`);
+  return { socket, closed };
 }

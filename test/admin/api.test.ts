@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { IDisconnectPacket } from 'mqtt';
-import { collect, connect, connectCollecting, gather, runBroker, sleep, waitFor, type TestContext } from '../interop/harness.js';
-import { adminBroker, call, fields, TOKEN } from './admin-broker.js';
+import { collect, connect, connectCollecting, gather, runBroker, sleep } from '../interop/harness.js';
+import { adminBroker, call, fields, stompLogin, TOKEN } from './admin-broker.js';
 
 /** Every route that needs the token, with a request that would otherwise succeed or fail on its own merits. */
 const GUARDED: ReadonlyArray<[string, string]> = [
@@ -32,21 +31,6 @@ const GUARDED: ReadonlyArray<[string, string]> = [
   ['GET', '/api/v1/nodes'],
   ['POST', '/api/v1/reload'],
 ];
-
-/** A STOMP 1.2 client over a raw socket, logged in as `login`. */
-async function stompClient(t: TestContext, port: number, login: string): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  t.after(() => socket.destroy());
-  socket.on('error', () => {});
-  let got = '';
-  socket.on('data', (d: Buffer) => {
-    got += d.toString('latin1');
-  });
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  socket.write(`CONNECT\naccept-version:1.2\nhost:/\nlogin:${login}\nclient-id:${login}\n\n\0`);
-  await waitFor(() => got.includes('CONNECTED'), 3000, 'STOMP CONNECTED');
-  return socket;
-}
 
 function assertBadParameter(answer: { status: number; body: unknown }, parameter: string): void {
   assert.equal(answer.status, 400, JSON.stringify(answer.body));
@@ -82,7 +66,7 @@ test('GET /clients lists every protocol with filters and pages; GET /clients/{id
   const url = a.broker.url;
   const alice = await connect(t, url, { clientId: 'dev/alice', username: 'alice', protocolVersion: 5, keepalive: 30 });
   await connect(t, url, { clientId: 'dev-bob', username: 'bob', protocolVersion: 4, keepalive: 45 });
-  await stompClient(t, a.broker.listeningPort('stomp'), 'carol');
+  await stompLogin(t, a.broker.listeningPort('stomp'), 'carol');
   await new Promise<void>((resolve, reject) => alice.subscribe('alerts/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
   await new Promise<void>((resolve, reject) => alice.publish('alerts/x', 'hello', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
   await collect(alice, 0, 10).catch(() => {});
@@ -140,12 +124,11 @@ test('DELETE /clients/{id} kicks: MQTT 5 gets DISCONNECT 0x98, STOMP is closed, 
   const a = await adminBroker(t, ['--stomp-port', '0']);
   const v5 = await connect(t, a.broker.url, { clientId: 'kick-me', protocolVersion: 5 });
   const disconnect = new Promise<IDisconnectPacket>((resolve) => v5.once('disconnect', resolve));
-  const stomp = await stompClient(t, a.broker.listeningPort('stomp'), 'kick-stomp');
-  const stompClosed = new Promise<void>((resolve) => stomp.once('close', () => resolve()));
+  const stomp = await stompLogin(t, a.broker.listeningPort('stomp'), 'kick-stomp');
   assert.equal((await a.api('DELETE', '/api/v1/clients/kick-me')).status, 204);
   assert.equal((await disconnect).reasonCode, 0x98);
   assert.equal((await a.api('DELETE', '/api/v1/clients/kick-stomp')).status, 204);
-  await stompClosed;
+  await stomp.closed;
   const left = fields(await a.api('GET', '/api/v1/clients'));
   assert.deepEqual(left['data'], []);
   assert.equal((await a.api('DELETE', '/api/v1/clients/kick-me')).status, 404);

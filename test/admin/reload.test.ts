@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SignJWT } from 'jose';
 import type { IDisconnectPacket } from 'mqtt';
 import { hashPassword } from '../../src/security/password-hash.js';
-import { collect, connect, gather, waitFor, type TestContext } from '../interop/harness.js';
-import { adminBroker, fields, type AdminBroker } from './admin-broker.js';
+import { collect, connect, gather, waitFor } from '../interop/harness.js';
+import { adminBroker, fields, stompLogin, type AdminBroker } from './admin-broker.js';
 
 const ACL = `user alice
 topic readwrite alerts/#
@@ -39,21 +38,6 @@ async function reloadLine(a: AdminBroker, n: number): Promise<Record<string, unk
   const lines = (): Array<Record<string, unknown>> => a.broker.logs.filter((l) => l['msg'] === 'reloaded' || String(l['msg']).startsWith('reload incomplete'));
   await waitFor(() => lines().length >= n, 5000, `reload #${n} in the log`);
   return lines()[n - 1]!;
-}
-
-async function stompLogin(t: TestContext, port: number, login: string, passcode: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
-  const socket = net.connect(port, '127.0.0.1');
-  t.after(() => socket.destroy());
-  socket.on('error', () => {});
-  let got = '';
-  socket.on('data', (d: Buffer) => {
-    got += d.toString('latin1');
-  });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  socket.write(`CONNECT\naccept-version:1.2\nhost:/\nlogin:${login}\npasscode:${passcode}\nclient-id:${login}\n\n\0`);
-  await waitFor(() => got.includes('CONNECTED'), 3000, `STOMP login of ${login}`);
-  return { socket, closed };
 }
 
 test('SIGHUP: removed and changed passwords disconnect their clients on every protocol, a removed ACL line stops a live subscription', async (t) => {
