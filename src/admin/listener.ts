@@ -1,14 +1,15 @@
 /**
  * The admin listener on uWebSockets.js's HTTP side: one App, one catch-all handler that reads
- * the request (headers at once, as uWS requires; the body up to --admin-max-body), checks the
- * bearer token unless the route is open, runs the route and writes its reply corked. An
- * unexpected error is a 500 with a generic message (the detail goes to the log only).
+ * the request's headers at once (as uWS requires), finds the route and checks the bearer token
+ * unless the route is open, and only then reads the body (up to --admin-max-body), so a caller
+ * without the token never gets a byte buffered; then it runs the route and writes its reply
+ * corked. An unexpected error is a 500 with a generic message (the detail goes to the log only).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { listenFailure } from '../transports/listen.js';
 import type { Uws } from '../transports/uws-loader.js';
-import { ApiError, type ApiReply, type ApiRequest, type ApiRouter } from './http.js';
+import { ApiError, type ApiReply, type ApiRequest, type ApiRoute, type ApiRouter } from './http.js';
 import type { AdminToken } from './token.js';
 
 export interface AdminListenOptions {
@@ -100,8 +101,28 @@ class AdminHandler {
     res.onAborted(() => {
       pending.aborted = true;
     });
-    if (!WITH_BODY.has(pending.method)) {
-      this.run(res, pending, null);
+    const found = this.router.match(pending.method, pending.path);
+    const hasBody = WITH_BODY.has(pending.method);
+    if (found.route === null) {
+      const error =
+        found.allowed.length === 0
+          ? new ApiError(404, 'NOT_FOUND', `no such path: ${pending.path}`)
+          : new ApiError(405, 'METHOD_NOT_ALLOWED', `${pending.method} is not allowed on ${pending.path} (allowed: ${found.allowed.join(', ')})`);
+      this.reply(res, pending, errorReply(error), hasBody);
+      return;
+    }
+    if (found.route.open !== true && !this.token.accepts(pending.authorization)) {
+      if (this.options.logLimit.allow(`admin-auth:${pending.address}`)) {
+        this.options.log.warn('admin request refused: missing or wrong bearer token', { address: pending.address, method: pending.method, path: pending.path });
+      }
+      // An unread body cannot stay on a kept-alive connection: close it after the answer.
+      this.reply(res, pending, errorReply(new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <token> with the token of --admin-token-file')), hasBody);
+      return;
+    }
+    const route = found.route;
+    const params = found.params;
+    if (!hasBody) {
+      this.run(res, pending, route, params, null);
       return;
     }
     const declared = Number(req.getHeader('content-length') || '0');
@@ -119,33 +140,17 @@ class AdminHandler {
         this.reply(res, pending, errorReply(new ApiError(413, 'BODY_TOO_LARGE', `the body is over ${max} bytes (--admin-max-body)`)), true);
         return;
       }
-      // uWS reuses the chunk's memory after this call: copy it.
-      chunks.push(Buffer.from(new Uint8Array(chunk.slice(0))));
-      if (isLast) this.run(res, pending, size === 0 ? null : Buffer.concat(chunks, size));
+      // uWS reuses the chunk's memory after this call: copy it (slice), then wrap the copy.
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) this.run(res, pending, route, params, size === 0 ? null : Buffer.concat(chunks, size));
     });
   }
 
-  private run(res: HttpResponse, pending: Pending, body: Buffer | null): void {
-    const found = this.router.match(pending.method, pending.path);
-    if (found.route === null) {
-      const error =
-        found.allowed.length === 0
-          ? new ApiError(404, 'NOT_FOUND', `no such path: ${pending.path}`)
-          : new ApiError(405, 'METHOD_NOT_ALLOWED', `${pending.method} is not allowed on ${pending.path} (allowed: ${found.allowed.join(', ')})`);
-      this.reply(res, pending, errorReply(error), false);
-      return;
-    }
-    if (found.route.open !== true && !this.token.accepts(pending.authorization)) {
-      if (this.options.logLimit.allow(`admin-auth:${pending.address}`)) {
-        this.options.log.warn('admin request refused: missing or wrong bearer token', { address: pending.address, method: pending.method, path: pending.path });
-      }
-      this.reply(res, pending, errorReply(new ApiError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <token> with the token of --admin-token-file')), false);
-      return;
-    }
-    const request: ApiRequest = { method: pending.method, path: pending.path, params: found.params, query: new URLSearchParams(pending.query), body };
+  private run(res: HttpResponse, pending: Pending, route: ApiRoute, params: Record<string, string>, body: Buffer | null): void {
+    const request: ApiRequest = { method: pending.method, path: pending.path, params, query: new URLSearchParams(pending.query), body };
     let answer: ApiReply | Promise<ApiReply>;
     try {
-      answer = found.route.handler(request);
+      answer = route.handler(request);
     } catch (err) {
       this.reply(res, pending, this.failure(err, pending), false);
       return;
@@ -182,7 +187,7 @@ class AdminHandler {
         res.writeHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
         res.writeHeader('X-Frame-Options', 'DENY');
       }
-      if (pending.method === 'HEAD') res.endWithoutBody(body.length, close);
+      if (pending.method === 'HEAD') res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.length, close);
       else res.end(body, close);
     });
   }

@@ -50,7 +50,7 @@ export function startAdmin(setup: AdminSetup): AdminSide {
     return { port: null, reloadToken: null, setReady: () => {}, close: () => presence?.stop() };
   }
   const token = adminToken(options, log);
-  const { uws } = loadNativeUws('the admin listener', '--admin-port');
+  const { uws } = loadNativeUws('admin listeners (--admin-port)', '--admin-port');
   const bans = new BanList(options.dataDir, log);
   bans.load();
   kit.bans = bans;

@@ -137,8 +137,10 @@ export class Reloader {
     if (tls === null) return { part: 'tls', ok: true, detail: '' };
     try {
       tls.reload();
+      this.targets.log.info('TLS certificates reloaded');
       return { part: 'tls', ok: true, detail: 'certificates read again' };
     } catch (err) {
+      this.targets.log.error('TLS certificates not reloaded; the old ones stay in use', { error: err });
       return { part: 'tls', ok: false, detail: `${(err as Error).message}; the old certificates stay in use` };
     }
   }

@@ -87,7 +87,7 @@ test('the dashboard in Chromium: log in, see a client appear, search, browse ret
   await row.locator('button.kick').click();
   assert.equal((await kicked).reasonCode, 0x98);
   await row.waitFor({ state: 'detached' });
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Kicked dash-dev-1.');
+  await page.waitForFunction(() => document.getElementById('notice')?.textContent === 'Kicked dash-dev-1.');
   const left = (await a.api('GET', '/api/v1/clients')).body as { meta: { count: number } };
   assert.equal(left.meta.count, 0);
   assert.deepEqual(problems, []);

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { junctionCli } from '../../bench/lib/repo.js';
 import { descriptorLimits, nodeNameProblem } from '../../src/server/guardrails.js';
 import { runBroker, type TestContext } from '../interop/harness.js';
+import { startRefused } from '../transports/helpers.js';
 
 /** Starts the broker through bash (to set a ulimit or the environment first); resolves with its log lines once it is ready, then stops it. */
 function startAndStop(t: TestContext, shellPrefix: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Array<Record<string, unknown>>> {
@@ -120,4 +121,10 @@ test('file-system errors name the flag of the file', async (t) => {
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, pattern, args.join(' '));
   }
+});
+
+test('the admin listener runs on the native uWebSockets.js only: its JavaScript fallback is refused, naming --admin-port', async () => {
+  const r = await startRefused(['--admin-port', '0', '--store', 'memory'], { UWS_USE_FALLBACK: '1' });
+  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+  assert.match(r.stderr, /admin listeners \(--admin-port\) need the native uWebSockets\.js.*UWS_USE_FALLBACK is set.*leave --admin-port off/);
 });

@@ -222,16 +222,17 @@ async function refreshNodes() {
 
 // --- session ---------------------------------------------------------------------------------
 
+/** What the last action did (kept until the next one; the periodic refresh writes elsewhere). */
 function status(text) {
-  $('status').textContent = text;
+  $('notice').textContent = text;
 }
 
 async function tick() {
   try {
     await Promise.all([refreshStats(), refreshClients(), refreshNodes()]);
-    status(`Updated ${new Date().toLocaleTimeString()}.`);
+    $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
   } catch (err) {
-    if (err.message !== 'unauthorized') status(`Update failed: ${err.message}`);
+    if (err.message !== 'unauthorized') $('updated').textContent = `Update failed: ${err.message}`;
   }
 }
 
