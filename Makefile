@@ -1,12 +1,13 @@
 # Junction build. `make start` installs, builds and runs the broker with ./data;
 # `make test` builds, runs the Rust crate's unit tests (cargo test), then every test suite;
+# `make package-check` packs, installs the tarball in an empty folder and starts it;
 # `make bench` runs the micro-benchmarks (short sizes; `make bench BENCH="--full"` or
 # BENCH="codec topic-trie" passes runner flags).
 NPM ?= npm
 NODE ?= node
 BENCH ?=
 
-.PHONY: all install build native ts start test bench clean
+.PHONY: all install build native ts start test bench package-check clean
 
 all: build
 
@@ -31,6 +32,10 @@ start: build
 test: build
 	$(MAKE) -C native test
 	$(NODE) scripts/run-tests.mjs
+
+# npm pack, then install the tarball in an empty folder without Rust and start it (CI runs it).
+package-check: install
+	$(NODE) scripts/package-check.mjs
 
 bench: build
 	$(NODE) dist/bench/micro/main.js $(BENCH)

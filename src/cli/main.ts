@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `junction` command. Subcommands live in COMMANDS (start, bench, fuzz, passwd); add new ones there.
+ * The `junction` command. Subcommands live in COMMANDS (start, bench, fuzz, ctl, passwd); add new ones there.
  * Exit codes: 0 done, 1 failed while running, 2 bad usage or configuration.
  */
 
-import { readFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { packageVersion } from '../config/version.js';
 import { Logger } from '../log/logger.js';
 import { benchHelp, runBenchCommand } from './bench.js';
 import { fuzzHelp, runFuzzCommand } from './fuzz.js';
 import { startHelp } from './help.js';
 import { parseStartOptions } from '../server/options.js';
 import { passwdHelp, runPasswd } from './passwd.js';
+import { ctlHelp, runCtl } from './ctl.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -37,15 +37,16 @@ const COMMANDS: readonly Command[] = [
     help: startHelp,
     async run(argv) {
       const options = parseStartOptions(argv);
-      const log = new Logger({ level: options.logLevel });
+      const log = new Logger({ level: options.logLevel, fields: { node: options.nodeName } });
       // Loaded only here so --help and --version never pay for the broker's modules (lmdb, piscina).
       const { runStart } = await import('./start.js');
-      await runStart(options, log);
+      await runStart(options, log, () => parseStartOptions(argv));
       return undefined;
     },
   },
   { name: 'bench', summary: 'generate MQTT load against a broker (junction bench --help)', help: benchHelp, run: runBenchCommand },
   { name: 'fuzz', summary: 'fuzz the protocol decoders (junction fuzz --help)', help: fuzzHelp, run: runFuzzCommand },
+  { name: 'ctl', summary: 'manage a running broker over its admin API: clients, bans, retained, publish, stats, reload (junction ctl --help)', help: ctlHelp, run: runCtl },
   { name: 'passwd', summary: 'add a user to a password file or change their password (junction passwd FILE USER)', help: passwdHelp, run: runPasswd },
 ];
 
@@ -65,22 +66,6 @@ function mainHelp(): string {
     `  ${'-v, --version'.padEnd(width + 10)}print the version`,
     '',
   ].join('\n');
-}
-
-/** The version in the package.json of this installation (next to dist/, or above build/src/). */
-function readVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === 'junction' && typeof manifest.version === 'string') return manifest.version;
-    } catch {
-      // No package.json here: keep walking up.
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
 }
 
 function print(fd: 1 | 2, text: string): void {
@@ -106,7 +91,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return EXIT_OK;
   }
   if (first === '--version' || first === '-v') {
-    print(1, `junction ${readVersion()}`);
+    print(1, `junction ${packageVersion()}`);
     return EXIT_OK;
   }
   const command = COMMANDS.find((candidate) => candidate.name === first);

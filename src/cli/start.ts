@@ -1,7 +1,7 @@
 /**
  * `junction start`: runs the server until SIGTERM/SIGINT, then stops accepting, sends MQTT 5
- * clients DISCONNECT 0x8B, flushes the store and exits 0 within 5 s. SIGHUP reloads TLS
- * certificates; SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc) and the
+ * clients DISCONNECT 0x8B, flushes the store and exits 0 within 5 s. SIGHUP reloads the log
+ * level, TLS certificates and the security files (server/reload.ts); SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc) and the
  * event-loop delay since the previous report.
  */
 import type { StartOptions } from '../server/options.js';
@@ -12,8 +12,8 @@ import { startServer } from '../server/server.js';
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 /** Runs the broker until a signal stops it. */
-export async function runStart(options: StartOptions, log: Logger): Promise<void> {
-  const server = await startServer(options, log);
+export async function runStart(options: StartOptions, log: Logger, reparse: () => StartOptions = () => options): Promise<void> {
+  const server = await startServer(options, log, reparse);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -37,7 +37,7 @@ export async function runStart(options: StartOptions, log: Logger): Promise<void
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => server.reloadTls());
+  process.on('SIGHUP', () => void server.reload('SIGHUP'));
   // Health report for operators and benchmarks: memory, and the event-loop delay since the last
   // report. With node --expose-gc it first collects garbage, so "memory per connection" can be
   // read after a full GC.

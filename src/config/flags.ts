@@ -156,7 +156,7 @@ function readConfigFile(flags: readonly FlagDef[], byName: ReadonlyMap<string, F
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read config file ${path} (--config): ${(err as Error).message}`);
   }
   let data: unknown;
   try {

@@ -37,6 +37,8 @@ export interface AuthResult {
   readonly grants?: TopicGrants | null;
   /** Why a refusal happened, for the log line (never a secret). */
   readonly detail?: string;
+  /** The --auth-chain name of the provider that allowed it (absent: the anonymous rule). */
+  readonly provider?: string;
 }
 
 const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
@@ -67,6 +69,8 @@ export interface ClientGuard {
    * flooding for too long (answer 0x97 Quota Exceeded where the protocol can).
    */
   countPublish(bytes: number): boolean;
+  /** Forgets cached topic decisions (the rules were reloaded); absent when nothing is cached. */
+  forget?(): void;
 }
 
 /** What a guard may pause and resume (a Link). */

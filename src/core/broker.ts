@@ -83,6 +83,46 @@ export class Broker implements RouteSink, SessionExpiry {
     return this.router.hasDollarSubscriptions;
   }
 
+  /** The live retained message of `topic`, or undefined (the admin API). */
+  retainedMessage(topic: string): Message | undefined {
+    return this.retained.get(topic, this.wheel.now);
+  }
+
+  /** Visits the live retained messages matching a valid, non-shared filter (the admin API). */
+  searchRetained(filter: string, visit: (msg: Message) => void): void {
+    this.retained.search(filter, this.wheel.now, visit);
+  }
+
+  /** Removes a retained message without publishing an empty one to subscribers; true if there was one. */
+  clearRetained(topic: string): boolean {
+    return this.retained.remove(topic);
+  }
+
+  /**
+   * An operator ends a session: its connection (if any) is kicked, then the session, its
+   * subscriptions and its queue are gone (also from the store); false if there was none.
+   */
+  discardSession(clientId: string): boolean {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return false;
+    // The kicked connection detaches at once; a session that outlives its connection is ended here.
+    session.owner?.kick('kicked');
+    if (this.sessions.get(clientId) === session) {
+      if (session.owner !== null) {
+        session.owner = null;
+        this.onlineCount--;
+      }
+      // A delayed will goes out when its session ends, as on expiry.
+      const will = this.pendingWills.get(clientId);
+      if (will !== undefined) {
+        this.wheel.cancel(will);
+        this.publishWill(will);
+      }
+      this.destroySession(session, 'discarded');
+    }
+    return true;
+  }
+
   /** Opens the store and restores retained messages and persistent sessions. */
   async start(): Promise<void> {
     await this.store.open();

@@ -71,7 +71,7 @@ export class SysClientEvents {
  * A client id as one topic level: `/`, `+` and `#` (and `%` itself) are percent-encoded, so a
  * client named `a/b` or `#` can neither split the event topic nor turn it into a filter.
  */
-function topicLevel(clientId: string): string {
+export function topicLevel(clientId: string): string {
   if (!/[/+#%]/.test(clientId)) return clientId;
   return clientId.replace(/[/+#%]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }

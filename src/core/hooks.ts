@@ -29,7 +29,7 @@ export type DropReason =
   | 'unanswered';
 
 /** Why a session ended. */
-export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shutdown';
+export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shutdown' | 'discarded';
 
 /** Every event of the seam and what its listener receives. */
 export interface HookEvents {

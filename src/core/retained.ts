@@ -56,6 +56,19 @@ export class RetainedMessages {
     return true;
   }
 
+  /** The live retained message of `topic`, or undefined. */
+  get(topic: string, now: number): Message | undefined {
+    const msg = this.index.get(topic);
+    return msg === undefined || msg.isExpired(now) ? undefined : msg;
+  }
+
+  /** Removes the retained message of `topic` without publishing anything (an operator's delete); true if there was one. */
+  remove(topic: string): boolean {
+    if (!this.index.delete(topic)) return false;
+    this.store.deleteRetained(topic);
+    return true;
+  }
+
   /** Visits every live retained message matching filter; expired ones are removed on the way. */
   search(filter: string, now: number, visit: (msg: Message) => void): void {
     const expired: string[] = [];

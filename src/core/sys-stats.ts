@@ -32,25 +32,30 @@ export class SysStats implements WheelItem {
 
   /** Publishes the current figures once. */
   publish(now: number): void {
-    const m = this.broker.metrics;
-    const mem = process.memoryUsage();
-    const body = {
-      time: new Date(now).toISOString(),
-      online: this.broker.onlineCount,
-      sessions: this.broker.sessions.size,
-      subscriptions: this.broker.subscriptionCount,
-      retained: this.broker.retainedCount,
-      messages: { received: m.messagesReceived, sent: m.messagesSent, dropped: m.messagesDropped },
-      dropped: {
-        queueFull: m.queueOverflowDrops,
-        slowConsumer: m.slowConsumerDrops,
-        expired: m.expiredDrops,
-        tooLarge: m.oversizeDrops,
-        retainedRefused: m.retainedRefused,
-      },
-      connects: { opened: m.connectionsOpened, closed: m.connectionsClosed, refused: m.connectionsRefused, protocolErrors: m.protocolErrors },
-      memory: { rss: mem.rss, heapUsed: mem.heapUsed },
-    };
+    const body = { time: new Date(now).toISOString(), online: this.broker.onlineCount, ...brokerFigures(this.broker) };
     this.broker.publish(new Message(this.topic, Buffer.from(JSON.stringify(body)), 0, false, null, 0, null));
   }
+}
+
+/** The broker's figures as $SYS stats and the admin API show them: counts, messages, drops by cause, connects, memory. */
+export function brokerFigures(broker: Broker): Record<string, unknown> {
+  const m = broker.metrics;
+  const mem = process.memoryUsage();
+  return {
+    sessions: broker.sessions.size,
+    subscriptions: broker.subscriptionCount,
+    retained: broker.retainedCount,
+    messages: { received: m.messagesReceived, sent: m.messagesSent, dropped: m.messagesDropped },
+    dropped: {
+      queueFull: m.queueOverflowDrops,
+      slowConsumer: m.slowConsumerDrops,
+      expired: m.expiredDrops,
+      tooLarge: m.oversizeDrops,
+      refused: m.refusedDrops,
+      unanswered: m.unansweredDrops,
+      retainedRefused: m.retainedRefused,
+    },
+    connects: { opened: m.connectionsOpened, closed: m.connectionsClosed, refused: m.connectionsRefused, protocolErrors: m.protocolErrors },
+    memory: { rss: mem.rss, heapUsed: mem.heapUsed },
+  };
 }

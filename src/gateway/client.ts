@@ -7,11 +7,12 @@
 import type { Broker } from '../core/broker.js';
 import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
-import type { Session, SessionOwner } from '../core/session.js';
+import type { Session } from '../core/session.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
 import type { StoredSubscription } from '../store/types.js';
 import { Refusal } from './refusal.js';
 import type { TopicLimits } from './topic-limits.js';
+import type { ConnectionShell } from './shell.js';
 
 /** What one publish came to; reused between calls (read it before the next publish). */
 export interface PublishOutcome {
@@ -45,7 +46,7 @@ export class Client {
 
   constructor(
     private readonly services: ClientServices,
-    private readonly owner: SessionOwner,
+    private readonly owner: ConnectionShell,
     readonly clientId: string,
     /** The identity authentication settled on: the ACL's user, the events' username. */
     readonly username: string | null,
@@ -53,6 +54,8 @@ export class Client {
     private readonly guard: ClientGuard,
     /** e.g. 'mqtt/5', 'jt808/2019': the protocol a new session is stored with */
     private readonly protocol: string,
+    /** The --auth-chain provider that admitted it; null for the anonymous rule or a protocol's own decision. */
+    readonly provider: string | null = null,
   ) {}
 
   // --- checks ------------------------------------------------------------------------------
@@ -74,6 +77,23 @@ export class Client {
   /** Why the last check refused, for a log line or an error text. */
   get refusalDetail(): string {
     return this.services.limits.detail;
+  }
+
+  /**
+   * The topic rules changed (a reload): forgets cached decisions, then drops every subscription
+   * the client may no longer hold, so it stops delivering; returns the filters dropped.
+   */
+  reauthorize(): string[] {
+    this.guard.forget?.();
+    const session = this.session;
+    if (session === null) return [];
+    const dropped: string[] = [];
+    for (const sub of [...session.subscriptions.values()]) {
+      if (this.checkSubscribe(sub.filter) === Refusal.None) continue;
+      this.services.broker.unsubscribe(session, sub.filter);
+      dropped.push(sub.filter);
+    }
+    return dropped;
   }
 
   // --- session -----------------------------------------------------------------------------
@@ -120,6 +140,7 @@ export class Client {
     const out = outcome;
     out.matched = 0;
     out.stored = false;
+    this.owner.messagesIn++;
     if (paced && !this.guard.countPublish(msg.payload.length)) {
       out.refusal = Refusal.QuotaExceeded;
       return out;

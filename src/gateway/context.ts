@@ -22,8 +22,22 @@ import type { WsRoutes } from '../transports/ws-routes.js';
 import { Client } from './client.js';
 import type { GatewayOptions } from './flags.js';
 import { ADMISSION_REASON_CODES, type AdmissionRefusal } from './refusal.js';
-import type { ConnectionShell } from './shell.js';
+import { ConnectionShell } from './shell.js';
 import { TopicLimits } from './topic-limits.js';
+
+/** Operator bans, asked at every login (the admin API's ban list). */
+export interface AdmissionBans {
+  /** Why a client with these names may not log in, or null; `username` is null for anonymous ones. */
+  banned(clientId: string, username: string | null, address: string): string | null;
+}
+
+/** What connections of one protocol carried, counted when each one closed. */
+export interface TrafficTotals {
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+}
 
 /** The login fields a protocol hands to admission. Never log `password`. */
 export interface AdmissionRequest {
@@ -78,6 +92,14 @@ export class GatewayContext {
   readonly native: NativeBinding | null;
   /** Connections open over every protocol and listener, against --max-connections. */
   connections = 0;
+  /** When the kit started (ms since the Unix epoch): connections keep their times as seconds after it. */
+  readonly epoch: number;
+  /** Traffic of closed connections by protocol name (live ones carry their own counters). */
+  readonly closedTraffic = new Map<string, TrafficTotals>();
+  /** Operator bans, or null while there are none to check. */
+  bans: AdmissionBans | null = null;
+  /** Told of every authentication the chain decided (allowed or not) and how long it took, in seconds; null = nobody listens. */
+  onAuthDecision: ((allowed: boolean, seconds: number) => void) | null = null;
   private readonly broker: Broker;
   private readonly security: Security;
   private readonly policy: SecurityPolicy;
@@ -96,6 +118,7 @@ export class GatewayContext {
     this.nodeName = setup.nodeName;
     this.options = setup.options;
     this.native = setup.native;
+    this.epoch = Date.now();
     this.services = { broker: this.broker, policy: this.policy, limits: new TopicLimits(setup.options.maxTopicLevels, this.policy.maxTopicLength) };
   }
 
@@ -139,10 +162,36 @@ export class GatewayContext {
     };
   }
 
-  /** A connection ended (called once, by the shell). */
-  connectionClosed(_shell: ConnectionShell): void {
+  /** A connection ended (called once, by the shell): uncounted, its traffic folded into its protocol's totals. */
+  connectionClosed(shell: ConnectionShell): void {
     this.connections--;
     this.metrics.connectionsClosed++;
+    const name = shell.protocolName;
+    let totals = this.closedTraffic.get(name);
+    if (totals === undefined) this.closedTraffic.set(name, (totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 }));
+    totals.bytesIn += shell.bytesIn;
+    totals.bytesOut += shell.bytesOut;
+    totals.messagesIn += shell.messagesIn;
+    totals.messagesOut += shell.messagesOut;
+  }
+
+  /** Seconds since `epoch` by the wheel's clock: what a connection stores for "online since". */
+  secondsSinceEpoch(): number {
+    return Math.floor((this.wheel.now - this.epoch) / 1000);
+  }
+
+  /** The connection logged in under `clientId`, or null: the sessions are the registry, so it costs nothing per connection. */
+  connection(clientId: string): ConnectionShell | null {
+    const owner = this.broker.sessions.get(clientId)?.owner ?? null;
+    return owner instanceof ConnectionShell ? owner : null;
+  }
+
+  /** Every logged-in connection, whatever its protocol. */
+  *onlineConnections(): IterableIterator<ConnectionShell> {
+    for (const session of this.broker.sessions.values()) {
+      const owner = session.owner;
+      if (owner instanceof ConnectionShell) yield owner;
+    }
   }
 
   /** Opens a TCP or TLS listener for a protocol; throws ConfigError naming the flag. */
@@ -184,7 +233,9 @@ export class GatewayContext {
       if (this.logLimit.allow('admission')) this.log.warn('connection refused', { protocol: request.protocol, clientId: request.clientId, address: link.remoteAddress, detail });
       return { ok: false, refusal, detail };
     }
-    if (request.decided !== undefined) return this.settle(shell, request, request.decided);
+    const ban = this.bans?.banned(request.clientId, request.username, link.remoteAddress) ?? null;
+    if (ban !== null) return this.refuseBanned(shell, request, ban);
+    if (request.decided !== undefined) return this.settle(shell, request, request.decided, 0);
     const info: ConnectInfo = {
       clientId: request.clientId,
       username: request.username,
@@ -194,15 +245,16 @@ export class GatewayContext {
       transport: link.transport,
       peerIdentity: link.peerIdentity ?? null,
     };
+    const started = this.onAuthDecision === null ? 0 : performance.now();
     let decision: AuthResult | Promise<AuthResult>;
     try {
       decision = this.security.authenticator.authenticate(info);
     } catch (err) {
       decision = Promise.reject(err);
     }
-    if (!(decision instanceof Promise)) return this.settle(shell, request, decision);
+    if (!(decision instanceof Promise)) return this.settle(shell, request, decision, started);
     return decision.then(
-      (result) => this.settle(shell, request, result),
+      (result) => this.settle(shell, request, result, started),
       (err: unknown) => {
         this.log.warn('authentication provider failed; refusing the client', { protocol: request.protocol, clientId: request.clientId, error: err });
         this.metrics.connectionsRefused++;
@@ -211,8 +263,10 @@ export class GatewayContext {
     );
   }
 
-  private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult): Admission {
+  private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult, started: number): Admission {
     const address = shell.link.remoteAddress;
+    const observe = this.onAuthDecision;
+    if (observe !== null && request.decided === undefined) observe(result.ok, (performance.now() - started) / 1000);
     if (!result.ok) {
       this.metrics.connectionsRefused++;
       if (this.logLimit.allow('auth:' + address)) {
@@ -229,9 +283,21 @@ export class GatewayContext {
       return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
     }
     const username = result.username !== undefined ? result.username : request.username;
+    if (username !== request.username && this.bans !== null) {
+      const ban = this.bans.banned(request.clientId, username, address);
+      if (ban !== null) return this.refuseBanned(shell, request, ban);
+    }
     const grants: TopicGrants | null = result.grants ?? null;
     const guard: ClientGuard = this.policy.guard(request.clientId, username, grants, shell);
-    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol) };
+    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null) };
+  }
+
+  private refuseBanned(shell: ConnectionShell, request: AdmissionRequest, detail: string): Admission {
+    this.metrics.connectionsRefused++;
+    if (this.logLimit.allow('banned:' + shell.link.remoteAddress)) {
+      this.log.info('connection refused: banned', { protocol: request.protocol, clientId: request.clientId, address: shell.link.remoteAddress, detail });
+    }
+    return { ok: false, refusal: 'banned', detail };
   }
 
   /** An MQTT 5 enhanced authentication method by name. */

@@ -25,7 +25,9 @@ export type AdmissionRefusal =
   /** known but not allowed (anonymous refused, a token for another client) */
   | 'not-authorized'
   /** an authentication provider failed (an HTTP hook down) */
-  | 'unavailable';
+  | 'unavailable'
+  /** the client id, username or address is on the operator's ban list */
+  | 'banned';
 
 /** The MQTT 5 CONNACK reason of each admission refusal (STOMP and the vehicle gateways use the names). */
 export const ADMISSION_REASON_CODES: Readonly<Record<AdmissionRefusal, number>> = {
@@ -34,4 +36,5 @@ export const ADMISSION_REASON_CODES: Readonly<Record<AdmissionRefusal, number>> 
   'bad-credentials': 0x86,
   'not-authorized': 0x87,
   unavailable: 0x88,
+  banned: 0x8a,
 };

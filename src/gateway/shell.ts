@@ -57,6 +57,16 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   will: Will | null = null;
   /** When the client was last heard from (each protocol says what counts). */
   lastActivity: number;
+  // Traffic of this connection for the admin API: plain counters (small integers per idle
+  // connection), folded into the kit's per-protocol totals when it closes.
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Messages the client published (through Client.publish). */
+  messagesIn = 0;
+  /** Messages written to the client (counted by the admin metrics' delivered hook). */
+  messagesOut = 0;
+  /** When it got online, in seconds after kit.epoch (a small integer, not a Date). */
+  onlineSince = 0;
   wheelSlot = -1;
   wheelDeadline = 0;
   /** Pause bits holding reading stopped. */
@@ -121,6 +131,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
 
   onData(chunk: Buffer): void {
     if (this.phase === Phase.Closed) return;
+    this.bytesIn += chunk.length;
     if (this.pauses !== 0) {
       this.hold(chunk);
       return;
@@ -232,6 +243,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   /** The client is in: counted, and its connect event fired. */
   protected goOnline(): void {
     this.phase = Phase.Online;
+    this.onlineSince = this.kit.secondsSinceEpoch();
     this.kit.metrics.connectionsOpened++;
     this.kit.clientConnected(this.clientInfo());
   }
@@ -241,6 +253,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   /** Writes bytes, corking the link until the end of this turn; a client not reading stops being read. */
   write(bytes: Buffer): void {
     if (this.phase === Phase.Closed) return;
+    this.bytesOut += bytes.length;
     if (!this.corked) {
       this.corked = true;
       this.link.cork();

@@ -86,6 +86,11 @@ function tryLoad(): { binding: NativeBinding | null; reason: string } {
   return cached;
 }
 
+/** Why the addon did not load ('' when it did, or was not tried yet). */
+export function nativeLoadFailure(): string {
+  return cached?.reason ?? '';
+}
+
 /**
  * Loads the addon per `mode`: null for 'off' (and for 'auto' when it cannot load), the binding
  * otherwise; 'on' (or 'auto' with JUNCTION_REQUIRE_NATIVE=1) throws when it cannot load.

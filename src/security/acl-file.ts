@@ -139,7 +139,12 @@ export const OPEN_AUTHORIZER: Authorizer = Object.freeze({
  * goes to `inner` (the ACL file, or the open policy).
  */
 export class GrantsFirstAuthorizer implements Authorizer {
-  constructor(private readonly inner: Authorizer) {}
+  constructor(private inner: Authorizer) {}
+
+  /** Swaps the rules for clients without grants (a reloaded ACL file); guards must forget their cached decisions. */
+  replaceRules(inner: Authorizer): void {
+    this.inner = inner;
+  }
 
   canPublish(clientId: string, username: string | null, topic: string, grants?: TopicGrants | null): boolean {
     if (grants) return anyMatchesTopic(grants.publish, topic);

@@ -14,7 +14,8 @@ export const PROVIDER_NAMES = ['certificate', 'password-file', 'device-keys', 'j
 
 export class AuthChain implements Authenticator {
   constructor(
-    private readonly providers: readonly AuthProvider[],
+    /** The providers asked, in order. */
+    readonly providers: readonly AuthProvider[],
     private readonly allowAnonymous: boolean,
     /** True when no provider can check a user name and password (only certificates, or none). */
     private readonly noCredentialCheck = providers.length === 0,
@@ -28,13 +29,13 @@ export class AuthChain implements Authenticator {
     for (let i = index; i < this.providers.length; i++) {
       const decision = this.providers[i]!.authenticate(info);
       if (decision instanceof Promise) return decision.then((d) => this.settle(d, i, info));
-      if (decision.outcome !== 'ignore') return toResult(decision);
+      if (decision.outcome !== 'ignore') return toResult(decision, this.providers[i]!.name);
     }
     return this.nobodyDecided(info);
   }
 
   private settle(decision: ProviderDecision, index: number, info: ConnectInfo): AuthResult | Promise<AuthResult> {
-    return decision.outcome === 'ignore' ? this.from(index + 1, info) : toResult(decision);
+    return decision.outcome === 'ignore' ? this.from(index + 1, info) : toResult(decision, this.providers[index]!.name);
   }
 
   private nobodyDecided(info: ConnectInfo): AuthResult {
@@ -48,10 +49,10 @@ export class AuthChain implements Authenticator {
   }
 }
 
-function toResult(decision: ProviderDecision): AuthResult {
+function toResult(decision: ProviderDecision, provider: string): AuthResult {
   if (decision.outcome === 'deny') return { ok: false, reason: decision.reason, detail: decision.detail };
   if (decision.outcome !== 'allow') throw new Error('unreachable: ignore decided nothing');
-  const result: { ok: true; reason: 0; username?: string | null; grants?: AuthResult['grants'] } = { ok: true, reason: 0 };
+  const result: { ok: true; reason: 0; provider: string; username?: string | null; grants?: AuthResult['grants'] } = { ok: true, reason: 0, provider };
   if (decision.username !== undefined) result.username = decision.username;
   if (decision.grants !== undefined) result.grants = decision.grants;
   return result;

@@ -74,6 +74,11 @@ export class ConnectionGuard implements ClientGuard, Refillable {
     return allowed;
   }
 
+  forget(): void {
+    this.publishDecisions.clear();
+    this.subscribeDecisions.clear();
+  }
+
   countPublish(bytes: number): boolean {
     const rate = this.rate;
     if (rate.messages <= 0 && rate.bytes <= 0) return true;

@@ -59,4 +59,9 @@ export class DecisionCache {
   get size(): number {
     return this.map?.size ?? 0;
   }
+
+  /** Forgets every decision. */
+  clear(): void {
+    this.map = null;
+  }
 }

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { validateTopicFilter } from '../core/topic.js';
 import type { ConnectInfo, TopicGrants } from '../core/auth.js';
-import { IGNORE, NOT_AUTHORIZED, badCredentials, type AuthProvider, type ProviderDecision } from './provider.js';
+import { IGNORE, NOT_AUTHORIZED, badCredentials, credentialDigest, type AuthProvider, type ProviderDecision } from './provider.js';
 
 export interface DeviceCredential {
   readonly secret: string;
@@ -129,6 +129,22 @@ export class DeviceKeysProvider implements AuthProvider {
       throw new ConfigError(`cannot read --device-keys-file ${path}: ${(err as Error).message}`);
     }
     return new DeviceKeysProvider(parseDeviceKeys(text, path));
+  }
+
+  /** Each identity (access key or credential key) with a digest of its secret and, for an access key, its tokens. */
+  credentials(): ReadonlyMap<string, string> {
+    const parts = new Map<string, string[]>();
+    const add = (id: string, text: string): void => {
+      const list = parts.get(id);
+      if (list === undefined) parts.set(id, [text]);
+      else list.push(text);
+    };
+    for (const [id, secret] of this.keys.accessKeys) add(id, `access:${secret}`);
+    for (const [id, c] of this.keys.credentials) add(id, `credential:${c.secret}:${c.clientId ?? ''}`);
+    for (const [token, t] of this.keys.tokens) add(t.accessKey, `token:${token}:${JSON.stringify(t)}`);
+    const out = new Map<string, string>();
+    for (const [id, list] of parts) out.set(id, credentialDigest(...list.sort()));
+    return out;
   }
 
   authenticate(info: ConnectInfo): ProviderDecision {

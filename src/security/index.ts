@@ -4,7 +4,7 @@
  * limits and point-to-point. Without providers the policy is mosquitto 2's: anonymous only on
  * loopback or with --allow-anonymous; with any provider, only with --allow-anonymous.
  */
-import { AnonymousPolicy, type Authenticator, type Security } from '../core/auth.js';
+import { AnonymousPolicy, type Authenticator, type Authorizer, type Security } from '../core/auth.js';
 import type { SecurityOptions } from './flags.js';
 import { ConfigError } from '../errors.js';
 import { LogRateLimit, type Logger } from '../log/logger.js';
@@ -19,12 +19,35 @@ import { GatewayPolicy } from './policy.js';
 import type { AuthProvider } from './provider.js';
 
 /** True for addresses only this machine can reach. */
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** The authenticator chain, authorizer, policy and enhanced-auth methods for these options. */
 export async function createSecurity(options: SecurityOptions & { readonly host: string }, log: Logger): Promise<Security> {
+  const { authenticator, admitsAnonymous, providers } = await buildAuthentication(options, log);
+  const authorizer = new GrantsFirstAuthorizer(aclRules(options));
+  const p2p = options.p2pParent === undefined ? null : checkedP2pParent(options.p2pParent);
+  return {
+    authenticator,
+    authorizer,
+    methods: new Map(),
+    admitsAnonymous,
+    providers,
+    policy: new GatewayPolicy(options, authorizer, p2p),
+  };
+}
+
+/** The authentication part of a Security: built at start, and again by a reload. */
+export interface Authentication {
+  readonly authenticator: Authenticator;
+  readonly admitsAnonymous: boolean;
+  /** Names of the providers the chain asks, in order. */
+  readonly providers: readonly string[];
+}
+
+/** Reads every configured provider's files and builds the chain in --auth-chain order; throws ConfigError naming the flag. */
+export async function buildAuthentication(options: SecurityOptions & { readonly host: string }, log: Logger): Promise<Authentication> {
   const configured = await configuredProviders(options, log, new LogRateLimit(5));
   const order = parseChain(options.authChain);
   const providers = order.flatMap((name) => (name === 'certificate' ? [certificateProvider] : configured.filter((p) => p.name === name)));
@@ -44,18 +67,12 @@ export async function createSecurity(options: SecurityOptions & { readonly host:
     authenticator = new AuthChain(providers, options.allowAnonymous);
     log.info('authentication providers', { chain: providers.map((p) => p.name), allowAnonymous: options.allowAnonymous });
   }
+  return { authenticator, admitsAnonymous, providers: configured.filter((p) => order.includes(p.name as (typeof PROVIDER_NAMES)[number])).map((p) => p.name) };
+}
 
-  const inner = options.aclFile === undefined ? OPEN_AUTHORIZER : new AclAuthorizer(loadAclFile(options.aclFile));
-  const authorizer = new GrantsFirstAuthorizer(inner);
-  const p2p = options.p2pParent === undefined ? null : checkedP2pParent(options.p2pParent);
-  return {
-    authenticator,
-    authorizer,
-    methods: new Map(),
-    admitsAnonymous,
-    providers: configured.filter((p) => order.includes(p.name as (typeof PROVIDER_NAMES)[number])).map((p) => p.name),
-    policy: new GatewayPolicy(options, authorizer, p2p),
-  };
+/** The rules for clients without topic grants: the --acl-file, or everything but $SYS/brokers/ events. */
+export function aclRules(options: SecurityOptions): Authorizer {
+  return options.aclFile === undefined ? OPEN_AUTHORIZER : new AclAuthorizer(loadAclFile(options.aclFile));
 }
 
 async function configuredProviders(options: SecurityOptions, log: Logger, logLimit: LogRateLimit): Promise<AuthProvider[]> {

@@ -9,7 +9,7 @@ import { errors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from '
 import { ConfigError } from '../errors.js';
 import { validateTopicFilter } from '../core/topic.js';
 import type { ConnectInfo, TopicGrants } from '../core/auth.js';
-import { IGNORE, NOT_AUTHORIZED, badCredentials, type AuthProvider, type ProviderDecision } from './provider.js';
+import { IGNORE, NOT_AUTHORIZED, badCredentials, credentialDigest, type AuthProvider, type ProviderDecision } from './provider.js';
 
 /** Looks like a compact JWS: three base64url parts, the header a JSON object. */
 function looksLikeJwt(password: Buffer): boolean {
@@ -24,7 +24,14 @@ export class JwtProvider implements AuthProvider {
   private constructor(
     private readonly key: Uint8Array | CryptoKey,
     private readonly algorithm: 'HS256' | 'RS256',
+    /** Digest of the key material: a new key revokes tokens of the old one on reload. */
+    private readonly keyDigest: string,
   ) {}
+
+  /** Any identity (`*`): the token is not kept, so a changed key disconnects every JWT client. */
+  credentials(): ReadonlyMap<string, string> {
+    return new Map([['*', this.keyDigest]]);
+  }
 
   /** From --jwt-secret (HS256) or --jwt-public-key (a PEM file, RS256). */
   static async create(secret: string | undefined, publicKeyPath: string | undefined): Promise<JwtProvider> {
@@ -36,7 +43,7 @@ export class JwtProvider implements AuthProvider {
         throw new ConfigError(`cannot read --jwt-public-key ${publicKeyPath}: ${(err as Error).message}`);
       }
       try {
-        return new JwtProvider(await importSPKI(pem, 'RS256'), 'RS256');
+        return new JwtProvider(await importSPKI(pem, 'RS256'), 'RS256', credentialDigest('RS256', pem));
       } catch (err) {
         throw new ConfigError(`--jwt-public-key ${publicKeyPath} is not an RSA public key in PEM (SPKI) form: ${(err as Error).message}`);
       }
@@ -44,7 +51,7 @@ export class JwtProvider implements AuthProvider {
     if (secret === undefined || Buffer.byteLength(secret) < 32) {
       throw new ConfigError('--jwt-secret must be at least 32 bytes long (HS256 keys shorter than the hash are weak)');
     }
-    return new JwtProvider(new TextEncoder().encode(secret), 'HS256');
+    return new JwtProvider(new TextEncoder().encode(secret), 'HS256', credentialDigest('HS256', secret));
   }
 
   authenticate(info: ConnectInfo): ProviderDecision | Promise<ProviderDecision> {

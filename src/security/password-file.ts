@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { ConnectInfo } from '../core/auth.js';
 import { parseHash, verifyPassword, type StoredHash } from './password-hash.js';
-import { IGNORE, badCredentials, type AuthProvider, type ProviderDecision } from './provider.js';
+import { IGNORE, badCredentials, credentialDigest, type AuthProvider, type ProviderDecision } from './provider.js';
 
 /** One line of a password file, kept as text so rewriting it changes nothing else. */
 export interface PasswordEntry {
@@ -45,11 +45,18 @@ export function formatPasswordFile(entries: readonly PasswordEntry[]): string {
 export class PasswordFileProvider implements AuthProvider {
   readonly name = 'password-file';
   private readonly users: ReadonlyMap<string, StoredHash>;
+  private readonly entries: readonly PasswordEntry[];
 
   constructor(entries: readonly PasswordEntry[]) {
     const users = new Map<string, StoredHash>();
     for (const e of entries) users.set(e.user, parseHash(e.hash) as StoredHash);
     this.users = users;
+    this.entries = entries;
+  }
+
+  /** Each user with a digest of its hash: a changed password revokes the old one's clients on reload. */
+  credentials(): ReadonlyMap<string, string> {
+    return new Map(this.entries.map((e) => [e.user, credentialDigest(e.hash)]));
   }
 
   /** Reads the file named by --password-file. */

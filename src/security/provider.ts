@@ -3,6 +3,7 @@
  * passes (`ignore`) when the credentials are not its kind (a username it does not know, a
  * password that is not a JWT), so the next provider decides.
  */
+import { createHash } from 'node:crypto';
 import type { ConnectInfo, TopicGrants } from '../core/auth.js';
 
 /** A provider's answer. */
@@ -27,4 +28,15 @@ export interface AuthProvider {
   /** Its name in --auth-chain. */
   readonly name: string;
   authenticate(info: ConnectInfo): ProviderDecision | Promise<ProviderDecision>;
+  /**
+   * For reload: each identity this provider admits, with a digest of its credentials (`*` for
+   * a key that vouches for any identity, a JWT key). A client whose entry is gone or changed in
+   * the reloaded provider is disconnected. Absent: its clients are never revoked by a reload.
+   */
+  credentials?(): ReadonlyMap<string, string>;
+}
+
+/** A digest of credential text for credentials(): compared, never shown. */
+export function credentialDigest(...parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64');
 }

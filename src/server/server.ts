@@ -4,13 +4,14 @@
  * routes the protocols registered.
  */
 import type { StartOptions } from './options.js';
+import { ConfigError } from '../errors.js';
 import { LogRateLimit, type Logger } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
 import { SysStats } from '../core/sys-stats.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import { CachedMatcher } from '../core/cached-matcher.js';
-import { loadNative, nativeModulePath } from '../native/binding.js';
+import { loadNative, nativeLoadFailure, nativeModulePath } from '../native/binding.js';
 import { NativeTopicTrie } from '../native/topic-trie.js';
 import { createStore } from '../store/index.js';
 import { createSecurity } from '../security/index.js';
@@ -21,6 +22,9 @@ import { PROTOCOLS } from './protocols.js';
 import { startWebSocketListeners } from './websocket.js';
 import { createTlsProvider } from './tls-setup.js';
 import { RetainedWorkerPool } from '../workers/retained-pool.js';
+import { startAdmin, type AdminSide } from './admin.js';
+import { checkStartOptions, logNativeChoice, warnAboutDescriptors } from './guardrails.js';
+import { Reloader, type ReloadReport } from './reload.js';
 
 export interface RunningServer {
   readonly kit: GatewayContext;
@@ -28,12 +32,19 @@ export interface RunningServer {
   readonly listeners: readonly Listener[];
   /** Stops accepting, says goodbye to clients (MQTT 5: DISCONNECT 0x8B), flushes the store. */
   stop(): Promise<void>;
-  /** Re-reads TLS certificates (SIGHUP); open connections keep theirs. */
-  reloadTls(): void;
+  /** What SIGHUP and POST /api/v1/reload do (server/reload.ts). */
+  reload(trigger: string): Promise<ReloadReport>;
+  /** The admin listener's port, or null when --admin-port is off. */
+  readonly adminPort: number | null;
 }
 
-/** Starts everything; resolves once every listener is bound. */
-export async function startServer(options: StartOptions, log: Logger): Promise<RunningServer> {
+/**
+ * Starts everything; resolves once every listener is bound. `reparse` reads the options again
+ * for a reload (the same command line, the config file read anew).
+ */
+export async function startServer(options: StartOptions, log: Logger, reparse: () => StartOptions = () => options): Promise<RunningServer> {
+  checkStartOptions(options);
+  warnAboutDescriptors(options, log);
   const native = loadNative(options.native);
   // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
   // see docs/PERFORMANCE.md for the measurements behind this choice.
@@ -51,11 +62,14 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     matcher,
     log,
   );
-  log.info(native === null ? 'native module off: TypeScript frame scanner and topic trie' : 'native module loaded: Rust frame scanner and topic trie', {
-    native: options.native,
-    ...(native === null ? {} : { path: nativeModulePath() }),
-  });
-  await broker.start();
+  logNativeChoice(log, options, native !== null, nativeModulePath(), nativeLoadFailure());
+  try {
+    await broker.start();
+  } catch (err) {
+    // Whatever the store says (a path that is a file, no permission, a broken environment), name the flag.
+    if (options.store !== 'lmdb') throw err;
+    throw new ConfigError(`cannot open the store in --data-dir ${options.dataDir}: ${(err as Error).message}`);
+  }
   // Workers read the LMDB file; the memory store has none, so it is served in main-thread slices.
   const retainedPool = options.store === 'lmdb' && options.retainedWorkers > 0 ? new RetainedWorkerPool({ dataDir: options.dataDir, threads: options.retainedWorkers }) : null;
   broker.useBulkRetained({
@@ -69,9 +83,10 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   const tls = createTlsProvider(options);
   const logLimit = new LogRateLimit(20);
   const wsRoutes = new WsRoutes();
+  const security = await createSecurity(options, log);
   const kit = new GatewayContext({
     broker,
-    security: await createSecurity(options, log),
+    security,
     options,
     nodeName: options.nodeName,
     log,
@@ -82,12 +97,16 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     native,
   });
 
+  let admin: AdminSide | null = null;
+  const reloader = new Reloader(options, reparse, { log, kit, security, tls, reloadAdminToken: () => admin?.reloadToken?.() ?? false });
   const listeners: Listener[] = [];
   try {
+    admin = startAdmin({ options, kit, broker, log, logLimit, reload: (trigger) => reloader.reload(trigger) });
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));
   } catch (err) {
     for (const l of listeners) l.close();
+    admin?.close();
     await broker.stop();
     await retainedPool?.destroy();
     throw err;
@@ -95,25 +114,22 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   new SysStats(broker, options.nodeName, options.sysInterval * 1000).start();
   for (const l of listeners) log.info('listening', { protocol: l.protocol, transport: l.transport, host: l.host, port: l.port });
   log.info('ready', { listeners: listeners.length });
+  const adminSide = admin as AdminSide;
+  adminSide.setReady(true);
 
   return {
     kit,
     broker,
     listeners,
+    adminPort: adminSide.port,
     async stop() {
+      adminSide.setReady(false);
       for (const l of listeners) l.close();
       for (const protocol of PROTOCOLS) await protocol.stop?.();
       await broker.stop();
       await retainedPool?.destroy();
+      adminSide.close();
     },
-    reloadTls() {
-      if (tls === null) return;
-      try {
-        tls.reload();
-        log.info('TLS certificates reloaded');
-      } catch (err) {
-        log.error('TLS certificates not reloaded; the old ones stay in use', { error: err });
-      }
-    },
+    reload: (trigger) => reloader.reload(trigger),
   };
 }

@@ -27,8 +27,11 @@ export function isNativeUws(uws: unknown): boolean {
   return cached !== undefined && cached.exports === uws;
 }
 
-/** Loads the native uWebSockets.js; throws ConfigError explaining why when only the fallback loads. */
-export function loadNativeUws(): { uws: Uws; binary: string } {
+/**
+ * Loads the native uWebSockets.js; throws ConfigError explaining why when only the fallback
+ * loads, naming who needs it and the flags that turn them off.
+ */
+export function loadNativeUws(who = 'WebSocket listeners', flags = '--ws-port and --wss-port'): { uws: Uws; binary: string } {
   if (loaded !== null) return loaded;
   let uws: Uws;
   let binary: string;
@@ -36,13 +39,12 @@ export function loadNativeUws(): { uws: Uws; binary: string } {
     binary = uwsBinaryPath();
     uws = require('uWebSockets.js') as Uws;
   } catch (err) {
-    throw new ConfigError(`WebSocket listeners need uWebSockets.js, which is not installed (${(err as Error).message}); leave --ws-port and --wss-port off or run npm install`);
+    throw new ConfigError(`${who} need uWebSockets.js, which is not installed (${(err as Error).message}); leave ${flags} off or run npm install`);
   }
   if (!isNativeUws(uws)) {
     const why = process.env['UWS_USE_FALLBACK'] ? 'UWS_USE_FALLBACK is set' : `${binary} is missing or does not load in Node.js ${process.version}`;
     throw new ConfigError(
-      `WebSocket listeners need the native uWebSockets.js, but it fell back to its slow JavaScript implementation (${why}); ` +
-        'install uWebSockets.js built for this platform and Node.js, or leave --ws-port and --wss-port off',
+      `${who} need the native uWebSockets.js, but it fell back to its slow JavaScript implementation (${why}); ` + `install uWebSockets.js built for this platform and Node.js, or leave ${flags} off`,
     );
   }
   loaded = { uws, binary };

@@ -77,7 +77,7 @@ test('delivered and dropped, with why: queue full, expired, too large, socket bu
     b.publish(msg(topic, 0));
   }
   owner.answer = Delivered.Written;
-  b.publish(msg('d/expired', 0, Date.now() - 1));
+  b.publish(msg('d/expired', 0, 1));
 
   // An offline persistent session with room for one queued message.
   const away = new Owner();

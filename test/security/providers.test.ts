@@ -125,7 +125,7 @@ test('chain: the first allow or deny decides, in order; async providers keep the
   const allow = { outcome: 'allow', username: 'x' } as const;
   const deny = { outcome: 'deny', reason: 0x86, detail: 'no' } as const;
   const ignore = { outcome: 'ignore' } as const;
-  assert.deepEqual(new AuthChain([fixed('a', ignore), fixed('b', allow)], false).authenticate(info('c', 'u', 'p')), { ok: true, reason: 0, username: 'x' });
+  assert.deepEqual(new AuthChain([fixed('a', ignore), fixed('b', allow)], false).authenticate(info('c', 'u', 'p')), { ok: true, reason: 0, username: 'x', provider: 'b' });
   assert.deepEqual(await new AuthChain([fixed('a', ignore, true), fixed('b', deny), fixed('c', allow)], false).authenticate(info('c', 'u', 'p')), { ok: false, reason: 0x86, detail: 'no' });
   assert.deepEqual(new AuthChain([fixed('a', ignore)], false).authenticate(info('c', 'u', 'p')), { ok: false, reason: 0x86, detail: 'no provider accepted the credentials' });
   assert.deepEqual(new AuthChain([fixed('a', ignore)], false).authenticate(info('c', null, null)), { ok: false, reason: 0x87, detail: 'anonymous clients are not allowed' });
