@@ -37,7 +37,7 @@ class MqttLink extends MemoryLink {
   }
 }
 
-const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeoutMs: 5000, scan: scanFrames };
+const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, maximumQos: 2, connectTimeoutMs: 5000, scan: scanFrames };
 
 async function context(methods: ReadonlyMap<string, EnhancedAuthMethod> = new Map()): Promise<GatewayContext> {
   return (await memoryKit({ methods })).kit;
