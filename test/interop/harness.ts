@@ -88,12 +88,19 @@ export interface Broker {
   dispose(): Promise<void>;
 }
 
+/** Boolean Junction flags the translation knows, given without a value, and their mosquitto.conf lines. */
+const MOSQUITTO_SWITCHES: Readonly<Record<string, string>> = {
+  '--allow-anonymous': 'allow_anonymous true',
+  '--no-allow-anonymous': 'allow_anonymous false',
+  '--no-retain-available': 'retain_available false',
+};
+
 /** Translates Junction flags into mosquitto.conf lines; throws for a flag it cannot express. */
 function mosquittoConf(args: string[], port: number, dataDir: string, persistence: boolean): string {
   const values = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--allow-anonymous') values.set(a, 'true');
+    if (MOSQUITTO_SWITCHES[a] !== undefined) values.set(a, 'true');
     else values.set(a, args[++i] ?? '');
   }
   const host = values.get('--host') ?? '127.0.0.1';
@@ -101,7 +108,7 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   // mosquitto 2 refuses anonymous clients unless told otherwise, which is the behaviour the
   // Junction default mirrors on non-loopback hosts.
-  if (loopback || values.has('--allow-anonymous')) lines.push('allow_anonymous true');
+  if (loopback && !values.has('--no-allow-anonymous') && !values.has('--allow-anonymous')) lines.push('allow_anonymous true');
   const direct: Record<string, string> = {
     '--max-keepalive': 'max_keepalive',
     '--max-packet-size': 'max_packet_size',
@@ -109,9 +116,16 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
     '--max-queued-messages': 'max_queued_messages',
     '--topic-alias-maximum': 'max_topic_alias',
     '--max-connections': 'max_connections',
+    // A listener option in mosquitto 2: it follows the listener line.
+    '--maximum-qos': 'max_qos',
   };
   for (const [flag, value] of values) {
-    if (flag === '--host' || flag === '--allow-anonymous' || flag === '--log-level' || flag === '--store') continue;
+    const line = MOSQUITTO_SWITCHES[flag];
+    if (line !== undefined) {
+      lines.push(line);
+      continue;
+    }
+    if (flag === '--host' || flag === '--log-level' || flag === '--store') continue;
     const key = direct[flag];
     if (!key) throw new Error(`flag ${flag} has no mosquitto equivalent: mark the test junctionOnly`);
     lines.push(`${key} ${value}`);
