@@ -7,23 +7,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientId, connect, gather, junctionOnly, rawClient, sleep, startBroker, target, type Broker, type RawClient, type TestContext } from './harness.js';
-import {
-  PacketType,
-  Prop,
-  ackPacket,
-  connectPacket,
-  describe,
-  parseAck,
-  parseConnack,
-  parseDisconnect,
-  parsePublish,
-  parseSuback,
-  publishPacket,
-  subscribePacket,
-  unsubscribePacket,
-  type Version,
-} from './wire.js';
+import { clientId, closedWith, connect, gather, junctionOnly, rawClient, sleep, startBroker, type Broker, type RawClient, type TestContext } from './harness.js';
+import { PacketType, Prop, ackPacket, connectPacket, describe, parseAck, parseConnack, parsePublish, parseSuback, publishPacket, subscribePacket, unsubscribePacket, type Version } from './wire.js';
 import { RawStomp, frame as stompFrame, stompBroker } from '../protocols/stomp/helpers.js';
 
 let broker: Broker;
@@ -37,18 +22,6 @@ function withDup(packet: Buffer): Buffer {
   const copy = Buffer.from(packet);
   copy[0]! |= 0x08;
   return copy;
-}
-
-/** Waits for the close; a 5.0 client must get a DISCONNECT with `reason` first. */
-async function closedWith(raw: RawClient, version: Version, reason: number): Promise<void> {
-  const rest = await raw.expectClose();
-  if (version !== 5) return;
-  const d = rest.find((p) => p.type === PacketType.DISCONNECT);
-  // mosquitto 2.0.11 closes some of these without a DISCONNECT; the reason is Junction's (section 4.13).
-  if (d === undefined && target === 'mosquitto') return;
-  assert.ok(d, `DISCONNECT before the close; got ${rest.map(describe).join(', ') || 'nothing'}`);
-  const got = parseDisconnect(d).reason;
-  assert.equal(got, reason, `DISCONNECT reason 0x${got.toString(16)}, expected 0x${reason.toString(16)}`);
 }
 
 /** A raw client with a session that outlives the connection (3.1.1 clean session 0, 5.0 expiry 300 s). */

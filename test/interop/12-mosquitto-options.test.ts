@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brokerFor, clientId, connect, gather, junctionOnly, rawClient, runBroker, type Broker, type RawClient, type TestContext } from './harness.js';
-import { PacketType, Prop, connectPacket, describe, parseConnack, parseDisconnect, parseSuback, prop, publishPacket, subscribePacket, type Version } from './wire.js';
+import { brokerFor, clientId, closedWith, connect, gather, junctionOnly, rawClient, runBroker, type Broker, type TestContext } from './harness.js';
+import { PacketType, Prop, connectPacket, describe, parseConnack, parseSuback, prop, publishPacket, subscribePacket, type Version } from './wire.js';
 import { RawStomp, frame as stompFrame, stompBroker } from '../protocols/stomp/helpers.js';
 
 function tempDir(t: TestContext): string {
@@ -34,15 +34,6 @@ async function connectCode(b: Broker, version: Version, options: Parameters<type
   } finally {
     raw.close();
   }
-}
-
-/** Waits for the close; a 5.0 client gets DISCONNECT `reason` first. */
-async function closedWith(raw: RawClient, version: Version, reason: number): Promise<void> {
-  const rest = await raw.expectClose();
-  if (version !== 5) return;
-  const d = rest.find((p) => p.type === PacketType.DISCONNECT);
-  assert.ok(d, `DISCONNECT before the close; got ${rest.map(describe).join(', ') || 'nothing'}`);
-  assert.equal(parseDisconnect(d).reason, reason, `DISCONNECT 0x${reason.toString(16)}`);
 }
 
 // --- an explicit --no-allow-anonymous ----------------------------------------------------------

@@ -13,9 +13,12 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { BrokerProcess, dataDirFor, type BrokerProcessOptions, type LogLine } from '../../bench/lib/broker-process.js';
 import { junctionCli } from '../../bench/lib/repo.js';
 import { run, type RunResult } from './commands.js';
+import type { RawClient } from './raw-client.js';
+import { PacketType, describe, parseDisconnect, type Version } from './wire.js';
 
 export * from './commands.js';
 export * from './mqtt-clients.js';
@@ -191,6 +194,18 @@ export async function brokerFor(t: TestContext, opts: BrokerOptions = {}): Promi
   const broker = await startBroker(opts);
   t.after(() => broker.dispose());
   return broker;
+}
+
+/** Waits for the broker to close `raw`; a 5.0 client must get a DISCONNECT with `reason` first. */
+export async function closedWith(raw: RawClient, version: Version, reason: number): Promise<void> {
+  const rest = await raw.expectClose();
+  if (version !== 5) return;
+  const d = rest.find((p) => p.type === PacketType.DISCONNECT);
+  // mosquitto 2.0.11 closes some of these without a DISCONNECT; the reason is Junction's (section 4.13).
+  if (d === undefined && target === 'mosquitto') return;
+  assert.ok(d, `DISCONNECT before the close; got ${rest.map(describe).join(', ') || 'nothing'}`);
+  const got = parseDisconnect(d).reason;
+  assert.equal(got, reason, `DISCONNECT reason 0x${got.toString(16)}, expected 0x${reason.toString(16)}`);
 }
 
 /** Starts the broker with args expected to be refused; resolves with exit code and output. */
