@@ -142,6 +142,32 @@ test('an unknown Authentication Method is refused with CONNACK 0x8C', async () =
   assert.equal(link.closed, true);
 });
 
+test('a refusing CONNACK drops its Reason String to fit the client Maximum Packet Size, and is not sent when it cannot fit [MQTT-3.2.2-19]', async () => {
+  for (const [maximumPacketSize, expected] of [
+    [6, [0x8c]],
+    [4, []],
+  ] as const) {
+    const link = new MqttLink();
+    const conn = new MqttConnection(link, await context(), CONFIG);
+    conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'x', properties: { maximumPacketSize, authenticationMethod: 'SCRAM-SHA-1' } }));
+    const packets = link.packets(5) as Array<{ type: number; reasonCode: number; properties: { reasonString?: string } }>;
+    assert.deepEqual(
+      packets.map((p) => p.reasonCode),
+      expected,
+      `Maximum Packet Size ${maximumPacketSize}`,
+    );
+    assert.ok(
+      packets.every((p) => p.properties.reasonString === undefined),
+      'no Reason String',
+    );
+    assert.ok(
+      link.out.every((b) => b.length <= maximumPacketSize),
+      `nothing over ${maximumPacketSize} bytes was written`,
+    );
+    assert.equal(link.closed, true);
+  }
+});
+
 test('a chunk of many PUBLISHes is handled over several turns, in order, none lost', async () => {
   const ctx = await context();
   const link = new MqttLink();

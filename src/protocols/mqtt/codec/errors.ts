@@ -33,7 +33,7 @@ export class TopicNameInvalidError extends ProtocolError {
   }
 }
 
-/** 0x9B: a PUBLISH above the Maximum QoS the server announced (--maximum-qos) [MQTT-3.2.2-11]. */
+/** 0x9B: a PUBLISH above the Maximum QoS the server announced (--maximum-qos; 5.0 section 3.2.2.3.4). */
 export class QosNotSupportedError extends JunctionError {
   constructor(qos: number, maximum: number) {
     super('JN_QOS_NOT_SUPPORTED', 0x9b, `PUBLISH at QoS ${qos} is above the maximum QoS ${maximum} (--maximum-qos)`);
