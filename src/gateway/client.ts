@@ -60,9 +60,9 @@ export class Client {
 
   // --- checks ------------------------------------------------------------------------------
 
-  /** Refusal.None, or why this client may not publish to `topic` (limits, `$SYS`, ACL, grants). */
-  checkPublish(topic: string): Refusal {
-    const shape = this.services.limits.checkTopic(topic);
+  /** Refusal.None, or why this client may not publish to `topic`, retained when `retain` (limits, `$` topics, --retain-available, ACL, grants). */
+  checkPublish(topic: string, retain: boolean): Refusal {
+    const shape = this.services.limits.checkPublish(topic, retain);
     if (shape !== Refusal.None) return shape;
     return this.guard.canPublish(topic) ? Refusal.None : Refusal.NotAuthorized;
   }
@@ -145,7 +145,7 @@ export class Client {
       out.refusal = Refusal.QuotaExceeded;
       return out;
     }
-    const refusal = this.checkPublish(msg.topic);
+    const refusal = this.checkPublish(msg.topic, msg.retain);
     out.refusal = refusal;
     if (refusal !== Refusal.None) return out;
     const broker = this.services.broker;

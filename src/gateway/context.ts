@@ -119,7 +119,7 @@ export class GatewayContext {
     this.options = setup.options;
     this.native = setup.native;
     this.epoch = Date.now();
-    this.services = { broker: this.broker, policy: this.policy, limits: new TopicLimits(setup.options.maxTopicLevels, this.policy.maxTopicLength) };
+    this.services = { broker: this.broker, policy: this.policy, limits: new TopicLimits(setup.options.maxTopicLevels, this.policy.maxTopicLength, setup.options.retainAvailable) };
   }
 
   /** Bytes written to one client and not yet sent above which it is a slow consumer. */

@@ -12,6 +12,8 @@ export interface GatewayOptions {
   /** write-buffer bytes above which QoS 0 deliveries to a slow client are dropped and its reading pauses */
   maxSocketBuffer: number;
   maxTopicLevels: number;
+  /** false: retained messages are off, and a client's retained publish or will is refused */
+  retainAvailable: boolean;
 }
 
 /** Rows for --help, parsing and the config file. */
@@ -60,4 +62,12 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     help: 'bytes waiting to be written to one slow client above which QoS 0 messages to it are dropped (and counted) and its own input is not read until it catches up',
   },
   { name: 'max-topic-levels', key: 'maxTopicLevels', kind: 'int', group: 'Limits', default: 128, min: 1, max: 65535, help: 'most levels in a topic name or filter, whatever the protocol' },
+  {
+    name: 'retain-available',
+    key: 'retainAvailable',
+    kind: 'bool',
+    group: 'Limits',
+    default: true,
+    help: 'keep retained messages; --no-retain-available refuses every retained publish and will, whatever the protocol (MQTT 5: Retain Available 0, DISCONNECT 0x9A; 3.1.1: the connection closes; STOMP: ERROR)',
+  },
 ];

@@ -12,6 +12,8 @@ export const enum Refusal {
   TopicInvalid = 2,
   /** the publish rate kept above the limit (flooding), or too many subscriptions */
   QuotaExceeded = 3,
+  /** a retained publish or will while --retain-available is false */
+  RetainNotSupported = 4,
 }
 
 /** Why a login was refused. */

@@ -1,7 +1,9 @@
 /**
- * The topic rules every protocol is held to before authorization: at most --max-topic-levels
- * levels and --max-topic-length bytes, and no client ever publishes under `$SYS` (the broker's
- * own events and statistics live there).
+ * The publish and topic rules every protocol is held to before authorization: at most
+ * --max-topic-levels levels and --max-topic-length bytes; no client publishes to a topic
+ * starting with `$`, which belongs to the server ($SYS events and statistics; MQTT section
+ * 4.7.2: the server should stop clients exchanging messages there); and no retained publish
+ * while --retain-available is false.
  */
 import { topicLevels } from '../core/topic.js';
 import { plainFilter } from '../security/topic-rules.js';
@@ -14,13 +16,19 @@ export class TopicLimits {
   constructor(
     readonly maxLevels: number,
     readonly maxLength: number,
+    readonly retainAvailable: boolean,
   ) {}
 
-  /** Refusal.None, or why `topic` cannot be published to. */
-  checkTopic(topic: string): Refusal {
-    if (topic.charCodeAt(0) === 0x24 && topic.startsWith('$SYS')) {
-      this.detail = 'clients do not publish under $SYS';
+  /** Refusal.None, or why `topic` (retained when `retain`) cannot be published to. */
+  checkPublish(topic: string, retain: boolean): Refusal {
+    if (topic.charCodeAt(0) === 0x24) {
+      // No feature defines a `$` topic clients publish to yet; one that does adds it here.
+      this.detail = topic.startsWith('$SYS') ? 'clients do not publish under $SYS' : 'clients do not publish to topics starting with $ (reserved for the server)';
       return Refusal.NotAuthorized;
+    }
+    if (retain && !this.retainAvailable) {
+      this.detail = 'retained messages are not available (--retain-available is false)';
+      return Refusal.RetainNotSupported;
     }
     return this.checkShape(topic, topic, 'topic');
   }

@@ -4,7 +4,8 @@ import { totalmem } from 'node:os';
 import type { FlagDef } from '../config/flags.js';
 
 export interface SecurityOptions {
-  allowAnonymous: boolean;
+  /** undefined when neither given nor set in the config file: the loopback default decides */
+  allowAnonymous: boolean | undefined;
   passwordFile: string | undefined;
   deviceKeysFile: string | undefined;
   jwtSecret: string | undefined;
@@ -42,7 +43,16 @@ function defaultMaxMemory(): number {
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
 export const SECURITY_FLAGS: readonly FlagDef<keyof SecurityOptions>[] = [
-  { name: 'allow-anonymous', key: 'allowAnonymous', kind: 'bool', group: 'Security', default: false, help: 'accept clients without credentials (always allowed when listening on loopback only)' },
+  {
+    name: 'allow-anonymous',
+    key: 'allowAnonymous',
+    kind: 'bool',
+    group: 'Security',
+    // No default value: whether the operator said so decides against the loopback default.
+    default: undefined,
+    defaultText: 'true on a loopback --host without authentication providers, else false',
+    help: 'accept clients without credentials; --no-allow-anonymous refuses them on loopback too',
+  },
   {
     name: 'auth-chain',
     key: 'authChain',

@@ -2,7 +2,9 @@
  * Builds the Security the protocols use from the options: the provider chain in --auth-chain
  * order, the authorizer (token/JWT topic lists first, then the ACL file), and the policy for
  * limits and point-to-point. Without providers the policy is mosquitto 2's: anonymous only on
- * loopback or with --allow-anonymous; with any provider, only with --allow-anonymous.
+ * loopback or with --allow-anonymous; with any provider, only with --allow-anonymous. An
+ * explicit --no-allow-anonymous refuses anonymous clients everywhere (mosquitto's
+ * `allow_anonymous false`).
  */
 import { AnonymousPolicy, type Authenticator, type Authorizer, type Security } from '../core/auth.js';
 import type { SecurityOptions } from './flags.js';
@@ -56,16 +58,20 @@ export async function buildAuthentication(options: SecurityOptions & { readonly 
   }
 
   let authenticator: Authenticator;
-  let admitsAnonymous = options.allowAnonymous;
+  let admitsAnonymous = options.allowAnonymous === true;
   if (configured.length === 0) {
-    const allowAnonymous = options.allowAnonymous || isLoopback(options.host);
+    // Given (flag or config file) it decides; not given, the loopback default does.
+    const allowAnonymous = options.allowAnonymous ?? isLoopback(options.host);
     admitsAnonymous = allowAnonymous;
-    if (!allowAnonymous) log.warn('no authentication is configured and --allow-anonymous is not set: every client will be refused', { host: options.host });
+    if (!allowAnonymous) {
+      const why = options.allowAnonymous === false ? '--no-allow-anonymous is given' : '--allow-anonymous is not set';
+      log.warn(`no authentication is configured and ${why}: every client will be refused`, { host: options.host });
+    }
     // A client certificate still names the client when nothing else is configured.
     authenticator = order.includes('certificate') ? new AuthChain([certificateProvider], allowAnonymous, true) : new AnonymousPolicy(allowAnonymous);
   } else {
-    authenticator = new AuthChain(providers, options.allowAnonymous);
-    log.info('authentication providers', { chain: providers.map((p) => p.name), allowAnonymous: options.allowAnonymous });
+    authenticator = new AuthChain(providers, admitsAnonymous);
+    log.info('authentication providers', { chain: providers.map((p) => p.name), allowAnonymous: admitsAnonymous });
   }
   return { authenticator, admitsAnonymous, providers: configured.filter((p) => order.includes(p.name as (typeof PROVIDER_NAMES)[number])).map((p) => p.name) };
 }

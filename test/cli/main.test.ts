@@ -64,7 +64,7 @@ test('an unknown command is one line pointing to --help, exit 2', () => {
 test('bad start flags print junction: <message> and exit 2 before the broker loads', () => {
   const bad = junction('start', '--max-packet-size', '0');
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, 'junction: --max-packet-size must be a size between 64 and 268435455 bytes (got "0")\n');
+  assert.equal(bad.stderr, 'junction: --max-packet-size must be a size between 17 and 268435455 bytes (got "0")\n');
   assert.equal(bad.stdout, '');
 
   const unknown = junction('start', '--mqtt-prot', '1884');

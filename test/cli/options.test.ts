@@ -52,8 +52,11 @@ test('every core option has its documented default', () => {
     connectTimeout: 10,
     topicAliasMaximum: 64,
     maxTopicLevels: 128,
+    maximumQos: 2,
+    retainAvailable: true,
     logLevel: 'info',
-    allowAnonymous: false,
+    // Not given: the loopback default decides (src/security/index.ts).
+    allowAnonymous: undefined,
     native: 'auto',
     nodeName: `junction@${hostname()}`,
     config: undefined,
@@ -113,7 +116,7 @@ test('sizes accept bytes and binary or decimal units', () => {
 test('the max-packet-size error reads as documented', () => {
   assert.throws(() => parse(['--max-packet-size', '0']), {
     name: 'ConfigError',
-    message: '--max-packet-size must be a size between 64 and 268435455 bytes (got "0")',
+    message: '--max-packet-size must be a size between 17 and 268435455 bytes (got "0")',
   });
 });
 

@@ -122,7 +122,15 @@ test('clients: connected and disconnected, with the reason, through the gateway'
   const events: string[] = [];
   b.hooks.on('clientConnected', (c) => events.push(`connected:${c.clientId}:${c.protocol}/${c.protocolVersion}`));
   b.hooks.on('clientDisconnected', (c, why) => events.push(`disconnected:${c.clientId}:${why}`));
-  const conn = new MqttConnection(new MemoryLink(), kit, { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 0, maxKeepalive: 60, connectTimeoutMs: 5000, scan: scanFrames });
+  const conn = new MqttConnection(new MemoryLink(), kit, {
+    maxPacketSize: 1 << 20,
+    receiveMaximum: 8,
+    topicAliasMaximum: 0,
+    maxKeepalive: 60,
+    maximumQos: 2,
+    connectTimeoutMs: 5000,
+    scan: scanFrames,
+  });
   conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'hooked' }));
   conn.onData(encodeDisconnect(0, {}));
   assert.deepEqual(events, ['connected:hooked:mqtt/5', 'disconnected:hooked:normal']);

@@ -96,8 +96,11 @@ test('5.0: takeover closes the first connection with DISCONNECT 0x8E and continu
   assert.equal(again.payload.toString(), 'inflight', 'inflight message redelivered to the new connection');
   assert.equal(again.dup, true, 'DUP set on redelivery');
   const disc = rest.find((p) => p.type === PacketType.DISCONNECT);
-  assert.ok(disc, `the first connection got a DISCONNECT before close; it got: ${rest.map(describe).join(', ') || 'nothing'}`);
-  assert.equal(parseDisconnect(disc).reason, 0x8e, 'Session taken over');
+  // mosquitto 2.0.11 closes the old connection without a DISCONNECT (docs/CONFORMANCE.md).
+  if (disc !== undefined || target !== 'mosquitto') {
+    assert.ok(disc, `the first connection got a DISCONNECT before close; it got: ${rest.map(describe).join(', ') || 'nothing'}`);
+    assert.equal(parseDisconnect(disc).reason, 0x8e, 'Session taken over');
+  }
   second.send(ackPacket(PacketType.PUBACK, again.packetId));
 });
 

@@ -100,6 +100,7 @@ test('a topic alias above the maximum gets DISCONNECT 0x94', async (t) => {
 });
 
 test('outbound flow: never more unacknowledged PUBLISHes than the client Receive Maximum', async (t) => {
+  if (junctionOnly(t, 'mosquitto 2.0.11 sends several PUBLISHes for one PUBACK, past the Receive Maximum (docs/CONFORMANCE.md)')) return;
   const raw = await rawClient(t, broker.port, 5);
   await raw.handshake({ props: [[Prop.ReceiveMaximum, 3]] });
   raw.send(subscribePacket(1, [{ filter: 'flow/out', options: 1 }], 5));
@@ -115,6 +116,7 @@ test('outbound flow: never more unacknowledged PUBLISHes than the client Receive
 });
 
 test('a client exceeding our Receive Maximum gets DISCONNECT 0x93', async (t) => {
+  if (junctionOnly(t, 'mosquitto 2.0.11 does not hold clients to the Receive Maximum it announces (docs/CONFORMANCE.md)')) return;
   const b = await brokerFor(t, { args: ['--receive-maximum', '2'] });
   const raw = await rawClient(t, b.port, 5);
   const connack = await raw.handshake();

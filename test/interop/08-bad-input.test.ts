@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, rawClient, startBroker, type Broker, type MqttClient } from './harness.js';
+import { connect, rawClient, startBroker, target, type Broker, type MqttClient } from './harness.js';
 import { PacketType, describe, frame, parseDisconnect, publishPacket, str, type Version } from './wire.js';
 
 let broker: Broker;
@@ -139,8 +139,9 @@ for (const c of cases) {
       await raw.handshake();
       raw.send(c.bytes(version));
       const rest = await raw.expectClose();
-      if (version === 5) {
-        const d = rest.find((p) => p.type === PacketType.DISCONNECT);
+      const d = rest.find((p) => p.type === PacketType.DISCONNECT);
+      // mosquitto 2.0.11 closes some of these without a DISCONNECT (docs/CONFORMANCE.md).
+      if (version === 5 && (d !== undefined || target !== 'mosquitto')) {
         assert.ok(d, `DISCONNECT before close; got ${rest.map(describe).join(', ') || 'nothing'}`);
         const reason = parseDisconnect(d).reason;
         assert.ok(c.reasons.includes(reason), `DISCONNECT reason 0x${reason.toString(16)}, expected ${c.reasons.map((r) => '0x' + r.toString(16)).join(' or ')}`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brokerFor, junctionOnly, rawClient, repoRoot, runBroker } from './harness.js';
+import { brokerFor, junctionOnly, rawClient, repoRoot, runBroker, target } from './harness.js';
 import { PacketType, Prop, connectPacket, parseConnack, parseDisconnect, prop } from './wire.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -80,8 +80,11 @@ test('SIGTERM sends 5.0 clients DISCONNECT 0x8B and exits 0 within 5 s', async (
   assert.ok(elapsed < 5000, `exited after ${elapsed} ms`);
   const rest = await v5.expectClose(1000);
   const d = rest.find((p) => p.type === PacketType.DISCONNECT);
-  assert.ok(d, 'the 5.0 client got a DISCONNECT');
-  assert.equal(parseDisconnect(d).reason, 0x8b, 'Server shutting down');
+  // mosquitto 2.0.11 closes without a DISCONNECT on SIGTERM (docs/CONFORMANCE.md).
+  if (d !== undefined || target !== 'mosquitto') {
+    assert.ok(d, 'the 5.0 client got a DISCONNECT');
+    assert.equal(parseDisconnect(d).reason, 0x8b, 'Server shutting down');
+  }
   const rest4 = await v4.expectClose(1000);
   assert.ok(!rest4.some((p) => p.type === PacketType.DISCONNECT), 'no DISCONNECT sent to a 3.1.1 client');
 });

@@ -13,9 +13,12 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { BrokerProcess, dataDirFor, type BrokerProcessOptions, type LogLine } from '../../bench/lib/broker-process.js';
 import { junctionCli } from '../../bench/lib/repo.js';
 import { run, type RunResult } from './commands.js';
+import type { RawClient } from './raw-client.js';
+import { PacketType, describe, parseDisconnect, type Version } from './wire.js';
 
 export * from './commands.js';
 export * from './mqtt-clients.js';
@@ -88,12 +91,19 @@ export interface Broker {
   dispose(): Promise<void>;
 }
 
+/** Boolean Junction flags the translation knows, given without a value, and their mosquitto.conf lines. */
+const MOSQUITTO_SWITCHES: Readonly<Record<string, string>> = {
+  '--allow-anonymous': 'allow_anonymous true',
+  '--no-allow-anonymous': 'allow_anonymous false',
+  '--no-retain-available': 'retain_available false',
+};
+
 /** Translates Junction flags into mosquitto.conf lines; throws for a flag it cannot express. */
 function mosquittoConf(args: string[], port: number, dataDir: string, persistence: boolean): string {
   const values = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--allow-anonymous') values.set(a, 'true');
+    if (MOSQUITTO_SWITCHES[a] !== undefined) values.set(a, 'true');
     else values.set(a, args[++i] ?? '');
   }
   const host = values.get('--host') ?? '127.0.0.1';
@@ -101,7 +111,7 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   // mosquitto 2 refuses anonymous clients unless told otherwise, which is the behaviour the
   // Junction default mirrors on non-loopback hosts.
-  if (loopback || values.has('--allow-anonymous')) lines.push('allow_anonymous true');
+  if (loopback && !values.has('--no-allow-anonymous') && !values.has('--allow-anonymous')) lines.push('allow_anonymous true');
   const direct: Record<string, string> = {
     '--max-keepalive': 'max_keepalive',
     '--max-packet-size': 'max_packet_size',
@@ -109,9 +119,16 @@ function mosquittoConf(args: string[], port: number, dataDir: string, persistenc
     '--max-queued-messages': 'max_queued_messages',
     '--topic-alias-maximum': 'max_topic_alias',
     '--max-connections': 'max_connections',
+    // A listener option in mosquitto 2: it follows the listener line.
+    '--maximum-qos': 'max_qos',
   };
   for (const [flag, value] of values) {
-    if (flag === '--host' || flag === '--allow-anonymous' || flag === '--log-level' || flag === '--store') continue;
+    const line = MOSQUITTO_SWITCHES[flag];
+    if (line !== undefined) {
+      lines.push(line);
+      continue;
+    }
+    if (flag === '--host' || flag === '--log-level' || flag === '--store') continue;
     const key = direct[flag];
     if (!key) throw new Error(`flag ${flag} has no mosquitto equivalent: mark the test junctionOnly`);
     lines.push(`${key} ${value}`);
@@ -177,6 +194,18 @@ export async function brokerFor(t: TestContext, opts: BrokerOptions = {}): Promi
   const broker = await startBroker(opts);
   t.after(() => broker.dispose());
   return broker;
+}
+
+/** Waits for the broker to close `raw`; a 5.0 client must get a DISCONNECT with `reason` first. */
+export async function closedWith(raw: RawClient, version: Version, reason: number): Promise<void> {
+  const rest = await raw.expectClose();
+  if (version !== 5) return;
+  const d = rest.find((p) => p.type === PacketType.DISCONNECT);
+  // mosquitto 2.0.11 closes some of these without a DISCONNECT; the reason is Junction's (section 4.13).
+  if (d === undefined && target === 'mosquitto') return;
+  assert.ok(d, `DISCONNECT before the close; got ${rest.map(describe).join(', ') || 'nothing'}`);
+  const got = parseDisconnect(d).reason;
+  assert.equal(got, reason, `DISCONNECT reason 0x${got.toString(16)}, expected 0x${reason.toString(16)}`);
 }
 
 /** Starts the broker with args expected to be refused; resolves with exit code and output. */

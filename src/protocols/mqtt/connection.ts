@@ -286,8 +286,15 @@ export class MqttConnection extends ConnectionShell {
 
   private sendDisconnect(reason: number, reasonString: string): void {
     if (this.version !== 5 || this.phase !== Phase.Online) return;
-    const props = this.requestProblemInformation && reasonString !== '' ? { reasonString } : {};
-    this.write(encodeDisconnect(reason, props));
+    let packet = encodeDisconnect(reason, this.requestProblemInformation && reasonString !== '' ? { reasonString } : {});
+    // The Reason String goes first when the client's Maximum Packet Size is smaller [MQTT-3.14.2-3].
+    if (!this.fitsClient(packet)) packet = encodeDisconnect(reason);
+    if (this.fitsClient(packet)) this.write(packet);
+  }
+
+  /** Whether `packet` fits the Maximum Packet Size the client announced [MQTT-3.1.2-24]. */
+  fitsClient(packet: Buffer): boolean {
+    return this.clientMaxPacketSize === 0 || packet.length <= this.clientMaxPacketSize;
   }
 
   /** Closes after what was written is flushed (a DISCONNECT from the client, a refusal). */

@@ -13,7 +13,15 @@ export interface MqttOptions {
   receiveMaximum: number;
   topicAliasMaximum: number;
   maxKeepalive: number;
+  /** Highest QoS a client may publish at (MQTT 5 Maximum QoS); subscriptions are granted at most this */
+  maximumQos: 0 | 1 | 2;
 }
+
+/**
+ * The smallest --max-packet-size: the smallest CONNECT of every version must fit, MQTT 3.1's
+ * with its required one-character client id being the largest of them (2 + 8 + 4 + 3 bytes).
+ */
+export const MIN_MAX_PACKET_SIZE = 17;
 
 /** Rows for --help, parsing and the config file. */
 export const MQTT_FLAGS: readonly FlagDef<keyof MqttOptions>[] = [
@@ -31,7 +39,27 @@ export const MQTT_FLAGS: readonly FlagDef<keyof MqttOptions>[] = [
     valueName: 'SECONDS',
     help: 'highest keep-alive granted; longer requests are lowered (MQTT 5 Server Keep Alive)',
   },
-  { name: 'max-packet-size', key: 'maxPacketSize', kind: 'size', group: 'Limits', default: 1_048_576, min: 64, max: 268_435_455, help: 'largest packet accepted, in bytes or as 512KiB, 1MiB' },
+  {
+    name: 'max-packet-size',
+    key: 'maxPacketSize',
+    kind: 'size',
+    group: 'Limits',
+    default: 1_048_576,
+    min: MIN_MAX_PACKET_SIZE,
+    max: 268_435_455,
+    help: 'largest packet accepted, in bytes or as 512KiB, 1MiB (announced to MQTT 5 clients; the floor is what a CONNECT needs)',
+  },
+  {
+    name: 'maximum-qos',
+    key: 'maximumQos',
+    kind: 'int',
+    group: 'Limits',
+    default: 2,
+    min: 0,
+    max: 2,
+    valueName: '0|1|2',
+    help: 'highest QoS an MQTT client may publish at (announced to MQTT 5 clients as Maximum QoS; a higher PUBLISH or will is refused, 5.0 with 0x9B); subscriptions are granted at most this',
+  },
   {
     name: 'receive-maximum',
     key: 'receiveMaximum',

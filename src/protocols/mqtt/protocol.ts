@@ -18,6 +18,8 @@ export interface MqttConfig {
   readonly receiveMaximum: number;
   readonly topicAliasMaximum: number;
   readonly maxKeepalive: number;
+  /** --maximum-qos: the highest QoS a client may publish at, and the highest granted */
+  readonly maximumQos: 0 | 1 | 2;
   /** ms a new connection has to send CONNECT */
   readonly connectTimeoutMs: number;
   /** The frame scanner (native or the TypeScript twin; identical results). */
@@ -34,6 +36,7 @@ export const mqttProtocol: Protocol<MqttOptions> = {
       receiveMaximum: o.receiveMaximum,
       topicAliasMaximum: o.topicAliasMaximum,
       maxKeepalive: o.maxKeepalive,
+      maximumQos: o.maximumQos,
       connectTimeoutMs: kit.connectTimeoutMs,
       scan: scannerFor(kit.native),
     };

@@ -26,6 +26,7 @@ const REASONS: Partial<Record<ErrorCode, number>> = {
   JN_TOPIC_INVALID: 0x90,
   JN_PACKET_TOO_LARGE: 0x95,
   JN_QUOTA_EXCEEDED: 0x97,
+  JN_RETAIN_NOT_SUPPORTED: 0x9a,
 };
 
 /** A frame the bytes cannot form (bad header line, bad escape, bad content-length). */

@@ -37,7 +37,7 @@ class MqttLink extends MemoryLink {
   }
 }
 
-const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, connectTimeoutMs: 5000, scan: scanFrames };
+const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 8, topicAliasMaximum: 4, maxKeepalive: 60, maximumQos: 2, connectTimeoutMs: 5000, scan: scanFrames };
 
 async function context(methods: ReadonlyMap<string, EnhancedAuthMethod> = new Map()): Promise<GatewayContext> {
   return (await memoryKit({ methods })).kit;
@@ -140,6 +140,32 @@ test('an unknown Authentication Method is refused with CONNACK 0x8C', async () =
   assert.equal(packets[0]!.type, 2);
   assert.equal((packets[0] as { reasonCode: number }).reasonCode, 0x8c);
   assert.equal(link.closed, true);
+});
+
+test('a refusing CONNACK drops its Reason String to fit the client Maximum Packet Size, and is not sent when it cannot fit [MQTT-3.2.2-19]', async () => {
+  for (const [maximumPacketSize, expected] of [
+    [6, [0x8c]],
+    [4, []],
+  ] as const) {
+    const link = new MqttLink();
+    const conn = new MqttConnection(link, await context(), CONFIG);
+    conn.onData(encodeConnect({ protocolVersion: 5, cleanStart: true, keepAlive: 30, clientId: 'x', properties: { maximumPacketSize, authenticationMethod: 'SCRAM-SHA-1' } }));
+    const packets = link.packets(5) as Array<{ type: number; reasonCode: number; properties: { reasonString?: string } }>;
+    assert.deepEqual(
+      packets.map((p) => p.reasonCode),
+      expected,
+      `Maximum Packet Size ${maximumPacketSize}`,
+    );
+    assert.ok(
+      packets.every((p) => p.properties.reasonString === undefined),
+      'no Reason String',
+    );
+    assert.ok(
+      link.out.every((b) => b.length <= maximumPacketSize),
+      `nothing over ${maximumPacketSize} bytes was written`,
+    );
+    assert.equal(link.closed, true);
+  }
 });
 
 test('a chunk of many PUBLISHes is handled over several turns, in order, none lost', async () => {

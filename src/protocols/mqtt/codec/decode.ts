@@ -15,6 +15,11 @@ import { PacketReader } from './reader.js';
 
 /** Flag nibble each type requires (PUBLISH, index 3, is checked by its decoder). */
 const REQUIRED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
+/**
+ * MQTT 3.1 (level 3) sets DUP on a retried PUBREL, SUBSCRIBE or UNSUBSCRIBE, the packets it
+ * sends at QoS 1 (3.1 section 2.1); 3.1.1 made the bit reserved [MQTT-2.2.2-1].
+ */
+const DUP = 0x08;
 
 /**
  * Decodes the packet in buf[start, end) whose first byte holds `type` and `flags`. `version`
@@ -24,7 +29,7 @@ export function decodePacket(type: number, flags: number, buf: Buffer, start: nu
   if (type < 1 || type > 15) throw new MalformedPacketError(`packet type ${type} is reserved`);
   const name = PACKET_NAMES[type];
   const required = REQUIRED_FLAGS[type];
-  if (required >= 0 && flags !== required) {
+  if (required >= 0 && flags !== required && !(version === 3 && required === 2 && flags === (required | DUP))) {
     throw new MalformedPacketError(`${name}: reserved flag bits are 0b${flags.toString(2).padStart(4, '0')}, must be 0b${required.toString(2).padStart(4, '0')}`);
   }
   const r = new PacketReader(buf, start + 1, end, name);

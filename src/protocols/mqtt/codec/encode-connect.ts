@@ -102,3 +102,10 @@ export function encodeConnack(version: ProtocolVersion, p: ConnackFields): Buffe
   writeProperties(buf, pos + 2, props, propsSize);
   return buf;
 }
+
+/** Sets the session present flag of a CONNACK encodeConnack made (3.1.1 and 5.0), in place. */
+export function setConnackSessionPresent(connack: Buffer): void {
+  let pos = 1;
+  while ((connack[pos]! & 0x80) !== 0) pos++;
+  connack[pos + 1] = 1;
+}

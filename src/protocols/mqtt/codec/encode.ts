@@ -11,7 +11,7 @@ import { encodePublish } from './encode-publish.js';
 import { encodeSuback, encodeSubscribe, encodeUnsuback, encodeUnsubscribe } from './encode-subscribe.js';
 
 export { PINGREQ, PINGRESP, encodeAck, encodeAuth, encodeDisconnect, encodePingreq, encodePingresp } from './encode-ack.js';
-export { encodeConnack, encodeConnect, type ConnackFields, type ConnectFields } from './encode-connect.js';
+export { encodeConnack, encodeConnect, setConnackSessionPresent, type ConnackFields, type ConnectFields } from './encode-connect.js';
 export {
   encodePublish,
   encodedPublishSize,

@@ -32,3 +32,11 @@ export class TopicNameInvalidError extends ProtocolError {
     this.name = 'TopicNameInvalidError';
   }
 }
+
+/** 0x9B: a PUBLISH above the Maximum QoS the server announced (--maximum-qos; 5.0 section 3.2.2.3.4). */
+export class QosNotSupportedError extends JunctionError {
+  constructor(qos: number, maximum: number) {
+    super('JN_QOS_NOT_SUPPORTED', 0x9b, `PUBLISH at QoS ${qos} is above the maximum QoS ${maximum} (--maximum-qos)`);
+    this.name = 'QosNotSupportedError';
+  }
+}

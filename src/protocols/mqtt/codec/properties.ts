@@ -160,7 +160,8 @@ export function decodePropertyBlock(r: PacketReader, context: number, blockEnd: 
       throw new MalformedPacketError(`${where(r, context)}: unknown property identifier 0x${id.toString(16)}`);
     }
     if ((ALLOWED[id] & mask) === 0) {
-      throw new ProtocolError(`${where(r, context)}: ${label(id)} is not allowed in this packet`);
+      // An identifier not valid for its packet type makes the packet malformed (section 2.2.2.2).
+      throw new MalformedPacketError(`${where(r, context)}: ${label(id)} is not allowed in this packet`);
     }
     switch (id) {
       case 0x01:

@@ -3,15 +3,34 @@
  * window; outbound acks may wait for a store commit, and then every later ack waits behind
  * them so acknowledgements keep the order of the PUBLISHes [MQTT-4.6.0-2].
  */
+import { ProtocolError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
 import { Phase } from '../../../gateway/shell.js';
-import { PacketType, ReasonCode } from '../codec/constants.js';
-import { NO_RELEASE } from '../../../core/session.js';
+import { PACKET_NAMES, PacketType, ReasonCode } from '../codec/constants.js';
+import { NO_RELEASE, OutState } from '../../../core/session.js';
 import type { AckPacket } from '../codec/packets.js';
+
+/**
+ * Throws when `id` names a delivery that an ack of `type` does not fit: PUBACK for QoS 2, PUBREC
+ * or PUBCOMP for QoS 1, PUBCOMP before PUBREC. A protocol error (5.0 sections 1.2 and 4.13,
+ * 3.1.1 section 4.8), found before the core acts, so the delivery stays for its resend. An
+ * unknown id is not one: a late or repeated ack.
+ */
+function checkFlow(conn: MqttConnection, type: number, id: number): void {
+  const out = conn.client!.session?.inflight.get(id);
+  if (out === undefined) return;
+  if (out.qos !== (type === PacketType.PUBACK ? 1 : 2)) {
+    throw new ProtocolError(`${PACKET_NAMES[type]} for packet identifier ${id}, which is a QoS ${out.qos} delivery`);
+  }
+  if (type === PacketType.PUBCOMP && out.state !== OutState.Released) {
+    throw new ProtocolError(`PUBCOMP for packet identifier ${id}, whose QoS 2 delivery still waits for PUBREC`);
+  }
+}
 
 /** PUBACK from the client: the QoS 1 delivery is done. */
 export function handlePuback(conn: MqttConnection, packet: AckPacket): void {
-  conn.client!.acknowledge(packet.packetId);
+  // Checked only when the core did not take it: the good path costs nothing more.
+  if (!conn.client!.acknowledge(packet.packetId)) checkFlow(conn, PacketType.PUBACK, packet.packetId);
 }
 
 /** PUBREC from the client: answer PUBREL (unless the client refused the message). */
@@ -19,6 +38,7 @@ export function handlePubrec(conn: MqttConnection, packet: AckPacket): void {
   const client = conn.client!;
   const reason = client.received(packet.packetId, packet.reasonCode);
   if (reason === NO_RELEASE) return;
+  if (reason === ReasonCode.PacketIdNotFound) checkFlow(conn, PacketType.PUBREC, packet.packetId);
   // A persistent session stored "released": PUBREL waits for that commit, or a crash in between
   // would make the restarted broker send the PUBLISH again after the client delivered it.
   sendAck(conn, PacketType.PUBREL, packet.packetId, reason, client.session!.persistent);
@@ -33,6 +53,7 @@ export function handlePubrel(conn: MqttConnection, packet: AckPacket): void {
 
 /** PUBCOMP from the client: the outbound QoS 2 delivery is done. */
 export function handlePubcomp(conn: MqttConnection, packet: AckPacket): void {
+  checkFlow(conn, PacketType.PUBCOMP, packet.packetId);
   conn.client!.completed(packet.packetId);
 }
 

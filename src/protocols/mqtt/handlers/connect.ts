@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../codec/constants.js';
-import { encodeConnack } from '../codec/encode.js';
+import { encodeConnack, setConnackSessionPresent } from '../codec/encode.js';
 import { EXPIRY_NEVER } from '../../../core/session.js';
 import { Message } from '../../../core/message.js';
 import { validateTopicName } from '../../../core/topic.js';
@@ -35,6 +35,14 @@ export interface AuthExchange {
 export function handleConnect(conn: MqttConnection, packet: ConnectPacket): void {
   conn.version = packet.protocolVersion;
   const v5 = packet.protocolVersion === 5;
+  const props = packet.properties;
+  if (v5) {
+    // First: every answer from here on, refusals included, must fit the client's Maximum Packet Size.
+    if (props.receiveMaximum !== undefined) conn.sendWindow = props.receiveMaximum;
+    if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
+    if (props.topicAliasMaximum !== undefined) conn.outbound.topicAliasMaximum = props.topicAliasMaximum;
+    if (props.requestProblemInformation === 0) conn.requestProblemInformation = false;
+  }
   let clientId = packet.clientId;
   let assigned = false;
   if (clientId === '') {
@@ -48,19 +56,16 @@ export function handleConnect(conn: MqttConnection, packet: ConnectPacket): void
   }
   conn.clientId = clientId;
 
-  const props = packet.properties;
-  if (v5) {
-    if (props.receiveMaximum !== undefined) conn.sendWindow = props.receiveMaximum;
-    if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
-    if (props.topicAliasMaximum !== undefined) conn.outbound.topicAliasMaximum = props.topicAliasMaximum;
-    if (props.requestProblemInformation === 0) conn.requestProblemInformation = false;
-  }
-
   const will = packet.will;
   if (will !== null) {
     const bad = validateTopicName(will.topic);
     if (bad !== null) {
       refuse(conn, ReasonCode.TopicNameInvalid, `will topic: ${bad}`);
+      return;
+    }
+    const maximumQos = conn.config.maximumQos;
+    if (will.qos > maximumQos) {
+      refuseUnsupported(conn, ReasonCode.QoSNotSupported, `will QoS ${will.qos} is above the maximum QoS ${maximumQos} (--maximum-qos)`);
       return;
     }
     if (will.properties.payloadFormatIndicator === 1 && !isWellFormedUtf8(will.payload, 0, will.payload.length)) {
@@ -111,7 +116,11 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
   const w = packet.will;
   if (w !== null) {
     // The will is published later by the broker: it must be this client's to publish now.
-    const refusal = client.checkPublish(w.topic);
+    const refusal = client.checkPublish(w.topic, w.retain);
+    if (refusal === Refusal.RetainNotSupported) {
+      refuseUnsupported(conn, ReasonCode.RetainNotSupported, `will retain: ${client.refusalDetail}`);
+      return;
+    }
     if (refusal !== Refusal.None) {
       conn.logDebug('connection refused: the will topic is not allowed', { topic: w.topic, detail: client.refusalDetail });
       refuse(conn, refusal === Refusal.TopicInvalid ? ReasonCode.TopicNameInvalid : ReasonCode.NotAuthorized, `will topic: ${client.refusalDetail || 'not authorized'}`);
@@ -123,15 +132,38 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
   const props = packet.properties;
 
   const requested = v5 ? (props.sessionExpiryInterval ?? 0) : packet.cleanStart ? 0 : EXPIRY_NEVER;
-  const sessionPresent = client.attach(packet.cleanStart, requested);
-  const session = client.session!;
-
   let keepAlive = packet.keepAlive;
   let serverKeepAlive: number | undefined;
   if (v5 && (keepAlive === 0 || keepAlive > config.maxKeepalive)) {
     keepAlive = config.maxKeepalive;
     serverKeepAlive = keepAlive;
   }
+
+  const connack: ConnackProperties = {};
+  if (v5) {
+    connack.receiveMaximum = config.receiveMaximum;
+    connack.maximumPacketSize = config.maxPacketSize;
+    if (config.topicAliasMaximum > 0) connack.topicAliasMaximum = config.topicAliasMaximum;
+    // Maximum QoS is sent only below 2 (section 3.2.2.3.4).
+    if (config.maximumQos < 2) connack.maximumQoS = config.maximumQos as 0 | 1;
+    connack.retainAvailable = conn.kit.options.retainAvailable ? 1 : 0;
+    connack.wildcardSubscriptionAvailable = 1;
+    connack.subscriptionIdentifierAvailable = 1;
+    connack.sharedSubscriptionAvailable = 1;
+    if (assigned) connack.assignedClientIdentifier = conn.clientId;
+    if (serverKeepAlive !== undefined) connack.serverKeepAlive = serverKeepAlive;
+    const granted = client.cappedExpiry(requested);
+    if (granted !== requested) connack.sessionExpiryInterval = granted;
+  }
+  const accepted = encodeConnack(packet.protocolVersion, { type: 2, sessionPresent: false, reasonCode: 0, properties: connack });
+  if (!conn.fitsClient(accepted)) {
+    // [MQTT-3.1.2-24], before the session is touched: a client that cannot take the CONNACK never connected.
+    conn.logDebug('connection closed: the CONNACK is larger than the Maximum Packet Size of the client', { connackBytes: accepted.length, maximumPacketSize: conn.clientMaxPacketSize });
+    conn.close('protocol-error', false);
+    return;
+  }
+
+  const sessionPresent = client.attach(packet.cleanStart, requested);
   conn.keepAliveMs = keepAlive * 1000;
   const wheel = conn.kit.wheel;
   if (keepAlive > 0) wheel.schedule(conn, wheel.now + conn.keepAliveMs * 1.5);
@@ -146,20 +178,9 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
     };
   }
 
-  const connack: ConnackProperties = {};
-  if (v5) {
-    connack.receiveMaximum = config.receiveMaximum;
-    connack.maximumPacketSize = config.maxPacketSize;
-    if (config.topicAliasMaximum > 0) connack.topicAliasMaximum = config.topicAliasMaximum;
-    connack.retainAvailable = 1;
-    connack.wildcardSubscriptionAvailable = 1;
-    connack.subscriptionIdentifierAvailable = 1;
-    connack.sharedSubscriptionAvailable = 1;
-    if (assigned) connack.assignedClientIdentifier = conn.clientId;
-    if (serverKeepAlive !== undefined) connack.serverKeepAlive = serverKeepAlive;
-    if (session.expiryInterval !== requested) connack.sessionExpiryInterval = session.expiryInterval;
-  }
-  conn.write(encodeConnack(packet.protocolVersion, { type: 2, sessionPresent, reasonCode: 0, properties: connack }));
+  // 3.1 has no session present flag.
+  if (sessionPresent && packet.protocolVersion !== 3) setConnackSessionPresent(accepted);
+  conn.write(accepted);
   conn.cleanStart = packet.cleanStart;
   conn.online();
   conn.logDebug('client connected', { protocol: PROTOCOL_NAMES[packet.protocolVersion], cleanStart: packet.cleanStart, keepAlive, sessionPresent });
@@ -177,9 +198,25 @@ export function refuseAuthentication(conn: MqttConnection, detail: string): void
 /** CONNACK with a refusal (5.0 reason, or the 3.1.1 return code), then close [MQTT-3.2.2-7]. */
 export function refuse(conn: MqttConnection, reason: number, reasonString: string): void {
   const v5 = conn.version === 5;
-  const properties: ConnackProperties = v5 && reasonString !== '' ? { reasonString } : {};
   // The encoder maps the 5.0 reason to the 3.1.1 return code for older clients.
-  conn.write(encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties }));
+  let answer = encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties: v5 && reasonString !== '' ? { reasonString } : {} });
+  // The Reason String goes first when the CONNACK would not fit the client [MQTT-3.2.2-19]; a bare one that still does not is not sent.
+  if (!conn.fitsClient(answer)) answer = encodeConnack(conn.version, { type: 2, sessionPresent: false, reasonCode: reason, properties: {} });
+  if (conn.fitsClient(answer)) conn.write(answer);
   const auth = reason === ReasonCode.NotAuthorized || reason === ReasonCode.BadUserNameOrPassword || reason === ReasonCode.BadAuthenticationMethod;
   conn.close(auth ? 'auth-failure' : 'protocol-error', false);
+}
+
+/**
+ * A refusal 3.1/3.1.1 has no return code for (a will's QoS or retain the server does not
+ * support): 5.0 gets its CONNACK reason; older clients are closed without CONNACK, as 3.1.1
+ * requires when no return code applies [MQTT-3.2.2-6].
+ */
+function refuseUnsupported(conn: MqttConnection, reason: number, reasonString: string): void {
+  if (conn.version === 5) {
+    refuse(conn, reason, reasonString);
+    return;
+  }
+  conn.logDebug('connection refused', { reason: '0x' + reason.toString(16), detail: reasonString });
+  conn.close('protocol-error', false);
 }

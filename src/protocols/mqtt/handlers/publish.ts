@@ -5,6 +5,7 @@
  * persistent session.
  */
 import { ProtocolError, ReceiveMaximumExceededError, TopicAliasInvalidError } from '../../../errors.js';
+import { QosNotSupportedError } from '../codec/errors.js';
 import type { MqttConnection } from '../connection.js';
 import { PacketType, ReasonCode } from '../codec/constants.js';
 import { Message } from '../../../core/message.js';
@@ -40,6 +41,8 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
 
   const qos = packet.qos;
   if (qos > 0) {
+    // Above --maximum-qos: 5.0 DISCONNECT 0x9B (section 3.2.2.3.4); 3.1.1 cannot say it and closes.
+    if (qos > conn.config.maximumQos) throw new QosNotSupportedError(qos, conn.config.maximumQos);
     // Counted until our PUBACK / PUBCOMP goes out [MQTT-3.3.4-9].
     const max = conn.config.receiveMaximum;
     if (++conn.inboundUnacked > max) throw new ReceiveMaximumExceededError(max);
@@ -75,6 +78,13 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     }
     // 3.1.1 has no way to say it: the pace alone (reading paused) holds the client back.
     outcome = client.publish(msg, false);
+  }
+  if (outcome.refusal === Refusal.RetainNotSupported) {
+    // --retain-available false: 5.0 DISCONNECT 0x9A (section 3.3.1.3); 3.1.1 cannot say it and
+    // closes. The QoS 2 id is forgotten, so a retransmission is judged again, not taken as a duplicate.
+    if (qos === 2) client.releaseQos2(packet.packetId);
+    conn.protocolFailure(ReasonCode.RetainNotSupported, client.refusalDetail);
+    return;
   }
   if (outcome.refusal !== Refusal.None) {
     const reason = outcome.refusal === Refusal.NotAuthorized ? ReasonCode.NotAuthorized : ReasonCode.TopicNameInvalid;

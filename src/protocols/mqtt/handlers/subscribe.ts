@@ -1,6 +1,7 @@
 /**
  * SUBSCRIBE [MQTT-3.8]: each filter validated and authorized on its own, a reason code per
- * filter in SUBACK, then the retained messages each new subscription asks for.
+ * filter in SUBACK (the QoS granted, at most --maximum-qos), then the retained messages each new
+ * subscription asks for. 3.1/3.1.1 have no code for an invalid filter: it closes the connection.
  */
 import { ProtocolError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
@@ -18,17 +19,30 @@ const SUBSCRIBE_REFUSALS: Readonly<Record<number, number>> = {
   [Refusal.QuotaExceeded]: ReasonCode.QuotaExceeded,
 };
 
+/**
+ * 3.1/3.1.1: an invalid topic filter is a protocol violation, which closes the connection
+ * (3.1.1 section 4.8; SUBACK 0x80 and UNSUBACK say nothing of the filter). 5.0 answers 0x8F.
+ */
+export function requireValidFilter(packet: string, filter: string, index: number): void {
+  const problem = validateTopicFilter(filter);
+  if (problem !== null) throw new ProtocolError(`${packet}: topic filter ${index + 1} '${filter}' is invalid: ${problem}`);
+}
+
 export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): void {
   const client = conn.client!;
   const v5 = conn.version === 5;
+  const subscriptions = packet.subscriptions;
+  // Every filter first: a violation must close the connection before any of them took effect.
+  if (!v5) for (let i = 0; i < subscriptions.length; i++) requireValidFilter('SUBSCRIBE', subscriptions[i]!.filter, i);
   const subId = packet.properties.subscriptionIdentifier ?? 0;
+  const maximumQos = conn.config.maximumQos;
   const reasons: number[] = [];
   const accepted: Array<{ sub: StoredSubscription; existed: boolean }> = [];
-  for (const s of packet.subscriptions) {
-    const problem = validateTopicFilter(s.filter);
+  for (const s of subscriptions) {
+    const problem = v5 ? validateTopicFilter(s.filter) : null;
     if (problem !== null) {
       conn.logDebug('subscription refused', { filter: s.filter, detail: problem });
-      reasons.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+      reasons.push(ReasonCode.TopicFilterInvalid);
       continue;
     }
     if (s.noLocal && parseSharedFilter(s.filter) !== null) {
@@ -36,7 +50,8 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
     }
     const sub: StoredSubscription = {
       filter: s.filter,
-      qos: s.qos,
+      // A server without QoS 1 or 2 accepts the request and grants what it has (5.0 section 3.2.2.3.4).
+      qos: s.qos > maximumQos ? maximumQos : s.qos,
       noLocal: s.noLocal,
       retainAsPublished: s.retainAsPublished,
       retainHandling: s.retainHandling,
@@ -49,7 +64,7 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
       continue;
     }
     accepted.push({ sub, existed: outcome.existed });
-    reasons.push(s.qos);
+    reasons.push(sub.qos);
   }
   conn.write(encodeSuback(conn.version, { type: 9, packetId: packet.packetId, reasonCodes: reasons, properties: {} }));
   for (const { sub, existed } of accepted) client.sendRetained(sub, existed);

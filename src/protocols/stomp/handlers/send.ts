@@ -46,6 +46,7 @@ export function publish(conn: StompConnection, msg: Message): boolean {
 /** The ERROR for a destination the client may not send to. */
 function refused(refusal: Refusal, destination: string, detail: string): StompError {
   if (refusal === Refusal.NotAuthorized) return new StompError(`not authorized to send to '${destination}'`, 'JN_NOT_AUTHORIZED');
+  if (refusal === Refusal.RetainNotSupported) return new StompError(`cannot retain on '${destination}': ${detail}`, 'JN_RETAIN_NOT_SUPPORTED');
   return new StompError(`cannot send to '${destination}': ${detail}`, 'JN_TOPIC_INVALID');
 }
 
@@ -55,14 +56,14 @@ function messageOf(conn: StompConnection, frame: StompFrame): Message {
   const mapped = destinationToTopic(destination, conn.config.mount);
   if (mapped.error !== null) throw new StompError(mapped.error, 'JN_TOPIC_INVALID');
   const topic = mapped.topic;
-  // Checked here too, so a SEND inside a transaction is refused at once, not at COMMIT.
-  const client = conn.client!;
-  const refusal = client.checkPublish(topic);
-  if (refusal !== Refusal.None) throw refused(refusal, destination, client.refusalDetail);
   const retainHeader = frame.header('retain');
   if (retainHeader !== undefined && retainHeader !== 'true' && retainHeader !== 'false') {
     throw new StompError(`retain header must be true or false, got '${retainHeader}'`, 'JN_MALFORMED');
   }
+  // Checked here too, so a SEND inside a transaction is refused at once, not at COMMIT.
+  const client = conn.client!;
+  const refusal = client.checkPublish(topic, retainHeader === 'true');
+  if (refusal !== Refusal.None) throw refused(refusal, destination, client.refusalDetail);
   let properties: MessageProperties | null = null;
   const contentType = frame.header('content-type');
   if (contentType !== undefined) properties = { contentType };

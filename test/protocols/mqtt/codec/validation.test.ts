@@ -44,6 +44,10 @@ const CASES: Case[] = [
   { name: 'PUBACK with flags 0b0010', version: 4, bytes: hex('42020001'), expected: malformed(/PUBACK: reserved flag bits are 0b0010, must be 0b0000/) },
   { name: 'CONNECT with flags 0b0001', version: 4, bytes: hex('1100'), expected: malformed(/CONNECT: reserved flag bits/) },
   { name: 'PINGREQ with flags 0b1000', version: 4, bytes: hex('c800'), expected: malformed(/PINGREQ: reserved flag bits/) },
+  { name: '3.1.1 PUBREL with DUP [MQTT-2.2.2-1]', version: 4, bytes: hex('6a020001'), expected: malformed(/PUBREL: reserved flag bits are 0b1010, must be 0b0010/) },
+  { name: '5.0 SUBSCRIBE with DUP', version: 5, bytes: pkt(0x8a, '0001 00 000161 00'), expected: malformed(/SUBSCRIBE: reserved flag bits are 0b1010/) },
+  { name: '3.1 PUBACK with DUP (only PUBREL, SUBSCRIBE, UNSUBSCRIBE are QoS 1)', version: 3, bytes: hex('48020001'), expected: malformed(/PUBACK: reserved flag bits are 0b1000/) },
+  { name: '3.1 PUBREL at QoS 0', version: 3, bytes: hex('60020001'), expected: malformed(/PUBREL: reserved flag bits are 0b0000, must be 0b0010/) },
   { name: 'remaining length shorter than the bytes given', version: 4, bytes: hex('4002000100'), expected: malformed(/PUBACK: remaining length 2 does not match the 3 bytes/) },
   { name: 'remaining length of 5 bytes', version: 4, bytes: hex('c0ffffffff01'), expected: malformed(/PINGREQ: remaining length is longer than 4 bytes/) },
   { name: 'AUTH before MQTT 5', version: 4, bytes: hex('f000'), expected: malformed(/AUTH: packet type 15 is reserved before MQTT 5/) },
@@ -106,12 +110,12 @@ const CASES: Case[] = [
   { name: 'Maximum Packet Size 0', version: 5, bytes: connect5('02', '05 2700000000', CID), expected: protocol(/CONNECT: property Maximum Packet Size \(0x27\) is 0/) },
   { name: 'Request Problem Information 2', version: 5, bytes: connect5('02', '02 1702', CID), expected: protocol(/CONNECT: property Request Problem Information \(0x17\) is 2, only 0 or 1/) },
   { name: 'Request Response Information 5', version: 5, bytes: connect5('02', '02 1905', CID), expected: protocol(/Request Response Information \(0x19\) is 5/) },
-  { name: 'Topic Alias in CONNECT is not allowed', version: 5, bytes: connect5('02', '03 230001', CID), expected: protocol(/CONNECT: property Topic Alias \(0x23\) is not allowed in this packet/) },
+  { name: 'Topic Alias in CONNECT is not allowed', version: 5, bytes: connect5('02', '03 230001', CID), expected: malformed(/CONNECT: property Topic Alias \(0x23\) is not allowed in this packet/) },
   {
     name: 'Session Expiry Interval in the will properties is not allowed',
     version: 5,
     bytes: connect5('06', '00', `${CID} 05 1100000001 000174 0000`),
-    expected: protocol(/CONNECT will: property Session Expiry Interval \(0x11\) is not allowed/),
+    expected: malformed(/CONNECT will: property Session Expiry Interval \(0x11\) is not allowed/),
   },
   {
     name: 'duplicate Will Delay Interval',
@@ -133,7 +137,7 @@ const CASES: Case[] = [
     expected: protocol(/SUBSCRIBE: property Subscription Identifier \(0x0b\) appears more than once/),
   },
   { name: 'Response Topic with a wildcard [MQTT-3.3.2-14]', version: 5, bytes: pkt(0x30, '000174 04 0800012b'), expected: protocol(/PUBLISH: property Response Topic \(0x08\) contains a wildcard/) },
-  { name: 'Reason String in PUBLISH is not allowed', version: 5, bytes: pkt(0x30, '000174 04 1f000161'), expected: protocol(/PUBLISH: property Reason String \(0x1f\) is not allowed/) },
+  { name: 'Reason String in PUBLISH is not allowed', version: 5, bytes: pkt(0x30, '000174 04 1f000161'), expected: malformed(/PUBLISH: property Reason String \(0x1f\) is not allowed/) },
   { name: 'Maximum QoS 2 in CONNACK (as mqtt-packet writes it)', version: 5, bytes: pkt(0x20, '00 00 02 2402'), expected: protocol(/CONNACK: property Maximum QoS \(0x24\) is 2, only 0 or 1/) },
 
   // PUBLISH [MQTT-3.3]
@@ -185,7 +189,7 @@ const CASES: Case[] = [
   { name: '5.0 PUBACK properties past the end', version: 5, bytes: hex('400500010005 1f'.replace(' ', '')), expected: malformed(/PUBACK: property length \(5\) runs past/) },
   { name: '3.1.1 DISCONNECT with a body', version: 4, bytes: hex('e00100'), expected: malformed(/DISCONNECT: 1 unexpected bytes after the fixed header/) },
   { name: '5.0 DISCONNECT reason 0x05', version: 5, bytes: hex('e00105'), expected: protocol(/DISCONNECT: reason code 0x5 is not allowed/) },
-  { name: '5.0 DISCONNECT with Topic Alias', version: 5, bytes: pkt(0xe0, '00 03 230001'), expected: protocol(/DISCONNECT: property Topic Alias \(0x23\) is not allowed/) },
+  { name: '5.0 DISCONNECT with Topic Alias', version: 5, bytes: pkt(0xe0, '00 03 230001'), expected: malformed(/DISCONNECT: property Topic Alias \(0x23\) is not allowed/) },
   { name: '5.0 AUTH reason 0x01', version: 5, bytes: pkt(0xf0, '01 00'), expected: protocol(/AUTH: reason code 0x1 is not allowed/) },
   { name: 'CONNACK reserved acknowledge flag bits [MQTT-3.2.2-1]', version: 4, bytes: hex('20020200'), expected: malformed(/CONNACK: reserved acknowledge flag bits are set/) },
   { name: '3.1.1 CONNACK return code 6', version: 4, bytes: hex('20020006'), expected: protocol(/CONNACK: return code 6 is reserved/) },
@@ -198,6 +202,22 @@ for (const c of CASES) {
     assertThrowsCodec(() => decodeFrame(c.bytes, c.version), c.expected);
   });
 }
+
+test('3.1 accepts DUP on a retried PUBREL, SUBSCRIBE and UNSUBSCRIBE (3.1 section 2.1)', () => {
+  assert.equal(decodeFrame(hex('6a020001'), 3).type, 6);
+  assert.equal(decodeFrame(pkt(0x8a, '0001 000161 01'), 3).type, 8);
+  assert.equal(decodeFrame(pkt(0xaa, '0001 000161'), 3).type, 10);
+});
+
+test('a property not allowed in its packet is malformed (0x81), in every packet (section 2.2.2.2)', () => {
+  const cases: Array<[Buffer, RegExp]> = [
+    [pkt(0x30, '000174 03 210001 78'), /PUBLISH: property Receive Maximum \(0x21\) is not allowed in this packet/],
+    [pkt(0x82, '0001 03 230001 000161 00'), /SUBSCRIBE: property Topic Alias \(0x23\) is not allowed in this packet/],
+    [pkt(0xa2, '0001 02 0101 000161'), /UNSUBSCRIBE: property Payload Format Indicator \(0x01\) is not allowed in this packet/],
+    [hex('40060001000217 00'.replace(' ', '')), /PUBACK: property Request Problem Information \(0x17\) is not allowed in this packet/],
+  ];
+  for (const [bytes, message] of cases) assertThrowsCodec(() => decodeFrame(bytes, 5), malformed(message));
+});
 
 test('a topic-invalid error carries the marker the caller maps to 0x90', () => {
   try {
