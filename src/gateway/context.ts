@@ -6,7 +6,8 @@
  * identity, grants, ACL decisions and publish pace. The broker itself is private to the kit.
  */
 import type { Broker } from '../core/broker.js';
-import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { SessionOwner } from '../core/session.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import { Message } from '../core/message.js';
@@ -232,6 +233,16 @@ export class GatewayContext {
     const grants: TopicGrants | null = result.grants ?? null;
     const guard: ClientGuard = this.policy.guard(request.clientId, username, grants, shell);
     return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol) };
+  }
+
+  /**
+   * Admits a client the operator configured inside the server (a bridge publishing what it
+   * consumes): no authentication, but the same ACL, grants, limits and pace as any client, by
+   * its username. `owner` is paused and resumed by the publish pace.
+   */
+  admitInternal(clientId: string, username: string, protocol: string, owner: SessionOwner & Pausable): Client {
+    const guard = this.policy.guard(clientId, username, null, owner);
+    return new Client(this.services, owner, clientId, username, null, guard, protocol);
   }
 
   /** An MQTT 5 enhanced authentication method by name. */

@@ -5,6 +5,7 @@
  * Precedence, lowest first: defaults, the --config file, JUNCTION_NATIVE, command-line flags.
  */
 import { parseFlags, type FlagDef } from '../config/flags.js';
+import { BRIDGE_FLAGS, type BridgeOptions } from '../bridges/flags.js';
 import { CORE_FLAGS, type CoreOptions } from '../core/flags.js';
 import { GATEWAY_FLAGS, type GatewayOptions } from '../gateway/flags.js';
 import { GBT32960_FLAGS, type Gbt32960Options } from '../protocols/gbt32960/flags.js';
@@ -17,10 +18,21 @@ import { TRANSPORT_FLAGS, type TransportOptions } from '../transports/flags.js';
 import { RUNTIME_FLAGS, type RuntimeOptions } from './flags.js';
 
 /** Everything `junction start` needs; see START_FLAGS for meaning, ranges and defaults. */
-export interface StartOptions extends GatewayOptions, CoreOptions, StoreOptions, TransportOptions, SecurityOptions, RuntimeOptions, MqttOptions, StompOptions, Jt808Options, Gbt32960Options {}
+export interface StartOptions
+  extends GatewayOptions,
+    CoreOptions,
+    StoreOptions,
+    TransportOptions,
+    SecurityOptions,
+    RuntimeOptions,
+    MqttOptions,
+    StompOptions,
+    Jt808Options,
+    Gbt32960Options,
+    BridgeOptions {}
 
 /** Headings of --help, in the order shown. */
-export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Runtime'] as const;
+export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Bridges', 'Runtime'] as const;
 
 /** Every flag of `junction start`. */
 export const START_FLAGS: readonly FlagDef<keyof StartOptions>[] = [
@@ -33,6 +45,7 @@ export const START_FLAGS: readonly FlagDef<keyof StartOptions>[] = [
   ...STOMP_FLAGS,
   ...JT808_FLAGS,
   ...GBT32960_FLAGS,
+  ...BRIDGE_FLAGS,
   ...RUNTIME_FLAGS,
 ];
 

@@ -21,6 +21,7 @@ import { PROTOCOLS } from './protocols.js';
 import { startWebSocketListeners } from './websocket.js';
 import { createTlsProvider } from './tls-setup.js';
 import { RetainedWorkerPool } from '../workers/retained-pool.js';
+import { startBridges, type RunningBridges } from '../bridges/bridges.js';
 
 export interface RunningServer {
   readonly kit: GatewayContext;
@@ -83,11 +84,15 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
   });
 
   const listeners: Listener[] = [];
+  let bridges: RunningBridges | null = null;
   try {
+    // Before any listener: no accepted message may pass a forward rule unseen.
+    bridges = await startBridges(options, broker, kit, log, logLimit);
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));
   } catch (err) {
     for (const l of listeners) l.close();
+    await bridges?.stop();
     await broker.stop();
     await retainedPool?.destroy();
     throw err;
@@ -103,6 +108,7 @@ export async function startServer(options: StartOptions, log: Logger): Promise<R
     async stop() {
       for (const l of listeners) l.close();
       for (const protocol of PROTOCOLS) await protocol.stop?.();
+      await bridges?.stop();
       await broker.stop();
       await retainedPool?.destroy();
     },
