@@ -42,8 +42,9 @@ class Bridge {
     try {
       await this.backend.connect();
       this.connected = true;
-      await this.consumer?.start();
       this.forwarder?.start();
+      // Joining consumer groups takes seconds: in the background, not holding the listeners back.
+      if (this.consumer !== null) void this.startConsumer(this.consumer);
       this.log.info(first ? 'bridge connected' : 'bridge connected after retrying', { bridge: this.config.name, type: this.config.type, buffered: this.forwarder?.buffered ?? 0 });
     } catch (err) {
       if (this.closed) return;
@@ -56,6 +57,22 @@ class Bridge {
       }
       this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
       this.timer = setTimeout(() => void this.connect(false), this.retryMs);
+    }
+  }
+
+  /** Starts the consume rules, retrying with backoff until they run or the bridge closes. */
+  private async startConsumer(consumer: Consumer): Promise<void> {
+    let waitMs = CONNECT_RETRY_MIN_MS;
+    while (!this.closed) {
+      try {
+        await consumer.start();
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        this.log.error('bridge consume rules not started; retrying', { bridge: this.config.name, type: this.config.type, error: (err as Error).message, retryMs: waitMs });
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(waitMs * 2, this.retryMaxMs);
+      }
     }
   }
 

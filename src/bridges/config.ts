@@ -27,7 +27,7 @@ export interface ForwardRule {
 export interface ConsumeRule {
   /** Kafka topic, JetStream subject, Redis stream key */
   readonly from: string;
-  /** Kafka consumer group, JetStream durable consumer, Redis consumer group */
+  /** Kafka consumer group, JetStream durable consumer, Redis consumer group; default junction.BRIDGE.FROM, one per rule */
   readonly group: string;
   readonly to: Template;
   readonly qos: 0 | 1 | 2;
@@ -102,7 +102,12 @@ export function parseBridgeConfig(json: unknown, modules: ReadonlyMap<string, Ba
     const forward = list(b['forward'], `${where}.forward`).map((r, j) => forwardRule(r, `${where}.forward[${j}]`));
     const consumeRaw = list(b['consume'], `${where}.consume`);
     if (consumeRaw.length > 0 && !module.consumes) throw new Error(`${where}.consume: a ${type} bridge only forwards`);
-    const consume = consumeRaw.map((r, j) => consumeRule(r, `${where}.consume[${j}]`, module));
+    const consume = consumeRaw.map((r, j) => consumeRule(r, `${where}.consume[${j}]`, module, name));
+    const groups = new Set<string>();
+    consume.forEach((rule, j) => {
+      if (groups.has(rule.group)) throw new Error(`${where}.consume[${j}].group "${rule.group}" is used by another consume rule of this bridge; give each rule its own group`);
+      groups.add(rule.group);
+    });
     if (forward.length === 0 && consume.length === 0) throw new Error(`${where} ("${name}") has neither forward nor consume rules`);
     return {
       name,
@@ -132,7 +137,7 @@ function forwardRule(raw: unknown, where: string): ForwardRule {
   };
 }
 
-function consumeRule(raw: unknown, where: string, module: BackendModule): ConsumeRule {
+function consumeRule(raw: unknown, where: string, module: BackendModule, bridge: string): ConsumeRule {
   const r = object(raw, where);
   onlyKeys(r, [...CONSUME_KEYS, ...module.consumeKeys], where);
   const read = reader(r, where);
@@ -141,9 +146,10 @@ function consumeRule(raw: unknown, where: string, module: BackendModule): Consum
     const problem = validateTopicName(to.source);
     if (problem !== null) throw new Error(`${where}.to: "${to.source}" is not a topic name: ${problem}`);
   }
+  const from = read.string('from');
   return {
-    from: read.string('from'),
-    group: read.string('group', 'junction'),
+    from,
+    group: read.string('group', `junction.${bridge}.${from}`),
     to,
     qos: read.int('qos', 0, 2, 1) as 0 | 1 | 2,
     retain: read.bool('retain', false),

@@ -65,6 +65,7 @@ export class Consumer {
   readonly stats: ConsumeStats[];
   private readonly owner = new BridgeOwner();
   private client: Client | null = null;
+  private started = 0;
 
   constructor(
     private readonly config: BridgeConfig,
@@ -80,9 +81,12 @@ export class Consumer {
   async start(): Promise<void> {
     this.client ??= this.gateway.admit(this.owner);
     const rules = this.config.consume;
-    for (let i = 0; i < rules.length; i++) {
+    // After a failure, the rules already running are not started twice.
+    while (this.started < rules.length) {
+      const i = this.started;
       const rule = rules[i]!;
       await this.backend.consume(rule, i, (records) => this.accept(rule, i, records));
+      this.started++;
     }
   }
 

@@ -117,7 +117,7 @@ class KafkaBackend implements BridgeBackend {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         const records: InRecord[] = batch.messages.map((m) => ({
           topic: batch.topic,
@@ -127,6 +127,8 @@ class KafkaBackend implements BridgeBackend {
         }));
         await sink(records);
         const last = batch.messages[batch.messages.length - 1]!;
+        // The fetch position moves past the batch only once it is resolved; then the commit.
+        resolveOffset(last.offset);
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
         await heartbeat();
       },
