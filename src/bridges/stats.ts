@@ -31,7 +31,8 @@ export class ForwardStats {
       deadLettered: this.deadLettered,
       dropped: this.dropped,
       buffered: this.buffered,
-      latencyMs: { avg, max: this.latencyMaxMs },
+      latencyAvgMs: avg,
+      latencyMaxMs: this.latencyMaxMs,
     };
     this.latencySumMs = this.latencyMaxMs = this.latencyCount = 0;
     return out;

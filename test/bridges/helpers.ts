@@ -6,6 +6,15 @@ import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { brokerFor, connect, waitFor, type Broker, type LogLine, type TestContext } from '../interop/harness.js';
 import type { IClientOptions, IPublishPacket } from 'mqtt';
 
+/** Polls an async `check` every 50 ms until it holds, or throws after `timeoutMs` naming `what`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** One MQTT message a subscriber received. */
 export interface Got {
   topic: string;
