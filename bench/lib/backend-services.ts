@@ -139,7 +139,13 @@ export class ServiceProcess {
   static async redis(): Promise<ServiceProcess> {
     const port = await freeLoopbackPort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-redis-'));
-    return ServiceProcess.spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], port, dir, 'redis-server (apt-get install redis-server)');
+    return ServiceProcess.spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      port,
+      dir,
+      'redis-server (apt-get install redis-server)',
+    );
   }
 
   /** nats-server with JetStream on a free port, storing under a temp folder (kept across restart()). */

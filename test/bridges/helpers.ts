@@ -64,12 +64,12 @@ export async function bridgeStats(broker: Broker, bridge: string, ready: (line: 
 
 /** Counter `name` of forward rule `i` in a stats line. */
 export function forwardCount(line: LogLine, i: number, name: string): number {
-  return ((line['forward'] as Array<Record<string, number>>)[i] ?? {})[name] ?? -1;
+  return (line['forward'] as Array<Record<string, number>>)[i]?.[name] ?? -1;
 }
 
 /** Counter `name` of consume rule `i` in a stats line. */
 export function consumeCount(line: LogLine, i: number, name: string): number {
-  return ((line['consume'] as Array<Record<string, number>>)[i] ?? {})[name] ?? -1;
+  return (line['consume'] as Array<Record<string, number>>)[i]?.[name] ?? -1;
 }
 
 /** One record read back from Kafka. */
@@ -93,7 +93,13 @@ export async function readKafka(bootstrap: string, topic: string, count: number,
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        records.push({ partition, offset: Number(message.offset), key: message.key === null ? null : message.key.toString(), value: message.value ?? Buffer.alloc(0), headers: plainHeaders(message.headers) });
+        records.push({
+          partition,
+          offset: Number(message.offset),
+          key: message.key === null ? null : message.key.toString(),
+          value: message.value ?? Buffer.alloc(0),
+          headers: plainHeaders(message.headers),
+        });
       },
     });
     await waitFor(() => records.length >= count, timeoutMs, `${count} records in Kafka topic ${topic} (${records.length} so far)`);

@@ -25,7 +25,11 @@ async function publishNumbered(t: Parameters<typeof connect>[0], url: string, cl
 test('Kafka down: acknowledged messages wait in the outbox, survive kill -9, and replay in order per key', async (t) => {
   const topic = `outage-${process.pid}`;
   await kafka.createTopic(topic, 2);
-  const broker = await bridgedBroker(t, [{ name: 'out', type: 'kafka', brokers: [kafka.bootstrap], connectTimeout: 500, requestTimeout: 2000, forward: [{ from: 'fleet/+', to: topic, key: '${clientid}' }] }], ['--bridge-retry-max', '1']);
+  const broker = await bridgedBroker(
+    t,
+    [{ name: 'out', type: 'kafka', brokers: [kafka.bootstrap], connectTimeout: 500, requestTimeout: 2000, forward: [{ from: 'fleet/+', to: topic, key: '${clientid}' }] }],
+    ['--bridge-retry-max', '1'],
+  );
   await kafka.down();
   const n = 150;
   await Promise.all([publishNumbered(t, broker.url, 'a', n), publishNumbered(t, broker.url, 'b', n)]);
@@ -40,7 +44,10 @@ test('Kafka down: acknowledged messages wait in the outbox, survive kill -9, and
   const records = await readKafka(kafka.bootstrap, topic, 2 * n, 30_000);
   for (const key of ['a', 'b']) {
     const mine = records.filter((r) => r.key === key).sort((x, y) => x.offset - y.offset);
-    assert.ok(mine.every((r) => r.partition === mine[0]!.partition), `every record of ${key} in one partition`);
+    assert.ok(
+      mine.every((r) => r.partition === mine[0]!.partition),
+      `every record of ${key} in one partition`,
+    );
     assert.deepEqual(
       mine.map((r) => Number(r.value.toString())),
       Array.from({ length: n }, (_, i) => i),
@@ -54,7 +61,11 @@ test('Kafka down: acknowledged messages wait in the outbox, survive kill -9, and
 test('a full outbox (--bridge-outbox-max) drops new messages and counts them, and keeps what it holds', async (t) => {
   const topic = `full-${process.pid}`;
   await kafka.createTopic(topic, 1);
-  const broker = await bridgedBroker(t, [{ name: 'full', type: 'kafka', brokers: [kafka.bootstrap], connectTimeout: 500, requestTimeout: 2000, forward: [{ from: 'fleet/+', to: topic }] }], ['--bridge-outbox-max', '20', '--bridge-retry-max', '1']);
+  const broker = await bridgedBroker(
+    t,
+    [{ name: 'full', type: 'kafka', brokers: [kafka.bootstrap], connectTimeout: 500, requestTimeout: 2000, forward: [{ from: 'fleet/+', to: topic }] }],
+    ['--bridge-outbox-max', '20', '--bridge-retry-max', '1'],
+  );
   await kafka.down();
   t.after(() => kafka.up());
   await publishNumbered(t, broker.url, 'c', 25);

@@ -47,7 +47,9 @@ test('MQTT to a Redis stream: payload, key and user properties as fields; a refu
 });
 
 test('a Redis stream to MQTT: ${key} in the topic, h:* fields as user properties, XACK after the publish', async (t) => {
-  const broker = await bridgedBroker(t, [{ name: 'rin', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, block: 100, consume: [{ from: 'commands', group: 'junction', to: 'cmd/${key}', qos: 1 }] }]);
+  const broker = await bridgedBroker(t, [
+    { name: 'rin', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, block: 100, consume: [{ from: 'commands', group: 'junction', to: 'cmd/${key}', qos: 1 }] },
+  ]);
   const { messages } = await subscriber(t, broker.url, 'cmd/#');
   await waitFor(() => broker.logs.some((l) => l['msg'] === 'bridge connected'), 5000, 'the bridge connected');
   // The group is created when the rule starts; wait for it before adding entries.

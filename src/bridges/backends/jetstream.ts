@@ -70,7 +70,8 @@ class JetStreamBackend implements BridgeBackend {
       // nats.js reports a subject no stream holds as JetStreamNotEnabled caused by "no responders".
       const text = `${err.name}: ${err.message} ${err.cause?.message ?? ''}`;
       // No stream holds the subject, or the record is above the stream's or server's limits.
-      if (/no responders|NoResponders|maximum payload|max_payload|message size exceeds|10054/i.test(text)) throw new RejectedError(`JetStream refused the record: ${err.cause?.message ?? err.message}`);
+      if (/no responders|NoResponders|maximum payload|max_payload|message size exceeds|10054/i.test(text))
+        throw new RejectedError(`JetStream refused the record: ${err.cause?.message ?? err.message}`);
       throw err;
     }
   }
