@@ -26,7 +26,14 @@ export class Qos1Publisher {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.closed = true;
+      this.onAck?.();
+    });
   }
+
+  /** The broker closed the connection (a window above its --receive-maximum, for one). */
+  closed = false;
 
   /** Connects as `clientId` (clean session) and prepares PUBLISH frames of `topic` with `payload`. */
   static async connect(port: number, clientId: string, topic: string, payload: Buffer): Promise<Qos1Publisher> {
@@ -58,7 +65,7 @@ export class Qos1Publisher {
   run(count: number, window: number): Promise<void> {
     const target = this.acked + count;
     let sent = 0;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const pump = (): void => {
         const parts: Buffer[] = [];
         while (sent < count && sent - (this.acked - (target - count)) < window) {
@@ -66,9 +73,10 @@ export class Qos1Publisher {
           sent++;
         }
         if (parts.length > 0) this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-        if (this.acked >= target) {
+        if (this.acked >= target || this.closed) {
           this.onAck = null;
-          resolve();
+          if (this.closed) reject(new Error(`the broker closed the connection after ${this.acked} acknowledgements`));
+          else resolve();
         }
       };
       this.onAck = pump;
@@ -90,7 +98,10 @@ export class Qos1Publisher {
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    while (this.acked < target) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.acked < target) {
+      if (this.closed) throw new Error(`the broker closed the connection after ${this.acked} acknowledgements`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     this.record = false;
   }
 

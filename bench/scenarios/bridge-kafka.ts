@@ -99,8 +99,8 @@ function bridgeFile(bridges: unknown[]): string {
   return file;
 }
 
-async function junctionWith(bridges: unknown[] | null): Promise<BrokerProcess> {
-  const args = ['--receive-maximum', String(o.window)];
+async function junctionWith(bridges: unknown[] | null, receiveMaximum = o.window): Promise<BrokerProcess> {
+  const args = ['--receive-maximum', String(receiveMaximum)];
   if (bridges !== null) args.push('--bridge-config', bridgeFile(bridges), '--bridge-stats-interval', '0');
   return startJunction({ args });
 }
@@ -127,7 +127,11 @@ async function bridgeRun(): Promise<number> {
 /** PUBLISH→PUBACK at a fixed rate: p50 and p99 in ms. */
 async function latencyRun(bridged: boolean): Promise<{ p50: number; p99: number }> {
   const topic = await freshTopic();
-  const broker = await junctionWith(bridged ? [{ name: 'bench', type: 'kafka', brokers: [kafka.bootstrap], batchSize: o.batch, forward: [{ from: 'bench/+', to: topic, key: '${clientid}' }] }] : null);
+  const broker = await junctionWith(
+    bridged ? [{ name: 'bench', type: 'kafka', brokers: [kafka.bootstrap], batchSize: o.batch, forward: [{ from: 'bench/+', to: topic, key: '${clientid}' }] }] : null,
+    // Paced, not windowed: acknowledgements waiting for a commit must not hit the receive maximum.
+    65_535,
+  );
   try {
     const pub = await Qos1Publisher.connect(broker.port, 'lat', 'bench/lat', payload);
     await pub.paced(o.latencyRate, 1); // warm-up

@@ -58,24 +58,39 @@ test('Kafka down: acknowledged messages wait in the outbox, survive kill -9, and
   assert.equal(forwardCount(stats, 0, 'buffered'), 0);
 });
 
-test('a full outbox (--bridge-outbox-max) drops new messages and counts them, and keeps what it holds', async (t) => {
+test('a full outbox (--bridge-outbox-max) drops new QoS 1 messages, a long queue drops QoS 0 (--bridge-qos0-buffer); both counted', async (t) => {
   const topic = `full-${process.pid}`;
   await kafka.createTopic(topic, 1);
   const broker = await bridgedBroker(
     t,
-    [{ name: 'full', type: 'kafka', brokers: [kafka.bootstrap], connectTimeout: 500, requestTimeout: 2000, forward: [{ from: 'fleet/+', to: topic }] }],
-    ['--bridge-outbox-max', '20', '--bridge-retry-max', '1'],
+    [
+      {
+        name: 'full',
+        type: 'kafka',
+        brokers: [kafka.bootstrap],
+        connectTimeout: 500,
+        requestTimeout: 2000,
+        forward: [
+          { from: 'fleet/+', to: topic },
+          { from: 'chatter/+', to: topic },
+        ],
+      },
+    ],
+    ['--bridge-outbox-max', '20', '--bridge-qos0-buffer', '23', '--bridge-retry-max', '1'],
   );
   await kafka.down();
   t.after(() => kafka.up());
   await publishNumbered(t, broker.url, 'c', 25);
-  const stats = await bridgeStats(broker, 'full', (l) => forwardCount(l, 0, 'dropped') === 5);
-  assert.equal(forwardCount(stats, 0, 'buffered'), 20);
+  const chatter = await connect(t, broker.url, {});
+  for (let i = 0; i < 5; i++) await chatter.publishAsync('chatter/x', `q0-${i}`, { qos: 0 });
+  const stats = await bridgeStats(broker, 'full', (l) => forwardCount(l, 0, 'dropped') === 5 && forwardCount(l, 1, 'dropped') === 2);
+  assert.equal(forwardCount(stats, 0, 'buffered'), 20, 'the oldest 20 QoS 1 messages kept');
+  assert.equal(forwardCount(stats, 1, 'buffered'), 3, 'QoS 0 kept while fewer than 23 records waited');
   assert.ok(broker.logs.some((l) => l['msg'] === 'bridge outbox full (--bridge-outbox-max): message dropped'));
   await kafka.up();
-  const records = await readKafka(kafka.bootstrap, topic, 20);
+  const records = await readKafka(kafka.bootstrap, topic, 23);
   assert.deepEqual(
-    records.map((r) => Number(r.value.toString())),
-    Array.from({ length: 20 }, (_, i) => i),
+    records.map((r) => r.value.toString()),
+    [...Array.from({ length: 20 }, (_, i) => String(i)), 'q0-0', 'q0-1', 'q0-2'],
   );
 });
