@@ -1,15 +1,18 @@
 /**
  * Kafka through kafkajs (pure JavaScript, no dependencies of its own; see docs/BRIDGES.md for
- * why it and not @platformatic/kafka). Forward: one producer, batches sent with acks=all and
- * kafkajs's own retries off (the bridge runtime retries, in order). The idempotent producer
+ * why it and not @platformatic/kafka). Forward: one producer in a worker thread
+ * (kafka-producer-worker.ts), batches sent with acks=all and kafkajs's own retries off (the
+ * bridge runtime retries, in order). The idempotent producer
  * stays off: librdkafka's mock cluster answers controller id 0, which kafkajs's
  * InitProducerId handling does not accept, and one batch in flight per bridge keeps order
  * anyway. Consume: one consumer group per rule, offsets committed by hand after the batch was
  * accepted by Junction.
  */
-import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import { Worker } from 'node:worker_threads';
+import { Kafka, logLevel, type Consumer, type IHeaders, type LogEntry } from 'kafkajs';
 import { RejectedError, type BackendContext, type BackendModule, type BridgeBackend, type InRecord, type OptionReader, type OutRecord, type RecordSink } from '../backend.js';
 import type { ConsumeRule } from '../config.js';
+import type { ProducerBatch, ProducerReply, ProducerWorkerSetup } from './kafka-producer-worker.js';
 
 export interface KafkaOptions {
   readonly brokers: string[];
@@ -54,9 +57,10 @@ export const KAFKA_BACKEND: BackendModule<KafkaOptions> = {
 
 class KafkaBackend implements BridgeBackend {
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
   private readonly consumers: Consumer[] = [];
-  private producerUp = false;
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (reply: ProducerReply) => void>();
 
   constructor(
     private readonly options: KafkaOptions,
@@ -76,36 +80,56 @@ class KafkaBackend implements BridgeBackend {
         else log.debug('kafka client warning', fields);
       },
     });
-    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1, retry: { retries: 0 } });
-    this.producer.on('producer.disconnect', () => {
-      this.producerUp = false;
-    });
   }
 
   async connect(): Promise<void> {
-    try {
-      await this.producer.connect();
-      this.producerUp = true;
-    } catch (err) {
-      throw new Error(`Kafka at ${this.options.brokers.join(',')}: ${(err as Error).message}`);
-    }
+    const reply = await this.request({ id: 0, connect: true });
+    if (!reply.ok) throw new Error(`Kafka at ${this.options.brokers.join(',')}: ${reply.message}`);
   }
 
   async send(records: readonly OutRecord[]): Promise<void> {
-    if (!this.producerUp) await this.connect();
-    const byTopic = new Map<string, Array<{ key: string | null; value: Buffer; headers?: IHeaders }>>();
-    for (const r of records) {
-      let messages = byTopic.get(r.to);
-      if (messages === undefined) byTopic.set(r.to, (messages = []));
-      messages.push(r.headers === null ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: kafkaHeaders(r.headers) });
-    }
-    try {
-      await this.producer.sendBatch({ acks: -1, timeout: this.options.requestTimeout, topicMessages: Array.from(byTopic, ([topic, messages]) => ({ topic, messages })) });
-    } catch (err) {
-      const type = errorType(err);
-      if (type !== null && REFUSED.has(type)) throw new RejectedError(`Kafka refused the record: ${type}`);
-      throw err;
-    }
+    const reply = await this.request(packBatch(records));
+    if (reply.ok) return;
+    if (reply.type !== null && REFUSED.has(reply.type)) throw new RejectedError(`Kafka refused the record: ${reply.type}`);
+    throw new Error(`Kafka at ${this.options.brokers.join(',')}: ${reply.message}`);
+  }
+
+  /** Hands one request to the producer worker (started on first use) and waits for its answer. */
+  private request(msg: ProducerBatch | { id: number; connect: true }): Promise<ProducerReply> {
+    const worker = (this.worker ??= this.startWorker());
+    msg.id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(msg.id, resolve);
+      if ('bytes' in msg) worker.postMessage(msg, [msg.bytes.buffer as ArrayBuffer]);
+      else worker.postMessage(msg);
+    });
+  }
+
+  private startWorker(): Worker {
+    const setup: ProducerWorkerSetup = {
+      clientId: this.context.clientId,
+      brokers: this.options.brokers,
+      connectTimeout: this.options.connectTimeout,
+      requestTimeout: this.options.requestTimeout,
+    };
+    const worker = new Worker(new URL('./kafka-producer-worker.js', import.meta.url), { workerData: setup });
+    worker.unref();
+    worker.on('message', (reply: ProducerReply) => {
+      const done = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      done?.(reply);
+    });
+    worker.on('error', (err) => this.workerGone(err.message));
+    worker.on('exit', (code) => this.workerGone(`the Kafka producer thread exited (${code})`));
+    return worker;
+  }
+
+  /** Fails what waited on a worker that died; the next send starts another. */
+  private workerGone(message: string): void {
+    this.worker = null;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const [id, done] of waiting) done({ id, ok: false, type: null, message });
   }
 
   async consume(rule: ConsumeRule, _index: number, sink: RecordSink): Promise<void> {
@@ -138,17 +162,37 @@ class KafkaBackend implements BridgeBackend {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
-    await this.producer.disconnect().catch(() => undefined);
+    const worker = this.worker;
+    this.worker = null;
+    if (worker !== null) await worker.terminate();
   }
 }
 
-function kafkaHeaders(headers: Array<[string, string]>): IHeaders {
-  const out: IHeaders = {};
-  for (const [k, v] of headers) {
-    const had = out[k];
-    out[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+/** One batch as the worker takes it: the values copied back to back into one transferable buffer. */
+function packBatch(records: readonly OutRecord[]): ProducerBatch {
+  const n = records.length;
+  const offsets = new Uint32Array(n + 1);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = size;
+    size += records[i]!.value.length;
   }
-  return out;
+  offsets[n] = size;
+  const bytes = new Uint8Array(new ArrayBuffer(size));
+  const topics: string[] = [];
+  const topicOf = new Uint16Array(n);
+  const keys: Array<string | null> = new Array(n);
+  const headers: Array<Array<[string, string]> | null> = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!;
+    bytes.set(r.value, offsets[i]);
+    let t = topics.indexOf(r.to);
+    if (t === -1) t = topics.push(r.to) - 1;
+    topicOf[i] = t;
+    keys[i] = r.key;
+    headers[i] = r.headers;
+  }
+  return { id: 0, topics, topicOf, keys, offsets, bytes, headers };
 }
 
 function recordHeaders(headers: IHeaders | undefined): Map<string, string> {
@@ -161,15 +205,4 @@ function recordHeaders(headers: IHeaders | undefined): Map<string, string> {
     if (last !== undefined) out.set(k, last.toString());
   }
   return out;
-}
-
-/** The Kafka error type inside a kafkajs error (it wraps them in retriable and aggregate errors). */
-function errorType(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const o = e as { type?: unknown; cause?: unknown; errors?: unknown[]; originalError?: unknown };
-    if (typeof o.type === 'string' && o.type !== 'UNKNOWN') return o.type;
-    if (Array.isArray(o.errors) && o.errors.length > 0) e = o.errors[0];
-    else e = o.originalError ?? o.cause;
-  }
-  return null;
 }
