@@ -82,33 +82,16 @@ export class Template {
 
   /** The text for a forwarded message. */
   forward(f: ForwardFields): string {
-    let out = '';
-    const kinds = this.kinds;
-    const values = this.values;
-    for (let i = 0; i < kinds.length; i++) {
-      switch (kinds[i]) {
-        case Part.Literal:
-          out += values[i] as string;
-          break;
-        case Part.Topic:
-          out += f.topic;
-          break;
-        case Part.TopicLevel:
-          out += topicLevel(f.topic, values[i] as number);
-          break;
-        case Part.ClientId:
-          out += f.clientId;
-          break;
-        case Part.Username:
-          out += f.username;
-          break;
-      }
-    }
-    return out;
+    return this.render(f.topic, f, null);
   }
 
   /** The text for a consumed record. */
   consume(r: ConsumeFields): string {
+    return this.render(r.topic, null, r);
+  }
+
+  /** One side's fields are null: compile() let through only the variables that side has. */
+  private render(topic: string, f: ForwardFields | null, r: ConsumeFields | null): string {
     let out = '';
     const kinds = this.kinds;
     const values = this.values;
@@ -118,16 +101,22 @@ export class Template {
           out += values[i] as string;
           break;
         case Part.Topic:
-          out += r.topic;
+          out += topic;
           break;
         case Part.TopicLevel:
-          out += topicLevel(r.topic, values[i] as number);
+          out += topicLevel(topic, values[i] as number);
+          break;
+        case Part.ClientId:
+          out += f!.clientId;
+          break;
+        case Part.Username:
+          out += f!.username;
           break;
         case Part.Key:
-          out += r.key;
+          out += r!.key;
           break;
         case Part.Header:
-          out += r.headers.get(values[i] as string) ?? '';
+          out += r!.headers.get(values[i] as string) ?? '';
           break;
       }
     }
