@@ -68,3 +68,21 @@ test('a Redis stream to MQTT: ${key} in the topic, h:* fields as user properties
   await bridgeStats(broker, 'rin', (l) => consumeCount(l, 0, 'consumed') === 2);
   await eventually(async () => (await cli('XPENDING', 'commands', 'junction')).startsWith('0'), 5000, 'no entry left pending (XACK)');
 });
+
+test('Redis away: the bridge buffers, reconnects and writes what waited, in order', async (t) => {
+  const broker = await bridgedBroker(t, [{ name: 'rso', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, connectTimeout: 300, forward: [{ from: 'q/#', to: 'queued' }] }], ['--bridge-retry-max', '1']);
+  const pub = await connect(t, broker.url, { protocolVersion: 5 });
+  await pub.publishAsync('q/a', 'before', { qos: 1 });
+  await bridgeStats(broker, 'rso', (l) => forwardCount(l, 0, 'forwarded') === 1);
+  await redis.halt();
+  for (let i = 0; i < 5; i++) await pub.publishAsync('q/a', `during ${i}`, { qos: 1 });
+  await bridgeStats(broker, 'rso', (l) => forwardCount(l, 0, 'buffered') === 5);
+  await redis.restart();
+  await bridgeStats(broker, 'rso', (l) => forwardCount(l, 0, 'forwarded') === 6 && forwardCount(l, 0, 'buffered') === 0, 20_000);
+  // Redis kept nothing across its restart (no persistence here): the stream holds what waited.
+  const entries = await cli('XRANGE', 'queued', '-', '+');
+  assert.deepEqual(
+    entries.split('\n').filter((line) => line.startsWith('during')),
+    Array.from({ length: 5 }, (_, i) => `during ${i}`),
+  );
+});
