@@ -8,29 +8,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Broker } from '../../src/core/broker.js';
 import { Message } from '../../src/core/message.js';
-import { TopicTrie } from '../../src/core/topic-trie.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
-import { Logger } from '../../src/log/logger.js';
-
-async function broker(): Promise<Broker> {
-  const b = new Broker(
-    { maxInflight: 8, maxQueuedMessages: 8, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 },
-    new MemoryStore(),
-    new TopicTrie(),
-    new Logger({ level: 'silent' }),
-  );
-  await b.start();
-  b.wheel.stop();
-  return b;
-}
+import { memoryKit } from '../gateway/memory-kit.js';
 
 const msg = (topic: string) => new Message(topic, Buffer.from('x'), 1, false, null, 0, 'c1');
 
 test('a messageForward listener that stored the message makes the publish "stored"; several listeners: any', async () => {
-  const b = await broker();
+  const { broker: b } = await memoryKit();
   assert.equal(b.hooks.messageForward, null, 'no listener, no slot');
   assert.equal(b.publish(msg('a')).stored, false);
   const offNo = b.hooks.on('messageForward', () => false);
