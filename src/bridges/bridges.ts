@@ -18,6 +18,7 @@ import { BACKENDS } from './registry.js';
 /** The outbox table in the store (records keyed by bridge name and sequence). */
 const OUTBOX_TABLE = 'bridge-outbox';
 const CONNECT_RETRY_MIN_MS = 500;
+const CLOSE_WAIT_MS = 2000;
 
 /** One configured bridge: its backend, forwarder and consumer. */
 class Bridge {
@@ -92,7 +93,9 @@ class Bridge {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.forwarder?.stop();
-    await this.backend.close().catch(() => undefined);
+    // A backend that is away must not hold the shutdown (5 s in all): what waits stays in the outbox.
+    const closed = this.backend.close().catch(() => undefined);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
   }
 }
 
