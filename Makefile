@@ -1,5 +1,5 @@
 # Junction build. `make start` installs, builds and runs the broker with ./data;
-# `make test` builds, runs the Rust crate's unit tests (cargo test), then every test suite;
+# `make test` builds (and the C test tools), runs the Rust crate's unit tests (cargo test), then every test suite;
 # `make package-check` packs, installs the tarball in an empty folder and starts it;
 # `make bench` runs the micro-benchmarks (short sizes; `make bench BENCH="--full"` or
 # BENCH="codec topic-trie" passes runner flags).
@@ -7,7 +7,7 @@ NPM ?= npm
 NODE ?= node
 BENCH ?=
 
-.PHONY: all install build native ts start test bench package-check clean
+.PHONY: all install build native ts start test bench package-check clean test-tools
 
 all: build
 
@@ -29,7 +29,13 @@ build: install native ts
 start: build
 	$(NODE) dist/src/cli/main.js start
 
-test: build
+# Test helpers in C: librdkafka's mock Kafka cluster (needs librdkafka-dev; .ci/run installs it).
+tools/kafka-mock/kafka-mock: tools/kafka-mock/kafka-mock.c
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lrdkafka
+
+test-tools: tools/kafka-mock/kafka-mock
+
+test: build test-tools
 	$(MAKE) -C native test
 	$(NODE) scripts/run-tests.mjs
 
@@ -41,4 +47,4 @@ bench: build
 	$(NODE) dist/bench/micro/main.js $(BENCH)
 
 clean:
-	rm -rf dist build native/target native/junction.node
+	rm -rf dist build native/target native/junction.node tools/kafka-mock/kafka-mock

@@ -326,9 +326,10 @@ export class Broker implements RouteSink, SessionExpiry {
     this.metrics.messagesReceived++;
     const accepted = this.hooks.messageAccepted;
     if (accepted !== null) accepted(msg);
+    const forward = this.hooks.messageForward;
+    let stored = forward !== null ? forward(msg) : false;
     this.delivery.stored = false;
-    let stored = false;
-    if (msg.retain) stored = this.retained.update(msg, this.wheel.now) && msg.qos > 0;
+    if (msg.retain && this.retained.update(msg, this.wheel.now) && msg.qos > 0) stored = true;
     outcome.matched = this.router.route(msg, this);
     outcome.stored = stored || this.delivery.stored;
     return outcome;
@@ -343,6 +344,8 @@ export class Broker implements RouteSink, SessionExpiry {
     this.metrics.messagesReceived++;
     const accepted = this.hooks.messageAccepted;
     if (accepted !== null) accepted(msg);
+    const forward = this.hooks.messageForward;
+    const forwarded = forward !== null ? forward(msg) : false;
     this.delivery.stored = false;
     const session = this.sessions.get(clientId);
     outcome.matched = 0;
@@ -350,7 +353,7 @@ export class Broker implements RouteSink, SessionExpiry {
       this.delivery.deliver(session, msg, msg.qos, false, null, null);
       outcome.matched = 1;
     }
-    outcome.stored = this.delivery.stored;
+    outcome.stored = forwarded || this.delivery.stored;
     return outcome;
   }
 

@@ -35,6 +35,12 @@ export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shu
 export interface HookEvents {
   /** A message passed authorization and is about to be routed. */
   messageAccepted: (msg: Message) => void;
+  /**
+   * The same moment, for a listener that takes messages out of the broker (a bridge): it returns
+   * true when it wrote the message to the store, so the publisher is acknowledged only after the
+   * commit, as for a message queued for a persistent session.
+   */
+  messageForward: (msg: Message) => boolean;
   /** A message was written to a session's connection. */
   messageDelivered: (session: Session, msg: Message, qos: QoS) => void;
   /** A message for a session was dropped, with why; `session` is null when it had none left. */
@@ -50,6 +56,7 @@ export type HookName = keyof HookEvents;
 /** The broker's hook slots; read a slot, and call it when it is not null. */
 export class Hooks {
   messageAccepted: HookEvents['messageAccepted'] | null = null;
+  messageForward: HookEvents['messageForward'] | null = null;
   messageDelivered: HookEvents['messageDelivered'] | null = null;
   messageDropped: HookEvents['messageDropped'] | null = null;
   clientConnected: HookEvents['clientConnected'] | null = null;
@@ -77,9 +84,12 @@ export class Hooks {
     let slot: HookEvents[E] | null = null;
     if (list.length === 1) slot = list[0]!;
     else if (list.length > 1) {
-      const copy = list.slice() as Array<(...args: unknown[]) => void>;
+      const copy = list.slice() as Array<(...args: unknown[]) => unknown>;
+      // True when any listener said true (messageForward: some listener stored the message).
       slot = ((...args: unknown[]) => {
-        for (const fn of copy) fn(...args);
+        let any = false;
+        for (const fn of copy) if (fn(...args) === true) any = true;
+        return any;
       }) as HookEvents[E];
     }
     (this as unknown as Record<E, HookEvents[E] | null>)[event] = slot;

@@ -7,12 +7,11 @@
 import type { Broker } from '../core/broker.js';
 import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
-import type { Session } from '../core/session.js';
+import type { Session, SessionOwner } from '../core/session.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
 import type { StoredSubscription } from '../store/types.js';
 import { Refusal } from './refusal.js';
 import type { TopicLimits } from './topic-limits.js';
-import type { ConnectionShell } from './shell.js';
 
 /** What one publish came to; reused between calls (read it before the next publish). */
 export interface PublishOutcome {
@@ -40,13 +39,18 @@ export interface ClientServices {
 
 const outcome: PublishOutcome = { refusal: Refusal.None, matched: 0, stored: false };
 
+/** The connection side of a Client: the core delivers to it, and it counts the client's publishes (admin metrics). */
+export interface ClientOwner extends SessionOwner {
+  messagesIn: number;
+}
+
 export class Client {
   /** The session once attached. */
   session: Session | null = null;
 
   constructor(
     private readonly services: ClientServices,
-    private readonly owner: ConnectionShell,
+    private readonly owner: ClientOwner,
     readonly clientId: string,
     /** The identity authentication settled on: the ACL's user, the events' username. */
     readonly username: string | null,

@@ -6,7 +6,7 @@
  * identity, grants, ACL decisions and publish pace. The broker itself is private to the kit.
  */
 import type { Broker } from '../core/broker.js';
-import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import { Message } from '../core/message.js';
@@ -19,7 +19,7 @@ import type { Link, LinkAcceptor } from '../transports/link.js';
 import { listenNet, type Listener } from '../transports/listen.js';
 import type { TlsProvider } from '../transports/tls.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
-import { Client } from './client.js';
+import { Client, type ClientOwner } from './client.js';
 import type { GatewayOptions } from './flags.js';
 import { ADMISSION_REASON_CODES, type AdmissionRefusal } from './refusal.js';
 import { ConnectionShell } from './shell.js';
@@ -298,6 +298,16 @@ export class GatewayContext {
       this.log.info('connection refused: banned', { protocol: request.protocol, clientId: request.clientId, address: shell.link.remoteAddress, detail });
     }
     return { ok: false, refusal: 'banned', detail };
+  }
+
+  /**
+   * Admits a client the operator configured inside the server (a bridge publishing what it
+   * consumes): no authentication, but the same ACL, grants, limits and pace as any client, by
+   * its username. `owner` is paused and resumed by the publish pace.
+   */
+  admitInternal(clientId: string, username: string, protocol: string, owner: ClientOwner & Pausable): Client {
+    const guard = this.policy.guard(clientId, username, null, owner);
+    return new Client(this.services, owner, clientId, username, null, guard, protocol);
   }
 
   /** An MQTT 5 enhanced authentication method by name. */

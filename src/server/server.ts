@@ -25,6 +25,7 @@ import { RetainedWorkerPool } from '../workers/retained-pool.js';
 import { startAdmin, type AdminSide } from './admin.js';
 import { checkStartOptions, logNativeChoice, warnAboutDescriptors } from './guardrails.js';
 import { Reloader, type ReloadReport } from './reload.js';
+import { startBridges, type RunningBridges } from '../bridges/bridges.js';
 
 export interface RunningServer {
   readonly kit: GatewayContext;
@@ -100,13 +101,17 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   let admin: AdminSide | null = null;
   const reloader = new Reloader(options, reparse, { log, kit, security, tls, reloadAdminToken: () => admin?.reloadToken?.() ?? false });
   const listeners: Listener[] = [];
+  let bridges: RunningBridges | null = null;
   try {
     admin = startAdmin({ options, kit, broker, log, logLimit, reload: (trigger) => reloader.reload(trigger) });
+    // Before any listener: no accepted message may pass a forward rule unseen.
+    bridges = await startBridges(options, broker, kit, log, logLimit);
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));
   } catch (err) {
     for (const l of listeners) l.close();
     admin?.close();
+    await bridges?.stop();
     await broker.stop();
     await retainedPool?.destroy();
     throw err;
@@ -126,6 +131,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       adminSide.setReady(false);
       for (const l of listeners) l.close();
       for (const protocol of PROTOCOLS) await protocol.stop?.();
+      await bridges?.stop();
       await broker.stop();
       await retainedPool?.destroy();
       adminSide.close();

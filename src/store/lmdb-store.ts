@@ -28,7 +28,7 @@
 import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { QueuedRecord, SessionRecord, Store, StoredMessage } from './types.js';
+import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
 
 type PairKey = [string, number];
 
@@ -110,7 +110,7 @@ export class LmdbStore implements Store {
     if (this.#root !== null) return;
     mkdirSync(this.#dataDir, { recursive: true });
     // noSubdir: false so a folder name with a dot is still a folder, not a file name.
-    const root = open(this.#dataDir, { noSubdir: false, maxDbs: 8 });
+    const root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
     this.#root = root;
     this.#retained = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: STRUCTURES });
     this.#sessions = root.openDB<SessionRecord, string>({ name: 'sessions', sharedStructuresKey: STRUCTURES });
@@ -220,6 +220,22 @@ export class LmdbStore implements Store {
   deleteIncoming(clientId: string, packetId: number): void {
     this.#writes++;
     void this.#db(this.#incoming).remove([clientId, packetId]);
+  }
+
+  /** A module's table: the named database `table:<name>`, its writes counted like the store's own. */
+  table<V>(name: string): StoreTable<V> {
+    const db = this.#db(this.#root).openDB<V, PairKey>({ name: `table:${name}`, sharedStructuresKey: STRUCTURES });
+    return {
+      put: (group, seq, value) => {
+        this.#writes++;
+        void db.put([group, seq], value);
+      },
+      remove: (group, seq) => {
+        this.#writes++;
+        void db.remove([group, seq]);
+      },
+      load: (group) => Array.from(db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey }), (e) => ({ seq: e.key[1], value: e.value })),
+    };
   }
 
   /** Queues fn(arg) on the batch of this turn; one flush promise settles the whole batch. */

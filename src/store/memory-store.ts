@@ -4,7 +4,7 @@
  * record after putX() or after a load changes nothing until it calls putX() again.
  */
 import { runCommitCallbacks } from './commit-callbacks.js';
-import type { QueuedRecord, SessionRecord, Store, StoredMessage } from './types.js';
+import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
 
 /** Copies a message shallowly; payload and correlationData Buffers are shared, never mutated. */
 function copyStoredMessage(message: StoredMessage): StoredMessage {
@@ -59,6 +59,7 @@ export class MemoryStore implements Store {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #queues = new Map<string, Map<number, QueuedRecord>>();
   readonly #incoming = new Map<string, Set<number>>();
+  readonly #tables = new Map<string, Map<string, Map<number, unknown>>>();
   // Callbacks and their arguments side by side, drained by one microtask per batch.
   #pendingFns: Array<(arg: never) => void> = [];
   #pendingArgs: unknown[] = [];
@@ -168,6 +169,25 @@ export class MemoryStore implements Store {
     if (ids === undefined) return;
     ids.delete(packetId);
     if (ids.size === 0) this.#incoming.delete(clientId);
+  }
+
+  /** A module's table in Maps; values are kept as given (the caller never mutates them). */
+  table<V>(name: string): StoreTable<V> {
+    let table = this.#tables.get(name) as Map<string, Map<number, V>> | undefined;
+    if (table === undefined) {
+      table = new Map();
+      this.#tables.set(name, table as Map<string, Map<number, unknown>>);
+    }
+    const groups = table;
+    return {
+      put: (group, seq, value) => {
+        let rows = groups.get(group);
+        if (rows === undefined) groups.set(group, (rows = new Map()));
+        rows.set(seq, value);
+      },
+      remove: (group, seq) => void groups.get(group)?.delete(seq),
+      load: (group) => Array.from(groups.get(group) ?? [], ([seq, value]) => ({ seq, value })).sort((a, b) => a.seq - b.seq),
+    };
   }
 
   /** Calls fn(arg) from a microtask shared by every callback registered before it runs. */

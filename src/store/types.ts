@@ -61,6 +61,17 @@ export interface QueuedRecord {
   message: StoredMessage;
 }
 
+/**
+ * Records a module keeps in the store's environment (a bridge's outbox), keyed by
+ * (group, sequence): its writes share the store's transactions, so afterCommit covers them.
+ */
+export interface StoreTable<V> {
+  put(group: string, seq: number, value: V): void;
+  remove(group: string, seq: number): void;
+  /** The committed records of `group` in sequence order. */
+  load(group: string): Array<{ seq: number; value: V }>;
+}
+
 export interface Store {
   /** Opens the backend; returns once every load* method may be called. */
   open(): Promise<void>;
@@ -84,6 +95,9 @@ export interface Store {
   loadIncoming(clientId: string): number[];
   putIncoming(clientId: string, packetId: number): void;
   deleteIncoming(clientId: string, packetId: number): void;
+
+  /** The table `name` of a module (created on first use); call after open(). */
+  table<V>(name: string): StoreTable<V>;
 
   /**
    * Calls fn(arg) once every write issued before this call is durable. Calls are batched:

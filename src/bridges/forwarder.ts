@@ -1,0 +1,285 @@
+/**
+ * The outgoing half of a bridge: the forward rules matched against every accepted message, a
+ * durable outbox for QoS 1/2 (written in the broker's store before the publisher is
+ * acknowledged, removed when the backend acknowledged), one ordered send pipeline with
+ * retries and backoff, and dead letters for records the backend refuses for good.
+ *
+ * Order: records leave in the order they were accepted (one batch in flight per bridge, a
+ * failed batch is retried whole, before anything newer), so records of one key reach the
+ * backend in order, after an outage too (the outbox replays from its first record).
+ * Drop policy: with the outbox at --bridge-outbox-max, a new QoS 1/2 message is not buffered
+ * (counted in `dropped`, logged) and the oldest records stay; QoS 0 is buffered only while fewer
+ * than --bridge-qos0-buffer records wait.
+ */
+import type { Message } from '../core/message.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import { RingQueue } from '../core/ring-queue.js';
+import type { StoreTable } from '../store/types.js';
+import { RejectedError, type BridgeBackend, type OutRecord } from './backend.js';
+import type { BridgeConfig, ForwardRule } from './config.js';
+import { encodeEnvelope, headersOf } from './envelope.js';
+import { ForwardStats } from './stats.js';
+import type { ForwardFields } from './template.js';
+
+/** One record waiting to leave. */
+interface Pending {
+  seq: number;
+  record: OutRecord;
+  /** written to the outbox table (QoS 1/2) */
+  durable: boolean;
+  /** on its way to the rule's dead-letter target */
+  dead: boolean;
+}
+
+/** Limits of a forwarder, from the flags. */
+export interface ForwarderLimits {
+  readonly outboxMax: number;
+  readonly qos0Buffer: number;
+  readonly retryMaxMs: number;
+}
+
+const RETRY_MIN_MS = 100;
+
+/** Mutable fields handed to templates: one object per bridge, no allocation per message. */
+class Fields implements ForwardFields {
+  topic = '';
+  clientId = '';
+  username = '';
+}
+
+export class Forwarder {
+  readonly stats: ForwardStats[];
+  private readonly rules: readonly ForwardRule[];
+  private readonly queue = new RingQueue<Pending>();
+  private readonly fields = new Fields();
+  private readonly needsUsername: boolean;
+  private nextSeq = 1;
+  private batch: Pending[] = [];
+  private sending = false;
+  private scheduled = false;
+  private stopped = false;
+  /** Next batches go one record at a time (finding which record of a refused batch the backend refuses). */
+  private singles = 0;
+  private retryMs = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Since when sends fail (0 = they do not), for the log. */
+  private failingSince = 0;
+  private durableCount = 0;
+
+  constructor(
+    private readonly config: BridgeConfig,
+    private readonly backend: BridgeBackend,
+    private readonly table: StoreTable<OutRecord>,
+    private readonly limits: ForwarderLimits,
+    private readonly usernameOf: (clientId: string) => string,
+    private readonly log: Logger,
+    private readonly logLimit: LogRateLimit,
+  ) {
+    this.rules = config.forward;
+    this.stats = config.forward.map((r) => new ForwardStats(`${r.from.source} -> ${r.to.source}`));
+    this.needsUsername = config.forward.some((r) => r.payload === 'json' || r.to.usesUsername || (r.key?.usesUsername ?? false));
+  }
+
+  /** Records left in the outbox by the previous run, queued first and in order; returns how many. */
+  restore(): number {
+    const rows = this.table.load(this.config.name);
+    for (const { seq, value } of rows) {
+      if (!Buffer.isBuffer(value.value)) value.value = Buffer.from(value.value);
+      this.queue.push({ seq, record: value, durable: true, dead: false });
+      const stats = this.stats[value.rule];
+      if (stats !== undefined) stats.buffered++;
+      if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    }
+    this.durableCount = rows.length;
+    return rows.length;
+  }
+
+  /**
+   * The hook: offers one accepted message to every forward rule of this bridge; true when a
+   * record went to the outbox (the publisher's acknowledgement then waits for the commit).
+   */
+  offer(msg: Message): boolean {
+    // What this bridge published itself is not sent back to its backend.
+    if (msg.origin === this.config.clientId) return false;
+    let stored = false;
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      if (!rule.from.matches(msg.topic)) continue;
+      const stats = this.stats[i]!;
+      const durable = msg.qos > 0;
+      if (durable ? this.durableCount >= this.limits.outboxMax : this.queue.length >= this.limits.qos0Buffer) {
+        stats.dropped++;
+        if (this.logLimit.allow(`bridge-drop:${this.config.name}`)) {
+          this.log.warn(durable ? 'bridge outbox full (--bridge-outbox-max): message dropped' : 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)', {
+            bridge: this.config.name,
+            rule: stats.rule,
+            topic: msg.topic,
+            buffered: this.queue.length,
+          });
+        }
+        continue;
+      }
+      const record = this.record(msg, rule, i);
+      const pending: Pending = { seq: this.nextSeq++, record, durable, dead: false };
+      if (durable) {
+        this.table.put(this.config.name, pending.seq, record);
+        this.durableCount++;
+        stored = true;
+      }
+      this.queue.push(pending);
+      stats.buffered++;
+      this.schedule();
+    }
+    return stored;
+  }
+
+  /** Starts sending (after the backend connected, and what restore() queued). */
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops sending; what waits stays in the outbox for the next run. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Records waiting to leave (outbox and QoS 0 buffer). */
+  get buffered(): number {
+    return this.queue.length + this.batch.length;
+  }
+
+  private record(msg: Message, rule: ForwardRule, index: number): OutRecord {
+    const f = this.fields;
+    f.topic = msg.topic;
+    f.clientId = msg.origin ?? '';
+    f.username = this.needsUsername && msg.origin !== null ? this.usernameOf(msg.origin) : '';
+    const at = Date.now();
+    return {
+      to: rule.to.forward(f),
+      key: rule.key === null ? null : rule.key.forward(f),
+      value: rule.payload === 'raw' ? msg.payload : encodeEnvelope(msg, f.username, at),
+      headers: headersOf(msg.properties),
+      at,
+      rule: index,
+    };
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.sending || this.stopped || this.retryTimer !== null) return;
+    this.scheduled = true;
+    // After this turn: the turn's messages leave in one batch.
+    setImmediate(this.pump);
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    if (this.sending || this.stopped || this.queue.length === 0) return;
+    const max = this.singles > 0 ? 1 : this.config.batchSize;
+    const batch = this.batch;
+    const records: OutRecord[] = [];
+    while (batch.length < max && this.queue.length > 0) {
+      const p = this.queue.shift()!;
+      batch.push(p);
+      records.push(p.dead ? { ...p.record, to: this.rules[p.record.rule]!.deadLetter! } : p.record);
+    }
+    this.sending = true;
+    this.backend.send(records).then(this.sent, this.failed);
+  };
+
+  private readonly sent = (): void => {
+    const now = Date.now();
+    for (const p of this.batch) {
+      const stats = this.stats[p.record.rule]!;
+      if (p.dead) stats.deadLettered++;
+      else {
+        stats.forwarded++;
+        const latency = now - p.record.at;
+        stats.latencySumMs += latency;
+        stats.latencyCount++;
+        if (latency > stats.latencyMaxMs) stats.latencyMaxMs = latency;
+      }
+      this.done(p);
+    }
+    if (this.singles > 0) this.singles--;
+    if (this.failingSince !== 0) {
+      this.log.info('bridge backend answers again; sending what was buffered', { bridge: this.config.name, outageMs: now - this.failingSince, buffered: this.queue.length });
+      this.failingSince = 0;
+    }
+    this.retryMs = 0;
+    this.finishBatch();
+  };
+
+  private readonly failed = (err: unknown): void => {
+    const batch = this.batch;
+    if (err instanceof RejectedError) {
+      if (batch.length > 1) {
+        // Which record? Resend this batch one record at a time.
+        this.singles = batch.length;
+        this.requeue();
+        this.finishBatch();
+        return;
+      }
+      const p = batch[0]!;
+      const stats = this.stats[p.record.rule]!;
+      const deadLetter = this.rules[p.record.rule]!.deadLetter;
+      if (this.singles > 0) this.singles--;
+      if (!p.dead) stats.failed++;
+      this.log.warn(p.dead ? 'bridge dead-letter target refused a record; dropped' : 'bridge backend refused a record', {
+        bridge: this.config.name,
+        rule: stats.rule,
+        to: p.dead ? deadLetter : p.record.to,
+        reason: err.message,
+        ...(!p.dead && deadLetter !== null ? { deadLetter } : {}),
+      });
+      if (!p.dead && deadLetter !== null) {
+        p.dead = true;
+        this.requeue();
+      } else {
+        if (p.dead) stats.dropped++;
+        this.done(p);
+      }
+      this.finishBatch();
+      return;
+    }
+    // Unreachable or timed out: the same batch again, after a growing wait.
+    const now = Date.now();
+    if (this.failingSince === 0) {
+      this.failingSince = now;
+      this.log.warn('bridge backend unreachable; buffering in the outbox and retrying', { bridge: this.config.name, type: this.config.type, error: String((err as Error)?.message ?? err) });
+    }
+    this.retryMs = Math.min(this.retryMs === 0 ? RETRY_MIN_MS : this.retryMs * 2, this.limits.retryMaxMs);
+    this.requeue();
+    this.sending = false;
+    this.retryTimer = setTimeout(this.retry, this.retryMs);
+  };
+
+  private readonly retry = (): void => {
+    this.retryTimer = null;
+    this.pump();
+  };
+
+  /** Puts the batch back at the head of the queue, in order. */
+  private requeue(): void {
+    const batch = this.batch;
+    for (let i = batch.length - 1; i >= 0; i--) this.queue.unshift(batch[i]!);
+    batch.length = 0;
+  }
+
+  private done(p: Pending): void {
+    if (p.durable) {
+      this.table.remove(this.config.name, p.seq);
+      this.durableCount--;
+    }
+    this.stats[p.record.rule]!.buffered--;
+  }
+
+  private finishBatch(): void {
+    this.batch.length = 0;
+    this.sending = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+}
