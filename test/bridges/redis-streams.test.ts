@@ -70,7 +70,11 @@ test('a Redis stream to MQTT: ${key} in the topic, h:* fields as user properties
 });
 
 test('Redis away: the bridge buffers, reconnects and writes what waited, in order', async (t) => {
-  const broker = await bridgedBroker(t, [{ name: 'rso', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, connectTimeout: 300, forward: [{ from: 'q/#', to: 'queued' }] }], ['--bridge-retry-max', '1']);
+  const broker = await bridgedBroker(
+    t,
+    [{ name: 'rso', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, connectTimeout: 300, forward: [{ from: 'q/#', to: 'queued' }] }],
+    ['--bridge-retry-max', '1'],
+  );
   const pub = await connect(t, broker.url, { protocolVersion: 5 });
   await pub.publishAsync('q/a', 'before', { qos: 1 });
   await bridgeStats(broker, 'rso', (l) => forwardCount(l, 0, 'forwarded') === 1);
