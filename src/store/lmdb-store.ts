@@ -29,6 +29,7 @@ import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
+import { DataDirLock, type FlockFn } from './data-dir-lock.js';
 
 type PairKey = [string, number];
 
@@ -71,6 +72,11 @@ export interface LmdbStoreOptions {
    * Without it the error is thrown from a microtask (an uncaught exception).
    */
   onError?: (error: unknown) => void;
+  /**
+   * flock(2) from the native module for the data directory's lock; null or absent: the lock
+   * file's pid and start time decide (data-dir-lock.ts).
+   */
+  flock?: FlockFn | null;
 }
 
 /** Callbacks registered in one turn, settled by one flush. */
@@ -86,6 +92,8 @@ class CommitBatch {
 export class LmdbStore implements Store {
   readonly #dataDir: string;
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #flock: FlockFn | null;
+  #lock: DataDirLock | null = null;
   #root: RootDatabase | null = null;
   #retained: Database<StoredMessage, string> | null = null;
   #sessions: Database<SessionRecord, string> | null = null;
@@ -103,14 +111,25 @@ export class LmdbStore implements Store {
   constructor(dataDir: string, options: LmdbStoreOptions = {}) {
     this.#dataDir = dataDir;
     this.#onError = options.onError;
+    this.#flock = options.flock ?? null;
   }
 
-  /** Creates the folder and opens the environment and its databases. */
+  /**
+   * Creates the folder, takes its lock (StoreLockedError when another process holds it), and
+   * opens the environment and its databases.
+   */
   async open(): Promise<void> {
     if (this.#root !== null) return;
     mkdirSync(this.#dataDir, { recursive: true });
+    this.#lock = DataDirLock.acquire(this.#dataDir, this.#flock);
     // noSubdir: false so a folder name with a dot is still a folder, not a file name.
-    const root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
+    let root: RootDatabase;
+    try {
+      root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
+    } catch (err) {
+      this.#releaseLock();
+      throw err;
+    }
     this.#root = root;
     this.#retained = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: STRUCTURES });
     this.#sessions = root.openDB<SessionRecord, string>({ name: 'sessions', sharedStructuresKey: STRUCTURES });
@@ -131,6 +150,12 @@ export class LmdbStore implements Store {
     await this.flush();
     this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
     await root.close();
+    this.#releaseLock();
+  }
+
+  #releaseLock(): void {
+    this.#lock?.release();
+    this.#lock = null;
   }
 
   /** Retained messages in topic order, read lazily from one snapshot. */
