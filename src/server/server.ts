@@ -51,7 +51,11 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   // see docs/PERFORMANCE.md for the measurements behind this choice.
   const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
   const lockFd = native?.lockFd;
-  const store = createStore(options.store, options.dataDir, { flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null });
+  const store = createStore(options.store, options.dataDir, {
+    flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null,
+    maxStoreSize: options.maxStoreSize,
+    log,
+  });
   const broker = new Broker(
     {
       maxInflight: options.maxInflight,
@@ -59,6 +63,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       maxQueuedBytes: options.maxQueuedBytes,
       maxSessionExpiry: options.maxSessionExpiry,
       maxRetainedMessages: options.maxRetainedMessages,
+      maxRetainedBytes: options.maxRetainedBytes,
     },
     store,
     matcher,

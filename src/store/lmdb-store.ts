@@ -25,11 +25,14 @@
  * Client ids must not contain U+0000: ordered-binary keys use 0x00 to separate array elements.
  * MQTT forbids U+0000 in its strings, so no MQTT client id can.
  */
-import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreHealth, StoreTable } from './types.js';
 import { DataDirLock, type FlockFn } from './data-dir-lock.js';
+import { CommitTracker } from './commit-tracker.js';
+import { StoreFullError } from './errors.js';
+import { autoStoreLimit, liveBytes, type StatsSource } from './store-size.js';
 
 type PairKey = [string, number];
 
@@ -77,15 +80,29 @@ export interface LmdbStoreOptions {
    * file's pid and start time decide (data-dir-lock.ts).
    */
   flock?: FlockFn | null;
+  /** --max-store-size: bytes of live pages past which puts are refused; 0 = 90% of the file system. */
+  maxStoreSize?: number;
+  /** Where the store says it is full, failing or back (without it: silent, health() still tells). */
+  log?: Logger;
 }
 
-/** Callbacks registered in one turn, settled by one flush. */
-class CommitBatch {
-  readonly fns: Array<(arg: never) => void> = [];
-  readonly args: unknown[] = [];
-  /** Writes issued when the batch was sealed; all of them are durable when it settles. */
-  writeMark = 0;
-  settled = false;
+/** Live size is measured at most this often (about 40 µs per database), and at open. */
+const MEASURE_INTERVAL_MS = 250;
+
+/**
+ * lmdb-js rejects a promise of its own (the turn's batch start) when a transaction fails, which no
+ * caller can reach: it would end the process as an unhandled rejection although the store has
+ * already failed the writes' own promises and told their waiters. Only that rejection (an Error
+ * carrying lmdb-js's `commitError`) is ignored; any other is rethrown, as Node would.
+ */
+let rejectionFilterInstalled = false;
+function ignoreLmdbBatchRejections(): void {
+  if (rejectionFilterInstalled) return;
+  rejectionFilterInstalled = true;
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && 'commitError' in reason) return;
+    throw reason;
+  });
 }
 
 /** Store on LMDB; see the file header for layout and durability. */
@@ -99,19 +116,33 @@ export class LmdbStore implements Store {
   #sessions: Database<SessionRecord, string> | null = null;
   #queues: Database<QueuedRecord, PairKey> | null = null;
   #incoming: Database<true, PairKey> | null = null;
-
-  /** Writes issued so far; compared with #durableWrites to skip the flush when nothing is pending. */
-  #writes = 0;
-  #durableWrites = 0;
-  /** The batch still taking callbacks in this turn; sealed by a microtask. */
-  #collecting: CommitBatch | null = null;
-  /** Sealed batches in registration order, waiting for their flush. */
-  readonly #sealed: CommitBatch[] = [];
+  /** Every database opened, for the live size. */
+  readonly #all: StatsSource[] = [];
+  readonly #tracker: CommitTracker;
+  readonly #log: Logger | undefined;
+  readonly #maxStoreSize: number;
+  #limit = 0;
+  #size = 0;
+  #lastMeasure = 0;
+  /** Set while the live size is at the limit: puts are refused. */
+  #limitFull: StoreFullError | null = null;
+  /** Set from a failed commit until one commits again. */
+  #diskFull: StoreFullError | null = null;
+  #failedCommits = 0;
+  #refusedWrites = 0;
 
   constructor(dataDir: string, options: LmdbStoreOptions = {}) {
     this.#dataDir = dataDir;
     this.#onError = options.onError;
     this.#flock = options.flock ?? null;
+    this.#log = options.log;
+    this.#maxStoreSize = options.maxStoreSize ?? 0;
+    this.#tracker = new CommitTracker({
+      flushed: () => this.#root?.flushed ?? null,
+      failed: (error) => this.#commitFailed(error),
+      committed: () => this.#committed(),
+      onError: this.#onError,
+    });
   }
 
   /**
@@ -141,6 +172,10 @@ export class LmdbStore implements Store {
       strictAsyncOrder: true,
     });
     this.#incoming = root.openDB<true, PairKey>({ name: 'incoming' });
+    this.#all.push(this.#retained, this.#sessions, this.#queues, this.#incoming);
+    ignoreLmdbBatchRejections();
+    this.#limit = this.#maxStoreSize > 0 ? this.#maxStoreSize : autoStoreLimit(this.#dataDir);
+    this.#measure(Date.now());
   }
 
   /** Waits until every write is durable and every afterCommit callback has run, then closes. */
@@ -149,6 +184,7 @@ export class LmdbStore implements Store {
     if (root === null) return;
     await this.flush();
     this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
+    this.#all.length = 0;
     await root.close();
     this.#releaseLock();
   }
@@ -167,14 +203,14 @@ export class LmdbStore implements Store {
 
   /** Replaces the retained message of message.topic. */
   putRetained(message: StoredMessage): void {
-    this.#writes++;
-    void this.#db(this.#retained).put(message.topic, message);
+    const db = this.#db(this.#retained);
+    if (!this.#refused()) this.#wrote(() => db.put(message.topic, message));
   }
 
   /** Removes the retained message of topic, if any. */
   deleteRetained(topic: string): void {
-    this.#writes++;
-    void this.#db(this.#retained).remove(topic);
+    const db = this.#db(this.#retained);
+    this.#wrote(() => db.remove(topic));
   }
 
   /** Every stored session, in client id order. */
@@ -186,8 +222,8 @@ export class LmdbStore implements Store {
 
   /** Replaces the session of record.clientId. */
   putSession(record: SessionRecord): void {
-    this.#writes++;
-    void this.#db(this.#sessions).put(record.clientId, record);
+    const db = this.#db(this.#sessions);
+    if (!this.#refused()) this.#wrote(() => db.put(record.clientId, record));
   }
 
   /** Removes the session, its queue range and its incoming ids in one transaction. */
@@ -195,16 +231,17 @@ export class LmdbStore implements Store {
     const sessions = this.#db(this.#sessions);
     const queues = this.#db(this.#queues);
     const incoming = this.#db(this.#incoming);
-    this.#writes++;
     // A transaction callback runs inside the write transaction, after the writes issued before it,
     // so its range reads see queued records put earlier in this very turn.
-    void queues.transaction(() => {
-      sessions.remove(clientId);
-      const start: PairKey = [clientId, -Infinity];
-      const end = [clientId, RANGE_END] as unknown as PairKey;
-      for (const key of queues.getKeys({ start, end })) queues.remove(key);
-      for (const key of incoming.getKeys({ start, end })) incoming.remove(key);
-    });
+    this.#wrote(() =>
+      queues.transaction(() => {
+        sessions.remove(clientId);
+        const start: PairKey = [clientId, -Infinity];
+        const end = [clientId, RANGE_END] as unknown as PairKey;
+        for (const key of queues.getKeys({ start, end })) queues.remove(key);
+        for (const key of incoming.getKeys({ start, end })) incoming.remove(key);
+      }),
+    );
   }
 
   /** The queue of clientId ordered by seq, with one range read. */
@@ -219,14 +256,14 @@ export class LmdbStore implements Store {
 
   /** Inserts or replaces the record with record.seq. */
   putQueued(clientId: string, record: QueuedRecord): void {
-    this.#writes++;
-    void this.#db(this.#queues).put([clientId, record.seq], record);
+    const db = this.#db(this.#queues);
+    if (!this.#refused()) this.#wrote(() => db.put([clientId, record.seq], record));
   }
 
   /** Removes one queued record. */
   deleteQueued(clientId: string, seq: number): void {
-    this.#writes++;
-    void this.#db(this.#queues).remove([clientId, seq]);
+    const db = this.#db(this.#queues);
+    this.#wrote(() => db.remove([clientId, seq]));
   }
 
   /** Inbound QoS 2 packet ids of clientId, ascending. */
@@ -237,76 +274,119 @@ export class LmdbStore implements Store {
 
   /** Records an inbound QoS 2 packet id. */
   putIncoming(clientId: string, packetId: number): void {
-    this.#writes++;
-    void this.#db(this.#incoming).put([clientId, packetId], true);
+    const db = this.#db(this.#incoming);
+    if (!this.#refused()) this.#wrote(() => db.put([clientId, packetId], true));
   }
 
   /** Forgets an inbound QoS 2 packet id. */
   deleteIncoming(clientId: string, packetId: number): void {
-    this.#writes++;
-    void this.#db(this.#incoming).remove([clientId, packetId]);
+    const db = this.#db(this.#incoming);
+    this.#wrote(() => db.remove([clientId, packetId]));
   }
 
   /** A module's table: the named database `table:<name>`, its writes counted like the store's own. */
   table<V>(name: string): StoreTable<V> {
     const db = this.#db(this.#root).openDB<V, PairKey>({ name: `table:${name}`, sharedStructuresKey: STRUCTURES });
+    this.#all.push(db);
     return {
       put: (group, seq, value) => {
-        this.#writes++;
-        void db.put([group, seq], value);
+        if (!this.#refused()) this.#wrote(() => db.put([group, seq], value));
       },
-      remove: (group, seq) => {
-        this.#writes++;
-        void db.remove([group, seq]);
-      },
+      remove: (group, seq) => this.#wrote(() => db.remove([group, seq])),
       load: (group) => Array.from(db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey }), (e) => ({ seq: e.key[1], value: e.value })),
     };
   }
 
-  /** Queues fn(arg) on the batch of this turn; one flush promise settles the whole batch. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
-    let batch = this.#collecting;
-    if (batch === null) {
-      batch = new CommitBatch();
-      this.#collecting = batch;
-      // Sealing after the turn's synchronous code lets every write of the turn join the mark.
-      queueMicrotask(this.#seal);
-    }
-    batch.fns.push(fn as (arg: never) => void);
-    batch.args.push(arg);
+  /** Queues fn(arg, failure) on the batch of this turn; one flush (or one failure) settles the whole batch. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
+    this.#tracker.add(fn, arg);
   }
 
-  /** Resolves when every write issued so far is durable (and earlier callbacks have run). */
+  /** Resolves when every write issued so far is durable or has failed (and earlier callbacks have run). */
   flush(): Promise<void> {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));
   }
 
-  readonly #seal = (): void => {
-    const batch = this.#collecting;
-    if (batch === null) return;
-    this.#collecting = null;
-    batch.writeMark = this.#writes;
-    this.#sealed.push(batch);
-    const root = this.#root;
-    if (batch.writeMark === this.#durableWrites || root === null) {
-      // Nothing pending (or already closed after a final flush): settle from this microtask.
-      this.#settle(batch);
+  /** Whether writes are refused, and why; the live size against --max-store-size. */
+  health(): StoreHealth {
+    return {
+      full: this.#limitFull ?? this.#diskFull,
+      failedCommits: this.#failedCommits,
+      refusedWrites: this.#refusedWrites,
+      sizeBytes: this.#size,
+      limitBytes: this.#limit,
+      corruptRecords: 0,
+    };
+  }
+
+  /** Issues one write; a synchronous throw (lmdb-js saving its shared structures on a full disk) fails this turn's batch. */
+  #wrote(write: () => PromiseLike<unknown>): void {
+    let promise: PromiseLike<unknown>;
+    try {
+      promise = write();
+    } catch (error) {
+      this.#tracker.refused(this.#commitFailed(error));
       return;
     }
-    root.flushed.then(
-      () => this.#settle(batch),
-      (error: unknown) => reportStoreError(this.#onError, error),
-    );
-  };
+    this.#tracker.wrote(promise);
+  }
 
-  /** Marks batch durable and runs, in order, every sealed batch up to the first unsettled one. */
-  #settle(batch: CommitBatch): void {
-    batch.settled = true;
-    if (batch.writeMark > this.#durableWrites) this.#durableWrites = batch.writeMark;
-    const sealed = this.#sealed;
-    while (sealed.length > 0 && (sealed[0] as CommitBatch).settled) {
-      const done = sealed.shift() as CommitBatch;
-      runCommitCallbacks(done.fns, done.args, this.#onError);
+  /** True (and this turn's batch fails) when the store is at --max-store-size: a put could grow it. */
+  #refused(): boolean {
+    const full = this.#limitFull;
+    if (full === null) return false;
+    this.#refusedWrites++;
+    this.#tracker.refused(full);
+    return true;
+  }
+
+  #commitFailed(error: unknown): StoreFullError {
+    this.#failedCommits++;
+    // lmdb-js rejects with "Commit failed" and puts the cause (ENOSPC, EIO, MDB_MAP_FULL) in a promise.
+    const commitError = (error as { commitError?: PromiseLike<unknown> } | null)?.commitError;
+    const first = this.#diskFull === null;
+    const full = this.#diskFull ?? new StoreFullError(`the disk refused the store's commit in ${this.#dataDir}`, 'disk');
+    this.#diskFull = full;
+    const report = (cause: unknown): void => {
+      if (first) {
+        this.#log?.error('store commit failed: publishers waiting on it are refused (MQTT 5 0x97, 3.1.1 disconnected) until it commits again', {
+          dataDir: this.#dataDir,
+          cause,
+          hint: 'a full disk shows as an I/O error: check the free space of the file system of --data-dir (df)',
+          failedCommits: this.#failedCommits,
+        });
+      }
+    };
+    if (commitError !== undefined) commitError.then(undefined, report);
+    else report(error);
+    return full;
+  }
+
+  #committed(): void {
+    if (this.#diskFull !== null) {
+      this.#diskFull = null;
+      this.#log?.info('store commits again', { dataDir: this.#dataDir, failedCommits: this.#failedCommits });
+    }
+    const now = Date.now();
+    if (now - this.#lastMeasure >= MEASURE_INTERVAL_MS || this.#limitFull !== null) this.#measure(now);
+  }
+
+  /** Measures the live size and sets or clears the --max-store-size refusal. */
+  #measure(now: number): void {
+    if (this.#root === null) return;
+    this.#lastMeasure = now;
+    this.#size = liveBytes(this.#all);
+    const over = this.#size >= this.#limit;
+    if (over && this.#limitFull === null) {
+      this.#limitFull = new StoreFullError(`the store reached --max-store-size (${this.#size} of ${this.#limit} bytes)`, 'limit');
+      this.#log?.warn('store at --max-store-size: new records are refused (MQTT 5 0x97, 3.1.1 disconnected) until some are removed', {
+        dataDir: this.#dataDir,
+        sizeBytes: this.#size,
+        limitBytes: this.#limit,
+      });
+    } else if (!over && this.#limitFull !== null) {
+      this.#limitFull = null;
+      this.#log?.info('store below --max-store-size again: records are accepted', { dataDir: this.#dataDir, sizeBytes: this.#size, limitBytes: this.#limit });
     }
   }
 
