@@ -54,6 +54,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   const store = createStore(options.store, options.dataDir, {
     flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null,
     maxStoreSize: options.maxStoreSize,
+    check: options.storeCheck,
     log,
   });
   const broker = new Broker(

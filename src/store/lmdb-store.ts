@@ -24,15 +24,30 @@
  *
  * Client ids must not contain U+0000: ordered-binary keys use 0x00 to separate array elements.
  * MQTT forbids U+0000 in its strings, so no MQTT client id can.
+ *
+ * Data safety. open() takes the data dir's lock (data-dir-lock.ts), checks data.mdb before LMDB
+ * maps it (file-check.ts; with check 'full' a child process also reads every record, probe.ts),
+ * and walks every database's keys against LMDB's count: a damaged file refuses the start with
+ * StoreCorruptError. Every record carries a checksum (record-codec.ts); one that fails it is
+ * reported and not served. A commit the disk refuses, or a put past --max-store-size, fails the
+ * afterCommit batches whose writes it held with StoreFullError (commit-tracker.ts, store-guard.ts):
+ * the broker stays up and the waiting publishers are refused.
  */
 import { mkdirSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { join } from 'node:path';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { Logger } from '../log/logger.js';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreHealth, StoreTable } from './types.js';
 import { DataDirLock, type FlockFn } from './data-dir-lock.js';
 import { CommitTracker } from './commit-tracker.js';
-import { StoreFullError } from './errors.js';
-import { autoStoreLimit, liveBytes, type StatsSource } from './store-size.js';
+import { StoreCorruptError, type StoreFullError } from './errors.js';
+import type { StatsSource } from './store-size.js';
+import { StoreGuard } from './store-guard.js';
+import { checkDataFile } from './file-check.js';
+import { probeStore } from './probe.js';
+import type { StoreCheck } from './flags.js';
+import { checksummed, isCorrupt } from './record-codec.js';
+import { guarded } from './damage.js';
 
 type PairKey = [string, number];
 
@@ -70,9 +85,8 @@ const RANGE_END = '\uffff';
 /** Options of an LmdbStore beyond its folder. */
 export interface LmdbStoreOptions {
   /**
-   * Called when a transaction fails (disk full, I/O error), in which case the callbacks waiting on
-   * it never run as their writes are not durable, and when an afterCommit callback throws.
-   * Without it the error is thrown from a microtask (an uncaught exception).
+   * Called when an afterCommit callback throws (a failed transaction is no error here: its
+   * callbacks get a StoreFullError). Without it the error is thrown from a microtask.
    */
   onError?: (error: unknown) => void;
   /**
@@ -82,28 +96,17 @@ export interface LmdbStoreOptions {
   flock?: FlockFn | null;
   /** --max-store-size: bytes of live pages past which puts are refused; 0 = 90% of the file system. */
   maxStoreSize?: number;
+  /**
+   * 'full': before opening, a child process reads every record (probe.ts), so a file that would
+   * crash LMDB refuses the start instead; 'header': only the meta pages are checked (file-check.ts).
+   */
+  check?: StoreCheck;
   /** Where the store says it is full, failing or back (without it: silent, health() still tells). */
   log?: Logger;
 }
 
-/** Live size is measured at most this often (about 40 µs per database), and at open. */
-const MEASURE_INTERVAL_MS = 250;
-
-/**
- * lmdb-js rejects a promise of its own (the turn's batch start) when a transaction fails, which no
- * caller can reach: it would end the process as an unhandled rejection although the store has
- * already failed the writes' own promises and told their waiters. Only that rejection (an Error
- * carrying lmdb-js's `commitError`) is ignored; any other is rethrown, as Node would.
- */
-let rejectionFilterInstalled = false;
-function ignoreLmdbBatchRejections(): void {
-  if (rejectionFilterInstalled) return;
-  rejectionFilterInstalled = true;
-  process.on('unhandledRejection', (reason) => {
-    if (reason instanceof Error && 'commitError' in reason) return;
-    throw reason;
-  });
-}
+/** Damaged records logged one by one, then only counted. */
+const MAX_CORRUPT_LOGS = 20;
 
 /** Store on LMDB; see the file header for layout and durability. */
 export class LmdbStore implements Store {
@@ -120,27 +123,22 @@ export class LmdbStore implements Store {
   readonly #all: StatsSource[] = [];
   readonly #tracker: CommitTracker;
   readonly #log: Logger | undefined;
-  readonly #maxStoreSize: number;
-  #limit = 0;
-  #size = 0;
-  #lastMeasure = 0;
-  /** Set while the live size is at the limit: puts are refused. */
-  #limitFull: StoreFullError | null = null;
-  /** Set from a failed commit until one commits again. */
-  #diskFull: StoreFullError | null = null;
-  #failedCommits = 0;
-  #refusedWrites = 0;
+  readonly #check: StoreCheck;
+  readonly #guard: StoreGuard;
+  /** Records that failed their checksum, or that the tree counts but cannot reach. */
+  #corrupt = 0;
 
   constructor(dataDir: string, options: LmdbStoreOptions = {}) {
     this.#dataDir = dataDir;
     this.#onError = options.onError;
     this.#flock = options.flock ?? null;
     this.#log = options.log;
-    this.#maxStoreSize = options.maxStoreSize ?? 0;
+    this.#guard = new StoreGuard(dataDir, options.maxStoreSize ?? 0, options.log);
+    this.#check = options.check ?? 'header';
     this.#tracker = new CommitTracker({
       flushed: () => this.#root?.flushed ?? null,
-      failed: (error) => this.#commitFailed(error),
-      committed: () => this.#committed(),
+      failed: (error) => this.#guard.commitFailed(error),
+      committed: () => this.#guard.committed(),
       onError: this.#onError,
     });
   }
@@ -156,26 +154,46 @@ export class LmdbStore implements Store {
     // noSubdir: false so a folder name with a dot is still a folder, not a file name.
     let root: RootDatabase;
     try {
+      checkDataFile(this.#dataDir);
+      if (this.#check === 'full') probeStore(this.#dataDir);
       root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
     } catch (err) {
       this.#releaseLock();
       throw err;
     }
     this.#root = root;
-    this.#retained = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: STRUCTURES });
-    this.#sessions = root.openDB<SessionRecord, string>({ name: 'sessions', sharedStructuresKey: STRUCTURES });
+    try {
+      this.#openDatabases(root);
+    } catch (err) {
+      this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
+      this.#all.length = 0;
+      await root.close();
+      this.#releaseLock();
+      // Only reads happen here: whatever fails (an lmdb-js error, a key that does not decode) is the file.
+      throw err instanceof StoreCorruptError ? err : new StoreCorruptError(join(this.#dataDir, 'data.mdb'), `LMDB cannot read it (${(err as Error).message})`);
+    }
+    this.#guard.start(this.#all);
+  }
+
+  /** Opens the databases and walks their keys: a damaged tree fails here (an lmdb-js error), not mid-run. */
+  #openDatabases(root: RootDatabase): void {
+    this.#retained = root.openDB<StoredMessage, string>(checksummed({ name: 'retained', sharedStructuresKey: STRUCTURES }));
+    this.#sessions = root.openDB<SessionRecord, string>(checksummed({ name: 'sessions', sharedStructuresKey: STRUCTURES }));
     // strictAsyncOrder: deleteSession runs a transaction callback, and a put issued after it in the
     // same turn (a new session under the same id) must not be applied before it and then deleted.
-    this.#queues = root.openDB<QueuedRecord, PairKey>({
-      name: 'queues',
-      sharedStructuresKey: STRUCTURES,
-      strictAsyncOrder: true,
-    });
-    this.#incoming = root.openDB<true, PairKey>({ name: 'incoming' });
+    this.#queues = root.openDB<QueuedRecord, PairKey>(
+      checksummed({
+        name: 'queues',
+        sharedStructuresKey: STRUCTURES,
+        strictAsyncOrder: true,
+      }),
+    );
+    this.#incoming = root.openDB<true, PairKey>(checksummed({ name: 'incoming' }));
     this.#all.push(this.#retained, this.#sessions, this.#queues, this.#incoming);
-    ignoreLmdbBatchRejections();
-    this.#limit = this.#maxStoreSize > 0 ? this.#maxStoreSize : autoStoreLimit(this.#dataDir);
-    this.#measure(Date.now());
+    this.#checkReachable('retained', this.#retained);
+    this.#checkReachable('sessions', this.#sessions);
+    this.#checkReachable('queues', this.#queues);
+    this.#checkReachable('incoming', this.#incoming);
   }
 
   /** Waits until every write is durable and every afterCommit callback has run, then closes. */
@@ -185,6 +203,7 @@ export class LmdbStore implements Store {
     await this.flush();
     this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
     this.#all.length = 0;
+    this.#guard.stop();
     await root.close();
     this.#releaseLock();
   }
@@ -196,9 +215,11 @@ export class LmdbStore implements Store {
 
   /** Retained messages in topic order, read lazily from one snapshot. */
   loadRetained(): Iterable<StoredMessage> {
-    return this.#db(this.#retained)
+    const range = this.#db(this.#retained)
       .getRange()
+      .filter((entry) => this.#trusted('retained', entry.key, entry.value))
       .map((entry) => asBuffers(entry.value));
+    return guarded(this.#dataDir, range);
   }
 
   /** Replaces the retained message of message.topic. */
@@ -215,9 +236,11 @@ export class LmdbStore implements Store {
 
   /** Every stored session, in client id order. */
   loadSessions(): Iterable<SessionRecord> {
-    return this.#db(this.#sessions)
+    const range = this.#db(this.#sessions)
       .getRange()
+      .filter((entry) => this.#trusted('sessions', entry.key, entry.value))
       .map((entry) => entry.value);
+    return guarded(this.#dataDir, range);
   }
 
   /** Replaces the session of record.clientId. */
@@ -247,11 +270,14 @@ export class LmdbStore implements Store {
   /** The queue of clientId ordered by seq, with one range read. */
   loadQueue(clientId: string): QueuedRecord[] {
     const end = [clientId, RANGE_END] as unknown as PairKey;
-    return Array.from(this.#db(this.#queues).getRange({ start: [clientId, -Infinity], end }), (entry) => {
-      const record = entry.value;
-      asBuffers(record.message);
-      return record;
-    });
+    const out: QueuedRecord[] = [];
+    const range = this.#db(this.#queues).getRange({ start: [clientId, -Infinity], end });
+    for (const entry of guarded(this.#dataDir, range)) {
+      if (!this.#trusted('queues', entry.key, entry.value)) continue;
+      asBuffers(entry.value.message);
+      out.push(entry.value);
+    }
+    return out;
   }
 
   /** Inserts or replaces the record with record.seq. */
@@ -286,14 +312,20 @@ export class LmdbStore implements Store {
 
   /** A module's table: the named database `table:<name>`, its writes counted like the store's own. */
   table<V>(name: string): StoreTable<V> {
-    const db = this.#db(this.#root).openDB<V, PairKey>({ name: `table:${name}`, sharedStructuresKey: STRUCTURES });
+    const db = this.#db(this.#root).openDB<V, PairKey>(checksummed({ name: `table:${name}`, sharedStructuresKey: STRUCTURES }));
     this.#all.push(db);
     return {
       put: (group, seq, value) => {
         if (!this.#refused()) this.#wrote(() => db.put([group, seq], value));
       },
       remove: (group, seq) => this.#wrote(() => db.remove([group, seq])),
-      load: (group) => Array.from(db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey }), (e) => ({ seq: e.key[1], value: e.value })),
+      load: (group) => {
+        const out: Array<{ seq: number; value: V }> = [];
+        for (const e of db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey })) {
+          if (this.#trusted(`table:${name}`, e.key, e.value)) out.push({ seq: e.key[1], value: e.value });
+        }
+        return out;
+      },
     };
   }
 
@@ -309,14 +341,32 @@ export class LmdbStore implements Store {
 
   /** Whether writes are refused, and why; the live size against --max-store-size. */
   health(): StoreHealth {
-    return {
-      full: this.#limitFull ?? this.#diskFull,
-      failedCommits: this.#failedCommits,
-      refusedWrites: this.#refusedWrites,
-      sizeBytes: this.#size,
-      limitBytes: this.#limit,
-      corruptRecords: 0,
-    };
+    return this.#guard.health(this.#corrupt);
+  }
+
+  /** False (reported, counted) for a record that failed its checksum or does not decode. */
+  #trusted(db: string, key: unknown, value: unknown): boolean {
+    if (!isCorrupt(value)) return true;
+    this.#corrupt++;
+    if (this.#corrupt <= MAX_CORRUPT_LOGS) {
+      this.#log?.error('stored record damaged: not served', { dataDir: this.#dataDir, db, record: JSON.stringify(key), problem: value.problem, corruptRecords: this.#corrupt });
+    }
+    return false;
+  }
+
+  /**
+   * Walks the keys of a database and compares with the count LMDB keeps: damaged tree pages hide
+   * whole ranges, which no checksum of a record can see (the broker would start with a part of
+   * its records and write into a broken tree). StoreCorruptError when records are missing.
+   */
+  #checkReachable<K extends Key>(name: string, db: Database<unknown, K>): void {
+    const expected = (db.getStats() as { entryCount: number }).entryCount;
+    let reachable = 0;
+    for (const _ of db.getKeys({ snapshot: true })) reachable++;
+    // The shared structures live under a symbol key that getKeys() does not return.
+    if (db.getBinary(STRUCTURES as unknown as K) !== undefined) reachable++;
+    if (reachable >= expected) return;
+    throw new StoreCorruptError(join(this.#dataDir, 'data.mdb'), `${expected - reachable} of the ${expected} records of its "${name}" database cannot be reached: its tree is damaged`);
   }
 
   /** Issues one write; a synchronous throw (lmdb-js saving its shared structures on a full disk) fails this turn's batch. */
@@ -325,7 +375,7 @@ export class LmdbStore implements Store {
     try {
       promise = write();
     } catch (error) {
-      this.#tracker.refused(this.#commitFailed(error));
+      this.#tracker.refused(this.#guard.commitFailed(error));
       return;
     }
     this.#tracker.wrote(promise);
@@ -333,61 +383,10 @@ export class LmdbStore implements Store {
 
   /** True (and this turn's batch fails) when the store is at --max-store-size: a put could grow it. */
   #refused(): boolean {
-    const full = this.#limitFull;
+    const full = this.#guard.refusePut();
     if (full === null) return false;
-    this.#refusedWrites++;
     this.#tracker.refused(full);
     return true;
-  }
-
-  #commitFailed(error: unknown): StoreFullError {
-    this.#failedCommits++;
-    // lmdb-js rejects with "Commit failed" and puts the cause (ENOSPC, EIO, MDB_MAP_FULL) in a promise.
-    const commitError = (error as { commitError?: PromiseLike<unknown> } | null)?.commitError;
-    const first = this.#diskFull === null;
-    const full = this.#diskFull ?? new StoreFullError(`the disk refused the store's commit in ${this.#dataDir}`, 'disk');
-    this.#diskFull = full;
-    const report = (cause: unknown): void => {
-      if (first) {
-        this.#log?.error('store commit failed: publishers waiting on it are refused (MQTT 5 0x97, 3.1.1 disconnected) until it commits again', {
-          dataDir: this.#dataDir,
-          cause,
-          hint: 'a full disk shows as an I/O error: check the free space of the file system of --data-dir (df)',
-          failedCommits: this.#failedCommits,
-        });
-      }
-    };
-    if (commitError !== undefined) commitError.then(undefined, report);
-    else report(error);
-    return full;
-  }
-
-  #committed(): void {
-    if (this.#diskFull !== null) {
-      this.#diskFull = null;
-      this.#log?.info('store commits again', { dataDir: this.#dataDir, failedCommits: this.#failedCommits });
-    }
-    const now = Date.now();
-    if (now - this.#lastMeasure >= MEASURE_INTERVAL_MS || this.#limitFull !== null) this.#measure(now);
-  }
-
-  /** Measures the live size and sets or clears the --max-store-size refusal. */
-  #measure(now: number): void {
-    if (this.#root === null) return;
-    this.#lastMeasure = now;
-    this.#size = liveBytes(this.#all);
-    const over = this.#size >= this.#limit;
-    if (over && this.#limitFull === null) {
-      this.#limitFull = new StoreFullError(`the store reached --max-store-size (${this.#size} of ${this.#limit} bytes)`, 'limit');
-      this.#log?.warn('store at --max-store-size: new records are refused (MQTT 5 0x97, 3.1.1 disconnected) until some are removed', {
-        dataDir: this.#dataDir,
-        sizeBytes: this.#size,
-        limitBytes: this.#limit,
-      });
-    } else if (!over && this.#limitFull !== null) {
-      this.#limitFull = null;
-      this.#log?.info('store below --max-store-size again: records are accepted', { dataDir: this.#dataDir, sizeBytes: this.#size, limitBytes: this.#limit });
-    }
   }
 
   #db<D>(db: D | null): D {
