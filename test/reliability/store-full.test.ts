@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rawClient, startBroker, type Broker, type RawClient, type TestContext } from '../interop/harness.js';
+import { connect, rawClient, startBroker, type Broker, type RawClient, type TestContext } from '../interop/harness.js';
+import { RawStomp, frame as stompFrame } from '../protocols/stomp/helpers.js';
 import { PacketType, parseAck, publishPacket, subscribePacket } from '../interop/wire.js';
 
 /** Publishes one retained QoS 1 message of `size` bytes and returns the PUBACK's reason, or 'closed'. */
@@ -118,6 +119,29 @@ test('--max-store-size: past it new records are refused (0x97, 3.1.1 closed); cl
   for (let i = 0; i < 20 && !accepted(answer); i++) answer = await publishRetained(cleaner, 5, 'size/again', 4000, 60_000 + i);
   assert.ok(accepted(answer), `accepted again once retained messages were cleared (got ${answer})`);
   assert.ok(logged(broker, 'store below --max-store-size again'));
+});
+
+test('a full store refuses a STOMP SEND that waits on it: ERROR naming the receipt instead of RECEIPT', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-store-size-'));
+  const broker = await startBroker({ dataDir, args: ['--max-store-size', '512KiB', '--allow-anonymous', '--stomp-port', '0'] });
+  t.after(() => broker.dispose());
+  // An offline persistent session: a message for it is stored before the sender's receipt.
+  const offline = await connect(t, broker.url, { protocolVersion: 4, clean: false, clientId: 'offline-sub' });
+  await offline.subscribeAsync('q/#', { qos: 1 });
+  await offline.endAsync();
+  const listening = (): Record<string, unknown> | undefined => broker.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'stomp');
+  await assertEventually(() => listening() !== undefined, 'the STOMP listener in the log');
+  const stompPort = Number(listening()!['port']);
+  const sender = await RawStomp.connect(t, stompPort);
+  await sender.request('SEND', { destination: 'q/before' }, 'fits');
+
+  const v5 = await connected(t, broker, 5, 'size-5');
+  assert.equal((await fillUntilRefused(v5, 5, 'size', 4000, 2000)).answer, 0x97);
+  sender.send(stompFrame('SEND', { destination: 'q/after', receipt: 'r-full' }, 'does not fit'));
+  const error = await sender.next('ERROR');
+  assert.equal(error.header('receipt-id'), 'r-full');
+  assert.match(error.header('message') ?? '', /message not stored: the store reached --max-store-size/);
+  await sender.closedWithin(3000);
 });
 
 async function assertEventually(check: () => boolean, what: string): Promise<void> {
