@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, rawClient, startBroker, type Broker, type RawClient, type TestContext } from '../interop/harness.js';
 import { RawStomp, frame as stompFrame } from '../protocols/stomp/helpers.js';
+import { adminBroker } from '../admin/admin-broker.js';
 import { PacketType, parseAck, publishPacket, subscribePacket } from '../interop/wire.js';
 
 /** Publishes one retained QoS 1 message of `size` bytes and returns the PUBACK's reason, or 'closed'. */
@@ -142,6 +143,19 @@ test('a full store refuses a STOMP SEND that waits on it: ERROR naming the recei
   assert.equal(error.header('receipt-id'), 'r-full');
   assert.match(error.header('message') ?? '', /message not stored: the store reached --max-store-size/);
   await sender.closedWithin(3000);
+});
+
+test('a full store: POST /api/v1/publish answers 507 store-full, and /metrics says the store is full', { timeout: 60_000 }, async (t) => {
+  const admin = await adminBroker(t, ['--store', 'lmdb', '--max-store-size', '256KiB']);
+  let answer = await admin.api('POST', '/api/v1/publish', { topic: 'admin/0', payload: 'x'.repeat(4000), qos: 1, retain: true });
+  assert.equal(answer.status, 200);
+  for (let i = 1; i < 1000 && answer.status === 200; i++) answer = await admin.api('POST', '/api/v1/publish', { topic: `admin/${i}`, payload: 'x'.repeat(4000), qos: 1, retain: true });
+  assert.equal(answer.status, 507, answer.text);
+  assert.match(answer.text, /"code":"store-full".*not stored: the store reached --max-store-size/);
+  const metrics = (await admin.api('GET', '/metrics')).text;
+  assert.match(metrics, /^junction_store_full 1$/m);
+  assert.match(metrics, /^junction_store_limit_bytes 262144$/m);
+  assert.match(metrics, /^junction_store_refused_writes_total [1-9]\d*$/m);
 });
 
 async function assertEventually(check: () => boolean, what: string): Promise<void> {
