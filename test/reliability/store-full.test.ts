@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { connect, rawClient, startBroker, type Broker, type RawClient, type TestContext } from '../interop/harness.js';
 import { RawStomp, frame as stompFrame } from '../protocols/stomp/helpers.js';
 import { adminBroker } from '../admin/admin-broker.js';
+import { jt808Port, onlineTerminal, testPhone } from '../protocols/jt808/helpers.js';
+import { sampleLocation } from '../../bench/lib/jt808-terminal.js';
 import { PacketType, parseAck, publishPacket, subscribePacket } from '../interop/wire.js';
 
 /** Publishes one retained QoS 1 message of `size` bytes and returns the PUBACK's reason, or 'closed'. */
@@ -107,6 +109,11 @@ test('--max-store-size: past it new records are refused (0x97, 3.1.1 closed); cl
   assert.ok(filled.acked * 4000 < 1024 * 1024, `${filled.acked} messages of 4000 bytes were acknowledged`);
   assert.ok(logged(broker, 'store at --max-store-size'), 'the log says the store is at --max-store-size');
 
+  // QoS 2: PUBREC 0x97 ends the flow, so the packet id is free for a new message.
+  v5.send(publishPacket({ version: 5, topic: 'size/qos2', qos: 2, retain: true, packetId: 777, payload: Buffer.alloc(4000, 0x62) }));
+  const pubrec = parseAck(await v5.nextOf(PacketType.PUBREC));
+  assert.deepEqual([pubrec.packetId, pubrec.reason], [777, 0x97]);
+
   const v4 = await connected(t, broker, 4, 'size-4');
   assert.equal(await publishRetained(v4, 4, 'size/v4', 4000, 9), 'closed');
 
@@ -143,6 +150,21 @@ test('a full store refuses a STOMP SEND that waits on it: ERROR naming the recei
   assert.equal(error.header('receipt-id'), 'r-full');
   assert.match(error.header('message') ?? '', /message not stored: the store reached --max-store-size/);
   await sender.closedWithin(3000);
+});
+
+test('a full store refuses a JT/T 808 uplink that waits on it: 8001 result 1 instead of 0', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'junction-store-size-'));
+  const broker = await startBroker({ dataDir, args: ['--max-store-size', '512KiB', '--allow-anonymous', '--jt808-port', '0'] });
+  t.after(() => broker.dispose());
+  const offline = await connect(t, broker.url, { protocolVersion: 4, clean: false, clientId: 'offline-jt' });
+  await offline.subscribeAsync('jt808/#', { qos: 1 });
+  await offline.endAsync();
+  const term = await onlineTerminal(t, await jt808Port(broker), testPhone(139));
+  assert.equal(await term.response(0x0200, term.send(0x0200, sampleLocation(1))), 0, 'stored: result 0');
+
+  const v5 = await connected(t, broker, 5, 'size-5');
+  assert.equal((await fillUntilRefused(v5, 5, 'size', 4000, 2000)).answer, 0x97);
+  assert.equal(await term.response(0x0200, term.send(0x0200, sampleLocation(2))), 1, 'not stored: result 1 (failure)');
 });
 
 test('a full store: POST /api/v1/publish answers 507 store-full, and /metrics says the store is full', { timeout: 60_000 }, async (t) => {
