@@ -95,8 +95,13 @@ export class DataDirLock {
         if (holder !== null && holder.pid !== process.pid && holderAlive(holder)) throw new StoreLockedError(dataDir, path, holder);
       }
       const me: LockHolder = { pid: process.pid, startTime: processStartTime(process.pid), host: hostname(), since: new Date().toISOString() };
-      ftruncateSync(fd, 0);
-      writeSync(fd, `${JSON.stringify(me)}\n`, 0);
+      try {
+        ftruncateSync(fd, 0);
+        writeSync(fd, `${JSON.stringify(me)}\n`, 0);
+      } catch {
+        // A full disk: the broker must still start. The flock holds regardless; only the name of
+        // the holder is missing for a second broker's refusal (and the pid check has nothing to go on).
+      }
     } catch (err) {
       closeSync(fd);
       throw err;
