@@ -18,6 +18,24 @@ const FRAME_MARK = 0xc1;
 const FRAME_VERSION = 1;
 const HEADER = 6;
 
+/** CRC-32 (IEEE) table for short records, where zlib's native call costs more than the sum. */
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+/** Below this many bytes the table loop beats zlib.crc32 (measured: ~0.5 µs against ~0.7 µs at 119 bytes). */
+const SHORT_RECORD = 256;
+
+/** CRC-32 of bytes[start, end), the same value as zlib.crc32. */
+function checksum(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start >= SHORT_RECORD) return crc32(bytes.subarray(start, end));
+  let c = -1;
+  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
 /** A record that cannot be trusted: what is known about why. */
 export class CorruptRecord {
   constructor(readonly problem: string) {}
@@ -35,7 +53,7 @@ function frame(packed: Buffer & { start?: number; end?: number }): Buffer {
   const out = Buffer.allocUnsafe(HEADER + body.length);
   out[0] = FRAME_MARK;
   out[1] = FRAME_VERSION;
-  out.writeUInt32LE(crc32(body), 2);
+  out.writeUInt32LE(checksum(body, 0, body.length), 2);
   body.copy(out, HEADER);
   return out;
 }
@@ -58,10 +76,9 @@ class ChecksumEncoder extends Encoder {
     if (end > 0 && source[0] === FRAME_MARK) {
       if (end < HEADER) return new CorruptRecord(`a framed record of ${end} bytes is shorter than its header`);
       if (source[1] !== FRAME_VERSION) return new CorruptRecord(`record format version ${source[1]} is unknown (this version reads ${FRAME_VERSION})`);
-      const body = source.subarray(HEADER, end);
-      const view = Buffer.from(source.buffer, source.byteOffset, end);
-      if (view.readUInt32LE(2) !== crc32(body)) return new CorruptRecord('checksum mismatch');
-      return this.#decode(body, body.length);
+      const stored = ((source[2] as number) | ((source[3] as number) << 8) | ((source[4] as number) << 16) | ((source[5] as number) << 24)) >>> 0;
+      if (stored !== checksum(source, HEADER, end)) return new CorruptRecord('checksum mismatch');
+      return this.#decode(source.subarray(HEADER, end), end - HEADER);
     }
     return this.#decode(source, end);
   }
