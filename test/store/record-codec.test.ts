@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { Encoder } from 'msgpackr';
-import { CorruptRecord, checksummed, isCorrupt } from '../../src/store/record-codec.js';
+import { type CorruptRecord, checksummed, isCorrupt } from '../../src/store/record-codec.js';
 
 type Codec = { encode(value: unknown): Buffer; decode(bytes: Uint8Array, end?: number): unknown };
 const ChecksumEncoder = (checksummed({}) as unknown as { encoder: { Encoder: new (o: object) => Codec } }).encoder.Encoder;
