@@ -124,12 +124,20 @@ export class Client {
     return this.services.broker.cappedExpiry(expiryInterval);
   }
 
-  /** The connection ended: the will (checked at login) is published now, later, or with the session. */
+  /**
+   * The connection ended: the will is published now, later, or with the session. It was checked
+   * at login; it is checked again here, as a reload may have revoked the right since.
+   */
   detach(will: { message: Message; delay: number; expiryInterval: number } | null): void {
     const session = this.session;
     if (session === null) return;
     this.session = null;
-    this.services.broker.detach(session, this.owner, will);
+    const broker = this.services.broker;
+    if (will !== null && this.checkPublish(will.message.topic, will.message.retain) !== Refusal.None) {
+      broker.log.info('will not published: the client may no longer publish there', { clientId: this.clientId, username: this.username, topic: will.message.topic, detail: this.refusalDetail || 'not authorized' });
+      will = null;
+    }
+    broker.detach(session, this.owner, will);
   }
 
   // --- messages in -------------------------------------------------------------------------
