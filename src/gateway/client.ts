@@ -134,7 +134,12 @@ export class Client {
     this.session = null;
     const broker = this.services.broker;
     if (will !== null && this.checkPublish(will.message.topic, will.message.retain) !== Refusal.None) {
-      broker.log.info('will not published: the client may no longer publish there', { clientId: this.clientId, username: this.username, topic: will.message.topic, detail: this.refusalDetail || 'not authorized' });
+      broker.log.info('will not published: the client may no longer publish there', {
+        clientId: this.clientId,
+        username: this.username,
+        topic: will.message.topic,
+        detail: this.refusalDetail || 'not authorized',
+      });
       will = null;
     }
     broker.detach(session, this.owner, will);
