@@ -1,8 +1,11 @@
 /**
  * JWT in the password field, verified with jose: HS256 with --jwt-secret, RS256 with the PEM
- * public key in --jwt-public-key. exp and nbf are honoured. Optional claims: `clientid` and
- * `username` must equal the connect's; `publish` and `subscribe` (lists of topic filters) limit
- * the device to those topics. A password that is not a JWT passes to the next provider.
+ * public key in --jwt-public-key. exp and nbf are honoured. The client's identity (its ACL user
+ * and session owner) is the token's `username` claim, else its `sub`: a CONNECT user name that
+ * differs is refused (0x87), none is fine, and a token naming nobody gets the anonymous rules
+ * whatever user name is sent. Optional claims: `clientid` must equal the connect's; `publish`
+ * and `subscribe` (lists of topic filters) limit the device to those topics. A password that is
+ * not a JWT passes to the next provider.
  */
 import { readFileSync } from 'node:fs';
 import { errors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
@@ -66,14 +69,26 @@ export class JwtProvider implements AuthProvider {
 function decide(claims: JWTPayload, info: ConnectInfo): ProviderDecision {
   const clientId = claims['clientid'];
   if (clientId !== undefined && clientId !== info.clientId) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'JWT is for another client id' };
-  const username = claims['username'];
-  if (username !== undefined && username !== info.username) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'JWT is for another username' };
+  const identity = tokenIdentity(claims);
+  if (identity === undefined) return badCredentials('JWT username and sub claims must be strings');
+  // The identity (ACL user, session owner) is the token's: a client must not pick another
+  // user's ACL lines by sending their name beside its own token.
+  if (identity !== null && info.username !== null && info.username !== identity) {
+    return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: `JWT is for "${identity}", not for the user name "${info.username}"` };
+  }
   const publish = topicList(claims['publish']);
   const subscribe = topicList(claims['subscribe']);
   if (publish === null || subscribe === null) return badCredentials('JWT publish/subscribe claims must be lists of topic filters');
   const grants: TopicGrants | null = claims['publish'] === undefined && claims['subscribe'] === undefined ? null : { publish, subscribe };
-  const identity = info.username ?? (typeof claims.sub === 'string' ? claims.sub : null);
   return { outcome: 'allow', username: identity, grants };
+}
+
+/** The token's identity: its `username` claim, else `sub`; null when it names nobody; undefined when a claim is not a string. */
+function tokenIdentity(claims: JWTPayload): string | null | undefined {
+  const username = claims['username'];
+  if (username !== undefined) return typeof username === 'string' ? username : undefined;
+  if (claims.sub === undefined) return null;
+  return typeof claims.sub === 'string' ? claims.sub : undefined;
 }
 
 function topicList(value: unknown): string[] | null {

@@ -55,6 +55,9 @@ async function jwt(publish: readonly string[], subscribe: readonly string[], sub
 }
 
 const DEVICE_JWT = await jwt(RIGHTS.publish, RIGHTS.subscribe, 'dev');
+/** A token names its holder: a terminal's names its phone number (its user name). */
+const TERMINAL_JWTS = new Map([PHONE_OK, PHONE_BAD].map((phone) => [phone, '']));
+for (const phone of TERMINAL_JWTS.keys()) TERMINAL_JWTS.set(phone, await jwt(RIGHTS.publish, RIGHTS.subscribe, phone));
 const OBSERVER_JWT = await jwt(['#'], ['#'], 'observer');
 const TOKEN_USER = 'Token|AK1|inst';
 
@@ -106,7 +109,7 @@ export const POLICIES: readonly Policy[] = [
     mqtt: { username: 'dev', password: DEVICE_JWT },
     observer: { username: 'observer', password: OBSERVER_JWT },
     stomp: { login: 'dev', passcode: DEVICE_JWT },
-    jt808: () => DEVICE_JWT,
+    jt808: (phone) => TERMINAL_JWTS.get(phone) ?? null,
     gbt32960: false,
   },
   {

@@ -83,7 +83,13 @@ test('JWT HS256: valid token admits with its topic claims; exp, signature and cl
   const key = new TextEncoder().encode(SECRET);
   const sign = (claims: Record<string, unknown>, exp: string | number = '1h') => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(key);
   const good = await sign({ clientid: 'dev1', publish: ['d/dev1/up'], subscribe: ['d/dev1/down/#'] });
-  assert.deepEqual(await p.authenticate(info('dev1', 'dev1', good)), { outcome: 'allow', username: 'dev1', grants: { publish: ['d/dev1/up'], subscribe: ['d/dev1/down/#'] } });
+  // A token that names nobody gives no identity, whatever user name comes with it.
+  assert.deepEqual(await p.authenticate(info('dev1', 'dev1', good)), { outcome: 'allow', username: null, grants: { publish: ['d/dev1/up'], subscribe: ['d/dev1/down/#'] } });
+  const bob = await sign({ sub: 'bob' });
+  assert.deepEqual(await p.authenticate(info('c', 'bob', bob)), { outcome: 'allow', username: 'bob', grants: null });
+  assert.deepEqual(await p.authenticate(info('c', 'admin', bob)), { outcome: 'deny', reason: 0x87, detail: 'JWT is for "bob", not for the user name "admin"' });
+  assert.deepEqual(await p.authenticate(info('c', 'bob', await sign({ username: 'carol', sub: 'bob' }))), { outcome: 'deny', reason: 0x87, detail: 'JWT is for "carol", not for the user name "bob"' });
+  assert.equal(((await p.authenticate(info('c', null, await sign({ sub: 7 })))) as { outcome: string }).outcome, 'deny', 'a sub that is not a string');
   const expired = await sign({}, Math.floor(Date.now() / 1000) - 60);
   assert.deepEqual(await p.authenticate(info('dev1', 'u', expired)), { outcome: 'deny', reason: 0x86, detail: 'JWT expired' });
   const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-that-is-32-bytes-long'));
