@@ -9,7 +9,7 @@ import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
 import type { Session, SessionOwner } from '../core/session.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
-import type { StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import { Refusal } from './refusal.js';
 import type { TopicLimits } from './topic-limits.js';
 
@@ -60,6 +60,8 @@ export class Client {
     private readonly protocol: string,
     /** The --auth-chain provider that admitted it; null for the anonymous rule or a protocol's own decision. */
     readonly provider: string | null = null,
+    /** Who a session this client creates belongs to. */
+    readonly identity: SessionIdentity | null = null,
   ) {}
 
   // --- checks ------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ export class Client {
 
   /** Attaches the session of this client id (taking over a connected one); true when one was resumed. */
   attach(cleanStart: boolean, expiryInterval: number): boolean {
-    const { session, sessionPresent } = this.services.broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner);
+    const { session, sessionPresent } = this.services.broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner, this.identity);
     this.session = session;
     return sessionPresent;
   }

@@ -10,6 +10,8 @@ import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import { Message } from '../core/message.js';
+import { bindingKey } from '../core/session.js';
+import type { SessionIdentity } from '../store/types.js';
 import type { Metrics } from '../core/metrics.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
@@ -288,8 +290,21 @@ export class GatewayContext {
       if (ban !== null) return this.refuseBanned(shell, request, ban);
     }
     const grants: TopicGrants | null = result.grants ?? null;
-    const guard: ClientGuard = this.policy.guard(request.clientId, username, grants, shell);
-    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null) };
+    const identity: SessionIdentity = { name: username, authenticated: result.provider !== undefined || request.decided !== undefined, grants: grants !== null };
+    const owned = this.broker.sessions.get(request.clientId)?.identity ?? null;
+    const owns = owned === null || bindingKey(owned) === bindingKey(identity);
+    if (!owns) {
+      const fields = { protocol: request.protocol, clientId: request.clientId, username, owner: owned.authenticated ? owned.name : null, address };
+      if (!this.options.allowIdentityTakeover) {
+        this.metrics.connectionsRefused++;
+        if (this.logLimit.allow('client-id-taken:' + address)) this.log.info('connection refused: the client id belongs to the session of another identity', fields);
+        return { ok: false, refusal: 'client-id-taken', detail: 'the client id is in use by another identity (--allow-identity-takeover is off)' };
+      }
+      this.log.info('session taken over by another identity (--allow-identity-takeover)', fields);
+    }
+    // A client on a session another identity owns gets no %c pattern rights: '' fills no pattern.
+    const guard: ClientGuard = this.policy.guard(owns ? request.clientId : '', username, grants, shell);
+    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity) };
   }
 
   private refuseBanned(shell: ConnectionShell, request: AdmissionRequest, detail: string): Admission {
@@ -307,7 +322,7 @@ export class GatewayContext {
    */
   admitInternal(clientId: string, username: string, protocol: string, owner: ClientOwner & Pausable): Client {
     const guard = this.policy.guard(clientId, username, null, owner);
-    return new Client(this.services, owner, clientId, username, null, guard, protocol);
+    return new Client(this.services, owner, clientId, username, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
   }
 
   /** An MQTT 5 enhanced authentication method by name. */
