@@ -91,8 +91,13 @@ export class Client {
    */
   reauthorize(): string[] {
     this.guard.forget?.();
+    return this.dropRefusedSubscriptions();
+  }
+
+  /** Unsubscribes every filter of the session this client may not hold (now); returns them. */
+  private dropRefusedSubscriptions(): string[] {
     const session = this.session;
-    if (session === null) return [];
+    if (session === null || session.subscriptions.size === 0) return [];
     const dropped: string[] = [];
     for (const sub of [...session.subscriptions.values()]) {
       if (this.checkSubscribe(sub.filter) === Refusal.None) continue;
@@ -104,10 +109,20 @@ export class Client {
 
   // --- session -----------------------------------------------------------------------------
 
-  /** Attaches the session of this client id (taking over a connected one); true when one was resumed. */
+  /**
+   * Attaches the session of this client id (taking over a connected one); true when one was
+   * resumed. A resumed session's stored subscriptions are checked against this client's rights
+   * now (rules change, identities may differ): the refused ones are dropped and logged.
+   */
   attach(cleanStart: boolean, expiryInterval: number): boolean {
-    const { session, sessionPresent } = this.services.broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner, this.identity);
+    const broker = this.services.broker;
+    const { session, sessionPresent } = broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner, this.identity);
     this.session = session;
+    if (sessionPresent) {
+      const dropped = this.dropRefusedSubscriptions();
+      if (dropped.length > 0)
+        broker.log.info('stored subscriptions dropped at resume: the client may no longer subscribe to them', { clientId: this.clientId, username: this.username, filters: dropped });
+    }
     return sessionPresent;
   }
 

@@ -325,6 +325,29 @@ export class GatewayContext {
     return new Client(this.services, owner, clientId, username, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
   }
 
+  /**
+   * Checks the stored subscriptions of every offline session against the rules now in force (at
+   * start, after a reload): a refused one is dropped so nothing more queues for it. Sessions
+   * whose rights came as grants (token, JWT, hook) keep theirs: the rules do not decide for them;
+   * a session stored without its identity is checked when it resumes. Returns what was dropped.
+   */
+  reauthorizeOffline(): Array<{ readonly clientId: string; readonly username: string | null; readonly filters: string[] }> {
+    const out: Array<{ clientId: string; username: string | null; filters: string[] }> = [];
+    const authorizer = this.security.authorizer;
+    for (const session of this.broker.sessions.values()) {
+      const identity = session.identity;
+      if (session.owner !== null || identity === null || identity.grants || session.subscriptions.size === 0) continue;
+      const filters: string[] = [];
+      for (const sub of [...session.subscriptions.values()]) {
+        if (authorizer.canSubscribe(session.clientId, identity.name, sub.filter, null)) continue;
+        this.broker.unsubscribe(session, sub.filter);
+        filters.push(sub.filter);
+      }
+      if (filters.length > 0) out.push({ clientId: session.clientId, username: identity.name, filters });
+    }
+    return out;
+  }
+
   /** An MQTT 5 enhanced authentication method by name. */
   authMethod(name: string): EnhancedAuthMethod | undefined {
     return this.security.methods.get(name);
