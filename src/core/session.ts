@@ -28,7 +28,9 @@ export type KickReason =
   /** the server is shutting down */
   | 'shutdown'
   /** an operator (or the policy) removed the client */
-  | 'kicked';
+  | 'kicked'
+  /** the credentials it logged in with expired (a JWT's exp, a token's expiry) */
+  | 'expired';
 
 /** One delivery to a session as its connection sees it. Read it during the call only: QoS 0 descriptors are reused. */
 export interface Delivery {

@@ -47,6 +47,8 @@ export interface ClientOwner extends SessionOwner {
 export class Client {
   /** The session once attached. */
   session: Session | null = null;
+  /** When the credentials it logged in with expire (ms since the epoch); 0 = never. */
+  expiresAt = 0;
 
   constructor(
     private readonly services: ClientServices,

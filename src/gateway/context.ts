@@ -304,7 +304,9 @@ export class GatewayContext {
     }
     // A client on a session another identity owns gets no %c pattern rights: '' fills no pattern.
     const guard: ClientGuard = this.policy.guard(owns ? request.clientId : '', username, grants, shell);
-    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity) };
+    const client = new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity);
+    if (result.expiresAt !== undefined) client.expiresAt = result.expiresAt;
+    return { ok: true, client };
   }
 
   private refuseBanned(shell: ConnectionShell, request: AdmissionRequest, detail: string): Admission {

@@ -97,10 +97,10 @@ async function configuredProviders(options: SecurityOptions, log: Logger, logLim
     if (p.size === 0) log.warn('--password-file has no users', { file: options.passwordFile });
     providers.push(p);
   }
-  if (options.deviceKeysFile !== undefined) providers.push(DeviceKeysProvider.load(options.deviceKeysFile));
+  if (options.deviceKeysFile !== undefined) providers.push(DeviceKeysProvider.load(options.deviceKeysFile, options.deviceSignatureWindow));
   if (options.jwtSecret !== undefined || options.jwtPublicKey !== undefined) {
     if (options.jwtSecret !== undefined && options.jwtPublicKey !== undefined) throw new ConfigError('give either --jwt-secret (HS256) or --jwt-public-key (RS256), not both');
-    providers.push(await JwtProvider.create(options.jwtSecret, options.jwtPublicKey));
+    providers.push(await JwtProvider.create(options.jwtSecret, options.jwtPublicKey, options.jwtRequireExp));
   }
   if (options.authHttpUrl !== undefined) {
     let url: URL;
