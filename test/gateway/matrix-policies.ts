@@ -46,6 +46,8 @@ export interface Policy {
   jt808(phone: string): string | null;
   /** Whether this policy can admit a vehicle (its login carries only the VIN). */
   readonly gbt32960: boolean;
+  /** True when its devices are authenticated identities (not the anonymous rule): their sessions are theirs alone. */
+  readonly named: boolean;
 }
 
 const JWT_SECRET = 'matrix-secret-0123456789abcdefghij';
@@ -102,6 +104,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: 'dev', passcode: 'dev-pw' },
     jt808: (phone) => (phone === PHONE_OK ? 'code-ok' : 'code-bad'),
     gbt32960: false,
+    named: true,
   },
   {
     name: 'JWT grants',
@@ -111,6 +114,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: 'dev', passcode: DEVICE_JWT },
     jt808: (phone) => TERMINAL_JWTS.get(phone) ?? null,
     gbt32960: false,
+    named: true,
   },
   {
     name: 'HTTP hook grants',
@@ -120,6 +124,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: 'dev', passcode: 'dev-secret' },
     jt808: () => 'dev-secret',
     gbt32960: true,
+    named: true,
   },
   {
     name: 'token grants',
@@ -140,6 +145,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: TOKEN_USER, passcode: 'R|tok-r|W|tok-w' },
     jt808: () => null,
     gbt32960: false,
+    named: true,
   },
   {
     name: 'anonymous with an ACL file',
@@ -154,5 +160,6 @@ export const POLICIES: readonly Policy[] = [
     stomp: {},
     jt808: () => 'any-code',
     gbt32960: true,
+    named: false,
   },
 ];
