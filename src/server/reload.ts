@@ -29,6 +29,8 @@ const RELOADABLE: ReadonlySet<keyof StartOptions> = new Set<keyof StartOptions>(
   'authHttpCacheSize',
   'authHttpCacheTtl',
   'authHttpFailOpen',
+  'jwtRequireExp',
+  'deviceSignatureWindow',
   'aclFile',
   'config',
 ]);
