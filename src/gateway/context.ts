@@ -80,6 +80,13 @@ export interface ListenSpec {
   readonly port: number;
 }
 
+/** The identities without a name, shared: an anonymous connection costs no identity object. */
+const NAMELESS: readonly SessionIdentity[] = [false, true].flatMap((authenticated) => [false, true].map((grants) => Object.freeze({ name: null, authenticated, grants })));
+
+function sessionIdentity(name: string | null, authenticated: boolean, grants: boolean): SessionIdentity {
+  return name === null ? NAMELESS[(authenticated ? 2 : 0) + (grants ? 1 : 0)]! : { name, authenticated, grants };
+}
+
 function publishEventLater(broker: Broker, msg: Message): void {
   broker.publish(msg);
 }
@@ -290,7 +297,7 @@ export class GatewayContext {
       if (ban !== null) return this.refuseBanned(shell, request, ban);
     }
     const grants: TopicGrants | null = result.grants ?? null;
-    const identity: SessionIdentity = { name: username, authenticated: result.provider !== undefined || request.decided !== undefined, grants: grants !== null };
+    const identity = sessionIdentity(username, result.provider !== undefined || request.decided !== undefined, grants !== null);
     const owned = this.broker.sessions.get(request.clientId)?.identity ?? null;
     const owns = owned === null || bindingKey(owned) === bindingKey(identity);
     if (!owns) {
