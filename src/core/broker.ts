@@ -430,6 +430,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   private publishWill(will: PendingWill): void {
     if (this.pendingWills.get(will.clientId) === will) this.pendingWills.delete(will.clientId);
+    if (will.stillAllowed !== null && !will.stillAllowed()) {
+      this.log.info('will not published: the client may no longer publish there', { clientId: will.clientId, topic: will.message.topic, delayed: true });
+      return;
+    }
     this.publishWillMessage(will.message, will.expiryInterval);
   }
 

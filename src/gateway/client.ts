@@ -8,6 +8,7 @@ import type { Broker } from '../core/broker.js';
 import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
 import type { Session, SessionOwner } from '../core/session.js';
+import type { Will } from '../core/will.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
 import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import { Refusal } from './refusal.js';
@@ -147,7 +148,7 @@ export class Client {
    * The connection ended: the will is published now, later, or with the session. It was checked
    * at login; it is checked again here, as a reload may have revoked the right since.
    */
-  detach(will: { message: Message; delay: number; expiryInterval: number } | null): void {
+  detach(will: Will | null): void {
     const session = this.session;
     if (session === null) return;
     this.session = null;
@@ -161,7 +162,18 @@ export class Client {
       });
       will = null;
     }
+    // A delayed will is asked once more when due: a reload may revoke the right during the delay.
+    if (will !== null && will.delay > 0) {
+      const msg = will.message;
+      will.stillAllowed = () => this.stillAllowed(msg);
+    }
     broker.detach(session, this.owner, will);
+  }
+
+  /** After detach: may this client still publish `msg` (the rules now, no cached decision)? */
+  private stillAllowed(msg: Message): boolean {
+    this.guard.forget?.();
+    return this.checkPublish(msg.topic, msg.retain) === Refusal.None;
   }
 
   // --- messages in -------------------------------------------------------------------------

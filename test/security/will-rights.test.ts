@@ -78,3 +78,22 @@ test('a will whose right a reload revoked is not published when the socket drops
   );
   await waitFor(() => broker.logs.some((l) => l['msg'] === 'will not published: the client may no longer publish there'), 3000, 'the log line');
 });
+
+test('a delayed will whose right a reload revoked during the delay is not published when due', async (t) => {
+  const { broker, aclPath } = await aclBroker(t);
+  const watcher = await connect(t, broker.url, { ...observer, protocolVersion: 5, clientId: clientId('watch') });
+  assert.deepEqual(await subackCodes(watcher, 'alice/#', 0), [0]);
+  const will = { topic: 'alice/will', payload: Buffer.from('late'), qos: 0 as const, retain: false, properties: { willDelayInterval: 2 } };
+  const dev = await connect(t, broker.url, { ...alice, protocolVersion: 5, clientId: clientId('alice'), properties: { sessionExpiryInterval: 60 }, will });
+  const seen = gather(watcher, 3500);
+  dropSocket(dev);
+  writeFileSync(aclPath, 'user alice\ntopic read nothing/here\nuser observer\ntopic readwrite #\n');
+  broker.process.kill('SIGHUP');
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'reloaded'), 5000, 'the reload');
+  assert.deepEqual(
+    (await seen).map((m) => m.topic),
+    [],
+    'the delayed will is dropped when due',
+  );
+  assert.ok(broker.logs.some((l) => l['msg'] === 'will not published: the client may no longer publish there' && l['delayed'] === true));
+});
