@@ -54,6 +54,9 @@ test('every core option has its documented default', () => {
     maxTopicLevels: 128,
     maximumQos: 2,
     retainAvailable: true,
+    allowIdentityTakeover: false,
+    jwtRequireExp: true,
+    deviceSignatureWindow: 300,
     logLevel: 'info',
     // Not given: the loopback default decides (src/security/index.ts).
     allowAnonymous: undefined,
