@@ -15,7 +15,8 @@ const MEASURE_INTERVAL_MS = 250;
  * lmdb-js rejects a promise of its own (the turn's batch start) when a transaction fails, which no
  * caller can reach: it would end the process as an unhandled rejection although the store has
  * already failed the writes' own promises and told their waiters. Only that rejection (an Error
- * carrying lmdb-js's `commitError`) is ignored; any other is rethrown, as Node would.
+ * carrying lmdb-js's `commitError`) is ignored; any other is rethrown, as Node would, unless
+ * another listener is there to decide.
  */
 let rejectionFilterInstalled = false;
 function ignoreLmdbBatchRejections(): void {
@@ -23,7 +24,8 @@ function ignoreLmdbBatchRejections(): void {
   rejectionFilterInstalled = true;
   process.on('unhandledRejection', (reason) => {
     if (reason instanceof Error && 'commitError' in reason) return;
-    throw reason;
+    // Another listener decides for the rest; alone, this one does what Node does without any.
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
   });
 }
 
