@@ -108,14 +108,15 @@ export class Forwarder {
       if (!rule.from.matches(msg.topic)) continue;
       const stats = this.stats[i]!;
       const durable = msg.qos > 0;
-      if (durable ? this.durableCount >= this.limits.outboxMax : this.queue.length >= this.limits.qos0Buffer) {
+      // Records in flight count as waiting: a send attempt to an absent backend must not make room.
+      if (durable ? this.durableCount >= this.limits.outboxMax : this.buffered >= this.limits.qos0Buffer) {
         stats.dropped++;
         if (this.logLimit.allow(`bridge-drop:${this.config.name}`)) {
           this.log.warn(durable ? 'bridge outbox full (--bridge-outbox-max): message dropped' : 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)', {
             bridge: this.config.name,
             rule: stats.rule,
             topic: msg.topic,
-            buffered: this.queue.length,
+            buffered: this.buffered,
           });
         }
         continue;

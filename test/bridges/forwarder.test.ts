@@ -1,0 +1,74 @@
+/**
+ * The forwarder against a backend the test answers by hand: what counts as waiting when a send
+ * is in flight (the drop limits), and that the outbox holds a record until its batch is
+ * acknowledged, whatever the backend does meanwhile.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BridgeBackend, OutRecord } from '../../src/bridges/backend.js';
+import { parseBridgeConfig } from '../../src/bridges/config.js';
+import { Forwarder } from '../../src/bridges/forwarder.js';
+import { BACKENDS } from '../../src/bridges/registry.js';
+import { Message } from '../../src/core/message.js';
+import { Logger, LogRateLimit } from '../../src/log/logger.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+
+/** A backend whose sends wait until the test settles them, in the order they were made. */
+class HeldBackend implements BridgeBackend {
+  readonly sends: Array<{ records: readonly OutRecord[]; ok: () => void; fail: (err: Error) => void }> = [];
+  async connect(): Promise<void> {}
+  send(records: readonly OutRecord[]): Promise<void> {
+    return new Promise((ok, fail) => this.sends.push({ records, ok, fail }));
+  }
+  async consume(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buffer: number }) {
+  const [config] = parseBridgeConfig(
+    {
+      bridges: [
+        {
+          name: 'held',
+          type: 'kafka',
+          brokers: ['127.0.0.1:1'],
+          forward: [
+            { from: 'fleet/+', to: 't' },
+            { from: 'chatter/+', to: 't' },
+          ],
+        },
+      ],
+    },
+    BACKENDS,
+  );
+  const store = new MemoryStore();
+  const lines: Array<Record<string, unknown>> = [];
+  const log = new Logger({ level: 'warn', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  const forwarder = new Forwarder(config!, backend, store.table<OutRecord>('outbox'), { ...limits, retryMaxMs: 1000 }, () => '', log, new LogRateLimit(100));
+  return { forwarder, store, lines };
+}
+
+const qos = (topic: string, payload: string, q: 0 | 1) => new Message(topic, Buffer.from(payload), q, false, null, 0, 'c');
+
+test('the drop limits count the records of a batch in flight: a send to an absent backend makes no room', async () => {
+  const backend = new HeldBackend();
+  const { forwarder, store, lines } = forwarderFor(backend, { outboxMax: 20, qos0Buffer: 23 });
+  forwarder.start();
+  // The first message leaves at once and hangs in flight; the rest queue behind it.
+  assert.equal(forwarder.offer(qos('fleet/c', '0', 1)), true);
+  await turn();
+  assert.equal(backend.sends.length, 1, 'one batch in flight');
+  for (let i = 1; i < 25; i++) forwarder.offer(qos('fleet/c', String(i), 1));
+  for (let i = 0; i < 5; i++) forwarder.offer(qos('chatter/x', `q0-${i}`, 0));
+  const [fleet, chatter] = forwarder.stats.map((s) => s.snapshot());
+  assert.equal(fleet!['dropped'], 5, 'QoS 1 past --bridge-outbox-max 20 dropped');
+  assert.equal(fleet!['buffered'], 20);
+  assert.equal(chatter!['buffered'], 3, 'QoS 0 kept while fewer than 23 records waited, the one in flight included');
+  assert.equal(chatter!['dropped'], 2);
+  assert.equal(forwarder.buffered, 23);
+  assert.ok(lines.some((l) => l['msg'] === 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)' && l['buffered'] === 23));
+  assert.equal(store.table<OutRecord>('outbox').load('held').length, 20, 'the outbox holds the 20 QoS 1 records, the one in flight too');
+  forwarder.stop();
+});
