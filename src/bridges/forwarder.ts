@@ -4,9 +4,11 @@
  * acknowledged, removed when the backend acknowledged), one ordered send pipeline with
  * retries and backoff, and dead letters for records the backend refuses for good.
  *
- * Order: records leave in the order they were accepted (one batch in flight per bridge, a
- * failed batch is retried whole, before anything newer), so records of one key reach the
- * backend in order, after an outage too (the outbox replays from its first record).
+ * Order: records leave in the order they were accepted (one batch on the wire per bridge; a
+ * backend with a pipelineDepth holds the next batches ready but sends each only after the one
+ * before it was acknowledged; a failed batch is retried whole, before anything newer), so
+ * records of one key reach the backend in order, after an outage too (the outbox replays from
+ * its first record).
  * Drop policy: with the outbox at --bridge-outbox-max, a new QoS 1/2 message is not buffered
  * (counted in `dropped`, logged) and the oldest records stay; QoS 0 is buffered only while fewer
  * than --bridge-qos0-buffer records wait.
@@ -29,6 +31,19 @@ interface Pending {
   durable: boolean;
   /** on its way to the rule's dead-letter target */
   dead: boolean;
+}
+
+const SENDING = 0;
+const SENT = 1;
+const FAILED = 2;
+type BatchState = typeof SENDING | typeof SENT | typeof FAILED;
+
+/** One send to the backend and its answer. */
+interface Batch {
+  readonly items: Pending[];
+  state: BatchState;
+  /** why it failed */
+  error: unknown;
 }
 
 /** Limits of a forwarder, from the flags. */
@@ -54,8 +69,12 @@ export class Forwarder {
   private readonly fields = new Fields();
   private readonly needsUsername: boolean;
   private nextSeq = 1;
-  private batch: Pending[] = [];
-  private sending = false;
+  /** Batches handed to the backend, in the order sent (at most its pipelineDepth). */
+  private readonly inflight: Batch[] = [];
+  private inflightRecords = 0;
+  private readonly pipelineDepth: number;
+  /** The oldest batch in flight failed; waiting for the later ones to settle before retrying. */
+  private failing = false;
   private scheduled = false;
   private stopped = false;
   /** Next batches go one record at a time (finding which record of a refused batch the backend refuses). */
@@ -77,6 +96,7 @@ export class Forwarder {
   ) {
     this.rules = config.forward;
     this.stats = config.forward.map((r) => new ForwardStats(`${r.from.source} -> ${r.to.source}`));
+    this.pipelineDepth = Math.max(1, backend.pipelineDepth ?? 1);
     this.needsUsername = config.forward.some((r) => r.payload === 'json' || r.to.usesUsername || (r.key?.usesUsername ?? false));
   }
 
@@ -150,7 +170,7 @@ export class Forwarder {
 
   /** Records waiting to leave (outbox and QoS 0 buffer). */
   get buffered(): number {
-    return this.queue.length + this.batch.length;
+    return this.queue.length + this.inflightRecords;
   }
 
   private record(msg: Message, rule: ForwardRule, index: number): OutRecord {
@@ -170,30 +190,74 @@ export class Forwarder {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.sending || this.stopped || this.retryTimer !== null) return;
+    if (this.scheduled || this.stopped || this.retryTimer !== null || this.failing || this.inflight.length >= this.depth()) return;
     this.scheduled = true;
     // After this turn: the turn's messages leave in one batch.
     setImmediate(this.pump);
   }
 
+  /** Batches the backend may hold at once: one while a refused batch is resent record by record. */
+  private depth(): number {
+    return this.singles > 0 ? 1 : this.pipelineDepth;
+  }
+
   private readonly pump = (): void => {
     this.scheduled = false;
-    if (this.sending || this.stopped || this.queue.length === 0) return;
-    const max = this.singles > 0 ? 1 : this.config.batchSize;
-    const batch = this.batch;
-    const records: OutRecord[] = [];
-    while (batch.length < max && this.queue.length > 0) {
-      const p = this.queue.shift()!;
-      batch.push(p);
-      records.push(p.dead ? { ...p.record, to: this.rules[p.record.rule]!.deadLetter! } : p.record);
+    if (this.stopped || this.retryTimer !== null || this.failing) return;
+    while (this.inflight.length < this.depth() && this.queue.length > 0) {
+      const max = this.singles > 0 ? 1 : this.config.batchSize;
+      const items: Pending[] = [];
+      const records: OutRecord[] = [];
+      while (items.length < max && this.queue.length > 0) {
+        const p = this.queue.shift()!;
+        items.push(p);
+        records.push(p.dead ? { ...p.record, to: this.rules[p.record.rule]!.deadLetter! } : p.record);
+      }
+      const batch: Batch = { items, state: SENDING, error: null };
+      this.inflight.push(batch);
+      this.inflightRecords += items.length;
+      this.backend.send(records).then(
+        () => this.settle(batch, SENT, null),
+        (err: unknown) => this.settle(batch, FAILED, err),
+      );
     }
-    this.sending = true;
-    this.backend.send(records).then(this.sent, this.failed);
   };
 
-  private readonly sent = (): void => {
+  /** A batch's answer; batches complete in the order they were sent. */
+  private settle(batch: Batch, state: BatchState, error: unknown): void {
+    batch.state = state;
+    batch.error = error;
+    const inflight = this.inflight;
+    while (inflight.length > 0) {
+      const head = inflight[0]!;
+      if (head.state === SENDING) break;
+      if (head.state === SENT) {
+        inflight.shift();
+        this.inflightRecords -= head.items.length;
+        this.acknowledged(head.items);
+        continue;
+      }
+      // The head failed. The backend sends nothing after a failed batch: wait until the later
+      // ones settled too (not sent), then everything goes back in order and the head is retried.
+      this.failing = true;
+      for (let i = 1; i < inflight.length; i++) if (inflight[i]!.state === SENDING) return;
+      this.failing = false;
+      for (let i = inflight.length - 1; i >= 1; i--) {
+        const later = inflight[i]!;
+        if (later.state === SENT) this.acknowledged(later.items);
+        else this.requeue(later.items);
+      }
+      inflight.length = 0;
+      this.inflightRecords = 0;
+      this.failed(head.items, head.error);
+      return;
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private acknowledged(items: readonly Pending[]): void {
     const now = Date.now();
-    for (const p of this.batch) {
+    for (const p of items) {
       const stats = this.stats[p.record.rule]!;
       if (p.dead) stats.deadLettered++;
       else {
@@ -211,20 +275,19 @@ export class Forwarder {
       this.failingSince = 0;
     }
     this.retryMs = 0;
-    this.finishBatch();
-  };
+  }
 
-  private readonly failed = (err: unknown): void => {
-    const batch = this.batch;
+  /** What to do with a failed batch (nothing is in flight any more). */
+  private failed(items: Pending[], err: unknown): void {
     if (err instanceof RejectedError) {
-      if (batch.length > 1) {
+      if (items.length > 1) {
         // Which record? Resend this batch one record at a time.
-        this.singles = batch.length;
-        this.requeue();
-        this.finishBatch();
+        this.singles = items.length;
+        this.requeue(items);
+        this.schedule();
         return;
       }
-      const p = batch[0]!;
+      const p = items[0]!;
       const stats = this.stats[p.record.rule]!;
       const deadLetter = this.rules[p.record.rule]!.deadLetter;
       if (this.singles > 0) this.singles--;
@@ -238,12 +301,12 @@ export class Forwarder {
       });
       if (!p.dead && deadLetter !== null) {
         p.dead = true;
-        this.requeue();
+        this.requeue(items);
       } else {
         if (p.dead) stats.dropped++;
         this.done(p);
       }
-      this.finishBatch();
+      if (this.queue.length > 0) this.schedule();
       return;
     }
     // Unreachable or timed out: the same batch again, after a growing wait.
@@ -253,21 +316,18 @@ export class Forwarder {
       this.log.warn('bridge backend unreachable; buffering in the outbox and retrying', { bridge: this.config.name, type: this.config.type, error: String((err as Error)?.message ?? err) });
     }
     this.retryMs = Math.min(this.retryMs === 0 ? RETRY_MIN_MS : this.retryMs * 2, this.limits.retryMaxMs);
-    this.requeue();
-    this.sending = false;
-    this.retryTimer = setTimeout(this.retry, this.retryMs);
-  };
+    this.requeue(items);
+    if (!this.stopped) this.retryTimer = setTimeout(this.retry, this.retryMs);
+  }
 
   private readonly retry = (): void => {
     this.retryTimer = null;
     this.pump();
   };
 
-  /** Puts the batch back at the head of the queue, in order. */
-  private requeue(): void {
-    const batch = this.batch;
-    for (let i = batch.length - 1; i >= 0; i--) this.queue.unshift(batch[i]!);
-    batch.length = 0;
+  /** Puts records back at the head of the queue, in order. */
+  private requeue(items: readonly Pending[]): void {
+    for (let i = items.length - 1; i >= 0; i--) this.queue.unshift(items[i]!);
   }
 
   private done(p: Pending): void {
@@ -276,11 +336,5 @@ export class Forwarder {
       this.durableCount--;
     }
     this.stats[p.record.rule]!.buffered--;
-  }
-
-  private finishBatch(): void {
-    this.batch.length = 0;
-    this.sending = false;
-    if (this.queue.length > 0) this.schedule();
   }
 }

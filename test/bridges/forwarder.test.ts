@@ -15,6 +15,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 
 /** A backend whose sends wait until the test settles them, in the order they were made. */
 class HeldBackend implements BridgeBackend {
+  constructor(readonly pipelineDepth = 1) {}
   readonly sends: Array<{ records: readonly OutRecord[]; ok: () => void; fail: (err: Error) => void }> = [];
   async connect(): Promise<void> {}
   send(records: readonly OutRecord[]): Promise<void> {
@@ -24,9 +25,10 @@ class HeldBackend implements BridgeBackend {
   async close(): Promise<void> {}
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Until the forwarder's next pump ran: the answers settle in microtasks, the pump follows in the next check phase. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
-function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buffer: number }) {
+function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buffer: number }, batchSize = 500) {
   const [config] = parseBridgeConfig(
     {
       bridges: [
@@ -34,6 +36,7 @@ function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buf
           name: 'held',
           type: 'kafka',
           brokers: ['127.0.0.1:1'],
+          batchSize,
           forward: [
             { from: 'fleet/+', to: 't' },
             { from: 'chatter/+', to: 't' },
@@ -70,5 +73,53 @@ test('the drop limits count the records of a batch in flight: a send to an absen
   assert.equal(forwarder.buffered, 23);
   assert.ok(lines.some((l) => l['msg'] === 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)' && l['buffered'] === 23));
   assert.equal(store.table<OutRecord>('outbox').load('held').length, 20, 'the outbox holds the 20 QoS 1 records, the one in flight too');
+  forwarder.stop();
+});
+
+const values = (records: readonly OutRecord[]): string[] => records.map((r) => r.value.toString());
+
+test('batches posted ahead: an acknowledged one leaves the outbox; after a failure everything is sent again in order, the failed batch first', async () => {
+  const backend = new HeldBackend(2);
+  const { forwarder, store } = forwarderFor(backend, { outboxMax: 100, qos0Buffer: 100 }, 2);
+  const outbox = () =>
+    store
+      .table<OutRecord>('outbox')
+      .load('held')
+      .map((r) => r.value.value.toString());
+  forwarder.start();
+  for (let i = 0; i < 6; i++) forwarder.offer(qos('fleet/c', String(i), 1));
+  await turn();
+  assert.deepEqual(
+    backend.sends.map((s) => values(s.records)),
+    [
+      ['0', '1'],
+      ['2', '3'],
+    ],
+    'two batches outstanding, no more',
+  );
+  backend.sends[0]!.ok();
+  await turn();
+  assert.deepEqual(outbox(), ['2', '3', '4', '5'], 'the acknowledged batch left the outbox');
+  assert.deepEqual(values(backend.sends[2]!.records), ['4', '5'], 'the next batch posted at once');
+  // Kafka away: the oldest outstanding batch fails; the backend answers the later one "not sent".
+  backend.sends[1]!.fail(new Error('unreachable'));
+  await turn();
+  assert.equal(backend.sends.length, 3, 'nothing new while a later batch is outstanding');
+  backend.sends[2]!.fail(new Error('not sent: an earlier batch failed'));
+  assert.equal(forwarder.buffered, 4);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(
+    backend.sends.slice(3).map((s) => values(s.records)),
+    [
+      ['2', '3'],
+      ['4', '5'],
+    ],
+    'after the retry wait, in the order they were accepted',
+  );
+  backend.sends[3]!.ok();
+  backend.sends[4]!.ok();
+  await turn();
+  assert.deepEqual(outbox(), []);
+  assert.equal(forwarder.stats[0]!.snapshot()['forwarded'], 6);
   forwarder.stop();
 });
