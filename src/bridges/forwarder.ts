@@ -16,15 +16,16 @@
 import type { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { RingQueue } from '../core/ring-queue.js';
-import type { StoreTable } from '../store/types.js';
 import { RejectedError, type BridgeBackend, type OutRecord } from './backend.js';
 import type { BridgeConfig, ForwardRule } from './config.js';
 import { encodeEnvelope, headersOf } from './envelope.js';
+import type { Outbox } from './outbox.js';
 import { ForwardStats } from './stats.js';
 import type { ForwardFields } from './template.js';
 
 /** One record waiting to leave. */
 interface Pending {
+  /** its sequence number in the outbox (0 for QoS 0) */
   seq: number;
   record: OutRecord;
   /** written to the outbox table (QoS 1/2) */
@@ -68,7 +69,6 @@ export class Forwarder {
   private readonly queue = new RingQueue<Pending>();
   private readonly fields = new Fields();
   private readonly needsUsername: boolean;
-  private nextSeq = 1;
   /** Batches handed to the backend, in the order sent (at most its pipelineDepth). */
   private readonly inflight: Batch[] = [];
   private inflightRecords = 0;
@@ -88,7 +88,7 @@ export class Forwarder {
   constructor(
     private readonly config: BridgeConfig,
     private readonly backend: BridgeBackend,
-    private readonly table: StoreTable<OutRecord>,
+    private readonly outbox: Outbox,
     private readonly limits: ForwarderLimits,
     private readonly usernameOf: (clientId: string) => string,
     private readonly log: Logger,
@@ -102,13 +102,11 @@ export class Forwarder {
 
   /** Records left in the outbox by the previous run, queued first and in order; returns how many. */
   restore(): number {
-    const rows = this.table.load(this.config.name);
-    for (const { seq, value } of rows) {
-      if (!Buffer.isBuffer(value.value)) value.value = Buffer.from(value.value);
-      this.queue.push({ seq, record: value, durable: true, dead: false });
-      const stats = this.stats[value.rule];
+    const rows = this.outbox.restore();
+    for (const { seq, record } of rows) {
+      this.queue.push({ seq, record, durable: true, dead: false });
+      const stats = this.stats[record.rule];
       if (stats !== undefined) stats.buffered++;
-      if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     }
     this.durableCount = rows.length;
     return rows.length;
@@ -142,13 +140,13 @@ export class Forwarder {
         continue;
       }
       const record = this.record(msg, rule, i);
-      const pending: Pending = { seq: this.nextSeq++, record, durable, dead: false };
+      let seq = 0;
       if (durable) {
-        this.table.put(this.config.name, pending.seq, record);
+        seq = this.outbox.add(record);
         this.durableCount++;
         stored = true;
       }
-      this.queue.push(pending);
+      this.queue.push({ seq, record, durable, dead: false });
       stats.buffered++;
       this.schedule();
     }
@@ -242,11 +240,8 @@ export class Forwarder {
       this.failing = true;
       for (let i = 1; i < inflight.length; i++) if (inflight[i]!.state === SENDING) return;
       this.failing = false;
-      for (let i = inflight.length - 1; i >= 1; i--) {
-        const later = inflight[i]!;
-        if (later.state === SENT) this.acknowledged(later.items);
-        else this.requeue(later.items);
-      }
+      // (A backend that acknowledged a later batch anyway broke its contract: sent again, never lost.)
+      for (let i = inflight.length - 1; i >= 1; i--) this.requeue(inflight[i]!.items);
       inflight.length = 0;
       this.inflightRecords = 0;
       this.failed(head.items, head.error);
@@ -332,7 +327,8 @@ export class Forwarder {
 
   private done(p: Pending): void {
     if (p.durable) {
-      this.table.remove(this.config.name, p.seq);
+      // In order: every durable record before this one is done too.
+      this.outbox.acknowledge(p.seq);
       this.durableCount--;
     }
     this.stats[p.record.rule]!.buffered--;

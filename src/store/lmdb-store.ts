@@ -99,6 +99,8 @@ export class LmdbStore implements Store {
   #collecting: CommitBatch | null = null;
   /** Sealed batches in registration order, waiting for their flush. */
   readonly #sealed: CommitBatch[] = [];
+  /** beforeCommit functions of this turn, run before the next seal (or at the turn's end). */
+  #beforeSeal: Array<() => void> = [];
 
   constructor(dataDir: string, options: LmdbStoreOptions = {}) {
     this.#dataDir = dataDir;
@@ -251,6 +253,24 @@ export class LmdbStore implements Store {
     batch.args.push(arg);
   }
 
+  /** Runs fn before this turn's writes are sealed: from the seal, or from its own microtask when no callback waits. */
+  beforeCommit(fn: () => void): void {
+    if (this.#beforeSeal.push(fn) === 1) queueMicrotask(this.#runBeforeSeal);
+  }
+
+  readonly #runBeforeSeal = (): void => {
+    const fns = this.#beforeSeal;
+    if (fns.length === 0) return;
+    this.#beforeSeal = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch (error) {
+        reportStoreError(this.#onError, error);
+      }
+    }
+  };
+
   /** Resolves when every write issued so far is durable (and earlier callbacks have run). */
   flush(): Promise<void> {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));
@@ -260,6 +280,8 @@ export class LmdbStore implements Store {
     const batch = this.#collecting;
     if (batch === null) return;
     this.#collecting = null;
+    // Writes gathered during the turn join the mark, so the batch's callbacks wait for them.
+    this.#runBeforeSeal();
     batch.writeMark = this.#writes;
     this.#sealed.push(batch);
     const root = this.#root;

@@ -3,7 +3,7 @@
  * semantics as the LMDB store: records are copied on the way in and out, so a caller mutating a
  * record after putX() or after a load changes nothing until it calls putX() again.
  */
-import { runCommitCallbacks } from './commit-callbacks.js';
+import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
 
 /** Copies a message shallowly; payload and correlationData Buffers are shared, never mutated. */
@@ -63,6 +63,7 @@ export class MemoryStore implements Store {
   // Callbacks and their arguments side by side, drained by one microtask per batch.
   #pendingFns: Array<(arg: never) => void> = [];
   #pendingArgs: unknown[] = [];
+  #beforeFns: Array<() => void> = [];
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -197,12 +198,31 @@ export class MemoryStore implements Store {
     this.#pendingArgs.push(arg);
   }
 
+  /** Calls fn from a microtask, before the callbacks registered in the same turn. */
+  beforeCommit(fn: () => void): void {
+    if (this.#beforeFns.push(fn) === 1) queueMicrotask(this.#runBefore);
+  }
+
+  readonly #runBefore = (): void => {
+    const fns = this.#beforeFns;
+    if (fns.length === 0) return;
+    this.#beforeFns = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch (error) {
+        reportStoreError(this.#onError, error);
+      }
+    }
+  };
+
   /** Resolves after every callback registered so far has run. */
   flush(): Promise<void> {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));
   }
 
   readonly #drain = (): void => {
+    this.#runBefore();
     const fns = this.#pendingFns;
     const args = this.#pendingArgs;
     this.#pendingFns = [];

@@ -104,6 +104,12 @@ export interface Store {
    * one commit serves every callback registered in the same event-loop turn.
    */
   afterCommit<T>(fn: (arg: T) => void, arg: T): void;
+  /**
+   * Calls fn once at the end of the current turn, before its writes are sealed into a commit: a
+   * module that gathers a turn's records into one write (the bridges' outbox) issues it there,
+   * and every afterCommit callback registered in the turn waits for that write too.
+   */
+  beforeCommit(fn: () => void): void;
   /** Resolves when every write issued so far is durable. */
   flush(): Promise<void>;
 }

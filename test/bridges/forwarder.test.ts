@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { BridgeBackend, OutRecord } from '../../src/bridges/backend.js';
 import { parseBridgeConfig } from '../../src/bridges/config.js';
 import { Forwarder } from '../../src/bridges/forwarder.js';
+import { Outbox, type OutboxRow } from '../../src/bridges/outbox.js';
 import { BACKENDS } from '../../src/bridges/registry.js';
 import { Message } from '../../src/core/message.js';
 import { Logger, LogRateLimit } from '../../src/log/logger.js';
@@ -49,15 +50,18 @@ function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buf
   const store = new MemoryStore();
   const lines: Array<Record<string, unknown>> = [];
   const log = new Logger({ level: 'warn', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
-  const forwarder = new Forwarder(config!, backend, store.table<OutRecord>('outbox'), { ...limits, retryMaxMs: 1000 }, () => '', log, new LogRateLimit(100));
-  return { forwarder, store, lines };
+  const outbox = new Outbox(store.table<OutboxRow>('outbox'), (fn) => store.beforeCommit(fn), 'held');
+  const forwarder = new Forwarder(config!, backend, outbox, { ...limits, retryMaxMs: 1000 }, () => '', log, new LogRateLimit(100));
+  /** The payloads a restart would find in the outbox. */
+  const restored = (): string[] => new Outbox(store.table<OutboxRow>('outbox'), (fn) => store.beforeCommit(fn), 'held').restore().map((r) => r.record.value.toString());
+  return { forwarder, restored, lines };
 }
 
 const qos = (topic: string, payload: string, q: 0 | 1) => new Message(topic, Buffer.from(payload), q, false, null, 0, 'c');
 
 test('the drop limits count the records of a batch in flight: a send to an absent backend makes no room', async () => {
   const backend = new HeldBackend();
-  const { forwarder, store, lines } = forwarderFor(backend, { outboxMax: 20, qos0Buffer: 23 });
+  const { forwarder, restored, lines } = forwarderFor(backend, { outboxMax: 20, qos0Buffer: 23 });
   forwarder.start();
   // The first message leaves at once and hangs in flight; the rest queue behind it.
   assert.equal(forwarder.offer(qos('fleet/c', '0', 1)), true);
@@ -72,7 +76,12 @@ test('the drop limits count the records of a batch in flight: a send to an absen
   assert.equal(chatter!['dropped'], 2);
   assert.equal(forwarder.buffered, 23);
   assert.ok(lines.some((l) => l['msg'] === 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)' && l['buffered'] === 23));
-  assert.equal(store.table<OutRecord>('outbox').load('held').length, 20, 'the outbox holds the 20 QoS 1 records, the one in flight too');
+  await turn();
+  assert.deepEqual(
+    restored(),
+    Array.from({ length: 20 }, (_, i) => String(i)),
+    'the outbox holds the 20 QoS 1 records, the one in flight too',
+  );
   forwarder.stop();
 });
 
@@ -80,12 +89,7 @@ const values = (records: readonly OutRecord[]): string[] => records.map((r) => r
 
 test('batches posted ahead: an acknowledged one leaves the outbox; after a failure everything is sent again in order, the failed batch first', async () => {
   const backend = new HeldBackend(2);
-  const { forwarder, store } = forwarderFor(backend, { outboxMax: 100, qos0Buffer: 100 }, 2);
-  const outbox = () =>
-    store
-      .table<OutRecord>('outbox')
-      .load('held')
-      .map((r) => r.value.value.toString());
+  const { forwarder, restored } = forwarderFor(backend, { outboxMax: 100, qos0Buffer: 100 }, 2);
   forwarder.start();
   for (let i = 0; i < 6; i++) forwarder.offer(qos('fleet/c', String(i), 1));
   await turn();
@@ -99,7 +103,7 @@ test('batches posted ahead: an acknowledged one leaves the outbox; after a failu
   );
   backend.sends[0]!.ok();
   await turn();
-  assert.deepEqual(outbox(), ['2', '3', '4', '5'], 'the acknowledged batch left the outbox');
+  assert.deepEqual(restored(), ['2', '3', '4', '5'], 'the acknowledged batch left the outbox');
   assert.deepEqual(values(backend.sends[2]!.records), ['4', '5'], 'the next batch posted at once');
   // Kafka away: the oldest outstanding batch fails; the backend answers the later one "not sent".
   backend.sends[1]!.fail(new Error('unreachable'));
@@ -119,7 +123,7 @@ test('batches posted ahead: an acknowledged one leaves the outbox; after a failu
   backend.sends[3]!.ok();
   backend.sends[4]!.ok();
   await turn();
-  assert.deepEqual(outbox(), []);
+  assert.deepEqual(restored(), []);
   assert.equal(forwarder.stats[0]!.snapshot()['forwarded'], 6);
   forwarder.stop();
 });
