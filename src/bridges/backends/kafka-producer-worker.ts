@@ -10,7 +10,7 @@
  * which the main thread posts only once every earlier batch was answered.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Kafka, logLevel, Partitioners, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type IHeaders, type PartitionerArgs } from 'kafkajs';
 
 /** What the worker is started with. */
 export interface ProducerWorkerSetup {
@@ -48,7 +48,7 @@ if (parentPort !== null && workerData !== undefined) {
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1, retry: { retries: 0 } });
+  const producer = kafka.producer({ createPartitioner: keyedPartitioner, allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1, retry: { retries: 0 } });
   let connected: Promise<void> | null = null;
   producer.on('producer.disconnect', () => {
     connected = null;
@@ -102,6 +102,36 @@ if (parentPort !== null && workerData !== undefined) {
     waiting.push(msg);
     if (!busy) void drain();
   });
+}
+
+/** Keys remembered per topic before the table starts over (a key per device: bounded memory). */
+const KNOWN_KEYS_MAX = 100_000;
+
+/**
+ * kafkajs's default partitioner (murmur2 of the key, as the Java client) remembering the
+ * partition of each key: bridge keys repeat (a key per device), and the hash and kafkajs's scan
+ * of the partition list per message cost more than a lookup. Records without a key go to the
+ * default partitioner (round robin over available partitions).
+ */
+export function keyedPartitioner(): ReturnType<ICustomPartitioner> {
+  const fallback = Partitioners.DefaultPartitioner();
+  const topics = new Map<string, { partitions: number; known: Map<string, number> }>();
+  return (args: PartitionerArgs): number => {
+    const { key, partition } = args.message;
+    if (typeof key !== 'string' || (partition !== undefined && partition !== null)) return fallback(args);
+    const partitions = args.partitionMetadata.length;
+    let topic = topics.get(args.topic);
+    if (topic === undefined || topic.partitions !== partitions || topic.known.size >= KNOWN_KEYS_MAX) {
+      topic = { partitions, known: new Map() };
+      topics.set(args.topic, topic);
+    }
+    let p = topic.known.get(key);
+    if (p === undefined) {
+      p = fallback(args);
+      topic.known.set(key, p);
+    }
+    return p;
+  };
 }
 
 function topicMessages(b: ProducerBatch): Array<{ topic: string; messages: Array<{ key: string | null; value: Buffer; headers?: IHeaders }> }> {
