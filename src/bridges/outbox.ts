@@ -3,7 +3,7 @@
  * across restarts and kill -9.
  *
  * Cost: a record is not one write. The records a bridge takes in one turn go into one row
- * (keyed by the sequence number of its first record), written just before the turn's writes are
+ * (outbox-row.ts; keyed by the sequence number of its first record), written just before the turn's writes are
  * sealed into the store's commit (Store.beforeCommit), so the publishers' acknowledgements of
  * that turn wait for it. Acknowledgements move one watermark row (key 0: every record up to
  * `acked` reached the backend), written once per turn, and remove the rows wholly below it.
@@ -16,14 +16,15 @@
 import type { StoreTable } from '../store/types.js';
 import type { OutRecord } from './backend.js';
 import { RingQueue } from '../core/ring-queue.js';
+import { readRow, RowWriter } from './outbox-row.js';
 
 /** The watermark row: every record up to `acked` was acknowledged. */
 interface Watermark {
   acked: number;
 }
 
-/** A row of the outbox table: a turn's records, the watermark, or (older outboxes) one record. */
-export type OutboxRow = OutRecord[] | Watermark | OutRecord;
+/** A row of the outbox table: a turn's records, the watermark, or (older outboxes) an array of records or one record. */
+export type OutboxRow = Uint8Array | Watermark | OutRecord[] | OutRecord;
 
 const WATERMARK_KEY = 0;
 
@@ -35,7 +36,7 @@ interface Span {
 
 export class Outbox {
   /** Records of this turn, written as one row at its end. */
-  private turn: OutRecord[] | null = null;
+  private readonly turn = new RowWriter();
   private turnFirst = 0;
   private nextSeq = 1;
   private acked = 0;
@@ -54,10 +55,10 @@ export class Outbox {
     const out: Array<{ seq: number; record: OutRecord }> = [];
     const rows = this.table.load(this.group);
     let acked = 0;
-    for (const { seq, value } of rows) if (seq === WATERMARK_KEY && !Array.isArray(value) && 'acked' in value) acked = value.acked;
+    for (const { seq, value } of rows) if (seq === WATERMARK_KEY && 'acked' in value) acked = value.acked;
     for (const { seq, value } of rows) {
       if (seq === WATERMARK_KEY) continue;
-      const records = Array.isArray(value) ? value : [value as OutRecord];
+      const records = value instanceof Uint8Array ? readRow(value) : Array.isArray(value) ? value : [value as OutRecord];
       const last = seq + records.length - 1;
       for (let i = 0; i < records.length; i++) {
         if (seq + i <= acked) continue;
@@ -79,12 +80,11 @@ export class Outbox {
   /** Adds a record to this turn's row; returns its sequence number. */
   add(record: OutRecord): number {
     const seq = this.nextSeq++;
-    if (this.turn === null) {
-      this.turn = [];
+    if (this.turn.count === 0) {
       this.turnFirst = seq;
       this.beforeCommit(this.writeTurn);
     }
-    this.turn.push(record);
+    this.turn.add(record);
     return seq;
   }
 
@@ -98,11 +98,10 @@ export class Outbox {
   }
 
   private readonly writeTurn = (): void => {
-    const records = this.turn;
-    if (records === null) return;
-    this.turn = null;
-    this.table.put(this.group, this.turnFirst, records);
-    this.spans.push({ first: this.turnFirst, last: this.turnFirst + records.length - 1 });
+    const count = this.turn.count;
+    if (count === 0) return;
+    this.table.put(this.group, this.turnFirst, this.turn.take());
+    this.spans.push({ first: this.turnFirst, last: this.turnFirst + count - 1 });
   };
 
   private readonly writeAck = (): void => {
