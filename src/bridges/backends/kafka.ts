@@ -178,7 +178,7 @@ class KafkaBackend implements BridgeBackend {
 }
 
 /** One batch as the worker takes it: the values copied back to back into one transferable buffer. */
-function packBatch(records: readonly OutRecord[], resume: boolean): ProducerBatch {
+export function packBatch(records: readonly OutRecord[], resume: boolean): ProducerBatch {
   const n = records.length;
   const offsets = new Uint32Array(n + 1);
   let size = 0;
