@@ -50,7 +50,13 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
   // see docs/PERFORMANCE.md for the measurements behind this choice.
   const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
-  const store = createStore(options.store, options.dataDir);
+  const lockFd = native?.lockFd;
+  const store = createStore(options.store, options.dataDir, {
+    flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null,
+    maxStoreSize: options.maxStoreSize,
+    check: options.storeCheck,
+    log,
+  });
   const broker = new Broker(
     {
       maxInflight: options.maxInflight,
@@ -58,6 +64,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       maxQueuedBytes: options.maxQueuedBytes,
       maxSessionExpiry: options.maxSessionExpiry,
       maxRetainedMessages: options.maxRetainedMessages,
+      maxRetainedBytes: options.maxRetainedBytes,
     },
     store,
     matcher,
@@ -97,6 +104,12 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     pacing: { ratePerSecond: options.maxAcceptRate, backlog: options.listenBacklog, descriptors: native, log },
     native,
   });
+
+  // The rules may have changed while the server was down: stored subscriptions they refuse go
+  // now (about one ACL check per stored subscription; without an ACL file every one is allowed).
+  if (options.aclFile !== undefined) {
+    for (const { clientId, username, filters } of kit.reauthorizeOffline()) log.info('stored subscriptions dropped at start: the rules no longer allow them', { clientId, username, filters });
+  }
 
   let admin: AdminSide | null = null;
   const reloader = new Reloader(options, reparse, { log, kit, security, tls, reloadAdminToken: () => admin?.reloadToken?.() ?? false });
