@@ -65,6 +65,8 @@ class Fields implements ForwardFields {
 
 export class Forwarder {
   readonly stats: ForwardStats[];
+  /** Counters of records the outbox kept for a forward rule since removed from the configuration (they still go to their target). */
+  readonly retired = new ForwardStats('(a removed rule)');
   private readonly rules: readonly ForwardRule[];
   private readonly queue = new RingQueue<Pending>();
   private readonly fields = new Fields();
@@ -105,8 +107,7 @@ export class Forwarder {
     const rows = this.outbox.restore();
     for (const { seq, record } of rows) {
       this.queue.push({ seq, record, durable: true, dead: false });
-      const stats = this.stats[record.rule];
-      if (stats !== undefined) stats.buffered++;
+      this.statsOf(record.rule).buffered++;
     }
     this.durableCount = rows.length;
     return rows.length;
@@ -164,6 +165,11 @@ export class Forwarder {
     this.stopped = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+  }
+
+  /** The counters of rule i; records restored for a rule the configuration no longer has count apart. */
+  private statsOf(i: number): ForwardStats {
+    return this.stats[i] ?? this.retired;
   }
 
   /** Records waiting to leave (outbox and QoS 0 buffer). */
@@ -253,7 +259,7 @@ export class Forwarder {
   private acknowledged(items: readonly Pending[]): void {
     const now = Date.now();
     for (const p of items) {
-      const stats = this.stats[p.record.rule]!;
+      const stats = this.statsOf(p.record.rule);
       if (p.dead) stats.deadLettered++;
       else {
         stats.forwarded++;
@@ -283,8 +289,8 @@ export class Forwarder {
         return;
       }
       const p = items[0]!;
-      const stats = this.stats[p.record.rule]!;
-      const deadLetter = this.rules[p.record.rule]!.deadLetter;
+      const stats = this.statsOf(p.record.rule);
+      const deadLetter = this.rules[p.record.rule]?.deadLetter ?? null;
       if (this.singles > 0) this.singles--;
       if (!p.dead) stats.failed++;
       this.log.warn(p.dead ? 'bridge dead-letter target refused a record; dropped' : 'bridge backend refused a record', {
@@ -331,6 +337,6 @@ export class Forwarder {
       this.outbox.acknowledge(p.seq);
       this.durableCount--;
     }
-    this.stats[p.record.rule]!.buffered--;
+    this.statsOf(p.record.rule).buffered--;
   }
 }

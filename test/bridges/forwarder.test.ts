@@ -29,7 +29,7 @@ class HeldBackend implements BridgeBackend {
 /** Until the forwarder's next pump ran: the answers settle in microtasks, the pump follows in the next check phase. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
-function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buffer: number }, batchSize = 500) {
+function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buffer: number }, batchSize = 500, store = new MemoryStore()) {
   const [config] = parseBridgeConfig(
     {
       bridges: [
@@ -47,7 +47,6 @@ function forwarderFor(backend: HeldBackend, limits: { outboxMax: number; qos0Buf
     },
     BACKENDS,
   );
-  const store = new MemoryStore();
   const lines: Array<Record<string, unknown>> = [];
   const log = new Logger({ level: 'warn', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
   const outbox = new Outbox(store.table<OutboxRow>('outbox'), (fn) => store.beforeCommit(fn), 'held');
@@ -125,5 +124,28 @@ test('batches posted ahead: an acknowledged one leaves the outbox; after a failu
   await turn();
   assert.deepEqual(restored(), []);
   assert.equal(forwarder.stats[0]!.snapshot()['forwarded'], 6);
+  forwarder.stop();
+});
+
+test('records a previous run kept for a forward rule since removed still go to their target, counted apart', async () => {
+  const store = new MemoryStore();
+  const before = new Outbox(store.table<OutboxRow>('outbox'), (fn) => store.beforeCommit(fn), 'held');
+  before.restore();
+  for (const v of ['old-1', 'old-2']) before.add({ to: 'retired-topic', key: null, value: Buffer.from(v), headers: null, at: Date.now(), rule: 7 });
+  await turn();
+  const backend = new HeldBackend();
+  const { forwarder, restored } = forwarderFor(backend, { outboxMax: 100, qos0Buffer: 100 }, 500, store);
+  assert.equal(forwarder.restore(), 2);
+  assert.equal(forwarder.retired.buffered, 2);
+  forwarder.start();
+  await turn();
+  assert.deepEqual(
+    backend.sends[0]!.records.map((r) => `${r.to} ${r.value.toString()}`),
+    ['retired-topic old-1', 'retired-topic old-2'],
+  );
+  backend.sends[0]!.ok();
+  await turn();
+  assert.equal(forwarder.retired.forwarded, 2);
+  assert.deepEqual(restored(), [], 'acknowledged: gone from the outbox');
   forwarder.stop();
 });
