@@ -8,11 +8,12 @@
 import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import type { BridgeBackend, OutRecord } from './backend.js';
+import type { BridgeBackend } from './backend.js';
 import { loadBridgeConfig, type BridgeConfig } from './config.js';
 import { Consumer } from './consumer.js';
 import type { BridgeOptions } from './flags.js';
 import { Forwarder } from './forwarder.js';
+import { Outbox, type OutboxRow } from './outbox.js';
 import { BACKENDS } from './registry.js';
 
 /** The outbox table in the store (records keyed by bridge name and sequence). */
@@ -113,7 +114,8 @@ export interface RunningBridges {
 export async function startBridges(options: BridgeOptions, broker: Broker, kit: GatewayContext, log: Logger, logLimit: LogRateLimit): Promise<RunningBridges> {
   if (options.bridgeConfig === undefined) return { count: 0, stop: async () => undefined };
   const configs = loadBridgeConfig(options.bridgeConfig, BACKENDS);
-  const table = broker.store.table<OutRecord>(OUTBOX_TABLE);
+  const table = broker.store.table<OutboxRow>(OUTBOX_TABLE);
+  const beforeCommit = (fn: () => void): void => broker.store.beforeCommit(fn);
   const usernames = new Map<string, string>();
   const retryMaxMs = options.bridgeRetryMax * 1000;
   const bridges: Bridge[] = [];
@@ -127,7 +129,7 @@ export async function startBridges(options: BridgeOptions, broker: Broker, kit: 
         : new Forwarder(
             config,
             backend,
-            table,
+            new Outbox(table, beforeCommit, config.name),
             { outboxMax: options.bridgeOutboxMax, qos0Buffer: options.bridgeQos0Buffer, retryMaxMs },
             (clientId) => usernames.get(clientId) ?? '',
             bridgeLog,

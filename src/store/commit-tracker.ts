@@ -45,6 +45,8 @@ export class CommitTracker {
   #collecting: CommitBatch | null = null;
   readonly #sealed: CommitBatch[] = [];
   #txnPromise: unknown = null;
+  /** beforeSeal functions of this turn, run before the next seal (or at the turn's end). */
+  #beforeSeal: Array<() => void> = [];
   #txn: TxnRange = { first: 0, last: 0 };
 
   constructor(private readonly hooks: CommitTrackerHooks) {}
@@ -87,6 +89,24 @@ export class CommitTracker {
     return batch;
   }
 
+  /** Runs fn before this turn's writes are sealed: from the seal, or from its own microtask when no callback waits. */
+  beforeSeal(fn: () => void): void {
+    if (this.#beforeSeal.push(fn) === 1) queueMicrotask(this.#runBeforeSeal);
+  }
+
+  readonly #runBeforeSeal = (): void => {
+    const fns = this.#beforeSeal;
+    if (fns.length === 0) return;
+    this.#beforeSeal = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch (error) {
+        reportStoreError(this.hooks.onError, error);
+      }
+    }
+  };
+
   readonly #onCommitted = (): void => this.hooks.committed();
 
   #onFailed(txn: TxnRange, error: unknown): void {
@@ -106,6 +126,9 @@ export class CommitTracker {
   }
 
   readonly #seal = (): void => {
+    // Writes gathered over the turn join its batch first: its callbacks wait for them, or fail
+    // with them when the store refuses one.
+    this.#runBeforeSeal();
     const batch = this.#collecting;
     if (batch === null) return;
     this.#collecting = null;

@@ -334,6 +334,11 @@ export class LmdbStore implements Store {
     this.#tracker.add(fn, arg);
   }
 
+  /** Runs fn before this turn's writes are sealed (see Store.beforeCommit). */
+  beforeCommit(fn: () => void): void {
+    this.#tracker.beforeSeal(fn);
+  }
+
   /** Resolves when every write issued so far is durable or has failed (and earlier callbacks have run). */
   flush(): Promise<void> {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));

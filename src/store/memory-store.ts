@@ -3,7 +3,7 @@
  * semantics as the LMDB store: records are copied on the way in and out, so a caller mutating a
  * record after putX() or after a load changes nothing until it calls putX() again.
  */
-import { runCommitCallbacks } from './commit-callbacks.js';
+import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import type { StoreFullError } from './errors.js';
 import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreHealth, StoreTable } from './types.js';
 
@@ -64,6 +64,7 @@ export class MemoryStore implements Store {
   // Callbacks and their arguments side by side, drained by one microtask per batch.
   #pendingFns: Array<(arg: never, failure: null) => void> = [];
   #pendingArgs: unknown[] = [];
+  #beforeFns: Array<() => void> = [];
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -208,7 +209,26 @@ export class MemoryStore implements Store {
     return { full: null, failedCommits: 0, refusedWrites: 0, sizeBytes: 0, limitBytes: 0, corruptRecords: 0 };
   }
 
+  /** Calls fn from a microtask, before the callbacks registered in the same turn. */
+  beforeCommit(fn: () => void): void {
+    if (this.#beforeFns.push(fn) === 1) queueMicrotask(this.#runBefore);
+  }
+
+  readonly #runBefore = (): void => {
+    const fns = this.#beforeFns;
+    if (fns.length === 0) return;
+    this.#beforeFns = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch (error) {
+        reportStoreError(this.#onError, error);
+      }
+    }
+  };
+
   readonly #drain = (): void => {
+    this.#runBefore();
     const fns = this.#pendingFns;
     const args = this.#pendingArgs;
     this.#pendingFns = [];

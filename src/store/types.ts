@@ -137,6 +137,13 @@ export interface Store {
    * event-loop turn; callbacks run in registration order.
    */
   afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void;
+  /**
+   * Calls fn once at the end of the current turn, before its writes are sealed into a commit: a
+   * module that gathers a turn's records into one write (the bridges' outbox) issues it there,
+   * and every afterCommit callback registered in the turn waits for that write too (and fails
+   * with it).
+   */
+  beforeCommit(fn: () => void): void;
   /** Resolves when every write issued so far is durable or has failed. */
   flush(): Promise<void>;
   /** How full and how healthy the store is, for logs and metrics. */
