@@ -1,0 +1,187 @@
+/**
+ * Retained messages shared by every node: a JetStream stream (JUNCTION_RETAINED, one message
+ * per subject, --cluster-retained-replicas replicas) holds the newest message of each topic,
+ * an empty one where a topic was cleared. Each node keeps its local index (LMDB) in step: on
+ * start it loads the stream's last message per topic, then watches it, and applies every change
+ * in the stream's order, its own included, so every node ends with the same state. What a node
+ * has that the stream never saw (retained while NATS was away, or before the cluster existed)
+ * is written to the stream once it is reachable.
+ */
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Broker } from '../core/broker.js';
+import { Message } from '../core/message.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import { H_TOPIC, messageFrom, messageHeaders } from './headers.js';
+import type { LinkListener, NatsLink } from './nats-link.js';
+
+export const RETAINED_STREAM = 'JUNCTION_RETAINED';
+export const RETAINED_PREFIX = '$JUNCTION.retained.';
+const EMPTY = Buffer.alloc(0);
+
+/** The stream subject of a topic's retained message. */
+export function retainedSubject(topic: string): string {
+  return RETAINED_PREFIX + Buffer.from(topic, 'utf8').toString('base64url');
+}
+
+/** What the synchronisation counted since the start. */
+export interface RetainedCounters {
+  /** changes written to the stream */
+  written: number;
+  /** changes read from the stream and applied here */
+  applied: number;
+  /** writes that failed (retried when NATS is back) */
+  failed: number;
+}
+
+export class RetainedSync implements LinkListener {
+  private js: JetStreamClient | null = null;
+  /** Topics whose newest local change has not reached the stream. */
+  private readonly pending = new Set<string>();
+  private loadedResolve: (() => void) | null = null;
+  /** Resolves once the stream was read up to its end the first time. */
+  readonly loaded: Promise<void>;
+  private closed = false;
+  readonly counters: RetainedCounters = { written: 0, applied: 0, failed: 0 };
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly link: NatsLink,
+    private readonly node: string,
+    private readonly replicas: number,
+    private readonly retryMs: number,
+    private readonly log: Logger,
+    private readonly logLimit: LogRateLimit,
+  ) {
+    this.loaded = new Promise((resolve) => {
+      this.loadedResolve = resolve;
+    });
+  }
+
+  /** Listens to the hook seam for retained messages published here; returns the function that stops. */
+  attach(): () => void {
+    return this.broker.hooks.on('messagePublished', (msg) => {
+      if (msg.retain && msg.topic.charCodeAt(0) !== 0x24) this.write(msg.topic, msg);
+    });
+  }
+
+  up(nc: NatsConnection, first: boolean): void {
+    if (first) void this.start(nc);
+    else if (this.js !== null) this.flush();
+  }
+
+  down(): void {}
+
+  private async start(nc: NatsConnection): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.ensureStream(nc);
+        this.js = jetstream(nc);
+        const seen = await this.watch(this.js, nc);
+        // What this node retained that the stream never heard of.
+        this.broker.searchRetained('#', (msg) => {
+          if (!seen.has(msg.topic)) this.pending.add(msg.topic);
+        });
+        this.flush();
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        this.log.error('cluster retained messages not synchronised; retrying (nats-server needs JetStream: -js)', { error: (err as Error).message, retryMs: this.retryMs });
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
+      }
+    }
+  }
+
+  private async ensureStream(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    const clustered = nc.info?.cluster !== undefined;
+    const replicas = clustered ? this.replicas : 1;
+    const config = { name: RETAINED_STREAM, subjects: [`${RETAINED_PREFIX}>`], max_msgs_per_subject: 1, num_replicas: replicas };
+    try {
+      await jsm.streams.add(config);
+    } catch (err) {
+      const text = (err as Error).message;
+      if (/already in use/i.test(text)) return;
+      if (replicas > 1 && /insufficient|replicas/i.test(text)) {
+        this.log.warn('cluster retained stream created with one replica: the NATS cluster has fewer servers than --cluster-retained-replicas', { replicas, error: text });
+        await jsm.streams.add({ ...config, num_replicas: 1 });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Applies the stream's newest message of every topic, then keeps watching; resolves after the first full read with the topics seen. */
+  private async watch(js: JetStreamClient, nc: NatsConnection): Promise<Set<string>> {
+    const jsm = await jetstreamManager(nc);
+    const total = (await jsm.streams.info(RETAINED_STREAM)).state.messages;
+    const consumer = await js.consumers.get(RETAINED_STREAM, { deliver_policy: DeliverPolicy.LastPerSubject });
+    const messages = await consumer.consume();
+    const seen = new Set<string>();
+    let initial = total > 0;
+    const done = new Promise<void>((resolve) => {
+      if (!initial) resolve();
+      void (async () => {
+        for await (const m of messages) {
+          const topic = this.apply(m);
+          if (!initial) continue;
+          if (topic !== null) seen.add(topic);
+          if (m.info.pending === 0 || seen.size >= total) {
+            initial = false;
+            resolve();
+          }
+        }
+      })().catch((err: Error) => {
+        if (!this.closed) this.log.error('cluster retained watch ended', { error: err.message });
+      });
+    });
+    await done;
+    this.loadedResolve?.();
+    this.log.info('cluster retained messages loaded', { stream: RETAINED_STREAM, topics: seen.size, retainedHere: this.broker.retainedCount });
+    return seen;
+  }
+
+  /** One change read from the stream: set, replace or clear the local copy; returns its topic. */
+  private apply(m: JsMsg): string | null {
+    const h = m.headers;
+    const topic = h?.get(H_TOPIC) ?? '';
+    if (topic === '') return null;
+    const payload = m.data.length === 0 ? EMPTY : Buffer.from(m.data);
+    const msg = messageFrom(topic, payload, h, m.info.timestampNanos / 1e6, null);
+    msg.retain = true;
+    this.broker.applyRetained(msg);
+    this.counters.applied++;
+    return topic;
+  }
+
+  /** Writes a topic's newest local state to the stream, or keeps it for later when NATS is away. */
+  private write(topic: string, msg: Message | undefined): void {
+    const js = this.js;
+    if (js === null || !this.link.up) {
+      this.pending.add(topic);
+      return;
+    }
+    const payload = msg === undefined ? EMPTY : msg.payload;
+    const headers = msg === undefined ? messageHeaders(new Message(topic, EMPTY, 0, true, null, 0, null), this.node, Date.now(), topic) : messageHeaders(msg, this.node, Date.now(), topic);
+    js.publish(retainedSubject(topic), payload, { headers }).then(
+      () => this.counters.written++,
+      (err: Error) => {
+        this.counters.failed++;
+        this.pending.add(topic);
+        if (this.logLimit.allow('cluster-retained')) this.log.warn('cluster retained message not written; written again when NATS is back', { topic, error: err.message });
+      },
+    );
+  }
+
+  /** Writes what waited: each topic's newest local state (cleared = an empty message). */
+  private flush(): void {
+    if (this.pending.size === 0) return;
+    const topics = [...this.pending];
+    this.pending.clear();
+    for (const topic of topics) this.write(topic, this.broker.retainedMessage(topic));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
