@@ -1,5 +1,5 @@
 /** Cluster tests: real nats-servers, real Junction nodes joined through them, and probes that wait for NATS interest. */
-import { ServiceProcess } from '../../bench/lib/backend-services.js';
+import type { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { startBroker, waitFor, type Broker, type LogLine, type MqttClient } from '../interop/harness.js';
 
 /** The --cluster value for these servers. */
