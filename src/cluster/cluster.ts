@@ -46,7 +46,12 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const link = new NatsLink(setup.servers, nodeName, options.clusterReconnectMax * 1000, log);
   const routes = new RemoteRoutes(broker, link, nodeName, log, setup.logLimit);
   const retained = new RetainedSync(broker, link, nodeName, options.clusterRetainedReplicas, Math.min(1000, options.clusterReconnectMax * 1000), log, setup.logLimit);
-  const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit);
+  const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit, () => ({
+    ...routes.counters,
+    retainedWritten: retained.counters.written,
+    retainedApplied: retained.counters.applied,
+    retainedFailed: retained.counters.failed,
+  }));
   const offs = [routes.attach(), retained.attach()];
   link.listen(routes);
   link.listen(retained);
