@@ -97,7 +97,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   /** Removes a retained message without publishing an empty one to subscribers; true if there was one. */
   clearRetained(topic: string): boolean {
-    return this.retained.remove(topic);
+    if (!this.retained.remove(topic)) return false;
+    const cleared = this.hooks.retainedCleared;
+    if (cleared !== null) cleared(topic);
+    return true;
   }
 
   /**
