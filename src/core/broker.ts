@@ -15,7 +15,7 @@ import { TimerWheel } from './timer-wheel.js';
 import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
-import type { SessionIdentity, Store, StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -25,6 +25,8 @@ export interface BrokerLimits {
   maxQueuedBytes: number;
   maxSessionExpiry: number;
   maxRetainedMessages: number;
+  /** topic + payload bytes of all retained messages; 0 or absent = unlimited */
+  maxRetainedBytes?: number;
 }
 
 export interface ConnectResult {
@@ -69,7 +71,7 @@ export class Broker implements RouteSink, SessionExpiry {
     this.log = log;
     this.router = new Router(matcher, this.hooks);
     this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
-    this.retained = new RetainedMessages(limits.maxRetainedMessages, store, this.metrics, log);
+    this.retained = new RetainedMessages(limits.maxRetainedMessages, limits.maxRetainedBytes ?? 0, store, this.metrics, log);
   }
 
   get retainedCount(): number {
@@ -173,7 +175,8 @@ export class Broker implements RouteSink, SessionExpiry {
       sessions++;
     }
     this.wheel.start();
-    this.log.info('store loaded', { retained, sessions, expiredSessions: expired });
+    const health = this.store.health();
+    this.log.info('store loaded', { retained, sessions, expiredSessions: expired, sizeBytes: health.sizeBytes, limitBytes: health.limitBytes, corruptRecords: health.corruptRecords });
   }
 
   /** Serves big wildcard retained searches off the synchronous path (server.ts, from the flags). */
@@ -443,8 +446,8 @@ export class Broker implements RouteSink, SessionExpiry {
     return true;
   }
 
-  /** Calls fn(arg) once every store write issued so far is durable. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  /** Calls fn(arg, null) once every store write issued so far is durable, fn(arg, error) when one cannot be. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     this.store.afterCommit(fn, arg);
   }
 
