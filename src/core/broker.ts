@@ -5,7 +5,7 @@
  */
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
-import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
+import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { EXPIRY_NEVER, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
@@ -60,6 +60,8 @@ export class Broker implements RouteSink, SessionExpiry {
   /** Big wildcard retained searches served in paced slices; null = always synchronous. */
   private bulk: BulkRetained | null = null;
   private stopping = false;
+  /** What a publish routes to here: everything, or plain subscriptions while shared groups are served elsewhere. */
+  private publishKinds = ROUTE_ALL;
   /** Sessions with a connection attached, over every protocol. */
   onlineCount = 0;
 
@@ -67,7 +69,7 @@ export class Broker implements RouteSink, SessionExpiry {
     this.limits = limits;
     this.store = store;
     this.log = log;
-    this.router = new Router(matcher);
+    this.router = new Router(matcher, this.hooks);
     this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
     this.retained = new RetainedMessages(limits.maxRetainedMessages, limits.maxRetainedBytes ?? 0, store, this.metrics, log);
   }
@@ -97,7 +99,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   /** Removes a retained message without publishing an empty one to subscribers; true if there was one. */
   clearRetained(topic: string): boolean {
-    return this.retained.remove(topic);
+    if (!this.retained.remove(topic)) return false;
+    const cleared = this.hooks.retainedCleared;
+    if (cleared !== null) cleared(topic);
+    return true;
   }
 
   /**
@@ -335,11 +340,44 @@ export class Broker implements RouteSink, SessionExpiry {
     if (accepted !== null) accepted(msg);
     const forward = this.hooks.messageForward;
     let stored = forward !== null ? forward(msg) : false;
+    const published = this.hooks.messagePublished;
+    if (published !== null) published(msg);
     this.delivery.stored = false;
     if (msg.retain && this.retained.update(msg, this.wheel.now) && msg.qos > 0) stored = true;
-    outcome.matched = this.router.route(msg, this);
+    outcome.matched = this.router.route(msg, this, this.publishKinds);
     outcome.stored = stored || this.delivery.stored;
     return outcome;
+  }
+
+  /**
+   * A message another node published (the cluster): routed to this node's plain subscriptions
+   * only, without the hooks of an accepted message (its own node told them) and without touching
+   * the retained messages (they are synchronised on their own); returns the deliveries made.
+   */
+  routeRemote(msg: Message): number {
+    this.delivery.stored = false;
+    return this.router.route(msg, this, ROUTE_PLAIN);
+  }
+
+  /** Hands a message to one member of this node's shared group `group` on `filter`; false when it has none. */
+  routeShared(msg: Message, group: string, filter: string): boolean {
+    return this.router.routeShared(msg, group, filter, this);
+  }
+
+  /**
+   * While true, a publish here reaches plain subscriptions only: shared groups are served by
+   * whoever called this (the cluster picks one member cluster-wide and calls routeShared).
+   */
+  serveSharedGroupsElsewhere(elsewhere: boolean): void {
+    this.publishKinds = elsewhere ? ROUTE_PLAIN : ROUTE_ALL;
+  }
+
+  /**
+   * Sets, replaces or (empty payload) clears a retained message as another node decided,
+   * without routing it; true when the local index changed.
+   */
+  applyRetained(msg: Message): boolean {
+    return this.retained.update(msg, this.wheel.now);
   }
 
   /**
