@@ -237,7 +237,7 @@ fn write_js(a: &Args) -> JsResult<Value> {
     // SAFETY: distinct JS arrays (checked below), read during this call only.
     let ids = unsafe { env.i32s_of(ids_v) }.ok_or_else(|| JsError::Type("tcpWrite: argument 'ids' must be an Int32Array".into()))?;
     let out = unsafe { env.i32s_of(out_v) }.ok_or_else(|| JsError::Type("tcpWrite: argument 'out' must be an Int32Array".into()))?;
-    if ids.as_ptr() == out.as_ptr() as *const i32 {
+    if std::ptr::eq(ids.as_ptr(), out.as_ptr()) {
         return Err(JsError::Range("tcpWrite: 'ids' and 'out' must be different arrays".into()));
     }
     if count > ids.len() || count > env.array_len(bufs_v)? as usize || out.len() < 2 * count {

@@ -1,11 +1,14 @@
 /**
  * Checks at start that keep an operator out of trouble later: a node name that can be a topic
- * level, enough file descriptors for --max-connections, and why the native module is not used.
+ * level, enough file descriptors for --max-connections, why the native module is not used, and
+ * whether --tcp-transport native can run.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { StartOptions } from './options.js';
+import type { NativeBinding } from '../native/binding.js';
+import type { NativeTcpSetup } from '../transports/listen.js';
 
 /** Longest --node-name: it is one level of every $SYS topic. */
 const MAX_NODE_NAME = 128;
@@ -80,4 +83,17 @@ export function logNativeChoice(log: Logger, options: StartOptions, loaded: bool
     reason: failure,
     fix: 'rebuild it with make -C native (needs Rust), or reinstall the package for linux-x64; --native off silences this',
   });
+}
+
+/** The native TCP setup for --tcp-transport native (null: node:net); throws when the module is not loaded. */
+export function nativeTcpFor(options: StartOptions, native: NativeBinding | null, log: Logger): NativeTcpSetup | null {
+  if (options.tcpTransport !== 'native') {
+    if (options.tcpReusePort) throw new ConfigError('--tcp-reuse-port needs --tcp-transport native (node:net cannot set SO_REUSEPORT)');
+    return null;
+  }
+  if (native === null) {
+    throw new ConfigError(`--tcp-transport native needs the native module (${options.native === 'off' ? '--native off was given' : 'it did not load'}); use --tcp-transport node`);
+  }
+  log.info('TCP transport: native (sockets owned by the Rust module)', { reusePort: options.tcpReusePort });
+  return { native, reusePort: options.tcpReusePort, firstByteTimeoutS: options.connectTimeout };
 }

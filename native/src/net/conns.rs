@@ -98,6 +98,13 @@ impl Conns {
         (live && (c.gen as u32 & GEN_MASK) == id >> SLOT_BITS).then_some(c)
     }
 
+    /// The peer of a live connection, or of a closed one JavaScript is being told about.
+    pub fn peer(&self, id: i32) -> Option<Peer> {
+        let id = u32::try_from(id).ok()?;
+        let c = self.slots.get((id & SLOT_MASK) as usize)?;
+        (c.state != State::Free && (c.gen as u32 & GEN_MASK) == id >> SLOT_BITS).then_some(c.peer)
+    }
+
     /// The connection's descriptor was closed: JavaScript already forgot it (`tell` false), or
     /// will be told in the coming batch (`tell` true: the slot waits for `release_dead`).
     pub fn closed(&mut self, id: i32, tell: bool) {
@@ -158,6 +165,7 @@ mod tests {
         let a = t.insert(10, Peer::default(), 0);
         t.closed(a, true);
         assert!(t.get(a).is_none(), "dead connections take no more calls");
+        assert!(t.peer(a).is_some(), "but their peer is still known while JavaScript is told");
         let b = t.insert(11, Peer::default(), 0);
         assert_ne!(a as u32 & SLOT_MASK, b as u32 & SLOT_MASK, "the dead slot is not reused yet");
         t.release_dead();

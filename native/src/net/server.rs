@@ -551,9 +551,9 @@ impl Server {
         self.arm(id, want);
     }
 
-    /// The peer of a live connection.
+    /// The peer of a connection (also while its close is being reported).
     pub fn peer(&mut self, id: i32) -> Option<Peer> {
-        self.conns.get(id).map(|c| c.peer)
+        self.conns.peer(id)
     }
 
     /// Stops listening (the port is released); connections live on.
