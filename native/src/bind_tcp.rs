@@ -31,6 +31,11 @@ const UV_READABLE: c_int = 1;
 
 type Cellp = Rc<Cell<*mut Live>>;
 
+thread_local! {
+    /// Descriptors open in every native listener of this thread: --max-connections is global.
+    static OPEN_TOTAL: Rc<Cell<u32>> = Rc::new(Cell::new(0));
+}
+
 /// A listener while it lives.
 struct Live {
     server: Server,
@@ -145,7 +150,7 @@ fn errno_name(e: i32) -> &'static str {
     }
 }
 
-/// tcpListen(ip, port, backlog, reusePort, maxConnections, firstByteTimeoutS, acceptRate, events: Int32Array, onEvents): handle
+/// tcpListen(ip, port, backlog, reusePort, maxConnections, announceAfterMs, acceptRate, events: Int32Array, onEvents): handle
 fn listen_js(a: &Args) -> JsResult<Value> {
     a.expect(9)?;
     let env = a.env();
@@ -165,7 +170,8 @@ fn listen_js(a: &Args) -> JsResult<Value> {
         backlog: a.i32(2, "backlog")?,
         reuse_port: a.bool(3, "reusePort")?,
         max_connections: a.u32(4, "maxConnections")?,
-        first_byte_timeout_s: a.u32(5, "firstByteTimeoutS")?,
+        open_total: OPEN_TOTAL.with(|t| t.clone()),
+        announce_after_ms: a.u32(5, "announceAfterMs")?,
         accept_rate: a.u32(6, "acceptRate")? as f64,
     };
     let events = a.value(7, "events")?;

@@ -199,7 +199,24 @@ export class GatewayContext {
   /** Opens a TCP or TLS listener for a protocol; throws ConfigError naming the flag. */
   listen(spec: ListenSpec, accept: LinkAcceptor): Promise<Listener> {
     const s = this.setup;
-    return listenNet({ ...spec, host: this.options.host, maxConnections: this.options.maxConnections, pacing: s.pacing, tls: s.tls, nativeTcp: s.nativeTcp ?? null }, accept);
+    return listenNet(
+      {
+        ...spec,
+        host: this.options.host,
+        maxConnections: this.options.maxConnections,
+        pacing: s.pacing,
+        tls: s.tls,
+        nativeTcp: s.nativeTcp ?? null,
+        refusedAtAccept: () => this.refusedAtAccept(spec.protocol),
+      },
+      accept,
+    );
+  }
+
+  /** A native listener closed a connection at accept: --max-connections counted every native one. */
+  private refusedAtAccept(protocol: string): void {
+    this.metrics.connectionsRefused++;
+    if (this.logLimit.allow('max-connections')) this.log.warn('connection refused: --max-connections reached', { protocol, limit: this.options.maxConnections });
   }
 
   /** Opens every listener whose port is not off; on a failure closes those opened and throws. */

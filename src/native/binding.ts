@@ -57,7 +57,7 @@ export interface NativeBinding {
     backlog: number,
     reusePort: boolean,
     maxConnections: number,
-    firstByteTimeoutS: number,
+    announceAfterMs: number,
     acceptRate: number,
     events: Int32Array,
     onEvents: (arena: Buffer, count: number) => void,

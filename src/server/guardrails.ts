@@ -95,5 +95,5 @@ export function nativeTcpFor(options: StartOptions, native: NativeBinding | null
     throw new ConfigError(`--tcp-transport native needs the native module (${options.native === 'off' ? '--native off was given' : 'it did not load'}); use --tcp-transport node`);
   }
   log.info('TCP transport: native (sockets owned by the Rust module)', { reusePort: options.tcpReusePort });
-  return { native, reusePort: options.tcpReusePort, firstByteTimeoutS: options.connectTimeout };
+  return { native, reusePort: options.tcpReusePort };
 }

@@ -34,6 +34,8 @@ export interface NetListenSpec {
   readonly tls: TlsProvider | null;
   /** Plain TCP through the Rust module (--tcp-transport native); null or absent = node:net. */
   readonly nativeTcp?: NativeTcpSetup | null;
+  /** Told of each connection the native listener closed at accept (--max-connections reached). */
+  readonly refusedAtAccept?: () => void;
 }
 
 /** How native TCP listeners are opened (--tcp-transport native). */
@@ -41,8 +43,6 @@ export interface NativeTcpSetup {
   readonly native: NativeBinding;
   /** --tcp-reuse-port */
   readonly reusePort: boolean;
-  /** --connect-timeout: a connection silent since accept is closed in Rust after it. */
-  readonly firstByteTimeoutS: number;
 }
 
 /** Binds the listener; throws ConfigError naming the flag when it cannot. */
@@ -52,7 +52,7 @@ export async function listenNet(spec: NetListenSpec, accept: LinkAcceptor): Prom
   try {
     const nativeTcp = spec.nativeTcp ?? null;
     if (spec.transport === 'tcp' && nativeTcp !== null) {
-      server = await listenNativeTcp(nativeTcp.native, { ...options, reusePort: nativeTcp.reusePort, firstByteTimeoutS: nativeTcp.firstByteTimeoutS }, accept);
+      server = await listenNativeTcp(nativeTcp.native, { ...options, reusePort: nativeTcp.reusePort, refused: spec.refusedAtAccept ?? null }, accept);
     } else if (spec.transport === 'tcp') server = await listenTcp(options, accept);
     else {
       if (spec.tls === null) throw new ConfigError(`${spec.flag} needs --tls-cert and --tls-key (PEM files of the server certificate and its private key)`);

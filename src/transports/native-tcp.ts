@@ -28,6 +28,14 @@ const EV_CLOSE = 3;
 const EV_DRAIN = 4;
 const EV_LISTEN_ERROR = 5;
 const EV_GATE_PAUSED = 6;
+const EV_OPEN_SILENT = 7;
+const EV_REFUSED = 8;
+/**
+ * A connection silent this long since accept gets its link anyway, so its protocol's login
+ * deadline (counted from the accept, see Link.silentForMs) closes it in that protocol's words.
+ * 1 s: the shortest login timeout any protocol accepts.
+ */
+const ANNOUNCE_SILENT_MS = 1000;
 /** Slots the events array must hold (server.rs MAX_BATCH_EVENTS triples). */
 const EVENT_SLOTS = 3 * (2 * 256 + 1024 + 8);
 /** Low bits of an id: the slot, the index into a listener's links. */
@@ -41,6 +49,8 @@ const NOTICE_MS = 10_000;
 const PAUSED = 1;
 const ENDED = 2;
 const NEED_DRAIN = 4;
+/** flags above this bit: how long the connection was silent before its link was made (ms). */
+const SILENT_SHIFT = 8;
 
 /** How a native listener is opened. */
 export interface NativeTcpOptions {
@@ -50,8 +60,8 @@ export interface NativeTcpOptions {
   readonly pacing: AcceptPacing;
   /** SO_REUSEPORT: several processes may listen on the port. */
   readonly reusePort: boolean;
-  /** A connection silent this long after accept is closed without JavaScript seeing it (--connect-timeout). */
-  readonly firstByteTimeoutS: number;
+  /** Told of each connection closed at accept because --max-connections was reached. */
+  readonly refused: (() => void) | null;
 }
 
 /** One connection as a protocol sees it: an id into the Rust listener, its handler, its queued writes. */
@@ -86,6 +96,9 @@ class NativeLink implements Link {
   }
   get bufferedAmount(): number {
     return this.queuedBytes + this.nativePending;
+  }
+  get silentForMs(): number {
+    return this.flags >>> SILENT_SHIFT;
   }
 
   write(data: Buffer): boolean {
@@ -245,7 +258,7 @@ export class NativeTcpListener implements BoundServer {
     ip: string,
   ) {
     const o = options;
-    this.handle = native.tcpListen(ip, o.port, o.pacing.backlog, o.reusePort, o.maxConnections, o.firstByteTimeoutS, o.pacing.ratePerSecond, this.events, this.onEvents);
+    this.handle = native.tcpListen(ip, o.port, o.pacing.backlog, o.reusePort, o.maxConnections, ANNOUNCE_SILENT_MS, o.pacing.ratePerSecond, this.events, this.onEvents);
     this.port = native.tcpPort(this.handle);
   }
 
@@ -283,7 +296,7 @@ export class NativeTcpListener implements BoundServer {
       if (kind === EV_DATA || kind === EV_OPEN) {
         const chunk = arena.subarray(at, at + arg);
         at += arg;
-        if (kind === EV_OPEN) this.opened(id, chunk);
+        if (kind === EV_OPEN) this.opened(id, chunk, 0);
         else {
           const link = this.links[id & SLOT_MASK];
           if (link !== undefined && link.id === id) link.handler!.onData(chunk);
@@ -302,14 +315,17 @@ export class NativeTcpListener implements BoundServer {
           link.flags &= ~NEED_DRAIN;
           link.handler!.onDrain();
         }
-      } else if (kind === EV_LISTEN_ERROR) this.listenError(arg);
+      } else if (kind === EV_OPEN_SILENT) this.opened(id, null, arg);
+      else if (kind === EV_REFUSED) this.options.refused?.();
+      else if (kind === EV_LISTEN_ERROR) this.listenError(arg);
       else if (kind === EV_GATE_PAUSED) this.gatePaused();
     }
   };
 
-  /** First bytes of a connection: its link is made now, and the protocol asked to take it. */
-  private opened(id: number, chunk: Buffer): void {
+  /** First bytes of a connection (or none after ANNOUNCE_SILENT_MS): its link is made now, and the protocol asked to take it. */
+  private opened(id: number, chunk: Buffer | null, silentMs: number): void {
     const link = new NativeLink(this, id);
+    link.flags = Math.min(silentMs, 0x7fffff) << SILENT_SHIFT;
     this.links[id & SLOT_MASK] = link;
     const handler = this.accept(link);
     if (handler === null) {
@@ -320,7 +336,7 @@ export class NativeTcpListener implements BoundServer {
       return;
     }
     link.handler = handler;
-    if (link.id >= 0) handler.onData(chunk);
+    if (link.id >= 0 && chunk !== null) handler.onData(chunk);
   }
 
   private listenError(errno: number): void {

@@ -7,6 +7,9 @@
 //! telling JavaScript has been handled (`Dead` -> `release_dead`); one JavaScript closes itself
 //! is freed at once (JavaScript forgets the id in the same call).
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use super::addr::Peer;
 use super::outbuf::OutBuf;
 
@@ -38,7 +41,7 @@ pub struct Conn {
     pub end_after_flush: bool,
     /// The epoll events registered for the descriptor.
     pub armed: u32,
-    /// Seconds (the listener's clock) when accepted, or when our side was shut.
+    /// Milliseconds (the listener's clock, wrapping) when accepted, or when our side was shut.
     pub since: u32,
     pub peer: Peer,
     pub out: Option<Box<OutBuf>>,
@@ -68,9 +71,16 @@ pub struct Conns {
     dead: Vec<u32>,
     /// Descriptors open (every state but Free and Dead).
     pub open: u32,
+    /// Descriptors open in every listener sharing this counter (--max-connections is global).
+    pub total: Rc<Cell<u32>>,
 }
 
 impl Conns {
+    /// No connections yet; `total` is shared with the other listeners.
+    pub fn new(total: Rc<Cell<u32>>) -> Conns {
+        Conns { total, ..Conns::default() }
+    }
+
     /// Files a freshly accepted descriptor; returns its id.
     pub fn insert(&mut self, fd: i32, peer: Peer, now: u32) -> i32 {
         let slot = match self.free.pop() {
@@ -84,6 +94,7 @@ impl Conns {
         let gen = c.gen;
         *c = Conn { fd, state: State::Fresh, since: now, peer, ..Conn::free(gen) };
         self.open += 1;
+        self.total.set(self.total.get() + 1);
         make_id(slot, gen)
     }
 
@@ -113,6 +124,7 @@ impl Conns {
         c.fd = -1;
         c.out = None;
         self.open -= 1;
+        self.total.set(self.total.get().saturating_sub(1));
         if tell {
             c.state = State::Dead;
             self.dead.push(slot);
@@ -172,6 +184,18 @@ mod tests {
         let c = t.insert(12, Peer::default(), 0);
         assert_eq!(a as u32 & SLOT_MASK, c as u32 & SLOT_MASK);
         assert_eq!(t.open, 2);
+    }
+
+    #[test]
+    fn listeners_sharing_a_total_count_each_others_connections() {
+        let total = Rc::new(Cell::new(0));
+        let mut a = Conns::new(total.clone());
+        let mut b = Conns::new(total.clone());
+        let x = a.insert(1, Peer::default(), 0);
+        b.insert(2, Peer::default(), 0);
+        assert_eq!((a.open, b.open, total.get()), (1, 1, 2));
+        a.closed(x, false);
+        assert_eq!(total.get(), 1);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! Threads: everything runs on Node's main thread (libuv calls back there; JavaScript calls in
 //! there), so there is no locking.
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void};
+use std::rc::Rc;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -29,6 +31,11 @@ pub const EV_DRAIN: i32 = 4;
 pub const EV_LISTEN_ERROR: i32 = 5;
 /// The accept-rate gate paused the listener for arg ms.
 pub const EV_GATE_PAUSED: i32 = 6;
+/// A connection silent since accept for arg ms: JavaScript makes its link now, so the protocol's
+/// own login deadline (and what it says then) applies, counted from the accept.
+pub const EV_OPEN_SILENT: i32 = 7;
+/// A connection was closed at accept: --max-connections (shared by every native listener) reached.
+pub const EV_REFUSED: i32 = 8;
 /// Slots per event.
 pub const EVENT_STRIDE: usize = 3;
 
@@ -46,7 +53,7 @@ const READ_MAX: usize = 64 * 1024;
 const MIN_READ_ROOM: usize = 16 * 1024;
 /// After our FIN, the peer has this long to close before the descriptor is closed anyway
 /// (as node:net's link.end() destroys after 2 s).
-const END_GRACE_S: u32 = 2;
+const END_GRACE_MS: u32 = 2000;
 const IOV_BATCH: usize = 64;
 
 const LISTEN_TOKEN: u64 = u64::MAX;
@@ -60,10 +67,12 @@ pub struct Options {
     pub backlog: i32,
     /// SO_REUSEPORT: several processes accept on one port, the kernel spreading connections.
     pub reuse_port: bool,
-    /// Connections above this are closed as soon as accepted (node:net's server.maxConnections).
+    /// Connections above this (counted in `open_total`) are closed as soon as accepted.
     pub max_connections: u32,
-    /// A connection that sends nothing for this long is closed without JavaScript seeing it.
-    pub first_byte_timeout_s: u32,
+    /// Descriptors open in every listener sharing --max-connections.
+    pub open_total: Rc<Cell<u32>>,
+    /// A connection that sends nothing for this long is handed to JavaScript anyway (EV_OPEN_SILENT).
+    pub announce_after_ms: u32,
     /// Connections accepted per second; 0 = no gate.
     pub accept_rate: f64,
 }
@@ -76,7 +85,7 @@ pub struct Server {
     gate_fd: c_int,
     pub conns: Conns,
     max_connections: u32,
-    first_byte_timeout_s: u32,
+    announce_after_ms: u32,
     gate: Option<Gate>,
     accepting: bool,
     retry_accept: bool,
@@ -136,9 +145,9 @@ impl Server {
             listen_fd: -1,
             sweep_fd: -1,
             gate_fd: -1,
-            conns: Conns::default(),
+            conns: Conns::new(o.open_total.clone()),
             max_connections: o.max_connections,
-            first_byte_timeout_s: o.first_byte_timeout_s.max(1),
+            announce_after_ms: o.announce_after_ms,
             gate: None,
             accepting: false,
             retry_accept: false,
@@ -189,8 +198,9 @@ impl Server {
         self.epfd
     }
 
-    fn now_s(&self) -> u32 {
-        self.clock.elapsed().as_secs() as u32
+    /// The clock of `Conn::since`: milliseconds, wrapping.
+    fn now_ms32(&self) -> u32 {
+        self.clock.elapsed().as_millis() as u32
     }
 
     fn now_ms(&self) -> f64 {
@@ -253,7 +263,7 @@ impl Server {
     }
 
     fn accept_some(&mut self) {
-        let now = self.now_s();
+        let now = self.now_ms32();
         for _ in 0..ACCEPT_BATCH {
             let mut sa = sockaddr_storage { bytes: [0; 128] };
             let mut len: socklen_t = 128;
@@ -273,9 +283,10 @@ impl Server {
                     }
                 }
             }
-            if self.conns.open >= self.max_connections {
+            if self.conns.total.get() >= self.max_connections {
                 // SAFETY: closes the descriptor just accepted, owned here.
                 unsafe { close(fd) };
+                self.push(EV_REFUSED, -1, 0);
                 continue;
             }
             set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
@@ -299,21 +310,28 @@ impl Server {
         }
     }
 
-    /// Once a second: retry accepting after a failure, close connections silent since accept
-    /// and ended ones whose peer did not close.
+    /// Once a second: retry accepting after a failure, hand JavaScript connections silent since
+    /// accept, close ended ones whose peer did not close.
     fn sweep(&mut self) {
         if self.retry_accept {
             self.retry_accept = false;
             self.start_accepting();
         }
-        let now = self.now_s();
-        let first = self.first_byte_timeout_s;
+        let now = self.now_ms32();
+        let silent = self.announce_after_ms;
         let late = self.conns.ids_where(|c| {
-            let age = now.saturating_sub(c.since);
-            (c.state == State::Fresh && age >= first) || (c.state == State::Ending && age >= END_GRACE_S)
+            let age = now.wrapping_sub(c.since);
+            (c.state == State::Fresh && age >= silent) || (c.state == State::Ending && age >= END_GRACE_MS)
         });
         for id in late.into_iter().take(SWEEP_BATCH) {
-            self.kernel_closed(id, 0);
+            let Some(c) = self.conns.get(id) else { continue };
+            if c.state == State::Fresh {
+                c.state = State::Open;
+                let age = now.wrapping_sub(c.since).min(i32::MAX as u32) as i32;
+                self.push(EV_OPEN_SILENT, id, age);
+            } else {
+                self.kernel_closed(id, 0);
+            }
         }
     }
 
@@ -431,7 +449,7 @@ impl Server {
     }
 
     fn shut(&mut self, id: i32) {
-        let now = self.now_s();
+        let now = self.now_ms32();
         let Some(c) = self.conns.get(id) else { return };
         // SAFETY: shuts our side of a descriptor the record owns.
         unsafe { shutdown(c.fd, SHUT_WR) };
@@ -512,7 +530,7 @@ impl Server {
     }
 
     /// Our side is done: FIN once what is pending has left; the connection closes when the peer
-    /// closes too (or END_GRACE_S later), reported as EV_CLOSE.
+    /// closes too (or END_GRACE_MS later), reported as EV_CLOSE.
     pub fn end(&mut self, id: i32) {
         let Some(c) = self.conns.get(id) else { return };
         if c.state != State::Open {

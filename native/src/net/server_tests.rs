@@ -12,7 +12,8 @@ fn options() -> Options {
         backlog: 128,
         reuse_port: false,
         max_connections: 1000,
-        first_byte_timeout_s: 10,
+        open_total: Rc::new(Cell::new(0)),
+        announce_after_ms: 10_000,
         accept_rate: 0.0,
     }
 }
@@ -179,24 +180,30 @@ fn connections_above_max_connections_are_closed_when_accepted() {
 }
 
 #[test]
-fn a_connection_silent_since_accept_is_closed_after_the_first_byte_timeout() {
-    let mut s = Server::open(&Options { first_byte_timeout_s: 1, ..options() }).unwrap();
-    let mut peer = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+fn a_connection_silent_since_accept_is_handed_to_javascript_with_its_age() {
+    let mut s = Server::open(&Options { announce_after_ms: 500, ..options() }).unwrap();
+    let _peer = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     let mut seen = Vec::new();
-    let until = Instant::now() + Duration::from_secs(5);
-    while s.conns.open == 0 {
-        assert!(Instant::now() < until, "not accepted within 5 s");
-        poll_until(&mut s, &mut seen, |_| true);
-    }
-    while s.conns.open > 0 {
-        assert!(Instant::now() < until, "still open after 5 s");
-        poll_until(&mut s, &mut seen, |_| true);
-    }
-    assert_eq!(s.conns.open, 0);
-    assert!(seen.is_empty(), "JavaScript never heard of it: {seen:?}");
+    poll_until(&mut s, &mut seen, has(EV_OPEN_SILENT));
+    let e = &seen[0];
+    assert_eq!((e.kind, e.bytes.len()), (EV_OPEN_SILENT, 0));
+    assert!(e.arg >= 500, "announced after {} ms", e.arg);
+    assert_eq!(s.write(e.id, &[b"ERROR"]), Ok(0), "the link is usable: the protocol can say why it closes");
+}
+
+#[test]
+fn max_connections_counts_every_listener_sharing_the_total() {
+    let total = Rc::new(Cell::new(0));
+    let mut a = Server::open(&Options { max_connections: 1, open_total: total.clone(), ..options() }).unwrap();
+    let mut b = Server::open(&Options { max_connections: 1, open_total: total.clone(), ..options() }).unwrap();
+    let mut one = TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+    let _ = opened(&mut a, &mut one);
+    let mut two = TcpStream::connect(("127.0.0.1", b.port)).unwrap();
+    let mut seen = Vec::new();
+    poll_until(&mut b, &mut seen, has(EV_REFUSED));
     let mut buf = [0u8; 1];
-    assert!(matches!(peer.read(&mut buf), Ok(0) | Err(_)));
+    assert!(matches!(two.read(&mut buf), Ok(0) | Err(_)), "refused at accept");
+    assert_eq!((b.conns.open, total.get()), (0, 1));
 }
 
 #[test]
