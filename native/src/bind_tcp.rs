@@ -229,48 +229,35 @@ fn port_js(a: &Args) -> JsResult<Value> {
     a.env().uint32(port as u32)
 }
 
-/// tcpWrite(listener, ids: Int32Array, bufs: Buffer[], count, out: Int32Array): number — writes
-/// bufs[i] to ids[i] (runs of one id in one writev); out gets [id, pending or -errno] for each
-/// connection left with bytes pending or failed (then closed); returns the number of pairs.
+/// tcpWrite(listener, arena: Uint8Array, ids: Int32Array, lens: Int32Array, count, out: Int32Array): number —
+/// segment i is lens[i] bytes of the arena (consecutive) for connection ids[i]; each connection's
+/// segments leave in order in one writev. out gets [id, pending or -errno] for each connection
+/// left with bytes pending or failed (then closed); returns the number of pairs.
 fn write_js(a: &Args) -> JsResult<Value> {
-    a.expect(5)?;
+    a.expect(6)?;
     let env = a.env();
     let l = live(a)?;
-    let ids_v = a.value(1, "ids")?;
-    let bufs_v = a.value(2, "bufs")?;
-    let count = a.u32(3, "count")? as usize;
-    let out_v = a.value(4, "out")?;
-    // SAFETY: distinct JS arrays (checked below), read during this call only.
+    let arena = a.u8_array(1, "arena")?;
+    let ids_v = a.value(2, "ids")?;
+    let lens_v = a.value(3, "lens")?;
+    let count = a.u32(4, "count")? as usize;
+    let out_v = a.value(5, "out")?;
+    // SAFETY: three distinct Int32Arrays (checked below), used during this call only, no JS runs.
     let ids = unsafe { env.i32s_of(ids_v) }.ok_or_else(|| JsError::Type("tcpWrite: argument 'ids' must be an Int32Array".into()))?;
+    let lens = unsafe { env.i32s_of(lens_v) }.ok_or_else(|| JsError::Type("tcpWrite: argument 'lens' must be an Int32Array".into()))?;
     let out = unsafe { env.i32s_of(out_v) }.ok_or_else(|| JsError::Type("tcpWrite: argument 'out' must be an Int32Array".into()))?;
-    if std::ptr::eq(ids.as_ptr(), out.as_ptr()) {
-        return Err(JsError::Range("tcpWrite: 'ids' and 'out' must be different arrays".into()));
+    let (pi, pl, po) = (ids.as_ptr() as usize, lens.as_ptr() as usize, out.as_ptr() as usize);
+    if pi == pl || pi == po || pl == po {
+        return Err(JsError::Range("tcpWrite: 'ids', 'lens' and 'out' must be different arrays".into()));
     }
-    if count > ids.len() || count > env.array_len(bufs_v)? as usize || out.len() < 2 * count {
-        return Err(JsError::Range(format!("tcpWrite: count {count} exceeds ids, bufs or half of out")));
+    if count > ids.len() || count > lens.len() || out.len() < 2 * count {
+        return Err(JsError::Range(format!("tcpWrite: count {count} exceeds ids, lens or half of out")));
     }
-    let mut pairs = 0usize;
-    let mut run: Vec<&[u8]> = Vec::new();
-    let mut i = 0;
-    while i < count {
-        let id = ids[i];
-        run.clear();
-        while i < count && ids[i] == id {
-            let b = env.element(bufs_v, i as u32)?;
-            // SAFETY: the Buffers stay alive (the array holds them) and no JS runs in this call.
-            let bytes = unsafe { env.bytes_of(b) }.ok_or_else(|| JsError::Type(format!("tcpWrite: bufs[{i}] must be a Buffer")))?;
-            run.push(bytes);
-            i += 1;
-        }
-        let left = match l.server.write(id, &run) {
-            Ok(0) => continue,
-            Ok(n) => n.min(i32::MAX as usize) as i32,
-            Err(e) => -e.max(1),
-        };
-        out[2 * pairs] = id;
-        out[2 * pairs + 1] = left;
-        pairs += 1;
+    let total: i64 = lens[..count].iter().map(|&n| n as i64).sum();
+    if lens[..count].iter().any(|&n| n < 0) || total > arena.len() as i64 {
+        return Err(JsError::Range(format!("tcpWrite: the segments ({total} bytes) run past the arena ({} bytes)", arena.len())));
     }
+    let pairs = l.server.write_segments(arena, &ids[..count], &lens[..count], out);
     env.uint32(pairs as u32)
 }
 

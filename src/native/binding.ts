@@ -63,8 +63,12 @@ export interface NativeBinding {
     onEvents: (arena: Buffer, count: number) => void,
   ): NativeTcpHandle;
   tcpPort(listener: NativeTcpHandle): number;
-  /** Writes bufs[i] to connection ids[i]; out gets [id, pending bytes or -errno] pairs; returns their number. */
-  tcpWrite(listener: NativeTcpHandle, ids: Int32Array, bufs: readonly Buffer[], count: number, out: Int32Array): number;
+  /**
+   * Writes segment i (lens[i] bytes of the arena, consecutive) to connection ids[i], each
+   * connection's segments in order in one writev; out gets [id, pending bytes or -errno] pairs;
+   * returns their number.
+   */
+  tcpWrite(listener: NativeTcpHandle, arena: Uint8Array, ids: Int32Array, lens: Int32Array, count: number, out: Int32Array): number;
   tcpEnd(listener: NativeTcpHandle, id: number): void;
   tcpDestroy(listener: NativeTcpHandle, id: number): void;
   tcpPause(listener: NativeTcpHandle, id: number): void;

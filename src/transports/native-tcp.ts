@@ -6,7 +6,7 @@
  * instead of a 'data' event per socket. A connection has no JavaScript object until its first
  * bytes arrive, and then only a small NativeLink (no net.Socket, no stream state).
  *
- * Writes of a turn are queued per link and leave in one native call for every connection
+ * Writes of a turn are copied into the listener's write arena and leave in one native call for every connection
  * (writev per socket) when the turn's cork batch is uncorked (cork-batch.ts) or at the end of
  * the tick; what a socket does not take stays in Rust and counts in bufferedAmount until the
  * drain event, so --max-socket-buffer backpressure works as over node:net.
@@ -64,14 +64,13 @@ export interface NativeTcpOptions {
   readonly refused: (() => void) | null;
 }
 
-/** One connection as a protocol sees it: an id into the Rust listener, its handler, its queued writes. */
+/** One connection as a protocol sees it: an id into the Rust listener, its handler, its byte counts. */
 class NativeLink implements Link {
   /** -1 once closed (by either side). */
   id: number;
   handler: LinkHandler | null = null;
   flags = 0;
-  /** This turn's writes, not yet handed to Rust. */
-  queued: Buffer[] | null = null;
+  /** Bytes of this turn's writes in the listener's write arena, not yet handed to Rust. */
   queuedBytes = 0;
   /** Bytes Rust still holds for this socket (from the last write call until the drain event). */
   nativePending = 0;
@@ -103,11 +102,7 @@ class NativeLink implements Link {
 
   write(data: Buffer): boolean {
     if (this.id < 0 || (this.flags & ENDED) !== 0) return false;
-    if (this.queued === null) {
-      this.queued = [data];
-      queueForFlush(this);
-    } else this.queued.push(data);
-    this.queuedBytes += data.length;
+    this.listener.enqueue(this, data);
     if (this.queuedBytes + this.nativePending < HIGH_WATER) return true;
     this.flags |= NEED_DRAIN;
     return false;
@@ -117,7 +112,7 @@ class NativeLink implements Link {
   }
   uncork(): void {
     // The first link uncorked at the end of a turn sends every link's writes in one call.
-    if (waiting.length > 0) flushWrites();
+    this.listener.flush();
   }
   pause(): void {
     if (this.id < 0 || (this.flags & PAUSED) !== 0) return;
@@ -132,7 +127,7 @@ class NativeLink implements Link {
   }
   end(): void {
     if (this.id < 0 || (this.flags & ENDED) !== 0) return;
-    if (this.queued !== null) flushWrites();
+    if (this.queuedBytes > 0) this.listener.flush();
     if (this.id < 0) return;
     this.flags |= ENDED;
     // Rust sends FIN after what is pending, closes when the peer does (2 s at most), then says so.
@@ -146,75 +141,51 @@ class NativeLink implements Link {
     closedLater(this, false);
   }
 
-  /** The id is no longer valid: keep the peer for late readers, drop queued writes. */
+  /** The id is no longer valid: keep the peer for late readers. */
   forget(): void {
     this.closedPeer = { address: this.remoteAddress, port: this.remotePort };
     this.listener.links[this.id & SLOT_MASK] = undefined;
+    // Its queued segments stay in the arena: Rust ignores an id whose generation has passed.
     this.id = -1;
-    this.queued = null;
-    this.queuedBytes = 0;
   }
 }
 
 // --- the turn's writes: one native call per listener ---------------------------------------
 
-const waiting: NativeLink[] = [];
+/** Listeners with writes waiting for the end of the tick. */
+const flushing: NativeTcpListener[] = [];
 let flushScheduled = false;
-let writeIds = new Int32Array(1024);
-let writeOut = new Int32Array(2048);
-const writeBufs: Buffer[] = [];
 
-function queueForFlush(link: NativeLink): void {
-  waiting.push(link);
+function scheduleFlush(listener: NativeTcpListener): void {
+  flushing.push(listener);
   if (!flushScheduled) {
     flushScheduled = true;
-    process.nextTick(flushScheduledWrites);
+    process.nextTick(flushAll);
   }
 }
 
-function flushScheduledWrites(): void {
+function flushAll(): void {
   flushScheduled = false;
-  if (waiting.length > 0) flushWrites();
+  const listeners = flushing.splice(0, flushing.length);
+  for (let i = 0; i < listeners.length; i++) listeners[i]!.flush();
 }
 
-/** Hands every queued write to Rust: per listener, one call with every link's buffers in order. */
-function flushWrites(): void {
-  const links = waiting.splice(0, waiting.length);
-  let listener: NativeTcpListener | null = null;
-  // Most turns write through one listener; links of others go in another pass.
-  let others: NativeLink[] | null = null;
-  let count = 0;
-  for (let i = 0; i < links.length; i++) {
-    const link = links[i]!;
-    listener ??= link.listener;
-    if (link.listener !== listener) {
-      (others ??= []).push(link);
-      continue;
-    }
-    const queued = link.queued;
-    link.queued = null;
-    link.queuedBytes = 0;
-    if (queued === null || link.id < 0) continue;
-    if (count + queued.length > writeIds.length) writeIds = grow(writeIds, count + queued.length);
-    for (let j = 0; j < queued.length; j++) {
-      writeIds[count] = link.id;
-      writeBufs[count++] = queued[j]!;
-    }
-    // Rust reports every link left with bytes pending; the others have none now.
-    link.nativePending = 0;
-  }
-  if (listener !== null && count > 0) listener.written(count);
-  writeBufs.length = 0;
-  if (others !== null) {
-    waiting.push(...others);
-    flushWrites();
-  }
-}
+/** Bytes of the write arena each listener copies a turn's writes into, at first and at most. */
+const WRITE_ARENA_BYTES = 256 * 1024;
+const WRITE_ARENA_MAX = 16 << 20;
+/** Segments a turn's arena holds at most: a turn flushes once, so each socket gets one writev. */
+const WRITE_SEGMENTS_MAX = 1 << 20;
+/** Larger writes are handed over on their own (after what was queued), not copied. */
+const WRITE_ALONE_BYTES = 64 * 1024;
+let writeOut = new Int32Array(2048);
 
+/** A larger copy of `a`, at least `need` long. */
 function grow(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
   let n = a.length;
   while (n < need) n *= 2;
-  return new Int32Array(n);
+  const bigger = new Int32Array(n);
+  bigger.set(a);
+  return bigger;
 }
 
 // --- closes and drains reported to handlers after the current call --------------------------
@@ -247,6 +218,14 @@ export class NativeTcpListener implements BoundServer {
   /** Live links by slot (the low bits of an id). */
   readonly links: (NativeLink | undefined)[] = [];
   private readonly events = new Int32Array(EVENT_SLOTS);
+  // The turn's writes: bytes copied into one arena, [id, length] per segment, the links that wrote.
+  private writeArena = Buffer.allocUnsafeSlow(WRITE_ARENA_BYTES);
+  private writeAt = 0;
+  private writeCount = 0;
+  private writeIds = new Int32Array(4096);
+  private writeLens = new Int32Array(4096);
+  private readonly writers: NativeLink[] = [];
+  private flushQueued = false;
   private errorLoggedAt = 0;
   private gatePauses = 0;
   private gateNoticedAt = -Infinity;
@@ -267,10 +246,66 @@ export class NativeTcpListener implements BoundServer {
     this.native.tcpCloseListener(this.handle);
   }
 
-  /** Writes the `count` buffers collected in writeIds/writeBufs; records what stays pending. */
-  written(count: number): void {
+  /** Queues a link's write for the end of the turn (a copy into the arena: no per-write object). */
+  enqueue(link: NativeLink, data: Buffer): void {
+    const n = data.length;
+    if (n >= WRITE_ALONE_BYTES) {
+      this.flush();
+      link.queuedBytes = 0;
+      this.send(data, Int32Array.of(link.id), Int32Array.of(n), 1, [link]);
+      return;
+    }
+    if (this.writeAt + n > this.writeArena.length || this.writeCount === this.writeIds.length) this.makeRoom(n);
+    this.writeArena.set(data, this.writeAt);
+    this.writeAt += n;
+    this.writeIds[this.writeCount] = link.id;
+    this.writeLens[this.writeCount++] = n;
+    if (link.queuedBytes === 0) this.writers.push(link);
+    link.queuedBytes += n;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      scheduleFlush(this);
+    }
+  }
+
+  /** Grows the arena (a big fan-out turn still leaves in one call), or flushes at the maximum. */
+  private makeRoom(n: number): void {
+    if (this.writeAt + n > WRITE_ARENA_MAX || this.writeCount === WRITE_SEGMENTS_MAX) {
+      this.flush();
+      return;
+    }
+    if (this.writeAt + n > this.writeArena.length) {
+      let size = this.writeArena.length;
+      while (size < this.writeAt + n) size *= 2;
+      const bigger = Buffer.allocUnsafeSlow(size);
+      this.writeArena.copy(bigger, 0, 0, this.writeAt);
+      this.writeArena = bigger;
+    }
+    if (this.writeCount === this.writeIds.length) {
+      this.writeIds = grow(this.writeIds, 2 * this.writeCount);
+      this.writeLens = grow(this.writeLens, 2 * this.writeCount);
+    }
+  }
+
+  /** Hands every queued write to Rust in one call (writev per socket). */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.writeCount === 0) return;
+    const count = this.writeCount;
+    const writers = this.writers.splice(0, this.writers.length);
+    this.writeCount = 0;
+    this.writeAt = 0;
+    this.send(this.writeArena, this.writeIds, this.writeLens, count, writers);
+  }
+
+  private send(arena: Buffer, ids: Int32Array, lens: Int32Array, count: number, writers: readonly NativeLink[]): void {
+    // Rust reports every link left with bytes pending; the others have none now.
+    for (let i = 0; i < writers.length; i++) {
+      writers[i]!.queuedBytes = 0;
+      writers[i]!.nativePending = 0;
+    }
     if (writeOut.length < 2 * count) writeOut = grow(writeOut, 2 * count);
-    const pairs = this.native.tcpWrite(this.handle, writeIds, writeBufs, count, writeOut);
+    const pairs = this.native.tcpWrite(this.handle, arena, ids, lens, count, writeOut);
     for (let p = 0; p < pairs; p++) {
       const id = writeOut[2 * p]!;
       const left = writeOut[2 * p + 1]!;

@@ -95,6 +95,13 @@ pub struct Server {
     /// [kind, id, arg] triples of this poll.
     pub events: Vec<i32>,
     ready: Vec<epoll_event>,
+    // write_segments' reused buffers: segment offsets, the chain of each connection's segments,
+    // the first segment of each connection, and per slot (stamp, first, last) of this call.
+    scratch_offsets: Vec<(usize, usize)>,
+    scratch_next: Vec<u32>,
+    scratch_heads: Vec<u32>,
+    scratch_by_slot: Vec<(u32, u32, u32)>,
+    stamp: u32,
     pub port: u16,
 }
 
@@ -155,6 +162,11 @@ impl Server {
             arena: Vec::with_capacity(ARENA_BYTES),
             events: Vec::with_capacity(MAX_BATCH_EVENTS * EVENT_STRIDE),
             ready: vec![epoll_event { events: 0, data: 0 }; MAX_EPOLL_EVENTS],
+            scratch_offsets: Vec::new(),
+            scratch_next: Vec::new(),
+            scratch_heads: Vec::new(),
+            scratch_by_slot: Vec::new(),
+            stamp: 0,
             port: 0,
         };
         // SAFETY (this block): plain descriptor calls on descriptors this function owns.
@@ -527,6 +539,74 @@ impl Server {
             }
         }
         Ok(0)
+    }
+
+    /// Writes a turn's segments: segment i is `lens[i]` bytes of `arena` (consecutive, in order)
+    /// for connection `ids[i]`; each connection's segments go out in their order in one writev.
+    /// `out` gets [id, pending bytes or -errno] for each connection left with bytes pending or
+    /// failed (then closed); returns the number of pairs.
+    pub fn write_segments(&mut self, arena: &[u8], ids: &[i32], lens: &[i32], out: &mut [i32]) -> usize {
+        let n = ids.len().min(lens.len());
+        let mut offsets = std::mem::take(&mut self.scratch_offsets);
+        let mut next = std::mem::take(&mut self.scratch_next);
+        let mut heads = std::mem::take(&mut self.scratch_heads);
+        let mut by_slot = std::mem::take(&mut self.scratch_by_slot);
+        offsets.clear();
+        next.clear();
+        heads.clear();
+        self.stamp = self.stamp.wrapping_add(1).max(1);
+        let stamp = self.stamp;
+        // Chain each connection's segments in order (no sort): by_slot[slot] = (stamp, first, last).
+        let mut at = 0usize;
+        for i in 0..n {
+            let len = lens[i].max(0) as usize;
+            if at + len > arena.len() {
+                break; // checked by the binding; never read past the arena
+            }
+            offsets.push((at, len));
+            next.push(u32::MAX);
+            at += len;
+            let slot = (ids[i].max(0) as u32 & super::conns::SLOT_MASK) as usize;
+            if slot >= by_slot.len() {
+                by_slot.resize(slot + 1, (0u32, 0u32, 0u32));
+            }
+            let e = &mut by_slot[slot];
+            if e.0 == stamp && ids[e.2 as usize] == ids[i] {
+                next[e.2 as usize] = i as u32;
+                e.2 = i as u32;
+            } else {
+                // First segment of this connection in the turn (or of another id in its slot).
+                *e = (stamp, i as u32, i as u32);
+                heads.push(i as u32);
+            }
+        }
+        let mut pairs = 0usize;
+        let mut run: Vec<&[u8]> = Vec::new();
+        for &head in &heads {
+            let id = ids[head as usize];
+            run.clear();
+            let mut k = head;
+            while k != u32::MAX {
+                let (o, l) = offsets[k as usize];
+                run.push(&arena[o..o + l]);
+                k = next[k as usize];
+            }
+            let left = match self.write(id, &run) {
+                Ok(0) => continue,
+                Ok(p) => p.min(i32::MAX as usize) as i32,
+                Err(e) => -e.max(1),
+            };
+            if 2 * pairs + 1 < out.len() {
+                out[2 * pairs] = id;
+                out[2 * pairs + 1] = left;
+                pairs += 1;
+            }
+        }
+        self.scratch_offsets = offsets;
+        self.scratch_next = next;
+        self.scratch_heads = heads;
+        self.scratch_by_slot = by_slot;
+        pairs
     }
 
     /// Our side is done: FIN once what is pending has left; the connection closes when the peer

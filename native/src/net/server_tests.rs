@@ -214,3 +214,27 @@ fn reuse_port_lets_two_listeners_share_a_port() {
     let err = Server::open(&Options { port: a.port, ..options() }).err().expect("without SO_REUSEPORT the port is taken");
     assert_eq!((err.call, err.errno), ("bind", 98));
 }
+
+#[test]
+fn interleaved_segments_reach_each_connection_in_their_order() {
+    let mut s = Server::open(&options()).unwrap();
+    let mut a = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let ida = opened(&mut s, &mut a);
+    let mut b = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let idb = opened(&mut s, &mut b);
+    let arena = b"a1b1a2b2a3";
+    let mut out = [0i32; 8];
+    let pairs = s.write_segments(arena, &[ida, idb, ida, idb, ida], &[2, 2, 2, 2, 2], &mut out);
+    assert_eq!(pairs, 0, "nothing left pending");
+    let mut got = [0u8; 6];
+    a.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"a1a2a3");
+    let mut got = [0u8; 4];
+    b.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"b1b2");
+    // Lengths past the arena are not read.
+    assert_eq!(s.write_segments(b"xy", &[ida, ida], &[2, 5], &mut out), 0);
+    let mut got = [0u8; 2];
+    a.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"xy");
+}
