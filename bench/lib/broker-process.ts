@@ -25,8 +25,8 @@ export interface BrokerProcessOptions {
 const START_TIMEOUT_MS = 10_000;
 
 /**
- * JUNCTION_TEST_TCP_TRANSPORT=native (or node) runs every broker these helpers start over that
- * TCP transport, so one suite checks both (CI runs the interop suites once more with native).
+ * JUNCTION_TEST_TCP_TRANSPORT=node (or native, auto) runs every broker these helpers start over
+ * that TCP transport, so one suite checks both (CI runs them once more with node).
  */
 export function transportArgs(): string[] {
   const transport = process.env['JUNCTION_TEST_TCP_TRANSPORT'];

@@ -85,15 +85,17 @@ export function logNativeChoice(log: Logger, options: StartOptions, loaded: bool
   });
 }
 
-/** The native TCP setup for --tcp-transport native (null: node:net); throws when the module is not loaded. */
+/** The native TCP setup for --tcp-transport (null: node:net); throws when native is asked for and cannot run. */
 export function nativeTcpFor(options: StartOptions, native: NativeBinding | null, log: Logger): NativeTcpSetup | null {
-  if (options.tcpTransport !== 'native') {
-    if (options.tcpReusePort) throw new ConfigError('--tcp-reuse-port needs --tcp-transport native (node:net cannot set SO_REUSEPORT)');
+  const choice = options.tcpTransport;
+  if (choice === 'node' || (choice === 'auto' && native === null)) {
+    if (options.tcpReusePort) throw new ConfigError('--tcp-reuse-port needs the native TCP transport (node:net cannot set SO_REUSEPORT): --tcp-transport native, with the native module built');
+    if (choice === 'auto') log.info('TCP transport: node:net (the native module is not loaded)', { tcpTransport: choice });
     return null;
   }
   if (native === null) {
     throw new ConfigError(`--tcp-transport native needs the native module (${options.native === 'off' ? '--native off was given' : 'it did not load'}); use --tcp-transport node`);
   }
-  log.info('TCP transport: native (sockets owned by the Rust module)', { reusePort: options.tcpReusePort });
+  log.info('TCP transport: native (sockets owned by the Rust module)', { tcpTransport: choice, reusePort: options.tcpReusePort });
   return { native, reusePort: options.tcpReusePort };
 }

@@ -1,8 +1,8 @@
 /** Flags of the plain TCP transport, the WebSocket (uWebSockets.js) and secure WebSocket listeners, and the TLS certificates every TLS listener uses. */
 import type { FlagDef } from '../config/flags.js';
 
-/** What --tcp-transport accepts: the Rust module's sockets (native-tcp.ts) or node:net (tcp.ts). */
-export const TCP_TRANSPORTS = ['node', 'native'] as const;
+/** What --tcp-transport accepts: the Rust module's sockets (native-tcp.ts), node:net (tcp.ts), or native when the module loads. */
+export const TCP_TRANSPORTS = ['auto', 'native', 'node'] as const;
 export type TcpTransport = (typeof TCP_TRANSPORTS)[number];
 
 /** Plain TCP listeners, WebSocket and secure WebSocket listeners, and the certificates every TLS listener uses. */
@@ -32,9 +32,9 @@ export const TRANSPORT_FLAGS: readonly FlagDef<keyof TransportOptions>[] = [
     key: 'tcpTransport',
     kind: 'enum',
     group: 'Network',
-    default: 'node',
+    default: 'auto',
     values: TCP_TRANSPORTS,
-    help: 'who owns plain TCP sockets (MQTT, STOMP, JT/T 808, GB/T 32960): node = node:net; native = the Rust module (epoll in the Node loop, one read batch per readiness, less memory per connection; needs the native module)',
+    help: 'who owns plain TCP sockets (MQTT, STOMP, JT/T 808, GB/T 32960): native = the Rust module (epoll in the Node loop, one read batch per readiness, less memory per connection); node = node:net; auto = native when the native module loads, else node',
   },
   {
     name: 'tcp-reuse-port',
@@ -42,7 +42,7 @@ export const TRANSPORT_FLAGS: readonly FlagDef<keyof TransportOptions>[] = [
     kind: 'bool',
     group: 'Network',
     default: false,
-    help: 'SO_REUSEPORT on TCP listeners, so several broker processes accept on one port (the kernel spreads connections); needs --tcp-transport native',
+    help: 'SO_REUSEPORT on TCP listeners, so several broker processes accept on one port (the kernel spreads connections); needs the native transport (--tcp-transport native, or auto with the native module loaded)',
   },
   { name: 'ws-port', key: 'wsPort', kind: 'port', group: GROUP, default: -1, help: 'MQTT (and every gateway with a WebSocket path) over WebSocket (standard port 8083)' },
   {

@@ -276,5 +276,5 @@ test('--tcp-reuse-port lets two brokers accept on one port; without the native t
   refused.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((r) => refused.once('exit', r));
   assert.notEqual(code, 0);
-  assert.match(stderr, /--tcp-reuse-port needs --tcp-transport native/);
+  assert.match(stderr, /--tcp-reuse-port needs the native TCP transport/);
 });
