@@ -7,7 +7,7 @@ NPM ?= npm
 NODE ?= node
 BENCH ?=
 
-.PHONY: all install build native ts start test bench package-check clean test-tools
+.PHONY: all install build native ts start test bench package-check clean test-tools test-node-tcp
 
 all: build
 
@@ -38,6 +38,12 @@ test-tools: tools/kafka-mock/kafka-mock
 test: build test-tools
 	$(MAKE) -C native test
 	$(NODE) scripts/run-tests.mjs
+
+# The suites that start broker processes, once more over node:net (the default, auto, runs the
+# native TCP transport when the module is built; JUNCTION_TEST_TCP_TRANSPORT=node adds
+# --tcp-transport node to every broker they start).
+test-node-tcp: build test-tools
+	JUNCTION_TEST_TCP_TRANSPORT=node $(NODE) scripts/run-tests.mjs test/interop/ test/protocols/ test/reliability/ test/gateway/ test/security/interop
 
 # npm pack, then install the tarball in an empty folder without Rust and start it (CI runs it).
 package-check: install

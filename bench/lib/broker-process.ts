@@ -24,6 +24,15 @@ export interface BrokerProcessOptions {
 
 const START_TIMEOUT_MS = 10_000;
 
+/**
+ * JUNCTION_TEST_TCP_TRANSPORT=node (or native, auto) runs every broker these helpers start over
+ * that TCP transport, so one suite checks both (CI runs them once more with node).
+ */
+export function transportArgs(): string[] {
+  const transport = process.env['JUNCTION_TEST_TCP_TRANSPORT'];
+  return transport === undefined || transport === '' ? [] : ['--tcp-transport', transport];
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A running broker process and what it logged. */
@@ -83,7 +92,7 @@ export class BrokerProcess {
   /** Starts `junction start` with MQTT on `port` (0 = any) and waits for "ready", which follows every listener's "listening" line. */
   async startJunction(port: number): Promise<void> {
     const from = this.logs.length;
-    this.spawnWith(process.execPath, [junctionCli(), 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...(this.opts.args ?? [])]);
+    this.spawnWith(process.execPath, [junctionCli(), 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...transportArgs(), ...(this.opts.args ?? [])]);
     const until = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const fresh = this.logs.slice(from);

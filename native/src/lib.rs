@@ -1,5 +1,5 @@
 //! Junction's native core, loaded by Node as native/junction.node: the MQTT frame scanner,
-//! the topic trie and descriptor helpers for pausing listeners, over a hand-written N-API layer (no crates). Only `napi` touches FFI.
+//! the topic trie, descriptor helpers for pausing listeners and a TCP transport (net/), over a hand-written N-API layer (no crates). Only `napi` touches FFI.
 //!
 //! Test builds (`cargo test`) leave out the N-API layer and the bindings: their napi_* symbols
 //! exist only inside a node process, and a test executable that kept any reference to them
@@ -13,8 +13,11 @@ mod bind_fd;
 #[cfg(not(test))]
 mod bind_scanner;
 #[cfg(not(test))]
+mod bind_tcp;
+#[cfg(not(test))]
 mod bind_trie;
 mod memory;
+pub mod net;
 mod scanner;
 mod trie;
 
@@ -25,11 +28,11 @@ use napi::{Env, JsResult, Value};
 
 /// ABI version of this module's exports; the TS loader refuses a mismatch.
 #[cfg(not(test))]
-const ABI_VERSION: u32 = 2;
+const ABI_VERSION: u32 = 3;
 
 #[cfg(not(test))]
 fn init(env: Env, exports: Value) -> JsResult<()> {
-    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS) {
+    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS).chain(bind_tcp::EXPORTS) {
         let f = env.function(name, *cb)?;
         env.set(exports, name, f)?;
     }

@@ -19,7 +19,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { NativeBinding } from '../native/binding.js';
 import type { AcceptPacing } from '../transports/accept-gate.js';
 import type { Link, LinkAcceptor } from '../transports/link.js';
-import { listenNet, type Listener } from '../transports/listen.js';
+import { listenNet, type Listener, type NativeTcpSetup } from '../transports/listen.js';
 import type { TlsProvider } from '../transports/tls.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
 import { Client, type ClientOwner } from './client.js';
@@ -70,6 +70,8 @@ export interface GatewaySetup {
   readonly pacing: AcceptPacing;
   /** The Rust addon, or null (--native off, or not built). */
   readonly native: NativeBinding | null;
+  /** Plain TCP listeners through the Rust module (--tcp-transport native); null or absent = node:net. */
+  readonly nativeTcp?: NativeTcpSetup | null;
 }
 
 /** Where a protocol's listener goes. */
@@ -207,7 +209,24 @@ export class GatewayContext {
   /** Opens a TCP or TLS listener for a protocol; throws ConfigError naming the flag. */
   listen(spec: ListenSpec, accept: LinkAcceptor): Promise<Listener> {
     const s = this.setup;
-    return listenNet({ ...spec, host: this.options.host, maxConnections: this.options.maxConnections, pacing: s.pacing, tls: s.tls }, accept);
+    return listenNet(
+      {
+        ...spec,
+        host: this.options.host,
+        maxConnections: this.options.maxConnections,
+        pacing: s.pacing,
+        tls: s.tls,
+        nativeTcp: s.nativeTcp ?? null,
+        refusedAtAccept: () => this.refusedAtAccept(spec.protocol),
+      },
+      accept,
+    );
+  }
+
+  /** A native listener closed a connection at accept: --max-connections counted every native one. */
+  private refusedAtAccept(protocol: string): void {
+    this.metrics.connectionsRefused++;
+    if (this.logLimit.allow('max-connections')) this.log.warn('connection refused: --max-connections reached', { protocol, limit: this.options.maxConnections });
   }
 
   /** Opens every listener whose port is not off; on a failure closes those opened and throws. */

@@ -100,7 +100,8 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.kit = kit;
     const wheel = kit.wheel;
     this.lastActivity = wheel.now;
-    wheel.schedule(this, wheel.now + loginTimeoutMs);
+    // A link made late (native TCP: at the first bytes) counts the login deadline from the accept.
+    wheel.schedule(this, wheel.now + Math.max(0, loginTimeoutMs - (link.silentForMs ?? 0)));
   }
 
   /** Read through a getter so checks after calls that may close are not narrowed away. */

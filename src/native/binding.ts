@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** ABI version the wrappers are written against; the addon exports the one it was built with. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /** What --native and JUNCTION_NATIVE accept. */
 export const NATIVE_MODES = ['auto', 'on', 'off'] as const;
@@ -20,7 +20,10 @@ export type NativeMode = (typeof NATIVE_MODES)[number];
 /** Opaque handle of one native trie (an N-API external); freed when collected. */
 export type NativeTrieHandle = { readonly __nativeTrie: unique symbol };
 
-/** The addon's exports (see native/src/bind_scanner.rs, bind_trie.rs and bind_fd.rs). */
+/** Opaque handle of one native TCP listener (native/src/bind_tcp.rs). */
+export type NativeTcpHandle = { readonly __nativeTcp: unique symbol };
+
+/** The addon's exports (see native/src/bind_scanner.rs, bind_trie.rs, bind_fd.rs and bind_tcp.rs). */
 export interface NativeBinding {
   readonly abiVersion: number;
   scanFrames(buf: Uint8Array, start: number, end: number, maxPacketSize: number, v5: boolean, out: Uint32Array): void;
@@ -46,9 +49,39 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /**
    * flock(fd, LOCK_EX | LOCK_NB): true when this process now holds the lock, false when another
-   * does. Absent from addons built before it (same ABI): callers check it is a function.
+   * does. Absent from addons built before it: callers check it is a function.
    */
   lockFd?(fd: number): boolean;
+  /**
+   * Opens a native TCP listener (src/transports/native-tcp.ts): `onEvents(arena, count)` gets
+   * [kind, id, arg] triples in `events` and the bytes read, in event order, in `arena`.
+   */
+  tcpListen(
+    ip: string,
+    port: number,
+    backlog: number,
+    reusePort: boolean,
+    maxConnections: number,
+    announceAfterMs: number,
+    acceptRate: number,
+    events: Int32Array,
+    onEvents: (arena: Buffer, count: number) => void,
+  ): NativeTcpHandle;
+  tcpPort(listener: NativeTcpHandle): number;
+  /**
+   * Writes segment i (lens[i] bytes of the arena, consecutive) to connection ids[i], each
+   * connection's segments in order in one writev; out gets [id, pending bytes or -errno] pairs;
+   * returns their number.
+   */
+  tcpWrite(listener: NativeTcpHandle, arena: Uint8Array, ids: Int32Array, lens: Int32Array, count: number, out: Int32Array): number;
+  tcpEnd(listener: NativeTcpHandle, id: number): void;
+  tcpDestroy(listener: NativeTcpHandle, id: number): void;
+  tcpPause(listener: NativeTcpHandle, id: number): void;
+  tcpResume(listener: NativeTcpHandle, id: number): void;
+  tcpPeerAddress(listener: NativeTcpHandle, id: number): string;
+  tcpPeerPort(listener: NativeTcpHandle, id: number): number;
+  tcpCloseListener(listener: NativeTcpHandle): void;
+  tcpOpenCount(listener: NativeTcpHandle): number;
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * Checks at start that keep an operator out of trouble later: a node name that can be a topic
- * level, enough file descriptors for --max-connections, and why the native module is not used.
+ * level, enough file descriptors for --max-connections, why the native module is not used, and
+ * whether --tcp-transport native can run.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { PORT_OFF } from '../config/flags.js';
 import type { Logger } from '../log/logger.js';
 import type { StartOptions } from './options.js';
+import type { NativeBinding } from '../native/binding.js';
+import type { NativeTcpSetup } from '../transports/listen.js';
 
 /** Longest --node-name: it is one level of every $SYS topic. */
 const MAX_NODE_NAME = 128;
@@ -98,4 +101,19 @@ export function logNativeChoice(log: Logger, options: StartOptions, loaded: bool
     reason: failure,
     fix: 'rebuild it with make -C native (needs Rust), or reinstall the package for linux-x64; --native off silences this',
   });
+}
+
+/** The native TCP setup for --tcp-transport (null: node:net); throws when native is asked for and cannot run. */
+export function nativeTcpFor(options: StartOptions, native: NativeBinding | null, log: Logger): NativeTcpSetup | null {
+  const choice = options.tcpTransport;
+  if (choice === 'node' || (choice === 'auto' && native === null)) {
+    if (options.tcpReusePort) throw new ConfigError('--tcp-reuse-port needs the native TCP transport (node:net cannot set SO_REUSEPORT): --tcp-transport native, with the native module built');
+    if (choice === 'auto') log.info('TCP transport: node:net (the native module is not loaded)', { tcpTransport: choice });
+    return null;
+  }
+  if (native === null) {
+    throw new ConfigError(`--tcp-transport native needs the native module (${options.native === 'off' ? '--native off was given' : 'it did not load'}); use --tcp-transport node`);
+  }
+  log.info('TCP transport: native (sockets owned by the Rust module)', { tcpTransport: choice, reusePort: options.tcpReusePort });
+  return { native, reusePort: options.tcpReusePort };
 }

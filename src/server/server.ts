@@ -23,7 +23,7 @@ import { startWebSocketListeners } from './websocket.js';
 import { createTlsProvider } from './tls-setup.js';
 import { RetainedWorkerPool } from '../workers/retained-pool.js';
 import { startAdmin, type AdminSide } from './admin.js';
-import { checkStartOptions, logNativeChoice, warnAboutDescriptors } from './guardrails.js';
+import { checkStartOptions, logNativeChoice, nativeTcpFor, warnAboutDescriptors } from './guardrails.js';
 import { Reloader, type ReloadReport } from './reload.js';
 import { startBridges, type RunningBridges } from '../bridges/bridges.js';
 import { clusterServers } from '../cluster/flags.js';
@@ -107,6 +107,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     wsRoutes,
     pacing: { ratePerSecond: options.maxAcceptRate, backlog: options.listenBacklog, descriptors: native, log },
     native,
+    nativeTcp: nativeTcpFor(options, native, log),
   });
 
   // The rules may have changed while the server was down: stored subscriptions they refuse go

@@ -1,8 +1,16 @@
-/** Flags of the WebSocket (uWebSockets.js) and secure WebSocket listeners and of the TLS certificates every TLS listener uses. */
+/** Flags of the plain TCP transport, the WebSocket (uWebSockets.js) and secure WebSocket listeners, and the TLS certificates every TLS listener uses. */
 import type { FlagDef } from '../config/flags.js';
 
-/** WebSocket and secure WebSocket listeners, and the certificates every TLS listener uses. */
+/** What --tcp-transport accepts: the Rust module's sockets (native-tcp.ts), node:net (tcp.ts), or native when the module loads. */
+export const TCP_TRANSPORTS = ['auto', 'native', 'node'] as const;
+export type TcpTransport = (typeof TCP_TRANSPORTS)[number];
+
+/** Plain TCP listeners, WebSocket and secure WebSocket listeners, and the certificates every TLS listener uses. */
 export interface TransportOptions {
+  /** Who owns plain TCP sockets (every protocol's TCP listener; TLS and WebSocket stay on node:tls and uWebSockets.js). */
+  tcpTransport: TcpTransport;
+  /** SO_REUSEPORT on native TCP listeners: several processes on one port. */
+  tcpReusePort: boolean;
   /** -1 (PORT_OFF) = no listener */
   wsPort: number;
   wssPort: number;
@@ -19,6 +27,23 @@ const GROUP = 'WebSocket and TLS';
 
 /** Rows for --help, parsing and the config file (group and kinds as in options.ts). */
 export const TRANSPORT_FLAGS: readonly FlagDef<keyof TransportOptions>[] = [
+  {
+    name: 'tcp-transport',
+    key: 'tcpTransport',
+    kind: 'enum',
+    group: 'Network',
+    default: 'auto',
+    values: TCP_TRANSPORTS,
+    help: 'who owns plain TCP sockets (MQTT, STOMP, JT/T 808, GB/T 32960): native = the Rust module (epoll in the Node loop, one read batch per readiness, less memory per connection); node = node:net; auto = native when the native module loads, else node',
+  },
+  {
+    name: 'tcp-reuse-port',
+    key: 'tcpReusePort',
+    kind: 'bool',
+    group: 'Network',
+    default: false,
+    help: 'SO_REUSEPORT on TCP listeners, so several broker processes accept on one port (the kernel spreads connections); needs the native transport (--tcp-transport native, or auto with the native module loaded)',
+  },
   { name: 'ws-port', key: 'wsPort', kind: 'port', group: GROUP, default: -1, help: 'MQTT (and every gateway with a WebSocket path) over WebSocket (standard port 8083)' },
   {
     name: 'wss-port',

@@ -24,6 +24,11 @@ export interface Link {
   destroy(): void;
   /** Bytes queued but not yet handed to the kernel. */
   readonly bufferedAmount: number;
+  /**
+   * How long the connection was open, silent, before this link was made (the native TCP
+   * transport makes links at the first bytes): login deadlines count from the accept.
+   */
+  readonly silentForMs?: number;
 }
 
 /** What a protocol gives a transport for each accepted link. */

@@ -7,6 +7,8 @@ import { ConfigError } from '../errors.js';
 import type { AcceptPacing } from './accept-gate.js';
 import type { LinkAcceptor } from './link.js';
 import { listenTcp, type BoundServer } from './tcp.js';
+import type { NativeBinding } from '../native/binding.js';
+import { listenNativeTcp } from './native-tcp.js';
 import { listenTls, type TlsProvider } from './tls.js';
 
 /** One open listening socket, printed at start and closed at shutdown. */
@@ -30,6 +32,17 @@ export interface NetListenSpec {
   readonly pacing: AcceptPacing;
   /** The certificates; null when --tls-cert/--tls-key were not given. */
   readonly tls: TlsProvider | null;
+  /** Plain TCP through the Rust module (--tcp-transport native); null or absent = node:net. */
+  readonly nativeTcp?: NativeTcpSetup | null;
+  /** Told of each connection the native listener closed at accept (--max-connections reached). */
+  readonly refusedAtAccept?: () => void;
+}
+
+/** How native TCP listeners are opened (--tcp-transport native). */
+export interface NativeTcpSetup {
+  readonly native: NativeBinding;
+  /** --tcp-reuse-port */
+  readonly reusePort: boolean;
 }
 
 /** Binds the listener; throws ConfigError naming the flag when it cannot. */
@@ -37,7 +50,10 @@ export async function listenNet(spec: NetListenSpec, accept: LinkAcceptor): Prom
   const options = { host: spec.host, port: spec.port, maxConnections: spec.maxConnections, pacing: spec.pacing };
   let server: BoundServer;
   try {
-    if (spec.transport === 'tcp') server = await listenTcp(options, accept);
+    const nativeTcp = spec.nativeTcp ?? null;
+    if (spec.transport === 'tcp' && nativeTcp !== null) {
+      server = await listenNativeTcp(nativeTcp.native, { ...options, reusePort: nativeTcp.reusePort, refused: spec.refusedAtAccept ?? null }, accept);
+    } else if (spec.transport === 'tcp') server = await listenTcp(options, accept);
     else {
       if (spec.tls === null) throw new ConfigError(`${spec.flag} needs --tls-cert and --tls-key (PEM files of the server certificate and its private key)`);
       server = await listenTls(options, spec.tls, accept);

@@ -11,7 +11,7 @@ use std::ptr;
 use sys::*;
 
 /// Arguments read per call; no exported function takes more.
-const MAX_ARGS: usize = 8;
+const MAX_ARGS: usize = 10;
 
 /// A JavaScript exception to throw when a native function returns.
 #[derive(Debug)]
@@ -95,6 +95,134 @@ impl Env {
         Ok(Value(v))
     }
 
+    /// The raw environment, kept by a native object that calls back into JS from the event loop.
+    pub fn raw(&self) -> napi_env {
+        self.raw
+    }
+
+    /// An environment saved with `raw()`.
+    ///
+    /// # Safety
+    /// `raw` must come from `Env::raw` of a live environment, used on its JS thread only.
+    pub unsafe fn from_raw(raw: napi_env) -> Env {
+        Env { raw }
+    }
+
+    pub fn int32(&self, n: i32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_int32(self.raw, n, &mut v) }, "create_int32")?;
+        Ok(Value(v))
+    }
+
+    pub fn string(&self, s: &str) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_create_string_utf8(self.raw, s.as_ptr() as *const c_char, s.len(), &mut v) }, "create_string_utf8")?;
+        Ok(Value(v))
+    }
+
+    /// A new Buffer holding a copy of `bytes`.
+    pub fn buffer_copy(&self, bytes: &[u8]) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        let mut data: *mut c_void = ptr::null_mut();
+        let s = unsafe { napi_create_buffer_copy(self.raw, bytes.len(), bytes.as_ptr() as *const c_void, &mut data, &mut v) };
+        status(s, "create_buffer_copy")?;
+        Ok(Value(v))
+    }
+
+    /// Keeps `value` alive across calls until `Persistent::release`.
+    pub fn persist(&self, value: Value) -> JsResult<Persistent> {
+        let mut r = ptr::null_mut();
+        status(unsafe { napi_create_reference(self.raw, value.0, 1, &mut r) }, "create_reference")?;
+        Ok(Persistent(r))
+    }
+
+    /// Length of a JS array.
+    pub fn array_len(&self, array: Value) -> JsResult<u32> {
+        let mut n = 0u32;
+        status(unsafe { napi_get_array_length(self.raw, array.0, &mut n) }, "get_array_length")?;
+        Ok(n)
+    }
+
+    /// Element `i` of a JS array.
+    pub fn element(&self, array: Value, i: u32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_get_element(self.raw, array.0, i, &mut v) }, "get_element")?;
+        Ok(Value(v))
+    }
+
+    /// The bytes of a Uint8Array (or Buffer) value, None when it is not one.
+    ///
+    /// # Safety
+    /// The slice is valid while the value is alive and no JS runs (the backing store may be
+    /// detached or collected afterwards): use it within the current native call.
+    pub unsafe fn bytes_of<'b>(&self, v: Value) -> Option<&'b [u8]> {
+        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        let s = unsafe { napi_get_typedarray_info(self.raw, v.0, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+        if s != NAPI_OK || kind != NAPI_UINT8_ARRAY {
+            return None;
+        }
+        if data.is_null() || len == 0 {
+            return Some(&[]);
+        }
+        Some(unsafe { std::slice::from_raw_parts(data as *const u8, len) })
+    }
+
+    /// The elements of an Int32Array value, None when it is not one (same rules as `bytes_of`).
+    ///
+    /// # Safety
+    /// As `bytes_of`; the caller also holds no other slice over the same memory.
+    pub unsafe fn i32s_of<'b>(&self, v: Value) -> Option<&'b mut [i32]> {
+        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        let s = unsafe { napi_get_typedarray_info(self.raw, v.0, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+        if s != NAPI_OK || kind != NAPI_INT32_ARRAY || !(data as usize).is_multiple_of(4) {
+            return None;
+        }
+        if data.is_null() || len == 0 {
+            return Some(&mut []);
+        }
+        Some(unsafe { std::slice::from_raw_parts_mut(data as *mut i32, len) })
+    }
+
+    /// libuv's loop of this environment (Node's main loop on the main thread).
+    pub fn uv_loop(&self) -> JsResult<*mut c_void> {
+        let mut lp: *mut uv_loop_t = ptr::null_mut();
+        status(unsafe { napi_get_uv_event_loop(self.raw, &mut lp) }, "get_uv_event_loop")?;
+        Ok(lp)
+    }
+
+    /// Runs `f` inside a fresh handle scope: for code called by libuv, outside any JS call.
+    pub fn scoped<R>(&self, f: impl FnOnce(Env) -> R) -> R {
+        let mut scope = ptr::null_mut();
+        let opened = unsafe { napi_open_handle_scope(self.raw, &mut scope) } == NAPI_OK;
+        let r = f(*self);
+        if opened {
+            unsafe { napi_close_handle_scope(self.raw, scope) };
+        }
+        r
+    }
+
+    /// Calls `func` from the event loop as Node calls its own callbacks (process.nextTick and
+    /// microtasks run after it); an exception it throws becomes an uncaught exception.
+    pub fn make_callback(&self, func: Value, args: &[Value]) {
+        let mut recv = ptr::null_mut();
+        let mut result = ptr::null_mut();
+        unsafe {
+            // napi_make_callback wants an object as the receiver.
+            napi_get_global(self.raw, &mut recv);
+            let argv: Vec<napi_value> = args.iter().map(|a| a.0).collect();
+            let s = napi_make_callback(self.raw, ptr::null_mut(), recv, func.0, argv.len(), argv.as_ptr(), &mut result);
+            if s != NAPI_OK {
+                let mut pending = false;
+                napi_is_exception_pending(self.raw, &mut pending);
+                if pending {
+                    let mut err = ptr::null_mut();
+                    napi_get_and_clear_last_exception(self.raw, &mut err);
+                    napi_fatal_exception(self.raw, err);
+                }
+            }
+        }
+    }
+
     fn throw(&self, err: JsError) {
         let mut pending = false;
         unsafe { napi_is_exception_pending(self.raw, &mut pending) };
@@ -115,6 +243,23 @@ impl Env {
                 _ => napi_throw_error(self.raw, code, cmsg.as_ptr()),
             };
         }
+    }
+}
+
+/// A JS value kept alive across calls (a napi reference).
+pub struct Persistent(napi_ref);
+
+impl Persistent {
+    /// The value, as a handle of the current scope.
+    pub fn get(&self, env: Env) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        status(unsafe { napi_get_reference_value(env.raw, self.0, &mut v) }, "get_reference_value")?;
+        Ok(Value(v))
+    }
+
+    /// Lets the value be collected.
+    pub fn release(self, env: Env) {
+        unsafe { napi_delete_reference(env.raw, self.0) };
     }
 }
 
@@ -148,6 +293,11 @@ impl<'a> Args<'a> {
             return Err(JsError::Type(format!("{}: argument '{}' is missing", self.fname, name)));
         }
         Ok(self.argv[i])
+    }
+
+    /// Argument `i` as it is (the caller checks its type).
+    pub fn value(&self, i: usize, name: &str) -> JsResult<Value> {
+        self.arg(i, name).map(Value)
     }
 
     fn number(&self, i: usize, name: &str) -> JsResult<f64> {

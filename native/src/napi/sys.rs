@@ -33,6 +33,12 @@ pub const NAPI_UINT32_ARRAY: napi_typedarray_type = 6;
 
 pub type napi_callback = unsafe extern "C" fn(env: napi_env, info: napi_callback_info) -> napi_value;
 pub type napi_finalize = unsafe extern "C" fn(env: napi_env, data: *mut c_void, hint: *mut c_void);
+pub type napi_ref = *mut c_void;
+pub type napi_handle_scope = *mut c_void;
+pub type napi_async_context = *mut c_void;
+/// libuv's loop, opaque here (native/src/net/uv.rs declares the uv_* functions).
+pub type uv_loop_t = c_void;
+pub const NAPI_PENDING_EXCEPTION: napi_status = 10;
 
 #[repr(C)]
 pub struct napi_type_tag {
@@ -103,4 +109,33 @@ extern "C" {
     pub fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     pub fn napi_throw_range_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+    pub fn napi_create_int32(env: napi_env, value: i32, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_string_utf8(env: napi_env, s: *const c_char, length: usize, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_buffer_copy(
+        env: napi_env,
+        length: usize,
+        data: *const c_void,
+        result_data: *mut *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_get_array_length(env: napi_env, value: napi_value, result: *mut u32) -> napi_status;
+    pub fn napi_get_element(env: napi_env, object: napi_value, index: u32, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_reference(env: napi_env, value: napi_value, initial: u32, result: *mut napi_ref) -> napi_status;
+    pub fn napi_delete_reference(env: napi_env, r: napi_ref) -> napi_status;
+    pub fn napi_get_reference_value(env: napi_env, r: napi_ref, result: *mut napi_value) -> napi_status;
+    pub fn napi_open_handle_scope(env: napi_env, result: *mut napi_handle_scope) -> napi_status;
+    pub fn napi_close_handle_scope(env: napi_env, scope: napi_handle_scope) -> napi_status;
+    pub fn napi_make_callback(
+        env: napi_env,
+        async_context: napi_async_context,
+        recv: napi_value,
+        func: napi_value,
+        argc: usize,
+        argv: *const napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_get_and_clear_last_exception(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_fatal_exception(env: napi_env, err: napi_value) -> napi_status;
+    pub fn napi_get_global(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_uv_event_loop(env: napi_env, lp: *mut *mut uv_loop_t) -> napi_status;
 }

@@ -59,7 +59,8 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
     super(link, kit, config.authTimeoutMs);
     this.config = config;
     this.scanner = new FrameScanner(config.maxFrameSize);
-    this.openedAt = kit.wheel.now;
+    // A link made late (native TCP: at the first bytes) was open, silent, before.
+    this.openedAt = kit.wheel.now - (link.silentForMs ?? 0);
   }
 
   /** The terminal's phone (BCD digits): its client id. */
