@@ -88,6 +88,8 @@ export interface SecurityPolicy {
    * past the refusals worth answering); undefined means always acceptable.
    */
   acceptable?(link: { readonly remoteAddress: string }): boolean;
+  /** True while memory is above the limit (--max-memory); connections not logged in may keep no more bytes. */
+  memoryBusy?(): boolean;
   /** The guard for an admitted client; it pauses and resumes `link` to keep the publish rate. */
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */

@@ -92,6 +92,8 @@ export class GatewayContext {
   readonly native: NativeBinding | null;
   /** Connections open over every protocol and listener, against --max-connections. */
   connections = 0;
+  /** Bytes kept by connections not yet logged in, against --max-login-buffer (shells count their own). */
+  loginBuffered = 0;
   /** When the kit started (ms since the Unix epoch): connections keep their times as seconds after it. */
   readonly epoch: number;
   /** Traffic of closed connections by protocol name (live ones carry their own counters). */
@@ -178,6 +180,14 @@ export class GatewayContext {
   /** Seconds since `epoch` by the wheel's clock: what a connection stores for "online since". */
   secondsSinceEpoch(): number {
     return Math.floor((this.wheel.now - this.epoch) / 1000);
+  }
+
+  /** Why connections not logged in may keep no more bytes (--max-login-buffer, --max-memory), or null when they may. */
+  loginBufferFull(): string | null {
+    const limit = this.options.maxLoginBuffer;
+    if (this.loginBuffered > limit) return `unfinished logins hold more than --max-login-buffer (${limit} bytes)`;
+    if (this.policy.memoryBusy?.() === true) return 'memory above --max-memory';
+    return null;
   }
 
   /** The connection logged in under `clientId`, or null: the sessions are the registry, so it costs nothing per connection. */
