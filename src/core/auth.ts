@@ -16,6 +16,8 @@ export interface ConnectInfo {
   readonly transport: string;
   /** Identity from a verified client certificate (CN or SAN), when the transport has one. */
   readonly peerIdentity?: string | null;
+  /** False once the client is gone (closed, timed out) while its login waits: costly checks not started yet are dropped. */
+  readonly waiting?: () => boolean;
 }
 
 /**

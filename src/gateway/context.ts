@@ -254,6 +254,7 @@ export class GatewayContext {
       protocol: request.protocol,
       transport: link.transport,
       peerIdentity: link.peerIdentity ?? null,
+      waiting: () => !shell.closed,
     };
     const started = this.onAuthDecision === null ? 0 : performance.now();
     let decision: AuthResult | Promise<AuthResult>;
@@ -288,7 +289,8 @@ export class GatewayContext {
           detail: result.detail ?? '',
         });
       }
-      const refusal: AdmissionRefusal = result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : 'not-authorized';
+      const refusal: AdmissionRefusal =
+        result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : result.reason === ADMISSION_REASON_CODES['rate-limited'] ? 'rate-limited' : 'not-authorized';
       if (request.clientId !== '') this.clientDisconnected({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }, 'auth-failure');
       return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
     }
