@@ -222,9 +222,9 @@ export class GatewayContext {
     return listeners;
   }
 
-  /** Serves a protocol at a WebSocket path on the ws and wss listeners. */
-  addWebSocketRoute(path: string, subprotocols: readonly string[], accept: LinkAcceptor): void {
-    this.setup.wsRoutes.add({ path, subprotocols, accept });
+  /** Serves a protocol at a WebSocket path on the ws and wss listeners; `binaryOnly` closes a client sending text frames. */
+  addWebSocketRoute(path: string, subprotocols: readonly string[], accept: LinkAcceptor, binaryOnly = false): void {
+    this.setup.wsRoutes.add({ path, subprotocols, accept, binaryOnly });
   }
 
   // --- admission ---------------------------------------------------------------------------
