@@ -18,6 +18,8 @@ export interface GatewayOptions {
   maxConnectSize: number;
   /** bytes kept over every connection not yet logged in (unfinished login frames, what waits behind one) */
   maxLoginBuffer: number;
+  /** true: a client may take over a session another identity created (as in mosquitto) */
+  allowIdentityTakeover: boolean;
 }
 
 /** The smallest --max-connect-size: an MQTT 5 CONNECT with a short id, username, password and a small will fits. */
@@ -96,5 +98,13 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     min: 65_536,
     max: 68_719_476_736,
     help: 'bytes kept for every connection not logged in yet, together (unfinished login frames, bytes behind a login being authenticated); past it, or above --max-memory, such a connection is closed',
+  },
+  {
+    name: 'allow-identity-takeover',
+    key: 'allowIdentityTakeover',
+    kind: 'bool',
+    group: 'Security',
+    default: false,
+    help: 'let a client use a client id whose session another identity created (its queue, subscriptions; never its %c rights); off: MQTT 5 CONNACK 0x85, 3.1.1 return code 2, STOMP ERROR',
   },
 ];

@@ -59,6 +59,7 @@ export async function memoryKit(security: Partial<Security> = {}): Promise<{ kit
       retainAvailable: true,
       maxConnectSize: 65_536,
       maxLoginBuffer: 64 << 20,
+      allowIdentityTakeover: false,
     },
     nodeName: 'test',
     log,
