@@ -155,6 +155,23 @@ export class ServiceProcess {
     return ServiceProcess.spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], port, dir, 'nats-server (apt-get install nats-server)');
   }
 
+  /**
+   * `servers` nats-servers with JetStream joined in one NATS cluster (routes between them), on
+   * free ports; JetStream elects its meta leader a few seconds after they start.
+   */
+  static async natsCluster(servers = 3): Promise<ServiceProcess[]> {
+    const ports = await Promise.all(Array.from({ length: servers }, () => freeLoopbackPort()));
+    const routePorts = await Promise.all(Array.from({ length: servers }, () => freeLoopbackPort()));
+    const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+    return Promise.all(
+      ports.map((port, i) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-nats-'));
+        const argv = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, '-n', `nats-${i}`, '--cluster_name', 'junction', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes];
+        return ServiceProcess.spawn('nats-server', argv, port, dir, 'nats-server (apt-get install nats-server)');
+      }),
+    );
+  }
+
   private static async spawn(cmd: string, argv: string[], port: number, dir: string, what: string): Promise<ServiceProcess> {
     const child = spawn(cmd, argv, { stdio: 'ignore' });
     child.once('error', () => undefined);

@@ -7,9 +7,12 @@
  *            same batch size; the clock stops when Kafka holds every message (high watermarks);
  *   latency  publisher PUBLISH→PUBACK at a fixed rate, Junction without a bridge, then with one;
  *   consume  records already in Kafka consumed by a bridge and delivered to an MQTT subscriber.
- * Rounds interleave raw and bridge runs; the medians and their ratio are printed as JSON.
+ * Rounds interleave raw and bridge runs; the medians and their ratio are printed as JSON, with
+ * the ratio of each round (on a shared machine the median of those is steadier), the CPU time
+ * per message of the raw client and of the Junction process (all its threads; Linux /proc), and
+ * the load average before and after.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -77,18 +80,35 @@ async function held(topic: string): Promise<number> {
   return offsets.reduce((n, p) => n + Number(p.high), 0);
 }
 
+/** CPU seconds (user + system, every thread) of process `pid` so far; NaN where /proc is missing. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const rawCpu: number[] = [];
+const bridgeCpu: number[] = [];
+
 /** kafkajs alone: batches of --batch, one in flight, keyed like the publishers. */
 async function rawRun(): Promise<number> {
   const topic = await freshTopic();
   const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, maxInFlightRequests: 1 });
   await producer.connect();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   for (let sent = 0; sent < o.messages; ) {
     const messages = [];
     for (let i = 0; i < o.batch && sent < o.messages; i++, sent++) messages.push({ key: `pub-${sent % o.publishers}`, value: payload });
     await producer.send({ topic, acks: -1, messages });
   }
   const rate = o.messages / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  rawCpu.push((used.user + used.system) / o.messages);
   await producer.disconnect();
   return rate;
 }
@@ -114,9 +134,11 @@ async function bridgeRun(): Promise<number> {
     const per = Math.floor(o.messages / o.publishers);
     const total = per * o.publishers;
     const start = performance.now();
+    const cpu = cpuSeconds(broker.process.pid!);
     await Promise.all(pubs.map((p) => p.run(per, o.window)));
     while ((await held(topic)) < total) await new Promise((resolve) => setTimeout(resolve, 10));
     const rate = total / ((performance.now() - start) / 1000);
+    bridgeCpu.push(((cpuSeconds(broker.process.pid!) - cpu) * 1e6) / total);
     for (const p of pubs) p.close();
     return rate;
   } finally {
@@ -176,6 +198,7 @@ async function consumeRun(): Promise<number> {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+const loadBefore = os.loadavg().map(round);
 const raw: number[] = [];
 const bridged: number[] = [];
 for (let r = 1; r <= o.rounds; r++) {
@@ -194,6 +217,7 @@ await admin.disconnect();
 await kafka.stop();
 const rawMedian = median(raw);
 const bridgeMedian = median(bridged);
+const roundRatios = raw.map((r, i) => round(bridged[i]! / r));
 process.stdout.write(
   JSON.stringify({
     bench: 'bridge-kafka',
@@ -201,7 +225,10 @@ process.stdout.write(
     rawMsgPerSec: Math.round(rawMedian),
     bridgeMsgPerSec: Math.round(bridgeMedian),
     ratio: round(bridgeMedian / rawMedian),
-    rounds: { raw: raw.map(Math.round), bridge: bridged.map(Math.round) },
+    medianRoundRatio: median(roundRatios),
+    rounds: { raw: raw.map(Math.round), bridge: bridged.map(Math.round), ratio: roundRatios },
+    cpuMicrosPerMessage: { rawClient: round(median(rawCpu)), junction: round(median(bridgeCpu)) },
+    loadAverage: { before: loadBefore, after: os.loadavg().map(round) },
     latencyMs: { bridgeOff: off, bridgeOn: on },
     consumeRecordsPerSec: Math.round(consumed),
   }) + '\n',

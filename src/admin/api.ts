@@ -3,6 +3,7 @@
  * publish, stats, nodes and reload under /api/v1; /metrics; the dashboard's files; and the
  * health checks, which need no token.
  */
+import type { ClusterNodeView } from '../cluster/nodes.js';
 import type { Broker } from '../core/broker.js';
 import { brokerFigures } from '../core/sys-stats.js';
 import type { GatewayContext } from '../gateway/context.js';
@@ -34,6 +35,8 @@ export interface AdminServices {
   reload(): Promise<ReloadOutcome>;
   /** False until every listener is bound, and again once stopping. */
   ready(): boolean;
+  /** The cluster's nodes, this one first; null when standalone (or not joined yet). */
+  clusterNodes(): ClusterNodeView[] | null;
 }
 
 /** Longest ban: ten years (longer is "for good": leave the expiry out). */
@@ -93,7 +96,7 @@ export function adminRoutes(s: AdminServices): ApiRoute[] {
     { method: 'DELETE', pattern: `${v1}/retained/*topic`, handler: (req) => deleteRetained(s.broker, req.params['topic']!) },
     { method: 'POST', pattern: `${v1}/publish`, handler: (req) => publish(s.broker, req) },
     { method: 'GET', pattern: `${v1}/stats`, handler: () => json(stats(s)) },
-    { method: 'GET', pattern: `${v1}/nodes`, handler: () => json({ data: [nodeView(s)] }) },
+    { method: 'GET', pattern: `${v1}/nodes`, handler: () => json({ data: nodes(s) }) },
     {
       method: 'POST',
       pattern: `${v1}/reload`,
@@ -156,6 +159,16 @@ function stats(s: AdminServices): Record<string, unknown> {
     connections: { open: s.kit.connections, online: s.broker.onlineCount, max: s.kit.options.maxConnections },
     ...brokerFigures(s.broker),
   };
+}
+
+/** This node, then the other nodes of the cluster with their state (running, lost: no heartbeat, left). */
+function nodes(s: AdminServices): Array<Record<string, unknown>> {
+  const cluster = s.clusterNodes();
+  if (cluster === null) return [nodeView(s)];
+  const self = cluster.find((n) => n.self);
+  const out: Array<Record<string, unknown>> = [{ ...nodeView(s), subscriptions: self?.subscriptions, nats: self?.nats, traffic: self?.traffic }];
+  for (const n of cluster) if (!n.self) out.push({ ...n, status: n.status === 'up' ? 'running' : n.status });
+  return out;
 }
 
 function nodeView(s: AdminServices): Record<string, unknown> {

@@ -53,6 +53,13 @@ export interface BridgeBackend {
    * failure worth retrying (unreachable, timeout); the runtime then retries the whole batch.
    */
   send(records: readonly OutRecord[]): Promise<void>;
+  /**
+   * How many send() calls the runtime may have outstanding at once (1 when absent). A backend
+   * above 1 keeps order itself: it sends them one after the other in call order, each only once
+   * the one before it was acknowledged, and when one fails it rejects every later outstanding
+   * call without sending it. Batch N+1 is then ready the moment batch N is acknowledged.
+   */
+  readonly pipelineDepth?: number;
   /** Starts consuming for `rule`, handing batches to `sink`; acknowledges a batch only after the sink settles. */
   consume(rule: ConsumeRule, index: number, sink: RecordSink): Promise<void>;
   /** Stops consuming and disconnects. */

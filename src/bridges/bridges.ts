@@ -8,12 +8,12 @@
 import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import type { BridgeBackend, OutRecord } from './backend.js';
+import type { BridgeBackend } from './backend.js';
 import { loadBridgeConfig, type BridgeConfig } from './config.js';
 import { Consumer } from './consumer.js';
 import type { BridgeOptions } from './flags.js';
 import { Forwarder } from './forwarder.js';
-import { BACKENDS } from './registry.js';
+import { Outbox, type OutboxRow } from './outbox.js';
 
 /** The outbox table in the store (records keyed by bridge name and sequence). */
 const OUTBOX_TABLE = 'bridge-outbox';
@@ -112,8 +112,11 @@ export interface RunningBridges {
 /** Starts the bridges of --bridge-config (none when unset); throws ConfigError for a bad file. */
 export async function startBridges(options: BridgeOptions, broker: Broker, kit: GatewayContext, log: Logger, logLimit: LogRateLimit): Promise<RunningBridges> {
   if (options.bridgeConfig === undefined) return { count: 0, stop: async () => undefined };
+  // The backends' client libraries (kafkajs, the NATS client) load only when bridges are configured.
+  const { BACKENDS } = await import('./registry.js');
   const configs = loadBridgeConfig(options.bridgeConfig, BACKENDS);
-  const table = broker.store.table<OutRecord>(OUTBOX_TABLE);
+  const table = broker.store.table<OutboxRow>(OUTBOX_TABLE);
+  const beforeCommit = (fn: () => void): void => broker.store.beforeCommit(fn);
   const usernames = new Map<string, string>();
   const retryMaxMs = options.bridgeRetryMax * 1000;
   const bridges: Bridge[] = [];
@@ -127,7 +130,7 @@ export async function startBridges(options: BridgeOptions, broker: Broker, kit: 
         : new Forwarder(
             config,
             backend,
-            table,
+            new Outbox(table, beforeCommit, config.name),
             { outboxMax: options.bridgeOutboxMax, qos0Buffer: options.bridgeQos0Buffer, retryMaxMs },
             (clientId) => usernames.get(clientId) ?? '',
             bridgeLog,
@@ -141,7 +144,9 @@ export async function startBridges(options: BridgeOptions, broker: Broker, kit: 
             backend,
             {
               admit: (owner) => kit.admitInternal(config.clientId, config.username, `bridge/${config.type}`, owner),
-              committed: () => new Promise((resolve) => kit.afterCommit(resolve, undefined)),
+              // A store that could not keep the batch (--max-store-size, a full disk) rejects: the
+              // backend does not acknowledge it and delivers it again later.
+              committed: () => new Promise((resolve, reject) => kit.afterCommit((_: undefined, failure) => (failure === null ? resolve() : reject(failure)), undefined)),
             },
             bridgeLog,
             logLimit,

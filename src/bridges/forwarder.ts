@@ -4,9 +4,11 @@
  * acknowledged, removed when the backend acknowledged), one ordered send pipeline with
  * retries and backoff, and dead letters for records the backend refuses for good.
  *
- * Order: records leave in the order they were accepted (one batch in flight per bridge, a
- * failed batch is retried whole, before anything newer), so records of one key reach the
- * backend in order, after an outage too (the outbox replays from its first record).
+ * Order: records leave in the order they were accepted (one batch on the wire per bridge; a
+ * backend with a pipelineDepth holds the next batches ready but sends each only after the one
+ * before it was acknowledged; a failed batch is retried whole, before anything newer), so
+ * records of one key reach the backend in order, after an outage too (the outbox replays from
+ * its first record).
  * Drop policy: with the outbox at --bridge-outbox-max, a new QoS 1/2 message is not buffered
  * (counted in `dropped`, logged) and the oldest records stay; QoS 0 is buffered only while fewer
  * than --bridge-qos0-buffer records wait.
@@ -14,21 +16,35 @@
 import type { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { RingQueue } from '../core/ring-queue.js';
-import type { StoreTable } from '../store/types.js';
 import { RejectedError, type BridgeBackend, type OutRecord } from './backend.js';
 import type { BridgeConfig, ForwardRule } from './config.js';
 import { encodeEnvelope, headersOf } from './envelope.js';
+import type { Outbox } from './outbox.js';
 import { ForwardStats } from './stats.js';
 import type { ForwardFields } from './template.js';
 
 /** One record waiting to leave. */
 interface Pending {
+  /** its sequence number in the outbox (0 for QoS 0) */
   seq: number;
   record: OutRecord;
   /** written to the outbox table (QoS 1/2) */
   durable: boolean;
   /** on its way to the rule's dead-letter target */
   dead: boolean;
+}
+
+const SENDING = 0;
+const SENT = 1;
+const FAILED = 2;
+type BatchState = typeof SENDING | typeof SENT | typeof FAILED;
+
+/** One send to the backend and its answer. */
+interface Batch {
+  readonly items: Pending[];
+  state: BatchState;
+  /** why it failed */
+  error: unknown;
 }
 
 /** Limits of a forwarder, from the flags. */
@@ -49,13 +65,18 @@ class Fields implements ForwardFields {
 
 export class Forwarder {
   readonly stats: ForwardStats[];
+  /** Counters of records the outbox kept for a forward rule since removed from the configuration (they still go to their target). */
+  readonly retired = new ForwardStats('(a removed rule)');
   private readonly rules: readonly ForwardRule[];
   private readonly queue = new RingQueue<Pending>();
   private readonly fields = new Fields();
   private readonly needsUsername: boolean;
-  private nextSeq = 1;
-  private batch: Pending[] = [];
-  private sending = false;
+  /** Batches handed to the backend, in the order sent (at most its pipelineDepth). */
+  private readonly inflight: Batch[] = [];
+  private inflightRecords = 0;
+  private readonly pipelineDepth: number;
+  /** The oldest batch in flight failed; waiting for the later ones to settle before retrying. */
+  private failing = false;
   private scheduled = false;
   private stopped = false;
   /** Next batches go one record at a time (finding which record of a refused batch the backend refuses). */
@@ -69,7 +90,7 @@ export class Forwarder {
   constructor(
     private readonly config: BridgeConfig,
     private readonly backend: BridgeBackend,
-    private readonly table: StoreTable<OutRecord>,
+    private readonly outbox: Outbox,
     private readonly limits: ForwarderLimits,
     private readonly usernameOf: (clientId: string) => string,
     private readonly log: Logger,
@@ -77,18 +98,16 @@ export class Forwarder {
   ) {
     this.rules = config.forward;
     this.stats = config.forward.map((r) => new ForwardStats(`${r.from.source} -> ${r.to.source}`));
+    this.pipelineDepth = Math.max(1, backend.pipelineDepth ?? 1);
     this.needsUsername = config.forward.some((r) => r.payload === 'json' || r.to.usesUsername || (r.key?.usesUsername ?? false));
   }
 
   /** Records left in the outbox by the previous run, queued first and in order; returns how many. */
   restore(): number {
-    const rows = this.table.load(this.config.name);
-    for (const { seq, value } of rows) {
-      if (!Buffer.isBuffer(value.value)) value.value = Buffer.from(value.value);
-      this.queue.push({ seq, record: value, durable: true, dead: false });
-      const stats = this.stats[value.rule];
-      if (stats !== undefined) stats.buffered++;
-      if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    const rows = this.outbox.restore();
+    for (const { seq, record } of rows) {
+      this.queue.push({ seq, record, durable: true, dead: false });
+      this.statsOf(record.rule).buffered++;
     }
     this.durableCount = rows.length;
     return rows.length;
@@ -108,26 +127,27 @@ export class Forwarder {
       if (!rule.from.matches(msg.topic)) continue;
       const stats = this.stats[i]!;
       const durable = msg.qos > 0;
-      if (durable ? this.durableCount >= this.limits.outboxMax : this.queue.length >= this.limits.qos0Buffer) {
+      // Records in flight count as waiting: a send attempt to an absent backend must not make room.
+      if (durable ? this.durableCount >= this.limits.outboxMax : this.buffered >= this.limits.qos0Buffer) {
         stats.dropped++;
         if (this.logLimit.allow(`bridge-drop:${this.config.name}`)) {
           this.log.warn(durable ? 'bridge outbox full (--bridge-outbox-max): message dropped' : 'bridge behind: QoS 0 message dropped (--bridge-qos0-buffer)', {
             bridge: this.config.name,
             rule: stats.rule,
             topic: msg.topic,
-            buffered: this.queue.length,
+            buffered: this.buffered,
           });
         }
         continue;
       }
       const record = this.record(msg, rule, i);
-      const pending: Pending = { seq: this.nextSeq++, record, durable, dead: false };
+      let seq = 0;
       if (durable) {
-        this.table.put(this.config.name, pending.seq, record);
+        seq = this.outbox.add(record);
         this.durableCount++;
         stored = true;
       }
-      this.queue.push(pending);
+      this.queue.push({ seq, record, durable, dead: false });
       stats.buffered++;
       this.schedule();
     }
@@ -147,9 +167,14 @@ export class Forwarder {
     this.retryTimer = null;
   }
 
+  /** The counters of rule i; records restored for a rule the configuration no longer has count apart. */
+  private statsOf(i: number): ForwardStats {
+    return this.stats[i] ?? this.retired;
+  }
+
   /** Records waiting to leave (outbox and QoS 0 buffer). */
   get buffered(): number {
-    return this.queue.length + this.batch.length;
+    return this.queue.length + this.inflightRecords;
   }
 
   private record(msg: Message, rule: ForwardRule, index: number): OutRecord {
@@ -169,31 +194,72 @@ export class Forwarder {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.sending || this.stopped || this.retryTimer !== null) return;
+    if (this.scheduled || this.stopped || this.retryTimer !== null || this.failing || this.inflight.length >= this.depth()) return;
     this.scheduled = true;
     // After this turn: the turn's messages leave in one batch.
     setImmediate(this.pump);
   }
 
+  /** Batches the backend may hold at once: one while a refused batch is resent record by record. */
+  private depth(): number {
+    return this.singles > 0 ? 1 : this.pipelineDepth;
+  }
+
   private readonly pump = (): void => {
     this.scheduled = false;
-    if (this.sending || this.stopped || this.queue.length === 0) return;
-    const max = this.singles > 0 ? 1 : this.config.batchSize;
-    const batch = this.batch;
-    const records: OutRecord[] = [];
-    while (batch.length < max && this.queue.length > 0) {
-      const p = this.queue.shift()!;
-      batch.push(p);
-      records.push(p.dead ? { ...p.record, to: this.rules[p.record.rule]!.deadLetter! } : p.record);
+    if (this.stopped || this.retryTimer !== null || this.failing) return;
+    while (this.inflight.length < this.depth() && this.queue.length > 0) {
+      const max = this.singles > 0 ? 1 : this.config.batchSize;
+      const items: Pending[] = [];
+      const records: OutRecord[] = [];
+      while (items.length < max && this.queue.length > 0) {
+        const p = this.queue.shift()!;
+        items.push(p);
+        records.push(p.dead ? { ...p.record, to: this.rules[p.record.rule]!.deadLetter! } : p.record);
+      }
+      const batch: Batch = { items, state: SENDING, error: null };
+      this.inflight.push(batch);
+      this.inflightRecords += items.length;
+      this.backend.send(records).then(
+        () => this.settle(batch, SENT, null),
+        (err: unknown) => this.settle(batch, FAILED, err),
+      );
     }
-    this.sending = true;
-    this.backend.send(records).then(this.sent, this.failed);
   };
 
-  private readonly sent = (): void => {
+  /** A batch's answer; batches complete in the order they were sent. */
+  private settle(batch: Batch, state: BatchState, error: unknown): void {
+    batch.state = state;
+    batch.error = error;
+    const inflight = this.inflight;
+    while (inflight.length > 0) {
+      const head = inflight[0]!;
+      if (head.state === SENDING) break;
+      if (head.state === SENT) {
+        inflight.shift();
+        this.inflightRecords -= head.items.length;
+        this.acknowledged(head.items);
+        continue;
+      }
+      // The head failed. The backend sends nothing after a failed batch: wait until the later
+      // ones settled too (not sent), then everything goes back in order and the head is retried.
+      this.failing = true;
+      for (let i = 1; i < inflight.length; i++) if (inflight[i]!.state === SENDING) return;
+      this.failing = false;
+      // (A backend that acknowledged a later batch anyway broke its contract: sent again, never lost.)
+      for (let i = inflight.length - 1; i >= 1; i--) this.requeue(inflight[i]!.items);
+      inflight.length = 0;
+      this.inflightRecords = 0;
+      this.failed(head.items, head.error);
+      return;
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private acknowledged(items: readonly Pending[]): void {
     const now = Date.now();
-    for (const p of this.batch) {
-      const stats = this.stats[p.record.rule]!;
+    for (const p of items) {
+      const stats = this.statsOf(p.record.rule);
       if (p.dead) stats.deadLettered++;
       else {
         stats.forwarded++;
@@ -210,22 +276,21 @@ export class Forwarder {
       this.failingSince = 0;
     }
     this.retryMs = 0;
-    this.finishBatch();
-  };
+  }
 
-  private readonly failed = (err: unknown): void => {
-    const batch = this.batch;
+  /** What to do with a failed batch (nothing is in flight any more). */
+  private failed(items: Pending[], err: unknown): void {
     if (err instanceof RejectedError) {
-      if (batch.length > 1) {
+      if (items.length > 1) {
         // Which record? Resend this batch one record at a time.
-        this.singles = batch.length;
-        this.requeue();
-        this.finishBatch();
+        this.singles = items.length;
+        this.requeue(items);
+        this.schedule();
         return;
       }
-      const p = batch[0]!;
-      const stats = this.stats[p.record.rule]!;
-      const deadLetter = this.rules[p.record.rule]!.deadLetter;
+      const p = items[0]!;
+      const stats = this.statsOf(p.record.rule);
+      const deadLetter = this.rules[p.record.rule]?.deadLetter ?? null;
       if (this.singles > 0) this.singles--;
       if (!p.dead) stats.failed++;
       this.log.warn(p.dead ? 'bridge dead-letter target refused a record; dropped' : 'bridge backend refused a record', {
@@ -237,12 +302,12 @@ export class Forwarder {
       });
       if (!p.dead && deadLetter !== null) {
         p.dead = true;
-        this.requeue();
+        this.requeue(items);
       } else {
         if (p.dead) stats.dropped++;
         this.done(p);
       }
-      this.finishBatch();
+      if (this.queue.length > 0) this.schedule();
       return;
     }
     // Unreachable or timed out: the same batch again, after a growing wait.
@@ -252,34 +317,26 @@ export class Forwarder {
       this.log.warn('bridge backend unreachable; buffering in the outbox and retrying', { bridge: this.config.name, type: this.config.type, error: String((err as Error)?.message ?? err) });
     }
     this.retryMs = Math.min(this.retryMs === 0 ? RETRY_MIN_MS : this.retryMs * 2, this.limits.retryMaxMs);
-    this.requeue();
-    this.sending = false;
-    this.retryTimer = setTimeout(this.retry, this.retryMs);
-  };
+    this.requeue(items);
+    if (!this.stopped) this.retryTimer = setTimeout(this.retry, this.retryMs);
+  }
 
   private readonly retry = (): void => {
     this.retryTimer = null;
     this.pump();
   };
 
-  /** Puts the batch back at the head of the queue, in order. */
-  private requeue(): void {
-    const batch = this.batch;
-    for (let i = batch.length - 1; i >= 0; i--) this.queue.unshift(batch[i]!);
-    batch.length = 0;
+  /** Puts records back at the head of the queue, in order. */
+  private requeue(items: readonly Pending[]): void {
+    for (let i = items.length - 1; i >= 0; i--) this.queue.unshift(items[i]!);
   }
 
   private done(p: Pending): void {
     if (p.durable) {
-      this.table.remove(this.config.name, p.seq);
+      // In order: every durable record before this one is done too.
+      this.outbox.acknowledge(p.seq);
       this.durableCount--;
     }
-    this.stats[p.record.rule]!.buffered--;
-  }
-
-  private finishBatch(): void {
-    this.batch.length = 0;
-    this.sending = false;
-    if (this.queue.length > 0) this.schedule();
+    this.statsOf(p.record.rule).buffered--;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
-import { Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
+import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { EXPIRY_NEVER, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
@@ -15,7 +15,7 @@ import { TimerWheel } from './timer-wheel.js';
 import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
-import type { SessionIdentity, Store, StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -25,6 +25,8 @@ export interface BrokerLimits {
   maxQueuedBytes: number;
   maxSessionExpiry: number;
   maxRetainedMessages: number;
+  /** topic + payload bytes of all retained messages; 0 or absent = unlimited */
+  maxRetainedBytes?: number;
 }
 
 export interface ConnectResult {
@@ -58,6 +60,8 @@ export class Broker implements RouteSink, SessionExpiry {
   /** Big wildcard retained searches served in paced slices; null = always synchronous. */
   private bulk: BulkRetained | null = null;
   private stopping = false;
+  /** What a publish routes to here: everything, or plain subscriptions while shared groups are served elsewhere. */
+  private publishKinds = ROUTE_ALL;
   /** Sessions with a connection attached, over every protocol. */
   onlineCount = 0;
 
@@ -65,9 +69,9 @@ export class Broker implements RouteSink, SessionExpiry {
     this.limits = limits;
     this.store = store;
     this.log = log;
-    this.router = new Router(matcher);
+    this.router = new Router(matcher, this.hooks);
     this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
-    this.retained = new RetainedMessages(limits.maxRetainedMessages, store, this.metrics, log);
+    this.retained = new RetainedMessages(limits.maxRetainedMessages, limits.maxRetainedBytes ?? 0, store, this.metrics, log);
   }
 
   get retainedCount(): number {
@@ -95,7 +99,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   /** Removes a retained message without publishing an empty one to subscribers; true if there was one. */
   clearRetained(topic: string): boolean {
-    return this.retained.remove(topic);
+    if (!this.retained.remove(topic)) return false;
+    const cleared = this.hooks.retainedCleared;
+    if (cleared !== null) cleared(topic);
+    return true;
   }
 
   /**
@@ -168,7 +175,8 @@ export class Broker implements RouteSink, SessionExpiry {
       sessions++;
     }
     this.wheel.start();
-    this.log.info('store loaded', { retained, sessions, expiredSessions: expired });
+    const health = this.store.health();
+    this.log.info('store loaded', { retained, sessions, expiredSessions: expired, sizeBytes: health.sizeBytes, limitBytes: health.limitBytes, corruptRecords: health.corruptRecords });
   }
 
   /** Serves big wildcard retained searches off the synchronous path (server.ts, from the flags). */
@@ -332,11 +340,44 @@ export class Broker implements RouteSink, SessionExpiry {
     if (accepted !== null) accepted(msg);
     const forward = this.hooks.messageForward;
     let stored = forward !== null ? forward(msg) : false;
+    const published = this.hooks.messagePublished;
+    if (published !== null) published(msg);
     this.delivery.stored = false;
     if (msg.retain && this.retained.update(msg, this.wheel.now) && msg.qos > 0) stored = true;
-    outcome.matched = this.router.route(msg, this);
+    outcome.matched = this.router.route(msg, this, this.publishKinds);
     outcome.stored = stored || this.delivery.stored;
     return outcome;
+  }
+
+  /**
+   * A message another node published (the cluster): routed to this node's plain subscriptions
+   * only, without the hooks of an accepted message (its own node told them) and without touching
+   * the retained messages (they are synchronised on their own); returns the deliveries made.
+   */
+  routeRemote(msg: Message): number {
+    this.delivery.stored = false;
+    return this.router.route(msg, this, ROUTE_PLAIN);
+  }
+
+  /** Hands a message to one member of this node's shared group `group` on `filter`; false when it has none. */
+  routeShared(msg: Message, group: string, filter: string): boolean {
+    return this.router.routeShared(msg, group, filter, this);
+  }
+
+  /**
+   * While true, a publish here reaches plain subscriptions only: shared groups are served by
+   * whoever called this (the cluster picks one member cluster-wide and calls routeShared).
+   */
+  serveSharedGroupsElsewhere(elsewhere: boolean): void {
+    this.publishKinds = elsewhere ? ROUTE_PLAIN : ROUTE_ALL;
+  }
+
+  /**
+   * Sets, replaces or (empty payload) clears a retained message as another node decided,
+   * without routing it; true when the local index changed.
+   */
+  applyRetained(msg: Message): boolean {
+    return this.retained.update(msg, this.wheel.now);
   }
 
   /**
@@ -405,8 +446,8 @@ export class Broker implements RouteSink, SessionExpiry {
     return true;
   }
 
-  /** Calls fn(arg) once every store write issued so far is durable. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  /** Calls fn(arg, null) once every store write issued so far is durable, fn(arg, error) when one cannot be. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     this.store.afterCommit(fn, arg);
   }
 

@@ -11,7 +11,7 @@
  */
 import type { ClientInfo, DisconnectReason } from './events.js';
 import type { Message, QoS } from './message.js';
-import type { Session } from './session.js';
+import type { Session, SessionSubscription } from './session.js';
 
 /** Why a message did not reach a session. */
 export type DropReason =
@@ -41,6 +41,17 @@ export interface HookEvents {
    * commit, as for a message queued for a persistent session.
    */
   messageForward: (msg: Message) => boolean;
+  /**
+   * The same moment for a message routed by topic (not a point-to-point one): the cluster
+   * hands it to the other nodes.
+   */
+  messagePublished: (msg: Message) => void;
+  /** An operator removed a retained message without publishing an empty one (the admin API). */
+  retainedCleared: (topic: string) => void;
+  /** A session subscribed to a filter it had not subscribed yet (also a `$share/` one). */
+  subscriptionAdded: (session: Session, sub: SessionSubscription) => void;
+  /** A session's subscription went away (unsubscribed, or the session ended). */
+  subscriptionRemoved: (session: Session, sub: SessionSubscription) => void;
   /** A message was written to a session's connection. */
   messageDelivered: (session: Session, msg: Message, qos: QoS) => void;
   /** A message for a session was dropped, with why; `session` is null when it had none left. */
@@ -57,6 +68,10 @@ export type HookName = keyof HookEvents;
 export class Hooks {
   messageAccepted: HookEvents['messageAccepted'] | null = null;
   messageForward: HookEvents['messageForward'] | null = null;
+  messagePublished: HookEvents['messagePublished'] | null = null;
+  retainedCleared: HookEvents['retainedCleared'] | null = null;
+  subscriptionAdded: HookEvents['subscriptionAdded'] | null = null;
+  subscriptionRemoved: HookEvents['subscriptionRemoved'] | null = null;
   messageDelivered: HookEvents['messageDelivered'] | null = null;
   messageDropped: HookEvents['messageDropped'] | null = null;
   clientConnected: HookEvents['clientConnected'] | null = null;

@@ -9,6 +9,12 @@ import type { Message, QoS } from './message.js';
 import type { Session, SessionSubscription, SharedGroupRef } from './session.js';
 import type { StoredSubscription } from '../store/types.js';
 import { parseSharedFilter } from './topic.js';
+import type { Hooks } from './hooks.js';
+
+/** What route() delivers to: plain subscriptions, shared groups, or both. */
+export const ROUTE_PLAIN = 1;
+export const ROUTE_SHARED = 2;
+export const ROUTE_ALL = ROUTE_PLAIN | ROUTE_SHARED;
 
 /** The matcher contract shared by the native trie and its TypeScript twin. */
 export interface TopicMatcher {
@@ -92,8 +98,11 @@ export class Router {
   /** Subscriptions whose filter starts with `$`: only they can match `$SYS/...` topics. */
   private dollarFilters = 0;
 
-  constructor(matcher: TopicMatcher) {
+  private readonly hooks: Hooks | null;
+
+  constructor(matcher: TopicMatcher, hooks: Hooks | null = null) {
     this.matcher = matcher;
+    this.hooks = hooks;
   }
 
   get subscriptionCount(): number {
@@ -137,6 +146,8 @@ export class Router {
     }
     session.subscriptions.set(sub.filter, entry);
     if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters++;
+    const added = this.hooks?.subscriptionAdded ?? null;
+    if (added !== null) added(session, entry);
     return false;
   }
 
@@ -146,6 +157,8 @@ export class Router {
     if (entry === undefined) return false;
     session.subscriptions.delete(filter);
     if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters--;
+    const removed = this.hooks?.subscriptionRemoved ?? null;
+    if (removed !== null) removed(session, entry);
     const group = entry.group;
     if (group === null) {
       this.matcher.remove(entry.topicFilter, entry.id);
@@ -168,8 +181,11 @@ export class Router {
     for (const filter of [...session.subscriptions.keys()]) this.unsubscribe(session, filter);
   }
 
-  /** Routes one message to every matching subscription; returns the number of deliveries. */
-  route(msg: Message, sink: RouteSink): number {
+  /**
+   * Routes one message to every matching subscription of the `kinds` asked for (ROUTE_ALL, or
+   * ROUTE_PLAIN when shared groups are served elsewhere); returns the number of deliveries.
+   */
+  route(msg: Message, sink: RouteSink, kinds = ROUTE_ALL): number {
     const pairs = this.matcher.match(msg.topic);
     if (pairs.length === 0) return 0;
     const stamp = ++this.stamp;
@@ -179,6 +195,7 @@ export class Router {
       const slot = this.slots[pairs[i]!];
       if (slot === undefined) continue;
       if (slot instanceof SharedGroup) {
+        if ((kinds & ROUTE_SHARED) === 0) continue;
         const member = slot.pick(null);
         if (member === null) continue;
         const qos = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
@@ -187,6 +204,7 @@ export class Router {
         deliveries++;
         continue;
       }
+      if ((kinds & ROUTE_PLAIN) === 0) continue;
       const session = slot.session;
       if (slot.noLocal && msg.origin !== null && msg.origin === session.clientId) continue;
       const qos = (msg.qos < slot.qos ? msg.qos : slot.qos) as QoS;
@@ -214,6 +232,17 @@ export class Router {
     deliveries += targets.length;
     targets.length = 0;
     return deliveries;
+  }
+
+  /** Hands a message to one member of the shared group `name` on `filter`; false when there is none. */
+  routeShared(msg: Message, name: string, filter: string, sink: RouteSink): boolean {
+    const group = this.groups.get(name + '\u0000' + filter);
+    const member = group === undefined ? null : group.pick(null);
+    if (member === null) return false;
+    const qos = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
+    const retain = member.retainAsPublished ? msg.retain : false;
+    sink.deliver(member.session, msg, qos, retain, member.subscriptionId > 0 ? [member.subscriptionId] : null, group!);
+    return true;
   }
 
   /** Picks another member of a group for a delivery its member gave back; null if none. */

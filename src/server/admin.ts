@@ -6,6 +6,7 @@
 import { PORT_OFF } from '../config/flags.js';
 import { packageVersion } from '../config/version.js';
 import { ConfigError } from '../errors.js';
+import type { ClusterNodeView } from '../cluster/nodes.js';
 import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
@@ -39,6 +40,8 @@ export interface AdminSetup {
   readonly log: Logger;
   readonly logLimit: LogRateLimit;
   readonly reload: (trigger: string) => Promise<ReloadOutcome>;
+  /** The cluster's nodes once it runs; null when standalone. */
+  readonly clusterNodes: () => ClusterNodeView[] | null;
 }
 
 /** Starts presence and the admin listener as configured; throws ConfigError naming the flag. */
@@ -70,6 +73,7 @@ export function startAdmin(setup: AdminSetup): AdminSide {
       startedAt: Date.now(),
       reload: () => setup.reload('api'),
       ready: () => ready,
+      clusterNodes: setup.clusterNodes,
     }),
   );
   let listener: AdminListener;

@@ -59,7 +59,7 @@ export const RUNTIME_FLAGS: readonly FlagDef<keyof RuntimeOptions>[] = [
     default: () => `junction@${hostname()}`,
     defaultText: 'junction@<hostname>',
     valueName: 'NAME',
-    help: 'name of this node in logs and, later, in a cluster',
+    help: 'name of this node in logs, $SYS topics and the cluster (unique among the nodes of a --cluster)',
   },
   {
     name: 'config',

@@ -7,6 +7,7 @@
 import { parseFlags, type FlagDef } from '../config/flags.js';
 import { ADMIN_FLAGS, type AdminOptions } from '../admin/flags.js';
 import { BRIDGE_FLAGS, type BridgeOptions } from '../bridges/flags.js';
+import { CLUSTER_FLAGS, type ClusterOptions } from '../cluster/flags.js';
 import { CORE_FLAGS, type CoreOptions } from '../core/flags.js';
 import { GATEWAY_FLAGS, type GatewayOptions } from '../gateway/flags.js';
 import { GBT32960_FLAGS, type Gbt32960Options } from '../protocols/gbt32960/flags.js';
@@ -31,10 +32,25 @@ export interface StartOptions
     StompOptions,
     Jt808Options,
     Gbt32960Options,
-    BridgeOptions {}
+    BridgeOptions,
+    ClusterOptions {}
 
 /** Headings of --help, in the order shown. */
-export const FLAG_GROUPS = ['Network', 'WebSocket and TLS', 'Limits', 'Sessions and queues', 'Storage', 'Security', 'STOMP', 'JT/T 808', 'GB/T 32960', 'Bridges', 'Administration', 'Runtime'] as const;
+export const FLAG_GROUPS = [
+  'Network',
+  'WebSocket and TLS',
+  'Limits',
+  'Sessions and queues',
+  'Storage',
+  'Security',
+  'STOMP',
+  'JT/T 808',
+  'GB/T 32960',
+  'Bridges',
+  'Cluster',
+  'Administration',
+  'Runtime',
+] as const;
 
 /** Every flag of `junction start`. */
 export const START_FLAGS: readonly FlagDef<keyof StartOptions>[] = [
@@ -49,6 +65,7 @@ export const START_FLAGS: readonly FlagDef<keyof StartOptions>[] = [
   ...GBT32960_FLAGS,
   ...ADMIN_FLAGS,
   ...BRIDGE_FLAGS,
+  ...CLUSTER_FLAGS,
   ...RUNTIME_FLAGS,
 ];
 

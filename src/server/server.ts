@@ -26,6 +26,9 @@ import { startAdmin, type AdminSide } from './admin.js';
 import { checkStartOptions, logNativeChoice, warnAboutDescriptors } from './guardrails.js';
 import { Reloader, type ReloadReport } from './reload.js';
 import { startBridges, type RunningBridges } from '../bridges/bridges.js';
+import { clusterServers } from '../cluster/flags.js';
+import type { RunningCluster } from '../cluster/cluster.js';
+import { packageVersion } from '../config/version.js';
 
 export interface RunningServer {
   readonly kit: GatewayContext;
@@ -45,12 +48,19 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions, log: Logger, reparse: () => StartOptions = () => options): Promise<RunningServer> {
   checkStartOptions(options);
+  const clusterAt = clusterServers(options);
   warnAboutDescriptors(options, log);
   const native = loadNative(options.native);
   // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
   // see docs/PERFORMANCE.md for the measurements behind this choice.
   const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
-  const store = createStore(options.store, options.dataDir);
+  const lockFd = native?.lockFd;
+  const store = createStore(options.store, options.dataDir, {
+    flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null,
+    maxStoreSize: options.maxStoreSize,
+    check: options.storeCheck,
+    log,
+  });
   const broker = new Broker(
     {
       maxInflight: options.maxInflight,
@@ -58,6 +68,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       maxQueuedBytes: options.maxQueuedBytes,
       maxSessionExpiry: options.maxSessionExpiry,
       maxRetainedMessages: options.maxRetainedMessages,
+      maxRetainedBytes: options.maxRetainedBytes,
     },
     store,
     matcher,
@@ -108,15 +119,22 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   const reloader = new Reloader(options, reparse, { log, kit, security, tls, reloadAdminToken: () => admin?.reloadToken?.() ?? false });
   const listeners: Listener[] = [];
   let bridges: RunningBridges | null = null;
+  let cluster: RunningCluster | null = null;
   try {
-    admin = startAdmin({ options, kit, broker, log, logLimit, reload: (trigger) => reloader.reload(trigger) });
+    admin = startAdmin({ options, kit, broker, log, logLimit, reload: (trigger) => reloader.reload(trigger), clusterNodes: () => cluster?.nodes() ?? null });
     // Before any listener: no accepted message may pass a forward rule unseen.
     bridges = await startBridges(options, broker, kit, log, logLimit);
+    if (clusterAt !== null) {
+      // Only a cluster node loads NATS: a standalone one never imports it.
+      const { startCluster } = await import('../cluster/cluster.js');
+      cluster = await startCluster({ options, servers: clusterAt, nodeName: options.nodeName, version: packageVersion(), broker, kit, log, logLimit });
+    }
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));
   } catch (err) {
     for (const l of listeners) l.close();
     admin?.close();
+    await cluster?.stop();
     await bridges?.stop();
     await broker.stop();
     await retainedPool?.destroy();
@@ -137,6 +155,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       adminSide.setReady(false);
       for (const l of listeners) l.close();
       for (const protocol of PROTOCOLS) await protocol.stop?.();
+      await cluster?.stop();
       await bridges?.stop();
       await broker.stop();
       await retainedPool?.destroy();

@@ -355,6 +355,33 @@ export function storeConformance(backend: string, makeHarness: () => Promise<Sto
       assert.deepEqual(errors, [bug]);
     }));
 
+  test(`${backend}: beforeCommit runs once at the end of the turn, and the turn's afterCommit callbacks see its writes`, () =>
+    withStore(async ({ store, errors }) => {
+      const events: string[] = [];
+      // A callback registered before the write is gathered still waits for it.
+      store.afterCommit(() => events.push(`after sees ${store.loadQueue('c').length}`), null);
+      store.beforeCommit(() => {
+        events.push('before');
+        store.putQueued('c', queued(1));
+      });
+      const bug = new Error('gatherer bug');
+      store.beforeCommit(() => {
+        throw bug;
+      });
+      assert.deepEqual(events, [], 'never synchronously');
+      await store.flush();
+      assert.deepEqual(events, ['before', 'after sees 1']);
+      assert.deepEqual(errors, [bug], 'a throwing one is reported');
+      // With no callback waiting it still runs before the turn ends.
+      store.beforeCommit(() => store.putQueued('c', queued(2)));
+      await new Promise((resolve) => setImmediate(resolve));
+      await store.flush();
+      assert.deepEqual(
+        store.loadQueue('c').map((r) => r.seq),
+        [1, 2],
+      );
+    }));
+
   test(`${backend}: close runs pending callbacks before it resolves`, () =>
     withStore(async ({ store }) => {
       store.putRetained(bareMessage('c/1', 'x'));

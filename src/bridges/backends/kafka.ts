@@ -2,7 +2,7 @@
  * Kafka through kafkajs (pure JavaScript, no dependencies of its own; see docs/BRIDGES.md for
  * why it and not @platformatic/kafka). Forward: one producer in a worker thread
  * (kafka-producer-worker.ts), batches sent with acks=all and kafkajs's own retries off (the
- * bridge runtime retries, in order). The idempotent producer
+ * bridge runtime retries, in order), up to PIPELINE_DEPTH posted ahead and sent one at a time. The idempotent producer
  * stays off: librdkafka's mock cluster answers controller id 0, which kafkajs's
  * InitProducerId handling does not accept, and one batch in flight per bridge keeps order
  * anyway. Consume: one consumer group per rule, offsets committed by hand after the batch was
@@ -55,8 +55,14 @@ export const KAFKA_BACKEND: BackendModule<KafkaOptions> = {
   },
 };
 
+/** Batches posted to the producer thread ahead of the one Kafka is answering. */
+const PIPELINE_DEPTH = 4;
+
 class KafkaBackend implements BridgeBackend {
+  readonly pipelineDepth = PIPELINE_DEPTH;
   private readonly kafka: Kafka;
+  /** A batch failed: the next one posted tells the producer thread to send again. */
+  private resume = false;
   private readonly consumers: Consumer[] = [];
   private worker: Worker | null = null;
   private nextId = 1;
@@ -88,8 +94,11 @@ class KafkaBackend implements BridgeBackend {
   }
 
   async send(records: readonly OutRecord[]): Promise<void> {
-    const reply = await this.request(packBatch(records));
+    const batch = packBatch(records, this.resume);
+    this.resume = false;
+    const reply = await this.request(batch);
     if (reply.ok) return;
+    this.resume = true;
     if (reply.type !== null && REFUSED.has(reply.type)) throw new RejectedError(`Kafka refused the record: ${reply.type}`);
     throw new Error(`Kafka at ${this.options.brokers.join(',')}: ${reply.message}`);
   }
@@ -169,7 +178,7 @@ class KafkaBackend implements BridgeBackend {
 }
 
 /** One batch as the worker takes it: the values copied back to back into one transferable buffer. */
-function packBatch(records: readonly OutRecord[]): ProducerBatch {
+export function packBatch(records: readonly OutRecord[], resume: boolean): ProducerBatch {
   const n = records.length;
   const offsets = new Uint32Array(n + 1);
   let size = 0;
@@ -192,7 +201,7 @@ function packBatch(records: readonly OutRecord[]): ProducerBatch {
     keys[i] = r.key;
     headers[i] = r.headers;
   }
-  return { id: 0, topics, topicOf, keys, offsets, bytes, headers };
+  return { id: 0, resume, topics, topicOf, keys, offsets, bytes, headers };
 }
 
 function recordHeaders(headers: IHeaders | undefined): Map<string, string> {

@@ -1,0 +1,80 @@
+/**
+ * A node of a cluster joined through NATS (--cluster; docs/CLUSTER.md). Loaded by the server
+ * with a dynamic import only when --cluster is given, so a standalone node never loads NATS.
+ * It plugs into the core through the hook seam: messages published here go to the other nodes
+ * (remote-routes.ts), the retained messages are shared through JetStream (retained-sync.ts),
+ * and the nodes see each other through heartbeats (nodes.ts), all over one NatsLink.
+ */
+import type { Broker } from '../core/broker.js';
+import type { GatewayContext } from '../gateway/context.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { ClusterOptions } from './flags.js';
+import { NatsLink } from './nats-link.js';
+import { ClusterNodes, type ClusterNodeView } from './nodes.js';
+import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
+import { RetainedSync, type RetainedCounters } from './retained-sync.js';
+
+export interface ClusterSetup {
+  readonly options: ClusterOptions;
+  /** the NATS servers of --cluster */
+  readonly servers: readonly string[];
+  readonly nodeName: string;
+  readonly version: string;
+  readonly broker: Broker;
+  readonly kit: GatewayContext;
+  readonly log: Logger;
+  readonly logLimit: LogRateLimit;
+}
+
+/** What the server holds of the running cluster side. */
+export interface RunningCluster {
+  /** Every node known, this one first (GET /api/v1/nodes). */
+  nodes(): ClusterNodeView[];
+  /** What went between this node and the others. */
+  counters(): { routes: RouteCounters; retained: RetainedCounters };
+  /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Joins the cluster: waits up to --cluster-connect-timeout for NATS and the retained messages,
+ * then serves anyway (joining in the background when NATS answers).
+ */
+export async function startCluster(setup: ClusterSetup): Promise<RunningCluster> {
+  const { options, broker, kit, nodeName } = setup;
+  const log = setup.log.child({ component: 'cluster' });
+  const link = new NatsLink(setup.servers, nodeName, options.clusterReconnectMax * 1000, log);
+  const routes = new RemoteRoutes(broker, link, nodeName, log, setup.logLimit);
+  const retained = new RetainedSync(broker, link, nodeName, options.clusterRetainedReplicas, Math.min(1000, options.clusterReconnectMax * 1000), log, setup.logLimit);
+  const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit, () => ({
+    ...routes.counters,
+    retainedWritten: retained.counters.written,
+    retainedApplied: retained.counters.applied,
+    retainedFailed: retained.counters.failed,
+  }));
+  const offs = [routes.attach(), retained.attach()];
+  link.listen(routes);
+  link.listen(retained);
+  link.listen(nodes);
+  let timer: NodeJS.Timeout | null = null;
+  const waited = await Promise.race([
+    retained.loaded.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, options.clusterConnectTimeout * 1000, false);
+    }),
+  ]);
+  if (timer !== null) clearTimeout(timer);
+  if (!waited) log.warn('cluster not joined yet: serving local clients; joining when NATS answers', { servers: setup.servers, waitedSeconds: options.clusterConnectTimeout });
+  log.info('cluster node started', { node: nodeName, servers: setup.servers, joined: waited, interests: routes.interests });
+  return {
+    nodes: () => nodes.views(),
+    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters } }),
+    async stop() {
+      for (const off of offs) off();
+      nodes.close();
+      retained.close();
+      routes.close();
+      await link.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** Flags of the cluster (docs/CLUSTER.md): the NATS servers that join the nodes, and its timings. */
+import type { FlagDef } from '../config/flags.js';
+import { ConfigError } from '../errors.js';
+
+export interface ClusterOptions {
+  /** comma-separated NATS server URLs; undefined = standalone */
+  cluster: string | undefined;
+  /** seconds to wait at start for NATS and the retained messages before serving anyway */
+  clusterConnectTimeout: number;
+  /** seconds between a node's heartbeats; a node silent for three is reported lost */
+  clusterHeartbeat: number;
+  /** longest wait in seconds between reconnection attempts to NATS */
+  clusterReconnectMax: number;
+  /** JetStream replicas of the retained-message stream (capped at 1 on a single NATS server) */
+  clusterRetainedReplicas: number;
+}
+
+const GROUP = 'Cluster';
+
+/** Rows for --help, parsing and the config file. */
+export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
+  {
+    name: 'cluster',
+    key: 'cluster',
+    kind: 'string',
+    group: GROUP,
+    default: undefined,
+    defaultText: 'standalone',
+    valueName: 'URL[,URL...]',
+    help: 'NATS servers that join this node to the others (nats://host:4222,...); --node-name must be unique in the cluster (docs/CLUSTER.md)',
+  },
+  {
+    name: 'cluster-connect-timeout',
+    key: 'clusterConnectTimeout',
+    kind: 'int',
+    group: GROUP,
+    default: 10,
+    min: 0,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'how long the start waits for NATS and the cluster retained messages before serving local clients anyway (and joining when NATS answers)',
+  },
+  {
+    name: 'cluster-heartbeat',
+    key: 'clusterHeartbeat',
+    kind: 'int',
+    group: GROUP,
+    default: 2,
+    min: 1,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'seconds between the heartbeats a node publishes (name, connections, NATS state); a node silent for three is reported lost',
+  },
+  {
+    name: 'cluster-reconnect-max',
+    key: 'clusterReconnectMax',
+    kind: 'int',
+    group: GROUP,
+    default: 10,
+    min: 1,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'longest wait between attempts to reach NATS again (the wait doubles from 250 ms up to this)',
+  },
+  {
+    name: 'cluster-retained-replicas',
+    key: 'clusterRetainedReplicas',
+    kind: 'int',
+    group: GROUP,
+    default: 3,
+    min: 1,
+    max: 5,
+    help: 'JetStream replicas of the stream holding the retained messages (1 on a NATS server that is not clustered)',
+  },
+];
+
+/** The NATS server URLs of --cluster, or null when standalone; throws ConfigError naming the flag. */
+export function clusterServers(options: ClusterOptions): string[] | null {
+  if (options.cluster === undefined) return null;
+  const servers = options.cluster
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new ConfigError('--cluster needs at least one NATS server URL (nats://host:4222)');
+  for (const s of servers) {
+    if (!/^(nats|tls):\/\/[^\s/]+$|^[^\s:/]+:\d+$/.test(s)) throw new ConfigError(`--cluster: ${JSON.stringify(s)} is not a NATS server URL (nats://host:port or host:port)`);
+  }
+  return servers;
+}

@@ -1,0 +1,143 @@
+/**
+ * A message's MQTT side in NATS headers, the payload staying the raw payload, so NATS-native
+ * clients read and write device messages without Junction in between (docs/CLUSTER.md lists
+ * the names). Every header is optional: a message from a plain NATS publisher arrives at QoS 0,
+ * not retained, without properties.
+ */
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { Message, type MessageProperties, type QoS, type UserProperty } from '../core/message.js';
+
+/** The node that published it (a node ignores its own messages coming back). */
+export const H_NODE = 'Junction-Node';
+export const H_QOS = 'Junction-QoS';
+export const H_RETAIN = 'Junction-Retain';
+/** The topic, on the retained stream (whose subjects encode it). */
+export const H_TOPIC = 'Junction-Topic';
+/** MQTT 5 Message Expiry Interval: seconds left when it was sent. */
+export const H_EXPIRY = 'MQTT-Message-Expiry-Interval';
+export const H_FORMAT = 'MQTT-Payload-Format-Indicator';
+export const H_CONTENT_TYPE = 'MQTT-Content-Type';
+export const H_RESPONSE_TOPIC = 'MQTT-Response-Topic';
+/** base64 */
+export const H_CORRELATION = 'MQTT-Correlation-Data';
+/** JSON array of [key, value] pairs, in order (a key may repeat). */
+export const H_USER_PROPERTIES = 'MQTT-User-Properties';
+
+/** The headers of `msg` as node `node` sends it; `now` for the remaining expiry. */
+export function messageHeaders(msg: Message, node: string, now: number, topic: string | null = null): MsgHdrs {
+  const h = headers();
+  h.set(H_NODE, node);
+  if (msg.qos !== 0) h.set(H_QOS, msg.qos === 1 ? '1' : '2');
+  if (msg.retain) h.set(H_RETAIN, '1');
+  if (topic !== null) h.set(H_TOPIC, topic);
+  if (msg.expiresAt !== 0) h.set(H_EXPIRY, String(msg.remainingExpiry(now)));
+  const p = msg.properties;
+  if (p !== null) {
+    if (p.payloadFormatIndicator !== undefined) h.set(H_FORMAT, String(p.payloadFormatIndicator));
+    if (p.contentType !== undefined) h.set(H_CONTENT_TYPE, p.contentType);
+    if (p.responseTopic !== undefined) h.set(H_RESPONSE_TOPIC, p.responseTopic);
+    if (p.correlationData !== undefined) h.set(H_CORRELATION, p.correlationData.toString('base64'));
+    if (p.userProperties !== undefined && p.userProperties.length > 0) h.set(H_USER_PROPERTIES, JSON.stringify(p.userProperties.map((u) => [u.key, u.value])));
+  }
+  return h;
+}
+
+/** What a message's headers say; empty strings for absent ones. */
+export interface HeaderFields {
+  node: string;
+  qos: string;
+  retain: string;
+  topic: string;
+  expiry: string;
+  format: string;
+  contentType: string;
+  responseTopic: string;
+  correlation: string;
+  userProperties: string;
+}
+
+const fields: HeaderFields = { node: '', qos: '', retain: '', topic: '', expiry: '', format: '', contentType: '', responseTopic: '', correlation: '', userProperties: '' };
+
+/**
+ * Reads every header in one pass into a reused record, valid until the next call (MsgHdrs.get
+ * builds a list of every key on each call).
+ */
+export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
+  const f = fields;
+  f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
+  if (h === undefined) return f;
+  for (const [key, values] of h) {
+    const v = values[0] ?? '';
+    switch (key) {
+      case H_NODE:
+        f.node = v;
+        break;
+      case H_QOS:
+        f.qos = v;
+        break;
+      case H_RETAIN:
+        f.retain = v;
+        break;
+      case H_TOPIC:
+        f.topic = v;
+        break;
+      case H_EXPIRY:
+        f.expiry = v;
+        break;
+      case H_FORMAT:
+        f.format = v;
+        break;
+      case H_CONTENT_TYPE:
+        f.contentType = v;
+        break;
+      case H_RESPONSE_TOPIC:
+        f.responseTopic = v;
+        break;
+      case H_CORRELATION:
+        f.correlation = v;
+        break;
+      case H_USER_PROPERTIES:
+        f.userProperties = v;
+        break;
+    }
+  }
+  return f;
+}
+
+/**
+ * The Message for `topic` and `payload` with these header fields; `sentAt` (ms) is when its
+ * expiry started counting (now for a live message, the stream's time for a stored one).
+ */
+export function messageFrom(topic: string, payload: Buffer, f: HeaderFields, sentAt: number, origin: string | null): Message {
+  const qos: QoS = f.qos === '1' ? 1 : f.qos === '2' ? 2 : 0;
+  let expiresAt = 0;
+  if (f.expiry !== '') {
+    const seconds = Number(f.expiry);
+    if (Number.isFinite(seconds) && seconds >= 0) expiresAt = sentAt + seconds * 1000;
+  }
+  let props: MessageProperties | null = null;
+  if (f.format === '0' || f.format === '1') (props ??= {}).payloadFormatIndicator = f.format === '1' ? 1 : 0;
+  if (f.contentType !== '') (props ??= {}).contentType = f.contentType;
+  if (f.responseTopic !== '') (props ??= {}).responseTopic = f.responseTopic;
+  if (f.correlation !== '') (props ??= {}).correlationData = Buffer.from(f.correlation, 'base64');
+  if (f.userProperties !== '') {
+    const pairs = parseUserProperties(f.userProperties);
+    if (pairs !== null) (props ??= {}).userProperties = pairs;
+  }
+  return new Message(topic, payload, qos, f.retain === '1', props, expiresAt, origin);
+}
+
+function parseUserProperties(text: string): UserProperty[] | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return null;
+    const out: UserProperty[] = [];
+    for (const pair of value) {
+      if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string') out.push({ key: pair[0], value: pair[1] });
+    }
+    return out;
+  } catch {
+    // A NATS-native publisher's malformed header: the message goes on without user properties.
+    return null;
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Messages between nodes, routed by interest: each node subscribes in NATS to the subjects of
+ * its local filters (one NATS subscription per distinct filter, however many sessions hold it)
+ * and routes what arrives through its local trie once. Overlapping filters (a/+ and a/#) make
+ * NATS deliver a message once per subscription; a small trie of the distinct filters lets only
+ * the first matching one through. A node ignores its own messages coming back (it routed them
+ * locally already). Shared groups ($share/g/f) are NATS queue groups: each message goes to one
+ * member node of the group cluster-wide, and that node picks one member session.
+ *
+ * While NATS is away the node is a standalone broker: nothing is sent, and its shared groups
+ * are served locally again.
+ */
+import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { Broker } from '../core/broker.js';
+import type { Message } from '../core/message.js';
+import type { Session, SessionSubscription } from '../core/session.js';
+import { filterMatches, parseSharedFilter } from '../core/topic.js';
+import { TopicTrie } from '../core/topic-trie.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import { messageFrom, messageHeaders, readHeaders } from './headers.js';
+import type { LinkListener, NatsLink } from './nats-link.js';
+import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
+
+/** One distinct local filter (or shared group) and the NATS subscriptions that bring its messages. */
+interface Interest {
+  readonly id: number;
+  /** the topic filter, without $share/{group}/ */
+  readonly filter: string;
+  readonly group: string | null;
+  /** local subscriptions holding it */
+  count: number;
+  subs: NatsSubscription[];
+}
+
+/** What the routes counted since the start. */
+export interface RouteCounters {
+  /** messages sent to the other nodes */
+  sent: number;
+  /** not sent: NATS was away */
+  notSent: number;
+  /** not sent: larger than the NATS server's max_payload */
+  tooLarge: number;
+  /** messages from other nodes (or NATS clients) routed here */
+  received: number;
+  /** copies an overlapping NATS subscription brought again, dropped */
+  duplicates: number;
+  /** shared-group messages handed to a local member */
+  sharedReceived: number;
+  /** shared-group messages that found no local member any more */
+  sharedUnmatched: number;
+  /** NATS subjects that do not map back to a topic, dropped */
+  unmappable: number;
+}
+
+const SUBJECT_CACHE_MAX = 10_000;
+
+export class RemoteRoutes implements LinkListener {
+  private readonly plain = new Map<string, Interest>();
+  private readonly shared = new Map<string, Interest>();
+  /** The distinct plain filters, each with its interest id: the duplicate check. */
+  private readonly trie = new TopicTrie();
+  private nextId = 1;
+  private nc: NatsConnection | null = null;
+  private readonly subjects = new Map<string, string>();
+  readonly counters: RouteCounters = { sent: 0, notSent: 0, tooLarge: 0, received: 0, duplicates: 0, sharedReceived: 0, sharedUnmatched: 0, unmappable: 0 };
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly link: NatsLink,
+    private readonly node: string,
+    private readonly log: Logger,
+    private readonly logLimit: LogRateLimit,
+  ) {}
+
+  /** Distinct filters and shared groups this node holds interest in. */
+  get interests(): number {
+    return this.plain.size + this.shared.size;
+  }
+
+  /** Takes the interest of the sessions restored so far, and listens to the hooks; returns the function that stops. */
+  attach(): () => void {
+    for (const session of this.broker.sessions.values()) for (const sub of session.subscriptions.values()) this.added(session, sub);
+    const hooks = this.broker.hooks;
+    const offs = [
+      hooks.on('messagePublished', (msg) => this.forward(msg)),
+      hooks.on('subscriptionAdded', (session, sub) => this.added(session, sub)),
+      hooks.on('subscriptionRemoved', (session, sub) => this.removed(session, sub)),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  // --- the link ------------------------------------------------------------------------------
+
+  up(nc: NatsConnection, first: boolean): void {
+    this.nc = nc;
+    if (first) {
+      nc.subscribe(FALLBACK_WILDCARD, { callback: (err, m) => this.onFallback(err, m) });
+      for (const it of this.plain.values()) this.subscribe(nc, it);
+      for (const it of this.shared.values()) this.subscribe(nc, it);
+    }
+    // Shared groups are NATS queue groups again: one member cluster-wide.
+    this.broker.serveSharedGroupsElsewhere(true);
+  }
+
+  down(): void {
+    this.broker.serveSharedGroupsElsewhere(false);
+  }
+
+  // --- interest ------------------------------------------------------------------------------
+
+  private added(_session: Session, sub: SessionSubscription): void {
+    const shared = parseSharedFilter(sub.filter);
+    const filter = shared === null ? sub.filter : shared.filter;
+    // $SYS/... and other $ topics are this node's own.
+    if (filter.charCodeAt(0) === 0x24) return;
+    const map = shared === null ? this.plain : this.shared;
+    const key = shared === null ? filter : shared.group + '\u0000' + filter;
+    let it = map.get(key);
+    if (it === undefined) {
+      it = { id: this.nextId++, filter, group: shared === null ? null : shared.group, count: 0, subs: [] };
+      map.set(key, it);
+      if (shared === null) this.trie.insert(filter, it.id, 0);
+      if (this.nc !== null) this.subscribe(this.nc, it);
+    }
+    it.count++;
+  }
+
+  private removed(_session: Session, sub: SessionSubscription): void {
+    const shared = parseSharedFilter(sub.filter);
+    const filter = shared === null ? sub.filter : shared.filter;
+    if (filter.charCodeAt(0) === 0x24) return;
+    const map = shared === null ? this.plain : this.shared;
+    const key = shared === null ? filter : shared.group + '\u0000' + filter;
+    const it = map.get(key);
+    if (it === undefined || --it.count > 0) return;
+    map.delete(key);
+    if (shared === null) this.trie.remove(filter, it.id);
+    for (const s of it.subs) s.unsubscribe();
+    it.subs = [];
+  }
+
+  private subscribe(nc: NatsConnection, it: Interest): void {
+    const subjects = filterToSubjects(it.filter);
+    if (it.group === null) {
+      // A filter NATS cannot express matches only topics that travel on the fallback subject.
+      for (const subject of subjects ?? []) it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, err, m) }));
+      return;
+    }
+    // Queue subscriptions live on the link's second connection: the main one never receives this node's own messages.
+    const shared = this.link.sharedNc ?? nc;
+    const queue = queueName(it.group, it.filter);
+    for (const subject of [...(subjects ?? []), FALLBACK_WILDCARD]) it.subs.push(shared.subscribe(subject, { queue, callback: (err, m) => this.onShared(it, err, m) }));
+  }
+
+  // --- out -----------------------------------------------------------------------------------
+
+  /** A message published on this node: to the other nodes (and NATS clients), unless it is a $ topic. */
+  private forward(msg: Message): void {
+    const topic = msg.topic;
+    if (topic.charCodeAt(0) === 0x24) return;
+    const nc = this.nc;
+    if (nc === null || !this.link.up) {
+      this.counters.notSent++;
+      return;
+    }
+    try {
+      nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
+      this.counters.sent++;
+    } catch (err) {
+      this.counters.tooLarge++;
+      if (this.logLimit.allow('cluster-send')) this.log.warn('message not sent to the other nodes', { topic, bytes: msg.payload.length, error: (err as Error).message });
+    }
+  }
+
+  private subjectOf(topic: string): string {
+    let subject = this.subjects.get(topic);
+    if (subject === undefined) {
+      subject = topicToSubject(topic) ?? fallbackSubject(topic);
+      if (this.subjects.size >= SUBJECT_CACHE_MAX) this.subjects.clear();
+      this.subjects.set(topic, subject);
+    }
+    return subject;
+  }
+
+  // --- in ------------------------------------------------------------------------------------
+
+  /** The topic a subject carries, or null for subjects that are not device messages. */
+  private topicOf(subject: string, fromNode: boolean): string | null {
+    if (subject.startsWith(FALLBACK_PREFIX)) return fallbackTopic(subject);
+    // JetStream's API, Junction's own subjects and request replies are not messages.
+    if (subject.charCodeAt(0) === 0x24 || subject.startsWith('_INBOX.')) return null;
+    const topic = subjectToTopic(subject);
+    // A NATS client may publish a subject no topic maps to (a.b/c): it would not reach the same subscribers.
+    if (!fromNode && topicToSubject(topic) !== subject) {
+      this.counters.unmappable++;
+      return null;
+    }
+    return topic;
+  }
+
+  private onPlain(it: Interest, err: Error | null, m: Msg): void {
+    if (err !== null) return;
+    const f = readHeaders(m.headers);
+    if (f.node === this.node) return;
+    const topic = this.topicOf(m.subject, f.node !== '');
+    if (topic === null) return;
+    // Only the first of the overlapping local filters that match lets the message through.
+    const pairs = this.trie.match(topic);
+    let first = 0x7fffffff;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! < first) first = pairs[i]!;
+    if (first !== it.id) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.counters.received++;
+    this.broker.routeRemote(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null));
+  }
+
+  private onFallback(err: Error | null, m: Msg): void {
+    if (err !== null) return;
+    const f = readHeaders(m.headers);
+    if (f.node === this.node) return;
+    this.counters.received++;
+    this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null));
+  }
+
+  private onShared(it: Interest, err: Error | null, m: Msg): void {
+    if (err !== null) return;
+    const f = readHeaders(m.headers);
+    const topic = this.topicOf(m.subject, f.node !== '');
+    // On the fallback subject the queue group sees every unmappable topic: only its own count.
+    if (topic === null || (m.subject.startsWith(FALLBACK_PREFIX) && !filterMatches(it.filter, topic))) return;
+    if (this.broker.routeShared(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null), it.group!, it.filter)) this.counters.sharedReceived++;
+    else this.counters.sharedUnmatched++;
+  }
+
+  /** Unsubscribes everything (the link is closing). */
+  close(): void {
+    for (const it of [...this.plain.values(), ...this.shared.values()]) it.subs = [];
+    this.nc = null;
+  }
+}
+
+/** The NATS queue group of a shared group: its name and filter (base64url when the filter holds white space). */
+export function queueName(group: string, filter: string): string {
+  const f = /[\s]/.test(filter) ? Buffer.from(filter, 'utf8').toString('base64url') : filter;
+  return `junction.${group}.${f}`;
+}
