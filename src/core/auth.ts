@@ -16,6 +16,8 @@ export interface ConnectInfo {
   readonly transport: string;
   /** Identity from a verified client certificate (CN or SAN), when the transport has one. */
   readonly peerIdentity?: string | null;
+  /** False once the client is gone (closed, timed out) while its login waits: costly checks not started yet are dropped. */
+  readonly waiting?: () => boolean;
 }
 
 /**
@@ -90,6 +92,8 @@ export interface SecurityPolicy {
    * past the refusals worth answering); undefined means always acceptable.
    */
   acceptable?(link: { readonly remoteAddress: string }): boolean;
+  /** True while memory is above the limit (--max-memory); connections not logged in may keep no more bytes. */
+  memoryBusy?(): boolean;
   /** The guard for an admitted client; it pauses and resumes `link` to keep the publish rate. */
   guard(clientId: string, username: string | null, grants: TopicGrants | null, link: Pausable): ClientGuard;
   /** The client a point-to-point topic ({parent}/p2p/{clientId}) addresses, or null. */

@@ -104,6 +104,8 @@ export class GatewayContext {
   readonly native: NativeBinding | null;
   /** Connections open over every protocol and listener, against --max-connections. */
   connections = 0;
+  /** Bytes kept by connections not yet logged in, against --max-login-buffer (shells count their own). */
+  loginBuffered = 0;
   /** When the kit started (ms since the Unix epoch): connections keep their times as seconds after it. */
   readonly epoch: number;
   /** Traffic of closed connections by protocol name (live ones carry their own counters). */
@@ -192,6 +194,14 @@ export class GatewayContext {
     return Math.floor((this.wheel.now - this.epoch) / 1000);
   }
 
+  /** Why connections not logged in may keep no more bytes (--max-login-buffer, --max-memory), or null when they may. */
+  loginBufferFull(): string | null {
+    const limit = this.options.maxLoginBuffer;
+    if (this.loginBuffered > limit) return `unfinished logins hold more than --max-login-buffer (${limit} bytes)`;
+    if (this.policy.memoryBusy?.() === true) return 'memory above --max-memory';
+    return null;
+  }
+
   /** The connection logged in under `clientId`, or null: the sessions are the registry, so it costs nothing per connection. */
   connection(clientId: string): ConnectionShell | null {
     const owner = this.broker.sessions.get(clientId)?.owner ?? null;
@@ -241,9 +251,9 @@ export class GatewayContext {
     return listeners;
   }
 
-  /** Serves a protocol at a WebSocket path on the ws and wss listeners. */
-  addWebSocketRoute(path: string, subprotocols: readonly string[], accept: LinkAcceptor): void {
-    this.setup.wsRoutes.add({ path, subprotocols, accept });
+  /** Serves a protocol at a WebSocket path on the ws and wss listeners; `binaryOnly` closes a client sending text frames. */
+  addWebSocketRoute(path: string, subprotocols: readonly string[], accept: LinkAcceptor, binaryOnly = false): void {
+    this.setup.wsRoutes.add({ path, subprotocols, accept, binaryOnly });
   }
 
   // --- admission ---------------------------------------------------------------------------
@@ -273,6 +283,7 @@ export class GatewayContext {
       protocol: request.protocol,
       transport: link.transport,
       peerIdentity: link.peerIdentity ?? null,
+      waiting: () => !shell.closed,
     };
     const started = this.onAuthDecision === null ? 0 : performance.now();
     let decision: AuthResult | Promise<AuthResult>;
@@ -307,7 +318,8 @@ export class GatewayContext {
           detail: result.detail ?? '',
         });
       }
-      const refusal: AdmissionRefusal = result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : 'not-authorized';
+      const refusal: AdmissionRefusal =
+        result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : result.reason === ADMISSION_REASON_CODES['rate-limited'] ? 'rate-limited' : 'not-authorized';
       if (request.clientId !== '') this.clientDisconnected({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }, 'auth-failure');
       return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
     }

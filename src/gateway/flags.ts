@@ -14,9 +14,16 @@ export interface GatewayOptions {
   maxTopicLevels: number;
   /** false: retained messages are off, and a client's retained publish or will is refused */
   retainAvailable: boolean;
+  /** bytes of a connection's first frame (MQTT CONNECT, STOMP CONNECT, a JT/T 808 or GB/T 32960 login) */
+  maxConnectSize: number;
+  /** bytes kept over every connection not yet logged in (unfinished login frames, what waits behind one) */
+  maxLoginBuffer: number;
   /** true: a client may take over a session another identity created (as in mosquitto) */
   allowIdentityTakeover: boolean;
 }
+
+/** The smallest --max-connect-size: an MQTT 5 CONNECT with a short id, username, password and a small will fits. */
+export const MIN_MAX_CONNECT_SIZE = 512;
 
 /** Rows for --help, parsing and the config file. */
 export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
@@ -71,6 +78,26 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     group: 'Limits',
     default: true,
     help: 'keep retained messages; --no-retain-available refuses every retained publish and will, whatever the protocol (MQTT 5: Retain Available 0, DISCONNECT 0x9A; 3.1.1: the connection closes; STOMP: ERROR)',
+  },
+  {
+    name: 'max-connect-size',
+    key: 'maxConnectSize',
+    kind: 'size',
+    group: 'Limits',
+    default: 65_536,
+    min: MIN_MAX_CONNECT_SIZE,
+    max: 268_435_455,
+    help: "largest first frame before a client is authenticated: MQTT CONNECT (will and authentication data included; MQTT 5 gets CONNACK 0x95, 3.1.1 is closed), STOMP CONNECT (ERROR), JT/T 808 and GB/T 32960 logins (closed); never above the protocol's own frame limit",
+  },
+  {
+    name: 'max-login-buffer',
+    key: 'maxLoginBuffer',
+    kind: 'size',
+    group: 'Limits',
+    default: 64 * 1_048_576,
+    min: 65_536,
+    max: 68_719_476_736,
+    help: 'bytes kept for every connection not logged in yet, together (unfinished login frames, bytes behind a login being authenticated); past it, or above --max-memory, such a connection is closed',
   },
   {
     name: 'allow-identity-takeover',

@@ -85,6 +85,8 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   private credentialsDeadline: CredentialsDeadline | null = null;
   /** Pause bits holding reading stopped. */
   protected pauses = 0;
+  /** Bytes of this connection counted in the kit's login buffer (kept before it got online). */
+  private loginBuffered = 0;
   private corked = false;
   /** Work done in all when this connection's current turn began. */
   private turnStart = 0;
@@ -131,6 +133,14 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   protected infoExtras(): { keepAlive?: number; cleanStart?: boolean } {
     return {};
   }
+  /**
+   * Bytes the protocol keeps while the client is not online: an unfinished login frame, what
+   * arrived behind a login being authenticated. Counted against --max-login-buffer and
+   * --max-memory, so half-sent logins cannot fill memory before anyone is authenticated.
+   */
+  protected loginBytesHeld(): number {
+    return 0;
+  }
   /** The wheel fired before the client got online: the login deadline passed (a protocol with earlier deadlines checks). */
   protected beforeOnline(_now: number): number {
     this.loginTimedOut();
@@ -147,12 +157,35 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   onData(chunk: Buffer): void {
     if (this.phase === Phase.Closed) return;
     this.bytesIn += chunk.length;
-    if (this.pauses !== 0) {
-      this.hold(chunk);
-      return;
+    if (this.pauses !== 0) this.hold(chunk);
+    else {
+      this.turnStart = workDone();
+      this.receive(chunk);
     }
-    this.turnStart = workDone();
-    this.receive(chunk);
+    if (this.phase !== Phase.Online && !this.closed) this.countLoginBytes();
+  }
+
+  /** Counts what a connection not yet online keeps; closes it when the login buffer or memory is full. */
+  private countLoginBytes(): void {
+    const held = this.loginBytesHeld();
+    const kit = this.kit;
+    kit.loginBuffered += held - this.loginBuffered;
+    this.loginBuffered = held;
+    if (held === 0) return;
+    const full = kit.loginBufferFull();
+    if (full === null) return;
+    this.kit.metrics.connectionsRefused++;
+    if (kit.logLimit.allow('login-buffer')) {
+      kit.log.warn(`connection closed before login: ${full}`, { protocol: this.protocolName, address: this.link.remoteAddress, heldBytes: held, loginBufferBytes: kit.loginBuffered });
+    }
+    this.destroy('quota-exceeded');
+  }
+
+  /** Uncounts this connection's login bytes (it got online or closed). */
+  private releaseLoginBytes(): void {
+    if (this.loginBuffered === 0) return;
+    this.kit.loginBuffered -= this.loginBuffered;
+    this.loginBuffered = 0;
   }
 
   /**
@@ -258,6 +291,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   /** The client is in: counted, and its connect event fired. */
   protected goOnline(): void {
     this.phase = Phase.Online;
+    this.releaseLoginBytes();
     this.onlineSince = this.kit.secondsSinceEpoch();
     this.kit.metrics.connectionsOpened++;
     this.kit.clientConnected(this.clientInfo());
@@ -342,6 +376,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     const wasOnline = this.phase === Phase.Online;
     this.phase = Phase.Closed;
     this.closeReason = reason;
+    this.releaseLoginBytes();
     this.kit.wheel.cancel(this);
     if (this.credentialsDeadline !== null) this.kit.wheel.cancel(this.credentialsDeadline);
     this.kit.connectionClosed(this);

@@ -1,6 +1,6 @@
 /** Flags of authentication providers, ACL, rate limits and overload protection: the SecurityOptions part of StartOptions and its rows. */
 import { constrainedMemory } from 'node:process';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { FlagDef } from '../config/flags.js';
 
 export interface SecurityOptions {
@@ -35,6 +35,16 @@ export interface SecurityOptions {
   maxTopicLength: number;
   /** bytes of RSS; 0 = no check */
   maxMemory: number;
+  /** successful password-file logins remembered; 0 = none */
+  authCacheSize: number;
+  /** seconds */
+  authCacheTtl: number;
+  /** worker threads checking password hashes */
+  authHashThreads: number;
+  /** failed password checks in a row from one address before it backs off */
+  authFailuresAllowed: number;
+  /** longest backoff in seconds; 0 = off */
+  authFailureBackoff: number;
 }
 
 /** 80% of the memory this process may use (its cgroup limit when it has one, else the machine's). */
@@ -235,5 +245,58 @@ export const SECURITY_FLAGS: readonly FlagDef<keyof SecurityOptions>[] = [
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
     help: 'above this RSS new connections get 0x89 (server busy); 0 = no check',
+  },
+  {
+    name: 'auth-cache-size',
+    key: 'authCacheSize',
+    kind: 'int',
+    group: 'Security',
+    default: 100_000,
+    min: 0,
+    max: 10_000_000,
+    help: 'successful password-file logins remembered (by a per-process HMAC of username and password), so logging in again skips the hash; 0 = hash every time',
+  },
+  {
+    name: 'auth-cache-ttl',
+    key: 'authCacheTtl',
+    kind: 'int',
+    group: 'Security',
+    default: 3600,
+    min: 1,
+    max: 604_800,
+    valueName: 'SECONDS',
+    help: 'how long a successful password-file login is remembered; a password changed in the file stops matching at the reload',
+  },
+  {
+    name: 'auth-hash-threads',
+    key: 'authHashThreads',
+    kind: 'int',
+    group: 'Security',
+    default: () => availableParallelism(),
+    defaultText: 'one per core',
+    min: 1,
+    max: 1024,
+    help: 'worker threads checking scrypt/PBKDF2 password hashes (each check takes ~80 ms of one core); started on the first check',
+  },
+  {
+    name: 'auth-failures-allowed',
+    key: 'authFailuresAllowed',
+    kind: 'int',
+    group: 'Security',
+    default: 5,
+    min: 1,
+    max: 1_000_000,
+    help: 'failed password checks in a row from one address before it backs off (--auth-failure-backoff)',
+  },
+  {
+    name: 'auth-failure-backoff',
+    key: 'authFailureBackoff',
+    kind: 'int',
+    group: 'Security',
+    default: 60,
+    min: 0,
+    max: 86_400,
+    valueName: 'SECONDS',
+    help: 'an address past --auth-failures-allowed has its uncached password logins refused (0x9F) for 1 s, doubling per further failure up to this; a success resets it; 0 = off',
   },
 ];

@@ -16,7 +16,7 @@ import { AuthChain, PROVIDER_NAMES } from './chain.js';
 import { DeviceKeysProvider } from './device-signature.js';
 import { HttpHookProvider } from './http-hook.js';
 import { JwtProvider } from './jwt.js';
-import { PasswordFileProvider } from './password-file.js';
+import { PasswordChecks, PasswordFileProvider } from './password-file.js';
 import { GatewayPolicy } from './policy.js';
 import type { AuthProvider } from './provider.js';
 
@@ -62,6 +62,9 @@ export async function buildAuthentication(options: SecurityOptions & { readonly 
   const configured = await configuredProviders(options, log, new LogRateLimit(5));
   const order = parseChain(options.authChain);
   const providers = order.flatMap((name) => (name === 'certificate' ? [certificateProvider] : configured.filter((p) => p.name === name)));
+  // The password file has the last word on unknown users when nothing after it checks credentials.
+  const last = providers.filter((p) => p.name !== 'certificate').at(-1);
+  if (last instanceof PasswordFileProvider) last.decidesUnknownUsers = true;
   for (const p of configured) {
     if (!order.includes(p.name as (typeof PROVIDER_NAMES)[number])) log.warn('configured provider is not in --auth-chain and will not be asked', { provider: p.name });
   }
@@ -93,7 +96,14 @@ export function aclRules(options: SecurityOptions): Authorizer {
 async function configuredProviders(options: SecurityOptions, log: Logger, logLimit: LogRateLimit): Promise<AuthProvider[]> {
   const providers: AuthProvider[] = [];
   if (options.passwordFile !== undefined) {
-    const p = PasswordFileProvider.load(options.passwordFile);
+    const checks = new PasswordChecks({
+      cacheSize: options.authCacheSize,
+      cacheTtlMs: options.authCacheTtl * 1000,
+      hashThreads: options.authHashThreads,
+      failuresAllowed: options.authFailuresAllowed,
+      backoffMaxMs: options.authFailureBackoff * 1000,
+    });
+    const p = PasswordFileProvider.load(options.passwordFile, checks);
     if (p.size === 0) log.warn('--password-file has no users', { file: options.passwordFile });
     providers.push(p);
   }

@@ -51,6 +51,10 @@ export class GatewayPolicy implements SecurityPolicy {
     return 0;
   }
 
+  memoryBusy(): boolean {
+    return this.memory.overLimit(Date.now());
+  }
+
   acceptable(link: { readonly remoteAddress: string }): boolean {
     if (!this.connections.limited) return true;
     const now = Date.now();

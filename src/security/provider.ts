@@ -34,6 +34,8 @@ export interface AuthProvider {
    * the reloaded provider is disconnected. Absent: its clients are never revoked by a reload.
    */
   credentials?(): ReadonlyMap<string, string>;
+  /** Reload: takes over what the previous provider of the same name learned (remembered logins, its hashing pool). */
+  inherit?(previous: AuthProvider): void;
 }
 
 /** A digest of credential text for credentials(): compared, never shown. */

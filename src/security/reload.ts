@@ -39,6 +39,10 @@ export async function reloadSecurity(live: Security, before: SecurityOptions, op
 
   const oldProviders = providersOf(live);
   const newProviders = new Map((next.authenticator instanceof AuthChain ? next.authenticator.providers : []).map((p) => [p.name, p]));
+  for (const [name, fresh] of newProviders) {
+    const old = oldProviders.get(name);
+    if (old !== undefined) fresh.inherit?.(old);
+  }
   const changes: string[] = [];
   for (const [name, old] of oldProviders) {
     const fresh = newProviders.get(name);

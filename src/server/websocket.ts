@@ -7,7 +7,7 @@
 import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { loadNativeUws } from '../transports/uws-loader.js';
-import { WsListener, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';
+import { WsListener, parseAllowedOrigins, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';
 import type { Listener } from '../transports/listen.js';
 import type { TlsProvider } from '../transports/tls.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
@@ -50,6 +50,7 @@ export async function startWebSocketListeners(ctx: WebSocketSetup): Promise<List
     maxBackpressure: o.wsMaxBackpressure,
     // A message may carry a whole packet of the largest size allowed; never below uWS's own 16 KiB default.
     maxPayloadLength: Math.max(o.maxPacketSize, 65_536),
+    allowedOrigins: parseAllowedOrigins(o.wsAllowedOrigins),
     log: ctx.log,
     logLimit: ctx.logLimit,
   };

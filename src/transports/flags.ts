@@ -17,6 +17,8 @@ export interface TransportOptions {
   /** 0 = never; otherwise 8..960 (uWebSockets.js refuses anything else) */
   wsIdleTimeout: number;
   wsMaxBackpressure: number;
+  /** comma-separated origins (scheme://host[:port]) or `*`; '' = requests without Origin and same-host pages only */
+  wsAllowedOrigins: string;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   tlsCa: string | undefined;
@@ -73,6 +75,16 @@ export const TRANSPORT_FLAGS: readonly FlagDef<keyof TransportOptions>[] = [
     min: 65_536,
     max: 1_073_741_824,
     help: 'bytes queued for one slow WebSocket client above which it is disconnected (QoS 0 is dropped earlier, at --max-socket-buffer)',
+  },
+  {
+    name: 'ws-allowed-origins',
+    key: 'wsAllowedOrigins',
+    kind: 'string',
+    group: GROUP,
+    default: '',
+    defaultText: 'none besides the same host',
+    valueName: 'LIST',
+    help: "web page origins (https://app.example.com, comma-separated, or *) whose browsers may open a WebSocket (403 otherwise); clients sending no Origin (MQTT.js, stomp.js, devices) and pages from the broker's own host name are always let in",
   },
   {
     name: 'tls-cert',

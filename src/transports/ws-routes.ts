@@ -11,6 +11,8 @@ export interface WsRoute {
   /** Sec-WebSocket-Protocol values accepted, in order of preference (e.g. ['mqtt', 'mqttv3.1']) */
   readonly subprotocols: readonly string[];
   readonly accept: LinkAcceptor;
+  /** True when text frames are a protocol error (MQTT: binary only [MQTT-6.0.0-1]); the connection is closed with 1003. */
+  readonly binaryOnly?: boolean;
 }
 
 export class WsRoutes {

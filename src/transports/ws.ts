@@ -10,7 +10,7 @@
  * bytes reach this App over a private Unix socket; the upgrade handler takes the client's
  * address and identity from the front connection its header names (`claim`).
  */
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
 import { ConfigError } from '../errors.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
@@ -33,6 +33,8 @@ export interface WsListenOptions {
   readonly maxBackpressure: number;
   /** Largest WebSocket message (uWS closes the connection with 1009 past it). */
   readonly maxPayloadLength: number;
+  /** Browser origins let in (--ws-allowed-origins); null = any. Requests without Origin and same-host pages always are. */
+  readonly allowedOrigins: ReadonlySet<string> | null;
   readonly log: Logger;
   readonly logLimit: LogRateLimit;
 }
@@ -200,6 +202,14 @@ export class WsListener {
       maxBackpressure: o.maxBackpressure,
       sendPingsAutomatically: true,
       upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+        // A page on another site must not reach the broker with its visitor's network position
+        // (cross-site WebSocket hijacking): browsers always send Origin, other clients do not.
+        const origin = req.getHeader('origin');
+        if (origin !== '' && !originAllowed(origin, req.getHeader('host'), o.allowedOrigins)) {
+          if (o.logLimit.allow('ws-origin')) o.log.info('WebSocket upgrade refused: origin not allowed', { path: route.path, origin: clip(origin) });
+          refuse(res, '403 Forbidden', `origin ${clip(origin)} may not open a WebSocket here; the operator lists allowed pages in --ws-allowed-origins\n`);
+          return;
+        }
         const link = linkFor(res, req);
         if (link === null) return;
         const offered = req.getHeader('sec-websocket-protocol');
@@ -215,10 +225,67 @@ export class WsListener {
       open: (ws) => {
         ws.getUserData().link.opened(ws, route.accept);
       },
-      message: (ws, message) => ws.getUserData().link.received(message),
+      message: route.binaryOnly === true ? binaryMessage : anyMessage,
       drain: (ws) => ws.getUserData().link.drained(),
       close: (ws, code) => ws.getUserData().link.closed(code),
     };
+  }
+}
+
+function anyMessage(ws: WebSocket<WsUserData>, message: ArrayBuffer): void {
+  ws.getUserData().link.received(message);
+}
+
+/** A route that takes binary frames only: a text frame closes with 1003 (unsupported data). */
+function binaryMessage(ws: WebSocket<WsUserData>, message: ArrayBuffer, isBinary: boolean): void {
+  if (isBinary) ws.getUserData().link.received(message);
+  else ws.end(CLOSE_UNSUPPORTED_DATA, 'binary frames only');
+}
+
+/** 1003: the endpoint got data of a type it cannot accept (RFC 6455 7.4.1). */
+const CLOSE_UNSUPPORTED_DATA = 1003;
+
+/** Parses --ws-allowed-origins: `*` = any (null), else the origins listed, normalised; throws ConfigError for one that is not scheme://host[:port]. */
+export function parseAllowedOrigins(text: string): ReadonlySet<string> | null {
+  const origins = new Set<string>();
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (item === '') continue;
+    if (item === '*') return null;
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(`--ws-allowed-origins: "${item}" is not an origin like https://app.example.com`);
+    }
+    if (url.origin === 'null' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+      throw new ConfigError(`--ws-allowed-origins: "${item}" is not an origin like https://app.example.com (scheme, host and port only)`);
+    }
+    origins.add(url.origin);
+  }
+  return origins;
+}
+
+/** True when a browser page from `origin` may connect: listed, any allowed, or the same host name the request went to. */
+export function originAllowed(origin: string, host: string, allowed: ReadonlySet<string> | null): boolean {
+  if (allowed === null) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (allowed.has(url.origin)) return true;
+  // The same host name (any port): a page the operator serves from the broker's own machine.
+  return host !== '' && url.hostname !== '' && url.hostname === hostName(host);
+}
+
+/** The host name of a Host header (without its port; IPv6 in brackets as URL writes it). */
+function hostName(host: string): string {
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return '';
   }
 }
 

@@ -32,6 +32,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { TimerWheel, WheelItem } from '../core/timer-wheel.js';
 import { certificateIdentity, type TlsProvider } from './tls.js';
+import { ClientFrameCheck } from './ws-frame-check.js';
 
 /** The header the front inserts into a client's first HTTP request (lower case, as uWS reads it). */
 export const FRONT_HEADER = 'x-junction-front';
@@ -39,6 +40,8 @@ export const FRONT_HEADER = 'x-junction-front';
 /** Longest request line accepted before the header can be inserted; uWS's own header limit is 4 KiB. */
 const MAX_REQUEST_LINE = 8192;
 const EMPTY = Buffer.alloc(0);
+/** A close frame with 1002 (protocol error): what a client sending an unmasked frame hears. */
+const CLOSE_PROTOCOL_ERROR = Buffer.from([0x88, 0x02, 0x03, 0xea]);
 /** How long a client side may take to flush its last bytes after uWS closed the connection. */
 const LINGER_MS = 2000;
 
@@ -74,6 +77,8 @@ export class FrontConnection implements WheelItem, ReadGate {
   private head: Buffer | null = EMPTY;
   private linkPaused = false;
   private innerFull = false;
+  /** Follows the client's frames: uWS would not notice an unmasked one. */
+  private readonly frames = new ClientFrameCheck();
   private outerGone = false;
   private innerGone = false;
 
@@ -109,8 +114,20 @@ export class FrontConnection implements WheelItem, ReadGate {
     return 0;
   }
 
-  /** Client bytes: the first request gets the front header after its request line, the rest passes as is. */
+  /** Client bytes: checked frame by frame (an unmasked one closes), then passed on. */
   fromClient(chunk: Buffer): void {
+    if (!this.frames.check(chunk)) {
+      // RFC 6455 5.1: a server closes on an unmasked client frame.
+      this.head = null;
+      this.outer.end(CLOSE_PROTOCOL_ERROR);
+      this.inner.destroy();
+      return;
+    }
+    this.pass(chunk);
+  }
+
+  /** Passes client bytes on: the first request gets the front header after its request line. */
+  private pass(chunk: Buffer): void {
     if (this.head !== null) {
       this.insertHeader(chunk);
       return;
@@ -172,7 +189,7 @@ export class FrontConnection implements WheelItem, ReadGate {
     }
     this.head = null;
     const line = Buffer.from(`${FRONT_HEADER}: ${this.front.secret} ${this.id}\r\n`, 'latin1');
-    this.fromClient(Buffer.concat([head.subarray(0, eol + 1), line, head.subarray(eol + 1)]));
+    this.pass(Buffer.concat([head.subarray(0, eol + 1), line, head.subarray(eol + 1)]));
   }
 }
 

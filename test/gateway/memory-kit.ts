@@ -57,6 +57,8 @@ export async function memoryKit(security: Partial<Security> = {}): Promise<{ kit
       maxSocketBuffer: 1 << 22,
       maxTopicLevels: 16,
       retainAvailable: true,
+      maxConnectSize: 65_536,
+      maxLoginBuffer: 64 << 20,
       allowIdentityTakeover: false,
     },
     nodeName: 'test',

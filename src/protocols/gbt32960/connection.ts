@@ -59,7 +59,8 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   constructor(link: Link, kit: GatewayContext, config: Gbt32960Config) {
     super(link, kit, config.loginTimeoutMs);
     this.config = config;
-    this.stream = new FrameStream(config.maxFrameSize);
+    // Until the vehicle is in, its login frame is bounded by --max-connect-size too.
+    this.stream = new FrameStream(Math.min(config.maxFrameSize, kit.options.maxConnectSize));
     this.commands = new CommandWindow<VehicleCommand>({ maxInflight: 1, maxQueued: config.maxQueuedCommands, retryIntervalMs: config.retryIntervalMs, retries: config.maxRetries }, this);
   }
 
@@ -77,6 +78,10 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   protected hold(chunk: Buffer): void {
     this.stream.hold(chunk);
     if (this.stream.heldBytes > 2 * this.config.maxFrameSize) this.protocolError('more than two frames sent while reading was paused (the login being authenticated)');
+  }
+
+  protected override loginBytesHeld(): number {
+    return this.stream.heldBytes;
   }
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
@@ -134,6 +139,7 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
     this.publish(Command.VehicleLogin, ResponseFlag.Command, this.loginEncryption, loginData);
     this.answer(Command.VehicleLogin, restamp(this.config.aes, this.now(), this.loginEncryption, loginData));
     if (this.phase === Phase.Closed) return;
+    this.stream.limit(this.config.maxFrameSize);
     this.goOnline();
     this.schedule(this.nextDeadline());
   }

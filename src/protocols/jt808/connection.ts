@@ -58,7 +58,8 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   constructor(link: Link, kit: GatewayContext, config: Jt808Config) {
     super(link, kit, config.authTimeoutMs);
     this.config = config;
-    this.scanner = new FrameScanner(config.maxFrameSize);
+    // Until the terminal is in, its frames (registration, authentication) are bounded by --max-connect-size too.
+    this.scanner = new FrameScanner(Math.min(config.maxFrameSize, kit.options.maxConnectSize));
     // A link made late (native TCP: at the first bytes) was open, silent, before.
     this.openedAt = kit.wheel.now - (link.silentForMs ?? 0);
   }
@@ -93,6 +94,10 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
       this.violation('more than two frames sent while registration or authentication was pending', { bytes: this.scanner.pendingBytes });
       if (this.phase !== Phase.Closed) this.close('protocol-error');
     }
+  }
+
+  protected override loginBytesHeld(): number {
+    return this.scanner.pendingBytes;
   }
 
   onFrame(frame: Buffer, length: number): boolean {
@@ -167,6 +172,7 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
       { maxInflight: this.config.maxInflight, maxQueued: this.config.maxQueued, retryIntervalMs: this.config.retryIntervalMs, retries: this.config.retryCount },
       this,
     );
+    this.scanner.limit(this.config.maxFrameSize);
     this.goOnline();
     this.logDebug('terminal online', { version: this.protocolVersion });
     this.write(this.generalResponse(h, Result.Ok));

@@ -16,7 +16,7 @@ import { PacketType, ReasonCode } from './codec/constants.js';
 import { SCAN_ERR_LENGTH, SCAN_ERR_TOO_LARGE, SCAN_FLAGS, SCAN_HEADER, SCAN_LENGTH, SCAN_OFFSET, SCAN_STRIDE, SCAN_TYPE } from './codec/scanner.js';
 import { encodeAuth, encodeDisconnect } from './codec/encode.js';
 import { dispatchPacket } from './handlers/index.js';
-import { completeConnect } from './handlers/connect.js';
+import { completeConnect, refuse } from './handlers/connect.js';
 import { OutboundEncoder } from './outbound.js';
 import { MqttWireTarget } from './bulk-target.js';
 import type { MqttConfig } from './protocol.js';
@@ -109,7 +109,8 @@ export class MqttConnection extends ConnectionShell {
   /** Scans and handles every whole packet in buf from start; keeps a partial tail. */
   private consume(buf: Buffer, start: number): void {
     const end = buf.length;
-    const limit = this.config.maxPacketSize;
+    // Before the client is in, its CONNECT (and AUTH) may not be larger than --max-connect-size.
+    const limit = this.phase === Phase.Online ? this.config.maxPacketSize : this.connectLimit;
     while (start < end && this.pauses === 0 && !this.closed) {
       this.config.scan(buf, start, end, limit, this.version === 5, scanOut);
       const count = scanOut[0]!;
@@ -144,7 +145,8 @@ export class MqttConnection extends ConnectionShell {
         }
       }
       if (!rescan && error !== 0) {
-        this.scanError(error, detail);
+        if (error === SCAN_ERR_TOO_LARGE && this.phase !== Phase.Online) this.connectTooLarge(buf, next, end, detail);
+        else this.scanError(error, detail);
         return;
       }
       if (next === start) break;
@@ -163,6 +165,34 @@ export class MqttConnection extends ConnectionShell {
       // Copy the partial frame so the chunk it came in can be freed.
       this.pending = Buffer.from(buf.subarray(start));
     }
+  }
+
+  /** The smaller of --max-packet-size and --max-connect-size: what a packet may be before the client is in. */
+  private get connectLimit(): number {
+    return Math.min(this.config.maxPacketSize, this.kit.options.maxConnectSize);
+  }
+
+  /**
+   * A packet before the client is in (its CONNECT) declares more than --max-connect-size: MQTT 5
+   * gets CONNACK 0x95 naming the flag (the version is read from the bytes that arrived), older
+   * clients are closed; nothing of it is kept.
+   */
+  private connectTooLarge(buf: Buffer, at: number, end: number, size: number): void {
+    const limit = this.connectLimit;
+    const flag = limit === this.config.maxPacketSize ? '--max-packet-size' : '--max-connect-size';
+    const text = `${buf[at]! >> 4 === PacketType.CONNECT ? 'CONNECT' : 'packet'} of ${size} bytes exceeds ${flag} of ${limit} bytes before login`;
+    this.closeReason = 'protocol-error';
+    this.protocolViolation(text, { reason: '0x95' });
+    if (this.phase === Phase.Connecting && this.connectPacket === null && connectLevel(buf, at, end) === 5) {
+      this.version = 5;
+      refuse(this, ReasonCode.PacketTooLarge, text);
+      return;
+    }
+    this.end('protocol-error');
+  }
+
+  protected override loginBytesHeld(): number {
+    return this.pending === null ? 0 : this.pending.length;
   }
 
   private scanError(error: number, detail: number): void {
@@ -315,4 +345,15 @@ export class MqttConnection extends ConnectionShell {
   protected override released(): void {
     this.pending = null;
   }
+}
+
+/** The protocol level of a (partial) CONNECT at `at`, or 0 when it has not arrived. */
+function connectLevel(buf: Buffer, at: number, end: number): number {
+  if (at >= end || buf[at]! >> 4 !== PacketType.CONNECT) return 0;
+  let i = at + 1;
+  while (i < end && i < at + 4 && (buf[i]! & 0x80) !== 0) i++;
+  i++;
+  if (i + 2 > end) return 0;
+  const level = i + 2 + buf.readUInt16BE(i);
+  return level < end ? buf[level]! : 0;
 }

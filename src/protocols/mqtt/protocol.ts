@@ -41,7 +41,8 @@ export const mqttProtocol: Protocol<MqttOptions> = {
       scan: scannerFor(kit.native),
     };
     const accept = kit.acceptor('mqtt', (link) => new MqttConnection(link, kit, config));
-    kit.addWebSocketRoute(o.wsPath, MQTT_SUBPROTOCOLS, accept);
+    // MQTT travels in binary frames only: a text frame closes the connection [MQTT-6.0.0-1].
+    kit.addWebSocketRoute(o.wsPath, MQTT_SUBPROTOCOLS, accept, true);
     return kit.listenAll(
       [
         { protocol: 'mqtt', transport: 'tcp', flag: '--mqtt-port', port: o.mqttPort },

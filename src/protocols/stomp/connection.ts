@@ -72,6 +72,8 @@ export class StompConnection extends ConnectionShell {
     this.config = config;
     const l = config.limits;
     this.parser = new FrameParser({ maxHeaders: l.maxHeaders, maxHeaderLength: l.maxHeaderLength, maxBody: l.maxBody });
+    // Until the client is in, one frame (its CONNECT) may not be larger than --max-connect-size.
+    this.parser.frameLimit = { bytes: kit.options.maxConnectSize, flag: '--max-connect-size' };
     this.lastWrite = this.lastActivity;
   }
 
@@ -130,7 +132,12 @@ export class StompConnection extends ConnectionShell {
 
   /** CONNECTED was sent: the client is in. */
   online(): void {
+    this.parser.frameLimit = null;
     this.goOnline();
+  }
+
+  protected override loginBytesHeld(): number {
+    return this.parser.heldBytes;
   }
 
   // --- writing -----------------------------------------------------------------------------

@@ -20,7 +20,12 @@ const EMPTY = Buffer.alloc(0);
 export class FrameStream {
   private held: Buffer | null = null;
 
-  constructor(private readonly maxFrameSize: number) {}
+  constructor(private maxFrameSize: number) {}
+
+  /** Sets the frame size bound (smaller before login: --max-connect-size). */
+  limit(maxFrameSize: number): void {
+    this.maxFrameSize = maxFrameSize;
+  }
 
   /** Bytes kept for later: a partial frame, or everything since a stop. */
   get heldBytes(): number {

@@ -96,7 +96,7 @@ let scratch = Buffer.allocUnsafe(4096);
 
 /** Stream state of one connection: between frames, or inside one (with a partial tail). */
 export class FrameScanner {
-  private readonly maxFrameSize: number;
+  private maxFrameSize: number;
   private inFrame = false;
   /** escaped bytes of the current frame from earlier chunks (without the opening 7E) */
   private partial: Buffer | null = null;
@@ -107,6 +107,12 @@ export class FrameScanner {
 
   /** maxFrameSize bounds the escaped bytes between two delimiters. */
   constructor(maxFrameSize: number) {
+    this.maxFrameSize = maxFrameSize;
+    if (scratch.length < maxFrameSize) scratch = Buffer.allocUnsafe(maxFrameSize);
+  }
+
+  /** Sets the frame size bound (smaller before login: --max-connect-size). */
+  limit(maxFrameSize: number): void {
     this.maxFrameSize = maxFrameSize;
     if (scratch.length < maxFrameSize) scratch = Buffer.allocUnsafe(maxFrameSize);
   }

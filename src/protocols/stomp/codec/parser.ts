@@ -38,6 +38,11 @@ const COLON = 0x3a;
 export class FrameParser {
   /** Escaping of the frames after CONNECT; set when the version is negotiated. */
   escaping: Escaping = Escaping.None;
+  /**
+   * Most bytes of one whole frame (head and body) and the flag that sets it, while a smaller
+   * bound than the others holds: the CONNECT frame before login (--max-connect-size).
+   */
+  frameLimit: { readonly bytes: number; readonly flag: string } | null = null;
   /** Which commands are accepted (the server's; tests may parse server frames). */
   commands: ReadonlySet<string> = CLIENT_COMMANDS;
   private readonly limits: ParserLimits;
@@ -55,6 +60,8 @@ export class FrameParser {
   private bodyParts: Buffer[] | null = null;
   private bodyLength = 0;
   private bodyFilled = 0;
+  /** Bytes of the current frame's head (for frameLimit). */
+  private headBytes = 0;
   /** Bytes left unparsed when the sink asked to stop. */
   private paused: Buffer | null = null;
   private stopped = false;
@@ -105,6 +112,7 @@ export class FrameParser {
         if (size > this.limits.maxBody) {
           throw tooLarge(`${this.command} body exceeds --stomp-max-body of ${this.limits.maxBody} bytes`);
         }
+        this.checkFrameSize(this.headBytes + size);
         if (nul === -1) {
           if (stop > pos) {
             (this.bodyParts ??= []).push(Buffer.from(buf.subarray(pos, stop)));
@@ -140,6 +148,11 @@ export class FrameParser {
   resume(sink: FrameSink): void {
     this.stopped = false;
     if (this.paused !== null) this.feed(EMPTY_BODY, sink);
+  }
+
+  /** Bytes kept: an unfinished frame's head and body, and what waits after a stop. */
+  get heldBytes(): number {
+    return (this.head?.length ?? 0) + (this.state === State.BodyLength ? this.bodyLength : this.bodyFilled) + (this.paused?.length ?? 0);
   }
 
   /** True while a frame is partly read (bytes are held). */
@@ -183,6 +196,7 @@ export class FrameParser {
       const nl = buf.indexOf(LF, lineStart);
       if (nl === -1) {
         if (buf.length - lineStart > limit + 1) throw this.lineTooLong();
+        this.checkFrameSize(buf.length - start);
         this.scanFrom = lineStart - start;
         this.head = Buffer.from(buf.subarray(start));
         // Everything of the chunk is held in `head` now.
@@ -193,6 +207,8 @@ export class FrameParser {
       if (lineEnd - lineStart > limit) throw this.lineTooLong();
       if (lineEnd === lineStart) {
         if (this.lines === 0) throw malformed('frame has no command');
+        this.checkFrameSize(nl + 1 - start);
+        this.headBytes = nl + 1 - start;
         this.parseHead(buf, start, nl + 1);
         // Position in the caller's chunk just after the blank line.
         return chunk.length - (buf.length - (nl + 1));
@@ -203,6 +219,12 @@ export class FrameParser {
       }
       lineStart = nl + 1;
     }
+  }
+
+  /** Throws when a frame of `bytes` so far passes frameLimit. */
+  private checkFrameSize(bytes: number): void {
+    const bound = this.frameLimit;
+    if (bound !== null && bytes > bound.bytes) throw tooLarge(`${this.command === '' ? 'frame' : this.command} of more than ${bound.bytes} bytes before login (${bound.flag})`);
   }
 
   private lineTooLong(): StompError {
@@ -249,6 +271,7 @@ export class FrameParser {
         throw tooLarge(`${command} content-length of ${length} bytes exceeds --stomp-max-body of ${this.limits.maxBody} bytes`);
       }
       if (length > 0 && !BODY_COMMANDS.has(command)) throw malformed(`${command} frame must not have a body`);
+      this.checkFrameSize(this.headBytes + length);
       this.bodyLength = length;
       this.body = length === 0 ? EMPTY_BODY : Buffer.allocUnsafe(length);
       this.state = State.BodyLength;
@@ -261,6 +284,7 @@ export class FrameParser {
     if (body.length > 0 && !BODY_COMMANDS.has(this.command)) throw malformed(`${this.command} frame must not have a body`);
     const frame = new StompFrame(this.command, this.headers!, body);
     this.state = State.Head;
+    this.command = '';
     this.headers = null;
     this.body = null;
     this.bodyParts = null;
