@@ -8,8 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { repoRoot, run } from '../../interop/harness.js';
 
-/** Not tools: the stall detector runs inside a broker (its command line is the broker's), flood-job is a module. */
-const NOT_TOOLS = new Set(['loop-stalls.js', 'flood-job.js', 'fleet-mix.js', 'registry.js', 'main.js']);
+/** Not tools: the stall detector runs inside a broker (its command line is the broker's), flood-job is a module, login-storm-worker a worker thread of login-storm. */
+const NOT_TOOLS = new Set(['loop-stalls.js', 'flood-job.js', 'login-storm-worker.js', 'fleet-mix.js', 'registry.js', 'main.js']);
 
 const tools = ['micro', 'scenarios'].flatMap((dir) =>
   readdirSync(path.join(repoRoot, 'dist', 'bench', dir))
