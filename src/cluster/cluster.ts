@@ -9,6 +9,7 @@ import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { ClusterOptions } from './flags.js';
+import { ClientRegistry, type RegistryCounters } from './client-registry.js';
 import { NatsLink } from './nats-link.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
 import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
@@ -31,7 +32,7 @@ export interface RunningCluster {
   /** Every node known, this one first (GET /api/v1/nodes). */
   nodes(): ClusterNodeView[];
   /** What went between this node and the others. */
-  counters(): { routes: RouteCounters; retained: RetainedCounters };
+  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
 }
@@ -47,10 +48,13 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const routes = new RemoteRoutes(broker, link, nodeName, log, setup.logLimit);
   const retained = new RetainedSync(broker, link, nodeName, options.clusterRetainedReplicas, Math.min(1000, options.clusterReconnectMax * 1000), log, setup.logLimit);
   const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit);
-  const offs = [routes.attach(), retained.attach()];
+  const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
+  nodes.onLost = (name) => registry.nodeLost(name);
+  const offs = [routes.attach(), retained.attach(), registry.attach()];
   link.listen(routes);
   link.listen(retained);
   link.listen(nodes);
+  link.listen(registry);
   let timer: NodeJS.Timeout | null = null;
   const waited = await Promise.race([
     retained.loaded.then(() => true),
@@ -63,10 +67,11 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   log.info('cluster node started', { node: nodeName, servers: setup.servers, joined: waited, interests: routes.interests });
   return {
     nodes: () => nodes.views(),
-    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters } }),
+    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters }, clients: { ...registry.counters } }),
     async stop() {
       for (const off of offs) off();
       nodes.close();
+      registry.close();
       retained.close();
       routes.close();
       await link.close();

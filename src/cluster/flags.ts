@@ -13,6 +13,8 @@ export interface ClusterOptions {
   clusterReconnectMax: number;
   /** JetStream replicas of the retained-message stream (capped at 1 on a single NATS server) */
   clusterRetainedReplicas: number;
+  /** seconds a node waits for another to hand over a client's session */
+  clusterTakeoverTimeout: number;
 }
 
 const GROUP = 'Cluster';
@@ -71,6 +73,17 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     min: 1,
     max: 5,
     help: 'JetStream replicas of the stream holding the retained messages (1 on a NATS server that is not clustered)',
+  },
+  {
+    name: 'cluster-takeover-timeout',
+    key: 'clusterTakeoverTimeout',
+    kind: 'int',
+    group: GROUP,
+    default: 3,
+    min: 1,
+    max: 60,
+    valueName: 'SECONDS',
+    help: 'how long a node waits for the node holding a client id to hand its session over before rebuilding it from the cluster record (subscriptions only)',
   },
 ];
 

@@ -54,6 +54,8 @@ export class ClusterNodes implements LinkListener {
   private readonly others = new Map<string, Known>();
   private readonly timer: NodeJS.Timeout;
   private nc: NatsConnection | null = null;
+  /** Told when a node is reported lost (the client registry takes its clients over). */
+  onLost: ((name: string) => void) | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -111,6 +113,7 @@ export class ClusterNodes implements LinkListener {
         k.status = 'lost';
         this.log.warn('cluster node lost: no heartbeat', { node: name, silentMs: now - k.lastSeen, connections: k.beat.connections });
         this.logNodes();
+        this.onLost?.(name);
       }
     }
   }

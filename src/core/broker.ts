@@ -13,8 +13,9 @@ import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
 import { PendingWill, type Will } from './will.js';
-import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
+import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
+import { fillSession, sessionState, type SessionState } from './session-state.js';
 import type { Store, StoredSubscription } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
@@ -241,6 +242,72 @@ export class Broker implements RouteSink, SessionExpiry {
     session.disconnectedAt = 0;
     this.setExpiry(session, expiryInterval);
     return { session, sessionPresent };
+  }
+
+  /**
+   * Hands the session of `clientId` to another process (the cluster: its client connected on
+   * another node): its connection is ended as by a takeover (its will goes out as then), a delayed
+   * will is cancelled as a new connection cancels it, and the session leaves this broker and its
+   * store; returns its state, or null when there is none (or it ended with its connection).
+   */
+  exportSession(clientId: string): SessionState | null {
+    let session = this.sessions.get(clientId);
+    if (session === undefined) return null;
+    if (session.owner !== null) {
+      session.owner.kick('takeover');
+      if (session.owner !== null) {
+        session.owner = null;
+        this.onlineCount--;
+      }
+    }
+    const will = this.pendingWills.get(clientId);
+    if (will !== undefined) {
+      this.wheel.cancel(will);
+      this.pendingWills.delete(clientId);
+    }
+    session = this.sessions.get(clientId);
+    if (session === undefined) return null;
+    const state = sessionState(session);
+    this.destroySession(session, 'moved');
+    return state;
+  }
+
+  /**
+   * Takes in a session another process handed over (see exportSession), replacing any local one
+   * of that client id; it is stored when persistent and waits for its connection to attach.
+   */
+  importSession(state: SessionState): Session {
+    const old = this.sessions.get(state.clientId);
+    if (old !== undefined) {
+      old.owner?.kick('takeover');
+      if (old.owner !== null) {
+        old.owner = null;
+        this.onlineCount--;
+      }
+      if (this.sessions.get(state.clientId) === old) this.destroySession(old, 'moved');
+    }
+    const session = new Session(state.clientId, state.protocol);
+    fillSession(session, state);
+    this.sessions.set(session.clientId, session);
+    for (const sub of state.subscriptions) this.router.subscribe(session, sub);
+    if (session.persistent) {
+      if (session.disconnectedAt === 0) session.disconnectedAt = Date.now();
+      this.store.putSession(sessionRecord(session));
+      session.stored = true;
+      for (const out of session.inflight.values()) this.store.putQueued(session.clientId, queuedRecord(out));
+      for (const out of session.queue) this.store.putQueued(session.clientId, queuedRecord(out));
+      for (const id of state.incoming) this.store.putIncoming(session.clientId, id);
+      this.scheduleExpiry(session);
+    }
+    const created = this.hooks.sessionCreated;
+    if (created !== null) created(session);
+    return session;
+  }
+
+  /** The connection of `session` declared its will (null: none); told to the hooks (the cluster keeps it for a node loss). */
+  declareWill(session: Session, will: Will | null): void {
+    const hook = this.hooks.willDeclared;
+    if (hook !== null) hook(session, will);
   }
 
   /** After CONNACK: resends unacknowledged deliveries and drains the queue. */

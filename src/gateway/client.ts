@@ -124,6 +124,11 @@ export class Client {
     return this.services.broker.cappedExpiry(expiryInterval);
   }
 
+  /** The connection is online with this will (null: none): the cluster keeps it so a survivor publishes it if this node dies. */
+  declareWill(will: { message: Message; delay: number; expiryInterval: number } | null): void {
+    if (this.session !== null) this.services.broker.declareWill(this.session, will);
+  }
+
   /** The connection ended: the will (checked at login) is published now, later, or with the session. */
   detach(will: { message: Message; delay: number; expiryInterval: number } | null): void {
     const session = this.session;

@@ -1,0 +1,449 @@
+/**
+ * One client id in the whole cluster. Each client id has a record in a JetStream stream
+ * (JUNCTION_CLIENTS, one message per client id): the node that owns it, whether a connection is
+ * attached, the persistent session's subscriptions and expiry, and the connection's will. A
+ * node admitting a client first writes itself into that record, naming the sequence it read
+ * (JetStream refuses the write if another node wrote since: a race-free owner); when another
+ * node held the session it asks that node to hand it over (session-handoff.ts), which ends the
+ * old connection as a takeover (MQTT 5 DISCONNECT 0x8E) and sends the subscriptions, queued and
+ * inflight QoS 1/2 messages. A node that is gone cannot answer: the record gives its
+ * subscriptions back (what was queued on the dead node stays there), and a survivor publishes
+ * the wills of its connections (wills.ts).
+ *
+ * While NATS is away a node serves its own clients alone and writes their records when NATS is
+ * back; a record another node wrote meanwhile wins, and the local copy of that session yields.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { Broker } from '../core/broker.js';
+import type { Message } from '../core/message.js';
+import type { Session } from '../core/session.js';
+import type { SessionState } from '../core/session-state.js';
+import type { GatewayContext } from '../gateway/context.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { StoredSubscription } from '../store/types.js';
+import type { LinkListener, NatsLink } from './nats-link.js';
+import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
+import { answerTakeover, HandoffError, parseTakeover, requestSession, takeoverSubject } from './session-handoff.js';
+import { RemoteWills, willRecord, type WillRecord } from './wills.js';
+
+export const CLIENTS_STREAM = 'JUNCTION_CLIENTS';
+export const CLIENTS_PREFIX = '$JUNCTION.client.';
+/** Attempts at winning a record other nodes keep writing before serving without it. */
+const CLAIM_ATTEMPTS = 5;
+
+/** The cluster's record of one client id. */
+export interface ClientRecord {
+  node: string;
+  /** the owner's process (a restarted node is another instance) */
+  instance: string;
+  /** a connection is attached */
+  online: boolean;
+  /** ms since the epoch of the write */
+  at: number;
+  /** the persistent session; null while the session ends with its connection */
+  session: { protocol: string; expiryInterval: number; disconnectedAt: number; subscriptions: StoredSubscription[] } | null;
+  /** the attached connection's will */
+  will: WillRecord | null;
+  /** the session's identity binding, carried as the store keeps it */
+  identity?: unknown;
+}
+
+/** What the registry counted since the start. */
+export interface RegistryCounters {
+  /** sessions handed over by another node */
+  movedIn: number;
+  /** sessions handed to another node */
+  movedOut: number;
+  /** sessions rebuilt from the record of a node that was gone */
+  adopted: number;
+  /** wills of dead nodes' clients published here */
+  willsPublished: number;
+  /** record writes that failed (written again when NATS is back) */
+  failedWrites: number;
+  /** local sessions that yielded to a record another node wrote while NATS was away */
+  yielded: number;
+}
+
+export class ClientRegistry implements LinkListener {
+  readonly instance = randomUUID();
+  readonly counters: RegistryCounters = { movedIn: 0, movedOut: 0, adopted: 0, willsPublished: 0, failedWrites: 0, yielded: 0 };
+  private readonly records: RecordStream<ClientRecord>;
+  private nc: NatsConnection | null = null;
+  /** Records this node wrote last, with their sequence. */
+  private readonly owned = new Map<string, number>();
+  /** Claims under way: a takeover request for the same client id waits for them. */
+  private readonly claims = new Map<string, Promise<string | null>>();
+  /** Client ids whose record must be written again. */
+  private readonly dirty = new Set<string>();
+  private readonly writing = new Set<string>();
+  private readonly wills = new Map<string, WillRecord>();
+  private readonly remoteWills: RemoteWills;
+  private flushQueued = false;
+  private closed = false;
+
+  constructor(
+    private readonly broker: Broker,
+    kit: GatewayContext,
+    private readonly link: NatsLink,
+    private readonly node: string,
+    private readonly replicas: number,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+    private readonly logLimit: LogRateLimit,
+  ) {
+    this.records = new RecordStream<ClientRecord>(CLIENTS_STREAM, CLIENTS_PREFIX, timeoutMs);
+    this.remoteWills = new RemoteWills((msg) => this.publishWill(msg));
+    kit.sessionClaim = (clientId) => this.claim(clientId);
+  }
+
+  /** Listens to the hook seam; returns the function that stops. */
+  attach(): () => void {
+    const hooks = this.broker.hooks;
+    const offs = [
+      hooks.on('clientConnected', (info) => this.touch(info.clientId)),
+      hooks.on('clientDisconnected', (info, reason) => {
+        // A refused login never had a session here.
+        if (reason === 'auth-failure' || reason === 'connect-timeout') return;
+        this.wills.delete(info.clientId);
+        this.touch(info.clientId);
+      }),
+      hooks.on('willDeclared', (session, will) => {
+        if (will === null) this.wills.delete(session.clientId);
+        else this.wills.set(session.clientId, willRecord(will));
+        this.touch(session.clientId);
+      }),
+      hooks.on('subscriptionAdded', (session) => this.touchPersistent(session)),
+      hooks.on('subscriptionRemoved', (session) => this.touchPersistent(session)),
+      hooks.on('sessionEnded', (session, reason) => {
+        if (reason !== 'moved' && reason !== 'shutdown') this.touch(session.clientId);
+      }),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  // --- the link ------------------------------------------------------------------------------
+
+  up(nc: NatsConnection, first: boolean): void {
+    this.nc = nc;
+    if (first) {
+      nc.subscribe(takeoverSubject(this.node), { callback: (err, m) => this.onTakeover(err, m) });
+      void this.open(nc);
+    } else if (this.records.ready) this.resync();
+  }
+
+  down(): void {}
+
+  private async open(nc: NatsConnection): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.records.open(nc, this.replicas, this.log);
+        break;
+      } catch (err) {
+        if (this.closed) return;
+        this.log.error('cluster client registry not reachable; retrying (nats-server needs JetStream: -js)', { error: (err as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
+    }
+    if (this.closed) return;
+    // What a previous life of this node left: its clients' wills, its sessions, if no one took them.
+    await this.adoptOrphans((r) => r.node === this.node && r.instance !== this.instance, 'restart');
+    this.resync();
+  }
+
+  /** Writes the record of every local session (and what waited for NATS); records others wrote meanwhile win. */
+  private resync(): void {
+    for (const id of this.broker.sessions.keys()) this.dirty.add(id);
+    this.owned.clear();
+    this.scheduleFlush();
+  }
+
+  // --- admission -----------------------------------------------------------------------------
+
+  /** SessionClaim: makes this node the owner of `clientId` before its session attaches. */
+  private claim(clientId: string): Promise<string | null> | null {
+    this.remoteWills.cancel(clientId);
+    if (!this.records.ready || !this.link.up) {
+      this.dirty.add(clientId);
+      return null;
+    }
+    const running = this.claims.get(clientId);
+    const p = (running ?? Promise.resolve(null)).then(() => this.doClaim(clientId));
+    this.claims.set(clientId, p);
+    void p.finally(() => {
+      if (this.claims.get(clientId) === p) this.claims.delete(clientId);
+    });
+    return p;
+  }
+
+  private mine(r: ClientRecord): boolean {
+    return r.node === this.node && r.instance === this.instance;
+  }
+
+  private async doClaim(clientId: string): Promise<string | null> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      let current: Versioned<ClientRecord | null>;
+      try {
+        current = await this.records.get(clientId);
+      } catch (err) {
+        this.unreachable('read', clientId, err);
+        return null;
+      }
+      const previous = current.value;
+      if (previous !== null && this.mine(previous)) {
+        this.owned.set(clientId, current.seq);
+        return null;
+      }
+      const claimed: ClientRecord = { node: this.node, instance: this.instance, online: true, at: Date.now(), session: previous?.session ?? null, will: null };
+      if (previous?.identity !== undefined) claimed.identity = previous.identity;
+      try {
+        this.owned.set(clientId, await this.records.put(clientId, claimed, current.seq));
+      } catch (err) {
+        if (err instanceof RecordConflictError) continue;
+        this.unreachable('claim', clientId, err);
+        return null;
+      }
+      if (previous !== null) await this.takeFrom(clientId, previous);
+      return null;
+    }
+    this.log.warn('cluster client id claimed by other nodes at once; serving it here', { clientId, attempts: CLAIM_ATTEMPTS });
+    return null;
+  }
+
+  /** The record named another owner: its session comes here, from that node or from the record. */
+  private async takeFrom(clientId: string, previous: ClientRecord): Promise<void> {
+    const nc = this.nc;
+    if (previous.node !== this.node && nc !== null) {
+      try {
+        const state = await requestSession(nc, previous.node, this.node, clientId, this.timeoutMs);
+        if (state !== null) this.importState(state);
+        else if (previous.session !== null && !previous.online) this.adoptSession(clientId, previous);
+        this.counters.movedIn++;
+        this.log.info('cluster session moved here', { clientId, from: previous.node, subscriptions: state?.subscriptions.length ?? 0, messages: state?.outgoing.length ?? 0 });
+        return;
+      } catch (err) {
+        if (!(err instanceof HandoffError)) throw err;
+        this.log.warn('cluster session rebuilt from its record: its node did not hand it over', { clientId, node: previous.node, error: err.message });
+      }
+    }
+    // A node that is gone (or this node's previous life): its connection's will goes out as on a dropped connection.
+    if (previous.online && previous.will !== null) this.fireWill(clientId, previous);
+    if (previous.session !== null && !this.broker.sessions.has(clientId)) this.adoptSession(clientId, previous);
+  }
+
+  private importState(state: SessionState): void {
+    this.broker.importSession(state);
+  }
+
+  /** A session rebuilt from a record: its subscriptions and expiry (its queue stayed with its node). */
+  private adoptSession(clientId: string, r: ClientRecord): void {
+    const s = r.session!;
+    const state: SessionState = {
+      clientId,
+      protocol: s.protocol,
+      expiryInterval: s.expiryInterval,
+      disconnectedAt: s.disconnectedAt === 0 ? Date.now() : s.disconnectedAt,
+      subscriptions: s.subscriptions,
+      outgoing: [],
+      incoming: [],
+      nextPacketId: 1,
+      nextSeq: 1,
+    };
+    if (r.identity !== undefined) state.identity = r.identity;
+    this.broker.importSession(state);
+    this.counters.adopted++;
+  }
+
+  private fireWill(clientId: string, r: ClientRecord): void {
+    this.remoteWills.fire(clientId, r.will!, r.session?.expiryInterval ?? 0);
+  }
+
+  private publishWill(msg: Message): void {
+    this.counters.willsPublished++;
+    this.log.info('cluster will published for a client of a node that is gone', { clientId: msg.origin, topic: msg.topic });
+    this.broker.publish(msg);
+  }
+
+  // --- another node takes a session ----------------------------------------------------------
+
+  private onTakeover(err: Error | null, m: Msg): void {
+    if (err !== null) return;
+    const request = parseTakeover(m);
+    if (request === null) return;
+    const { clientId } = request;
+    // A claim of this node for the same id finishes first: the session it brings goes on.
+    void (this.claims.get(clientId) ?? Promise.resolve(null)).then(() => {
+      const nc = this.nc;
+      if (nc === null) return;
+      this.remoteWills.cancel(clientId);
+      this.owned.delete(clientId);
+      this.wills.delete(clientId);
+      const state = this.broker.exportSession(clientId);
+      if (state !== null) {
+        this.counters.movedOut++;
+        this.log.info('cluster session moved to another node', { clientId, to: request.from, subscriptions: state.subscriptions.length, messages: state.outgoing.length });
+      }
+      try {
+        answerTakeover(nc, m, request, state);
+      } catch (e) {
+        this.log.warn('cluster session not handed over: the answer could not be sent', { clientId, to: request.from, error: (e as Error).message });
+      }
+    });
+  }
+
+  // --- records -------------------------------------------------------------------------------
+
+  private touchPersistent(session: Session): void {
+    if (session.persistent) this.touch(session.clientId);
+  }
+
+  /** The record of `clientId` is written again with the local state (after this turn). */
+  private touch(clientId: string): void {
+    this.dirty.add(clientId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (!this.records.ready || !this.link.up) return;
+    for (const id of this.dirty) {
+      if (this.writing.has(id) || this.claims.has(id)) continue;
+      this.dirty.delete(id);
+      this.writing.add(id);
+      void this.write(id).finally(() => {
+        this.writing.delete(id);
+        if (this.dirty.has(id)) this.scheduleFlush();
+      });
+    }
+  }
+
+  /** This node's record of a client id from the local state; null when it has no session here. */
+  private localRecord(clientId: string): ClientRecord | null {
+    const session = this.broker.sessions.get(clientId);
+    if (session === undefined) return null;
+    const online = session.owner !== null;
+    const subscriptions: StoredSubscription[] = [];
+    for (const s of session.subscriptions.values()) {
+      subscriptions.push({ filter: s.filter, qos: s.qos, noLocal: s.noLocal, retainAsPublished: s.retainAsPublished, retainHandling: s.retainHandling, subscriptionId: s.subscriptionId });
+    }
+    const r: ClientRecord = {
+      node: this.node,
+      instance: this.instance,
+      online,
+      at: Date.now(),
+      session: session.persistent ? { protocol: session.protocol, expiryInterval: session.expiryInterval, disconnectedAt: session.disconnectedAt, subscriptions } : null,
+      will: online ? (this.wills.get(clientId) ?? null) : null,
+    };
+    const identity = (session as unknown as { identity?: unknown }).identity;
+    if (identity !== undefined && identity !== null) r.identity = identity;
+    return r;
+  }
+
+  private async write(clientId: string): Promise<void> {
+    try {
+      let seq = this.owned.get(clientId);
+      if (seq === undefined) {
+        const current = await this.records.get(clientId);
+        if (current.value !== null && !this.mine(current.value)) {
+          if (this.broker.sessions.has(clientId)) this.yieldTo(clientId, current.value);
+          return;
+        }
+        seq = current.seq;
+      }
+      const record = this.localRecord(clientId);
+      if (record === null && seq === 0) return;
+      const next = await this.records.put(clientId, record, seq);
+      if (record === null) this.owned.delete(clientId);
+      else this.owned.set(clientId, next);
+    } catch (err) {
+      this.owned.delete(clientId);
+      if (err instanceof RecordConflictError) {
+        // Another node wrote it: look again (the session may have moved there).
+        this.dirty.add(clientId);
+        return;
+      }
+      this.counters.failedWrites++;
+      this.dirty.add(clientId);
+      this.unreachable('write', clientId, err);
+    }
+  }
+
+  /** Another node owns a client id this node also holds (they were apart): the local copy goes. */
+  private yieldTo(clientId: string, other: ClientRecord): void {
+    const state = this.broker.exportSession(clientId);
+    this.counters.yielded++;
+    this.log.warn('cluster session dropped here: another node took the client id while NATS was away', {
+      clientId,
+      owner: other.node,
+      droppedMessages: state?.outgoing.length ?? 0,
+    });
+  }
+
+  private unreachable(what: string, clientId: string, err: unknown): void {
+    if (this.logLimit.allow('cluster-registry'))
+      this.log.warn('cluster client registry not reachable; serving the client here and writing its record later', { what, clientId, error: (err as Error).message });
+  }
+
+  // --- nodes that are gone -------------------------------------------------------------------
+
+  /** A node stopped beating: its clients' wills go out and its persistent sessions live on here. */
+  nodeLost(name: string): void {
+    if (!this.records.ready || !this.link.up) return;
+    void this.adoptOrphans((r) => r.node === name, 'lost');
+  }
+
+  /** Takes over every record `orphan` selects (one survivor wins each record). */
+  private async adoptOrphans(orphan: (r: ClientRecord) => boolean, why: string): Promise<void> {
+    const found: Array<[string, Versioned<ClientRecord>]> = [];
+    try {
+      await this.records.scan((key, r) => {
+        if (orphan(r.value)) found.push([key, r]);
+      });
+    } catch (err) {
+      this.log.warn('cluster client records not read', { why, error: (err as Error).message });
+      return;
+    }
+    let wills = 0;
+    let sessions = 0;
+    for (const [clientId, { value: r, seq }] of found) {
+      if (this.claims.has(clientId)) continue;
+      const kept: ClientRecord | null =
+        r.session === null
+          ? null
+          : { node: this.node, instance: this.instance, online: false, at: Date.now(), session: { ...r.session, disconnectedAt: r.session.disconnectedAt || Date.now() }, will: null };
+      if (kept !== null && r.identity !== undefined) kept.identity = r.identity;
+      try {
+        const next = await this.records.put(clientId, kept, seq);
+        if (kept !== null) this.owned.set(clientId, next);
+      } catch (err) {
+        if (err instanceof RecordConflictError) continue;
+        this.log.warn('cluster client record not taken over', { clientId, error: (err as Error).message });
+        continue;
+      }
+      if (r.online && r.will !== null) {
+        this.fireWill(clientId, r);
+        wills++;
+      }
+      if (r.session !== null && !this.broker.sessions.has(clientId)) {
+        this.adoptSession(clientId, r);
+        sessions++;
+      }
+    }
+    if (found.length > 0) this.log.info('cluster clients of a node that is gone taken over', { why, records: found.length, wills, sessions });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.remoteWills.close();
+  }
+}
