@@ -179,9 +179,9 @@ export class ServiceProcess {
     return new ServiceProcess(child, port, dir, argv, what);
   }
 
-  /** Stops the server (SIGTERM), keeping its data folder. */
-  async halt(): Promise<void> {
-    this.child.kill('SIGTERM');
+  /** Stops the server (SIGTERM, or SIGKILL to crash it), keeping its data folder. */
+  async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.child.kill(signal);
     await exited(this.child);
   }
 

@@ -225,7 +225,7 @@ export class ClientRegistry implements LinkListener {
         return;
       } catch (err) {
         if (!(err instanceof HandoffError)) throw err;
-        this.log.warn('cluster session rebuilt from its record: its node did not hand it over', { clientId, node: previous.node, error: err.message });
+        this.log.warn('cluster session rebuilt from its record: its node did not hand it over', { clientId, from: previous.node, error: err.message });
       }
     }
     // A node that is gone (or this node's previous life): its connection's will goes out as on a dropped connection.
