@@ -9,6 +9,7 @@ import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { ClusterOptions } from './flags.js';
+import { AckGate, type AckGateCounters } from './ack-gate.js';
 import { ClientRegistry, type RegistryCounters } from './client-registry.js';
 import { NatsLink } from './nats-link.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
@@ -32,7 +33,7 @@ export interface RunningCluster {
   /** Every node known, this one first (GET /api/v1/nodes). */
   nodes(): ClusterNodeView[];
   /** What went between this node and the others. */
-  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters };
+  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters; acks: AckGateCounters };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
 }
@@ -50,7 +51,8 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit);
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
-  const offs = [routes.attach(), retained.attach(), registry.attach()];
+  const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, log, setup.logLimit);
+  const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
   link.listen(routes);
   link.listen(retained);
   link.listen(nodes);
@@ -67,7 +69,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   log.info('cluster node started', { node: nodeName, servers: setup.servers, joined: waited, interests: routes.interests });
   return {
     nodes: () => nodes.views(),
-    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters }, clients: { ...registry.counters } }),
+    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters }, clients: { ...registry.counters }, acks: { ...gate.counters } }),
     async stop() {
       for (const off of offs) off();
       nodes.close();

@@ -15,6 +15,8 @@ export interface ClusterOptions {
   clusterRetainedReplicas: number;
   /** seconds a node waits for another to hand over a client's session */
   clusterTakeoverTimeout: number;
+  /** seconds a QoS 1/2 publisher's ack waits for NATS to confirm the message left for the other nodes */
+  clusterAckTimeout: number;
 }
 
 const GROUP = 'Cluster';
@@ -84,6 +86,17 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     max: 60,
     valueName: 'SECONDS',
     help: 'how long a node waits for the node holding a client id to hand its session over before rebuilding it from the cluster record (subscriptions only)',
+  },
+  {
+    name: 'cluster-ack-timeout',
+    key: 'clusterAckTimeout',
+    kind: 'int',
+    group: GROUP,
+    default: 5,
+    min: 1,
+    max: 600,
+    valueName: 'SECONDS',
+    help: 'longest a QoS 1/2 publisher waits for its ack while NATS confirms the message reached it (sent again after a NATS server dies); past it the ack goes and a warning is logged',
   },
 ];
 

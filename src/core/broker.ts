@@ -63,6 +63,8 @@ export class Broker implements RouteSink, SessionExpiry {
   private publishKinds = ROUTE_ALL;
   /** Sessions with a connection attached, over every protocol. */
   onlineCount = 0;
+  /** Who holds acknowledgements after the store's commit (the cluster, until NATS confirmed); null: the store alone. */
+  commitGate: { afterCommit<T>(fn: (arg: T) => void, arg: T): void } | null = null;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
     this.limits = limits;
@@ -503,9 +505,11 @@ export class Broker implements RouteSink, SessionExpiry {
     return true;
   }
 
-  /** Calls fn(arg) once every store write issued so far is durable. */
+  /** Calls fn(arg) once every store write issued so far is durable (and, in a cluster, once NATS holds what was sent). */
   afterCommit<T>(fn: (arg: T) => void, arg: T): void {
-    this.store.afterCommit(fn, arg);
+    const gate = this.commitGate;
+    if (gate === null) this.store.afterCommit(fn, arg);
+    else gate.afterCommit(fn, arg);
   }
 
   private scheduleExpiry(session: Session): void {

@@ -170,4 +170,5 @@ test('SIGKILL of a NATS server: the nodes reconnect to the others and lose nothi
   for (const p of [...q2, ...after]) if (got.has(p)) assert.equal(got.get(p), 1, `${p} (QoS 2) at most once`);
   const lost = [...q1, ...q2].filter((p) => !got.has(p));
   console.log(`# NATS server loss: ${q1.length + q2.length} acknowledged, ${lost.length} not delivered: ${lost.join(' ')}`);
+  assert.deepEqual(lost, [], 'every acknowledged message delivered');
 });
