@@ -75,7 +75,7 @@ export class RecordStream<T> {
     } catch (err) {
       const text = (err as Error).message;
       if (!/already in use/i.test(text)) {
-        if (config.num_replicas > 1 && /insufficient|replicas/i.test(text)) {
+        if (config.num_replicas > 1 && /insufficient|replicas|no suitable peers/i.test(text)) {
           log.warn('cluster stream created with one replica: the NATS cluster has fewer servers than the replicas asked', { stream: this.name, error: text });
           await jsm.streams.add({ ...config, num_replicas: 1 });
         } else throw err;
