@@ -24,7 +24,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { StoredSubscription } from '../store/types.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
-import { answerTakeover, HandoffError, parseTakeover, requestSession, takeoverSubject } from './session-handoff.js';
+import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject } from './session-handoff.js';
 import { RemoteWills, willRecord, type WillRecord } from './wills.js';
 
 export const CLIENTS_STREAM = 'JUNCTION_CLIENTS';
@@ -63,11 +63,15 @@ export interface RegistryCounters {
   failedWrites: number;
   /** local sessions that yielded to a record another node wrote while NATS was away */
   yielded: number;
+  /** messages such sessions still owed, handed to the owner */
+  leftoversSent: number;
+  /** messages other nodes handed here for sessions this node owns */
+  leftoversTaken: number;
 }
 
 export class ClientRegistry implements LinkListener {
   readonly instance = randomUUID();
-  readonly counters: RegistryCounters = { movedIn: 0, movedOut: 0, adopted: 0, willsPublished: 0, failedWrites: 0, yielded: 0 };
+  readonly counters: RegistryCounters = { movedIn: 0, movedOut: 0, adopted: 0, willsPublished: 0, failedWrites: 0, yielded: 0, leftoversSent: 0, leftoversTaken: 0 };
   private readonly records: RecordStream<ClientRecord>;
   private nc: NatsConnection | null = null;
   /** Records this node wrote last, with their sequence. */
@@ -130,6 +134,7 @@ export class ClientRegistry implements LinkListener {
     this.nc = nc;
     if (first) {
       nc.subscribe(takeoverSubject(this.node), { callback: (err, m) => this.onTakeover(err, m) });
+      nc.subscribe(leftoverSubject(this.node), { callback: (err, m) => this.onLeftovers(err, m) });
       void this.open(nc);
     } else if (this.records.ready) this.resync();
   }
@@ -378,15 +383,36 @@ export class ClientRegistry implements LinkListener {
     }
   }
 
-  /** Another node owns a client id this node also holds (they were apart): the local copy goes. */
+  /**
+   * Another node owns a client id this node also holds (they were apart, or this node restarted
+   * after it was given up for lost): the local copy goes, and what it still owed the client goes
+   * to the owner (leftovers).
+   */
   private yieldTo(clientId: string, other: ClientRecord): void {
     const state = this.broker.exportSession(clientId);
     this.counters.yielded++;
-    this.log.warn('cluster session dropped here: another node took the client id while NATS was away', {
-      clientId,
-      owner: other.node,
-      droppedMessages: state?.outgoing.length ?? 0,
-    });
+    const { keep, dropped } = deliverable(state?.outgoing ?? []);
+    this.log.warn('cluster session dropped here: another node took the client id meanwhile', { clientId, owner: other.node, forwarded: keep.length, dropped });
+    const nc = this.nc;
+    if (keep.length === 0 || nc === null) return;
+    sendLeftovers(nc, other.node, { clientId, from: this.node, outgoing: keep }, this.timeoutMs).then(
+      (taken) => {
+        this.counters.leftoversSent += taken;
+        if (taken < keep.length) this.log.warn('cluster session leftovers not all taken: the owner has no session for them', { clientId, owner: other.node, sent: keep.length, taken });
+      },
+      (err: Error) => this.log.warn('cluster session leftovers lost: the owner did not answer', { clientId, owner: other.node, messages: keep.length, error: err.message }),
+    );
+  }
+
+  /** What another node still owed a client whose session is here now. */
+  private onLeftovers(err: Error | null, m: Msg): void {
+    if (err !== null) return;
+    const leftovers = parseLeftovers(m);
+    if (leftovers === null) return;
+    const taken = this.broker.appendQueued(leftovers.clientId, leftovers.outgoing);
+    this.counters.leftoversTaken += taken;
+    this.log.info('cluster session leftovers taken from another node', { clientId: leftovers.clientId, from: leftovers.from, messages: taken });
+    m.respond(String(taken));
   }
 
   private unreachable(what: string, clientId: string, err: unknown): void {

@@ -51,12 +51,13 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit);
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
-  const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, log, setup.logLimit);
+  const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
   const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
   link.listen(routes);
   link.listen(retained);
   link.listen(nodes);
   link.listen(registry);
+  link.listen(gate);
   let timer: NodeJS.Timeout | null = null;
   const waited = await Promise.race([
     retained.loaded.then(() => true),

@@ -17,6 +17,8 @@ export interface ClusterOptions {
   clusterTakeoverTimeout: number;
   /** seconds a QoS 1/2 publisher's ack waits for NATS to confirm the message left for the other nodes */
   clusterAckTimeout: number;
+  /** QoS 1/2 messages kept for the other nodes while NATS is away */
+  clusterOutageBuffer: number;
 }
 
 const GROUP = 'Cluster';
@@ -97,6 +99,17 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     max: 600,
     valueName: 'SECONDS',
     help: 'longest a QoS 1/2 publisher waits for its ack while NATS confirms the message reached it (sent again after a NATS server dies); past it the ack goes and a warning is logged',
+  },
+  {
+    name: 'cluster-outage-buffer',
+    key: 'clusterOutageBuffer',
+    kind: 'int',
+    group: GROUP,
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    valueName: 'MESSAGES',
+    help: 'QoS 1/2 messages published while NATS is away kept and sent to the other nodes when it is back (the oldest dropped past it, with a warning); 0 keeps none',
   },
 ];
 

@@ -8,9 +8,11 @@
  */
 import { createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import type { SessionState } from '../core/session-state.js';
+import { QueuedState, type QueuedRecord } from '../store/types.js';
 import { fromJson, toJson } from './record-stream.js';
 
 export const TAKEOVER_PREFIX = '$JUNCTION.takeover.';
+export const LEFTOVER_PREFIX = '$JUNCTION.leftover.';
 const H_CHUNKS = 'Junction-Chunks';
 const H_CHUNK = 'Junction-Chunk';
 /** Room left in a chunk for the headers and the protocol line. */
@@ -121,6 +123,67 @@ export function parseTakeover(m: Msg): TakeoverRequest | null {
     const r = JSON.parse(m.string()) as Partial<TakeoverRequest>;
     if (typeof r.clientId !== 'string' || typeof r.from !== 'string' || typeof r.inbox !== 'string' || !r.inbox.startsWith('_INBOX.')) return null;
     return { clientId: r.clientId, from: r.from, inbox: r.inbox };
+  } catch {
+    return null;
+  }
+}
+
+/** The subject where a node takes the leftovers of sessions it owns. */
+export function leftoverSubject(node: string): string {
+  return LEFTOVER_PREFIX + Buffer.from(node, 'utf8').toString('base64url');
+}
+
+/** Leftovers of a session another node holds now, as sent to it. */
+export interface Leftovers {
+  clientId: string;
+  from: string;
+  outgoing: QueuedRecord[];
+}
+
+/**
+ * What of a session's deliveries may still go to its client through another node: everything
+ * never sent, and QoS 1 sent but not acknowledged (at least once); a QoS 2 delivery already sent
+ * may have reached the client, and sending it again could deliver it twice: it stays out.
+ */
+export function deliverable(outgoing: readonly QueuedRecord[]): { keep: QueuedRecord[]; dropped: number } {
+  const keep: QueuedRecord[] = [];
+  let dropped = 0;
+  for (const r of outgoing) {
+    if (r.state === QueuedState.Queued || (r.qos === 1 && r.state === QueuedState.Sent)) keep.push({ ...r, state: QueuedState.Queued, packetId: 0 });
+    else dropped++;
+  }
+  return { keep, dropped };
+}
+
+/** Sends leftovers to `node` in requests that fit the server's max_payload; resolves with how many it took. */
+export async function sendLeftovers(nc: NatsConnection, node: string, leftovers: Leftovers, timeoutMs: number): Promise<number> {
+  const limit = Math.max(1024, (nc.info?.max_payload ?? 1024 * 1024) - CHUNK_MARGIN);
+  let taken = 0;
+  let part: QueuedRecord[] = [];
+  let bytes = 0;
+  const send = async (): Promise<void> => {
+    if (part.length === 0) return;
+    const reply = await nc.request(leftoverSubject(node), toJson({ ...leftovers, outgoing: part }), { timeout: timeoutMs });
+    taken += Number(reply.string()) || 0;
+    part = [];
+    bytes = 0;
+  };
+  for (const r of leftovers.outgoing) {
+    const size = r.message.payload.length * 1.4 + 512;
+    if (bytes + size > limit) await send();
+    part.push(r);
+    bytes += size;
+  }
+  await send();
+  return taken;
+}
+
+/** The leftovers in a message, or null when malformed. */
+export function parseLeftovers(m: Msg): Leftovers | null {
+  try {
+    const l = fromJson<Partial<Leftovers>>(m.string());
+    if (typeof l.clientId !== 'string' || typeof l.from !== 'string' || !Array.isArray(l.outgoing)) return null;
+    return { clientId: l.clientId, from: l.from, outgoing: l.outgoing };
   } catch {
     return null;
   }

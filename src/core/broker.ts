@@ -16,7 +16,7 @@ import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
 import { fillSession, sessionState, type SessionState } from './session-state.js';
-import type { Store, StoredSubscription } from '../store/types.js';
+import type { QueuedRecord, Store, StoredSubscription } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -304,6 +304,22 @@ export class Broker implements RouteSink, SessionExpiry {
     const created = this.hooks.sessionCreated;
     if (created !== null) created(session);
     return session;
+  }
+
+  /**
+   * Deliveries of this client's session that another process still held (the cluster: a node
+   * that was apart hands over what it had queued): delivered or queued like new ones, stored when
+   * the session is persistent; returns how many were taken (0 when there is no such session).
+   */
+  appendQueued(clientId: string, records: readonly QueuedRecord[]): number {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return 0;
+    for (const r of records) {
+      const msg = messageFromStored(r.message);
+      if (msg.expiresAt !== 0 && msg.isExpired(Date.now())) continue;
+      this.delivery.deliver(session, msg, r.qos, r.retain, r.subscriptionIds, null);
+    }
+    return records.length;
   }
 
   /** The connection of `session` declared its will (null: none); told to the hooks (the cluster keeps it for a node loss). */

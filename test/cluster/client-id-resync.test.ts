@@ -62,7 +62,7 @@ test('a client id taken on another node while its node was cut off from NATS: th
 
   // NATS back: node A sees the record names node B and ends its own connection as a takeover.
   await natsServers[0]!.restart();
-  await waitForLog(a, (l) => l['msg'] === 'cluster session dropped here: another node took the client id while NATS was away' && l['clientId'] === id, 'node A yields', 20_000);
+  await waitForLog(a, (l) => l['msg'] === 'cluster session dropped here: another node took the client id meanwhile' && l['clientId'] === id, 'node A yields', 20_000);
   await waitFor(() => reason !== -1, 5000, 'the DISCONNECT on node A');
   assert.equal(reason, 0x8e);
   assert.ok(onB.connected, 'the connection on node B stays');
