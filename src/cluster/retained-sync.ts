@@ -7,7 +7,7 @@
  * has that the stream never saw (retained while NATS was away, or before the cluster existed)
  * is written to the stream once it is reachable.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import { Message } from '../core/message.js';
@@ -42,6 +42,10 @@ export class RetainedSync implements LinkListener {
   /** Resolves once the stream was read up to its end the first time. */
   readonly loaded: Promise<void>;
   private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** The stream sequence of the last change applied. */
+  private lastSeq = 0;
+  private following: ConsumerMessages | null = null;
   readonly counters: RetainedCounters = { written: 0, applied: 0, failed: 0 };
 
   constructor(
@@ -66,17 +70,24 @@ export class RetainedSync implements LinkListener {
   }
 
   up(nc: NatsConnection, first: boolean): void {
-    if (first) void this.start(nc);
-    else if (this.js !== null) this.flush();
+    if (first) {
+      void this.start(nc);
+      return;
+    }
+    // The consumer may have lived on the server that went away: follow the stream again from the last change applied.
+    this.following?.stop();
+    if (this.js !== null) this.flush();
   }
 
   down(): void {}
 
   private async start(nc: NatsConnection): Promise<void> {
     while (!this.closed) {
+      let step = 'creating the stream';
       try {
         await this.ensureStream(nc);
         this.js = jetstream(nc);
+        step = 'reading the stream';
         const seen = await this.watch(this.js, nc);
         // What this node retained that the stream never heard of.
         this.broker.searchRetained('#', (msg) => {
@@ -86,7 +97,7 @@ export class RetainedSync implements LinkListener {
         return;
       } catch (err) {
         if (this.closed) return;
-        this.log.error('cluster retained messages not synchronised; retrying (nats-server needs JetStream: -js)', { error: (err as Error).message, retryMs: this.retryMs });
+        this.log.error('cluster retained messages not synchronised; retrying (nats-server needs JetStream: -js)', { step, error: (err as Error).message, retryMs: this.retryMs });
         await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
       }
     }
@@ -111,34 +122,70 @@ export class RetainedSync implements LinkListener {
     }
   }
 
-  /** Applies the stream's newest message of every topic, then keeps watching; resolves after the first full read with the topics seen. */
+  /** Applies the stream's newest message of every topic, then keeps following it; resolves after the first full read with the topics seen. */
   private async watch(js: JetStreamClient, nc: NatsConnection): Promise<Set<string>> {
     const jsm = await jetstreamManager(nc);
     const total = (await jsm.streams.info(RETAINED_STREAM)).state.messages;
-    const consumer = await js.consumers.get(RETAINED_STREAM, { deliver_policy: DeliverPolicy.LastPerSubject });
-    const messages = await consumer.consume();
     const seen = new Set<string>();
-    let initial = total > 0;
-    const done = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      let initial = total > 0;
       if (!initial) resolve();
-      void (async () => {
-        for await (const m of messages) {
-          const topic = this.apply(m);
-          if (!initial) continue;
-          if (topic !== null) seen.add(topic);
-          if (m.info.pending === 0 || seen.size >= total) {
-            initial = false;
-            resolve();
-          }
+      const onMessage = (m: JsMsg): void => {
+        const topic = this.apply(m);
+        if (!initial) return;
+        if (topic !== null) seen.add(topic);
+        if (m.info.pending === 0 || seen.size >= total) {
+          initial = false;
+          resolve();
         }
-      })().catch((err: Error) => {
-        if (!this.closed) this.log.error('cluster retained watch ended', { error: err.message });
-      });
+      };
+      this.follow(js, onMessage).catch(reject);
     });
-    await done;
     this.loadedResolve?.();
     this.log.info('cluster retained messages loaded', { stream: RETAINED_STREAM, topics: seen.size, retainedHere: this.broker.retainedCount });
     return seen;
+  }
+
+  /**
+   * Reads the stream from where it left off, for as long as the node runs: an ordered consumer
+   * lives on one NATS server, so when its heartbeats stop (that server went away) a new one
+   * starts after the last sequence applied.
+   */
+  private async follow(js: JetStreamClient, onMessage: (m: JsMsg) => void): Promise<void> {
+    let firstRound = true;
+    while (!this.closed) {
+      let messages: ConsumerMessages;
+      try {
+        const from = this.lastSeq === 0 ? { deliver_policy: DeliverPolicy.LastPerSubject } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 };
+        const consumer = await js.consumers.get(RETAINED_STREAM, from);
+        // Heartbeats every 2.5 s: a consumer lost with its server is noticed within seconds.
+        messages = await consumer.consume({ expires: 5000 });
+      } catch (err) {
+        if (firstRound) throw err;
+        if (this.logLimit.allow('cluster-retained-follow')) this.log.warn('cluster retained stream not readable; retrying', { error: (err as Error).message, retryMs: this.retryMs });
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
+        continue;
+      }
+      firstRound = false;
+      this.following = messages;
+      void (async () => {
+        for await (const n of messages.status()) {
+          if (n.type === 'heartbeats_missed' && n.count >= 2) {
+            this.log.warn('cluster retained stream: its consumer stopped answering; following it again', { fromSequence: this.lastSeq + 1 });
+            messages.stop();
+            return;
+          }
+        }
+      })().catch(() => undefined);
+      try {
+        for await (const m of messages) {
+          this.lastSeq = m.seq;
+          onMessage(m);
+        }
+      } catch (err) {
+        if (!this.closed) this.log.warn('cluster retained stream reading ended; following it again', { error: (err as Error).message });
+      }
+    }
   }
 
   /** One change read from the stream: set, replace or clear the local copy; returns its topic. */
@@ -168,7 +215,15 @@ export class RetainedSync implements LinkListener {
       (err: Error) => {
         this.counters.failed++;
         this.pending.add(topic);
-        if (this.logLimit.allow('cluster-retained')) this.log.warn('cluster retained message not written; written again when NATS is back', { topic, error: err.message });
+        // JetStream answers nothing while it elects a new leader (a NATS server was lost): try again shortly.
+        if (this.retryTimer === null && !this.closed) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            if (this.link.up) this.flush();
+          }, this.retryMs);
+          this.retryTimer.unref();
+        }
+        if (this.logLimit.allow('cluster-retained')) this.log.warn('cluster retained message not written yet; retrying', { topic, error: err.message, retryMs: this.retryMs });
       },
     );
   }
@@ -183,5 +238,7 @@ export class RetainedSync implements LinkListener {
 
   close(): void {
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.following?.stop();
   }
 }

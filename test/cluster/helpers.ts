@@ -1,4 +1,6 @@
 /** Cluster tests: real nats-servers, real Junction nodes joined through them, and probes that wait for NATS interest. */
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { startBroker, waitFor, type Broker, type LogLine, type MqttClient } from '../interop/harness.js';
 
@@ -10,8 +12,41 @@ export function natsUrls(servers: readonly ServiceProcess[]): string {
 /** A Junction node named `name` joined to the cluster at `urls` (heartbeat every second), plus `args`. */
 export async function clusterNode(name: string, urls: string, args: string[] = [], dataDir?: string): Promise<Broker> {
   const node = await startBroker({ args: ['--node-name', name, '--cluster', urls, '--cluster-heartbeat', '1', ...args], ...(dataDir === undefined ? {} : { dataDir }) });
-  await waitForLog(node, (l) => l['msg'] === 'cluster node started', `node ${name} started in the cluster`);
+  try {
+    await waitForLog(node, (l) => l['msg'] === 'cluster node started', `node ${name} started in the cluster`);
+  } catch (err) {
+    await node.dispose();
+    throw err;
+  }
   return node;
+}
+
+/** Starts one node per name side by side; when one fails, the others are stopped before the error is thrown. */
+export async function clusterNodes(names: readonly string[], urls: string, args: string[] = []): Promise<Broker[]> {
+  const results = await Promise.allSettled(names.map((name) => clusterNode(name, urls, args)));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<Broker>).value);
+  await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.dispose() : undefined)));
+  throw (failed as PromiseRejectedResult).reason;
+}
+
+/** Waits until JetStream answers on `urls` (a fresh NATS cluster elects its meta leader first). */
+export async function jetStreamReady(urls: string, timeoutMs = 30_000): Promise<void> {
+  const nc = await natsConnect({ servers: urls.split(',') });
+  try {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await (await jetstreamManager(nc, { timeout: 1000 })).getAccountInfo();
+        return;
+      } catch (err) {
+        if (Date.now() > until) throw new Error(`JetStream not ready on ${urls} within ${timeoutMs} ms: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 /** Waits until `node` logged a line satisfying `match` (from line `from`); the error shows its last lines. */

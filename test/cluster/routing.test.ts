@@ -16,7 +16,7 @@ import { connect, type Broker, type MqttClient } from '../interop/harness.js';
 import { RawStomp } from '../protocols/stomp/helpers.js';
 import { jt808Port, onlineTerminal, testPhone } from '../protocols/jt808/helpers.js';
 import { call, TOKEN } from '../admin/admin-broker.js';
-import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
+import { awaitRoute, clusterNodes, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 let nats: ServiceProcess;
 let a: Broker;
@@ -29,7 +29,7 @@ before(async () => {
   const tokenFile = path.join(dir, 'admin.token');
   writeFileSync(tokenFile, `${TOKEN}\n`);
   const args = ['--store', 'memory', '--stomp-port', '0', '--jt808-port', '0', '--admin-port', '0', '--admin-token-file', tokenFile];
-  [a, b] = await Promise.all([clusterNode('node-a', natsUrls([nats]), args), clusterNode('node-b', natsUrls([nats]), args)]);
+  [a, b] = (await clusterNodes(['node-a', 'node-b'], natsUrls([nats]), args)) as [Broker, Broker];
 });
 
 after(async () => {
