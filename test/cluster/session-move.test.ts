@@ -10,6 +10,7 @@ import mqtt, { type IClientOptions, type IPublishPacket } from 'mqtt';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, rawClient, waitFor, type Broker, type MqttClient, type TestContext } from '../interop/harness.js';
 import { PacketType, parseDisconnect, parsePublish, Prop, subscribePacket } from '../interop/wire.js';
+import { RawStomp } from '../protocols/stomp/helpers.js';
 import { clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 let nats: ServiceProcess;
@@ -18,7 +19,7 @@ let b: Broker;
 
 before(async () => {
   nats = await ServiceProcess.nats();
-  const args = ['--store', 'memory'];
+  const args = ['--store', 'memory', '--stomp-port', '0'];
   [a, b] = await Promise.all([clusterNode('node-a', natsUrls([nats]), args), clusterNode('node-b', natsUrls([nats]), args)]);
 });
 
@@ -140,4 +141,22 @@ test('the session moves back and forth; a clean start on the other node still en
   await waitFor(() => reason !== -1, 5000, 'the DISCONNECT of the connection on A');
   assert.equal(reason, 0x8e);
   assert.ok(clean.connected);
+});
+
+test('every protocol: a STOMP client-id used on another node ends the STOMP connection (ERROR) and the other way round', async (t) => {
+  const stompPort = (node: Broker): number => node.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'stomp')!['port'] as number;
+  const id = clientId('stomp-mover');
+  const onA = await RawStomp.connect(t, stompPort(a), { 'client-id': id });
+  // The same client id from MQTT on node B.
+  const mqttB = await connect(t, b.url, { protocolVersion: 5, clientId: id });
+  const error = await onA.take((f) => f.command === 'ERROR', 'the ERROR frame on node A', 5000);
+  assert.match(error.header('message') ?? '', /taken over/);
+  // And from STOMP on node A again: the MQTT connection on B ends with 0x8E.
+  let reason = -1;
+  mqttB.on('disconnect', (p) => {
+    reason = p.reasonCode ?? -1;
+  });
+  await RawStomp.connect(t, stompPort(a), { 'client-id': id });
+  await waitFor(() => reason !== -1, 5000, 'the DISCONNECT on node B');
+  assert.equal(reason, 0x8e);
 });
