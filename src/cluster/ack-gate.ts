@@ -70,7 +70,8 @@ export class AckGate implements LinkListener {
   /** Holds the acknowledgements of QoS 1/2 messages sent to NATS; returns the function that stops. */
   attach(): () => void {
     const off = this.broker.hooks.on('messageForward', (msg) => this.forwarding(msg));
-    this.broker.commitGate = this;
+    // --cluster-ack-timeout 0: acknowledgements do not wait for NATS (only the outage buffer works).
+    if (this.timeoutMs > 0) this.broker.commitGate = this;
     return () => {
       off();
       if (this.broker.commitGate === this) this.broker.commitGate = null;
@@ -84,6 +85,7 @@ export class AckGate implements LinkListener {
       this.keep(msg);
       return false;
     }
+    if (this.timeoutMs === 0) return false;
     const batch = this.current;
     batch.msgs.push(msg);
     const server = serverOf(this.link.nc);

@@ -95,10 +95,10 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     kind: 'int',
     group: GROUP,
     default: 5,
-    min: 1,
+    min: 0,
     max: 600,
     valueName: 'SECONDS',
-    help: 'longest a QoS 1/2 publisher waits for its ack while NATS confirms the message reached it (sent again after a NATS server dies); past it the ack goes and a warning is logged',
+    help: 'longest a QoS 1/2 publisher waits for its ack while NATS confirms the message reached it (sent again after a NATS server dies); past it the ack goes and a warning is logged; 0 = acks do not wait for NATS (a NATS server that dies may lose what it had not passed on)',
   },
   {
     name: 'cluster-outage-buffer',
