@@ -175,6 +175,8 @@ export class ClientRegistry implements LinkListener {
       return null;
     }
     const running = this.claims.get(clientId);
+    // This node wrote the record last: another node taking it would have asked here first.
+    if (running === undefined && this.owned.has(clientId)) return null;
     const p = (running ?? Promise.resolve(null)).then(() => this.doClaim(clientId));
     this.claims.set(clientId, p);
     void p.finally(() => {
