@@ -92,7 +92,8 @@ export class BenchClient {
     this.stampOffset = o.size >= 8 && spec.role === 'pub' ? payloadAt : -1;
     this.ws = o.transport === 'ws' ? new WsDecoder() : null;
     this.connectStartNs = nowNs();
-    const port = o.port !== 0 ? o.port : o.transport === 'tls' ? 8883 : o.transport === 'ws' ? 8083 : 1883;
+    const given = spec.role === 'sub' && o.subscriberPort !== 0 ? o.subscriberPort : o.port;
+    const port = given !== 0 ? given : o.transport === 'tls' ? 8883 : o.transport === 'ws' ? 8083 : 1883;
     const socket =
       o.transport === 'tls'
         ? tls.connect({ host: o.host, port, localAddress, rejectUnauthorized: false, servername: net.isIP(o.host) === 0 ? o.host : undefined } as tls.ConnectionOptions & net.TcpSocketConnectOpts)

@@ -24,6 +24,8 @@ export interface BenchOptions {
   host: string;
   /** 0 = the transport's standard port (1883, 8883, 8083). */
   port: number;
+  /** Port the subscribing clients connect to (another node of a cluster); 0 = port. */
+  subscriberPort: number;
   transport: BenchTransport;
   wsPath: string;
   /** MQTT protocol level: 4 (3.1.1) or 5. */
@@ -66,6 +68,17 @@ function defaultProcs(): number {
 export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario'>>[] = [
   { group: 'Flags', name: 'host', key: 'host', kind: 'string', default: '127.0.0.1', valueName: 'ADDRESS', help: 'broker address' },
   { group: 'Flags', name: 'port', key: 'port', kind: 'int', default: 0, defaultText: '1883 tcp, 8883 tls, 8083 ws', min: 0, max: 65535, help: 'broker port' },
+  {
+    group: 'Flags',
+    name: 'subscriber-port',
+    key: 'subscriberPort',
+    kind: 'int',
+    default: 0,
+    defaultText: '--port',
+    min: 0,
+    max: 65535,
+    help: 'port the subscribing clients connect to, e.g. another node of a cluster for cross-node figures (publishers keep --port)',
+  },
   {
     group: 'Flags',
     name: 'transport',

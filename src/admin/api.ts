@@ -166,7 +166,7 @@ function nodes(s: AdminServices): Array<Record<string, unknown>> {
   const cluster = s.clusterNodes();
   if (cluster === null) return [nodeView(s)];
   const self = cluster.find((n) => n.self);
-  const out: Array<Record<string, unknown>> = [{ ...nodeView(s), subscriptions: self?.subscriptions, nats: self?.nats }];
+  const out: Array<Record<string, unknown>> = [{ ...nodeView(s), subscriptions: self?.subscriptions, nats: self?.nats, traffic: self?.traffic }];
   for (const n of cluster) if (!n.self) out.push({ ...n, status: n.status === 'up' ? 'running' : n.status });
   return out;
 }

@@ -48,7 +48,12 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const link = new NatsLink(setup.servers, nodeName, options.clusterReconnectMax * 1000, log);
   const routes = new RemoteRoutes(broker, link, nodeName, log, setup.logLimit);
   const retained = new RetainedSync(broker, link, nodeName, options.clusterRetainedReplicas, Math.min(1000, options.clusterReconnectMax * 1000), log, setup.logLimit);
-  const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit);
+  const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit, () => ({
+    ...routes.counters,
+    retainedWritten: retained.counters.written,
+    retainedApplied: retained.counters.applied,
+    retainedFailed: retained.counters.failed,
+  }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
   const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);

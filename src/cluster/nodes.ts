@@ -30,6 +30,8 @@ export interface Heartbeat {
   /** resident memory in bytes */
   rss: number;
   nats: { state: LinkState; server: string };
+  /** what went between this node and the others since it started (remote-routes.ts, retained-sync.ts) */
+  traffic: Record<string, number>;
   /** true in the last heartbeat of a node that stops */
   leaving?: boolean;
 }
@@ -67,6 +69,7 @@ export class ClusterNodes implements LinkListener {
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
+    private readonly traffic: () => Record<string, number>,
   ) {
     this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
@@ -91,6 +94,7 @@ export class ClusterNodes implements LinkListener {
       subscriptions: this.broker.subscriptionCount,
       rss: process.memoryUsage().rss,
       nats: { state: this.link.state, server: this.link.server },
+      traffic: this.traffic(),
     };
     if (leaving) beat.leaving = true;
     return beat;
@@ -164,6 +168,7 @@ export class ClusterNodes implements LinkListener {
       subscriptions: beat.subscriptions,
       rss: beat.rss,
       nats: beat.nats,
+      traffic: beat.traffic ?? {},
       lastSeenMs: now - lastSeen,
     });
     const out = [view(this.heartbeat(false), true, 'up', now)];

@@ -46,6 +46,8 @@ export class RetainedSync implements LinkListener {
   /** The stream sequence of the last change applied. */
   private lastSeq = 0;
   private following: ConsumerMessages | null = null;
+  private lastFailure = '';
+  private lastFailureLog = 0;
   readonly counters: RetainedCounters = { written: 0, applied: 0, failed: 0 };
 
   constructor(
@@ -97,7 +99,14 @@ export class RetainedSync implements LinkListener {
         return;
       } catch (err) {
         if (this.closed) return;
-        this.log.error('cluster retained messages not synchronised; retrying (nats-server needs JetStream: -js)', { step, error: (err as Error).message, retryMs: this.retryMs });
+        // Once per kind of failure, then once a minute: a NATS without JetStream would fill the log otherwise.
+        const text = (err as Error).message;
+        const now = Date.now();
+        if (text !== this.lastFailure || now - this.lastFailureLog >= 60_000) {
+          this.lastFailure = text;
+          this.lastFailureLog = now;
+          this.log.error('cluster retained messages not synchronised; retrying (nats-server needs JetStream: -js)', { step, error: text, retryMs: this.retryMs });
+        }
         await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
       }
     }

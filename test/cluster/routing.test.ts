@@ -205,7 +205,7 @@ test('GET /api/v1/nodes lists every node with its connections and NATS state; a 
   const onB = await connect(t, b.url, { protocolVersion: 5 });
   await onB.subscribeAsync('n1/x', { qos: 0 });
   const base = `http://127.0.0.1:${a.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'admin')!['port']}`;
-  type Node = { name: string; self: boolean; status: string; connections: number; nats: { state: string } };
+  type Node = { name: string; self: boolean; status: string; connections: number; nats: { state: string }; traffic: Record<string, number> };
   const nodes = async () => ((await call(base, 'GET', '/api/v1/nodes', undefined, TOKEN)).body as { data: Node[] }).data;
   let list: Node[] = [];
   for (let i = 0; ; i++) {
@@ -221,6 +221,7 @@ test('GET /api/v1/nodes lists every node with its connections and NATS state; a 
       ['node-b', false, 'running', 'connected'],
     ],
   );
+  assert.ok(list[0]!.traffic['sent']! > 0 && list[1]!.traffic['received']! > 0, `messages counted both ways: ${JSON.stringify(list.map((n) => n.traffic))}`);
   const from = a.logs.length;
   await b.kill9();
   await waitForLog(a, (l) => l['msg'] === 'cluster node lost: no heartbeat' && l['node'] === 'node-b', 'node A reports node B lost', 10_000, from);
