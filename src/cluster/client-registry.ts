@@ -21,53 +21,18 @@ import type { Session } from '../core/session.js';
 import type { SessionState } from '../core/session-state.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import type { StoredSubscription } from '../store/types.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
 import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject } from './session-handoff.js';
+import { recordOf, stateFromRecord, type ClientRecord, type RegistryCounters } from './client-record.js';
 import { RemoteWills, willRecord, type WillRecord } from './wills.js';
 
 export const CLIENTS_STREAM = 'JUNCTION_CLIENTS';
 export const CLIENTS_PREFIX = '$JUNCTION.client.';
 /** Attempts at winning a record other nodes keep writing before serving without it. */
 const CLAIM_ATTEMPTS = 5;
-
-/** The cluster's record of one client id. */
-export interface ClientRecord {
-  node: string;
-  /** the owner's process (a restarted node is another instance) */
-  instance: string;
-  /** a connection is attached */
-  online: boolean;
-  /** ms since the epoch of the write */
-  at: number;
-  /** the persistent session; null while the session ends with its connection */
-  session: { protocol: string; expiryInterval: number; disconnectedAt: number; subscriptions: StoredSubscription[] } | null;
-  /** the attached connection's will */
-  will: WillRecord | null;
-  /** the session's identity binding, carried as the store keeps it */
-  identity?: unknown;
-}
-
-/** What the registry counted since the start. */
-export interface RegistryCounters {
-  /** sessions handed over by another node */
-  movedIn: number;
-  /** sessions handed to another node */
-  movedOut: number;
-  /** sessions rebuilt from the record of a node that was gone */
-  adopted: number;
-  /** wills of dead nodes' clients published here */
-  willsPublished: number;
-  /** record writes that failed (written again when NATS is back) */
-  failedWrites: number;
-  /** local sessions that yielded to a record another node wrote while NATS was away */
-  yielded: number;
-  /** messages such sessions still owed, handed to the owner */
-  leftoversSent: number;
-  /** messages other nodes handed here for sessions this node owns */
-  leftoversTaken: number;
-}
+/** Record writes in flight at once: a node restoring many sessions writes them in waves, not all at once. */
+const WRITES_IN_FLIGHT = 256;
 
 export class ClientRegistry implements LinkListener {
   readonly instance = randomUUID();
@@ -246,20 +211,7 @@ export class ClientRegistry implements LinkListener {
 
   /** A session rebuilt from a record: its subscriptions and expiry (its queue stayed with its node). */
   private adoptSession(clientId: string, r: ClientRecord): void {
-    const s = r.session!;
-    const state: SessionState = {
-      clientId,
-      protocol: s.protocol,
-      expiryInterval: s.expiryInterval,
-      disconnectedAt: s.disconnectedAt === 0 ? Date.now() : s.disconnectedAt,
-      subscriptions: s.subscriptions,
-      outgoing: [],
-      incoming: [],
-      nextPacketId: 1,
-      nextSeq: 1,
-    };
-    if (r.identity !== undefined) state.identity = r.identity;
-    this.broker.importSession(state);
+    this.broker.importSession(stateFromRecord(clientId, r));
     this.counters.adopted++;
   }
 
@@ -324,12 +276,13 @@ export class ClientRegistry implements LinkListener {
   private flush(): void {
     if (!this.records.ready || !this.link.up) return;
     for (const id of this.dirty) {
+      if (this.writing.size >= WRITES_IN_FLIGHT) return;
       if (this.writing.has(id) || this.claims.has(id)) continue;
       this.dirty.delete(id);
       this.writing.add(id);
       void this.write(id).finally(() => {
         this.writing.delete(id);
-        if (this.dirty.has(id)) this.scheduleFlush();
+        if (this.dirty.size > 0) this.scheduleFlush();
       });
     }
   }
@@ -337,23 +290,7 @@ export class ClientRegistry implements LinkListener {
   /** This node's record of a client id from the local state; null when it has no session here. */
   private localRecord(clientId: string): ClientRecord | null {
     const session = this.broker.sessions.get(clientId);
-    if (session === undefined) return null;
-    const online = session.owner !== null;
-    const subscriptions: StoredSubscription[] = [];
-    for (const s of session.subscriptions.values()) {
-      subscriptions.push({ filter: s.filter, qos: s.qos, noLocal: s.noLocal, retainAsPublished: s.retainAsPublished, retainHandling: s.retainHandling, subscriptionId: s.subscriptionId });
-    }
-    const r: ClientRecord = {
-      node: this.node,
-      instance: this.instance,
-      online,
-      at: Date.now(),
-      session: session.persistent ? { protocol: session.protocol, expiryInterval: session.expiryInterval, disconnectedAt: session.disconnectedAt, subscriptions } : null,
-      will: online ? (this.wills.get(clientId) ?? null) : null,
-    };
-    const identity = (session as unknown as { identity?: unknown }).identity;
-    if (identity !== undefined && identity !== null) r.identity = identity;
-    return r;
+    return session === undefined ? null : recordOf(session, this.node, this.instance, this.wills.get(clientId) ?? null);
   }
 
   private async write(clientId: string): Promise<void> {
