@@ -63,7 +63,7 @@ export class ClientRegistry implements LinkListener {
   ) {
     this.records = new RecordStream<ClientRecord>(CLIENTS_STREAM, CLIENTS_PREFIX, timeoutMs);
     this.remoteWills = new RemoteWills((msg) => this.publishWill(msg));
-    kit.sessionClaim = (clientId) => this.claim(clientId);
+    kit.sessionClaim = (client) => this.claim(client.clientId);
   }
 
   /** Listens to the hook seam; returns the function that stops. */

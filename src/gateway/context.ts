@@ -52,11 +52,11 @@ export interface AdmissionRequest {
 }
 
 /**
- * Makes this node the owner of a client id before its session attaches; null when nothing needs
- * waiting for, else a promise of null (go on) or the refusal's detail (the session belongs to
- * another identity on another node).
+ * Makes this node the owner of an admitted client's id before its session attaches; null when
+ * nothing needs waiting for, else a promise of null (go on) or the refusal's detail (the session
+ * belongs to another identity on another node: the client carries its identity).
  */
-export type SessionClaim = (clientId: string, username: string | null, protocol: string) => Promise<string | null> | null;
+export type SessionClaim = (client: Client) => Promise<string | null> | null;
 
 /** The answer to admit(). */
 export type Admission = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly refusal: AdmissionRefusal; readonly detail: string };
@@ -247,7 +247,7 @@ export class GatewayContext {
     }
     const ban = this.bans?.banned(request.clientId, request.username, link.remoteAddress) ?? null;
     if (ban !== null) return this.refuseBanned(shell, request, ban);
-    if (request.decided !== undefined) return this.claimed(request, this.settle(shell, request, request.decided, 0));
+    if (request.decided !== undefined) return this.claimed(this.settle(shell, request, request.decided, 0));
     const info: ConnectInfo = {
       clientId: request.clientId,
       username: request.username,
@@ -264,9 +264,9 @@ export class GatewayContext {
     } catch (err) {
       decision = Promise.reject(err);
     }
-    if (!(decision instanceof Promise)) return this.claimed(request, this.settle(shell, request, decision, started));
+    if (!(decision instanceof Promise)) return this.claimed(this.settle(shell, request, decision, started));
     return decision.then(
-      (result) => this.claimed(request, this.settle(shell, request, result, started)),
+      (result) => this.claimed(this.settle(shell, request, result, started)),
       (err: unknown) => {
         this.log.warn('authentication provider failed; refusing the client', { protocol: request.protocol, clientId: request.clientId, error: err });
         this.metrics.connectionsRefused++;
@@ -305,10 +305,10 @@ export class GatewayContext {
   }
 
   /** An admitted client waits for the cluster to hand its session to this node (sessionClaim). */
-  private claimed(request: AdmissionRequest, admission: Admission): Admission | Promise<Admission> {
+  private claimed(admission: Admission): Admission | Promise<Admission> {
     const claim = this.sessionClaim;
     if (claim === null || !admission.ok) return admission;
-    const waiting = claim(request.clientId, admission.client.username, request.protocol);
+    const waiting = claim(admission.client);
     if (waiting === null) return admission;
     return waiting.then((refused): Admission => {
       if (refused === null) return admission;

@@ -11,6 +11,7 @@ import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, rawClient, waitFor, type Broker, type MqttClient, type TestContext } from '../interop/harness.js';
 import { PacketType, parseDisconnect, parsePublish, Prop, subscribePacket } from '../interop/wire.js';
 import { RawStomp } from '../protocols/stomp/helpers.js';
+import { jt808Port, onlineTerminal, testPhone } from '../protocols/jt808/helpers.js';
 import { clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 let nats: ServiceProcess;
@@ -19,7 +20,7 @@ let b: Broker;
 
 before(async () => {
   nats = await ServiceProcess.nats();
-  const args = ['--store', 'memory', '--stomp-port', '0'];
+  const args = ['--store', 'memory', '--stomp-port', '0', '--jt808-port', '0'];
   [a, b] = await Promise.all([clusterNode('node-a', natsUrls([nats]), args), clusterNode('node-b', natsUrls([nats]), args)]);
 });
 
@@ -159,4 +160,12 @@ test('every protocol: a STOMP client-id used on another node ends the STOMP conn
   await RawStomp.connect(t, stompPort(a), { 'client-id': id });
   await waitFor(() => reason !== -1, 5000, 'the DISCONNECT on node B');
   assert.equal(reason, 0x8e);
+});
+
+test('every protocol: a JT/T 808 terminal logging in on another node ends its connection on the first', async (t) => {
+  const phone = testPhone(152);
+  const onA = await onlineTerminal(t, await jt808Port(a), phone);
+  await onlineTerminal(t, await jt808Port(b), phone);
+  await onA.waitClosed(5000);
+  assert.equal(onA.closed, true);
 });
