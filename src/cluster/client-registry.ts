@@ -119,7 +119,7 @@ export class ClientRegistry implements LinkListener {
     }
     if (this.closed) return;
     // What a previous life of this node left: its clients' wills, its sessions, if no one took them.
-    await this.adoptOrphans((r) => r.node === this.node && r.instance !== this.instance, 'restart');
+    await this.adoptOrphans((r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
     this.resync();
   }
 
@@ -364,11 +364,40 @@ export class ClientRegistry implements LinkListener {
   /** A node stopped beating: its clients' wills go out and its persistent sessions live on here. */
   nodeLost(name: string): void {
     if (!this.records.ready || !this.link.up) return;
-    void this.adoptOrphans((r) => r.node === name, 'lost');
+    void this.adoptOrphans((r) => r.node === name, 'lost', true);
+  }
+
+  /**
+   * A node said goodbye (a stop, a rolling restart): once it no longer answers on NATS, its
+   * persistent sessions live on here, so what is published for them meanwhile is queued; no wills
+   * (a stop publishes none). When it comes back with its data it yields them, and its clients
+   * reconnecting to it get them back with what was queued here.
+   */
+  nodeLeft(name: string): void {
+    void this.whenGone(name).then((gone) => {
+      if (gone && this.records.ready && this.link.up) return this.adoptOrphans((r) => r.node === name, 'left', false);
+    });
+  }
+
+  /** Resolves true once `node` has no responder on its takeover subject (its NATS connection closed), false after 10 s. */
+  private async whenGone(node: string): Promise<boolean> {
+    const until = Date.now() + 10_000;
+    while (!this.closed && Date.now() < until) {
+      const nc = this.nc;
+      if (nc !== null && this.link.up) {
+        try {
+          await nc.request(takeoverSubject(node), '{}', { timeout: 500 });
+        } catch (err) {
+          if (/no responders|503/i.test((err as Error).message) || (err as { code?: string }).code === '503') return true;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200).unref());
+    }
+    return false;
   }
 
   /** Takes over every record `orphan` selects (one survivor wins each record). */
-  private async adoptOrphans(orphan: (r: ClientRecord) => boolean, why: string): Promise<void> {
+  private async adoptOrphans(orphan: (r: ClientRecord) => boolean, why: string, wills: boolean): Promise<void> {
     const found: Array<[string, Versioned<ClientRecord>]> = [];
     try {
       await this.records.scan((key, r) => {
@@ -378,7 +407,7 @@ export class ClientRegistry implements LinkListener {
       this.log.warn('cluster client records not read', { why, error: (err as Error).message });
       return;
     }
-    let wills = 0;
+    let published = 0;
     let sessions = 0;
     for (const [clientId, { value: r, seq }] of found) {
       if (this.claims.has(clientId)) continue;
@@ -395,16 +424,16 @@ export class ClientRegistry implements LinkListener {
         this.log.warn('cluster client record not taken over', { clientId, error: (err as Error).message });
         continue;
       }
-      if (r.online && r.will !== null) {
+      if (wills && r.online && r.will !== null) {
         this.fireWill(clientId, r);
-        wills++;
+        published++;
       }
       if (r.session !== null && !this.broker.sessions.has(clientId)) {
         this.adoptSession(clientId, r);
         sessions++;
       }
     }
-    if (found.length > 0) this.log.info('cluster clients of a node that is gone taken over', { why, records: found.length, wills, sessions });
+    if (found.length > 0) this.log.info('cluster clients of a node that is gone taken over', { why, records: found.length, wills: published, sessions });
   }
 
   close(): void {

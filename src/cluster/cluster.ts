@@ -57,6 +57,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
+  nodes.onLeft = (name) => registry.nodeLeft(name);
   const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
   const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
   link.listen(routes);

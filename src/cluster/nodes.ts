@@ -58,6 +58,8 @@ export class ClusterNodes implements LinkListener {
   private nc: NatsConnection | null = null;
   /** Told when a node is reported lost (the client registry takes its clients over). */
   onLost: ((name: string) => void) | null = null;
+  /** Told when a node says goodbye (the client registry keeps its persistent sessions while it is away). */
+  onLeft: ((name: string) => void) | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -141,8 +143,10 @@ export class ClusterNodes implements LinkListener {
     const status = beat.leaving === true ? 'left' : 'up';
     this.others.set(beat.name, { beat, lastSeen: Date.now(), status });
     if (known === undefined || known.status !== status || known.beat.instance !== beat.instance) {
-      if (status === 'left') this.log.info('cluster node left', { node: beat.name });
-      else this.log.info('cluster node joined', { node: beat.name, connections: beat.connections, nats: beat.nats.server });
+      if (status === 'left') {
+        this.log.info('cluster node left', { node: beat.name });
+        this.onLeft?.(beat.name);
+      } else this.log.info('cluster node joined', { node: beat.name, connections: beat.connections, nats: beat.nats.server });
       this.logNodes();
     }
   }
