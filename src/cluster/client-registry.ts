@@ -191,7 +191,7 @@ export class ClientRegistry implements LinkListener {
       try {
         const state = await requestSession(nc, previous.node, this.node, clientId, this.timeoutMs);
         if (state !== null) this.importState(state);
-        else if (previous.session !== null && !previous.online) this.adoptSession(clientId, previous);
+        else if (previous.session !== null && !previous.online && !this.broker.sessions.has(clientId)) this.adoptSession(clientId, previous);
         this.counters.movedIn++;
         this.log.info('cluster session moved here', { clientId, from: previous.node, subscriptions: state?.subscriptions.length ?? 0, messages: state?.outgoing.length ?? 0 });
         return;
@@ -205,8 +205,17 @@ export class ClientRegistry implements LinkListener {
     if (previous.session !== null && !this.broker.sessions.has(clientId)) this.adoptSession(clientId, previous);
   }
 
+  /**
+   * Takes in a session handed over; a copy this node still had (from before a restart, not yet
+   * yielded) adds what it owed the client behind it instead of being lost.
+   */
   private importState(state: SessionState): void {
+    const stale = this.broker.sessions.has(state.clientId) ? this.broker.exportSession(state.clientId) : null;
     this.broker.importSession(state);
+    if (stale === null) return;
+    const { keep, dropped } = deliverable(stale.outgoing);
+    const taken = this.broker.appendQueued(state.clientId, keep);
+    if (taken > 0 || dropped > 0) this.log.info('cluster session leftovers of this node kept behind the moved session', { clientId: state.clientId, messages: taken, dropped });
   }
 
   /** A session rebuilt from a record: its subscriptions and expiry (its queue stayed with its node). */
