@@ -4,7 +4,7 @@
  * request time and nothing per connection or message.
  */
 import type { Broker } from '../core/broker.js';
-import type { Session } from '../core/session.js';
+import { type Session, bindingKey } from '../core/session.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { ConnectionShell } from '../gateway/shell.js';
 import { normalAddress } from './bans.js';
@@ -56,6 +56,8 @@ export interface SessionSummary {
   readonly subscriptions: number;
   readonly inflight: number;
   readonly queued: number;
+  /** Who it belongs to: "user:NAME" (an authenticated identity), "anonymous", or null (stored before sessions were bound). */
+  readonly owner: string | null;
 }
 
 /** When a connection got online, in ms since the epoch. */
@@ -116,6 +118,7 @@ export function sessionSummary(session: Session): SessionSummary {
     subscriptions: session.subscriptions.size,
     inflight: session.inflight.size,
     queued: session.queue.length,
+    owner: session.identity === null ? null : bindingKey(session.identity),
   };
 }
 

@@ -13,7 +13,6 @@ import { loadBridgeConfig, type BridgeConfig } from './config.js';
 import { Consumer } from './consumer.js';
 import type { BridgeOptions } from './flags.js';
 import { Forwarder } from './forwarder.js';
-import { BACKENDS } from './registry.js';
 
 /** The outbox table in the store (records keyed by bridge name and sequence). */
 const OUTBOX_TABLE = 'bridge-outbox';
@@ -112,6 +111,8 @@ export interface RunningBridges {
 /** Starts the bridges of --bridge-config (none when unset); throws ConfigError for a bad file. */
 export async function startBridges(options: BridgeOptions, broker: Broker, kit: GatewayContext, log: Logger, logLimit: LogRateLimit): Promise<RunningBridges> {
   if (options.bridgeConfig === undefined) return { count: 0, stop: async () => undefined };
+  // The backends' client libraries (kafkajs, the NATS client) load only when bridges are configured.
+  const { BACKENDS } = await import('./registry.js');
   const configs = loadBridgeConfig(options.bridgeConfig, BACKENDS);
   const table = broker.store.table<OutRecord>(OUTBOX_TABLE);
   const usernames = new Map<string, string>();

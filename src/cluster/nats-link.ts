@@ -1,5 +1,5 @@
 /**
- * The node's one connection to NATS: connects in the background (the node serves its local
+ * The node's connection to NATS (and a second one for shared groups): connects in the background (the node serves its local
  * clients meanwhile), reconnects for ever with a doubling wait (250 ms up to
  * --cluster-reconnect-max, with jitter), logs every change of state, and tells its listeners
  * when the link comes up and goes down. nats.js subscribes again by itself after a reconnect;
@@ -22,8 +22,10 @@ const FIRST_WAIT_MS = 250;
 
 export class NatsLink {
   state: LinkState = 'connecting';
-  /** The connection, once made (also while reconnecting). */
+  /** The main connection, once made (also while reconnecting): publishes and plain interest, no echo. */
   nc: NatsConnection | null = null;
+  /** The connection of the shared groups' queue subscriptions, which must also get this node's own messages. */
+  sharedNc: NatsConnection | null = null;
   /** The server connected to, or the last one. */
   server = '';
   /** Times the connection was lost since the start. */
@@ -80,21 +82,33 @@ export class NatsLink {
     });
   }
 
+  /** One connection to the servers, reconnecting for ever with the link's backoff. */
+  private connectOne(suffix: string, noEcho: boolean): Promise<NatsConnection> {
+    return connect({
+      servers: [...this.servers],
+      name: this.name + suffix,
+      noEcho,
+      timeout: 2000,
+      maxReconnectAttempts: -1,
+      reconnectDelayHandler: () => this.backoff(),
+      pingInterval: 5000,
+      maxPingOut: 2,
+    });
+  }
+
   private async open(): Promise<void> {
     let nc: NatsConnection | null = null;
+    let shared: NatsConnection | null = null;
     while (this.state !== 'closed') {
       try {
-        nc = await connect({
-          servers: [...this.servers],
-          name: this.name,
-          timeout: 2000,
-          maxReconnectAttempts: -1,
-          reconnectDelayHandler: () => this.backoff(),
-          pingInterval: 5000,
-          maxPingOut: 2,
-        });
+        // The node never needs its own messages back on the main connection; shared groups
+        // (queue subscriptions) do, so they live on a second connection.
+        nc = await this.connectOne('', true);
+        shared = await this.connectOne(' (shared groups)', false);
         break;
       } catch (err) {
+        await nc?.close().catch(() => undefined);
+        nc = null;
         if (this.closed()) return;
         this.lastError = (err as Error).message;
         const wait = this.backoff();
@@ -105,12 +119,14 @@ export class NatsLink {
         });
       }
     }
-    if (nc === null) return;
+    if (nc === null || shared === null) return;
     if (this.closed()) {
       await nc.close().catch(() => undefined);
+      await shared.close().catch(() => undefined);
       return;
     }
     this.nc = nc;
+    this.sharedNc = shared;
     this.state = 'connected';
     this.attempts = 0;
     this.lastError = '';
@@ -155,13 +171,16 @@ export class NatsLink {
 
   /** Flushes what is buffered (1 s at most) and closes. */
   async close(): Promise<void> {
-    const nc = this.nc;
+    const connections = [this.nc, this.sharedNc].filter((c): c is NatsConnection => c !== null);
     this.state = 'closed';
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.wakeUp?.();
-    if (nc === null) return;
-    const drained = nc.drain().catch(() => undefined);
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    await nc.close().catch(() => undefined);
+    await Promise.all(
+      connections.map(async (nc) => {
+        const drained = nc.drain().catch(() => undefined);
+        await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        await nc.close().catch(() => undefined);
+      }),
+    );
   }
 }

@@ -132,7 +132,8 @@ export class ClusterNodes implements LinkListener {
     } catch {
       return;
     }
-    if (typeof beat?.name !== 'string' || typeof beat.instance !== 'string') return;
+    // Anyone on NATS may publish here: only a heartbeat's shape is taken.
+    if (typeof beat !== 'object' || beat === null || typeof beat.name !== 'string' || typeof beat.instance !== 'string' || typeof beat.nats !== 'object' || beat.nats === null) return;
     if (beat.name === this.node) {
       if (beat.instance !== this.instance && this.logLimit.allow('cluster-duplicate-name')) {
         this.log.error('another node of the cluster uses this --node-name: give every node its own', { node: this.node });

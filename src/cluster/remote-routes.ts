@@ -148,8 +148,10 @@ export class RemoteRoutes implements LinkListener {
       for (const subject of subjects ?? []) it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, err, m) }));
       return;
     }
+    // Queue subscriptions live on the link's second connection: the main one never receives this node's own messages.
+    const shared = this.link.sharedNc ?? nc;
     const queue = queueName(it.group, it.filter);
-    for (const subject of [...(subjects ?? []), FALLBACK_WILDCARD]) it.subs.push(nc.subscribe(subject, { queue, callback: (err, m) => this.onShared(it, err, m) }));
+    for (const subject of [...(subjects ?? []), FALLBACK_WILDCARD]) it.subs.push(shared.subscribe(subject, { queue, callback: (err, m) => this.onShared(it, err, m) }));
   }
 
   // --- out -----------------------------------------------------------------------------------

@@ -64,11 +64,21 @@ export class RetainedSync implements LinkListener {
     });
   }
 
-  /** Listens to the hook seam for retained messages published here; returns the function that stops. */
+  /** Listens to the hook seam for retained messages published or removed here; returns the function that stops. */
   attach(): () => void {
-    return this.broker.hooks.on('messagePublished', (msg) => {
-      if (msg.retain && msg.topic.charCodeAt(0) !== 0x24) this.write(msg.topic, msg);
-    });
+    const hooks = this.broker.hooks;
+    const offs = [
+      hooks.on('messagePublished', (msg) => {
+        if (msg.retain && msg.topic.charCodeAt(0) !== 0x24) this.write(msg.topic, msg);
+      }),
+      // An operator's delete clears the topic on every node.
+      hooks.on('retainedCleared', (topic) => {
+        if (topic.charCodeAt(0) !== 0x24) this.write(topic, undefined);
+      }),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
   }
 
   up(nc: NatsConnection, first: boolean): void {

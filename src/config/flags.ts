@@ -95,7 +95,7 @@ export function parseFlags<T>(flags: readonly FlagDef[], argv: readonly string[]
   return { values: values as unknown as T, positional };
 }
 
-/** Command-line flags: --flag value, --flag=value, and for booleans --flag, --flag=false, --no-flag. */
+/** Command-line flags: --flag value, --flag=value, and for booleans --flag, --flag=false, --flag false, --no-flag. */
 function parseArgs(flags: readonly FlagDef[], byName: ReadonlyMap<string, FlagDef>, argv: readonly string[], spec: ParseSpec): { given: Map<string, FlagValue>; positional: string[] } {
   const given = new Map<string, FlagValue>();
   const positional: string[] = [];
@@ -134,7 +134,13 @@ function parseArgs(flags: readonly FlagDef[], byName: ReadonlyMap<string, FlagDe
     if (def.kind === 'bool') {
       if (negated && inline !== undefined) throw new ConfigError(`--no-${def.name} takes no value (got "${inline}")`);
       raw = negated ? 'false' : (inline ?? 'true');
-      if (!negated && inline === undefined) lastBareBool = def.name;
+      // `--retain-available false`, as mosquitto users write it; only the words true/false, so that
+      // a positional such as a client id named "on" is never taken for a flag's value.
+      const next = argv[i + 1];
+      if (!negated && inline === undefined && (next === 'true' || next === 'false')) {
+        raw = next;
+        i++;
+      } else if (!negated && inline === undefined) lastBareBool = def.name;
     } else if (inline !== undefined) {
       raw = inline;
     } else {

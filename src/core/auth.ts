@@ -39,6 +39,8 @@ export interface AuthResult {
   readonly detail?: string;
   /** The --auth-chain name of the provider that allowed it (absent: the anonymous rule). */
   readonly provider?: string;
+  /** When the credentials stop being valid (ms since the epoch; a JWT's exp): the client is disconnected then. */
+  readonly expiresAt?: number;
 }
 
 const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });

@@ -6,7 +6,7 @@
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { EXPIRY_NEVER, Session, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
+import { EXPIRY_NEVER, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
@@ -16,7 +16,7 @@ import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
 import { fillSession, sessionState, type SessionState } from './session-state.js';
-import type { QueuedRecord, Store, StoredSubscription } from '../store/types.js';
+import type { QueuedRecord, SessionIdentity, Store, StoredSubscription } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -100,7 +100,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   /** Removes a retained message without publishing an empty one to subscribers; true if there was one. */
   clearRetained(topic: string): boolean {
-    return this.retained.remove(topic);
+    if (!this.retained.remove(topic)) return false;
+    const cleared = this.hooks.retainedCleared;
+    if (cleared !== null) cleared(topic);
+    return true;
   }
 
   /**
@@ -156,6 +159,7 @@ export class Broker implements RouteSink, SessionExpiry {
       session.expiryInterval = record.expiryInterval;
       session.stored = true;
       session.disconnectedAt = since;
+      session.identity = record.identity ?? null;
       this.sessions.set(session.clientId, session);
       for (const sub of record.subscriptions) this.router.subscribe(session, sub);
       for (const r of this.store.loadQueue(record.clientId)) {
@@ -201,9 +205,11 @@ export class Broker implements RouteSink, SessionExpiry {
 
   /**
    * Attaches a connection to the session for clientId: takes over a connected one, cancels a
-   * pending will, resumes or (cleanStart) replaces the stored session.
+   * pending will, resumes or (cleanStart) replaces the stored session. A new session is bound to
+   * `identity`; an existing one keeps its binding (the gateway checked it) and learns the
+   * identity's current name and grants when it is the same.
    */
-  connect(clientId: string, protocol: string, cleanStart: boolean, expiryInterval: number, owner: SessionOwner): ConnectResult {
+  connect(clientId: string, protocol: string, cleanStart: boolean, expiryInterval: number, owner: SessionOwner, identity: SessionIdentity | null = null): ConnectResult {
     const will = this.pendingWills.get(clientId);
     if (will !== undefined) {
       this.wheel.cancel(will);
@@ -239,6 +245,7 @@ export class Broker implements RouteSink, SessionExpiry {
       this.wheel.cancel(session);
     }
     session.protocol = protocol;
+    if (identity !== null && (session.identity === null || bindingKey(session.identity) === bindingKey(identity))) session.identity = identity;
     session.owner = owner;
     this.onlineCount++;
     session.disconnectedAt = 0;
@@ -548,6 +555,10 @@ export class Broker implements RouteSink, SessionExpiry {
 
   private publishWill(will: PendingWill): void {
     if (this.pendingWills.get(will.clientId) === will) this.pendingWills.delete(will.clientId);
+    if (will.stillAllowed !== null && !will.stillAllowed()) {
+      this.log.info('will not published: the client may no longer publish there', { clientId: will.clientId, topic: will.message.topic, delayed: true });
+      return;
+    }
     this.publishWillMessage(will.message, will.expiryInterval);
   }
 

@@ -27,7 +27,18 @@ export interface ClientInfo {
  * authentication failure, protocol error, connection lost (and shutdown, connect timeout,
  * publish quota exceeded).
  */
-export type DisconnectReason = 'normal' | 'keepalive-timeout' | 'takeover' | 'kicked' | 'auth-failure' | 'protocol-error' | 'connection-lost' | 'shutdown' | 'connect-timeout' | 'quota-exceeded';
+export type DisconnectReason =
+  | 'normal'
+  | 'keepalive-timeout'
+  | 'takeover'
+  | 'kicked'
+  | 'auth-failure'
+  | 'protocol-error'
+  | 'connection-lost'
+  | 'shutdown'
+  | 'connect-timeout'
+  | 'quota-exceeded'
+  | 'credentials-expired';
 
 /** Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/ (a listener of the hook seam). */
 export class SysClientEvents {

@@ -47,6 +47,8 @@ export interface HookEvents {
    * hands it to the other nodes.
    */
   messagePublished: (msg: Message) => void;
+  /** An operator removed a retained message without publishing an empty one (the admin API). */
+  retainedCleared: (topic: string) => void;
   /** A session subscribed to a filter it had not subscribed yet (also a `$share/` one). */
   subscriptionAdded: (session: Session, sub: SessionSubscription) => void;
   /** A session's subscription went away (unsubscribed, or the session ended). */
@@ -70,6 +72,7 @@ export class Hooks {
   messageAccepted: HookEvents['messageAccepted'] | null = null;
   messageForward: HookEvents['messageForward'] | null = null;
   messagePublished: HookEvents['messagePublished'] | null = null;
+  retainedCleared: HookEvents['retainedCleared'] | null = null;
   subscriptionAdded: HookEvents['subscriptionAdded'] | null = null;
   subscriptionRemoved: HookEvents['subscriptionRemoved'] | null = null;
   messageDelivered: HookEvents['messageDelivered'] | null = null;

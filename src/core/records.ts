@@ -52,11 +52,13 @@ export function sessionRecord(session: Session): SessionRecord {
       subscriptionId: s.subscriptionId,
     });
   }
-  return {
+  const record: SessionRecord = {
     clientId: session.clientId,
     expiryInterval: session.expiryInterval,
     disconnectedAt: session.disconnectedAt,
     protocol: session.protocol,
     subscriptions,
   };
+  if (session.identity !== null) record.identity = session.identity;
+  return record;
 }

@@ -6,12 +6,17 @@
 import type { Message, QoS } from './message.js';
 import { RingQueue } from './ring-queue.js';
 import { LazyMap } from './lazy-map.js';
-import type { StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import type { WheelItem } from './timer-wheel.js';
 import type { BulkWireTarget } from './retained-bulk.js';
 
 /** Session Expiry Interval meaning "never". */
 export const EXPIRY_NEVER = 0xffffffff;
+
+/** The key two identities must share to use one session: authenticated names, or "anonymous". */
+export function bindingKey(identity: SessionIdentity): string {
+  return identity.authenticated && identity.name !== null ? 'user:' + identity.name : 'anonymous';
+}
 
 /** Result of a receipt (PUBREC): send the release with this reason code, or nothing. */
 export const NO_RELEASE = -1;
@@ -23,7 +28,9 @@ export type KickReason =
   /** the server is shutting down */
   | 'shutdown'
   /** an operator (or the policy) removed the client */
-  | 'kicked';
+  | 'kicked'
+  /** the credentials it logged in with expired (a JWT's exp, a token's expiry) */
+  | 'expired';
 
 /** One delivery to a session as its connection sees it. Read it during the call only: QoS 0 descriptors are reused. */
 export interface Delivery {
@@ -122,6 +129,8 @@ export class Session implements WheelItem {
   stored = false;
   owner: SessionOwner | null = null;
   disconnectedAt = 0;
+  /** Who the session belongs to; null for a session stored before sessions were bound (the next login binds it). */
+  identity: SessionIdentity | null = null;
 
   readonly subscriptions = new LazyMap<string, SessionSubscription>();
   /** Sent but unacknowledged deliveries, by packet id, in send order. */

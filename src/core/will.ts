@@ -12,12 +12,15 @@ export interface Will {
   delay: number;
   /** Message Expiry Interval in seconds, counted from publication; 0 = none */
   expiryInterval: number;
+  /** Asked when a delayed will is due: false drops it (the client's right to its topic was revoked meanwhile). */
+  stillAllowed?: () => boolean;
 }
 
 export class PendingWill implements WheelItem {
   readonly clientId: string;
   readonly message: Message;
   readonly expiryInterval: number;
+  readonly stillAllowed: (() => boolean) | null;
   wheelSlot = -1;
   wheelDeadline = 0;
   private readonly fire: (will: PendingWill) => void;
@@ -26,6 +29,7 @@ export class PendingWill implements WheelItem {
     this.clientId = clientId;
     this.message = will.message;
     this.expiryInterval = will.expiryInterval;
+    this.stillAllowed = will.stillAllowed ?? null;
     this.fire = fire;
   }
 

@@ -8,8 +8,9 @@ import type { Broker } from '../core/broker.js';
 import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
 import type { Session, SessionOwner } from '../core/session.js';
+import type { Will } from '../core/will.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
-import type { StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import { Refusal } from './refusal.js';
 import type { TopicLimits } from './topic-limits.js';
 
@@ -47,6 +48,8 @@ export interface ClientOwner extends SessionOwner {
 export class Client {
   /** The session once attached. */
   session: Session | null = null;
+  /** When the credentials it logged in with expire (ms since the epoch); 0 = never. */
+  expiresAt = 0;
 
   constructor(
     private readonly services: ClientServices,
@@ -60,6 +63,8 @@ export class Client {
     private readonly protocol: string,
     /** The --auth-chain provider that admitted it; null for the anonymous rule or a protocol's own decision. */
     readonly provider: string | null = null,
+    /** Who a session this client creates belongs to. */
+    readonly identity: SessionIdentity | null = null,
   ) {}
 
   // --- checks ------------------------------------------------------------------------------
@@ -89,8 +94,13 @@ export class Client {
    */
   reauthorize(): string[] {
     this.guard.forget?.();
+    return this.dropRefusedSubscriptions();
+  }
+
+  /** Unsubscribes every filter of the session this client may not hold (now); returns them. */
+  private dropRefusedSubscriptions(): string[] {
     const session = this.session;
-    if (session === null) return [];
+    if (session === null || session.subscriptions.size === 0) return [];
     const dropped: string[] = [];
     for (const sub of [...session.subscriptions.values()]) {
       if (this.checkSubscribe(sub.filter) === Refusal.None) continue;
@@ -102,10 +112,20 @@ export class Client {
 
   // --- session -----------------------------------------------------------------------------
 
-  /** Attaches the session of this client id (taking over a connected one); true when one was resumed. */
+  /**
+   * Attaches the session of this client id (taking over a connected one); true when one was
+   * resumed. A resumed session's stored subscriptions are checked against this client's rights
+   * now (rules change, identities may differ): the refused ones are dropped and logged.
+   */
   attach(cleanStart: boolean, expiryInterval: number): boolean {
-    const { session, sessionPresent } = this.services.broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner);
+    const broker = this.services.broker;
+    const { session, sessionPresent } = broker.connect(this.clientId, this.protocol, cleanStart, expiryInterval, this.owner, this.identity);
     this.session = session;
+    if (sessionPresent) {
+      const dropped = this.dropRefusedSubscriptions();
+      if (dropped.length > 0)
+        broker.log.info('stored subscriptions dropped at resume: the client may no longer subscribe to them', { clientId: this.clientId, username: this.username, filters: dropped });
+    }
     return sessionPresent;
   }
 
@@ -125,16 +145,40 @@ export class Client {
   }
 
   /** The connection is online with this will (null: none): the cluster keeps it so a survivor publishes it if this node dies. */
-  declareWill(will: { message: Message; delay: number; expiryInterval: number } | null): void {
+  declareWill(will: Will | null): void {
     if (this.session !== null) this.services.broker.declareWill(this.session, will);
   }
 
-  /** The connection ended: the will (checked at login) is published now, later, or with the session. */
-  detach(will: { message: Message; delay: number; expiryInterval: number } | null): void {
+  /**
+   * The connection ended: the will is published now, later, or with the session. It was checked
+   * at login; it is checked again here, as a reload may have revoked the right since.
+   */
+  detach(will: Will | null): void {
     const session = this.session;
     if (session === null) return;
     this.session = null;
-    this.services.broker.detach(session, this.owner, will);
+    const broker = this.services.broker;
+    if (will !== null && this.checkPublish(will.message.topic, will.message.retain) !== Refusal.None) {
+      broker.log.info('will not published: the client may no longer publish there', {
+        clientId: this.clientId,
+        username: this.username,
+        topic: will.message.topic,
+        detail: this.refusalDetail || 'not authorized',
+      });
+      will = null;
+    }
+    // A delayed will is asked once more when due: a reload may revoke the right during the delay.
+    if (will !== null && will.delay > 0) {
+      const msg = will.message;
+      will.stillAllowed = () => this.stillAllowed(msg);
+    }
+    broker.detach(session, this.owner, will);
+  }
+
+  /** After detach: may this client still publish `msg` (the rules now, no cached decision)? */
+  private stillAllowed(msg: Message): boolean {
+    this.guard.forget?.();
+    return this.checkPublish(msg.topic, msg.retain) === Refusal.None;
   }
 
   // --- messages in -------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import { Message } from '../core/message.js';
+import { bindingKey } from '../core/session.js';
+import type { SessionIdentity } from '../store/types.js';
 import type { Metrics } from '../core/metrics.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
@@ -83,6 +85,13 @@ export interface ListenSpec {
   /** The port flag, named in errors. */
   readonly flag: string;
   readonly port: number;
+}
+
+/** The identities without a name, shared: an anonymous connection costs no identity object. */
+const NAMELESS: readonly SessionIdentity[] = [false, true].flatMap((authenticated) => [false, true].map((grants) => Object.freeze({ name: null, authenticated, grants })));
+
+function sessionIdentity(name: string | null, authenticated: boolean, grants: boolean): SessionIdentity {
+  return name === null ? NAMELESS[(authenticated ? 2 : 0) + (grants ? 1 : 0)]! : { name, authenticated, grants };
 }
 
 function publishEventLater(broker: Broker, msg: Message): void {
@@ -300,8 +309,23 @@ export class GatewayContext {
       if (ban !== null) return this.refuseBanned(shell, request, ban);
     }
     const grants: TopicGrants | null = result.grants ?? null;
-    const guard: ClientGuard = this.policy.guard(request.clientId, username, grants, shell);
-    return { ok: true, client: new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null) };
+    const identity = sessionIdentity(username, result.provider !== undefined || request.decided !== undefined, grants !== null);
+    const owned = this.broker.sessions.get(request.clientId)?.identity ?? null;
+    const owns = owned === null || bindingKey(owned) === bindingKey(identity);
+    if (!owns) {
+      const fields = { protocol: request.protocol, clientId: request.clientId, username, owner: owned.authenticated ? owned.name : null, address };
+      if (!this.options.allowIdentityTakeover) {
+        this.metrics.connectionsRefused++;
+        if (this.logLimit.allow('client-id-taken:' + address)) this.log.info('connection refused: the client id belongs to the session of another identity', fields);
+        return { ok: false, refusal: 'client-id-taken', detail: 'the client id is in use by another identity (--allow-identity-takeover is off)' };
+      }
+      this.log.info('session taken over by another identity (--allow-identity-takeover)', fields);
+    }
+    // A client on a session another identity owns gets no %c pattern rights: '' fills no pattern.
+    const guard: ClientGuard = this.policy.guard(owns ? request.clientId : '', username, grants, shell);
+    const client = new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity);
+    if (result.expiresAt !== undefined) client.expiresAt = result.expiresAt;
+    return { ok: true, client };
   }
 
   /** An admitted client waits for the cluster to hand its session to this node (sessionClaim). */
@@ -332,7 +356,30 @@ export class GatewayContext {
    */
   admitInternal(clientId: string, username: string, protocol: string, owner: ClientOwner & Pausable): Client {
     const guard = this.policy.guard(clientId, username, null, owner);
-    return new Client(this.services, owner, clientId, username, null, guard, protocol);
+    return new Client(this.services, owner, clientId, username, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
+  }
+
+  /**
+   * Checks the stored subscriptions of every offline session against the rules now in force (at
+   * start, after a reload): a refused one is dropped so nothing more queues for it. Sessions
+   * whose rights came as grants (token, JWT, hook) keep theirs: the rules do not decide for them;
+   * a session stored without its identity is checked when it resumes. Returns what was dropped.
+   */
+  reauthorizeOffline(): Array<{ readonly clientId: string; readonly username: string | null; readonly filters: string[] }> {
+    const out: Array<{ clientId: string; username: string | null; filters: string[] }> = [];
+    const authorizer = this.security.authorizer;
+    for (const session of this.broker.sessions.values()) {
+      const identity = session.identity;
+      if (session.owner !== null || identity === null || identity.grants || session.subscriptions.size === 0) continue;
+      const filters: string[] = [];
+      for (const sub of [...session.subscriptions.values()]) {
+        if (authorizer.canSubscribe(session.clientId, identity.name, sub.filter, null)) continue;
+        this.broker.unsubscribe(session, sub.filter);
+        filters.push(sub.filter);
+      }
+      if (filters.length > 0) out.push({ clientId: session.clientId, username: identity.name, filters });
+    }
+    return out;
   }
 
   /** An MQTT 5 enhanced authentication method by name. */

@@ -14,6 +14,8 @@ export interface GatewayOptions {
   maxTopicLevels: number;
   /** false: retained messages are off, and a client's retained publish or will is refused */
   retainAvailable: boolean;
+  /** true: a client may take over a session another identity created (as in mosquitto) */
+  allowIdentityTakeover: boolean;
 }
 
 /** Rows for --help, parsing and the config file. */
@@ -69,5 +71,13 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     group: 'Limits',
     default: true,
     help: 'keep retained messages; --no-retain-available refuses every retained publish and will, whatever the protocol (MQTT 5: Retain Available 0, DISCONNECT 0x9A; 3.1.1: the connection closes; STOMP: ERROR)',
+  },
+  {
+    name: 'allow-identity-takeover',
+    key: 'allowIdentityTakeover',
+    kind: 'bool',
+    group: 'Security',
+    default: false,
+    help: 'let a client use a client id whose session another identity created (its queue, subscriptions; never its %c rights); off: MQTT 5 CONNACK 0x85, 3.1.1 return code 2, STOMP ERROR',
   },
 ];

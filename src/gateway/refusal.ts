@@ -29,7 +29,9 @@ export type AdmissionRefusal =
   /** an authentication provider failed (an HTTP hook down) */
   | 'unavailable'
   /** the client id, username or address is on the operator's ban list */
-  | 'banned';
+  | 'banned'
+  /** the client id's session belongs to another identity (--allow-identity-takeover is off) */
+  | 'client-id-taken';
 
 /** The MQTT 5 CONNACK reason of each admission refusal (STOMP and the vehicle gateways use the names). */
 export const ADMISSION_REASON_CODES: Readonly<Record<AdmissionRefusal, number>> = {
@@ -39,4 +41,5 @@ export const ADMISSION_REASON_CODES: Readonly<Record<AdmissionRefusal, number>> 
   'not-authorized': 0x87,
   unavailable: 0x88,
   banned: 0x8a,
+  'client-id-taken': 0x85,
 };

@@ -41,7 +41,19 @@ export const enum Pause {
   Backpressure = 8,
 }
 
-const KICK_CLOSE_REASONS: Readonly<Record<KickReason, DisconnectReason>> = { takeover: 'takeover', shutdown: 'shutdown', kicked: 'kicked' };
+const KICK_CLOSE_REASONS: Readonly<Record<KickReason, DisconnectReason>> = { takeover: 'takeover', shutdown: 'shutdown', kicked: 'kicked', expired: 'credentials-expired' };
+
+/** The deadline of a client's credentials on the wheel: kicks the connection when they expire. */
+class CredentialsDeadline implements WheelItem {
+  wheelSlot = -1;
+  wheelDeadline = 0;
+  constructor(private readonly shell: ConnectionShell) {}
+
+  onTimer(): number {
+    this.shell.kick('expired');
+    return 0;
+  }
+}
 
 export abstract class ConnectionShell implements LinkHandler, SessionOwner, WheelItem, TurnCorked, TurnTaker, Pausable {
   readonly link: Link;
@@ -69,6 +81,8 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   onlineSince = 0;
   wheelSlot = -1;
   wheelDeadline = 0;
+  /** Set while the client's credentials expire (a JWT with exp). */
+  private credentialsDeadline: CredentialsDeadline | null = null;
   /** Pause bits holding reading stopped. */
   protected pauses = 0;
   private corked = false;
@@ -246,6 +260,11 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.onlineSince = this.kit.secondsSinceEpoch();
     this.kit.metrics.connectionsOpened++;
     this.kit.clientConnected(this.clientInfo());
+    const expiresAt = this.client?.expiresAt ?? 0;
+    if (expiresAt > 0) {
+      this.credentialsDeadline = new CredentialsDeadline(this);
+      this.kit.wheel.schedule(this.credentialsDeadline, expiresAt);
+    }
   }
 
   // --- writing -----------------------------------------------------------------------------
@@ -323,6 +342,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.phase = Phase.Closed;
     this.closeReason = reason;
     this.kit.wheel.cancel(this);
+    if (this.credentialsDeadline !== null) this.kit.wheel.cancel(this.credentialsDeadline);
     this.kit.connectionClosed(this);
     this.released(reason);
     this.client?.detach(this.will);

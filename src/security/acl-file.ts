@@ -72,6 +72,11 @@ function parseRule(rest: string, where: string): AclRule {
   if (ACCESS_WORDS.has(first)) {
     access = first as AclAccess;
     topic = space === -1 ? '' : rest.slice(space).trim();
+  } else if (space !== -1) {
+    // Two words without a known access word first: a mistyped access ("Deny", "rw") would
+    // otherwise become a grant on a topic named "Deny alice/secret".
+    const hint = ACCESS_WORDS.has(first.toLowerCase()) ? ` (access words are lower case: "${first.toLowerCase()}")` : '';
+    throw new ConfigError(`${where}: unknown access "${first}"${hint}; expected read, write, readwrite or deny (a topic holding a space needs the access word first: topic readwrite ${rest})`);
   }
   if (topic === '') throw new ConfigError(`${where}: the rule has no topic`);
   // %c / %u are placeholders of a whole level, valid as they stand.

@@ -52,8 +52,9 @@ export class AuthChain implements Authenticator {
 function toResult(decision: ProviderDecision, provider: string): AuthResult {
   if (decision.outcome === 'deny') return { ok: false, reason: decision.reason, detail: decision.detail };
   if (decision.outcome !== 'allow') throw new Error('unreachable: ignore decided nothing');
-  const result: { ok: true; reason: 0; provider: string; username?: string | null; grants?: AuthResult['grants'] } = { ok: true, reason: 0, provider };
+  const result: { ok: true; reason: 0; provider: string; username?: string | null; grants?: AuthResult['grants']; expiresAt?: number } = { ok: true, reason: 0, provider };
   if (decision.username !== undefined) result.username = decision.username;
   if (decision.grants !== undefined) result.grants = decision.grants;
+  if (decision.expiresAt !== undefined) result.expiresAt = decision.expiresAt;
   return result;
 }

@@ -10,9 +10,12 @@
  *                              "topics": ["fleet/#"], "expiresAt": "2030-01-01T00:00:00Z" } }
  *   }
  *
- * Usernames: `Signature|AccessKeyId|InstanceId` with password Base64(HMAC-SHA1(secret, clientId));
- * `DeviceCredential|CredentialKey|InstanceId` the same with the device's own secret (and client id
- * when the credential names one); `Token|AccessKeyId|InstanceId` with password `R|tok|W|tok` or
+ * Usernames: `Signature|AccessKeyId|InstanceId` with password `T:S`, T the time of signing in ms
+ * since the epoch and S = Base64(HMAC-SHA1(secret, "T:clientId")), refused when T is further than
+ * --device-signature-window from the server's clock (a captured password stops working; the
+ * former password, Base64(HMAC-SHA1(secret, clientId)), worked forever and is refused with a
+ * message naming the new form); `DeviceCredential|CredentialKey|InstanceId` the same with the
+ * device's own secret (and client id when the credential names one); `Token|AccessKeyId|InstanceId` with password `R|tok|W|tok` or
  * `RW|tok`: R tokens give the topics to subscribe, W tokens the topics to publish, and nothing else.
  * The identity used afterwards (ACL file `user`, events) is the AccessKeyId or credential key.
  */
@@ -101,10 +104,19 @@ function asObject(value: unknown, where: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Base64(HMAC-SHA1(secret, clientId)): the password of signature and device-credential logins. */
-export function deviceSignature(secret: string, clientId: string): string {
-  return createHmac('sha1', secret).update(clientId, 'utf8').digest('base64');
+/** Base64(HMAC-SHA1(secret, text)). */
+export function hmacSha1(secret: string, text: string): string {
+  return createHmac('sha1', secret).update(text, 'utf8').digest('base64');
 }
+
+/** The password of a signature or device-credential login made at `timestampMs`: `T:Base64(HMAC-SHA1(secret, "T:clientId"))`. */
+export function deviceSignature(secret: string, clientId: string, timestampMs: number = Date.now()): string {
+  const t = String(Math.floor(timestampMs));
+  return `${t}:${hmacSha1(secret, `${t}:${clientId}`)}`;
+}
+
+/** Said (in the log) to a device still sending the signature without a timestamp. */
+const UNTIMED = 'signature without a timestamp (the old form, which could be replayed forever): the password must be T:S, T the time in ms since the epoch, S = Base64(HMAC-SHA1(secret, T:clientId))';
 
 function sameText(a: string, b: Buffer): boolean {
   const x = Buffer.from(a, 'utf8');
@@ -118,17 +130,19 @@ export class DeviceKeysProvider implements AuthProvider {
   constructor(
     private readonly keys: DeviceKeys,
     private readonly now: () => number = Date.now,
+    /** --device-signature-window in ms */
+    private readonly windowMs = 300_000,
   ) {}
 
-  /** Reads the file named by --device-keys-file. */
-  static load(path: string): DeviceKeysProvider {
+  /** Reads the file named by --device-keys-file; signatures must be within `windowSeconds` of the clock. */
+  static load(path: string, windowSeconds = 300): DeviceKeysProvider {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
       throw new ConfigError(`cannot read --device-keys-file ${path}: ${(err as Error).message}`);
     }
-    return new DeviceKeysProvider(parseDeviceKeys(text, path));
+    return new DeviceKeysProvider(parseDeviceKeys(text, path), Date.now, windowSeconds * 1000);
   }
 
   /** Each identity (access key or credential key) with a digest of its secret and, for an access key, its tokens. */
@@ -159,7 +173,7 @@ export class DeviceKeysProvider implements AuthProvider {
     if (mode === 'Signature') {
       const secret = this.keys.accessKeys.get(keyId);
       if (secret === undefined) return badCredentials('unknown access key');
-      return sameText(deviceSignature(secret, info.clientId), info.password) ? { outcome: 'allow', username: keyId } : badCredentials('wrong signature');
+      return this.checkSignature(secret, info.clientId, info.password, keyId);
     }
     if (mode === 'DeviceCredential') {
       const credential = this.keys.credentials.get(keyId);
@@ -167,9 +181,22 @@ export class DeviceKeysProvider implements AuthProvider {
       if (credential.clientId !== null && credential.clientId !== info.clientId) {
         return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: 'device credential belongs to another client id' };
       }
-      return sameText(deviceSignature(credential.secret, info.clientId), info.password) ? { outcome: 'allow', username: keyId } : badCredentials('wrong signature');
+      return this.checkSignature(credential.secret, info.clientId, info.password, keyId);
     }
     return this.tokenLogin(keyId, info.password.toString('utf8'));
+  }
+
+  /** A timed signature `T:S` of the client id by `secret`, T within the window; allows `identity`. */
+  private checkSignature(secret: string, clientId: string, password: Buffer, identity: string): ProviderDecision {
+    const colon = password.indexOf(0x3a);
+    if (colon === -1) return badCredentials(UNTIMED);
+    const t = password.toString('latin1', 0, colon);
+    if (!/^[0-9]{1,16}$/.test(t)) return badCredentials('the signature timestamp T (before ":") must be the time in ms since the epoch');
+    const skew = Math.abs(this.now() - Number(t));
+    if (skew > this.windowMs) {
+      return badCredentials(`the signature was made ${Math.round(skew / 1000)} s away from the server clock (--device-signature-window ${this.windowMs / 1000} s): sign at each connect`);
+    }
+    return sameText(hmacSha1(secret, `${t}:${clientId}`), password.subarray(colon + 1)) ? { outcome: 'allow', username: identity } : badCredentials('wrong signature');
   }
 
   private tokenLogin(accessKey: string, password: string): ProviderDecision {
@@ -179,12 +206,14 @@ export class DeviceKeysProvider implements AuthProvider {
     const publish: string[] = [];
     const subscribe: string[] = [];
     const now = this.now();
+    let expiresAt = 0;
     for (let i = 0; i < fields.length; i += 2) {
       const label = fields[i]!;
       const token = this.keys.tokens.get(fields[i + 1]!);
       if (label !== 'R' && label !== 'W' && label !== 'RW') return badCredentials(`unknown token permission "${label}"`);
       if (token === undefined || token.accessKey !== accessKey) return badCredentials('unknown token');
       if (token.expiresAt !== 0 && token.expiresAt <= now) return badCredentials('token expired');
+      if (token.expiresAt !== 0 && (expiresAt === 0 || token.expiresAt < expiresAt)) expiresAt = token.expiresAt;
       const wantsRead = label.includes('R');
       const wantsWrite = label.includes('W');
       if ((wantsRead && !token.read) || (wantsWrite && !token.write)) return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: `token does not grant ${label}` };
@@ -192,6 +221,7 @@ export class DeviceKeysProvider implements AuthProvider {
       if (wantsWrite) publish.push(...token.topics);
     }
     const grants: TopicGrants = { publish, subscribe };
-    return { outcome: 'allow', username: accessKey, grants };
+    // The first token to expire ends the connection then.
+    return expiresAt === 0 ? { outcome: 'allow', username: accessKey, grants } : { outcome: 'allow', username: accessKey, grants, expiresAt };
   }
 }

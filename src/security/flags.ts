@@ -10,6 +10,10 @@ export interface SecurityOptions {
   deviceKeysFile: string | undefined;
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
+  /** refuse JWTs without `exp` */
+  jwtRequireExp: boolean;
+  /** seconds a device signature's timestamp may differ from the server's clock */
+  deviceSignatureWindow: number;
   authHttpUrl: string | undefined;
   /** ms */
   authHttpTimeout: number;
@@ -101,6 +105,25 @@ export const SECURITY_FLAGS: readonly FlagDef<keyof SecurityOptions>[] = [
     defaultText: 'none',
     valueName: 'FILE',
     help: 'RS256 public key (PEM) for JWTs in the password field',
+  },
+  {
+    name: 'jwt-require-exp',
+    key: 'jwtRequireExp',
+    kind: 'bool',
+    group: 'Security',
+    default: true,
+    help: 'refuse JWTs without an exp claim (a token that never expires cannot be revoked); --no-jwt-require-exp accepts them',
+  },
+  {
+    name: 'device-signature-window',
+    key: 'deviceSignatureWindow',
+    kind: 'int',
+    group: 'Security',
+    default: 300,
+    min: 1,
+    max: 86_400,
+    valueName: 'SECONDS',
+    help: 'how far the timestamp of a Signature| or DeviceCredential| login may be from the server clock; older signatures are refused as replays',
   },
   {
     name: 'auth-http-url',

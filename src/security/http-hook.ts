@@ -1,7 +1,8 @@
 /**
  * HTTP hook: POSTs the connect fields as JSON to the operator's URL and follows the answer:
  * 200 with {"result":"allow"} admits (optionally with "publish"/"subscribe" topic lists and a
- * "username" to use), {"result":"deny"} refuses, {"result":"ignore"} asks the next provider.
+ * "username" to use: the client's identity, which a CONNECT user name must then equal, else 0x87),
+ * {"result":"deny"} refuses, {"result":"ignore"} asks the next provider.
  * Anything else — another status, a bad body, no answer within --auth-http-timeout — refuses
  * (fail-closed) unless --auth-http-fail-open, which passes to the next provider instead.
  * Decisions are cached (bounded, with a TTL) by a hash of the fields, never by the password itself.
@@ -38,8 +39,9 @@ export class HttpHookProvider implements AuthProvider {
     const key = cacheKey(info);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
-    return this.ask(info).then((decision) => {
-      if (decision !== null) {
+    return this.ask(info).then((answer) => {
+      if (answer !== null) {
+        const decision = agreeing(answer, info);
         this.cache.set(key, decision);
         return decision;
       }
@@ -87,6 +89,13 @@ export class HttpHookProvider implements AuthProvider {
     if (decision === null) this.logFailure('authentication hook answer is not {"result":"allow|deny|ignore"}', { url: this.options.url });
     return decision;
   }
+}
+
+/** An identity the hook names must be the CONNECT user name when the client sent one, as for a JWT. */
+function agreeing(decision: ProviderDecision, info: ConnectInfo): ProviderDecision {
+  if (decision.outcome !== 'allow' || decision.username === undefined || decision.username === null) return decision;
+  if (info.username === null || info.username === decision.username) return decision;
+  return { outcome: 'deny', reason: NOT_AUTHORIZED, detail: `the authentication hook names "${decision.username}", not the user name "${info.username}"` };
 }
 
 function cacheKey(info: ConnectInfo): string {

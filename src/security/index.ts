@@ -28,7 +28,16 @@ export function isLoopback(host: string): boolean {
 /** The authenticator chain, authorizer, policy and enhanced-auth methods for these options. */
 export async function createSecurity(options: SecurityOptions & { readonly host: string }, log: Logger): Promise<Security> {
   const { authenticator, admitsAnonymous, providers } = await buildAuthentication(options, log);
-  const authorizer = new GrantsFirstAuthorizer(aclRules(options));
+  const table = options.aclFile === undefined ? null : loadAclFile(options.aclFile);
+  if (table !== null && table.users.size > 0 && providers.length === 0 && admitsAnonymous) {
+    // `user` lines are keyed by the name a client gives; with nothing checking it, anyone can give it.
+    log.warn('the ACL file has user lines but no provider authenticates users: a client without a certificate gets the rights of whatever user name it claims', {
+      aclFile: options.aclFile,
+      users: table.users.size,
+      fix: 'add --password-file, --device-keys-file, --jwt-secret/--jwt-public-key or --auth-http-url, or --no-allow-anonymous with client certificates',
+    });
+  }
+  const authorizer = new GrantsFirstAuthorizer(table === null ? OPEN_AUTHORIZER : new AclAuthorizer(table));
   const p2p = options.p2pParent === undefined ? null : checkedP2pParent(options.p2pParent);
   return {
     authenticator,
@@ -88,10 +97,10 @@ async function configuredProviders(options: SecurityOptions, log: Logger, logLim
     if (p.size === 0) log.warn('--password-file has no users', { file: options.passwordFile });
     providers.push(p);
   }
-  if (options.deviceKeysFile !== undefined) providers.push(DeviceKeysProvider.load(options.deviceKeysFile));
+  if (options.deviceKeysFile !== undefined) providers.push(DeviceKeysProvider.load(options.deviceKeysFile, options.deviceSignatureWindow));
   if (options.jwtSecret !== undefined || options.jwtPublicKey !== undefined) {
     if (options.jwtSecret !== undefined && options.jwtPublicKey !== undefined) throw new ConfigError('give either --jwt-secret (HS256) or --jwt-public-key (RS256), not both');
-    providers.push(await JwtProvider.create(options.jwtSecret, options.jwtPublicKey));
+    providers.push(await JwtProvider.create(options.jwtSecret, options.jwtPublicKey, options.jwtRequireExp));
   }
   if (options.authHttpUrl !== undefined) {
     let url: URL;

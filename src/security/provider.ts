@@ -8,7 +8,7 @@ import type { ConnectInfo, TopicGrants } from '../core/auth.js';
 
 /** A provider's answer. */
 export type ProviderDecision =
-  | { readonly outcome: 'allow'; readonly username?: string | null; readonly grants?: TopicGrants | null }
+  | { readonly outcome: 'allow'; readonly username?: string | null; readonly grants?: TopicGrants | null; readonly expiresAt?: number }
   | { readonly outcome: 'deny'; readonly reason: number; readonly detail: string }
   | { readonly outcome: 'ignore' };
 

@@ -5,7 +5,7 @@
  * (password file, device keys, JWT key, ACL file, the chain) and the admin token. What changed is
  * logged and applied to connected clients: a client whose credentials were removed or changed
  * is disconnected (MQTT 5: DISCONNECT 0x98); when the ACL changed, every client re-checks its
- * subscriptions and a revoked one stops delivering. Flags that cannot change at run time are
+ * subscriptions and a revoked one stops delivering, offline persistent sessions' stored ones too. Flags that cannot change at run time are
  * named in the answer ("needs a restart"); they keep their old values.
  */
 import type { Security } from '../core/auth.js';
@@ -29,6 +29,8 @@ const RELOADABLE: ReadonlySet<keyof StartOptions> = new Set<keyof StartOptions>(
   'authHttpCacheSize',
   'authHttpCacheTtl',
   'authHttpFailOpen',
+  'jwtRequireExp',
+  'deviceSignatureWindow',
   'aclFile',
   'config',
 ]);
@@ -166,6 +168,13 @@ export class Reloader {
       if (dropped.length === 0) continue;
       subscriptionsRevoked += dropped.length;
       log.info('subscriptions revoked by reload', { clientId: client.clientId, username: client.username, protocol: shell.protocolName, filters: dropped });
+    }
+    if (security.rulesChanged) {
+      // Offline persistent sessions too: otherwise they keep queueing what they may no longer read.
+      for (const { clientId, username, filters } of kit.reauthorizeOffline()) {
+        subscriptionsRevoked += filters.length;
+        log.info('subscriptions revoked by reload', { clientId, username, offline: true, filters });
+      }
     }
     return { disconnected, subscriptionsRevoked };
   }

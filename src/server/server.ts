@@ -102,6 +102,12 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     native,
   });
 
+  // The rules may have changed while the server was down: stored subscriptions they refuse go
+  // now (about one ACL check per stored subscription; without an ACL file every one is allowed).
+  if (options.aclFile !== undefined) {
+    for (const { clientId, username, filters } of kit.reauthorizeOffline()) log.info('stored subscriptions dropped at start: the rules no longer allow them', { clientId, username, filters });
+  }
+
   let admin: AdminSide | null = null;
   const reloader = new Reloader(options, reparse, { log, kit, security, tls, reloadAdminToken: () => admin?.reloadToken?.() ?? false });
   const listeners: Listener[] = [];

@@ -35,6 +35,18 @@ export interface SessionRecord {
   /** protocol family and version that created it, e.g. 'mqtt/5' */
   protocol: string;
   subscriptions: StoredSubscription[];
+  /** Who the session belongs to; absent in records written before sessions were bound to identities. */
+  identity?: SessionIdentity;
+}
+
+/** The identity a session is bound to (only that identity may resume or take it over). */
+export interface SessionIdentity {
+  /** The identity authentication settled on (the ACL's user); null for none. */
+  readonly name: string | null;
+  /** False for clients the anonymous rule let in, whose name is only a claim. */
+  readonly authenticated: boolean;
+  /** True when the client's rights came as topic grants (token, JWT, hook), not from the ACL file. */
+  readonly grants: boolean;
 }
 
 /** Outbound delivery state for one queued message of a session. */

@@ -197,6 +197,7 @@ test('sessions and subscriptions: offline persistent sessions are listed, DELETE
   assert.equal(byId.get('keeper')?.['persistent'], true);
   assert.equal(byId.get('keeper')?.['subscriptions'], 2);
   assert.equal(byId.get('live')?.['online'], true);
+  assert.equal(byId.get('keeper')?.['owner'], 'anonymous', 'whose session it is');
   const offline = fields(await a.api('GET', '/api/v1/sessions?online=false'))['data'] as Array<Record<string, unknown>>;
   assert.deepEqual(
     offline.map((s) => s['clientId']),

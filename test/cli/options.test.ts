@@ -54,6 +54,9 @@ test('every core option has its documented default', () => {
     maxTopicLevels: 128,
     maximumQos: 2,
     retainAvailable: true,
+    allowIdentityTakeover: false,
+    jwtRequireExp: true,
+    deviceSignatureWindow: 300,
     logLevel: 'info',
     // Not given: the loopback default decides (src/security/index.ts).
     allowAnonymous: undefined,
@@ -99,8 +102,11 @@ test('boolean forms: bare, =true/false, --no-', () => {
   rejects(['--no-host'], ['unknown flag --no-host']);
 });
 
-test('a bare boolean does not swallow the next word; the error shows the = form', () => {
-  rejects(['--allow-anonymous', 'false'], ['unexpected argument "false"', '--allow-anonymous=false']);
+test('a boolean takes a following true/false (mosquitto users write `--retain-available false`), no other word', () => {
+  assert.equal(parse(['--allow-anonymous', 'false']).allowAnonymous, false);
+  assert.equal(parse(['--allow-anonymous', 'true']).allowAnonymous, true);
+  assert.equal(parse(['--retain-available', 'false', '--mqtt-port', '1884']).retainAvailable, false);
+  rejects(['--allow-anonymous', 'no'], ['unexpected argument "no"', '--allow-anonymous=no']);
 });
 
 test('sizes accept bytes and binary or decimal units', () => {

@@ -1,14 +1,19 @@
 /**
  * Retained messages in a cluster of three nats-servers (JetStream, three replicas): the same on
- * every Junction node, cleared everywhere, and still there after a NATS server and a Junction
- * node are gone, for a node that joins afterwards.
+ * every Junction node, cleared everywhere (by an empty retained message or the admin API's
+ * delete), and still there after a NATS server and a Junction node are gone, for a node that
+ * joins afterwards.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { connect, startBroker, type Broker } from '../interop/harness.js';
+import { call, TOKEN } from '../admin/admin-broker.js';
 import { jetStreamReady, natsUrls, waitForLog } from './helpers.js';
 
 let servers: ServiceProcess[] = [];
@@ -68,7 +73,10 @@ test('retained messages: the same on every node, cleared everywhere, kept throug
   const urls = natsUrls(servers);
   const args = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-reconnect-max', '1'];
   const a = await node('ret-a', urls, args);
-  const b = await node('ret-b', urls, args);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-cluster-'));
+  const tokenFile = path.join(dir, 'admin.token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  const b = await node('ret-b', urls, [...args, '--admin-port', '0', '--admin-token-file', tokenFile]);
   const pubA = await connect(null, a.url, { protocolVersion: 5 });
   await pubA.publishAsync('cfg/1', 'one', { qos: 1, retain: true, properties: { contentType: 'text/plain' } });
   await pubA.publishAsync('cfg/2', 'two', { qos: 1, retain: true });
@@ -94,4 +102,10 @@ test('retained messages: the same on every node, cleared everywhere, kept throug
   // JetStream may still be electing new leaders: node C serves at once and loads the retained messages when it can.
   const c = await node('ret-c', natsUrls(servers.slice(1)), [...args, '--cluster-connect-timeout', '3']);
   await expectRetained(c, 'cfg/#', { 'cfg/1': ['one', 'text/plain'], 'cfg/3': ['three', undefined] }, 'a node that joins later loads them from NATS');
+
+  // An operator's delete through the admin API of one node clears the topic on the others.
+  const admin = `http://127.0.0.1:${b.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'admin')!['port']}`;
+  assert.equal((await call(admin, 'DELETE', '/api/v1/retained/cfg/3')).status, 204);
+  await expectRetained(c, 'cfg/#', { 'cfg/1': ['one', 'text/plain'] }, "node B's admin delete reaches node C");
+  rmSync(dir, { recursive: true, force: true });
 });

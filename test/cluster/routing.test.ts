@@ -2,12 +2,14 @@
  * Two Junction nodes joined through one nats-server: a client on either node receives what it
  * subscribed to from the other, at QoS 0, 1 and 2, with wildcards and MQTT 5 properties, once
  * however its filters overlap; shared groups span the nodes; STOMP and JT/T 808 clients take
- * part; NATS clients read and write the same messages on the mapped subjects; GET
+ * part, and a GB/T 32960 vehicle; NATS clients read and write the same messages on the mapped subjects; GET
  * /api/v1/nodes shows both nodes and a node that died.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect as natsConnect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
@@ -16,27 +18,53 @@ import { connect, type Broker, type MqttClient } from '../interop/harness.js';
 import { RawStomp } from '../protocols/stomp/helpers.js';
 import { jt808Port, onlineTerminal, testPhone } from '../protocols/jt808/helpers.js';
 import { call, TOKEN } from '../admin/admin-broker.js';
+import { hex, gbtPort, VECTORS, Vehicle, VIN } from '../protocols/gbt32960/helpers.js';
 import { awaitRoute, clusterNodes, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 let nats: ServiceProcess;
 let a: Broker;
 let b: Broker;
 let dir: string;
+let closeHook: () => void;
 
 before(async () => {
   nats = await ServiceProcess.nats();
   dir = mkdtempSync(path.join(os.tmpdir(), 'junction-cluster-'));
   const tokenFile = path.join(dir, 'admin.token');
   writeFileSync(tokenFile, `${TOKEN}\n`);
-  const args = ['--store', 'memory', '--stomp-port', '0', '--jt808-port', '0', '--admin-port', '0', '--admin-token-file', tokenFile];
+  // GB/T 32960 vehicles log in through an authentication hook; this one admits every client.
+  const hook = await allowAll();
+  closeHook = hook.close;
+  const args = ['--store', 'memory', '--stomp-port', '0', '--jt808-port', '0', '--gbt32960-port', '0', '--auth-http-url', hook.url, '--allow-anonymous'];
+  args.push('--admin-port', '0', '--admin-token-file', tokenFile);
   [a, b] = (await clusterNodes(['node-a', 'node-b'], natsUrls([nats]), args)) as [Broker, Broker];
 });
 
 after(async () => {
   await Promise.all([a?.dispose(), b?.dispose()]);
   await nats?.stop();
+  closeHook?.();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** An HTTP authentication hook that allows every client. */
+async function allowAll(): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"result":"allow"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
 interface Got {
   topic: string;
@@ -159,6 +187,28 @@ test('a STOMP subscriber and a JT/T 808 terminal on node B get what MQTT clients
     text = await term.expect('8300', (r) => r.header['msg_id'] === 0x8300, 300).catch(() => null);
   }
   assert.equal(text.body['text'], 'from node A');
+});
+
+test('a GB/T 32960 vehicle on node B: its login reaches a backend on node A, whose Query reaches the vehicle', async (t) => {
+  const backend = await connect(t, a.url, { protocolVersion: 5 });
+  await backend.subscribeAsync('gbt32960/+/upstream/#', { qos: 1 });
+  const onB = await connect(t, b.url, { protocolVersion: 5 });
+  await awaitRoute(onB, backend, 'gbt32960/probe/upstream/x');
+  const got = received(backend);
+  const vehicle = await Vehicle.connect(t, gbtPort(b));
+  vehicle.send(hex(VECTORS.login));
+  assert.equal((await vehicle.next(0x01)).flag, 0x01, 'login answered with success');
+  await settle(() => got.some((g) => g.topic === `gbt32960/${VIN}/upstream/vlogin`), 'vlogin on node A');
+  const query = JSON.stringify({ Action: 'Query', Total: 1, Ids: ['0x01'] });
+  for (let i = 0; ; i++) {
+    assert.ok(i < 30, 'no Query reached the vehicle on node B');
+    backend.publish(`gbt32960/${VIN}/dnstream`, query, { qos: 1 });
+    const frame = await vehicle.next(0x80, 300).catch(() => null);
+    if (frame !== null) {
+      assert.deepEqual(frame.data.subarray(6), Buffer.from([1, 1]));
+      break;
+    }
+  }
 });
 
 test('NATS clients publish and subscribe on the mapped subjects: raw payload, properties in headers', async (t) => {

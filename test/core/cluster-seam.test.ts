@@ -100,3 +100,15 @@ test('while shared groups are served elsewhere a local publish skips them; apply
   assert.equal(b.applyRetained(msg('cfg', '', true)), true);
   assert.equal(b.retainedMessage('cfg'), undefined);
 });
+
+test("retainedCleared tells the cluster about an operator's delete, not about a clear another node decided", async () => {
+  const b = await broker();
+  const cleared: string[] = [];
+  b.hooks.on('retainedCleared', (topic) => cleared.push(topic));
+  b.publish(msg('cfg/a', 'v', true));
+  b.applyRetained(msg('cfg/b', 'v', true));
+  assert.equal(b.clearRetained('cfg/a'), true);
+  assert.equal(b.clearRetained('cfg/none'), false);
+  b.applyRetained(msg('cfg/b', '', true));
+  assert.deepEqual(cleared, ['cfg/a']);
+});

@@ -46,6 +46,8 @@ export interface Policy {
   jt808(phone: string): string | null;
   /** Whether this policy can admit a vehicle (its login carries only the VIN). */
   readonly gbt32960: boolean;
+  /** True when its devices are authenticated identities (not the anonymous rule): their sessions are theirs alone. */
+  readonly named: boolean;
 }
 
 const JWT_SECRET = 'matrix-secret-0123456789abcdefghij';
@@ -55,6 +57,9 @@ async function jwt(publish: readonly string[], subscribe: readonly string[], sub
 }
 
 const DEVICE_JWT = await jwt(RIGHTS.publish, RIGHTS.subscribe, 'dev');
+/** A token names its holder: a terminal's names its phone number (its user name). */
+const TERMINAL_JWTS = new Map([PHONE_OK, PHONE_BAD].map((phone) => [phone, '']));
+for (const phone of TERMINAL_JWTS.keys()) TERMINAL_JWTS.set(phone, await jwt(RIGHTS.publish, RIGHTS.subscribe, phone));
 const OBSERVER_JWT = await jwt(['#'], ['#'], 'observer');
 const TOKEN_USER = 'Token|AK1|inst';
 
@@ -99,6 +104,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: 'dev', passcode: 'dev-pw' },
     jt808: (phone) => (phone === PHONE_OK ? 'code-ok' : 'code-bad'),
     gbt32960: false,
+    named: true,
   },
   {
     name: 'JWT grants',
@@ -106,8 +112,9 @@ export const POLICIES: readonly Policy[] = [
     mqtt: { username: 'dev', password: DEVICE_JWT },
     observer: { username: 'observer', password: OBSERVER_JWT },
     stomp: { login: 'dev', passcode: DEVICE_JWT },
-    jt808: () => DEVICE_JWT,
+    jt808: (phone) => TERMINAL_JWTS.get(phone) ?? null,
     gbt32960: false,
+    named: true,
   },
   {
     name: 'HTTP hook grants',
@@ -117,6 +124,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: 'dev', passcode: 'dev-secret' },
     jt808: () => 'dev-secret',
     gbt32960: true,
+    named: true,
   },
   {
     name: 'token grants',
@@ -137,6 +145,7 @@ export const POLICIES: readonly Policy[] = [
     stomp: { login: TOKEN_USER, passcode: 'R|tok-r|W|tok-w' },
     jt808: () => null,
     gbt32960: false,
+    named: true,
   },
   {
     name: 'anonymous with an ACL file',
@@ -151,5 +160,6 @@ export const POLICIES: readonly Policy[] = [
     stomp: {},
     jt808: () => 'any-code',
     gbt32960: true,
+    named: false,
   },
 ];

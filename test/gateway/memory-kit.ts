@@ -48,7 +48,17 @@ export async function memoryKit(security: Partial<Security> = {}): Promise<{ kit
   const kit = new GatewayContext({
     broker,
     security: { authenticator: new AnonymousPolicy(true), authorizer: ALLOW_ALL, methods: new Map(), admitsAnonymous: true, providers: [], ...security },
-    options: { host: '127.0.0.1', maxConnections: 1000, maxAcceptRate: 0, listenBacklog: 128, connectTimeout: 5, maxSocketBuffer: 1 << 22, maxTopicLevels: 16, retainAvailable: true },
+    options: {
+      host: '127.0.0.1',
+      maxConnections: 1000,
+      maxAcceptRate: 0,
+      listenBacklog: 128,
+      connectTimeout: 5,
+      maxSocketBuffer: 1 << 22,
+      maxTopicLevels: 16,
+      retainAvailable: true,
+      allowIdentityTakeover: false,
+    },
     nodeName: 'test',
     log,
     logLimit: new LogRateLimit(10),

@@ -4,7 +4,8 @@
  * transport (MQTT over TCP and WebSocket, STOMP over TCP and WebSocket, JT/T 808, GB/T 32960),
  * on one real broker per policy. The same identity rights (RIGHTS) must give the same allow or
  * deny on the same topic, whatever door the device came through: publishes, subscriptions,
- * wills, point-to-point messages and the devices' own uplink and downlink topics.
+ * wills (never under $SYS), point-to-point messages, the devices' own uplink and downlink topics,
+ * and a named device's session (another identity may not use its client id).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,16 @@ async function mqttChecks(t: TestContext, url: string, policy: Policy, observer:
   const will = { topic: 'other/will', payload: Buffer.from('gone'), qos: 0 as const, retain: true };
   assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 5, will }), 0x87, 'a will on a topic outside the rights is refused at CONNECT');
   assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 4, will }), 5, '3.1.1: return code 5');
+  // No client publishes under $SYS, by will or otherwise, whatever its rights.
+  const forged = { topic: '$SYS/brokers/node/clients/other/disconnected', payload: Buffer.from('forged'), qos: 0 as const, retain: true };
+  assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 5, will: forged }), 0x87, 'a will under $SYS is refused');
+}
+
+/** A named device's session is its own: the MQTT device (another identity) may not use its client id (0x85 / 2); anonymous ones cannot be told apart. */
+async function takeoverRefused(url: string, policy: Policy, deviceId: string): Promise<void> {
+  if (!policy.named) return;
+  assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 5, clientId: deviceId }), 0x85, `MQTT 5 with the client id of ${deviceId}: 0x85`);
+  assert.equal(await connectOutcome(url, { ...policy.mqtt, protocolVersion: 4, clientId: deviceId }), 2, `3.1.1 with the client id of ${deviceId}: return code 2`);
 }
 
 async function stompChecks(_t: TestContext, open: () => Promise<RawStomp>, policy: Policy, observer: MqttClient, seen: Seen[], tag: string): Promise<void> {
@@ -107,6 +118,7 @@ async function jt808Checks(t: TestContext, port: number, policy: Policy, mqttUrl
     }
   }
   if (terminals.size === 0) return;
+  await takeoverRefused(mqttUrl, policy, PHONE_OK);
   assert.ok(
     seen.some((s) => s.topic === jtUp(PHONE_OK) && s.payload.includes('"latitude"')),
     "the allowed terminal's location was published",
@@ -124,7 +136,7 @@ async function jt808Checks(t: TestContext, port: number, policy: Policy, mqttUrl
   assert.ok(!bad.received.slice(badFrom).some((r) => r.header['msg_id'] === 0x8201), 'no point-to-point command without the right to its downlink');
 }
 
-async function gbtChecks(t: TestContext, port: number, policy: Policy, observer: MqttClient, seen: Seen[]): Promise<void> {
+async function gbtChecks(t: TestContext, port: number, policy: Policy, mqttUrl: string, observer: MqttClient, seen: Seen[]): Promise<void> {
   for (const vin of [VIN_OK, VIN_BAD]) {
     const vehicle = await Vehicle.connect(t, port);
     vehicle.send(gbtFrame(0x01, loginData(), vin));
@@ -140,6 +152,7 @@ async function gbtChecks(t: TestContext, port: number, policy: Policy, observer:
     if (vin === VIN_OK) {
       await waitFor(() => seen.some((s) => s.topic === gbtUp(vin)), 3000, `${gbtUp(vin)} at the observer`);
       assert.equal((await vehicle.next(0x80)).vin, vin, 'the Query from its downlink');
+      await takeoverRefused(mqttUrl, policy, vin);
     } else {
       await sleep(300);
       assert.ok(!vehicle.frames.some((f) => f.command === 0x80), 'no command through a downlink it may not subscribe to');
@@ -164,7 +177,7 @@ for (const policy of POLICIES) {
     await t.test('STOMP over TCP', (t) => stompChecks(t, () => RawStomp.open(t, portOf(broker, 'stomp')), policy, observer, seen, 'stomp-tcp'));
     await t.test('STOMP over WebSocket', (t) => stompChecks(t, () => RawStomp.openWs(t, `ws://127.0.0.1:${ws}/stomp`), policy, observer, seen, 'stomp-ws'));
     await t.test('JT/T 808', (t) => jt808Checks(t, portOf(broker, 'jt808'), policy, broker.url, observer, seen));
-    await t.test('GB/T 32960', (t) => gbtChecks(t, portOf(broker, 'gbt32960'), policy, observer, seen));
+    await t.test('GB/T 32960', (t) => gbtChecks(t, portOf(broker, 'gbt32960'), policy, broker.url, observer, seen));
     await sleep(100);
     assert.deepEqual(
       seen.filter((s) => DENIED_TOPICS.includes(s.topic)),

@@ -96,6 +96,10 @@ test('malformed ACL lines are refused with file and line', () => {
   bad('\nuser\n', /line 2: "user" needs a user name/);
   bad('allow all\n', /unknown directive "allow"/);
   bad('topic read a/#/b\n', /not a valid filter/);
+  // A mistyped access word once became a grant on the topic "Deny alice/secret".
+  bad('user alice\ntopic readwrite alice/#\ntopic Deny alice/secret\n', /acl.conf line 3: unknown access "Deny" \(access words are lower case: "deny"\)/);
+  bad('pattern rw devices/%c/up\n', /line 1: unknown access "rw"; expected read, write, readwrite or deny/);
+  assert.equal(parseAcl('topic read my topic/x\n').anonymous[0]!.topic, 'my topic/x', 'a topic with a space after an access word is fine');
 });
 
 test('rule helpers: match, cover and intersect', () => {

@@ -28,6 +28,8 @@ const KICK_CODES: Readonly<Record<KickReason, readonly [number, string]>> = {
   takeover: [ReasonCode.SessionTakenOver, 'session taken over'],
   shutdown: [ReasonCode.ServerShuttingDown, 'server shutting down'],
   kicked: [ReasonCode.AdministrativeAction, 'disconnected by the server'],
+  // 0x87 as at CONNECT: the credentials no longer authorize this client (0xA0 is the server's own connect-time limit).
+  expired: [ReasonCode.NotAuthorized, 'credentials expired'],
 };
 
 // One warning a second at most for slow consumers, whatever their number.

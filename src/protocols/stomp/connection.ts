@@ -27,6 +27,7 @@ const KICK_MESSAGES: Readonly<Record<KickReason, string>> = {
   takeover: 'session taken over: another connection uses this client-id',
   shutdown: 'server shutting down',
   kicked: 'disconnected by the server',
+  expired: 'credentials expired: log in again with new ones',
 };
 
 export class StompConnection extends ConnectionShell {

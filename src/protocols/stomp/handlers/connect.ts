@@ -37,7 +37,14 @@ export function handleConnect(conn: StompConnection, frame: StompFrame): void {
 export function completeConnect(conn: StompConnection, frame: StompFrame, answer: Admission): void {
   if (!answer.ok) {
     const why = answer.refusal === 'bad-credentials' ? 'login failed: bad login or passcode' : answer.refusal === 'not-authorized' ? 'login failed: not authorized' : `login refused: ${answer.detail}`;
-    const code = answer.refusal === 'bad-credentials' ? 'JN_BAD_CREDENTIALS' : answer.refusal === 'not-authorized' ? 'JN_NOT_AUTHORIZED' : 'JN_SERVER_BUSY';
+    const code =
+      answer.refusal === 'bad-credentials'
+        ? 'JN_BAD_CREDENTIALS'
+        : answer.refusal === 'not-authorized'
+          ? 'JN_NOT_AUTHORIZED'
+          : answer.refusal === 'client-id-taken'
+            ? 'JN_CLIENT_ID_INVALID'
+            : 'JN_SERVER_BUSY';
     conn.fail(new StompError(why, code), frame.header('receipt') ?? null);
     return;
   }
