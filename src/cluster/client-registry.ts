@@ -17,10 +17,11 @@ import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import type { Message } from '../core/message.js';
-import type { Session } from '../core/session.js';
+import { bindingKey, type Session } from '../core/session.js';
 import type { SessionState } from '../core/session-state.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { SessionIdentity } from '../store/types.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
 import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject } from './session-handoff.js';
@@ -50,6 +51,7 @@ export class ClientRegistry implements LinkListener {
   private readonly remoteWills: RemoteWills;
   private flushQueued = false;
   private closed = false;
+  private readonly allowIdentityTakeover: boolean;
 
   constructor(
     private readonly broker: Broker,
@@ -63,7 +65,8 @@ export class ClientRegistry implements LinkListener {
   ) {
     this.records = new RecordStream<ClientRecord>(CLIENTS_STREAM, CLIENTS_PREFIX, timeoutMs);
     this.remoteWills = new RemoteWills((msg) => this.publishWill(msg));
-    kit.sessionClaim = (client) => this.claim(client.clientId);
+    this.allowIdentityTakeover = kit.options.allowIdentityTakeover;
+    kit.sessionClaim = (client) => this.claim(client.clientId, client.identity);
   }
 
   /** Listens to the hook seam; returns the function that stops. */
@@ -133,7 +136,7 @@ export class ClientRegistry implements LinkListener {
   // --- admission -----------------------------------------------------------------------------
 
   /** SessionClaim: makes this node the owner of `clientId` before its session attaches. */
-  private claim(clientId: string): Promise<string | null> | null {
+  private claim(clientId: string, identity: SessionIdentity | null): Promise<string | null> | null {
     this.remoteWills.cancel(clientId);
     if (!this.records.ready || !this.link.up) {
       this.dirty.add(clientId);
@@ -142,7 +145,7 @@ export class ClientRegistry implements LinkListener {
     const running = this.claims.get(clientId);
     // This node wrote the record last: another node taking it would have asked here first.
     if (running === undefined && this.owned.has(clientId)) return null;
-    const p = (running ?? Promise.resolve(null)).then(() => this.doClaim(clientId));
+    const p = (running ?? Promise.resolve(null)).then(() => this.doClaim(clientId, identity));
     this.claims.set(clientId, p);
     void p.finally(() => {
       if (this.claims.get(clientId) === p) this.claims.delete(clientId);
@@ -154,7 +157,7 @@ export class ClientRegistry implements LinkListener {
     return r.node === this.node && r.instance === this.instance;
   }
 
-  private async doClaim(clientId: string): Promise<string | null> {
+  private async doClaim(clientId: string, identity: SessionIdentity | null): Promise<string | null> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       let current: Versioned<ClientRecord | null>;
       try {
@@ -168,8 +171,13 @@ export class ClientRegistry implements LinkListener {
         this.owned.set(clientId, current.seq);
         return null;
       }
+      // The session belongs to another identity: refused before its owner's connection is touched (as on one node).
+      const refusal = previous === null ? null : this.identityRefusal(clientId, previous, identity);
+      if (refusal !== null) return refusal;
       const claimed: ClientRecord = { node: this.node, instance: this.instance, online: true, at: Date.now(), session: previous?.session ?? null, will: null };
-      if (previous?.identity !== undefined) claimed.identity = previous.identity;
+      // The session's binding stays; a new session is bound to its first identity from the claim on.
+      const binding = previous?.identity ?? identity;
+      if (binding !== undefined && binding !== null) claimed.identity = binding;
       try {
         this.owned.set(clientId, await this.records.put(clientId, claimed, current.seq));
       } catch (err) {
@@ -182,6 +190,19 @@ export class ClientRegistry implements LinkListener {
     }
     this.log.warn('cluster client id claimed by other nodes at once; serving it here', { clientId, attempts: CLAIM_ATTEMPTS });
     return null;
+  }
+
+  /** Why `identity` may not take the session of `previous` (another identity's), or null. */
+  private identityRefusal(clientId: string, previous: ClientRecord, identity: SessionIdentity | null): string | null {
+    const owner = (previous.identity ?? null) as SessionIdentity | null;
+    if (owner === null || identity === null || bindingKey(owner) === bindingKey(identity)) return null;
+    const fields = { clientId, username: identity.name, owner: owner.authenticated ? owner.name : null, node: previous.node };
+    if (this.allowIdentityTakeover) {
+      this.log.info('session taken over by another identity (--allow-identity-takeover)', fields);
+      return null;
+    }
+    if (this.logLimit.allow('cluster-client-id-taken')) this.log.info('connection refused: the client id belongs to the session of another identity on another node', fields);
+    return 'the client id is in use by another identity (--allow-identity-takeover is off)';
   }
 
   /** The record named another owner: its session comes here, from that node or from the record. */

@@ -337,7 +337,7 @@ export class GatewayContext {
     return waiting.then((refused): Admission => {
       if (refused === null) return admission;
       this.metrics.connectionsRefused++;
-      return { ok: false, refusal: 'not-authorized', detail: refused };
+      return { ok: false, refusal: 'client-id-taken', detail: refused };
     });
   }
 
