@@ -24,7 +24,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { SessionIdentity } from '../store/types.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
-import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject } from './session-handoff.js';
+import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject, type Leftovers } from './session-handoff.js';
 import { recordOf, stateFromRecord, type ClientRecord, type RegistryCounters } from './client-record.js';
 import { RemoteWills, willRecord, type WillRecord } from './wills.js';
 
@@ -378,10 +378,28 @@ export class ClientRegistry implements LinkListener {
     if (err !== null) return;
     const leftovers = parseLeftovers(m);
     if (leftovers === null) return;
-    const taken = this.broker.appendQueued(leftovers.clientId, leftovers.outgoing);
+    const { clientId } = leftovers;
+    // The session moved on meanwhile (its client reconnected elsewhere): they follow it.
+    if (!this.broker.sessions.has(clientId) && !this.claims.has(clientId)) {
+      void this.passOn(leftovers).then((taken) => m.respond(String(taken)));
+      return;
+    }
+    const taken = this.broker.appendQueued(clientId, leftovers.outgoing);
     this.counters.leftoversTaken += taken;
-    this.log.info('cluster session leftovers taken from another node', { clientId: leftovers.clientId, from: leftovers.from, messages: taken });
+    this.log.info('cluster session leftovers taken from another node', { clientId, from: leftovers.from, messages: taken });
     m.respond(String(taken));
+  }
+
+  /** Hands leftovers to the node the record names now (once: not back to their sender); resolves with how many it took. */
+  private async passOn(leftovers: Leftovers): Promise<number> {
+    const nc = this.nc;
+    try {
+      const owner = (await this.records.get(leftovers.clientId)).value?.node;
+      if (nc === null || owner === undefined || owner === this.node || owner === leftovers.from) return 0;
+      return await sendLeftovers(nc, owner, { ...leftovers, from: this.node }, this.timeoutMs);
+    } catch {
+      return 0;
+    }
   }
 
   private unreachable(what: string, clientId: string, err: unknown): void {
