@@ -12,7 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { H_TOPIC, messageFrom, messageHeaders } from './headers.js';
+import { H_NODE, H_TOPIC, messageFrom, messageHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 
 export const RETAINED_STREAM = 'JUNCTION_RETAINED';
@@ -46,6 +46,8 @@ export class RetainedSync implements LinkListener {
   /** The stream sequence of the last change applied. */
   private lastSeq = 0;
   private following: ConsumerMessages | null = null;
+  /** This node's writes per topic not yet read back from the stream. */
+  private readonly inFlight = new Map<string, number>();
   private lastFailure = '';
   private lastFailureLog = 0;
   readonly counters: RetainedCounters = { written: 0, applied: 0, failed: 0 };
@@ -212,6 +214,16 @@ export class RetainedSync implements LinkListener {
     const h = m.headers;
     const topic = h?.get(H_TOPIC) ?? '';
     if (topic === '') return null;
+    if (h?.get(H_NODE) === this.node) {
+      // This node's own write coming back: when a newer one of the same topic is still on its
+      // way, applying this one would show a subscriber here an older value for a moment.
+      const left = (this.inFlight.get(topic) ?? 1) - 1;
+      if (left > 0) {
+        this.inFlight.set(topic, left);
+        return topic;
+      }
+      this.inFlight.delete(topic);
+    }
     const payload = m.data.length === 0 ? EMPTY : Buffer.from(m.data);
     const msg = messageFrom(topic, payload, h, m.info.timestampNanos / 1e6, null);
     msg.retain = true;
@@ -229,10 +241,14 @@ export class RetainedSync implements LinkListener {
     }
     const payload = msg === undefined ? EMPTY : msg.payload;
     const headers = msg === undefined ? messageHeaders(new Message(topic, EMPTY, 0, true, null, 0, null), this.node, Date.now(), topic) : messageHeaders(msg, this.node, Date.now(), topic);
+    this.inFlight.set(topic, (this.inFlight.get(topic) ?? 0) + 1);
     js.publish(retainedSubject(topic), payload, { headers }).then(
       () => this.counters.written++,
       (err: Error) => {
         this.counters.failed++;
+        const left = (this.inFlight.get(topic) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(topic, left);
+        else this.inFlight.delete(topic);
         this.pending.add(topic);
         // JetStream answers nothing while it elects a new leader (a NATS server was lost): try again shortly.
         if (this.retryTimer === null && !this.closed) {

@@ -82,6 +82,13 @@ test('retained messages: the same on every node, cleared everywhere, kept throug
   await pubA.publishAsync('cfg/2', 'two', { qos: 1, retain: true });
   await expectRetained(b, 'cfg/#', { 'cfg/1': ['one', 'text/plain'], 'cfg/2': ['two', undefined] }, 'node B holds what node A retained');
 
+  // A burst of updates of one topic: every node ends with the last one.
+  for (let i = 1; i <= 100; i++) pubA.publish('cfg/burst', `v${i}`, { qos: 0, retain: true });
+  await pubA.publishAsync('cfg/burst', 'last', { qos: 1, retain: true });
+  await expectRetained(a, 'cfg/burst', { 'cfg/burst': ['last', undefined] }, 'node A keeps its last update');
+  await expectRetained(b, 'cfg/burst', { 'cfg/burst': ['last', undefined] }, 'node B ends with the last update');
+  await pubA.publishAsync('cfg/burst', '', { qos: 1, retain: true });
+
   const pubB = await connect(null, b.url, { protocolVersion: 5 });
   await pubB.publishAsync('cfg/2', '', { qos: 1, retain: true });
   await expectRetained(a, 'cfg/#', { 'cfg/1': ['one', 'text/plain'] }, 'node B cleared cfg/2 on node A too');
