@@ -26,6 +26,7 @@ import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
 import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject, type Leftovers } from './session-handoff.js';
 import { recordOf, stateFromRecord, type ClientRecord, type RegistryCounters } from './client-record.js';
+import { adoptOrphans, whenGone, type OrphanHost } from './orphans.js';
 import { RemoteWills, willRecord, type WillRecord } from './wills.js';
 
 export const CLIENTS_STREAM = 'JUNCTION_CLIENTS';
@@ -52,6 +53,7 @@ export class ClientRegistry implements LinkListener {
   private flushQueued = false;
   private closed = false;
   private readonly allowIdentityTakeover: boolean;
+  private readonly orphans: OrphanHost;
 
   constructor(
     private readonly broker: Broker,
@@ -65,6 +67,23 @@ export class ClientRegistry implements LinkListener {
   ) {
     this.records = new RecordStream<ClientRecord>(CLIENTS_STREAM, CLIENTS_PREFIX, timeoutMs);
     this.remoteWills = new RemoteWills((msg) => this.publishWill(msg));
+    this.orphans = {
+      records: this.records,
+      node,
+      instance: this.instance,
+      log,
+      claiming: (clientId) => this.claims.has(clientId),
+      owns: (clientId, seq) => this.owned.set(clientId, seq),
+      connection: () => (this.link.up ? this.nc : null),
+      stopped: () => this.closed,
+      took: (clientId, r, wills) => {
+        const will = wills && r.online && r.will !== null;
+        if (will) this.fireWill(clientId, r);
+        const session = r.session !== null && !this.broker.sessions.has(clientId);
+        if (session) this.adoptSession(clientId, r);
+        return { will, session };
+      },
+    };
     this.allowIdentityTakeover = kit.options.allowIdentityTakeover;
     kit.sessionClaim = (client) => this.claim(client.clientId, client.identity);
   }
@@ -122,7 +141,7 @@ export class ClientRegistry implements LinkListener {
     }
     if (this.closed) return;
     // What a previous life of this node left: its clients' wills, its sessions, if no one took them.
-    await this.adoptOrphans((r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
+    await adoptOrphans(this.orphans, (r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
     this.resync();
   }
 
@@ -412,7 +431,7 @@ export class ClientRegistry implements LinkListener {
   /** A node stopped beating: its clients' wills go out and its persistent sessions live on here. */
   nodeLost(name: string): void {
     if (!this.records.ready || !this.link.up) return;
-    void this.adoptOrphans((r) => r.node === name, 'lost', true);
+    void adoptOrphans(this.orphans, (r) => r.node === name, 'lost', true);
   }
 
   /**
@@ -422,66 +441,9 @@ export class ClientRegistry implements LinkListener {
    * reconnecting to it get them back with what was queued here.
    */
   nodeLeft(name: string): void {
-    void this.whenGone(name).then((gone) => {
-      if (gone && this.records.ready && this.link.up) return this.adoptOrphans((r) => r.node === name, 'left', false);
+    void whenGone(this.orphans, name).then((gone) => {
+      if (gone && this.records.ready && this.link.up) return adoptOrphans(this.orphans, (r) => r.node === name, 'left', false);
     });
-  }
-
-  /** Resolves true once `node` has no responder on its takeover subject (its NATS connection closed), false after 10 s. */
-  private async whenGone(node: string): Promise<boolean> {
-    const until = Date.now() + 10_000;
-    while (!this.closed && Date.now() < until) {
-      const nc = this.nc;
-      if (nc !== null && this.link.up) {
-        try {
-          await nc.request(takeoverSubject(node), '{}', { timeout: 500 });
-        } catch (err) {
-          if (/no responders|503/i.test((err as Error).message) || (err as { code?: string }).code === '503') return true;
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200).unref());
-    }
-    return false;
-  }
-
-  /** Takes over every record `orphan` selects (one survivor wins each record). */
-  private async adoptOrphans(orphan: (r: ClientRecord) => boolean, why: string, wills: boolean): Promise<void> {
-    const found: Array<[string, Versioned<ClientRecord>]> = [];
-    try {
-      await this.records.scan((key, r) => {
-        if (orphan(r.value)) found.push([key, r]);
-      });
-    } catch (err) {
-      this.log.warn('cluster client records not read', { why, error: (err as Error).message });
-      return;
-    }
-    let published = 0;
-    let sessions = 0;
-    for (const [clientId, { value: r, seq }] of found) {
-      if (this.claims.has(clientId)) continue;
-      const kept: ClientRecord | null =
-        r.session === null
-          ? null
-          : { node: this.node, instance: this.instance, online: false, at: Date.now(), session: { ...r.session, disconnectedAt: r.session.disconnectedAt || Date.now() }, will: null };
-      if (kept !== null && r.identity !== undefined) kept.identity = r.identity;
-      try {
-        const next = await this.records.put(clientId, kept, seq);
-        if (kept !== null) this.owned.set(clientId, next);
-      } catch (err) {
-        if (err instanceof RecordConflictError) continue;
-        this.log.warn('cluster client record not taken over', { clientId, error: (err as Error).message });
-        continue;
-      }
-      if (wills && r.online && r.will !== null) {
-        this.fireWill(clientId, r);
-        published++;
-      }
-      if (r.session !== null && !this.broker.sessions.has(clientId)) {
-        this.adoptSession(clientId, r);
-        sessions++;
-      }
-    }
-    if (found.length > 0) this.log.info('cluster clients of a node that is gone taken over', { why, records: found.length, wills: published, sessions });
   }
 
   close(): void {
