@@ -54,6 +54,14 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     retainedWritten: retained.counters.written,
     retainedApplied: retained.counters.applied,
     retainedFailed: retained.counters.failed,
+    sessionsMovedIn: registry.counters.movedIn,
+    sessionsMovedOut: registry.counters.movedOut,
+    sessionsAdopted: registry.counters.adopted,
+    willsPublished: registry.counters.willsPublished,
+    acksResent: gate.counters.resent,
+    acksUnconfirmed: gate.counters.unconfirmed,
+    outageSent: gate.counters.outageSent,
+    outageDropped: gate.counters.outageDropped,
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
