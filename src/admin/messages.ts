@@ -110,8 +110,13 @@ export async function publish(broker: Broker, req: ApiRequest): Promise<ApiReply
   const outcome = typeof clientId === 'string' ? broker.publishTo(clientId, msg) : broker.publish(msg);
   const result = { matched: outcome.matched, stored: outcome.stored };
   if (typeof clientId === 'string' && result.matched === 0) throw notFound(`no session for client id ${clientId}`);
-  // Answer once what was stored is durable, as a QoS 1/2 publisher's acknowledgement would.
-  if (result.stored) await new Promise<void>((resolve) => broker.afterCommit(resolve, undefined));
+  // Answer once what was stored is durable, as a QoS 1/2 publisher's acknowledgement would; 507
+  // when the store could not keep it (--max-store-size, a full disk), as a publisher gets 0x97.
+  if (result.stored) {
+    await new Promise<void>((resolve, reject) =>
+      broker.afterCommit((_: undefined, failure) => (failure === null ? resolve() : reject(new ApiError(507, 'store-full', `not stored: ${failure.message}`))), undefined),
+    );
+  }
   return json(result);
 }
 

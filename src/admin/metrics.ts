@@ -11,7 +11,7 @@ import type { Broker } from '../core/broker.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import type { Message, QoS } from '../core/message.js';
 import type { Session } from '../core/session.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoreFullError } from '../store/types.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { ConnectionShell } from '../gateway/shell.js';
 import { Histogram, LATENCY_BUCKETS, PrometheusWriter } from './prometheus.js';
@@ -122,7 +122,8 @@ export class AdminMetrics {
       ['unanswered', m.unansweredDrops],
     ];
     for (const [reason, n] of drops) w.sample('junction_messages_dropped_total', n, { reason });
-    w.single('junction_retained_refused_total', 'counter', 'retained messages not stored: --max-retained-messages reached', m.retainedRefused);
+    w.single('junction_retained_refused_total', 'counter', 'retained messages not stored: --max-retained-messages or --max-retained-bytes reached', m.retainedRefused);
+    this.renderStore(w);
     w.single('junction_retained_messages', 'gauge', 'retained messages held', this.broker.retainedCount);
     this.renderSessions(w);
     w.family('junction_auth_decisions_total', 'counter', 'logins the authentication chain decided, by result');
@@ -208,6 +209,17 @@ export class AdminMetrics {
     w.single('process_start_time_seconds', 'gauge', 'when the process started, seconds since the epoch', Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
+  /** The store's health: size against --max-store-size, refusals, failed commits, records failing their checksum. */
+  private renderStore(w: PrometheusWriter): void {
+    const h = this.broker.store.health();
+    w.single('junction_store_size_bytes', 'gauge', 'bytes of pages holding live records (LMDB), at the last measurement', h.sizeBytes);
+    w.single('junction_store_limit_bytes', 'gauge', '--max-store-size as applied', h.limitBytes);
+    w.single('junction_store_full', 'gauge', '1 while the store refuses writes (at --max-store-size, or the disk failing commits)', h.full === null ? 0 : 1);
+    w.single('junction_store_failed_commits_total', 'counter', 'store transactions the disk refused (full, I/O error)', h.failedCommits);
+    w.single('junction_store_refused_writes_total', 'counter', 'store writes refused at --max-store-size', h.refusedWrites);
+    w.single('junction_store_corrupt_records', 'gauge', 'stored records that failed their checksum at start: reported, not served', h.corruptRecords);
+  }
+
   private byQos(w: PrometheusWriter, name: string, help: string, values: Float64Array): void {
     w.family(name, 'counter', help);
     for (let q = 0; q < 3; q++) w.sample(name, values[q] as number, { qos: QOS_LABELS[q]! });
@@ -225,7 +237,7 @@ function observeCommits(store: Store, histogram: Histogram): void {
     timing = false;
     histogram.observe((performance.now() - started) / 1000);
   };
-  store.afterCommit = <T>(fn: (arg: T) => void, arg: T): void => {
+  store.afterCommit = <T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void => {
     if (!timing) {
       timing = true;
       original(done, performance.now());

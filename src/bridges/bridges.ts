@@ -142,7 +142,9 @@ export async function startBridges(options: BridgeOptions, broker: Broker, kit: 
             backend,
             {
               admit: (owner) => kit.admitInternal(config.clientId, config.username, `bridge/${config.type}`, owner),
-              committed: () => new Promise((resolve) => kit.afterCommit(resolve, undefined)),
+              // A store that could not keep the batch (--max-store-size, a full disk) rejects: the
+              // backend does not acknowledge it and delivers it again later.
+              committed: () => new Promise((resolve, reject) => kit.afterCommit((_: undefined, failure) => (failure === null ? resolve() : reject(failure)), undefined)),
             },
             bridgeLog,
             logLimit,

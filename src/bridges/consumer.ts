@@ -24,7 +24,7 @@ import { ConsumeStats } from './stats.js';
 export interface ConsumerGateway {
   /** An admitted client for the bridge (gateway/context.ts admitInternal). */
   admit(owner: BridgeOwner): Client;
-  /** Resolves once every store write issued so far is durable. */
+  /** Resolves once every store write issued so far is durable; rejects (StoreFullError) when one could not be. */
   committed(): Promise<void>;
 }
 

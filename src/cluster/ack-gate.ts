@@ -12,6 +12,7 @@ import type { Broker } from '../core/broker.js';
 import type { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { runCommitCallbacks } from '../store/commit-callbacks.js';
+import type { StoreFullError } from '../store/errors.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LinkListener, NatsLink } from './nats-link.js';
 
@@ -54,7 +55,7 @@ export class AckGate implements LinkListener {
   private scheduled = false;
   /** The confirmation of the previous batch: acknowledgements keep their order. */
   private previous: Promise<void> = Promise.resolve();
-  private readonly startBatch = (gate: AckGate): void => gate.take();
+  private readonly startBatch = (gate: AckGate, failure: StoreFullError | null): void => gate.take(failure);
 
   constructor(
     private readonly broker: Broker,
@@ -126,7 +127,7 @@ export class AckGate implements LinkListener {
   down(): void {}
 
   /** Broker.afterCommit while the cluster runs: after the store's commit, after NATS confirmed. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     this.current.fns.push(fn);
     this.current.args.push(arg);
     this.schedule();
@@ -138,16 +139,18 @@ export class AckGate implements LinkListener {
     this.broker.store.afterCommit(this.startBatch, this);
   }
 
-  private take(): void {
+  /** The store committed (or failed to: `failure`): the batch waits for NATS, then its callbacks run. */
+  private take(failure: StoreFullError | null): void {
     const batch = this.current;
     this.current = newBatch();
     this.scheduled = false;
     const before = this.previous;
-    this.previous = before.then(() => this.confirm(batch));
+    this.previous = before.then(() => this.confirm(batch, failure));
   }
 
-  private async confirm(batch: Batch): Promise<void> {
-    if (batch.msgs.length > 0) {
+  private async confirm(batch: Batch, failure: StoreFullError | null): Promise<void> {
+    // A store that refused the writes refuses the publishers: no need to wait for NATS first.
+    if (batch.msgs.length > 0 && failure === null) {
       const until = Date.now() + this.timeoutMs;
       let resend = false;
       for (;;) {
@@ -183,6 +186,6 @@ export class AckGate implements LinkListener {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
-    runCommitCallbacks(batch.fns, batch.args, undefined);
+    runCommitCallbacks(batch.fns, batch.args, failure, undefined);
   }
 }

@@ -42,42 +42,89 @@ export function messageHeaders(msg: Message, node: string, now: number, topic: s
   return h;
 }
 
-/** The node that sent a message with these headers, or null (a NATS-native publisher). */
-export function originNode(h: MsgHdrs | undefined): string | null {
-  if (h === undefined) return null;
-  return h.has(H_NODE) ? h.get(H_NODE) : null;
+/** What a message's headers say; empty strings for absent ones. */
+export interface HeaderFields {
+  node: string;
+  qos: string;
+  retain: string;
+  topic: string;
+  expiry: string;
+  format: string;
+  contentType: string;
+  responseTopic: string;
+  correlation: string;
+  userProperties: string;
+}
+
+const fields: HeaderFields = { node: '', qos: '', retain: '', topic: '', expiry: '', format: '', contentType: '', responseTopic: '', correlation: '', userProperties: '' };
+
+/**
+ * Reads every header in one pass into a reused record, valid until the next call (MsgHdrs.get
+ * builds a list of every key on each call).
+ */
+export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
+  const f = fields;
+  f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
+  if (h === undefined) return f;
+  for (const [key, values] of h) {
+    const v = values[0] ?? '';
+    switch (key) {
+      case H_NODE:
+        f.node = v;
+        break;
+      case H_QOS:
+        f.qos = v;
+        break;
+      case H_RETAIN:
+        f.retain = v;
+        break;
+      case H_TOPIC:
+        f.topic = v;
+        break;
+      case H_EXPIRY:
+        f.expiry = v;
+        break;
+      case H_FORMAT:
+        f.format = v;
+        break;
+      case H_CONTENT_TYPE:
+        f.contentType = v;
+        break;
+      case H_RESPONSE_TOPIC:
+        f.responseTopic = v;
+        break;
+      case H_CORRELATION:
+        f.correlation = v;
+        break;
+      case H_USER_PROPERTIES:
+        f.userProperties = v;
+        break;
+    }
+  }
+  return f;
 }
 
 /**
- * The Message for `topic` and `payload` with these headers; `sentAt` (ms) is when its expiry
- * started counting (now for a live message, the stream's time for a stored one).
+ * The Message for `topic` and `payload` with these header fields; `sentAt` (ms) is when its
+ * expiry started counting (now for a live message, the stream's time for a stored one).
  */
-export function messageFrom(topic: string, payload: Buffer, h: MsgHdrs | undefined, sentAt: number, origin: string | null): Message {
-  if (h === undefined) return new Message(topic, payload, 0, false, null, 0, origin);
-  const q = h.get(H_QOS);
-  const qos: QoS = q === '1' ? 1 : q === '2' ? 2 : 0;
-  const retain = h.get(H_RETAIN) === '1';
+export function messageFrom(topic: string, payload: Buffer, f: HeaderFields, sentAt: number, origin: string | null): Message {
+  const qos: QoS = f.qos === '1' ? 1 : f.qos === '2' ? 2 : 0;
   let expiresAt = 0;
-  const e = h.get(H_EXPIRY);
-  if (e !== '') {
-    const seconds = Number(e);
+  if (f.expiry !== '') {
+    const seconds = Number(f.expiry);
     if (Number.isFinite(seconds) && seconds >= 0) expiresAt = sentAt + seconds * 1000;
   }
   let props: MessageProperties | null = null;
-  const format = h.get(H_FORMAT);
-  if (format === '0' || format === '1') (props ??= {}).payloadFormatIndicator = format === '1' ? 1 : 0;
-  const contentType = h.get(H_CONTENT_TYPE);
-  if (contentType !== '') (props ??= {}).contentType = contentType;
-  const responseTopic = h.get(H_RESPONSE_TOPIC);
-  if (responseTopic !== '') (props ??= {}).responseTopic = responseTopic;
-  const correlation = h.get(H_CORRELATION);
-  if (correlation !== '') (props ??= {}).correlationData = Buffer.from(correlation, 'base64');
-  const user = h.get(H_USER_PROPERTIES);
-  if (user !== '') {
-    const pairs = parseUserProperties(user);
+  if (f.format === '0' || f.format === '1') (props ??= {}).payloadFormatIndicator = f.format === '1' ? 1 : 0;
+  if (f.contentType !== '') (props ??= {}).contentType = f.contentType;
+  if (f.responseTopic !== '') (props ??= {}).responseTopic = f.responseTopic;
+  if (f.correlation !== '') (props ??= {}).correlationData = Buffer.from(f.correlation, 'base64');
+  if (f.userProperties !== '') {
+    const pairs = parseUserProperties(f.userProperties);
     if (pairs !== null) (props ??= {}).userProperties = pairs;
   }
-  return new Message(topic, payload, qos, retain, props, expiresAt, origin);
+  return new Message(topic, payload, qos, f.retain === '1', props, expiresAt, origin);
 }
 
 function parseUserProperties(text: string): UserProperty[] | null {

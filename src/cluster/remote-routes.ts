@@ -17,7 +17,7 @@ import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { messageFrom, messageHeaders, originNode } from './headers.js';
+import { messageFrom, messageHeaders, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
@@ -202,10 +202,9 @@ export class RemoteRoutes implements LinkListener {
 
   private onPlain(it: Interest, err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const h = m.headers;
-    const origin = originNode(h);
-    if (origin === this.node) return;
-    const topic = this.topicOf(m.subject, origin !== null);
+    const f = readHeaders(m.headers);
+    if (f.node === this.node) return;
+    const topic = this.topicOf(m.subject, f.node !== '');
     if (topic === null) return;
     // Only the first of the overlapping local filters that match lets the message through.
     const pairs = this.trie.match(topic);
@@ -216,24 +215,24 @@ export class RemoteRoutes implements LinkListener {
       return;
     }
     this.counters.received++;
-    this.broker.routeRemote(messageFrom(topic, Buffer.from(m.data), h, Date.now(), null));
+    this.broker.routeRemote(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null));
   }
 
   private onFallback(err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const h = m.headers;
-    if (originNode(h) === this.node) return;
+    const f = readHeaders(m.headers);
+    if (f.node === this.node) return;
     this.counters.received++;
-    this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), h, Date.now(), null));
+    this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null));
   }
 
   private onShared(it: Interest, err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const h = m.headers;
-    const topic = this.topicOf(m.subject, originNode(h) !== null);
+    const f = readHeaders(m.headers);
+    const topic = this.topicOf(m.subject, f.node !== '');
     // On the fallback subject the queue group sees every unmappable topic: only its own count.
     if (topic === null || (m.subject.startsWith(FALLBACK_PREFIX) && !filterMatches(it.filter, topic))) return;
-    if (this.broker.routeShared(messageFrom(topic, Buffer.from(m.data), h, Date.now(), null), it.group!, it.filter)) this.counters.sharedReceived++;
+    if (this.broker.routeShared(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null), it.group!, it.filter)) this.counters.sharedReceived++;
     else this.counters.sharedUnmatched++;
   }
 

@@ -12,7 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { H_NODE, H_TOPIC, messageFrom, messageHeaders } from './headers.js';
+import { messageFrom, messageHeaders, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 
 export const RETAINED_STREAM = 'JUNCTION_RETAINED';
@@ -211,10 +211,10 @@ export class RetainedSync implements LinkListener {
 
   /** One change read from the stream: set, replace or clear the local copy; returns its topic. */
   private apply(m: JsMsg): string | null {
-    const h = m.headers;
-    const topic = h?.get(H_TOPIC) ?? '';
+    const f = readHeaders(m.headers);
+    const topic = f.topic;
     if (topic === '') return null;
-    if (h?.get(H_NODE) === this.node) {
+    if (f.node === this.node) {
       // This node's own write coming back: when a newer one of the same topic is still on its
       // way, applying this one would show a subscriber here an older value for a moment.
       const left = (this.inFlight.get(topic) ?? 1) - 1;
@@ -225,7 +225,7 @@ export class RetainedSync implements LinkListener {
       this.inFlight.delete(topic);
     }
     const payload = m.data.length === 0 ? EMPTY : Buffer.from(m.data);
-    const msg = messageFrom(topic, payload, h, m.info.timestampNanos / 1e6, null);
+    const msg = messageFrom(topic, payload, f, m.info.timestampNanos / 1e6, null);
     msg.retain = true;
     this.broker.applyRetained(msg);
     this.counters.applied++;

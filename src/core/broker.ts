@@ -16,7 +16,7 @@ import { PendingWill, type Will } from './will.js';
 import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
 import { fillSession, sessionState, type SessionState } from './session-state.js';
-import type { QueuedRecord, SessionIdentity, Store, StoredSubscription } from '../store/types.js';
+import type { QueuedRecord, SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -26,6 +26,8 @@ export interface BrokerLimits {
   maxQueuedBytes: number;
   maxSessionExpiry: number;
   maxRetainedMessages: number;
+  /** topic + payload bytes of all retained messages; 0 or absent = unlimited */
+  maxRetainedBytes?: number;
 }
 
 export interface ConnectResult {
@@ -64,7 +66,7 @@ export class Broker implements RouteSink, SessionExpiry {
   /** Sessions with a connection attached, over every protocol. */
   onlineCount = 0;
   /** Who holds acknowledgements after the store's commit (the cluster, until NATS confirmed); null: the store alone. */
-  commitGate: { afterCommit<T>(fn: (arg: T) => void, arg: T): void } | null = null;
+  commitGate: { afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void } | null = null;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
     this.limits = limits;
@@ -72,7 +74,7 @@ export class Broker implements RouteSink, SessionExpiry {
     this.log = log;
     this.router = new Router(matcher, this.hooks);
     this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
-    this.retained = new RetainedMessages(limits.maxRetainedMessages, store, this.metrics, log);
+    this.retained = new RetainedMessages(limits.maxRetainedMessages, limits.maxRetainedBytes ?? 0, store, this.metrics, log);
   }
 
   get retainedCount(): number {
@@ -176,7 +178,8 @@ export class Broker implements RouteSink, SessionExpiry {
       sessions++;
     }
     this.wheel.start();
-    this.log.info('store loaded', { retained, sessions, expiredSessions: expired });
+    const health = this.store.health();
+    this.log.info('store loaded', { retained, sessions, expiredSessions: expired, sizeBytes: health.sizeBytes, limitBytes: health.limitBytes, corruptRecords: health.corruptRecords });
   }
 
   /** Serves big wildcard retained searches off the synchronous path (server.ts, from the flags). */
@@ -528,8 +531,11 @@ export class Broker implements RouteSink, SessionExpiry {
     return true;
   }
 
-  /** Calls fn(arg) once every store write issued so far is durable (and, in a cluster, once NATS holds what was sent). */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  /**
+   * Calls fn(arg, null) once every store write issued so far is durable (and, in a cluster, once
+   * NATS holds what was sent), fn(arg, error) when one cannot be.
+   */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     const gate = this.commitGate;
     if (gate === null) this.store.afterCommit(fn, arg);
     else gate.afterCommit(fn, arg);

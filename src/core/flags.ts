@@ -7,6 +7,7 @@ export interface CoreOptions {
   maxQueuedBytes: number;
   maxSessionExpiry: number;
   maxRetainedMessages: number;
+  maxRetainedBytes: number;
 }
 
 /** Rows for --help, parsing and the config file. */
@@ -61,5 +62,15 @@ export const CORE_FLAGS: readonly FlagDef<keyof CoreOptions>[] = [
     min: 0,
     max: 100_000_000,
     help: 'retained messages kept in all; 0 = unlimited (retain stays enabled)',
+  },
+  {
+    name: 'max-retained-bytes',
+    key: 'maxRetainedBytes',
+    kind: 'size',
+    group: 'Sessions and queues',
+    default: 1024 * 1024 * 1024,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    help: 'topic and payload bytes of all retained messages (held in memory and in the store); a message past it is delivered but not retained; 0 = unlimited',
   },
 ];

@@ -1,7 +1,10 @@
 /**
  * Retained messages: an index by topic level for filter searches, mirrored into the store.
  * Bounded by --max-retained-messages: a new topic past the bound is not retained (logged,
- * counted); replacing or clearing an existing one always works.
+ * counted); replacing or clearing an existing one always works. Bounded by --max-retained-bytes
+ * (topic and payload bytes, held in memory and on disk): a message that would bring the total
+ * past it is not retained (logged, counted) and any earlier one of its topic stays; clearing
+ * always works. Either way the message is still delivered to current subscribers.
  */
 import type { Message } from './message.js';
 import { RetainedIndex } from './retained-index.js';
@@ -14,9 +17,12 @@ import { filterMatches } from './topic.js';
 export class RetainedMessages {
   private readonly index = new RetainedIndex<Message>();
   private lastRefusalLog = 0;
+  /** Topic and payload bytes of every retained message (topics counted as UTF-16 length, near enough). */
+  private bytes = 0;
 
   constructor(
     private readonly max: number,
+    private readonly maxBytes: number,
     private readonly store: Store,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -26,34 +32,48 @@ export class RetainedMessages {
     return this.index.size;
   }
 
+  /** Topic and payload bytes held. */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
   /** Loads without writing back (startup). */
   restore(msg: Message): void {
+    this.bytes += weight(msg) - weightOf(this.index.get(msg.topic));
     this.index.set(msg.topic, msg);
   }
 
   /** Sets, replaces or (empty payload) clears; returns true if the store was written. */
   update(msg: Message, now: number): boolean {
+    const old = this.index.get(msg.topic);
     if (msg.payload.length === 0) {
-      if (this.index.get(msg.topic) === undefined) return false;
+      if (old === undefined) return false;
+      this.bytes -= weight(old);
       this.index.delete(msg.topic);
       this.store.deleteRetained(msg.topic);
       return true;
     }
-    if (this.max > 0 && this.index.size >= this.max && this.index.get(msg.topic) === undefined) {
-      this.metrics.retainedRefused++;
-      if (now - this.lastRefusalLog >= 1000) {
-        this.lastRefusalLog = now;
-        this.log.warn('retained message not stored: --max-retained-messages reached', {
-          topic: msg.topic,
-          limit: this.max,
-          refusedTotal: this.metrics.retainedRefused,
-        });
-      }
+    if (this.max > 0 && this.index.size >= this.max && old === undefined) {
+      this.refuse(msg, now, '--max-retained-messages reached', this.max);
       return false;
     }
+    const grown = this.bytes + weight(msg) - weightOf(old);
+    if (this.maxBytes > 0 && grown > this.maxBytes && grown > this.bytes) {
+      this.refuse(msg, now, '--max-retained-bytes reached', this.maxBytes);
+      return false;
+    }
+    this.bytes = grown;
     this.index.set(msg.topic, msg);
     this.store.putRetained(storedMessage(msg));
     return true;
+  }
+
+  private refuse(msg: Message, now: number, why: string, limit: number): void {
+    this.metrics.retainedRefused++;
+    if (now - this.lastRefusalLog >= 1000) {
+      this.lastRefusalLog = now;
+      this.log.warn(`retained message not stored: ${why}`, { topic: msg.topic, limit, refusedTotal: this.metrics.retainedRefused });
+    }
   }
 
   /** The live retained message of `topic`, or undefined. */
@@ -64,7 +84,9 @@ export class RetainedMessages {
 
   /** Removes the retained message of `topic` without publishing anything (an operator's delete); true if there was one. */
   remove(topic: string): boolean {
+    const old = this.index.get(topic);
     if (!this.index.delete(topic)) return false;
+    this.bytes -= weightOf(old);
     this.store.deleteRetained(topic);
     return true;
   }
@@ -77,6 +99,7 @@ export class RetainedMessages {
       else visit(msg);
     });
     for (const topic of expired) {
+      this.bytes -= weightOf(this.index.get(topic));
       this.index.delete(topic);
       this.store.deleteRetained(topic);
     }
@@ -91,4 +114,13 @@ export class RetainedMessages {
   *cursor(filter: string): Generator<Message, void, undefined> {
     for (const [topic, msg] of this.index.entries()) if (filterMatches(filter, topic)) yield msg;
   }
+}
+
+/** What a retained message counts against --max-retained-bytes. */
+function weight(msg: Message): number {
+  return msg.topic.length + msg.payload.length;
+}
+
+function weightOf(msg: Message | undefined): number {
+  return msg === undefined ? 0 : weight(msg);
 }

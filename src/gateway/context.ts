@@ -9,6 +9,7 @@ import type { Broker } from '../core/broker.js';
 import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
+import type { StoreFullError } from '../store/types.js';
 import { Message } from '../core/message.js';
 import { bindingKey } from '../core/session.js';
 import type { SessionIdentity } from '../store/types.js';
@@ -407,8 +408,8 @@ export class GatewayContext {
     process.nextTick(publishEventLater, this.broker, new Message(topic, payload, 0, false, null, 0, null));
   }
 
-  /** Calls fn(arg) once every store write issued so far is durable. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  /** Calls fn(arg, null) once every store write issued so far is durable, fn(arg, error) when one cannot be. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     this.broker.afterCommit(fn, arg);
   }
 }

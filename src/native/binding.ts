@@ -44,6 +44,11 @@ export interface NativeBinding {
   dupFd(fd: number): number;
   /** Closes a descriptor made by dupFd. */
   closeFd(fd: number): void;
+  /**
+   * flock(fd, LOCK_EX | LOCK_NB): true when this process now holds the lock, false when another
+   * does. Absent from addons built before it (same ABI): callers check it is a function.
+   */
+  lockFd?(fd: number): boolean;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { PORT_OFF } from '../config/flags.js';
 import type { Logger } from '../log/logger.js';
 import type { StartOptions } from './options.js';
 
@@ -28,7 +29,24 @@ export function nodeNameProblem(name: string): string | null {
 export function checkStartOptions(options: StartOptions): void {
   const problem = nodeNameProblem(options.nodeName);
   if (problem !== null) throw new ConfigError(`--node-name "${options.nodeName}" ${problem}`);
+  if (CLIENT_LISTENERS.every(([key]) => options[key] === PORT_OFF)) {
+    throw new ConfigError(`no client listener: every port is off; give one of ${CLIENT_LISTENERS.map(([, flag]) => flag).join(', ')}`);
+  }
 }
+
+/** The listeners clients connect to (the admin listener is not one): one must be on. */
+const CLIENT_LISTENERS: ReadonlyArray<readonly [keyof StartOptions, string]> = [
+  ['mqttPort', '--mqtt-port'],
+  ['mqttsPort', '--mqtts-port'],
+  ['wsPort', '--ws-port'],
+  ['wssPort', '--wss-port'],
+  ['stompPort', '--stomp-port'],
+  ['stompsPort', '--stomps-port'],
+  ['jt808Port', '--jt808-port'],
+  ['jt808TlsPort', '--jt808-tls-port'],
+  ['gbt32960Port', '--gbt32960-port'],
+  ['gbt32960TlsPort', '--gbt32960-tls-port'],
+];
 
 /** The soft and hard limits on open files of this process (Linux /proc), or null when unknown. */
 export function descriptorLimits(limitsText?: string): { soft: number; hard: number } | null {

@@ -54,7 +54,13 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
   // Native trie (less memory, faster on spread topics) behind a JS cache for repeated topics;
   // see docs/PERFORMANCE.md for the measurements behind this choice.
   const matcher = native === null ? new TopicTrie() : new CachedMatcher(new NativeTopicTrie(native));
-  const store = createStore(options.store, options.dataDir);
+  const lockFd = native?.lockFd;
+  const store = createStore(options.store, options.dataDir, {
+    flock: typeof lockFd === 'function' ? (fd) => lockFd.call(native, fd) : null,
+    maxStoreSize: options.maxStoreSize,
+    check: options.storeCheck,
+    log,
+  });
   const broker = new Broker(
     {
       maxInflight: options.maxInflight,
@@ -62,6 +68,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
       maxQueuedBytes: options.maxQueuedBytes,
       maxSessionExpiry: options.maxSessionExpiry,
       maxRetainedMessages: options.maxRetainedMessages,
+      maxRetainedBytes: options.maxRetainedBytes,
     },
     store,
     matcher,

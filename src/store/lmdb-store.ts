@@ -24,11 +24,30 @@
  *
  * Client ids must not contain U+0000: ordered-binary keys use 0x00 to separate array elements.
  * MQTT forbids U+0000 in its strings, so no MQTT client id can.
+ *
+ * Data safety. open() takes the data dir's lock (data-dir-lock.ts), checks data.mdb before LMDB
+ * maps it (file-check.ts; with check 'full' a child process also reads every record, probe.ts),
+ * and walks every database's keys against LMDB's count: a damaged file refuses the start with
+ * StoreCorruptError. Every record carries a checksum (record-codec.ts); one that fails it is
+ * reported and not served. A commit the disk refuses, or a put past --max-store-size, fails the
+ * afterCommit batches whose writes it held with StoreFullError (commit-tracker.ts, store-guard.ts):
+ * the broker stays up and the waiting publishers are refused.
  */
-import { reportStoreError, runCommitCallbacks } from './commit-callbacks.js';
 import { mkdirSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
-import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
+import { join } from 'node:path';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type { Logger } from '../log/logger.js';
+import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreHealth, StoreTable } from './types.js';
+import { DataDirLock, type FlockFn } from './data-dir-lock.js';
+import { CommitTracker } from './commit-tracker.js';
+import { StoreCorruptError, type StoreFullError } from './errors.js';
+import type { StatsSource } from './store-size.js';
+import { StoreGuard } from './store-guard.js';
+import { checkDataFile } from './file-check.js';
+import { probeStore } from './probe.js';
+import type { StoreCheck } from './flags.js';
+import { checksummed, isCorrupt } from './record-codec.js';
+import { guarded } from './damage.js';
 
 type PairKey = [string, number];
 
@@ -66,62 +85,115 @@ const RANGE_END = '\uffff';
 /** Options of an LmdbStore beyond its folder. */
 export interface LmdbStoreOptions {
   /**
-   * Called when a transaction fails (disk full, I/O error), in which case the callbacks waiting on
-   * it never run as their writes are not durable, and when an afterCommit callback throws.
-   * Without it the error is thrown from a microtask (an uncaught exception).
+   * Called when an afterCommit callback throws (a failed transaction is no error here: its
+   * callbacks get a StoreFullError). Without it the error is thrown from a microtask.
    */
   onError?: (error: unknown) => void;
+  /**
+   * flock(2) from the native module for the data directory's lock; null or absent: the lock
+   * file's pid and start time decide (data-dir-lock.ts).
+   */
+  flock?: FlockFn | null;
+  /** --max-store-size: bytes of live pages past which puts are refused; 0 = 90% of the file system. */
+  maxStoreSize?: number;
+  /**
+   * 'full': before opening, a child process reads every record (probe.ts), so a file that would
+   * crash LMDB refuses the start instead; 'header': only the meta pages are checked (file-check.ts).
+   */
+  check?: StoreCheck;
+  /** Where the store says it is full, failing or back (without it: silent, health() still tells). */
+  log?: Logger;
 }
 
-/** Callbacks registered in one turn, settled by one flush. */
-class CommitBatch {
-  readonly fns: Array<(arg: never) => void> = [];
-  readonly args: unknown[] = [];
-  /** Writes issued when the batch was sealed; all of them are durable when it settles. */
-  writeMark = 0;
-  settled = false;
-}
+/** Damaged records logged one by one, then only counted. */
+const MAX_CORRUPT_LOGS = 20;
 
 /** Store on LMDB; see the file header for layout and durability. */
 export class LmdbStore implements Store {
   readonly #dataDir: string;
   readonly #onError: ((error: unknown) => void) | undefined;
+  readonly #flock: FlockFn | null;
+  #lock: DataDirLock | null = null;
   #root: RootDatabase | null = null;
   #retained: Database<StoredMessage, string> | null = null;
   #sessions: Database<SessionRecord, string> | null = null;
   #queues: Database<QueuedRecord, PairKey> | null = null;
   #incoming: Database<true, PairKey> | null = null;
-
-  /** Writes issued so far; compared with #durableWrites to skip the flush when nothing is pending. */
-  #writes = 0;
-  #durableWrites = 0;
-  /** The batch still taking callbacks in this turn; sealed by a microtask. */
-  #collecting: CommitBatch | null = null;
-  /** Sealed batches in registration order, waiting for their flush. */
-  readonly #sealed: CommitBatch[] = [];
+  /** Every database opened, for the live size. */
+  readonly #all: StatsSource[] = [];
+  readonly #tracker: CommitTracker;
+  readonly #log: Logger | undefined;
+  readonly #check: StoreCheck;
+  readonly #guard: StoreGuard;
+  /** Records that failed their checksum, or that the tree counts but cannot reach. */
+  #corrupt = 0;
 
   constructor(dataDir: string, options: LmdbStoreOptions = {}) {
     this.#dataDir = dataDir;
     this.#onError = options.onError;
+    this.#flock = options.flock ?? null;
+    this.#log = options.log;
+    this.#guard = new StoreGuard(dataDir, options.maxStoreSize ?? 0, options.log);
+    this.#check = options.check ?? 'header';
+    this.#tracker = new CommitTracker({
+      flushed: () => this.#root?.flushed ?? null,
+      failed: (error) => this.#guard.commitFailed(error),
+      committed: () => this.#guard.committed(),
+      onError: this.#onError,
+    });
   }
 
-  /** Creates the folder and opens the environment and its databases. */
+  /**
+   * Creates the folder, takes its lock (StoreLockedError when another process holds it), and
+   * opens the environment and its databases.
+   */
   async open(): Promise<void> {
     if (this.#root !== null) return;
     mkdirSync(this.#dataDir, { recursive: true });
+    this.#lock = DataDirLock.acquire(this.#dataDir, this.#flock);
     // noSubdir: false so a folder name with a dot is still a folder, not a file name.
-    const root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
+    let root: RootDatabase;
+    try {
+      checkDataFile(this.#dataDir);
+      if (this.#check === 'full') probeStore(this.#dataDir);
+      root = open(this.#dataDir, { noSubdir: false, maxDbs: 16 });
+    } catch (err) {
+      this.#releaseLock();
+      throw err;
+    }
     this.#root = root;
-    this.#retained = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: STRUCTURES });
-    this.#sessions = root.openDB<SessionRecord, string>({ name: 'sessions', sharedStructuresKey: STRUCTURES });
+    try {
+      this.#openDatabases(root);
+    } catch (err) {
+      this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
+      this.#all.length = 0;
+      await root.close();
+      this.#releaseLock();
+      // Only reads happen here: whatever fails (an lmdb-js error, a key that does not decode) is the file.
+      throw err instanceof StoreCorruptError ? err : new StoreCorruptError(join(this.#dataDir, 'data.mdb'), `LMDB cannot read it (${(err as Error).message})`);
+    }
+    this.#guard.start(this.#all);
+  }
+
+  /** Opens the databases and walks their keys: a damaged tree fails here (an lmdb-js error), not mid-run. */
+  #openDatabases(root: RootDatabase): void {
+    this.#retained = root.openDB<StoredMessage, string>(checksummed({ name: 'retained', sharedStructuresKey: STRUCTURES }));
+    this.#sessions = root.openDB<SessionRecord, string>(checksummed({ name: 'sessions', sharedStructuresKey: STRUCTURES }));
     // strictAsyncOrder: deleteSession runs a transaction callback, and a put issued after it in the
     // same turn (a new session under the same id) must not be applied before it and then deleted.
-    this.#queues = root.openDB<QueuedRecord, PairKey>({
-      name: 'queues',
-      sharedStructuresKey: STRUCTURES,
-      strictAsyncOrder: true,
-    });
-    this.#incoming = root.openDB<true, PairKey>({ name: 'incoming' });
+    this.#queues = root.openDB<QueuedRecord, PairKey>(
+      checksummed({
+        name: 'queues',
+        sharedStructuresKey: STRUCTURES,
+        strictAsyncOrder: true,
+      }),
+    );
+    this.#incoming = root.openDB<true, PairKey>(checksummed({ name: 'incoming' }));
+    this.#all.push(this.#retained, this.#sessions, this.#queues, this.#incoming);
+    this.#checkReachable('retained', this.#retained);
+    this.#checkReachable('sessions', this.#sessions);
+    this.#checkReachable('queues', this.#queues);
+    this.#checkReachable('incoming', this.#incoming);
   }
 
   /** Waits until every write is durable and every afterCommit callback has run, then closes. */
@@ -130,39 +202,51 @@ export class LmdbStore implements Store {
     if (root === null) return;
     await this.flush();
     this.#root = this.#retained = this.#sessions = this.#queues = this.#incoming = null;
+    this.#all.length = 0;
+    this.#guard.stop();
     await root.close();
+    this.#releaseLock();
+  }
+
+  #releaseLock(): void {
+    this.#lock?.release();
+    this.#lock = null;
   }
 
   /** Retained messages in topic order, read lazily from one snapshot. */
   loadRetained(): Iterable<StoredMessage> {
-    return this.#db(this.#retained)
+    const range = this.#db(this.#retained)
       .getRange()
+      .filter((entry) => this.#trusted('retained', entry.key, entry.value))
       .map((entry) => asBuffers(entry.value));
+    return guarded(this.#dataDir, range);
   }
 
   /** Replaces the retained message of message.topic. */
   putRetained(message: StoredMessage): void {
-    this.#writes++;
-    void this.#db(this.#retained).put(message.topic, message);
+    const db = this.#db(this.#retained);
+    if (!this.#refused()) this.#wrote(() => db.put(message.topic, message));
   }
 
   /** Removes the retained message of topic, if any. */
   deleteRetained(topic: string): void {
-    this.#writes++;
-    void this.#db(this.#retained).remove(topic);
+    const db = this.#db(this.#retained);
+    this.#wrote(() => db.remove(topic));
   }
 
   /** Every stored session, in client id order. */
   loadSessions(): Iterable<SessionRecord> {
-    return this.#db(this.#sessions)
+    const range = this.#db(this.#sessions)
       .getRange()
+      .filter((entry) => this.#trusted('sessions', entry.key, entry.value))
       .map((entry) => entry.value);
+    return guarded(this.#dataDir, range);
   }
 
   /** Replaces the session of record.clientId. */
   putSession(record: SessionRecord): void {
-    this.#writes++;
-    void this.#db(this.#sessions).put(record.clientId, record);
+    const db = this.#db(this.#sessions);
+    if (!this.#refused()) this.#wrote(() => db.put(record.clientId, record));
   }
 
   /** Removes the session, its queue range and its incoming ids in one transaction. */
@@ -170,38 +254,42 @@ export class LmdbStore implements Store {
     const sessions = this.#db(this.#sessions);
     const queues = this.#db(this.#queues);
     const incoming = this.#db(this.#incoming);
-    this.#writes++;
     // A transaction callback runs inside the write transaction, after the writes issued before it,
     // so its range reads see queued records put earlier in this very turn.
-    void queues.transaction(() => {
-      sessions.remove(clientId);
-      const start: PairKey = [clientId, -Infinity];
-      const end = [clientId, RANGE_END] as unknown as PairKey;
-      for (const key of queues.getKeys({ start, end })) queues.remove(key);
-      for (const key of incoming.getKeys({ start, end })) incoming.remove(key);
-    });
+    this.#wrote(() =>
+      queues.transaction(() => {
+        sessions.remove(clientId);
+        const start: PairKey = [clientId, -Infinity];
+        const end = [clientId, RANGE_END] as unknown as PairKey;
+        for (const key of queues.getKeys({ start, end })) queues.remove(key);
+        for (const key of incoming.getKeys({ start, end })) incoming.remove(key);
+      }),
+    );
   }
 
   /** The queue of clientId ordered by seq, with one range read. */
   loadQueue(clientId: string): QueuedRecord[] {
     const end = [clientId, RANGE_END] as unknown as PairKey;
-    return Array.from(this.#db(this.#queues).getRange({ start: [clientId, -Infinity], end }), (entry) => {
-      const record = entry.value;
-      asBuffers(record.message);
-      return record;
-    });
+    const out: QueuedRecord[] = [];
+    const range = this.#db(this.#queues).getRange({ start: [clientId, -Infinity], end });
+    for (const entry of guarded(this.#dataDir, range)) {
+      if (!this.#trusted('queues', entry.key, entry.value)) continue;
+      asBuffers(entry.value.message);
+      out.push(entry.value);
+    }
+    return out;
   }
 
   /** Inserts or replaces the record with record.seq. */
   putQueued(clientId: string, record: QueuedRecord): void {
-    this.#writes++;
-    void this.#db(this.#queues).put([clientId, record.seq], record);
+    const db = this.#db(this.#queues);
+    if (!this.#refused()) this.#wrote(() => db.put([clientId, record.seq], record));
   }
 
   /** Removes one queued record. */
   deleteQueued(clientId: string, seq: number): void {
-    this.#writes++;
-    void this.#db(this.#queues).remove([clientId, seq]);
+    const db = this.#db(this.#queues);
+    this.#wrote(() => db.remove([clientId, seq]));
   }
 
   /** Inbound QoS 2 packet ids of clientId, ascending. */
@@ -212,77 +300,93 @@ export class LmdbStore implements Store {
 
   /** Records an inbound QoS 2 packet id. */
   putIncoming(clientId: string, packetId: number): void {
-    this.#writes++;
-    void this.#db(this.#incoming).put([clientId, packetId], true);
+    const db = this.#db(this.#incoming);
+    if (!this.#refused()) this.#wrote(() => db.put([clientId, packetId], true));
   }
 
   /** Forgets an inbound QoS 2 packet id. */
   deleteIncoming(clientId: string, packetId: number): void {
-    this.#writes++;
-    void this.#db(this.#incoming).remove([clientId, packetId]);
+    const db = this.#db(this.#incoming);
+    this.#wrote(() => db.remove([clientId, packetId]));
   }
 
   /** A module's table: the named database `table:<name>`, its writes counted like the store's own. */
   table<V>(name: string): StoreTable<V> {
-    const db = this.#db(this.#root).openDB<V, PairKey>({ name: `table:${name}`, sharedStructuresKey: STRUCTURES });
+    const db = this.#db(this.#root).openDB<V, PairKey>(checksummed({ name: `table:${name}`, sharedStructuresKey: STRUCTURES }));
+    this.#all.push(db);
     return {
       put: (group, seq, value) => {
-        this.#writes++;
-        void db.put([group, seq], value);
+        if (!this.#refused()) this.#wrote(() => db.put([group, seq], value));
       },
-      remove: (group, seq) => {
-        this.#writes++;
-        void db.remove([group, seq]);
+      remove: (group, seq) => this.#wrote(() => db.remove([group, seq])),
+      load: (group) => {
+        const out: Array<{ seq: number; value: V }> = [];
+        for (const e of db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey })) {
+          if (this.#trusted(`table:${name}`, e.key, e.value)) out.push({ seq: e.key[1], value: e.value });
+        }
+        return out;
       },
-      load: (group) => Array.from(db.getRange({ start: [group, -Infinity], end: [group, RANGE_END] as unknown as PairKey }), (e) => ({ seq: e.key[1], value: e.value })),
     };
   }
 
-  /** Queues fn(arg) on the batch of this turn; one flush promise settles the whole batch. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
-    let batch = this.#collecting;
-    if (batch === null) {
-      batch = new CommitBatch();
-      this.#collecting = batch;
-      // Sealing after the turn's synchronous code lets every write of the turn join the mark.
-      queueMicrotask(this.#seal);
-    }
-    batch.fns.push(fn as (arg: never) => void);
-    batch.args.push(arg);
+  /** Queues fn(arg, failure) on the batch of this turn; one flush (or one failure) settles the whole batch. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
+    this.#tracker.add(fn, arg);
   }
 
-  /** Resolves when every write issued so far is durable (and earlier callbacks have run). */
+  /** Resolves when every write issued so far is durable or has failed (and earlier callbacks have run). */
   flush(): Promise<void> {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));
   }
 
-  readonly #seal = (): void => {
-    const batch = this.#collecting;
-    if (batch === null) return;
-    this.#collecting = null;
-    batch.writeMark = this.#writes;
-    this.#sealed.push(batch);
-    const root = this.#root;
-    if (batch.writeMark === this.#durableWrites || root === null) {
-      // Nothing pending (or already closed after a final flush): settle from this microtask.
-      this.#settle(batch);
+  /** Whether writes are refused, and why; the live size against --max-store-size. */
+  health(): StoreHealth {
+    return this.#guard.health(this.#corrupt);
+  }
+
+  /** False (reported, counted) for a record that failed its checksum or does not decode. */
+  #trusted(db: string, key: unknown, value: unknown): boolean {
+    if (!isCorrupt(value)) return true;
+    this.#corrupt++;
+    if (this.#corrupt <= MAX_CORRUPT_LOGS) {
+      this.#log?.error('stored record damaged: not served', { dataDir: this.#dataDir, db, record: JSON.stringify(key), problem: value.problem, corruptRecords: this.#corrupt });
+    }
+    return false;
+  }
+
+  /**
+   * Walks the keys of a database and compares with the count LMDB keeps: damaged tree pages hide
+   * whole ranges, which no checksum of a record can see (the broker would start with a part of
+   * its records and write into a broken tree). StoreCorruptError when records are missing.
+   */
+  #checkReachable<K extends Key>(name: string, db: Database<unknown, K>): void {
+    const expected = (db.getStats() as { entryCount: number }).entryCount;
+    let reachable = 0;
+    for (const _ of db.getKeys({ snapshot: true })) reachable++;
+    // The shared structures live under a symbol key that getKeys() does not return.
+    if (db.getBinary(STRUCTURES as unknown as K) !== undefined) reachable++;
+    if (reachable >= expected) return;
+    throw new StoreCorruptError(join(this.#dataDir, 'data.mdb'), `${expected - reachable} of the ${expected} records of its "${name}" database cannot be reached: its tree is damaged`);
+  }
+
+  /** Issues one write; a synchronous throw (lmdb-js saving its shared structures on a full disk) fails this turn's batch. */
+  #wrote(write: () => PromiseLike<unknown>): void {
+    let promise: PromiseLike<unknown>;
+    try {
+      promise = write();
+    } catch (error) {
+      this.#tracker.refused(this.#guard.commitFailed(error));
       return;
     }
-    root.flushed.then(
-      () => this.#settle(batch),
-      (error: unknown) => reportStoreError(this.#onError, error),
-    );
-  };
+    this.#tracker.wrote(promise);
+  }
 
-  /** Marks batch durable and runs, in order, every sealed batch up to the first unsettled one. */
-  #settle(batch: CommitBatch): void {
-    batch.settled = true;
-    if (batch.writeMark > this.#durableWrites) this.#durableWrites = batch.writeMark;
-    const sealed = this.#sealed;
-    while (sealed.length > 0 && (sealed[0] as CommitBatch).settled) {
-      const done = sealed.shift() as CommitBatch;
-      runCommitCallbacks(done.fns, done.args, this.#onError);
-    }
+  /** True (and this turn's batch fails) when the store is at --max-store-size: a put could grow it. */
+  #refused(): boolean {
+    const full = this.#guard.refusePut();
+    if (full === null) return false;
+    this.#tracker.refused(full);
+    return true;
   }
 
   #db<D>(db: D | null): D {

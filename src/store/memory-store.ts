@@ -4,7 +4,8 @@
  * record after putX() or after a load changes nothing until it calls putX() again.
  */
 import { runCommitCallbacks } from './commit-callbacks.js';
-import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreTable } from './types.js';
+import type { StoreFullError } from './errors.js';
+import type { QueuedRecord, SessionRecord, Store, StoredMessage, StoreHealth, StoreTable } from './types.js';
 
 /** Copies a message shallowly; payload and correlationData Buffers are shared, never mutated. */
 function copyStoredMessage(message: StoredMessage): StoredMessage {
@@ -61,7 +62,7 @@ export class MemoryStore implements Store {
   readonly #incoming = new Map<string, Set<number>>();
   readonly #tables = new Map<string, Map<string, Map<number, unknown>>>();
   // Callbacks and their arguments side by side, drained by one microtask per batch.
-  #pendingFns: Array<(arg: never) => void> = [];
+  #pendingFns: Array<(arg: never, failure: null) => void> = [];
   #pendingArgs: unknown[] = [];
   #closed = false;
 
@@ -190,10 +191,10 @@ export class MemoryStore implements Store {
     };
   }
 
-  /** Calls fn(arg) from a microtask shared by every callback registered before it runs. */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void {
+  /** Calls fn(arg, null) from a microtask shared by every callback registered before it runs. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     if (this.#pendingFns.length === 0) queueMicrotask(this.#drain);
-    this.#pendingFns.push(fn as (arg: never) => void);
+    this.#pendingFns.push(fn as (arg: never, failure: null) => void);
     this.#pendingArgs.push(arg);
   }
 
@@ -202,12 +203,17 @@ export class MemoryStore implements Store {
     return new Promise((resolve) => this.afterCommit(resolve, undefined));
   }
 
+  /** Never full: it holds what memory holds (the broker's own limits bound it). */
+  health(): StoreHealth {
+    return { full: null, failedCommits: 0, refusedWrites: 0, sizeBytes: 0, limitBytes: 0, corruptRecords: 0 };
+  }
+
   readonly #drain = (): void => {
     const fns = this.#pendingFns;
     const args = this.#pendingArgs;
     this.#pendingFns = [];
     this.#pendingArgs = [];
-    runCommitCallbacks(fns, args, this.#onError);
+    runCommitCallbacks(fns, args, null, this.#onError);
   };
 
   #checkOpen(): void {

@@ -3,6 +3,25 @@
  * Records are plain data so any backend can serialise them.
  */
 import type { MessageProperties, QoS } from '../core/message.js';
+import type { StoreFullError } from './errors.js';
+
+export type { StoreFullError };
+
+/** A store's state for operators (the admin metrics read it at scrape time). */
+export interface StoreHealth {
+  /** Why writes are refused now (--max-store-size reached, the disk failing commits), or null. */
+  full: StoreFullError | null;
+  /** Transactions the disk refused (full, I/O error) since start. */
+  failedCommits: number;
+  /** Writes refused before reaching the disk because the store was at --max-store-size. */
+  refusedWrites: number;
+  /** Bytes of pages holding live records at the last measurement (0 for the memory store). */
+  sizeBytes: number;
+  /** --max-store-size in bytes as applied (0 = none). */
+  limitBytes: number;
+  /** Records whose checksum failed at load: reported, not served. */
+  corruptRecords: number;
+}
 
 export interface StoredMessage {
   topic: string;
@@ -112,10 +131,14 @@ export interface Store {
   table<V>(name: string): StoreTable<V>;
 
   /**
-   * Calls fn(arg) once every write issued before this call is durable. Calls are batched:
-   * one commit serves every callback registered in the same event-loop turn.
+   * Calls fn(arg, null) once every write issued before this call is durable, or fn(arg, error)
+   * once one of them cannot be (StoreFullError: --max-store-size reached, or the disk failed the
+   * commit). Calls are batched: one commit serves every callback registered in the same
+   * event-loop turn; callbacks run in registration order.
    */
-  afterCommit<T>(fn: (arg: T) => void, arg: T): void;
-  /** Resolves when every write issued so far is durable. */
+  afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void;
+  /** Resolves when every write issued so far is durable or has failed. */
   flush(): Promise<void>;
+  /** How full and how healthy the store is, for logs and metrics. */
+  health(): StoreHealth;
 }

@@ -10,6 +10,7 @@ import { encodePublish } from '../protocols/mqtt/codec/encode-publish.js';
 import type { PublishProperties } from '../protocols/mqtt/codec/packets.js';
 import { filterMatches } from '../core/topic.js';
 import type { StoredMessage } from '../store/types.js';
+import { checksummed, isCorrupt } from '../store/record-codec.js';
 import type { WireBatch, WireBatchRequest } from '../core/retained-bulk.js';
 
 /** What the pool gives every worker (workerData). */
@@ -28,7 +29,7 @@ function retainedDb(): Database<StoredMessage, string> {
   const { dataDir } = workerData as RetainedWorkerData;
   // Read-only: LMDB gives every reader its own snapshot and never blocks the writer thread.
   root = open(dataDir, { noSubdir: false, maxDbs: 8, readOnly: true });
-  retained = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: STRUCTURES });
+  retained = root.openDB<StoredMessage, string>(checksummed({ name: 'retained', sharedStructuresKey: STRUCTURES }));
   return retained;
 }
 
@@ -73,7 +74,8 @@ export function readBatch(db: Database<StoredMessage, string>, req: WireBatchReq
       break;
     }
     last = key;
-    if (!filterMatches(req.filter, key)) continue;
+    // A record failing its checksum is not served (the main thread reported it at start).
+    if (!filterMatches(req.filter, key) || isCorrupt(value)) continue;
     if (value.expiresAt !== 0 && value.expiresAt <= req.now) {
       expired++;
       continue;

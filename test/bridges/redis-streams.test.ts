@@ -90,3 +90,35 @@ test('Redis away: the bridge buffers, reconnects and writes what waited, in orde
     Array.from({ length: 5 }, (_, i) => `during ${i}`),
   );
 });
+
+test('a Redis stream into a full store: the entry stays pending (no XACK) and is delivered once there is room', { timeout: 60_000 }, async (t) => {
+  const broker = await bridgedBroker(
+    t,
+    [{ name: 'rfull', type: 'redis-streams', url: `redis://127.0.0.1:${redis.port}`, block: 100, consume: [{ from: 'full-commands', group: 'junction', to: 'fullcmd/${key}', qos: 1 }] }],
+    ['--max-store-size', '512KiB', '--allow-anonymous'],
+  );
+  // An offline persistent session: a consumed command is stored for it before the XACK.
+  const offline = await connect(t, broker.url, { protocolVersion: 4, clean: false, clientId: 'offline-cmd' });
+  await offline.subscribeAsync('fullcmd/#', { qos: 1 });
+  await offline.endAsync();
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'bridge connected'), 5000, 'the bridge connected');
+  await eventually(async () => (await cli('XINFO', 'GROUPS', 'full-commands').catch(() => '')).includes('junction'), 5000, 'the consumer group');
+  // Fill the store with retained messages until it refuses (MQTT 5 PUBACK 0x97).
+  const filler = await connect(t, broker.url, { protocolVersion: 5, clientId: 'filler' });
+  let filled = 0;
+  for (;;) {
+    const refused = await filler.publishAsync(`fill/${filled}`, Buffer.alloc(4000, 0x61), { qos: 1, retain: true }).then(
+      () => false,
+      (err: { code?: number }) => err.code === 0x97,
+    );
+    if (refused) break;
+    if (++filled > 2000) assert.fail('the store never refused');
+  }
+  await cli('XADD', 'full-commands', '*', 'payload', 'open', 'key', 'gate1');
+  // Consumed, published, but not kept: not acknowledged to Redis.
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'bridge could not read from Redis; retrying'), 10_000, 'the bridge retrying the batch');
+  assert.match(await cli('XPENDING', 'full-commands', 'junction'), /^1\n/);
+  // Room again: the pending entry is delivered and acknowledged.
+  for (let i = 0; i < filled; i++) await filler.publishAsync(`fill/${i}`, '', { qos: 1, retain: true });
+  await eventually(async () => (await cli('XPENDING', 'full-commands', 'junction')).startsWith('0'), 15_000, 'the entry acknowledged once stored');
+});

@@ -37,7 +37,7 @@ class FakeOwner implements SessionOwner {
   }
 }
 
-async function newBroker(limits: Partial<{ maxInflight: number; maxQueuedMessages: number; maxQueuedBytes: number }> = {}): Promise<Broker> {
+async function newBroker(limits: Partial<{ maxInflight: number; maxQueuedMessages: number; maxQueuedBytes: number; maxRetainedBytes: number }> = {}): Promise<Broker> {
   const broker = new Broker(
     { maxInflight: 64, maxQueuedMessages: 1000, maxQueuedBytes: 0, maxSessionExpiry: 86400, maxRetainedMessages: 1000, ...limits },
     new MemoryStore(),
@@ -224,6 +224,29 @@ test('a disconnected session expires after its Session Expiry Interval', async (
   broker.wheel.tick(now + 1500);
   assert.equal(broker.sessions.has('exp'), false);
   assert.equal(broker.publish(msg('x', 1)).matched, 0);
+});
+
+test('--max-retained-bytes: a message past it is delivered but not retained, the earlier one stays; clearing makes room', async () => {
+  // 'b/1' + 10 bytes = 13 each: two fit in 30, a third does not.
+  const broker = await newBroker({ maxRetainedBytes: 30 });
+  const { owner, session } = attach(broker, 'live');
+  broker.subscribe(session, sub('b/#', 0));
+  const retained = (topic: string, payload: string): Message => new Message(topic, Buffer.from(payload), 0, true, null, 0, null);
+  broker.publish(retained('b/1', '0123456789'));
+  broker.publish(retained('b/2', '0123456789'));
+  broker.publish(retained('b/3', '0123456789'));
+  assert.equal(owner.sent.length, 3, 'every message reaches the live subscriber');
+  assert.equal(broker.retainedCount, 2);
+  assert.equal(broker.retainedMessage('b/3'), undefined);
+  // A bigger replacement past the limit is refused and the earlier value stays; a same-size one is fine.
+  broker.publish(retained('b/2', '0123456789ABCDEF'));
+  assert.equal(broker.retainedMessage('b/2')?.payload.toString(), '0123456789');
+  broker.publish(retained('b/2', 'abcdefghij'));
+  assert.equal(broker.retainedMessage('b/2')?.payload.toString(), 'abcdefghij');
+  broker.publish(retained('b/1', ''));
+  broker.publish(retained('b/3', '0123456789'));
+  assert.equal(broker.retainedMessage('b/3')?.payload.toString(), '0123456789');
+  assert.equal(broker.metrics.retainedRefused, 2);
 });
 
 test('retained messages: delivered on subscribe per Retain Handling, cleared by an empty payload', async () => {

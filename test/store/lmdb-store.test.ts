@@ -112,3 +112,25 @@ test('lmdb: kill -9 loses no write whose afterCommit callback ran', { timeout: 6
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lmdb: an unhandled rejection other than the failed batch of lmdb-js still ends the process', async () => {
+  const dir = tempDir();
+  try {
+    const store = fileURLToPath(new URL('../../src/store/lmdb-store.js', import.meta.url));
+    const script = `import { LmdbStore } from ${JSON.stringify(store)};
+const s = new LmdbStore(${JSON.stringify(dir)});
+await s.open();
+Promise.reject(new Error('an unrelated bug'));
+setTimeout(() => console.log('still running'), 500);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(output, /an unrelated bug/);
+    assert.doesNotMatch(output, /still running/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import type { StoredMessage } from '../../src/store/types.js';
+import { checksummed } from '../../src/store/record-codec.js';
 import { encodeRetained, literalPrefix, readBatch } from '../../src/workers/retained-task.js';
 import type { WireBatchRequest } from '../../src/core/retained-bulk.js';
 import { OutboundEncoder } from '../../src/protocols/mqtt/outbound.js';
@@ -32,7 +33,7 @@ async function withStore(messages: StoredMessage[], fn: (read: (req: Partial<Wir
     for (const m of messages) store.putRetained(m);
     await store.close();
     const root = open(dir, { noSubdir: false, maxDbs: 8, readOnly: true });
-    const db = root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey: Symbol.for('junction.structures') });
+    const db = root.openDB<StoredMessage, string>(checksummed({ name: 'retained', sharedStructuresKey: Symbol.for('junction.structures') }));
     fn((req) => readBatch(db, { filter: '#', after: null, maxBytes: 1 << 20, version: 4, maxPacketSize: 0, subscriptionId: 0, now: NOW, ...req }));
     await root.close();
   } finally {

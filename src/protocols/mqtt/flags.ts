@@ -25,7 +25,14 @@ export const MIN_MAX_PACKET_SIZE = 17;
 
 /** Rows for --help, parsing and the config file. */
 export const MQTT_FLAGS: readonly FlagDef<keyof MqttOptions>[] = [
-  { name: 'mqtt-port', key: 'mqttPort', kind: 'int', group: 'Network', default: 1883, min: 0, max: 65535, valueName: 'PORT', help: 'MQTT over TCP port; 0 = any free port' },
+  {
+    name: 'mqtt-port',
+    key: 'mqttPort',
+    kind: 'port',
+    group: 'Network',
+    default: 1883,
+    help: 'MQTT over TCP port; 0 = any free port; off = no plaintext MQTT (a TLS-only broker with --mqtts-port)',
+  },
   { name: 'mqtts-port', key: 'mqttsPort', kind: 'port', group: 'WebSocket and TLS', default: -1, help: 'MQTT over TLS; needs --tls-cert and --tls-key (standard port 8883)' },
   { name: 'ws-path', key: 'wsPath', kind: 'string', group: 'WebSocket and TLS', default: '/mqtt', valueName: 'PATH', help: 'URL path of MQTT over WebSocket (subprotocols mqtt and mqttv3.1)' },
   {

@@ -3,6 +3,7 @@
  * side the core writes MESSAGE frames through, and the one place frames fail (ERROR, then
  * close). The shell does the rest (reading, pauses, turns, deadlines, closing).
  */
+import type { StoreFullError } from '../../store/types.js';
 import { JunctionError } from '../../errors.js';
 import type { Link } from '../../transports/link.js';
 import { Delivered, type Delivery, type KickReason, type Session } from '../../core/session.js';
@@ -275,13 +276,23 @@ export class StompConnection extends ConnectionShell {
   }
 }
 
-function sendLateReceipt(arg: { conn: StompConnection; id: string }): void {
+function sendLateReceipt(arg: { conn: StompConnection; id: string }, failure: StoreFullError | null): void {
   const conn = arg.conn;
   conn.pendingCommits--;
-  if (conn.phase === Phase.Online) conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
+  if (conn.phase !== Phase.Online) return;
+  if (failure === null) {
+    conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
+    return;
+  }
+  // The store could not keep the message (--max-store-size, a full disk): no RECEIPT, an ERROR
+  // naming the receipt, so the client sends it again.
+  conn.closeReason = 'quota-exceeded';
+  conn.sendError(`message not stored: ${failure.message}`, [], arg.id);
+  conn.end('quota-exceeded');
 }
 
 function closeAfterReceipt(arg: { conn: StompConnection; id: string }): void {
+  if (arg.conn.closed) return;
   arg.conn.sendFrame('RECEIPT', [['receipt-id', arg.id]]);
   arg.conn.end('normal');
 }

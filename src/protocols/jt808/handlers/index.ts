@@ -8,6 +8,7 @@
  * Not published, as in EMQX: heartbeats (0002), deregistration (0003), registration (0100) and
  * authentication (0102, which carries the auth code).
  */
+import type { StoreFullError } from '../../../store/types.js';
 import { Message } from '../../../core/message.js';
 import { Phase } from '../../../gateway/shell.js';
 import { Refusal } from '../../../gateway/refusal.js';
@@ -148,10 +149,13 @@ function settle(conn: Jt808Connection, replyId: number, seq: number, answeredId:
 interface PendingReply {
   conn: Jt808Connection;
   bytes: Buffer;
+  /** 8001 result 1: the store could not keep the uplink (--max-store-size, a full disk). */
+  failed: Buffer;
 }
 
-function writeAfterCommit(p: PendingReply): void {
-  p.conn.write(p.bytes);
+function writeAfterCommit(p: PendingReply, failure: StoreFullError | null): void {
+  if (failure !== null) p.conn.warn('uplink not stored: answered 8001 result 1', { detail: failure.message });
+  p.conn.write(failure === null ? p.bytes : p.failed);
 }
 
 /**
@@ -173,7 +177,7 @@ function publishUp(conn: Jt808Connection, h: Jt808Header, body: JsonObject, repl
     return;
   }
   if (reply === null) return;
-  if (outcome.stored) conn.kit.afterCommit(writeAfterCommit, { conn, bytes: reply });
+  if (outcome.stored) conn.kit.afterCommit(writeAfterCommit, { conn, bytes: reply, failed: conn.generalResponse(h, Result.Failure) });
   else conn.write(reply);
 }
 

@@ -9,6 +9,7 @@ import { Phase } from '../../../gateway/shell.js';
 import { PACKET_NAMES, PacketType, ReasonCode } from '../codec/constants.js';
 import { NO_RELEASE, OutState } from '../../../core/session.js';
 import type { AckPacket } from '../codec/packets.js';
+import type { StoreFullError } from '../../../store/types.js';
 
 /**
  * Throws when `id` names a delivery that an ack of `type` does not fit: PUBACK for QoS 2, PUBREC
@@ -63,13 +64,37 @@ class DeferredAck {
     readonly type: number,
     readonly packetId: number,
     readonly reason: number,
+    /** It waits for its own writes (not only behind an earlier ack, to keep the order). */
+    readonly stored: boolean,
   ) {}
 }
 
-function flushDeferred(ack: DeferredAck): void {
+function flushDeferred(ack: DeferredAck, failure: StoreFullError | null): void {
   const conn = ack.conn;
   conn.pendingCommitAcks--;
+  if (failure !== null && ack.stored && (ack.type === PacketType.PUBACK || ack.type === PacketType.PUBREC)) {
+    refuseUnstored(conn, ack, failure);
+    return;
+  }
   writeAck(conn, ack.type, ack.packetId, ack.reason);
+}
+
+/**
+ * The store could not keep an inbound QoS 1/2 message (--max-store-size, a full or failing disk):
+ * 5.0 answers 0x97 Quota exceeded; 3.1.1 cannot say no, so the connection closes without the ack
+ * and the client sends the message again when it reconnects. Either way the QoS 2 id is forgotten,
+ * so that resend is routed, not taken for a duplicate.
+ */
+function refuseUnstored(conn: MqttConnection, ack: DeferredAck, failure: StoreFullError): void {
+  if (ack.type === PacketType.PUBREC) conn.client?.releaseQos2(ack.packetId);
+  conn.logDebug('publish not acknowledged: the store could not keep it', { packetId: ack.packetId, detail: failure.message });
+  if (conn.version === 5) {
+    writeAck(conn, ack.type, ack.packetId, ReasonCode.QuotaExceeded);
+    return;
+  }
+  conn.inboundUnacked--;
+  conn.closeReason = 'quota-exceeded';
+  conn.disconnectWith(ReasonCode.QuotaExceeded, failure.message);
 }
 
 function writeAck(conn: MqttConnection, type: number, packetId: number, reason: number): void {
@@ -85,7 +110,7 @@ function writeAck(conn: MqttConnection, type: number, packetId: number, reason: 
 export function sendAck(conn: MqttConnection, type: number, packetId: number, reason: number, afterCommit: boolean): void {
   if (afterCommit || conn.pendingCommitAcks > 0) {
     conn.pendingCommitAcks++;
-    conn.kit.afterCommit(flushDeferred, new DeferredAck(conn, type, packetId, reason));
+    conn.kit.afterCommit(flushDeferred, new DeferredAck(conn, type, packetId, reason, afterCommit));
     return;
   }
   writeAck(conn, type, packetId, reason);
