@@ -142,6 +142,7 @@ export class ClientRegistry implements LinkListener {
     if (this.closed) return;
     // What a previous life of this node left: its clients' wills, its sessions, if no one took them.
     await adoptOrphans(this.orphans, (r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
+    this.log.info('cluster client registry ready', { stream: CLIENTS_STREAM, sessionsHere: this.broker.sessions.size });
     this.resync();
   }
 

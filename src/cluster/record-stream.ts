@@ -67,7 +67,7 @@ export class RecordStream<T> {
 
   /** Creates the stream if needed (one replica on a NATS server that is not clustered). */
   async open(nc: NatsConnection, replicas: number, log: Logger): Promise<void> {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, { timeout: this.timeoutMs });
     const clustered = nc.info?.cluster !== undefined;
     const config = { name: this.name, subjects: [`${this.prefix}>`], max_msgs_per_subject: 1, num_replicas: clustered ? replicas : 1 };
     try {

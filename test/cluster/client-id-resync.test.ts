@@ -20,6 +20,8 @@ before(async () => {
   natsServers = await ServiceProcess.natsCluster(3, ['--no_advertise']);
   const args = ['--store', 'memory', '--cluster-reconnect-max', '1', '--cluster-connect-timeout', '5', '--cluster-takeover-timeout', '1'];
   [a, b] = await Promise.all([clusterNode('cut-a', natsUrls([natsServers[0]!]), args), clusterNode('cut-b', natsUrls([natsServers[1]!]), args)]);
+  // JetStream elects the client registry's leader a moment after three fresh servers start.
+  await Promise.all([a, b].map((n) => waitForLog(n, (l) => l['msg'] === 'cluster client registry ready', 'the client registry', 20_000)));
 });
 
 after(async () => {
