@@ -5,7 +5,7 @@
  */
 import type { Session } from '../core/session.js';
 import type { SessionState } from '../core/session-state.js';
-import type { StoredSubscription } from '../store/types.js';
+import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import type { WillRecord } from './wills.js';
 
 /** The cluster's record of one client id. */
@@ -21,8 +21,8 @@ export interface ClientRecord {
   session: { protocol: string; expiryInterval: number; disconnectedAt: number; subscriptions: StoredSubscription[] } | null;
   /** the attached connection's will */
   will: WillRecord | null;
-  /** the session's identity binding, carried as the store keeps it */
-  identity?: unknown;
+  /** who the session belongs to (only that identity may take it) */
+  identity?: SessionIdentity;
 }
 
 /** What the registry counted since the start. */
@@ -60,8 +60,7 @@ export function recordOf(session: Session, node: string, instance: string, will:
     session: session.persistent ? { protocol: session.protocol, expiryInterval: session.expiryInterval, disconnectedAt: session.disconnectedAt, subscriptions } : null,
     will: online ? will : null,
   };
-  const identity = (session as unknown as { identity?: unknown }).identity;
-  if (identity !== undefined && identity !== null) r.identity = identity;
+  if (session.identity !== null) r.identity = session.identity;
   return r;
 }
 

@@ -214,7 +214,7 @@ export class ClientRegistry implements LinkListener {
 
   /** Why `identity` may not take the session of `previous` (another identity's), or null. */
   private identityRefusal(clientId: string, previous: ClientRecord, identity: SessionIdentity | null): string | null {
-    const owner = (previous.identity ?? null) as SessionIdentity | null;
+    const owner = previous.identity ?? null;
     if (owner === null || identity === null || bindingKey(owner) === bindingKey(identity)) return null;
     const fields = { clientId, username: identity.name, owner: owner.authenticated ? owner.name : null, node: previous.node };
     if (this.allowIdentityTakeover) {

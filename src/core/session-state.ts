@@ -4,7 +4,7 @@
  * and states, inbound QoS 2 ids and the id counters. The same records the store keeps, so a moved
  * session is persisted on its new node exactly as one restored from disk.
  */
-import type { QueuedRecord, StoredSubscription } from '../store/types.js';
+import type { QueuedRecord, SessionIdentity, StoredSubscription } from '../store/types.js';
 import { outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState, type Session } from './session.js';
 
@@ -22,8 +22,8 @@ export interface SessionState {
   incoming: number[];
   nextPacketId: number;
   nextSeq: number;
-  /** Who the session belongs to (the store's identity binding), carried as is. */
-  identity?: unknown;
+  /** Who the session belongs to (only that identity may resume it). */
+  identity?: SessionIdentity;
 }
 
 /** The state of a live session (read only; the session is not changed). */
@@ -44,8 +44,7 @@ export function sessionState(session: Session): SessionState {
     nextPacketId: session.nextPacketId,
     nextSeq: session.nextSeq,
   };
-  const identity = (record as { identity?: unknown }).identity;
-  if (identity !== undefined) state.identity = identity;
+  if (session.identity !== null) state.identity = session.identity;
   return state;
 }
 
@@ -65,5 +64,5 @@ export function fillSession(session: Session, state: SessionState): void {
     } else session.inflight.set(out.id, out);
   }
   if (state.incoming.length > 0) session.incoming = new Set(state.incoming);
-  if (state.identity !== undefined) (session as unknown as { identity: unknown }).identity = state.identity;
+  if (state.identity !== undefined) session.identity = state.identity;
 }
