@@ -159,14 +159,31 @@ export class ServiceProcess {
    * `servers` nats-servers with JetStream joined in one NATS cluster (routes between them), on
    * free ports; JetStream elects its meta leader a few seconds after they start.
    */
-  static async natsCluster(servers = 3): Promise<ServiceProcess[]> {
+  static async natsCluster(servers = 3, extraArgs: readonly string[] = []): Promise<ServiceProcess[]> {
     const ports = await Promise.all(Array.from({ length: servers }, () => freeLoopbackPort()));
     const routePorts = await Promise.all(Array.from({ length: servers }, () => freeLoopbackPort()));
     const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     return Promise.all(
       ports.map((port, i) => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-nats-'));
-        const argv = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, '-n', `nats-${i}`, '--cluster_name', 'junction', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes];
+        const argv = [
+          '-js',
+          '-a',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-sd',
+          dir,
+          '-n',
+          `nats-${i}`,
+          '--cluster_name',
+          'junction',
+          '--cluster',
+          `nats://127.0.0.1:${routePorts[i]}`,
+          '--routes',
+          routes,
+          ...extraArgs,
+        ];
         return ServiceProcess.spawn('nats-server', argv, port, dir, 'nats-server (apt-get install nats-server)');
       }),
     );
@@ -179,9 +196,9 @@ export class ServiceProcess {
     return new ServiceProcess(child, port, dir, argv, what);
   }
 
-  /** Stops the server (SIGTERM), keeping its data folder. */
-  async halt(): Promise<void> {
-    this.child.kill('SIGTERM');
+  /** Stops the server (SIGTERM, or SIGKILL to crash it), keeping its data folder. */
+  async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.child.kill(signal);
     await exited(this.child);
   }
 

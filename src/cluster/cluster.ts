@@ -9,6 +9,9 @@ import type { Broker } from '../core/broker.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { ClusterOptions } from './flags.js';
+import { AckGate, type AckGateCounters } from './ack-gate.js';
+import type { RegistryCounters } from './client-record.js';
+import { ClientRegistry } from './client-registry.js';
 import { NatsLink } from './nats-link.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
 import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
@@ -31,7 +34,7 @@ export interface RunningCluster {
   /** Every node known, this one first (GET /api/v1/nodes). */
   nodes(): ClusterNodeView[];
   /** What went between this node and the others. */
-  counters(): { routes: RouteCounters; retained: RetainedCounters };
+  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters; acks: AckGateCounters };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
 }
@@ -51,11 +54,25 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     retainedWritten: retained.counters.written,
     retainedApplied: retained.counters.applied,
     retainedFailed: retained.counters.failed,
+    sessionsMovedIn: registry.counters.movedIn,
+    sessionsMovedOut: registry.counters.movedOut,
+    sessionsAdopted: registry.counters.adopted,
+    willsPublished: registry.counters.willsPublished,
+    acksResent: gate.counters.resent,
+    acksUnconfirmed: gate.counters.unconfirmed,
+    outageSent: gate.counters.outageSent,
+    outageDropped: gate.counters.outageDropped,
   }));
-  const offs = [routes.attach(), retained.attach()];
+  const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
+  nodes.onLost = (name) => registry.nodeLost(name);
+  nodes.onLeft = (name) => registry.nodeLeft(name);
+  const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
+  const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
   link.listen(routes);
   link.listen(retained);
   link.listen(nodes);
+  link.listen(registry);
+  link.listen(gate);
   let timer: NodeJS.Timeout | null = null;
   const waited = await Promise.race([
     retained.loaded.then(() => true),
@@ -68,10 +85,11 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   log.info('cluster node started', { node: nodeName, servers: setup.servers, joined: waited, interests: routes.interests });
   return {
     nodes: () => nodes.views(),
-    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters } }),
+    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters }, clients: { ...registry.counters }, acks: { ...gate.counters } }),
     async stop() {
       for (const off of offs) off();
       nodes.close();
+      registry.close();
       retained.close();
       routes.close();
       await link.close();

@@ -13,6 +13,12 @@ export interface ClusterOptions {
   clusterReconnectMax: number;
   /** JetStream replicas of the retained-message stream (capped at 1 on a single NATS server) */
   clusterRetainedReplicas: number;
+  /** seconds a node waits for another to hand over a client's session */
+  clusterTakeoverTimeout: number;
+  /** seconds a QoS 1/2 publisher's ack waits for NATS to confirm the message left for the other nodes */
+  clusterAckTimeout: number;
+  /** QoS 1/2 messages kept for the other nodes while NATS is away */
+  clusterOutageBuffer: number;
 }
 
 const GROUP = 'Cluster';
@@ -71,6 +77,39 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     min: 1,
     max: 5,
     help: 'JetStream replicas of the stream holding the retained messages (1 on a NATS server that is not clustered)',
+  },
+  {
+    name: 'cluster-takeover-timeout',
+    key: 'clusterTakeoverTimeout',
+    kind: 'int',
+    group: GROUP,
+    default: 3,
+    min: 1,
+    max: 60,
+    valueName: 'SECONDS',
+    help: 'how long a node waits for the node holding a client id to hand its session over before rebuilding it from the cluster record (subscriptions only)',
+  },
+  {
+    name: 'cluster-ack-timeout',
+    key: 'clusterAckTimeout',
+    kind: 'int',
+    group: GROUP,
+    default: 5,
+    min: 0,
+    max: 600,
+    valueName: 'SECONDS',
+    help: 'longest a QoS 1/2 publisher waits for its ack while NATS confirms the message reached it (sent again after a NATS server dies); past it the ack goes and a warning is logged; 0 = acks do not wait for NATS (a NATS server that dies may lose what it had not passed on)',
+  },
+  {
+    name: 'cluster-outage-buffer',
+    key: 'clusterOutageBuffer',
+    kind: 'int',
+    group: GROUP,
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    valueName: 'MESSAGES',
+    help: 'QoS 1/2 messages published while NATS is away kept and sent to the other nodes when it is back (the oldest dropped past it, with a warning); 0 keeps none',
   },
 ];
 

@@ -56,6 +56,10 @@ export class ClusterNodes implements LinkListener {
   private readonly others = new Map<string, Known>();
   private readonly timer: NodeJS.Timeout;
   private nc: NatsConnection | null = null;
+  /** Told when a node is reported lost (the client registry takes its clients over). */
+  onLost: ((name: string) => void) | null = null;
+  /** Told when a node says goodbye (the client registry keeps its persistent sessions while it is away). */
+  onLeft: ((name: string) => void) | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -115,6 +119,7 @@ export class ClusterNodes implements LinkListener {
         k.status = 'lost';
         this.log.warn('cluster node lost: no heartbeat', { node: name, silentMs: now - k.lastSeen, connections: k.beat.connections });
         this.logNodes();
+        this.onLost?.(name);
       }
     }
   }
@@ -139,8 +144,10 @@ export class ClusterNodes implements LinkListener {
     const status = beat.leaving === true ? 'left' : 'up';
     this.others.set(beat.name, { beat, lastSeen: Date.now(), status });
     if (known === undefined || known.status !== status || known.beat.instance !== beat.instance) {
-      if (status === 'left') this.log.info('cluster node left', { node: beat.name });
-      else this.log.info('cluster node joined', { node: beat.name, connections: beat.connections, nats: beat.nats.server });
+      if (status === 'left') {
+        this.log.info('cluster node left', { node: beat.name });
+        this.onLeft?.(beat.name);
+      } else this.log.info('cluster node joined', { node: beat.name, connections: beat.connections, nats: beat.nats.server });
       this.logNodes();
     }
   }

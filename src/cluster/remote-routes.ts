@@ -157,7 +157,7 @@ export class RemoteRoutes implements LinkListener {
   // --- out -----------------------------------------------------------------------------------
 
   /** A message published on this node: to the other nodes (and NATS clients), unless it is a $ topic. */
-  private forward(msg: Message): void {
+  forward(msg: Message): void {
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 0x24) return;
     const nc = this.nc;

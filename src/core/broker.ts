@@ -13,9 +13,10 @@ import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
 import { PendingWill, type Will } from './will.js';
-import { messageFromStored, outgoingFromRecord, sessionRecord } from './records.js';
+import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
 import { OutState } from './session.js';
-import type { SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
+import { fillSession, sessionState, type SessionState } from './session-state.js';
+import type { QueuedRecord, SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 
 export interface BrokerLimits {
@@ -64,6 +65,8 @@ export class Broker implements RouteSink, SessionExpiry {
   private publishKinds = ROUTE_ALL;
   /** Sessions with a connection attached, over every protocol. */
   onlineCount = 0;
+  /** Who holds acknowledgements after the store's commit (the cluster, until NATS confirmed); null: the store alone. */
+  commitGate: { afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void } | null = null;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
     this.limits = limits;
@@ -251,6 +254,88 @@ export class Broker implements RouteSink, SessionExpiry {
     session.disconnectedAt = 0;
     this.setExpiry(session, expiryInterval);
     return { session, sessionPresent };
+  }
+
+  /**
+   * Hands the session of `clientId` to another process (the cluster: its client connected on
+   * another node): its connection is ended as by a takeover (its will goes out as then), a delayed
+   * will is cancelled as a new connection cancels it, and the session leaves this broker and its
+   * store; returns its state, or null when there is none (or it ended with its connection).
+   */
+  exportSession(clientId: string): SessionState | null {
+    let session = this.sessions.get(clientId);
+    if (session === undefined) return null;
+    if (session.owner !== null) {
+      session.owner.kick('takeover');
+      if (session.owner !== null) {
+        session.owner = null;
+        this.onlineCount--;
+      }
+    }
+    const will = this.pendingWills.get(clientId);
+    if (will !== undefined) {
+      this.wheel.cancel(will);
+      this.pendingWills.delete(clientId);
+    }
+    session = this.sessions.get(clientId);
+    if (session === undefined) return null;
+    const state = sessionState(session);
+    this.destroySession(session, 'moved');
+    return state;
+  }
+
+  /**
+   * Takes in a session another process handed over (see exportSession), replacing any local one
+   * of that client id; it is stored when persistent and waits for its connection to attach.
+   */
+  importSession(state: SessionState): Session {
+    const old = this.sessions.get(state.clientId);
+    if (old !== undefined) {
+      old.owner?.kick('takeover');
+      if (old.owner !== null) {
+        old.owner = null;
+        this.onlineCount--;
+      }
+      if (this.sessions.get(state.clientId) === old) this.destroySession(old, 'moved');
+    }
+    const session = new Session(state.clientId, state.protocol);
+    fillSession(session, state);
+    this.sessions.set(session.clientId, session);
+    for (const sub of state.subscriptions) this.router.subscribe(session, sub);
+    if (session.persistent) {
+      if (session.disconnectedAt === 0) session.disconnectedAt = Date.now();
+      this.store.putSession(sessionRecord(session));
+      session.stored = true;
+      for (const out of session.inflight.values()) this.store.putQueued(session.clientId, queuedRecord(out));
+      for (const out of session.queue) this.store.putQueued(session.clientId, queuedRecord(out));
+      for (const id of state.incoming) this.store.putIncoming(session.clientId, id);
+      this.scheduleExpiry(session);
+    }
+    const created = this.hooks.sessionCreated;
+    if (created !== null) created(session);
+    return session;
+  }
+
+  /**
+   * Deliveries of this client's session that another process still held (the cluster: a node
+   * that was apart hands over what it had queued): delivered or queued like new ones, stored when
+   * the session is persistent; returns how many were taken (0 when there is no such session).
+   */
+  appendQueued(clientId: string, records: readonly QueuedRecord[]): number {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return 0;
+    for (const r of records) {
+      const msg = messageFromStored(r.message);
+      if (msg.expiresAt !== 0 && msg.isExpired(Date.now())) continue;
+      this.delivery.deliver(session, msg, r.qos, r.retain, r.subscriptionIds, null);
+    }
+    return records.length;
+  }
+
+  /** The connection of `session` declared its will (null: none); told to the hooks (the cluster keeps it for a node loss). */
+  declareWill(session: Session, will: Will | null): void {
+    const hook = this.hooks.willDeclared;
+    if (hook !== null) hook(session, will);
   }
 
   /** After CONNACK: resends unacknowledged deliveries and drains the queue. */
@@ -446,9 +531,14 @@ export class Broker implements RouteSink, SessionExpiry {
     return true;
   }
 
-  /** Calls fn(arg, null) once every store write issued so far is durable, fn(arg, error) when one cannot be. */
+  /**
+   * Calls fn(arg, null) once every store write issued so far is durable (and, in a cluster, once
+   * NATS holds what was sent), fn(arg, error) when one cannot be.
+   */
   afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
-    this.store.afterCommit(fn, arg);
+    const gate = this.commitGate;
+    if (gate === null) this.store.afterCommit(fn, arg);
+    else gate.afterCommit(fn, arg);
   }
 
   private scheduleExpiry(session: Session): void {

@@ -12,6 +12,7 @@
 import type { ClientInfo, DisconnectReason } from './events.js';
 import type { Message, QoS } from './message.js';
 import type { Session, SessionSubscription } from './session.js';
+import type { Will } from './will.js';
 
 /** Why a message did not reach a session. */
 export type DropReason =
@@ -28,8 +29,8 @@ export type DropReason =
   /** a device command the device never answered (after its resends), or still held when it went offline */
   | 'unanswered';
 
-/** Why a session ended. */
-export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shutdown' | 'discarded';
+/** Why a session ended ('moved': handed to another node of the cluster). */
+export type SessionEndReason = 'expired' | 'clean-start' | 'disconnected' | 'shutdown' | 'discarded' | 'moved';
 
 /** Every event of the seam and what its listener receives. */
 export interface HookEvents {
@@ -60,6 +61,8 @@ export interface HookEvents {
   clientDisconnected: (client: ClientInfo, reason: DisconnectReason) => void;
   sessionCreated: (session: Session) => void;
   sessionEnded: (session: Session, reason: SessionEndReason) => void;
+  /** A connection attached to `session` declared its will (null: none), once it is online. */
+  willDeclared: (session: Session, will: Will | null) => void;
 }
 
 export type HookName = keyof HookEvents;
@@ -78,6 +81,7 @@ export class Hooks {
   clientDisconnected: HookEvents['clientDisconnected'] | null = null;
   sessionCreated: HookEvents['sessionCreated'] | null = null;
   sessionEnded: HookEvents['sessionEnded'] | null = null;
+  willDeclared: HookEvents['willDeclared'] | null = null;
 
   private readonly listeners: { [E in HookName]?: Array<HookEvents[E]> } = {};
 

@@ -144,6 +144,11 @@ export class Client {
     return this.services.broker.cappedExpiry(expiryInterval);
   }
 
+  /** The connection is online with this will (null: none): the cluster keeps it so a survivor publishes it if this node dies. */
+  declareWill(will: Will | null): void {
+    if (this.session !== null) this.services.broker.declareWill(this.session, will);
+  }
+
   /**
    * The connection ended: the will is published now, later, or with the session. It was checked
    * at login; it is checked again here, as a reload may have revoked the right since.

@@ -54,6 +54,13 @@ export interface AdmissionRequest {
   readonly decided?: AuthResult;
 }
 
+/**
+ * Makes this node the owner of an admitted client's id before its session attaches; null when
+ * nothing needs waiting for, else a promise of null (go on) or the refusal's detail (the session
+ * belongs to another identity on another node: the client carries its identity).
+ */
+export type SessionClaim = (client: Client) => Promise<string | null> | null;
+
 /** The answer to admit(). */
 export type Admission = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly refusal: AdmissionRefusal; readonly detail: string };
 
@@ -112,6 +119,11 @@ export class GatewayContext {
   readonly closedTraffic = new Map<string, TrafficTotals>();
   /** Operator bans, or null while there are none to check. */
   bans: AdmissionBans | null = null;
+  /**
+   * Asked for every admitted client before its session attaches: the cluster makes this node the
+   * client id's owner, taking the session over from the node that holds it (null: standalone).
+   */
+  sessionClaim: SessionClaim | null = null;
   /** Told of every authentication the chain decided (allowed or not) and how long it took, in seconds; null = nobody listens. */
   onAuthDecision: ((allowed: boolean, seconds: number) => void) | null = null;
   private readonly broker: Broker;
@@ -274,7 +286,7 @@ export class GatewayContext {
     }
     const ban = this.bans?.banned(request.clientId, request.username, link.remoteAddress) ?? null;
     if (ban !== null) return this.refuseBanned(shell, request, ban);
-    if (request.decided !== undefined) return this.settle(shell, request, request.decided, 0);
+    if (request.decided !== undefined) return this.claimed(this.settle(shell, request, request.decided, 0));
     const info: ConnectInfo = {
       clientId: request.clientId,
       username: request.username,
@@ -292,9 +304,9 @@ export class GatewayContext {
     } catch (err) {
       decision = Promise.reject(err);
     }
-    if (!(decision instanceof Promise)) return this.settle(shell, request, decision, started);
+    if (!(decision instanceof Promise)) return this.claimed(this.settle(shell, request, decision, started));
     return decision.then(
-      (result) => this.settle(shell, request, result, started),
+      (result) => this.claimed(this.settle(shell, request, result, started)),
       (err: unknown) => {
         this.log.warn('authentication provider failed; refusing the client', { protocol: request.protocol, clientId: request.clientId, error: err });
         this.metrics.connectionsRefused++;
@@ -346,6 +358,19 @@ export class GatewayContext {
     const client = new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity);
     if (result.expiresAt !== undefined) client.expiresAt = result.expiresAt;
     return { ok: true, client };
+  }
+
+  /** An admitted client waits for the cluster to hand its session to this node (sessionClaim). */
+  private claimed(admission: Admission): Admission | Promise<Admission> {
+    const claim = this.sessionClaim;
+    if (claim === null || !admission.ok) return admission;
+    const waiting = claim(admission.client);
+    if (waiting === null) return admission;
+    return waiting.then((refused): Admission => {
+      if (refused === null) return admission;
+      this.metrics.connectionsRefused++;
+      return { ok: false, refusal: 'client-id-taken', detail: refused };
+    });
   }
 
   private refuseBanned(shell: ConnectionShell, request: AdmissionRequest, detail: string): Admission {

@@ -184,6 +184,7 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
   conn.cleanStart = packet.cleanStart;
   conn.online();
   conn.logDebug('client connected', { protocol: PROTOCOL_NAMES[packet.protocolVersion], cleanStart: packet.cleanStart, keepAlive, sessionPresent });
+  client.declareWill(conn.will);
   client.resume();
 }
 
