@@ -29,7 +29,7 @@ export interface BenchResult {
   shape: string;
   startedAt: string;
   target: { host: string; port: number; transport: string; protocol: '3.1.1' | '5' };
-  settings: { qos: number; size: number; rate: number; inflight: number; duration: number; warmup: number; procs: number; connectRate: number; subscribe: boolean };
+  settings: { qos: number; size: number; rate: number; inflight: number; duration: number; warmup: number; procs: number; connectRate: number; subscribe: boolean; subscribeTopic: string | null };
   clients: { publishers: number; subscribers: number; idle: number };
   measuredSeconds: number;
   /** Publishes sent in the window. */
@@ -49,6 +49,10 @@ export interface BenchResult {
     perSecond: number;
     seconds: number;
     latencyMicros: LatencySummary | null;
+    /** Connections accepted per broker "host:port" (--hosts x --ports). */
+    byTarget: Record<string, number>;
+    /** Connections accepted per local source address ("*" = chosen by the kernel). */
+    bySource: Record<string, number>;
   };
   errors: { total: number; protocol: number; samples: string[] };
   generator: { procs: number; cpuPercent: number };
@@ -75,6 +79,8 @@ export interface ResultInput {
   startedAt: Date;
   window: Window;
   totals: Counters;
+  /** Connections accepted per "source>host:port". */
+  spread: Record<string, number>;
   latency: Histogram;
   connectLatency: Histogram;
   connectSeconds: number;
@@ -84,6 +90,13 @@ export interface ResultInput {
 }
 
 const round = (n: number, digits = 0): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Sums `spread` grouped by the part of its key `part` picks, sorted by that part. */
+function tally(spread: Record<string, number>, part: (key: string) => string): Record<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, n] of Object.entries(spread)) out.set(part(key), (out.get(part(key)) ?? 0) + n);
+  return Object.fromEntries([...out].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true })));
+}
 
 /** Assembles the JSON result from the coordinator's measurements. */
 export function buildResult(r: ResultInput): BenchResult {
@@ -100,7 +113,18 @@ export function buildResult(r: ResultInput): BenchResult {
     shape: r.counts.shape,
     startedAt: r.startedAt.toISOString(),
     target: { host: o.host, port: r.port, transport: o.transport, protocol: o.protocol === 5 ? '5' : '3.1.1' },
-    settings: { qos: o.qos, size: o.size, rate: o.rate, inflight: o.inflight, duration: o.duration, warmup: o.warmup, procs: r.procs, connectRate: o.connectRate, subscribe: o.subscribe },
+    settings: {
+      qos: o.qos,
+      size: o.size,
+      rate: o.rate,
+      inflight: o.inflight,
+      duration: o.duration,
+      warmup: o.warmup,
+      procs: r.procs,
+      connectRate: o.connectRate,
+      subscribe: o.subscribe,
+      subscribeTopic: o.subscribeTopic ?? null,
+    },
     clients: { publishers: r.counts.publishers, subscribers: r.counts.subscribers, idle: r.counts.idle },
     measuredSeconds: round(seconds, 3),
     sent: { count: sent, perSecond: round(sent / seconds) },
@@ -115,6 +139,8 @@ export function buildResult(r: ResultInput): BenchResult {
       perSecond: r.connectSeconds > 0 ? round(connected / r.connectSeconds) : 0,
       seconds: round(r.connectSeconds, 3),
       latencyMicros: summarise(r.connectLatency),
+      byTarget: tally(r.spread, (key) => key.slice(key.indexOf('>') + 1)),
+      bySource: tally(r.spread, (key) => key.slice(0, key.indexOf('>'))),
     },
     errors: { total: totals.connectFailed + totals.closed + totals.errors, protocol: totals.errors, samples: r.errorSamples },
     generator: { procs: r.procs, cpuPercent: round((w.generatorCpuMicros / (seconds * 1e6)) * 100, 1) },
@@ -149,6 +175,12 @@ function formatBytes(n: number): string {
   return `${Math.round(n)} B`;
 }
 
+function spreadText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([key, n]) => `${key} ${int(n)}`)
+    .join(', ');
+}
+
 /** The readable summary printed at the end of a run. */
 export function formatSummary(r: BenchResult): string {
   const lines: string[] = [];
@@ -161,6 +193,9 @@ export function formatSummary(r: BenchResult): string {
     lines.push(
       `  connections  ${int(c.connected)} of ${int(c.attempted)} in ${c.seconds.toFixed(2)} s = ${int(c.perSecond)} conn/s (${int(c.failed)} failed, ${int(c.lost)} lost while idle for ${r.measuredSeconds.toFixed(1)} s)`,
     );
+    if (Object.keys(c.byTarget).length > 1) lines.push(`  per target   ${spreadText(c.byTarget)}`);
+    if (Object.keys(c.bySource).length > 1) lines.push(`  per source   ${spreadText(c.bySource)}`);
+    if (s.subscribeTopic !== null) lines.push(`  received     ${int(r.received.count)} message(s) on ${s.subscribeTopic} while held`);
     if (c.latencyMicros !== null) lines.push(`  connect time p50 ${formatMicros(c.latencyMicros.p50)}  p99 ${formatMicros(c.latencyMicros.p99)}  max ${formatMicros(c.latencyMicros.max)}`);
   } else {
     lines.push(`  measured     ${r.measuredSeconds.toFixed(2)} s after ${s.warmup} s warm-up`);

@@ -12,6 +12,7 @@ import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { zeroCounters, type Command, type Counters, type Report } from './ipc.js';
 import type { BenchOptions } from './options.js';
 import { planClients, type ClientRole, type ClientSpec } from './plan.js';
+import { placeClient, sourceAddressesOf, targetsOf, type Target } from './targets.js';
 
 /** No CONNACK (or SUBACK) within this time counts as a failed connection. */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -50,15 +51,22 @@ class Worker implements ClientHost {
   private firstConnectMs = 0;
   private lastConnackMs = 0;
   private readonly errorSamples = new Map<string, number>();
+  private readonly targets: Target[];
+  private readonly sources: string[];
+  /** "source>host:port" of each client, and the connections accepted per such pair. */
+  private readonly placement = new WeakMap<BenchClient, string>();
+  private readonly spread = new Map<string, number>();
 
   constructor(
     o: BenchOptions,
     runId: string,
-    private readonly proc: number,
+    proc: number,
     private readonly procs: number,
   ) {
     this.o = o;
     this.specs = planClients(o, runId, proc, procs);
+    this.targets = targetsOf(o);
+    this.sources = sourceAddressesOf(o.sourceAddresses, this.targets);
     setInterval(() => this.everySecond(), 1000).unref();
     if (o.keepalive > 0) setInterval(() => this.pingAll(), o.keepalive * 500).unref();
   }
@@ -108,9 +116,9 @@ class Worker implements ClientHost {
     while (this.queue.length > 0 && this.awaiting.size < o.connectConcurrency && this.queueStarted < allowed) {
       const spec = this.queue.shift()!;
       this.queueStarted++;
-      const loopback = /^127\./.test(o.host);
-      const local = loopback && o.sourceAddresses > 1 ? `127.0.0.${1 + ((spec.index + this.proc) % o.sourceAddresses)}` : undefined;
-      const client = new BenchClient(this, o, spec, local);
+      const { target, source } = placeClient(spec.index, this.targets, this.sources);
+      const client = new BenchClient(this, o, spec, target, source);
+      this.placement.set(client, `${source ?? '*'}>${target.host}:${target.port}`);
       this.counters.connectStarted++;
       this.clients.add(client);
       this.awaiting.add(client);
@@ -142,6 +150,8 @@ class Worker implements ClientHost {
 
   onConnack(client: BenchClient): void {
     this.counters.connected++;
+    const where = this.placement.get(client);
+    if (where !== undefined) this.spread.set(where, (this.spread.get(where) ?? 0) + 1);
     this.accepted.add(client);
     const now = nowNs();
     this.lastConnackMs = now / 1e6;
@@ -248,6 +258,7 @@ class Worker implements ClientHost {
       connectLatency: encodeHistogram(this.connectLatency),
       firstConnectMs: this.firstConnectMs,
       lastConnackMs: this.lastConnackMs,
+      spread: Object.fromEntries(this.spread),
       errorSamples: this.samples(),
     });
   }
