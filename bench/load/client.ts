@@ -78,7 +78,7 @@ export class BenchClient {
   private subscribedOnce = false;
   private readonly targetHost: string;
 
-  constructor(host: ClientHost, o: BenchOptions, spec: ClientSpec, target: Target, localAddress: string | undefined) {
+  constructor(host: ClientHost, o: BenchOptions, spec: ClientSpec, target: Target, localAddress: string | undefined, localPort: number | undefined) {
     this.host = host;
     this.o = o;
     this.spec = spec;
@@ -98,9 +98,9 @@ export class BenchClient {
     this.targetHost = target.host;
     const socket =
       o.transport === 'tls'
-        ? tls.connect({ host: target.host, port, localAddress, rejectUnauthorized: false, servername: net.isIP(target.host) === 0 ? target.host : undefined } as tls.ConnectionOptions &
+        ? tls.connect({ host: target.host, port, localAddress, localPort, rejectUnauthorized: false, servername: net.isIP(target.host) === 0 ? target.host : undefined } as tls.ConnectionOptions &
             net.TcpSocketConnectOpts)
-        : net.connect({ host: target.host, port, localAddress });
+        : net.connect({ host: target.host, port, localAddress, localPort });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => this.onOpen(port));

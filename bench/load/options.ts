@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import { parseFlags, type FlagDef } from '../../src/config/flags.js';
 import { flagList } from '../../src/config/help.js';
 import { ConfigError } from '../../src/errors.js';
-import { sourceAddressesOf, targetsOf } from './targets.js';
+import { planCounts } from './plan.js';
+import { localPortsNeeded, sourceAddressesOf, targetsOf } from './targets.js';
 
 /** The load shapes `junction bench` can generate. */
 const SCENARIOS = ['fanin', 'fanout', 'p2p', 'shared', 'conn', 'retained'] as const;
@@ -56,6 +57,8 @@ export interface BenchOptions {
   subscribeTopic: string | undefined;
   /** A count N (127.0.0.1..N on loopback) or addresses and A-B ranges; see targets.ts. */
   sourceAddresses: string;
+  /** First local port clients bind to explicitly (one per client and source address); 0 = the kernel picks. */
+  localPortBase: number;
   keepalive: number;
   username: string | undefined;
   password: string | undefined;
@@ -247,6 +250,18 @@ export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario
     valueName: 'N|A-B|A,B,...',
     help: 'local addresses the client sockets bind to, round robin (each has ~28k ephemeral ports): N = 127.0.0.1..N when every target is loopback, or addresses and ranges like 127.0.0.2-127.0.0.9',
   },
+  {
+    group: 'Flags',
+    name: 'local-port-base',
+    key: 'localPortBase',
+    kind: 'int',
+    default: 0,
+    defaultText: 'the kernel picks',
+    min: 0,
+    max: 65535,
+    valueName: 'PORT',
+    help: 'bind each client to its own local port from PORT up (per source address): past ~50,000 connections binding to a source address with port 0 gets slow, as the kernel searches its range for each; keep the range clear of listeners',
+  },
   { group: 'Flags', name: 'keepalive', key: 'keepalive', kind: 'int', default: 60, min: 0, max: 65535, valueName: 'SECONDS', help: 'keep-alive of every client; PINGREQ is sent at half of it' },
   { group: 'Flags', name: 'username', key: 'username', kind: 'string', default: undefined, defaultText: 'none', valueName: 'NAME', help: 'user name of every client' },
   { group: 'Flags', name: 'password', key: 'password', kind: 'string', default: undefined, defaultText: 'none', valueName: 'SECRET', help: 'password of every client (never printed)' },
@@ -283,9 +298,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const scenario = positional[0] as Scenario | undefined;
   if (scenario === undefined) throw new ConfigError(`which scenario? junction bench <${SCENARIOS.join('|')}> [flags]`);
   // Refuse a bad list now, naming the flag, rather than in every worker.
-  sourceAddressesOf(values.sourceAddresses, targetsOf(values));
+  const targets = targetsOf(values);
+  const sources = sourceAddressesOf(values.sourceAddresses, targets);
+  const o: BenchOptions = { scenario, ...values };
+  if (o.localPortBase > 0) {
+    const c = planCounts(o);
+    const top = o.localPortBase + localPortsNeeded(c.publishers + c.subscribers + c.idle + 1, targets.length, sources.length) - 1;
+    if (top > 65535) throw new ConfigError(`--local-port-base ${o.localPortBase}: these clients need local ports up to ${top}, past 65535; give a lower base or more --source-addresses`);
+  }
   if (values.subscribeTopic !== undefined && scenario !== 'conn') throw new ConfigError('--subscribe-topic applies to the conn scenario only');
-  return { scenario, ...values };
+  return o;
 }
 
 /** The `junction bench --help` page, generated from BENCH_FLAGS. */

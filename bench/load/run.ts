@@ -23,11 +23,17 @@ export type ProgressSink = (line: string) => void;
 type FinalReport = Extract<Report, { type: 'final' }>;
 type MarkReport = Extract<Report, { type: 'mark' }>;
 
-/** A phase answer that never comes means a stuck worker: fail instead of hanging. */
+/**
+ * A phase answer that never comes means a stuck worker: fail instead of hanging. The time counts
+ * from the worker's last progress (its counters moved), so opening 100,000 connections at a few
+ * hundred per second is not mistaken for a stuck worker.
+ */
 const PHASE_TIMEOUT_MS = 120_000;
 
 class WorkerHandle {
   latest: Counters = zeroCounters();
+  /** When the worker's counters last changed (or the last command was sent). */
+  private progressAt = Date.now();
   private waiting: { type: Report['type']; resolve: (r: Report) => void } | null = null;
   private failure: string | null = null;
   private readonly child: ChildProcess;
@@ -48,7 +54,10 @@ class WorkerHandle {
   }
 
   private onReport(report: Report): void {
-    if (report.type === 'stats' || report.type === 'ready' || report.type === 'mark' || report.type === 'final') this.latest = report.counters;
+    if (report.type === 'stats' || report.type === 'ready' || report.type === 'mark' || report.type === 'final') {
+      if (JSON.stringify(report.counters) !== JSON.stringify(this.latest)) this.progressAt = Date.now();
+      this.latest = report.counters;
+    }
     if (report.type === 'fatal') {
       this.fail(`worker ${this.index}: ${report.message}`);
       return;
@@ -77,13 +86,17 @@ class WorkerHandle {
     const answer = new Promise<Report>((resolve) => {
       this.waiting = { type, resolve };
     });
+    this.progressAt = Date.now();
     this.send(command);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Report>((resolve) => {
-      timer = setTimeout(() => resolve({ type: 'fatal', message: `worker ${this.index} did not answer "${command.type}" within ${PHASE_TIMEOUT_MS / 1000} s` }), PHASE_TIMEOUT_MS);
+      timer = setInterval(() => {
+        if (Date.now() - this.progressAt > PHASE_TIMEOUT_MS)
+          resolve({ type: 'fatal', message: `worker ${this.index} did not answer "${command.type}" and made no progress for ${PHASE_TIMEOUT_MS / 1000} s` });
+      }, 1000);
     });
     const report = await Promise.race([answer, timeout]);
-    clearTimeout(timer);
+    clearInterval(timer);
     if (report.type === 'fatal') throw new Error(report.message);
     return report as Extract<Report, { type: T }>;
   }

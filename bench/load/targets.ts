@@ -88,11 +88,33 @@ export function sourceAddressesOf(raw: string, targets: readonly Target[]): stri
   return out;
 }
 
+/** Where one client connects from and to. */
+export interface Placement {
+  readonly target: Target;
+  readonly source: string | undefined;
+  /** Bound explicitly (--local-port-base); undefined = the kernel picks one. */
+  readonly localPort: number | undefined;
+}
+
 /**
- * Client `index` (of its role) goes to targets[index % T] from sources[(index / T) % S], so every
- * target x source pair gets an equal share even when T and S have a common divisor.
+ * Client `index` (of its role; `serial` over every role) goes to targets[index % T] from
+ * sources[(serial / T) % S], so every target x source pair gets an equal share even when T and S
+ * have a common divisor. With a port base, its local port is the base plus its rank among the
+ * clients of its source: each bind is then O(1), where bind(address, 0) searches the port range,
+ * slower and slower as it fills (tens of thousands of connections per address).
  */
-export function placeClient(index: number, targets: readonly Target[], sources: readonly string[]): { target: Target; source: string | undefined } {
+export function placeClient(index: number, serial: number, targets: readonly Target[], sources: readonly string[], portBase: number): Placement {
   const t = targets.length;
-  return { target: targets[index % t]!, source: sources.length === 0 ? undefined : sources[Math.floor(index / t) % sources.length] };
+  const s = Math.max(1, sources.length);
+  return {
+    target: targets[index % t]!,
+    source: sources.length === 0 ? undefined : sources[Math.floor(serial / t) % s],
+    localPort: portBase === 0 ? undefined : portBase + Math.floor(serial / (t * s)) * t + (serial % t),
+  };
+}
+
+/** Local ports --local-port-base needs per source address for `clients` clients. */
+export function localPortsNeeded(clients: number, targets: number, sources: number): number {
+  const s = Math.max(1, sources);
+  return Math.ceil(clients / (targets * s)) * targets;
 }

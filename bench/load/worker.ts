@@ -11,7 +11,7 @@ import { BenchClient, nowMs, nowNs, type ClientHost } from './client.js';
 import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { zeroCounters, type Command, type Counters, type Report } from './ipc.js';
 import type { BenchOptions } from './options.js';
-import { planClients, type ClientRole, type ClientSpec } from './plan.js';
+import { planClients, planCounts, type ClientRole, type ClientSpec, type PlanCounts } from './plan.js';
 import { placeClient, sourceAddressesOf, targetsOf, type Target } from './targets.js';
 
 /** No CONNACK (or SUBACK) within this time counts as a failed connection. */
@@ -51,6 +51,7 @@ class Worker implements ClientHost {
   private firstConnectMs = 0;
   private lastConnackMs = 0;
   private readonly errorSamples = new Map<string, number>();
+  private readonly counts: PlanCounts;
   private readonly targets: Target[];
   private readonly sources: string[];
   /** "source>host:port" of each client, and the connections accepted per such pair. */
@@ -65,6 +66,7 @@ class Worker implements ClientHost {
   ) {
     this.o = o;
     this.specs = planClients(o, runId, proc, procs);
+    this.counts = planCounts(o);
     this.targets = targetsOf(o);
     this.sources = sourceAddressesOf(o.sourceAddresses, this.targets);
     setInterval(() => this.everySecond(), 1000).unref();
@@ -116,8 +118,8 @@ class Worker implements ClientHost {
     while (this.queue.length > 0 && this.awaiting.size < o.connectConcurrency && this.queueStarted < allowed) {
       const spec = this.queue.shift()!;
       this.queueStarted++;
-      const { target, source } = placeClient(spec.index, this.targets, this.sources);
-      const client = new BenchClient(this, o, spec, target, source);
+      const { target, source, localPort } = placeClient(spec.index, this.serialOf(spec), this.targets, this.sources, o.localPortBase);
+      const client = new BenchClient(this, o, spec, target, source, localPort);
       this.placement.set(client, `${source ?? '*'}>${target.host}:${target.port}`);
       this.counters.connectStarted++;
       this.clients.add(client);
@@ -133,6 +135,13 @@ class Worker implements ClientHost {
       }, TICK_MS);
     }
     this.checkPhase();
+  }
+
+  /** The client's number over every role (subscribers, publishers, idle, seed), for its local address and port. */
+  private serialOf(spec: ClientSpec): number {
+    const c = this.counts;
+    const offset = spec.role === 'sub' ? 0 : spec.role === 'pub' ? c.subscribers : spec.role === 'idle' ? c.subscribers + c.publishers : c.subscribers + c.publishers + c.idle;
+    return offset + spec.index;
   }
 
   private checkPhase(): void {

@@ -15,27 +15,32 @@ import { parseBenchOptions } from '../../../bench/load/options.js';
 import { placeClient, sourceAddressesOf, targetsOf } from '../../../bench/load/targets.js';
 import type { BenchResult } from '../../../bench/load/report.js';
 
-/** Established connections to local port `port`, counted per peer address, as the kernel sees them. */
-function peersOf(port: number): Map<string, number> {
+/** Established connections to local port `port`, counted per peer address, and the peers' ports, as the kernel sees them. */
+function peersOf(port: number): { peers: Map<string, number>; ports: number[] } {
   const out = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
   const peers = new Map<string, number>();
+  const ports: number[] = [];
   for (const line of out.split('\n')) {
     const peer = line.trim().split(/\s+/)[3];
     if (peer === undefined) continue;
     const address = peer.slice(0, peer.lastIndexOf(':'));
     peers.set(address, (peers.get(address) ?? 0) + 1);
+    ports.push(Number(peer.slice(peer.lastIndexOf(':') + 1)));
   }
-  return peers;
+  return { peers, ports };
 }
 
-test('300 connections over 2 ports and 2 source addresses land 75 per port and source pair, as the kernel and the JSON result both show', async (t) => {
+/** Local ports the test binds its clients to: below the ephemeral range, where test brokers listen. */
+const PORT_BASE = 23_000;
+
+test('300 connections over 2 ports and 2 source addresses land 75 per port and source pair from their own local ports, as the kernel and the JSON result both show', async (t) => {
   const a = await brokerFor(t, { args: ['--store', 'memory'] });
   const b = await brokerFor(t, { args: ['--store', 'memory'] });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-bench-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'result.json');
   const args = ['dist/src/cli/main.js', 'bench', 'conn', '--ports', `${a.port},${b.port}`, '--source-addresses', '127.0.0.2,127.0.0.3'];
-  args.push('--connections', '300', '--duration', '3', '--procs', '2', '--json', file);
+  args.push('--connections', '300', '--duration', '3', '--procs', '2', '--local-port-base', String(PORT_BASE), '--json', file);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -45,7 +50,16 @@ test('300 connections over 2 ports and 2 source addresses land 75 per port and s
   t.after(() => child.kill('SIGKILL'));
   await waitFor(() => /conn holding:/.test(stderr), 30_000, `the bench holding its connections; stderr:\n${stderr}`);
   const held = [peersOf(a.port), peersOf(b.port)];
-  for (const peers of held) assert.deepEqual(Object.fromEntries([...peers].sort()), { '127.0.0.2': 75, '127.0.0.3': 75 });
+  for (const { peers, ports } of held) {
+    assert.deepEqual(Object.fromEntries([...peers].sort()), { '127.0.0.2': 75, '127.0.0.3': 75 });
+    // 150 clients per source address over 2 targets: ports base..base+149, each used once per source.
+    assert.ok(
+      ports.every((p) => p >= PORT_BASE && p < PORT_BASE + 150),
+      `local ports outside ${PORT_BASE}..${PORT_BASE + 149}: ${ports.join(',')}`,
+    );
+  }
+  const all = [...held[0]!.ports, ...held[1]!.ports];
+  assert.equal(new Set(all).size, 150, 'each local port serves both source addresses, once each');
   assert.equal(await exited, 0, stderr);
   const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
   assert.equal(result.connections.connected, 300);
@@ -81,6 +95,7 @@ test('bad --ports, --hosts and --source-addresses are refused naming the flag; p
   assert.throws(() => parseBenchOptions(['conn', '--source-addresses', '127.0.0.9-127.0.0.2']), /range "127.0.0.9-127.0.0.2" ends before it starts/);
   assert.throws(() => parseBenchOptions(['conn', '--source-addresses', '127.0.0.x']), /"127.0.0.x" is not an IPv4 address/);
   assert.throws(() => parseBenchOptions(['fanin', '--subscribe-topic', 'a']), /--subscribe-topic applies to the conn scenario only/);
+  assert.throws(() => parseBenchOptions(['conn', '--connections', '100000', '--source-addresses', '127.0.0.2,127.0.0.3', '--local-port-base', '20000']), /need local ports up to 70000, past 65535/);
   const o = parseBenchOptions(['conn', '--hosts', '127.0.0.1,127.0.0.1', '--ports', '1,2,3', '--source-addresses', '127.0.0.2-127.0.0.9']);
   const targets = targetsOf(o);
   const sources = sourceAddressesOf(o.sourceAddresses, targets);
@@ -89,12 +104,20 @@ test('bad --ports, --hosts and --source-addresses are refused naming the flag; p
   // 6 targets x 8 sources share a divisor: still every pair gets used, equally.
   const pairs = new Map<string, number>();
   for (let i = 0; i < 6 * 8 * 10; i++) {
-    const { target, source } = placeClient(i, targets, sources);
+    const { target, source } = placeClient(i, i, targets, sources, 0);
     const key = `${source}>${targets.indexOf(target)}`;
     pairs.set(key, (pairs.get(key) ?? 0) + 1);
   }
   assert.equal(pairs.size, 48);
   assert.ok([...pairs.values()].every((n) => n === 10));
+  // With a port base no two clients of one source address share a local port.
+  const bound = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const { source, localPort } = placeClient(i % 7, i, targets, sources, 10_000);
+    bound.add(`${source}:${localPort}`);
+    assert.ok(localPort !== undefined && localPort >= 10_000 && localPort < 10_000 + Math.ceil(1000 / 48) * 6);
+  }
+  assert.equal(bound.size, 1000);
   // The old count form keeps its meaning: 127.0.0.1..N on loopback, the kernel's choice elsewhere.
   assert.deepEqual(sourceAddressesOf('3', [{ host: '127.0.0.1', port: 1883 }]), ['127.0.0.1', '127.0.0.2', '127.0.0.3']);
   assert.deepEqual(sourceAddressesOf('3', [{ host: '10.0.0.1', port: 1883 }]), []);
