@@ -5,6 +5,7 @@ import { summarise, type Histogram, type LatencySummary } from './histogram.js';
 import type { BenchOptions } from './options.js';
 import type { PlanCounts } from './plan.js';
 import type { ProcSample } from './proc-stats.js';
+import { targetsOf } from './targets.js';
 
 /** The measured window: counters at its start and end, CPU used within it. */
 export interface Window {
@@ -65,7 +66,7 @@ export interface BenchResult {
     rssBytes: number | null;
     peakRssBytes: number | null;
     rssBeforeBytes: number | null;
-    /** (RSS at the end - RSS before connecting) / connections. */
+    /** (RSS at the end - RSS before connecting) / its connections (the first target's, over several; all with processes sharing one port). */
     bytesPerConnection: number | null;
   } | null;
 }
@@ -107,6 +108,10 @@ export function buildResult(r: ResultInput): BenchResult {
   const connected = totals.connected;
   const before = r.broker?.before;
   const rssEnd = w.brokerRss ?? r.broker?.after?.rssBytes ?? null;
+  const byTarget = tally(r.spread, (key) => key.slice(key.indexOf('>') + 1));
+  // The sampled broker is the first target's; over several targets only its connections count.
+  const first = targetsOf(o)[0]!;
+  const sampled = Object.keys(byTarget).length > 1 ? (byTarget[`${first.host}:${first.port}`] ?? 0) : connected;
   return {
     format: 'junction-bench/1',
     scenario: o.scenario,
@@ -139,7 +144,7 @@ export function buildResult(r: ResultInput): BenchResult {
       perSecond: r.connectSeconds > 0 ? round(connected / r.connectSeconds) : 0,
       seconds: round(r.connectSeconds, 3),
       latencyMicros: summarise(r.connectLatency),
-      byTarget: tally(r.spread, (key) => key.slice(key.indexOf('>') + 1)),
+      byTarget,
       bySource: tally(r.spread, (key) => key.slice(0, key.indexOf('>'))),
     },
     errors: { total: totals.connectFailed + totals.closed + totals.errors, protocol: totals.errors, samples: r.errorSamples },
@@ -154,7 +159,7 @@ export function buildResult(r: ResultInput): BenchResult {
             rssBytes: rssEnd,
             peakRssBytes: r.broker.after?.peakRssBytes ?? null,
             rssBeforeBytes: before?.rssBytes ?? null,
-            bytesPerConnection: before !== undefined && rssEnd !== null && connected > 0 ? round((rssEnd - before.rssBytes) / connected) : null,
+            bytesPerConnection: before !== undefined && rssEnd !== null && sampled > 0 ? round((rssEnd - before.rssBytes) / sampled) : null,
           },
   };
 }

@@ -65,6 +65,10 @@ test('300 connections over 2 ports and 2 source addresses land 75 per port and s
   assert.equal(result.connections.connected, 300);
   assert.deepEqual(result.connections.byTarget, { [`127.0.0.1:${a.port}`]: 150, [`127.0.0.1:${b.port}`]: 150 });
   assert.deepEqual(result.connections.bySource, { '127.0.0.2': 150, '127.0.0.3': 150 });
+  // Memory per connection of the sampled broker (the first port's) divides by its 150, not by 300.
+  const broker = result.broker!;
+  assert.equal(broker.pid, a.process.pid);
+  assert.equal(broker.bytesPerConnection, Math.round((broker.rssBytes! - broker.rssBeforeBytes!) / 150));
 });
 
 test('--subscribe-topic: every idle connection subscribes to one filter and a message published while they are held is counted once per connection', async (t) => {
