@@ -12,6 +12,7 @@ import { scanFrames, SCAN_ERR_TOO_LARGE, SCAN_HEADER, SCAN_STRIDE } from '../../
 import type { Counters } from './ipc.js';
 import type { BenchOptions } from './options.js';
 import type { ClientSpec } from './plan.js';
+import type { Target } from './targets.js';
 import { frameHeader, upgradeRequest, WsDecoder } from './ws-framing.js';
 
 /** What a client reports to the worker that owns it. */
@@ -75,8 +76,9 @@ export class BenchClient {
   /** Sizes of the QoS 0 batches whose PINGRESP has not come back yet, oldest first. */
   readonly pingBatches: number[] = [];
   private subscribedOnce = false;
+  private readonly targetHost: string;
 
-  constructor(host: ClientHost, o: BenchOptions, spec: ClientSpec, localAddress: string | undefined) {
+  constructor(host: ClientHost, o: BenchOptions, spec: ClientSpec, target: Target, localAddress: string | undefined, localPort: number | undefined) {
     this.host = host;
     this.o = o;
     this.spec = spec;
@@ -92,12 +94,13 @@ export class BenchClient {
     this.stampOffset = o.size >= 8 && spec.role === 'pub' ? payloadAt : -1;
     this.ws = o.transport === 'ws' ? new WsDecoder() : null;
     this.connectStartNs = nowNs();
-    const given = spec.role === 'sub' && o.subscriberPort !== 0 ? o.subscriberPort : o.port;
-    const port = given !== 0 ? given : o.transport === 'tls' ? 8883 : o.transport === 'ws' ? 8083 : 1883;
+    const port = spec.role === 'sub' && o.subscriberPort !== 0 ? o.subscriberPort : target.port;
+    this.targetHost = target.host;
     const socket =
       o.transport === 'tls'
-        ? tls.connect({ host: o.host, port, localAddress, rejectUnauthorized: false, servername: net.isIP(o.host) === 0 ? o.host : undefined } as tls.ConnectionOptions & net.TcpSocketConnectOpts)
-        : net.connect({ host: o.host, port, localAddress });
+        ? tls.connect({ host: target.host, port, localAddress, localPort, rejectUnauthorized: false, servername: net.isIP(target.host) === 0 ? target.host : undefined } as tls.ConnectionOptions &
+            net.TcpSocketConnectOpts)
+        : net.connect({ host: target.host, port, localAddress, localPort });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => this.onOpen(port));
@@ -111,7 +114,7 @@ export class BenchClient {
   }
 
   private onOpen(port: number): void {
-    if (this.ws !== null) this.socket.write(upgradeRequest(this.o.host, port, this.o.wsPath));
+    if (this.ws !== null) this.socket.write(upgradeRequest(this.targetHost, port, this.o.wsPath));
     else this.sendConnect();
   }
 

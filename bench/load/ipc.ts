@@ -60,6 +60,8 @@ export type Report =
       /** process.hrtime of the first connect attempt and the last CONNACK, in ms (one clock for every process). */
       firstConnectMs: number;
       lastConnackMs: number;
+      /** Connections accepted per "source>host:port" ("*" = source chosen by the kernel). */
+      spread: Record<string, number>;
       errorSamples: string[];
     }
   | { type: 'closed' }

@@ -8,6 +8,8 @@ import { availableParallelism } from 'node:os';
 import { parseFlags, type FlagDef } from '../../src/config/flags.js';
 import { flagList } from '../../src/config/help.js';
 import { ConfigError } from '../../src/errors.js';
+import { planCounts } from './plan.js';
+import { localPortsNeeded, sourceAddressesOf, targetsOf } from './targets.js';
 
 /** The load shapes `junction bench` can generate. */
 const SCENARIOS = ['fanin', 'fanout', 'p2p', 'shared', 'conn', 'retained'] as const;
@@ -22,8 +24,12 @@ export type BenchTransport = (typeof BENCH_TRANSPORTS)[number];
 export interface BenchOptions {
   scenario: Scenario;
   host: string;
+  /** Comma-separated hosts clients are spread over round robin; undefined = host. */
+  hosts: string | undefined;
   /** 0 = the transport's standard port (1883, 8883, 8083). */
   port: number;
+  /** Comma-separated ports clients are spread over round robin (with every host); undefined = port. */
+  ports: string | undefined;
   /** Port the subscribing clients connect to (another node of a cluster); 0 = port. */
   subscriberPort: number;
   transport: BenchTransport;
@@ -47,7 +53,12 @@ export interface BenchOptions {
   connectRate: number;
   connectConcurrency: number;
   subscribe: boolean;
-  sourceAddresses: number;
+  /** conn: the one filter every idle connection subscribes to (one interest per node in a cluster). */
+  subscribeTopic: string | undefined;
+  /** A count N (127.0.0.1..N on loopback) or addresses and A-B ranges; see targets.ts. */
+  sourceAddresses: string;
+  /** First local port clients bind to explicitly (one per client and source address); 0 = the kernel picks. */
+  localPortBase: number;
   keepalive: number;
   username: string | undefined;
   password: string | undefined;
@@ -67,7 +78,27 @@ function defaultProcs(): number {
 /** The flags of `junction bench`, in --help order. */
 export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario'>>[] = [
   { group: 'Flags', name: 'host', key: 'host', kind: 'string', default: '127.0.0.1', valueName: 'ADDRESS', help: 'broker address' },
+  {
+    group: 'Flags',
+    name: 'hosts',
+    key: 'hosts',
+    kind: 'string',
+    default: undefined,
+    defaultText: '--host',
+    valueName: 'A,B,...',
+    help: 'spread the clients round robin over these broker addresses (every one with every --ports port), e.g. the nodes of a cluster',
+  },
   { group: 'Flags', name: 'port', key: 'port', kind: 'int', default: 0, defaultText: '1883 tcp, 8883 tls, 8083 ws', min: 0, max: 65535, help: 'broker port' },
+  {
+    group: 'Flags',
+    name: 'ports',
+    key: 'ports',
+    kind: 'string',
+    default: undefined,
+    defaultText: '--port',
+    valueName: 'P1,P2,...',
+    help: "spread the clients round robin over these broker ports (the CPU and RSS sampled are those of the first port's process)",
+  },
   {
     group: 'Flags',
     name: 'subscriber-port',
@@ -77,7 +108,7 @@ export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario
     defaultText: '--port',
     min: 0,
     max: 65535,
-    help: 'port the subscribing clients connect to, e.g. another node of a cluster for cross-node figures (publishers keep --port)',
+    help: 'port the subscribing clients connect to (on their --hosts host), e.g. another node of a cluster for cross-node figures (publishers keep --port)',
   },
   {
     group: 'Flags',
@@ -202,13 +233,34 @@ export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario
   { group: 'Flags', name: 'subscribe', key: 'subscribe', kind: 'bool', default: false, help: 'conn: each idle connection also subscribes to its own topic' },
   {
     group: 'Flags',
+    name: 'subscribe-topic',
+    key: 'subscribeTopic',
+    kind: 'string',
+    default: undefined,
+    defaultText: 'none',
+    valueName: 'FILTER',
+    help: 'conn: every idle connection subscribes to this one filter (QoS --qos); messages published to it while the connections are held are counted as received',
+  },
+  {
+    group: 'Flags',
     name: 'source-addresses',
     key: 'sourceAddresses',
+    kind: 'string',
+    default: '16',
+    valueName: 'N|A-B|A,B,...',
+    help: 'local addresses the client sockets bind to, round robin (each has ~28k ephemeral ports): N = 127.0.0.1..N when every target is loopback, or addresses and ranges like 127.0.0.2-127.0.0.9',
+  },
+  {
+    group: 'Flags',
+    name: 'local-port-base',
+    key: 'localPortBase',
     kind: 'int',
-    default: 16,
-    min: 1,
-    max: 254,
-    help: 'spread connections over 127.0.0.1..N as source address (loopback hosts only) so ephemeral ports do not run out',
+    default: 0,
+    defaultText: 'the kernel picks',
+    min: 0,
+    max: 65535,
+    valueName: 'PORT',
+    help: 'bind each client to its own local port from PORT up (per source address): past ~50,000 connections binding to a source address with port 0 gets slow, as the kernel searches its range for each; keep the range clear of listeners',
   },
   { group: 'Flags', name: 'keepalive', key: 'keepalive', kind: 'int', default: 60, min: 0, max: 65535, valueName: 'SECONDS', help: 'keep-alive of every client; PINGREQ is sent at half of it' },
   { group: 'Flags', name: 'username', key: 'username', kind: 'string', default: undefined, defaultText: 'none', valueName: 'NAME', help: 'user name of every client' },
@@ -245,7 +297,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   });
   const scenario = positional[0] as Scenario | undefined;
   if (scenario === undefined) throw new ConfigError(`which scenario? junction bench <${SCENARIOS.join('|')}> [flags]`);
-  return { scenario, ...values };
+  // Refuse a bad list now, naming the flag, rather than in every worker.
+  const targets = targetsOf(values);
+  const sources = sourceAddressesOf(values.sourceAddresses, targets);
+  const o: BenchOptions = { scenario, ...values };
+  if (o.localPortBase > 0) {
+    const c = planCounts(o);
+    const top = o.localPortBase + localPortsNeeded(c.publishers + c.subscribers + c.idle + 1, targets.length, sources.length) - 1;
+    if (top > 65535) throw new ConfigError(`--local-port-base ${o.localPortBase}: these clients need local ports up to ${top}, past 65535; give a lower base or more --source-addresses`);
+  }
+  if (values.subscribeTopic !== undefined && scenario !== 'conn') throw new ConfigError('--subscribe-topic applies to the conn scenario only');
+  return o;
 }
 
 /** The `junction bench --help` page, generated from BENCH_FLAGS. */

@@ -59,7 +59,13 @@ export function planCounts(o: BenchOptions): PlanCounts {
     }
     case 'conn': {
       const c = first(o.connections, o.clients, 1000);
-      return { publishers: 0, subscribers: 0, idle: c, fanout: 0, shape: `${plural(c, 'idle connection')}${o.subscribe ? ' with a subscription each' : ''}` };
+      return {
+        publishers: 0,
+        subscribers: 0,
+        idle: c,
+        fanout: 0,
+        shape: `${plural(c, 'idle connection')}${o.subscribeTopic !== undefined ? ` subscribed to ${o.subscribeTopic}` : o.subscribe ? ' with a subscription each' : ''}`,
+      };
     }
     case 'retained': {
       const s = first(o.subscribers, o.clients, 1);
@@ -107,7 +113,7 @@ export function planClients(o: BenchOptions, runId: string, proc: number, procs:
   for (let i = (proc + procs - 1) % procs; i < counts.publishers; i += procs) {
     add('pub', i, o.scenario === 'fanout' ? prefix : `${prefix}/${i}`, '');
   }
-  for (let i = proc; i < counts.idle; i += procs) add('idle', i, '', o.subscribe ? `${prefix}/${i}` : '');
+  for (let i = proc; i < counts.idle; i += procs) add('idle', i, '', o.subscribeTopic ?? (o.subscribe ? `${prefix}/${i}` : ''));
   if (o.scenario === 'retained' && proc === 0) add('seed', 0, prefix, '');
   return specs;
 }

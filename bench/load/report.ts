@@ -5,6 +5,7 @@ import { summarise, type Histogram, type LatencySummary } from './histogram.js';
 import type { BenchOptions } from './options.js';
 import type { PlanCounts } from './plan.js';
 import type { ProcSample } from './proc-stats.js';
+import { targetsOf } from './targets.js';
 
 /** The measured window: counters at its start and end, CPU used within it. */
 export interface Window {
@@ -29,7 +30,7 @@ export interface BenchResult {
   shape: string;
   startedAt: string;
   target: { host: string; port: number; transport: string; protocol: '3.1.1' | '5' };
-  settings: { qos: number; size: number; rate: number; inflight: number; duration: number; warmup: number; procs: number; connectRate: number; subscribe: boolean };
+  settings: { qos: number; size: number; rate: number; inflight: number; duration: number; warmup: number; procs: number; connectRate: number; subscribe: boolean; subscribeTopic: string | null };
   clients: { publishers: number; subscribers: number; idle: number };
   measuredSeconds: number;
   /** Publishes sent in the window. */
@@ -49,6 +50,10 @@ export interface BenchResult {
     perSecond: number;
     seconds: number;
     latencyMicros: LatencySummary | null;
+    /** Connections accepted per broker "host:port" (--hosts x --ports). */
+    byTarget: Record<string, number>;
+    /** Connections accepted per local source address ("*" = chosen by the kernel). */
+    bySource: Record<string, number>;
   };
   errors: { total: number; protocol: number; samples: string[] };
   generator: { procs: number; cpuPercent: number };
@@ -61,7 +66,7 @@ export interface BenchResult {
     rssBytes: number | null;
     peakRssBytes: number | null;
     rssBeforeBytes: number | null;
-    /** (RSS at the end - RSS before connecting) / connections. */
+    /** (RSS at the end - RSS before connecting) / its connections (the first target's, over several; all with processes sharing one port). */
     bytesPerConnection: number | null;
   } | null;
 }
@@ -75,6 +80,8 @@ export interface ResultInput {
   startedAt: Date;
   window: Window;
   totals: Counters;
+  /** Connections accepted per "source>host:port". */
+  spread: Record<string, number>;
   latency: Histogram;
   connectLatency: Histogram;
   connectSeconds: number;
@@ -85,6 +92,13 @@ export interface ResultInput {
 
 const round = (n: number, digits = 0): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** Sums `spread` grouped by the part of its key `part` picks, sorted by that part. */
+function tally(spread: Record<string, number>, part: (key: string) => string): Record<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, n] of Object.entries(spread)) out.set(part(key), (out.get(part(key)) ?? 0) + n);
+  return Object.fromEntries([...out].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true })));
+}
+
 /** Assembles the JSON result from the coordinator's measurements. */
 export function buildResult(r: ResultInput): BenchResult {
   const { o, window: w, totals } = r;
@@ -94,13 +108,28 @@ export function buildResult(r: ResultInput): BenchResult {
   const connected = totals.connected;
   const before = r.broker?.before;
   const rssEnd = w.brokerRss ?? r.broker?.after?.rssBytes ?? null;
+  const byTarget = tally(r.spread, (key) => key.slice(key.indexOf('>') + 1));
+  // The sampled broker is the first target's; over several targets only its connections count.
+  const first = targetsOf(o)[0]!;
+  const sampled = Object.keys(byTarget).length > 1 ? (byTarget[`${first.host}:${first.port}`] ?? 0) : connected;
   return {
     format: 'junction-bench/1',
     scenario: o.scenario,
     shape: r.counts.shape,
     startedAt: r.startedAt.toISOString(),
     target: { host: o.host, port: r.port, transport: o.transport, protocol: o.protocol === 5 ? '5' : '3.1.1' },
-    settings: { qos: o.qos, size: o.size, rate: o.rate, inflight: o.inflight, duration: o.duration, warmup: o.warmup, procs: r.procs, connectRate: o.connectRate, subscribe: o.subscribe },
+    settings: {
+      qos: o.qos,
+      size: o.size,
+      rate: o.rate,
+      inflight: o.inflight,
+      duration: o.duration,
+      warmup: o.warmup,
+      procs: r.procs,
+      connectRate: o.connectRate,
+      subscribe: o.subscribe,
+      subscribeTopic: o.subscribeTopic ?? null,
+    },
     clients: { publishers: r.counts.publishers, subscribers: r.counts.subscribers, idle: r.counts.idle },
     measuredSeconds: round(seconds, 3),
     sent: { count: sent, perSecond: round(sent / seconds) },
@@ -115,6 +144,8 @@ export function buildResult(r: ResultInput): BenchResult {
       perSecond: r.connectSeconds > 0 ? round(connected / r.connectSeconds) : 0,
       seconds: round(r.connectSeconds, 3),
       latencyMicros: summarise(r.connectLatency),
+      byTarget,
+      bySource: tally(r.spread, (key) => key.slice(0, key.indexOf('>'))),
     },
     errors: { total: totals.connectFailed + totals.closed + totals.errors, protocol: totals.errors, samples: r.errorSamples },
     generator: { procs: r.procs, cpuPercent: round((w.generatorCpuMicros / (seconds * 1e6)) * 100, 1) },
@@ -128,7 +159,7 @@ export function buildResult(r: ResultInput): BenchResult {
             rssBytes: rssEnd,
             peakRssBytes: r.broker.after?.peakRssBytes ?? null,
             rssBeforeBytes: before?.rssBytes ?? null,
-            bytesPerConnection: before !== undefined && rssEnd !== null && connected > 0 ? round((rssEnd - before.rssBytes) / connected) : null,
+            bytesPerConnection: before !== undefined && rssEnd !== null && sampled > 0 ? round((rssEnd - before.rssBytes) / sampled) : null,
           },
   };
 }
@@ -149,6 +180,12 @@ function formatBytes(n: number): string {
   return `${Math.round(n)} B`;
 }
 
+function spreadText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([key, n]) => `${key} ${int(n)}`)
+    .join(', ');
+}
+
 /** The readable summary printed at the end of a run. */
 export function formatSummary(r: BenchResult): string {
   const lines: string[] = [];
@@ -161,6 +198,9 @@ export function formatSummary(r: BenchResult): string {
     lines.push(
       `  connections  ${int(c.connected)} of ${int(c.attempted)} in ${c.seconds.toFixed(2)} s = ${int(c.perSecond)} conn/s (${int(c.failed)} failed, ${int(c.lost)} lost while idle for ${r.measuredSeconds.toFixed(1)} s)`,
     );
+    if (Object.keys(c.byTarget).length > 1) lines.push(`  per target   ${spreadText(c.byTarget)}`);
+    if (Object.keys(c.bySource).length > 1) lines.push(`  per source   ${spreadText(c.bySource)}`);
+    if (s.subscribeTopic !== null) lines.push(`  received     ${int(r.received.count)} message(s) on ${s.subscribeTopic} while held`);
     if (c.latencyMicros !== null) lines.push(`  connect time p50 ${formatMicros(c.latencyMicros.p50)}  p99 ${formatMicros(c.latencyMicros.p99)}  max ${formatMicros(c.latencyMicros.max)}`);
   } else {
     lines.push(`  measured     ${r.measuredSeconds.toFixed(2)} s after ${s.warmup} s warm-up`);

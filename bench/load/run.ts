@@ -14,6 +14,7 @@ import { addCounters, zeroCounters, type Command, type Counters, type CpuTime, t
 import type { BenchOptions } from './options.js';
 import { planCounts, type ClientRole } from './plan.js';
 import { commandOf, findListeningPid, sampleProcess, type ProcSample } from './proc-stats.js';
+import { targetsOf } from './targets.js';
 import { buildResult, type BenchResult, type Window } from './report.js';
 
 /** Where progress lines go (stderr in the CLI; tests may collect them). */
@@ -22,11 +23,17 @@ export type ProgressSink = (line: string) => void;
 type FinalReport = Extract<Report, { type: 'final' }>;
 type MarkReport = Extract<Report, { type: 'mark' }>;
 
-/** A phase answer that never comes means a stuck worker: fail instead of hanging. */
+/**
+ * A phase answer that never comes means a stuck worker: fail instead of hanging. The time counts
+ * from the worker's last progress (its counters moved), so opening 100,000 connections at a few
+ * hundred per second is not mistaken for a stuck worker.
+ */
 const PHASE_TIMEOUT_MS = 120_000;
 
 class WorkerHandle {
   latest: Counters = zeroCounters();
+  /** When the worker's counters last changed (or the last command was sent). */
+  private progressAt = Date.now();
   private waiting: { type: Report['type']; resolve: (r: Report) => void } | null = null;
   private failure: string | null = null;
   private readonly child: ChildProcess;
@@ -47,7 +54,10 @@ class WorkerHandle {
   }
 
   private onReport(report: Report): void {
-    if (report.type === 'stats' || report.type === 'ready' || report.type === 'mark' || report.type === 'final') this.latest = report.counters;
+    if (report.type === 'stats' || report.type === 'ready' || report.type === 'mark' || report.type === 'final') {
+      if (JSON.stringify(report.counters) !== JSON.stringify(this.latest)) this.progressAt = Date.now();
+      this.latest = report.counters;
+    }
     if (report.type === 'fatal') {
       this.fail(`worker ${this.index}: ${report.message}`);
       return;
@@ -76,13 +86,17 @@ class WorkerHandle {
     const answer = new Promise<Report>((resolve) => {
       this.waiting = { type, resolve };
     });
+    this.progressAt = Date.now();
     this.send(command);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Report>((resolve) => {
-      timer = setTimeout(() => resolve({ type: 'fatal', message: `worker ${this.index} did not answer "${command.type}" within ${PHASE_TIMEOUT_MS / 1000} s` }), PHASE_TIMEOUT_MS);
+      timer = setInterval(() => {
+        if (Date.now() - this.progressAt > PHASE_TIMEOUT_MS)
+          resolve({ type: 'fatal', message: `worker ${this.index} did not answer "${command.type}" and made no progress for ${PHASE_TIMEOUT_MS / 1000} s` });
+      }, 1000);
     });
     const report = await Promise.race([answer, timeout]);
-    clearTimeout(timer);
+    clearInterval(timer);
     if (report.type === 'fatal') throw new Error(report.message);
     return report as Extract<Report, { type: T }>;
   }
@@ -98,7 +112,9 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
   const total = counts.publishers + counts.subscribers + counts.idle + (o.scenario === 'retained' ? 1 : 0);
   const procs = Math.max(1, Math.min(o.procs, total));
   const runId = randomBytes(3).toString('hex');
-  const port = o.port !== 0 ? o.port : o.transport === 'tls' ? 8883 : o.transport === 'ws' ? 8083 : 1883;
+  const targets = targetsOf(o);
+  const port = targets[0]!.port;
+  const where = targets.map((t) => `${t.host}:${t.port}`).join(', ');
   const brokerPid = o.brokerPid !== 0 ? o.brokerPid : findListeningPid(port);
   const broker = (): ProcSample | undefined => (brokerPid !== 0 ? sampleProcess(brokerPid) : undefined);
   const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -130,7 +146,7 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
       const failed = readies.reduce((n, r) => n + r.counters.connectFailed + r.counters.closed, 0);
       if (failed > 0 && o.scenario !== 'conn') {
         const samples = [...new Set(readies.flatMap((r) => r.errorSamples))].slice(0, 3);
-        throw new Error(`${failed} client(s) could not connect to ${o.host}:${port} (${o.transport}): ${samples.join('; ')}`);
+        throw new Error(`${failed} client(s) could not connect to ${where} (${o.transport}): ${samples.join('; ')}`);
       }
     };
     if (o.scenario === 'retained') {
@@ -188,6 +204,7 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
       startedAt,
       window,
       totals: finals.reduce((acc, f) => addCounters(acc, f.counters), zeroCounters()),
+      spread: sumSpread(finals.map((f) => f.spread)),
       latency,
       connectLatency,
       connectSeconds: Number.isFinite(firstConnect) && lastConnack > firstConnect ? (lastConnack - firstConnect) / 1000 : (connectEnd - connectStart) / 1000,
@@ -211,6 +228,13 @@ function makeWindow(startMs: number, endMs: number, begin: MarkReport[], end: Ma
     brokerCpuMicros: brokerBegin !== undefined && brokerEnd !== undefined ? brokerEnd.cpuMicros - brokerBegin.cpuMicros : null,
     brokerRss: brokerEnd?.rssBytes ?? null,
   };
+}
+
+/** Adds the workers' per "source>host:port" connection counts. */
+function sumSpread(spreads: readonly Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const spread of spreads) for (const [key, n] of Object.entries(spread)) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
 }
 
 function cpuOf(cpu: CpuTime): number {

@@ -11,7 +11,8 @@ import { BenchClient, nowMs, nowNs, type ClientHost } from './client.js';
 import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { zeroCounters, type Command, type Counters, type Report } from './ipc.js';
 import type { BenchOptions } from './options.js';
-import { planClients, type ClientRole, type ClientSpec } from './plan.js';
+import { planClients, planCounts, type ClientRole, type ClientSpec, type PlanCounts } from './plan.js';
+import { placeClient, sourceAddressesOf, targetsOf, type Target } from './targets.js';
 
 /** No CONNACK (or SUBACK) within this time counts as a failed connection. */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -50,15 +51,24 @@ class Worker implements ClientHost {
   private firstConnectMs = 0;
   private lastConnackMs = 0;
   private readonly errorSamples = new Map<string, number>();
+  private readonly counts: PlanCounts;
+  private readonly targets: Target[];
+  private readonly sources: string[];
+  /** "source>host:port" of each client, and the connections accepted per such pair. */
+  private readonly placement = new WeakMap<BenchClient, string>();
+  private readonly spread = new Map<string, number>();
 
   constructor(
     o: BenchOptions,
     runId: string,
-    private readonly proc: number,
+    proc: number,
     private readonly procs: number,
   ) {
     this.o = o;
     this.specs = planClients(o, runId, proc, procs);
+    this.counts = planCounts(o);
+    this.targets = targetsOf(o);
+    this.sources = sourceAddressesOf(o.sourceAddresses, this.targets);
     setInterval(() => this.everySecond(), 1000).unref();
     if (o.keepalive > 0) setInterval(() => this.pingAll(), o.keepalive * 500).unref();
   }
@@ -108,9 +118,9 @@ class Worker implements ClientHost {
     while (this.queue.length > 0 && this.awaiting.size < o.connectConcurrency && this.queueStarted < allowed) {
       const spec = this.queue.shift()!;
       this.queueStarted++;
-      const loopback = /^127\./.test(o.host);
-      const local = loopback && o.sourceAddresses > 1 ? `127.0.0.${1 + ((spec.index + this.proc) % o.sourceAddresses)}` : undefined;
-      const client = new BenchClient(this, o, spec, local);
+      const { target, source, localPort } = placeClient(spec.index, this.serialOf(spec), this.targets, this.sources, o.localPortBase);
+      const client = new BenchClient(this, o, spec, target, source, localPort);
+      this.placement.set(client, `${source ?? '*'}>${target.host}:${target.port}`);
       this.counters.connectStarted++;
       this.clients.add(client);
       this.awaiting.add(client);
@@ -125,6 +135,13 @@ class Worker implements ClientHost {
       }, TICK_MS);
     }
     this.checkPhase();
+  }
+
+  /** The client's number over every role (subscribers, publishers, idle, seed), for its local address and port. */
+  private serialOf(spec: ClientSpec): number {
+    const c = this.counts;
+    const offset = spec.role === 'sub' ? 0 : spec.role === 'pub' ? c.subscribers : spec.role === 'idle' ? c.subscribers + c.publishers : c.subscribers + c.publishers + c.idle;
+    return offset + spec.index;
   }
 
   private checkPhase(): void {
@@ -142,6 +159,8 @@ class Worker implements ClientHost {
 
   onConnack(client: BenchClient): void {
     this.counters.connected++;
+    const where = this.placement.get(client);
+    if (where !== undefined) this.spread.set(where, (this.spread.get(where) ?? 0) + 1);
     this.accepted.add(client);
     const now = nowNs();
     this.lastConnackMs = now / 1e6;
@@ -248,6 +267,7 @@ class Worker implements ClientHost {
       connectLatency: encodeHistogram(this.connectLatency),
       firstConnectMs: this.firstConnectMs,
       lastConnackMs: this.lastConnackMs,
+      spread: Object.fromEntries(this.spread),
       errorSamples: this.samples(),
     });
   }
