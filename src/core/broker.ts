@@ -6,42 +6,22 @@
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { EXPIRY_NEVER, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
+import { EXPIRY_NEVER, type KickReason, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
-import { PendingWill, type Will } from './will.js';
-import { messageFromStored, outgoingFromRecord, queuedRecord, sessionRecord } from './records.js';
-import { OutState } from './session.js';
-import { fillSession, sessionState, type SessionState } from './session-state.js';
+import { PendingWills, type Will } from './will.js';
+import { sessionRecord } from './records.js';
+import type { SessionState } from './session-state.js';
+import { SessionTransfer } from './session-transfer.js';
+import { restoreFromStore } from './store-restore.js';
 import type { QueuedRecord, SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
+import type { BrokerLimits, ConnectResult, PublishOutcome } from './broker-types.js';
 
-export interface BrokerLimits {
-  maxInflight: number;
-  maxQueuedMessages: number;
-  /** payload bytes queued per session; 0 = unlimited */
-  maxQueuedBytes: number;
-  maxSessionExpiry: number;
-  maxRetainedMessages: number;
-  /** topic + payload bytes of all retained messages; 0 or absent = unlimited */
-  maxRetainedBytes?: number;
-}
-
-export interface ConnectResult {
-  session: Session;
-  sessionPresent: boolean;
-}
-
-/** What one publish did, reused between calls (read it before the next publish). */
-export interface PublishOutcome {
-  /** deliveries made (0 = no matching subscribers) */
-  matched: number;
-  /** the store was written: acknowledge the publisher only after the commit */
-  stored: boolean;
-}
+export type { BrokerLimits, ConnectResult, PublishOutcome } from './broker-types.js';
 
 export class Broker implements RouteSink, SessionExpiry {
   readonly metrics = new Metrics();
@@ -55,9 +35,9 @@ export class Broker implements RouteSink, SessionExpiry {
   private readonly router: Router;
   private readonly delivery: Deliveries;
   private readonly retained: RetainedMessages;
-  private readonly pendingWills = new Map<string, PendingWill>();
+  private readonly wills: PendingWills;
   private readonly outcome: PublishOutcome = { matched: 0, stored: false };
-  private readonly fireWill = (will: PendingWill): void => this.publishWill(will);
+  private readonly transfer: SessionTransfer;
   /** Big wildcard retained searches served in paced slices; null = always synchronous. */
   private bulk: BulkRetained | null = null;
   private stopping = false;
@@ -75,6 +55,20 @@ export class Broker implements RouteSink, SessionExpiry {
     this.router = new Router(matcher, this.hooks);
     this.delivery = new Deliveries(limits, store, this.metrics, this.hooks, log, this.wheel);
     this.retained = new RetainedMessages(limits.maxRetainedMessages, limits.maxRetainedBytes ?? 0, store, this.metrics, log);
+    this.wills = new PendingWills(this.wheel, log, (msg) => {
+      this.publish(msg);
+    });
+    this.transfer = new SessionTransfer({
+      sessions: this.sessions,
+      store,
+      hooks: this.hooks,
+      router: this.router,
+      delivery: this.delivery,
+      kickOwner: (session, reason) => this.kickOwner(session, reason),
+      cancelWill: (clientId) => this.wills.cancel(clientId),
+      destroySession: (session, reason) => this.destroySession(session, reason),
+      scheduleExpiry: (session) => this.scheduleExpiry(session),
+    });
   }
 
   get retainedCount(): number {
@@ -123,11 +117,7 @@ export class Broker implements RouteSink, SessionExpiry {
         this.onlineCount--;
       }
       // A delayed will goes out when its session ends, as on expiry.
-      const will = this.pendingWills.get(clientId);
-      if (will !== undefined) {
-        this.wheel.cancel(will);
-        this.publishWill(will);
-      }
+      this.wills.publishNow(clientId);
       this.destroySession(session, 'discarded');
     }
     return true;
@@ -138,45 +128,10 @@ export class Broker implements RouteSink, SessionExpiry {
     await this.store.open();
     const now = Date.now();
     this.wheel.tick(now);
-    let retained = 0;
-    for (const stored of this.store.loadRetained()) {
-      if (stored.expiresAt !== 0 && stored.expiresAt <= now) {
-        this.store.deleteRetained(stored.topic);
-        continue;
-      }
-      this.retained.restore(messageFromStored(stored));
-      retained++;
-    }
-    let sessions = 0;
-    let expired = 0;
-    for (const record of this.store.loadSessions()) {
-      // A session that was online when the process died counts as disconnected now.
-      const since = record.disconnectedAt === 0 ? now : record.disconnectedAt;
-      if (record.expiryInterval !== EXPIRY_NEVER && since + record.expiryInterval * 1000 <= now) {
-        this.store.deleteSession(record.clientId);
-        expired++;
-        continue;
-      }
-      const session = new Session(record.clientId, record.protocol);
-      session.expiryInterval = record.expiryInterval;
-      session.stored = true;
-      session.disconnectedAt = since;
-      session.identity = record.identity ?? null;
-      this.sessions.set(session.clientId, session);
-      for (const sub of record.subscriptions) this.router.subscribe(session, sub);
-      for (const r of this.store.loadQueue(record.clientId)) {
-        const out = outgoingFromRecord(r);
-        if (out.seq >= session.nextSeq) session.nextSeq = out.seq + 1;
-        if (out.state === OutState.Queued) {
-          session.queue.push(out);
-          session.queuedBytes += out.msg.payload.length;
-        } else session.inflight.set(out.id, out);
-      }
-      const incoming = this.store.loadIncoming(record.clientId);
-      if (incoming.length > 0) session.incoming = new Set(incoming);
-      this.scheduleExpiry(session);
-      sessions++;
-    }
+    const { retained, sessions, expired } = restoreFromStore(
+      { store: this.store, retained: this.retained, sessions: this.sessions, router: this.router, scheduleExpiry: (session) => this.scheduleExpiry(session) },
+      now,
+    );
     this.wheel.start();
     const health = this.store.health();
     this.log.info('store loaded', { retained, sessions, expiredSessions: expired, sizeBytes: health.sizeBytes, limitBytes: health.limitBytes, corruptRecords: health.corruptRecords });
@@ -213,27 +168,14 @@ export class Broker implements RouteSink, SessionExpiry {
    * identity's current name and grants when it is the same.
    */
   connect(clientId: string, protocol: string, cleanStart: boolean, expiryInterval: number, owner: SessionOwner, identity: SessionIdentity | null = null): ConnectResult {
-    const will = this.pendingWills.get(clientId);
-    if (will !== undefined) {
-      this.wheel.cancel(will);
-      this.pendingWills.delete(clientId);
-    }
+    this.wills.cancel(clientId);
     let session = this.sessions.get(clientId);
     if (session !== undefined && session.owner !== null) {
-      // The old connection detaches itself synchronously inside kick().
-      session.owner.kick('takeover');
-      if (session.owner !== null) {
-        session.owner = null;
-        this.onlineCount--;
-      }
+      this.kickOwner(session, 'takeover');
       session = this.sessions.get(clientId);
     }
-    const pending = this.pendingWills.get(clientId);
-    if (pending !== undefined) {
-      // The taken-over connection's delayed will: this new connection cancels it [MQTT-3.1.3-9].
-      this.wheel.cancel(pending);
-      this.pendingWills.delete(clientId);
-    }
+    // The taken-over connection's delayed will: this new connection cancels it [MQTT-3.1.3-9].
+    this.wills.cancel(clientId);
     if (session !== undefined && cleanStart) {
       this.destroySession(session, 'clean-start');
       session = undefined;
@@ -263,25 +205,7 @@ export class Broker implements RouteSink, SessionExpiry {
    * store; returns its state, or null when there is none (or it ended with its connection).
    */
   exportSession(clientId: string): SessionState | null {
-    let session = this.sessions.get(clientId);
-    if (session === undefined) return null;
-    if (session.owner !== null) {
-      session.owner.kick('takeover');
-      if (session.owner !== null) {
-        session.owner = null;
-        this.onlineCount--;
-      }
-    }
-    const will = this.pendingWills.get(clientId);
-    if (will !== undefined) {
-      this.wheel.cancel(will);
-      this.pendingWills.delete(clientId);
-    }
-    session = this.sessions.get(clientId);
-    if (session === undefined) return null;
-    const state = sessionState(session);
-    this.destroySession(session, 'moved');
-    return state;
+    return this.transfer.exportSession(clientId);
   }
 
   /**
@@ -289,31 +213,7 @@ export class Broker implements RouteSink, SessionExpiry {
    * of that client id; it is stored when persistent and waits for its connection to attach.
    */
   importSession(state: SessionState): Session {
-    const old = this.sessions.get(state.clientId);
-    if (old !== undefined) {
-      old.owner?.kick('takeover');
-      if (old.owner !== null) {
-        old.owner = null;
-        this.onlineCount--;
-      }
-      if (this.sessions.get(state.clientId) === old) this.destroySession(old, 'moved');
-    }
-    const session = new Session(state.clientId, state.protocol);
-    fillSession(session, state);
-    this.sessions.set(session.clientId, session);
-    for (const sub of state.subscriptions) this.router.subscribe(session, sub);
-    if (session.persistent) {
-      if (session.disconnectedAt === 0) session.disconnectedAt = Date.now();
-      this.store.putSession(sessionRecord(session));
-      session.stored = true;
-      for (const out of session.inflight.values()) this.store.putQueued(session.clientId, queuedRecord(out));
-      for (const out of session.queue) this.store.putQueued(session.clientId, queuedRecord(out));
-      for (const id of state.incoming) this.store.putIncoming(session.clientId, id);
-      this.scheduleExpiry(session);
-    }
-    const created = this.hooks.sessionCreated;
-    if (created !== null) created(session);
-    return session;
+    return this.transfer.importSession(state);
   }
 
   /**
@@ -322,14 +222,7 @@ export class Broker implements RouteSink, SessionExpiry {
    * the session is persistent; returns how many were taken (0 when there is no such session).
    */
   appendQueued(clientId: string, records: readonly QueuedRecord[]): number {
-    const session = this.sessions.get(clientId);
-    if (session === undefined) return 0;
-    for (const r of records) {
-      const msg = messageFromStored(r.message);
-      if (msg.expiresAt !== 0 && msg.isExpired(Date.now())) continue;
-      this.delivery.deliver(session, msg, r.qos, r.retain, r.subscriptionIds, null);
-    }
-    return records.length;
+    return this.transfer.appendQueued(clientId, records);
   }
 
   /** The connection of `session` declared its will (null: none); told to the hooks (the cluster keeps it for a node loss). */
@@ -370,15 +263,7 @@ export class Broker implements RouteSink, SessionExpiry {
     session.owner = null;
     this.onlineCount--;
     this.redispatchShared(session, session.expiryInterval > 0);
-    if (will !== null && !this.stopping) {
-      const delay = Math.min(will.delay, session.expiryInterval);
-      if (delay <= 0) this.publishWillMessage(will.message, will.expiryInterval);
-      else {
-        const pending = new PendingWill(session.clientId, will, this.fireWill);
-        this.pendingWills.set(session.clientId, pending);
-        this.wheel.schedule(pending, this.wheel.now + delay * 1000);
-      }
-    }
+    if (will !== null && !this.stopping) this.wills.add(session.clientId, will, session.expiryInterval);
     if (session.expiryInterval === 0) {
       this.destroySession(session, this.stopping ? 'shutdown' : 'disconnected');
       return;
@@ -541,6 +426,15 @@ export class Broker implements RouteSink, SessionExpiry {
     else gate.afterCommit(fn, arg);
   }
 
+  /** Ends the connection attached to `session`, if any; the connection detaches itself synchronously inside kick(). */
+  private kickOwner(session: Session, reason: KickReason): void {
+    session.owner?.kick(reason);
+    if (session.owner !== null) {
+      session.owner = null;
+      this.onlineCount--;
+    }
+  }
+
   private scheduleExpiry(session: Session): void {
     if (session.expiryInterval === EXPIRY_NEVER) return;
     session.expiry = this;
@@ -550,28 +444,9 @@ export class Broker implements RouteSink, SessionExpiry {
   /** SessionExpiry: the wheel says a disconnected session's time is up. */
   expire(session: Session): void {
     if (session.owner !== null || this.sessions.get(session.clientId) !== session) return;
-    const will = this.pendingWills.get(session.clientId);
-    if (will !== undefined) {
-      this.wheel.cancel(will);
-      this.publishWill(will);
-    }
+    this.wills.publishNow(session.clientId);
     this.log.debug('session expired', { clientId: session.clientId });
     this.destroySession(session, 'expired');
-  }
-
-  private publishWill(will: PendingWill): void {
-    if (this.pendingWills.get(will.clientId) === will) this.pendingWills.delete(will.clientId);
-    if (will.stillAllowed !== null && !will.stillAllowed()) {
-      this.log.info('will not published: the client may no longer publish there', { clientId: will.clientId, topic: will.message.topic, delayed: true });
-      return;
-    }
-    this.publishWillMessage(will.message, will.expiryInterval);
-  }
-
-  /** A will's Message Expiry Interval counts from when it is published. */
-  private publishWillMessage(msg: Message, expiryInterval: number): void {
-    if (expiryInterval > 0) msg.expiresAt = Date.now() + expiryInterval * 1000;
-    this.publish(msg);
   }
 
   private destroySession(session: Session, reason: SessionEndReason): void {
