@@ -6,12 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Broker } from '../../src/core/broker.js';
+import type { Broker } from '../../src/core/broker.js';
+import { startedBroker } from './broker-fixture.js';
 import { Message, type QoS } from '../../src/core/message.js';
 import { Delivered, type Delivery, type SessionOwner } from '../../src/core/session.js';
-import { TopicTrie } from '../../src/core/topic-trie.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { Logger } from '../../src/log/logger.js';
 
 class Owner implements SessionOwner {
   sendWindow = 65535;
@@ -23,16 +21,8 @@ class Owner implements SessionOwner {
   kick(): void {}
 }
 
-async function broker(): Promise<Broker> {
-  const b = new Broker(
-    { maxInflight: 8, maxQueuedMessages: 10, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 },
-    new MemoryStore(),
-    new TopicTrie(),
-    new Logger({ level: 'silent' }),
-  );
-  await b.start();
-  b.wheel.stop();
-  return b;
+function broker(): Promise<Broker> {
+  return startedBroker({ maxInflight: 8, maxQueuedMessages: 10, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 });
 }
 
 const sub = (filter: string, qos: QoS = 0) => ({ filter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 as const, subscriptionId: 0 });

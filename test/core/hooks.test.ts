@@ -5,13 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Broker } from '../../src/core/broker.js';
+import type { Broker } from '../../src/core/broker.js';
+import { startedBroker } from './broker-fixture.js';
 import { Message, type QoS } from '../../src/core/message.js';
 import { Delivered, type Delivery, type Session, type SessionOwner } from '../../src/core/session.js';
 import type { DropReason } from '../../src/core/hooks.js';
-import { TopicTrie } from '../../src/core/topic-trie.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { Logger } from '../../src/log/logger.js';
 import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import { encodeConnect, encodeDisconnect } from '../../src/protocols/mqtt/codec/index.js';
 import { scanFrames } from '../../src/protocols/mqtt/codec/scanner.js';
@@ -27,16 +25,8 @@ class Owner implements SessionOwner {
   kick(): void {}
 }
 
-async function broker(): Promise<Broker> {
-  const b = new Broker(
-    { maxInflight: 8, maxQueuedMessages: 1, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 },
-    new MemoryStore(),
-    new TopicTrie(),
-    new Logger({ level: 'silent' }),
-  );
-  await b.start();
-  b.wheel.stop();
-  return b;
+function broker(): Promise<Broker> {
+  return startedBroker({ maxInflight: 8, maxQueuedMessages: 1, maxQueuedBytes: 0, maxSessionExpiry: 3600, maxRetainedMessages: 10 });
 }
 
 const sub = (filter: string, qos: QoS) => ({ filter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 as const, subscriptionId: 0 });

@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Broker } from '../../src/core/broker.js';
+import type { Broker } from '../../src/core/broker.js';
+import { startedBroker } from './broker-fixture.js';
 import { Message, type QoS } from '../../src/core/message.js';
 import { Delivered, type Delivery, type KickReason, type Session, type SessionOwner } from '../../src/core/session.js';
-import { TopicTrie } from '../../src/core/topic-trie.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { Logger } from '../../src/log/logger.js';
 import { deliverable } from '../../src/cluster/session-handoff.js';
 import { fromJson, toJson } from '../../src/cluster/record-stream.js';
 import type { SessionState } from '../../src/core/session-state.js';
@@ -36,16 +35,8 @@ class Owner implements SessionOwner {
   }
 }
 
-async function newBroker(store = new MemoryStore()): Promise<Broker> {
-  const broker = new Broker(
-    { maxInflight: 64, maxQueuedMessages: 1000, maxQueuedBytes: 0, maxSessionExpiry: 86400, maxRetainedMessages: 1000 },
-    store,
-    new TopicTrie(),
-    new Logger({ level: 'silent' }),
-  );
-  await broker.start();
-  broker.wheel.stop();
-  return broker;
+function newBroker(store = new MemoryStore()): Promise<Broker> {
+  return startedBroker({ maxInflight: 64, maxQueuedMessages: 1000, maxQueuedBytes: 0, maxSessionExpiry: 86400, maxRetainedMessages: 1000 }, store);
 }
 
 function attach(broker: Broker, clientId: string): { owner: Owner; session: Session; present: boolean } {
