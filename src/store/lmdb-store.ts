@@ -42,7 +42,7 @@ import { DataDirLock, type FlockFn } from './data-dir-lock.js';
 import { CommitTracker } from './commit-tracker.js';
 import { StoreCorruptError, type StoreFullError } from './errors.js';
 import type { StatsSource } from './store-size.js';
-import { StoreGuard } from './store-guard.js';
+import { RECORD_OVERHEAD_BYTES, StoreGuard } from './store-guard.js';
 import { checkDataFile } from './file-check.js';
 import { probeStore } from './probe.js';
 import type { StoreCheck } from './flags.js';
@@ -225,7 +225,7 @@ export class LmdbStore implements Store {
   /** Replaces the retained message of message.topic. */
   putRetained(message: StoredMessage): void {
     const db = this.#db(this.#retained);
-    if (!this.#refused()) this.#wrote(() => db.put(message.topic, message));
+    if (!this.#refused(message.payload.length + message.topic.length)) this.#wrote(() => db.put(message.topic, message));
   }
 
   /** Removes the retained message of topic, if any. */
@@ -246,7 +246,7 @@ export class LmdbStore implements Store {
   /** Replaces the session of record.clientId. */
   putSession(record: SessionRecord): void {
     const db = this.#db(this.#sessions);
-    if (!this.#refused()) this.#wrote(() => db.put(record.clientId, record));
+    if (!this.#refused(record.clientId.length * 2)) this.#wrote(() => db.put(record.clientId, record));
   }
 
   /** Removes the session, its queue range and its incoming ids in one transaction. */
@@ -283,7 +283,7 @@ export class LmdbStore implements Store {
   /** Inserts or replaces the record with record.seq. */
   putQueued(clientId: string, record: QueuedRecord): void {
     const db = this.#db(this.#queues);
-    if (!this.#refused()) this.#wrote(() => db.put([clientId, record.seq], record));
+    if (!this.#refused(record.message.payload.length + record.message.topic.length)) this.#wrote(() => db.put([clientId, record.seq], record));
   }
 
   /** Removes one queued record. */
@@ -301,7 +301,7 @@ export class LmdbStore implements Store {
   /** Records an inbound QoS 2 packet id. */
   putIncoming(clientId: string, packetId: number): void {
     const db = this.#db(this.#incoming);
-    if (!this.#refused()) this.#wrote(() => db.put([clientId, packetId], true));
+    if (!this.#refused(clientId.length)) this.#wrote(() => db.put([clientId, packetId], true));
   }
 
   /** Forgets an inbound QoS 2 packet id. */
@@ -316,7 +316,7 @@ export class LmdbStore implements Store {
     this.#all.push(db);
     return {
       put: (group, seq, value) => {
-        if (!this.#refused()) this.#wrote(() => db.put([group, seq], value));
+        if (!this.#refused(Buffer.isBuffer(value) ? value.length : 0)) this.#wrote(() => db.put([group, seq], value));
       },
       remove: (group, seq) => this.#wrote(() => db.remove([group, seq])),
       load: (group) => {
@@ -386,9 +386,9 @@ export class LmdbStore implements Store {
     this.#tracker.wrote(promise);
   }
 
-  /** True (and this turn's batch fails) when the store is at --max-store-size: a put could grow it. */
-  #refused(): boolean {
-    const full = this.#guard.refusePut();
+  /** True (and this turn's batch fails) when the store is at --max-store-size: a put of about `bytes` (plus a record's overhead) could grow it. */
+  #refused(bytes: number): boolean {
+    const full = this.#guard.refusePut(bytes + RECORD_OVERHEAD_BYTES);
     if (full === null) return false;
     this.#tracker.refused(full);
     return true;

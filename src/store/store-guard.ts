@@ -11,6 +11,9 @@ import type { StoreHealth } from './types.js';
 /** Live size is measured at most this often (about 40 µs per database), and at open. */
 const MEASURE_INTERVAL_MS = 250;
 
+/** What a record costs beyond its payload: key, encoded fields, the leaf entry (an estimate that errs high). */
+export const RECORD_OVERHEAD_BYTES = 96;
+
 /**
  * lmdb-js rejects a promise of its own (the turn's batch start) when a transaction fails, which no
  * caller can reach: it would end the process as an unhandled rejection although the store has
@@ -34,6 +37,12 @@ export class StoreGuard {
   #limit = 0;
   #size = 0;
   #lastMeasure = 0;
+  /**
+   * Bytes put since the last measure (estimated): once the last size plus these could reach the
+   * limit, the next commit measures at once instead of at the interval, so how far a fast writer
+   * overshoots is one turn's batch, not the writes of a whole interval.
+   */
+  #pendingBytes = 0;
   /** Set while the live size is at the limit: puts are refused. */
   #limitFull: StoreFullError | null = null;
   /** Set from a failed commit until one commits again. */
@@ -61,10 +70,11 @@ export class StoreGuard {
     this.#dbs = [];
   }
 
-  /** The error a put gets while the store is at --max-store-size (counted), or null. */
-  refusePut(): StoreFullError | null {
+  /** The error a put of about `bytes` gets while the store is at --max-store-size (counted), or null. */
+  refusePut(bytes: number): StoreFullError | null {
     const full = this.#limitFull;
     if (full !== null) this.#refusedWrites++;
+    else this.#pendingBytes += bytes;
     return full;
   }
 
@@ -97,7 +107,8 @@ export class StoreGuard {
       this.log?.info('store commits again', { dataDir: this.dataDir, failedCommits: this.#failedCommits });
     }
     const now = Date.now();
-    if (now - this.#lastMeasure >= MEASURE_INTERVAL_MS || this.#limitFull !== null) this.#measure(now);
+    const mayBeOver = this.#size + this.#pendingBytes >= this.#limit;
+    if (mayBeOver || now - this.#lastMeasure >= MEASURE_INTERVAL_MS || this.#limitFull !== null) this.#measure(now);
   }
 
   /** The counters and state of StoreHealth, with the store's count of damaged records. */
@@ -116,6 +127,7 @@ export class StoreGuard {
   #measure(now: number): void {
     if (this.#dbs.length === 0) return;
     this.#lastMeasure = now;
+    this.#pendingBytes = 0;
     this.#size = liveBytes(this.#dbs);
     const over = this.#size >= this.#limit;
     if (over && this.#limitFull === null) {

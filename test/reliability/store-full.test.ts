@@ -105,8 +105,9 @@ test('--max-store-size: past it new records are refused (0x97, 3.1.1 closed); cl
   const v5 = await connected(t, broker, 5, 'size-5');
   const filled = await fillUntilRefused(v5, 5, 'size', 4000, 2000);
   assert.equal(filled.answer, 0x97);
-  // The limit holds the live records near 512 KiB (measured after commits, so a little above).
-  assert.ok(filled.acked * 4000 < 1024 * 1024, `${filled.acked} messages of 4000 bytes were acknowledged`);
+  // The limit holds the live records near 512 KiB: the writes since the last measure count, so
+  // however fast the publisher, it overshoots by a turn's batch (here one message), not by an interval's.
+  assert.ok(filled.acked * 4000 < 640 * 1024, `${filled.acked} messages of 4000 bytes were acknowledged`);
   assert.ok(logged(broker, 'store at --max-store-size'), 'the log says the store is at --max-store-size');
 
   // QoS 2: PUBREC 0x97 ends the flow, so the packet id is free for a new message.
