@@ -1,7 +1,8 @@
 /**
  * Memory per idle connection: RSS of a broker child process (from /proc/<pid>/status) before
- * and after N clients connect over WebSocket (uWebSockets.js), secure WebSocket (the node:tls
- * front piped to uWS) and plain TCP for comparison. Each client sends CONNECT (keep-alive 0)
+ * and after N clients connect over WebSocket (the node:net front that checks masks, piped to
+ * uWebSockets.js), WebSocket served by uWS directly (--ws-check-masks false), secure WebSocket
+ * (the node:tls front piped to uWS) and plain TCP for comparison. Each client sends CONNECT (keep-alive 0)
  * and waits for CONNACK, then stays idle. Certificates for wss are made with openssl.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { rssOf } from '../load/proc-stats.js';
 import { startJunction, type BrokerProcess } from '../lib/broker-process.js';
 import { parseToolArgs, wordList, type ToolSpec } from '../lib/tool-cli.js';
 
-const TRANSPORT_NAMES = ['ws', 'wss', 'tcp'] as const;
+const TRANSPORT_NAMES = ['ws', 'ws-direct', 'wss', 'tcp'] as const;
 type Transport = (typeof TRANSPORT_NAMES)[number];
 
 interface WsConnectionsOptions {
@@ -30,7 +31,9 @@ const FLAGS: readonly FlagDef<keyof WsConnectionsOptions>[] = [
 
 const SPEC: ToolSpec = {
   command: 'node dist/bench/scenarios/ws-connections.js',
-  about: ['Memory per idle connection: RSS of a Junction broker (from dist/) before and after --connections clients connect over WebSocket, secure WebSocket and plain TCP, one broker per transport.'],
+  about: [
+    'Memory per idle connection: RSS of a Junction broker (from dist/) before and after --connections clients connect over WebSocket (through the mask-checking front, and directly with --ws-check-masks false), secure WebSocket and plain TCP, one broker per transport.',
+  ],
   flags: FLAGS,
   examples: ['node dist/bench/scenarios/ws-connections.js --connections 5000 --transports ws,wss,tcp'],
 };
@@ -62,9 +65,15 @@ function makeCert(dir: string): { cert: string; key: string } {
 
 /** A broker with a listener for `transport` (TCP is always on), and that listener's port. */
 async function startBroker(dataDir: string, transport: Transport, tls: { cert: string; key: string }): Promise<{ broker: BrokerProcess; port: number }> {
-  const listener = transport === 'ws' ? ['--ws-port', '0'] : transport === 'wss' ? ['--wss-port', '0', '--tls-cert', tls.cert, '--tls-key', tls.key] : [];
-  const broker = await startJunction({ dataDir, keepDataDir: true, args: [...listener, '--store', 'memory'] });
-  return { broker, port: transport === 'tcp' ? broker.port : broker.listeningPort('websocket', transport) };
+  const listeners: Record<Transport, string[]> = {
+    ws: ['--ws-port', '0'],
+    'ws-direct': ['--ws-port', '0', '--ws-check-masks', 'false'],
+    wss: ['--wss-port', '0', '--tls-cert', tls.cert, '--tls-key', tls.key],
+    tcp: [],
+  };
+  const broker = await startJunction({ dataDir, keepDataDir: true, args: [...listeners[transport], '--store', 'memory'] });
+  const port = transport === 'tcp' ? broker.port : broker.listeningPort('websocket', transport === 'wss' ? 'wss' : 'ws');
+  return { broker, port };
 }
 
 function wsClient(url: string, clientId: string): Promise<WebSocket> {
@@ -113,7 +122,7 @@ for (const transport of TRANSPORTS) {
       const socket = await tcpClient(port, id);
       clients.push({ close: () => socket.destroy() });
     } else {
-      const ws = await wsClient(`${transport}://127.0.0.1:${port}/mqtt`, id);
+      const ws = await wsClient(`${transport === 'wss' ? 'wss' : 'ws'}://127.0.0.1:${port}/mqtt`, id);
       clients.push({ close: () => ws.terminate() });
     }
   });

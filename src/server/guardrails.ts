@@ -73,7 +73,9 @@ export function warnAboutDescriptors(options: StartOptions, log: Logger, limits 
   const needed = options.maxConnections + DESCRIPTOR_RESERVE;
   if (limits.soft >= needed) return;
   const fits = Math.max(0, limits.soft - DESCRIPTOR_RESERVE);
+  const fronted = options.wssPort !== PORT_OFF || (options.wsPort !== PORT_OFF && options.wsCheckMasks);
   log.warn('the open-file limit is below --max-connections: connections past it fail to be accepted (EMFILE)', {
+    ...(fronted ? { websocket: 'a WebSocket connection through a front (--wss-port; --ws-port unless --ws-check-masks false) holds 3 descriptors' } : {}),
     maxConnections: options.maxConnections,
     softLimit: limits.soft,
     hardLimit: limits.hard,

@@ -1,13 +1,14 @@
 /**
  * Opens the WebSocket listeners (ws and wss) serving every route the protocols registered.
  * uWebSockets.js is loaded only when one of them is configured, and must be the native build.
- * TLS of wss ends in node:tls (transports/wss-front.ts), so it shares the certificates, their
- * SIGHUP reload and --tls-require-client-cert with --mqtts-port.
+ * TLS of wss ends in node:tls (transports/ws-front.ts), so it shares the certificates, their
+ * SIGHUP reload and --tls-require-client-cert with --mqtts-port; plain ws goes through a node:net
+ * front too unless --ws-check-masks is false.
  */
 import { PORT_OFF } from '../config/flags.js';
 import { ConfigError } from '../errors.js';
 import { loadNativeUws } from '../transports/uws-loader.js';
-import { WsListener, parseAllowedOrigins, type WsListenOptions, type WssListenOptions } from '../transports/ws.js';
+import { WsListener, parseAllowedOrigins, type WsListenOptions, type WsFrontedOptions } from '../transports/ws.js';
 import type { Listener } from '../transports/listen.js';
 import type { TlsProvider } from '../transports/tls.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
@@ -63,22 +64,14 @@ export async function startWebSocketListeners(ctx: WebSocketSetup): Promise<List
     close: () => listener.close(),
   });
   try {
+    const front = { connectTimeout: o.connectTimeout, maxConnections: o.maxConnections, wheel: ctx.wheel };
     if (wantWs) {
       const options: WsListenOptions = { ...base, transport: 'ws', port: o.wsPort, flag: '--ws-port' };
-      listeners.push(describe('ws', WsListener.open(uws, options)));
+      listeners.push(describe('ws', o.wsCheckMasks ? await WsListener.openFronted(uws, { ...options, ...front, tls: null }) : WsListener.open(uws, options)));
     }
     if (wantWss && tls !== null) {
-      const options: WssListenOptions = {
-        ...base,
-        transport: 'wss',
-        port: o.wssPort,
-        flag: '--wss-port',
-        tls,
-        connectTimeout: o.connectTimeout,
-        maxConnections: o.maxConnections,
-        wheel: ctx.wheel,
-      };
-      listeners.push(describe('wss', await WsListener.openSecure(uws, options)));
+      const options: WsFrontedOptions = { ...base, ...front, transport: 'wss', port: o.wssPort, flag: '--wss-port', tls };
+      listeners.push(describe('wss', await WsListener.openFronted(uws, options)));
     }
   } catch (err) {
     for (const l of listeners) l.close();

@@ -19,6 +19,8 @@ export interface TransportOptions {
   wsMaxBackpressure: number;
   /** comma-separated origins (scheme://host[:port]) or `*`; '' = requests without Origin and same-host pages only */
   wsAllowedOrigins: string;
+  /** Plain ws behind a node:net front that closes on an unmasked client frame (wss always has its front). */
+  wsCheckMasks: boolean;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   tlsCa: string | undefined;
@@ -85,6 +87,14 @@ export const TRANSPORT_FLAGS: readonly FlagDef<keyof TransportOptions>[] = [
     defaultText: 'none besides the same host',
     valueName: 'LIST',
     help: "web page origins (https://app.example.com, comma-separated, or *) whose browsers may open a WebSocket (403 otherwise); clients sending no Origin (MQTT.js, stomp.js, devices) and pages from the broker's own host name are always let in",
+  },
+  {
+    name: 'ws-check-masks',
+    key: 'wsCheckMasks',
+    kind: 'bool',
+    group: GROUP,
+    default: true,
+    help: 'close a plain WebSocket connection on an unmasked client frame (1002, RFC 6455 5.1); uWebSockets.js does not check, so --ws-port is served through a node:net front, which costs two more descriptors and a copy per connection: false serves it from uWebSockets.js directly (--wss-port always checks)',
   },
   {
     name: 'tls-cert',

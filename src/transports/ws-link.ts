@@ -8,15 +8,16 @@
  *   callbacks (a fan-out from a TCP publisher).
  * - pause/resume: uWebSockets.js 20.30 cannot stop reading a WebSocket. A paused link keeps
  *   what arrives (bounded by `pausedLimit`; past it the client is closed with 1008) and hands
- *   it over, in order, after resume. On plain ws that is all: the client may go on sending
- *   until the limit. On wss the link also pauses its `gate`, the node:tls socket of the front
- *   (wss-front.ts), so the client is no longer read and only bytes already on their way arrive.
+ *   it over, in order, after resume. Without a front that is all: the client may go on sending
+ *   until the limit. Behind a front (wss, and ws unless --ws-check-masks is false) the link also
+ *   pauses its `gate`, the front's client socket (ws-front.ts), so the client is no longer read
+ *   and only bytes already on their way arrive.
  * - A closed uWS socket throws on any call: `ws` is null from the close event on, and every
  *   call checks it.
  */
 import type { WebSocket } from 'uWebSockets.js';
 import type { Link, LinkAcceptor, LinkHandler } from './link.js';
-import type { ReadGate } from './wss-front.js';
+import type { ReadGate } from './ws-front.js';
 
 /** What uWS keeps per socket; this version merges it into the ws object itself. */
 export interface WsUserData {
@@ -43,14 +44,14 @@ const CLOSE_TRY_LATER = 1013;
 export class WsLink implements Link {
   readonly transport: 'ws' | 'wss';
   readonly remoteAddress: string;
-  /** 0 on ws: uWebSockets.js 20.30 does not expose the peer's port; the front knows it on wss. */
+  /** 0 without a front: uWebSockets.js 20.30 does not expose the peer's port; a front knows it. */
   readonly remotePort: number;
   peerIdentity: string | null = null;
   /** The protocol side; null until open and after close. */
   handler: LinkHandler | null = null;
   private ws: WebSocket<WsUserData> | null = null;
   private readonly limits: WsLinkLimits;
-  /** What really stops the client's bytes (wss: the TLS socket); null when nothing can (ws). */
+  /** What really stops the client's bytes (the front's client socket); null when nothing can (no front). */
   private readonly gate: ReadGate | null;
   private corked = false;
   private out: Buffer[] | null = null;

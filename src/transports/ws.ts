@@ -6,9 +6,11 @@
  * certificates without dropping connections (it reads its files once; a rebuilt SSLApp cannot
  * bind the port while connections are open), admits clients without a certificate when one is
  * required, and does not report the certificate's identity. So TLS ends in node:tls
- * (wss-front.ts), which reloads on SIGHUP and enforces client certificates, and the decrypted
+ * (ws-front.ts), which reloads on SIGHUP and enforces client certificates, and the decrypted
  * bytes reach this App over a private Unix socket; the upgrade handler takes the client's
- * address and identity from the front connection its header names (`claim`).
+ * address and identity from the front connection its header names (`claim`). Plain ws goes
+ * through a node:net front the same way unless --ws-check-masks is false: uWS never looks at
+ * the MASK bit, the front does.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
@@ -19,7 +21,7 @@ import type { WsRoute } from './ws-routes.js';
 import type { Uws } from './uws-loader.js';
 import { WsLink, type WsLinkLimits, type WsUserData } from './ws-link.js';
 import { listenFailure } from './listen.js';
-import { FRONT_HEADER, WssFront, privateSocketPath, type FrontConnection } from './wss-front.js';
+import { FRONT_HEADER, WsFront, privateSocketPath, type FrontConnection } from './ws-front.js';
 
 export interface WsListenOptions {
   readonly transport: 'ws' | 'wss';
@@ -39,10 +41,10 @@ export interface WsListenOptions {
   readonly logLimit: LogRateLimit;
 }
 
-/** What a secure WebSocket listener adds: the certificates and the front's limits. */
-export interface WssListenOptions extends WsListenOptions {
-  readonly transport: 'wss';
-  readonly tls: TlsProvider;
+/** What a listener behind a front adds: the certificates (wss) and the front's limits. */
+export interface WsFrontedOptions extends WsListenOptions {
+  /** The certificates of wss; null for plain ws behind a node:net front. */
+  readonly tls: TlsProvider | null;
   /** Seconds a connection has for its TLS handshake, then for its upgrade request (--connect-timeout). */
   readonly connectTimeout: number;
   readonly maxConnections: number;
@@ -50,7 +52,7 @@ export interface WssListenOptions extends WsListenOptions {
 }
 
 /**
- * Bytes a paused wss link may still receive besides `pausedLimit`: what was already on its way
+ * Bytes a paused fronted link may still receive besides `pausedLimit`: what was already on its way
  * from the front when the client side stopped being read (the inner Unix socket's kernel
  * buffer, about 208 KiB by default, plus node's 16 KiB write buffer).
  */
@@ -64,19 +66,19 @@ export class WsListener {
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | false = false;
   private readonly limits: WsLinkLimits;
-  /** wss: the node:tls front whose connections this App serves; null for ws. */
-  private front: WssFront | null = null;
+  /** The node:tls or node:net front whose connections this App serves; null for ws without one. */
+  private front: WsFront | null = null;
   private removeSocketDir: (() => void) | null = null;
 
   private constructor(
     private readonly uws: Uws,
     private readonly options: WsListenOptions,
     port: number,
-    secure: boolean,
+    fronted: boolean,
   ) {
     this.boundPort = port;
-    this.limits = { pausedLimit: options.maxPayloadLength + (secure ? FRONT_IN_FLIGHT : 0) };
-    this.app = this.build(secure);
+    this.limits = { pausedLimit: options.maxPayloadLength + (fronted ? FRONT_IN_FLIGHT : 0) };
+    this.app = this.build(fronted);
   }
 
   /** Builds the app and binds it; throws ConfigError naming the flag when the port cannot be bound. */
@@ -97,10 +99,10 @@ export class WsListener {
   }
 
   /**
-   * Binds the App to a private Unix socket, then the node:tls front to the port; throws
-   * ConfigError naming the flag when either cannot be set up.
+   * Binds the App to a private Unix socket, then the front (node:tls for wss, node:net for ws)
+   * to the port; throws ConfigError naming the flag when either cannot be set up.
    */
-  static async openSecure(uws: Uws, options: WssListenOptions): Promise<WsListener> {
+  static async openFronted(uws: Uws, options: WsFrontedOptions): Promise<WsListener> {
     const socketPath = privateSocketPath();
     let listener: WsListener | null = null;
     try {
@@ -119,7 +121,7 @@ export class WsListener {
     }
     try {
       const frontOptions = { host: options.host, port: options.port, maxConnections: options.maxConnections, connectTimeout: options.connectTimeout, wheel: options.wheel };
-      listener.front = await WssFront.open(frontOptions, options.tls, socketPath.path);
+      listener.front = await WsFront.open(frontOptions, options.tls, socketPath.path);
     } catch (err) {
       listener.close();
       throw listenFailure(options.flag, options.host, options.port, err);
@@ -155,10 +157,10 @@ export class WsListener {
     return bound;
   }
 
-  private build(secure: boolean): TemplatedApp {
+  private build(fronted: boolean): TemplatedApp {
     const o = this.options;
     const app = this.uws.App();
-    for (const route of o.routes) app.ws<WsUserData>(route.path, secure ? this.secureBehavior(route) : this.behavior(route));
+    for (const route of o.routes) app.ws<WsUserData>(route.path, fronted ? this.frontedBehavior(route) : this.behavior(route));
     const paths = o.routes.map((r) => r.path).join(', ');
     app.any('/*', (res: HttpResponse, req: HttpRequest) => {
       const upgrade = req.getHeader('upgrade') !== '';
@@ -168,7 +170,7 @@ export class WsListener {
     return app;
   }
 
-  /** ws: the client is the socket's peer. */
+  /** ws without a front: the client is the socket's peer. */
   private behavior(route: WsRoute): WebSocketBehavior<WsUserData> {
     return this.behaviorWith(route, (res) => {
       const address = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
@@ -176,17 +178,18 @@ export class WsListener {
     });
   }
 
-  /** wss: the client is the front connection the request's front header names; nothing else gets in. */
-  private secureBehavior(route: WsRoute): WebSocketBehavior<WsUserData> {
+  /** Behind a front: the client is the front connection the request's front header names; nothing else gets in. */
+  private frontedBehavior(route: WsRoute): WebSocketBehavior<WsUserData> {
+    const transport = this.options.transport;
     return this.behaviorWith(route, (res, req) => {
       const conn: FrontConnection | null = this.front?.claim(req.getHeader(FRONT_HEADER)) ?? null;
       if (conn === null) {
         // Only a local process that bypassed the front can get here; the client never sees this.
-        if (this.options.logLimit.allow('wss-front')) this.options.log.warn('secure WebSocket upgrade refused: it did not come through the TLS front', { path: route.path });
-        refuse(res, '403 Forbidden', 'connect through the secure WebSocket port\n');
+        if (this.options.logLimit.allow('ws-front')) this.options.log.warn('WebSocket upgrade refused: it did not come through the front', { path: route.path, transport });
+        refuse(res, '403 Forbidden', `connect through the ${this.options.flag} port\n`);
         return null;
       }
-      const link = new WsLink('wss', conn.remoteAddress, conn.remotePort, this.limits, conn);
+      const link = new WsLink(transport, conn.remoteAddress, conn.remotePort, this.limits, conn);
       link.peerIdentity = conn.identity;
       return link;
     });

@@ -3,7 +3,7 @@
  * requests and frames over raw TCP and TLS sockets (and MQTT.js): a browser page from another
  * site is refused (403) unless --ws-allowed-origins lists it, clients without Origin get in;
  * MQTT takes binary frames only (a text frame closes with 1003), STOMP takes text too; an
- * unmasked client frame closes a secure WebSocket connection (RFC 6455 5.1).
+ * unmasked client frame closes a ws or wss connection with 1002 (RFC 6455 5.1).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,28 +175,37 @@ for (const secure of [false, true]) {
     binary.send(OP_BINARY, CONNECT);
     await binary.until(() => binary.frames.some((f) => f.opcode === OP_BINARY && f.payload[0] === 0x20), 'CONNACK');
   });
+
+  // uWebSockets.js never looks at the MASK bit of client frames; the front of each port does.
+  test(`${name}: an unmasked client frame closes the connection with 1002, unanswered`, async (t) => {
+    const raw = await RawUpgrade.open(t, portFor(), secure ? certs : null);
+    assert.equal(await raw.upgrade('/mqtt', portFor(), 'mqtt'), 101);
+    raw.send(OP_BINARY, CONNECT, false);
+    assert.equal(await raw.closeCode(), 1002);
+    assert.equal(
+      raw.frames.some((f) => f.opcode === OP_BINARY),
+      false,
+      'no CONNACK',
+    );
+    // Masked frames of every header size pass the front's check, boundaries kept: CONNECT, a
+    // PUBLISH with a 16-bit length, then PINGREQ, which is answered.
+    const masked = await RawUpgrade.open(t, portFor(), secure ? certs : null);
+    assert.equal(await masked.upgrade('/mqtt', portFor(), 'mqtt'), 101);
+    masked.send(OP_BINARY, CONNECT);
+    masked.send(OP_BINARY, publishPacket({ topic: 'ws/checks', payload: Buffer.alloc(300, 0x61) }));
+    masked.send(OP_BINARY, Buffer.from([0xc0, 0x00]));
+    await masked.until(() => masked.frames.some((f) => f.opcode === OP_BINARY && f.payload[0] === 0xd0), 'PINGRESP');
+  });
 }
 
-// uWebSockets.js never looks at the MASK bit of client frames; the wss front does (plain ws has
-// no front: see docs/OPERATIONS.md).
-test('wss: an unmasked client frame closes the connection with 1002, unanswered', async (t) => {
-  const raw = await RawUpgrade.open(t, wssPort, certs);
-  assert.equal(await raw.upgrade('/mqtt', wssPort, 'mqtt'), 101);
-  raw.send(OP_BINARY, CONNECT, false);
-  assert.equal(await raw.closeCode(), 1002);
-  assert.equal(
-    raw.frames.some((f) => f.opcode === OP_BINARY),
-    false,
-    'no CONNACK',
-  );
-  // Masked frames of every header size pass the front's check, boundaries kept: CONNECT, a
-  // PUBLISH with a 16-bit length, then PINGREQ, which is answered.
-  const masked = await RawUpgrade.open(t, wssPort, certs);
-  assert.equal(await masked.upgrade('/mqtt', wssPort, 'mqtt'), 101);
-  masked.send(OP_BINARY, CONNECT);
-  masked.send(OP_BINARY, publishPacket({ topic: 'ws/checks', payload: Buffer.alloc(300, 0x61) }));
-  masked.send(OP_BINARY, Buffer.from([0xc0, 0x00]));
-  await masked.until(() => masked.frames.some((f) => f.opcode === OP_BINARY && f.payload[0] === 0xd0), 'PINGRESP');
+test('--ws-check-masks false serves ws from uWebSockets.js directly: MQTT.js connects, publishes and receives', async (t) => {
+  const direct = await brokerFor(t, { args: ['--store', 'memory', '--ws-port', '0', '--ws-check-masks', 'false'] });
+  const port = await portOf(direct, 'ws');
+  const client = await connect(t, `ws://127.0.0.1:${port}/mqtt`, { clientId: 'direct-ws' });
+  await client.subscribeAsync('ws/direct', { qos: 1 });
+  const got = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
+  await client.publishAsync('ws/direct', 'hello', { qos: 1 });
+  assert.equal(await got, 'hello');
 });
 
 test('STOMP over ws still takes text frames', async (t) => {

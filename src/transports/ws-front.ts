@@ -1,12 +1,15 @@
 /**
- * The TLS front of secure WebSocket: node:tls terminates TLS on --wss-port and pipes the
- * decrypted bytes to a plain uWebSockets.js App listening on a private Unix socket.
+ * The front of a WebSocket listener: node:tls (--wss-port) or node:net (--ws-port with
+ * --ws-check-masks) accepts the client and pipes its bytes to a plain uWebSockets.js App
+ * listening on a private Unix socket, checking on the way that every client frame is masked.
  *
  * Why: uWebSockets.js 20.30's SSLApp cannot swap its certificates (SIGHUP) without dropping
  * connections, lets a client without a certificate in even when one is required, and does not
  * tell who a client certificate names. node:tls does all three (TlsProvider.reload switches
  * new handshakes to the new files; open connections keep theirs), and uWS cannot adopt a
- * socket, so the two are joined by a byte pipe.
+ * socket, so the two are joined by a byte pipe. And uWS never looks at the MASK bit of a
+ * client frame (RFC 6455 5.1 says a server closes on an unmasked one): only a front sees it.
+ * The price on plain ws is two more descriptors and a copy per connection, hence the flag.
  *
  * - The inner socket is a Unix socket in a fresh 0700 directory: reachable only by this user
  *   (uWS 20.30 copies the path as a C string, so an abstract socket name, which starts with a
@@ -45,16 +48,16 @@ const CLOSE_PROTOCOL_ERROR = Buffer.from([0x88, 0x02, 0x03, 0xea]);
 /** How long a client side may take to flush its last bytes after uWS closed the connection. */
 const LINGER_MS = 2000;
 
-export interface WssFrontOptions {
+export interface WsFrontOptions {
   readonly host: string;
   readonly port: number;
   readonly maxConnections: number;
-  /** Seconds a connection has for its TLS handshake, then again for its upgrade request. */
+  /** Seconds a connection has for its TLS handshake (wss), then again for its upgrade request. */
   readonly connectTimeout: number;
   readonly wheel: TimerWheel;
 }
 
-/** Something whose reading can be paused: what a wss link pauses on backpressure. */
+/** Something whose reading can be paused: what a fronted link pauses on backpressure. */
 export interface ReadGate {
   pause(): void;
   resume(): void;
@@ -83,8 +86,8 @@ export class FrontConnection implements WheelItem, ReadGate {
   private innerGone = false;
 
   constructor(
-    private readonly front: WssFront,
-    readonly outer: tls.TLSSocket,
+    private readonly front: WsFront,
+    readonly outer: net.Socket,
     readonly inner: net.Socket,
     id: number,
     identity: string | null,
@@ -219,33 +222,39 @@ function onSocketError(): void {
   /* each side's 'close' follows and closes the other */
 }
 
-/** The node:tls listener on --wss-port and the connections it pipes to uWS. */
-export class WssFront {
+/** The node:tls (wss) or node:net (ws) listener and the connections it pipes to uWS. */
+export class WsFront {
   /** Random per process: proves to the uWS side that a request came through this front. */
   readonly secret = randomBytes(24).toString('base64url');
   readonly wheel: TimerWheel;
   private readonly secretBytes = Buffer.from(this.secret, 'latin1');
-  private readonly server: tls.Server;
+  private readonly server: net.Server;
   /** Connections that have not upgraded yet, by id. */
   private readonly waiting = new Map<number, FrontConnection>();
   private nextId = 1;
 
   private constructor(
-    private readonly options: WssFrontOptions,
-    private readonly provider: TlsProvider,
+    private readonly options: WsFrontOptions,
+    /** The certificates of wss; null for plain ws. */
+    private readonly provider: TlsProvider | null,
     readonly innerPath: string,
   ) {
     this.wheel = options.wheel;
-    this.server = tls.createServer({ ...provider.serverOptions(), handshakeTimeout: options.connectTimeout * 1000 }, (socket) => this.accept(socket));
+    if (provider === null) {
+      this.server = net.createServer((socket) => this.accept(socket));
+    } else {
+      const server = tls.createServer({ ...provider.serverOptions(), handshakeTimeout: options.connectTimeout * 1000 }, (socket) => this.accept(socket));
+      // A failed handshake is the client's problem; never let it reach the process.
+      server.on('tlsClientError', () => {});
+      provider.track(server);
+      this.server = server;
+    }
     this.server.maxConnections = options.maxConnections;
-    // A failed handshake is the client's problem; never let it reach the process.
-    this.server.on('tlsClientError', () => {});
-    provider.track(this.server);
   }
 
-  /** Binds the TLS listener; the uWS App must already listen on `innerPath`. */
-  static async open(options: WssFrontOptions, provider: TlsProvider, innerPath: string): Promise<WssFront> {
-    const front = new WssFront(options, provider, innerPath);
+  /** Binds the listener (TLS when `provider` is given); the uWS App must already listen on `innerPath`. */
+  static async open(options: WsFrontOptions, provider: TlsProvider | null, innerPath: string): Promise<WsFront> {
+    const front = new WsFront(options, provider, innerPath);
     await new Promise<void>((resolve, reject) => {
       front.server.once('error', reject);
       front.server.listen({ host: options.host, port: options.port, backlog: 4096 }, () => {
@@ -289,11 +298,11 @@ export class WssFront {
     this.server.close();
   }
 
-  private accept(outer: tls.TLSSocket): void {
-    const identity = this.provider.hasCa ? certificateIdentity(outer) : null;
+  private accept(outer: net.Socket): void {
+    const identity = this.provider?.hasCa === true ? certificateIdentity(outer as tls.TLSSocket) : null;
     const inner = net.connect({ path: this.innerPath });
     const conn = new FrontConnection(this, outer, inner, this.nextId++, identity);
-    (outer as net.Socket as PipedSocket)[kConn] = conn;
+    (outer as PipedSocket)[kConn] = conn;
     (inner as PipedSocket)[kConn] = conn;
     outer.setNoDelay(true);
     outer.on('data', onOuterData);
@@ -310,7 +319,7 @@ export class WssFront {
   }
 }
 
-const SOCKET_DIR_PREFIX = 'junction-wss-';
+const SOCKET_DIR_PREFIX = 'junction-ws-';
 
 /**
  * A fresh private directory (mode 0700) for the inner Unix socket, named after this process;

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { TimerWheel } from '../../src/core/timer-wheel.js';
 import { TlsProvider } from '../../src/transports/tls.js';
 import { WsLink } from '../../src/transports/ws-link.js';
-import { FRONT_HEADER, WssFront, privateSocketPath, type FrontConnection } from '../../src/transports/wss-front.js';
+import { FRONT_HEADER, WsFront, privateSocketPath, type FrontConnection } from '../../src/transports/ws-front.js';
 import { waitFor } from '../interop/harness.js';
 import { makeCerts, type Certs } from './helpers.js';
 
@@ -19,7 +19,7 @@ const CONNECT_TIMEOUT = 3;
 let certs: Certs;
 let socketDir: { path: string; remove(): void };
 let inner: net.Server;
-let front: WssFront;
+let front: WsFront;
 let wheel: TimerWheel;
 /** What the stand-in for uWS received, per accepted inner socket, in order. */
 const received: Array<{ socket: net.Socket; bytes: Buffer }> = [];
@@ -36,7 +36,7 @@ before(async () => {
   await new Promise<void>((resolve) => inner.listen(socketDir.path, resolve));
   wheel = new TimerWheel();
   const provider = new TlsProvider({ cert: certs.cert, key: certs.key, ca: certs.ca, requireClientCert: false });
-  front = await WssFront.open({ host: '127.0.0.1', port: 0, maxConnections: 100, connectTimeout: CONNECT_TIMEOUT, wheel }, provider, socketDir.path);
+  front = await WsFront.open({ host: '127.0.0.1', port: 0, maxConnections: 100, connectTimeout: CONNECT_TIMEOUT, wheel }, provider, socketDir.path);
 });
 after(() => {
   front.close();
