@@ -64,6 +64,8 @@ export interface BenchOptions {
   password: string | undefined;
   brokerPid: number;
   brokerGc: boolean;
+  /** Seconds between the two GCs of a --broker-gc reading, for V8's memory reducer to shrink the young generation. */
+  brokerSettle: number;
   json: string | undefined;
   progress: boolean;
 }
@@ -284,6 +286,17 @@ export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario
     kind: 'bool',
     default: false,
     help: 'before each broker RSS reading send SIGUSR2 (a Node broker started with --expose-gc collects garbage on it; Junction does) and wait 1 s: memory per connection after a full GC',
+  },
+  {
+    group: 'Flags',
+    name: 'broker-settle',
+    key: 'brokerSettle',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 600,
+    valueName: 'SECONDS',
+    help: 'with --broker-gc: wait this long after the first SIGUSR2 and send another before reading RSS; V8 keeps the young generation a connection storm grew (and the one a fresh start grew) committed until its memory reducer runs, 10-20 s after a full GC, so 20 gives the settled memory of the held connections',
   },
   { group: 'Flags', name: 'json', key: 'json', kind: 'string', default: undefined, defaultText: 'none', valueName: 'FILE', help: 'also write the result as JSON to FILE (- = stdout)' },
   { group: 'Flags', name: 'progress', key: 'progress', kind: 'bool', default: true, help: 'print a progress line on stderr every second' },

@@ -107,7 +107,10 @@ export function buildResult(r: ResultInput): BenchResult {
   const received = w.end.received - w.begin.received;
   const connected = totals.connected;
   const before = r.broker?.before;
-  const rssEnd = w.brokerRss ?? r.broker?.after?.rssBytes ?? null;
+  // --broker-gc asks for the memory the held connections keep after a GC: the reading taken
+  // after it, not the window's last sample (the young generation a storm grew is still in that).
+  const afterGc = o.brokerGc ? r.broker?.after?.rssBytes : undefined;
+  const rssEnd = afterGc ?? w.brokerRss ?? r.broker?.after?.rssBytes ?? null;
   const byTarget = tally(r.spread, (key) => key.slice(key.indexOf('>') + 1));
   // The sampled broker is the first target's; over several targets only its connections count.
   const first = targetsOf(o)[0]!;

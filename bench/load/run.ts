@@ -137,7 +137,11 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
   }, 1000);
   try {
     for (const [i, w] of workers.entries()) w.send({ type: 'setup', options: o, runId, proc: i, procs });
-    if (o.brokerGc) await collectBrokerGarbage(brokerPid);
+    if (o.brokerGc) {
+      if (o.brokerSettle > 0) phase = 'letting the broker settle';
+      await collectBrokerGarbage(brokerPid, o.brokerSettle);
+      phase = 'connecting';
+    }
     const rssBefore = broker();
     const cpuBefore = process.cpuUsage();
     const connectStart = nowMs();
@@ -183,7 +187,10 @@ export async function runBench(o: BenchOptions, progress: ProgressSink): Promise
       phase = 'draining';
     }
     const finals: FinalReport[] = await Promise.all(workers.map((w) => w.ask({ type: 'drain' }, 'final')));
-    if (o.brokerGc) await collectBrokerGarbage(brokerPid);
+    if (o.brokerGc) {
+      if (o.brokerSettle > 0) phase = 'letting the broker settle';
+      await collectBrokerGarbage(brokerPid, o.brokerSettle);
+    }
     const brokerAfter = broker();
     phase = 'closing';
     await Promise.all(workers.map((w) => w.ask({ type: 'close' }, 'closed').catch(() => undefined)));
@@ -258,10 +265,14 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Asks a Node broker started with --expose-gc to collect garbage (SIGUSR2), then lets it settle. */
-async function collectBrokerGarbage(pid: number): Promise<void> {
+async function collectBrokerGarbage(pid: number, settleSeconds: number): Promise<void> {
   if (pid === 0) return;
   try {
     process.kill(pid, 'SIGUSR2');
+    if (settleSeconds > 0) {
+      await sleep(settleSeconds * 1000);
+      process.kill(pid, 'SIGUSR2');
+    }
   } catch {
     return;
   }

@@ -85,7 +85,7 @@ export class Deliveries {
     if (canSendNow) {
       if (!this.send(session, out)) return;
     } else {
-      session.queue.push(out);
+      session.enqueue(out);
       session.queuedBytes += msg.payload.length;
     }
     if (session.persistent) {
@@ -149,7 +149,7 @@ export class Deliveries {
   pump(session: Session): void {
     const window = this.window(session);
     while (session.owner !== null && session.inflight.size < window) {
-      const out = session.queue.shift();
+      const out = session.dequeue();
       if (out === undefined) return;
       session.queuedBytes -= out.msg.payload.length;
       if (out.msg.expiresAt !== 0 && out.msg.isExpired(this.clock.now)) {
@@ -174,11 +174,11 @@ export class Deliveries {
     const taken: Outgoing[] = [];
     for (const out of session.inflight.values()) {
       if (out.group !== null && out.qos === 1) {
-        session.inflight.delete(out.id);
+        session.deleteInflight(out.id);
         taken.push(out);
       }
     }
-    session.queue.filter((out) => {
+    session.dropQueued((out) => {
       if (out.group === null) return true;
       taken.push(out);
       session.queuedBytes -= out.msg.payload.length;
@@ -200,19 +200,19 @@ export class Deliveries {
     const id = session.allocateId();
     out.id = id;
     out.state = OutState.Sent;
-    session.inflight.set(id, out);
+    session.setInflight(id, out);
     const result = owner.deliver(out);
     if (result === Delivered.Written) {
       this.written(session, out.msg, out.qos);
       return true;
     }
-    session.inflight.delete(id);
+    session.deleteInflight(id);
     this.dropped(session, out.msg, DROP_REASONS[result - 1]!);
     return false;
   }
 
   private complete(session: Session, out: Outgoing): void {
-    session.inflight.delete(out.id);
+    session.deleteInflight(out.id);
     if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
     this.pump(session);
   }

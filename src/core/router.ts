@@ -144,7 +144,7 @@ export class Router {
       entry = new Subscription(-1, session, sub, shared.filter, group);
       group.members.push(entry);
     }
-    session.subscriptions.set(sub.filter, entry);
+    session.setSubscription(sub.filter, entry);
     if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters++;
     const added = this.hooks?.subscriptionAdded ?? null;
     if (added !== null) added(session, entry);
@@ -155,7 +155,7 @@ export class Router {
   unsubscribe(session: Session, filter: string): boolean {
     const entry = session.subscriptions.get(filter) as Subscription | undefined;
     if (entry === undefined) return false;
-    session.subscriptions.delete(filter);
+    session.deleteSubscription(filter);
     if (entry.topicFilter.charCodeAt(0) === 0x24) this.dollarFilters--;
     const removed = this.hooks?.subscriptionRemoved ?? null;
     if (removed !== null) removed(session, entry);

@@ -59,9 +59,9 @@ export function fillSession(session: Session, state: SessionState): void {
     if (out.seq >= session.nextSeq) session.nextSeq = out.seq + 1;
     if (out.state === OutState.Queued || out.id === 0 || session.inflight.has(out.id)) {
       out.state = OutState.Queued;
-      session.queue.push(out);
+      session.enqueue(out);
       session.queuedBytes += out.msg.payload.length;
-    } else session.inflight.set(out.id, out);
+    } else session.setInflight(out.id, out);
   }
   if (state.incoming.length > 0) session.incoming = new Set(state.incoming);
   if (state.identity !== undefined) session.identity = state.identity;

@@ -5,7 +5,6 @@
  */
 import type { Message, QoS } from './message.js';
 import { RingQueue } from './ring-queue.js';
-import { LazyMap } from './lazy-map.js';
 import type { SessionIdentity, StoredSubscription } from '../store/types.js';
 import type { WheelItem } from './timer-wheel.js';
 import type { BulkWireTarget } from './retained-bulk.js';
@@ -115,6 +114,13 @@ export interface SessionSubscription extends StoredSubscription {
   id: number;
 }
 
+/** What callers may do with a session's queue without going through the session. */
+export type ReadonlyQueue<T> = Pick<RingQueue<T>, 'length' | 'peek' | typeof Symbol.iterator>;
+
+/** What an empty collection reads as until the session makes its own; never written to. */
+const EMPTY_MAP: ReadonlyMap<unknown, unknown> = new Map();
+const EMPTY_QUEUE: ReadonlyQueue<unknown> = new RingQueue<unknown>();
+
 /** Who ends a session when its expiry deadline passes (the broker). */
 export interface SessionExpiry {
   expire(session: Session): void;
@@ -132,11 +138,11 @@ export class Session implements WheelItem {
   /** Who the session belongs to; null for a session stored before sessions were bound (the next login binds it). */
   identity: SessionIdentity | null = null;
 
-  readonly subscriptions = new LazyMap<string, SessionSubscription>();
-  /** Sent but unacknowledged deliveries, by packet id, in send order. */
-  readonly inflight = new LazyMap<number, Outgoing>();
-  /** Deliveries waiting for the window or for the client to come back. */
-  readonly queue = new RingQueue<Outgoing>();
+  // The three collections are made on first use and the maps dropped when they empty: most
+  // sessions of an idle fleet hold nothing, and each would cost an object per device.
+  #subscriptions: Map<string, SessionSubscription> | null = null;
+  #inflight: Map<number, Outgoing> | null = null;
+  #queue: RingQueue<Outgoing> | null = null;
   /** Inbound QoS 2 packet ids between PUBLISH and PUBREL. Created on first use. */
   incoming: Set<number> | null = null;
   nextPacketId = 1;
@@ -164,6 +170,62 @@ export class Session implements WheelItem {
   constructor(clientId: string, protocol: string) {
     this.clientId = clientId;
     this.protocol = protocol;
+  }
+
+  /** Subscriptions by filter; changed through setSubscription and deleteSubscription. */
+  get subscriptions(): ReadonlyMap<string, SessionSubscription> {
+    return this.#subscriptions ?? (EMPTY_MAP as ReadonlyMap<string, SessionSubscription>);
+  }
+
+  /** Adds or replaces the subscription of `filter`. */
+  setSubscription(filter: string, entry: SessionSubscription): void {
+    (this.#subscriptions ??= new Map()).set(filter, entry);
+  }
+
+  /** Removes the subscription of `filter`; false when there was none. */
+  deleteSubscription(filter: string): boolean {
+    const subs = this.#subscriptions;
+    if (subs === null || !subs.delete(filter)) return false;
+    if (subs.size === 0) this.#subscriptions = null;
+    return true;
+  }
+
+  /** Sent but unacknowledged deliveries, by packet id, in send order; changed through setInflight and deleteInflight. */
+  get inflight(): ReadonlyMap<number, Outgoing> {
+    return this.#inflight ?? (EMPTY_MAP as ReadonlyMap<number, Outgoing>);
+  }
+
+  /** Files a delivery sent (or about to be) under its packet id. */
+  setInflight(id: number, out: Outgoing): void {
+    (this.#inflight ??= new Map()).set(id, out);
+  }
+
+  /** Forgets the delivery of packet id `id`; false when there was none. */
+  deleteInflight(id: number): boolean {
+    const inflight = this.#inflight;
+    if (inflight === null || !inflight.delete(id)) return false;
+    if (inflight.size === 0) this.#inflight = null;
+    return true;
+  }
+
+  /** Deliveries waiting for the window or for the client to come back; changed through enqueue, dequeue and dropQueued. */
+  get queue(): ReadonlyQueue<Outgoing> {
+    return this.#queue ?? (EMPTY_QUEUE as ReadonlyQueue<Outgoing>);
+  }
+
+  /** Appends a delivery to the queue. */
+  enqueue(out: Outgoing): void {
+    (this.#queue ??= new RingQueue<Outgoing>()).push(out);
+  }
+
+  /** The oldest queued delivery, taken off the queue; undefined when it is empty. */
+  dequeue(): Outgoing | undefined {
+    return this.#queue === null ? undefined : this.#queue.shift();
+  }
+
+  /** Keeps only the queued deliveries `keep` accepts, in order; returns how many were removed. */
+  dropQueued(keep: (out: Outgoing) => boolean): number {
+    return this.#queue === null ? 0 : this.#queue.filter(keep);
   }
 
   get persistent(): boolean {

@@ -54,9 +54,9 @@ export function restoreFromStore(target: RestoreTarget, now: number): RestoreCou
       const out = outgoingFromRecord(r);
       if (out.seq >= session.nextSeq) session.nextSeq = out.seq + 1;
       if (out.state === OutState.Queued) {
-        session.queue.push(out);
+        session.enqueue(out);
         session.queuedBytes += out.msg.payload.length;
-      } else session.inflight.set(out.id, out);
+      } else session.setInflight(out.id, out);
     }
     const incoming = store.loadIncoming(record.clientId);
     if (incoming.length > 0) session.incoming = new Set(incoming);

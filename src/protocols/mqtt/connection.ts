@@ -18,6 +18,7 @@ import { encodeAuth, encodeDisconnect } from './codec/encode.js';
 import { dispatchPacket } from './handlers/index.js';
 import { completeConnect, refuse } from './handlers/connect.js';
 import { OutboundEncoder } from './outbound.js';
+import { encodeAck } from './codec/encode-ack.js';
 import { MqttWireTarget } from './bulk-target.js';
 import type { MqttConfig } from './protocol.js';
 
@@ -40,7 +41,6 @@ const SCAN_CAPACITY = TURN_BUDGET / PUBLISH_COST;
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
 
 export class MqttConnection extends ConnectionShell {
-  readonly protocolName = 'mqtt';
   readonly config: MqttConfig;
   version: ProtocolVersion = 4;
   cleanStart = true;
@@ -57,7 +57,8 @@ export class MqttConnection extends ConnectionShell {
   pendingCommitAcks = 0;
   /** Inbound topic aliases (client -> broker), created on first use. */
   inAliases: Map<number, string> | null = null;
-  readonly outbound: OutboundEncoder;
+  /** Made on the first delivery (or MQTT 5 Topic Alias Maximum): most idle devices never need it. */
+  #outbound: OutboundEncoder | null = null;
   /** MQTT 5 enhanced authentication in progress (the method's exchange); only AUTH is accepted meanwhile. */
   authState: unknown = null;
   /** The CONNECT being admitted, and whether its client id was assigned by us. */
@@ -70,7 +71,17 @@ export class MqttConnection extends ConnectionShell {
   constructor(link: Link, kit: GatewayContext, config: MqttConfig) {
     super(link, kit, config.connectTimeoutMs);
     this.config = config;
-    this.outbound = new OutboundEncoder(this);
+  }
+
+  /** A getter, not a field: one string per class instead of a slot in every connection. */
+  get protocolName(): string {
+    return 'mqtt';
+  }
+
+  /** The PUBLISH encoder of this connection, made on first use. */
+  get outbound(): OutboundEncoder {
+    if (this.#outbound === null) this.#outbound = new OutboundEncoder(this);
+    return this.#outbound;
   }
 
   protected get protocolVersion(): string {
@@ -258,7 +269,7 @@ export class MqttConnection extends ConnectionShell {
 
   /** QoS 2: resends PUBREL for a delivery whose PUBREC arrived before the connection dropped. */
   release(id: number): void {
-    this.write(this.outbound.ack(PacketType.PUBREL, id, 0));
+    this.write(encodeAck(PacketType.PUBREL, this.version, id, 0));
   }
 
   /** SessionOwner capability: ready-made PUBLISH packets for big retained deliveries. */

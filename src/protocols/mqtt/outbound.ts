@@ -6,9 +6,8 @@
  * for that connection alone. Packets above the client's Maximum Packet Size are dropped.
  */
 import { encodingSlots, type Message, type QoS } from '../../core/message.js';
-import type { AckType, PublishProperties } from './codec/packets.js';
+import type { PublishProperties } from './codec/packets.js';
 import { encodePublish, setPublishDup, setPublishPacketId } from './codec/encode-publish.js';
-import { encodeAck } from './codec/encode-ack.js';
 
 /** The message encoding-cache slots of the shared PUBLISH encodings: one per (version 3..5, QoS, retain). */
 const PUBLISH_SLOT = encodingSlots(3 * 3 * 2);
@@ -76,11 +75,6 @@ export class OutboundEncoder {
       if (newAlias && !this.tooLarge(buf)) this.aliases!.set(msg.topic, alias);
     }
     return this.tooLarge(buf) ? null : buf;
-  }
-
-  /** PUBACK / PUBREC / PUBREL / PUBCOMP. */
-  ack(type: number, packetId: number, reason: number): Buffer {
-    return encodeAck(type as AckType, this.owner.version, packetId, reason);
   }
 
   private tooLarge(buf: Buffer): boolean {

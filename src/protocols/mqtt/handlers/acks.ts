@@ -8,7 +8,8 @@ import type { MqttConnection } from '../connection.js';
 import { Phase } from '../../../gateway/shell.js';
 import { PACKET_NAMES, PacketType, ReasonCode } from '../codec/constants.js';
 import { NO_RELEASE, OutState } from '../../../core/session.js';
-import type { AckPacket } from '../codec/packets.js';
+import type { AckPacket, AckType } from '../codec/packets.js';
+import { encodeAck } from '../codec/encode-ack.js';
 import type { StoreFullError } from '../../../store/types.js';
 
 /**
@@ -103,7 +104,7 @@ function writeAck(conn: MqttConnection, type: number, packetId: number, reason: 
     conn.inboundUnacked--;
   }
   if (conn.phase !== Phase.Online) return;
-  conn.write(conn.outbound.ack(type, packetId, conn.version === 5 ? reason : 0));
+  conn.write(encodeAck(type as AckType, conn.version, packetId, conn.version === 5 ? reason : 0));
 }
 
 /** Sends an ack now, or after the store commit when `afterCommit` (or an earlier ack waits). */
