@@ -33,7 +33,10 @@ start: build
 tools/kafka-mock/kafka-mock: tools/kafka-mock/kafka-mock.c
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lrdkafka
 
-test-tools: tools/kafka-mock/kafka-mock
+tools/connstorm/connstorm: tools/connstorm/connstorm.c
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+test-tools: tools/kafka-mock/kafka-mock tools/connstorm/connstorm
 
 test: build test-tools
 	$(MAKE) -C native test
@@ -53,4 +56,4 @@ bench: build
 	$(NODE) dist/bench/micro/main.js $(BENCH)
 
 clean:
-	rm -rf dist build native/target native/junction.node tools/kafka-mock/kafka-mock
+	rm -rf dist build native/target native/junction.node tools/kafka-mock/kafka-mock tools/connstorm/connstorm

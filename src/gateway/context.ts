@@ -291,7 +291,11 @@ export class GatewayContext {
       clientId: request.clientId,
       username: request.username,
       password: request.password,
-      remoteAddress: link.remoteAddress,
+      // Read when a provider asks (an HTTP hook, a per-address rule): on the native transport the
+      // address is a call into Rust, and most logins never need it.
+      get remoteAddress(): string {
+        return link.remoteAddress;
+      },
       protocol: request.protocol,
       transport: link.transport,
       peerIdentity: link.peerIdentity ?? null,
@@ -316,11 +320,11 @@ export class GatewayContext {
   }
 
   private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult, started: number): Admission {
-    const address = shell.link.remoteAddress;
     const observe = this.onAuthDecision;
     if (observe !== null && request.decided === undefined) observe(result.ok, (performance.now() - started) / 1000);
     if (!result.ok) {
       this.metrics.connectionsRefused++;
+      const address = shell.link.remoteAddress;
       if (this.logLimit.allow('auth:' + address)) {
         this.log.info('connection refused: not authorized', {
           protocol: request.protocol,
@@ -337,7 +341,7 @@ export class GatewayContext {
     }
     const username = result.username !== undefined ? result.username : request.username;
     if (username !== request.username && this.bans !== null) {
-      const ban = this.bans.banned(request.clientId, username, address);
+      const ban = this.bans.banned(request.clientId, username, shell.link.remoteAddress);
       if (ban !== null) return this.refuseBanned(shell, request, ban);
     }
     const grants: TopicGrants | null = result.grants ?? null;
@@ -345,6 +349,7 @@ export class GatewayContext {
     const owned = this.broker.sessions.get(request.clientId)?.identity ?? null;
     const owns = owned === null || bindingKey(owned) === bindingKey(identity);
     if (!owns) {
+      const address = shell.link.remoteAddress;
       const fields = { protocol: request.protocol, clientId: request.clientId, username, owner: owned.authenticated ? owned.name : null, address };
       if (!this.options.allowIdentityTakeover) {
         this.metrics.connectionsRefused++;

@@ -1,0 +1,54 @@
+/**
+ * Smoke test of tools/connstorm, the connect-rate generator of scripts/compare-connect-rate,
+ * against real broker processes: every connection answered is counted once, a refused one
+ * (CONNACK with a non-zero code) is a failure that names the cause and sets the exit code.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { brokerFor } from '../interop/harness.js';
+import { run } from '../interop/commands.js';
+
+const STORM = 'tools/connstorm/connstorm';
+
+interface StormResult {
+  connections: number;
+  connected: number;
+  failed: number;
+  connectsPerSecond: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  firstError: string;
+}
+
+async function storm(args: string[]): Promise<{ code: number | null; result: StormResult; stdout: string }> {
+  assert.ok(existsSync(STORM), `${STORM} is built by make test-tools`);
+  const r = await run(STORM, [...args, '--json', '-'], 30_000);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  assert.ok(line !== undefined, `a JSON line on stdout; got:\n${r.stdout}\n${r.stderr}`);
+  return { code: r.code, result: JSON.parse(line) as StormResult, stdout: r.stdout };
+}
+
+test('connstorm opens 300 MQTT 3.1.1 and 300 MQTT 5 connections, 20 in flight, and every one gets its CONNACK', async (t) => {
+  const broker = await brokerFor(t, { args: ['--store', 'memory'] });
+  for (const protocol of ['4', '5']) {
+    const { code, result } = await storm(['--port', String(broker.port), '--connections', '300', '--concurrency', '20', '--protocol', protocol]);
+    assert.equal(code, 0);
+    assert.deepEqual([result.connected, result.failed], [300, 0], `protocol ${protocol}`);
+    assert.ok(result.connectsPerSecond > 0);
+    assert.ok(result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+  }
+});
+
+test('connstorm counts refused connections as failures and exits 1', async (t) => {
+  const broker = await brokerFor(t, { args: ['--store', 'memory', '--allow-anonymous', 'false'] });
+  const { code, result } = await storm(['--port', String(broker.port), '--connections', '50', '--concurrency', '10']);
+  assert.equal(code, 1);
+  assert.deepEqual([result.connected, result.failed], [0, 50]);
+  assert.notEqual(result.firstError, '');
+});
+
+test('connstorm refuses bad usage with a message naming the option', async () => {
+  const r = await run(STORM, ['--port', '0', '--connections', '10'], 5_000);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--port must be 1\.\.65535/);
+});
