@@ -43,6 +43,8 @@ export interface FuzzReport {
 }
 
 const MAX_INPUT = 65_536;
+/** How long a fresh worker may take to start its first input before it counts as broken. */
+const WORKER_START_MS = 30_000;
 
 interface RoundResult {
   tried: number;
@@ -87,6 +89,12 @@ function round(target: string, seed: number, until: number, o: Required<FuzzOpti
       if (count !== lastCount) {
         lastCount = count;
         lastMove = Date.now();
+      } else if (count === 0) {
+        // Still starting (loading its modules and the corpus): on a loaded machine that alone can
+        // outlast a short watchdog, and no input has been handed to the decoder yet.
+        if (Date.now() - lastMove > WORKER_START_MS) {
+          finish({ tried: 0, pool: 0, corpus: 0, note: '', stopped: { kind: 'crash', message: `the fuzz worker did not start within ${WORKER_START_MS} ms`, input: Buffer.alloc(0), started: 0 } });
+        }
       } else if (Date.now() - lastMove > o.watchdogMs) {
         finish({ tried: count, pool: 0, corpus: 0, note: '', stopped: { kind: 'hang', message: `no return from one input within ${o.watchdogMs} ms (stopped)`, input: current(), started: count } });
       }

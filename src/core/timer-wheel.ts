@@ -15,6 +15,9 @@ export interface WheelItem {
   onTimer(now: number): number;
 }
 
+/** A tick this many resolutions after the previous one is late: the process stalled. */
+const LATE_TICKS = 2;
+
 export class TimerWheel {
   readonly resolution: number;
   private readonly slots: Array<Set<WheelItem>>;
@@ -22,6 +25,8 @@ export class TimerWheel {
   private timer: NodeJS.Timeout | null = null;
   /** Coarse clock refreshed every tick; cheaper than Date.now() per packet. */
   now: number;
+  /** A late tick's firing waits for the next check phase. */
+  private deferred = false;
 
   constructor(resolutionMs = 250, slotCount = 4096) {
     this.resolution = resolutionMs;
@@ -34,9 +39,32 @@ export class TimerWheel {
   /** Starts ticking; the timer is unref'd so it never keeps the process alive alone. */
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => this.tick(Date.now()), this.resolution);
+    this.timer = setInterval(() => this.onInterval(Date.now()), this.resolution);
     this.timer.unref();
   }
+
+  /**
+   * The interval's tick. A late one means the process stalled (a long GC, a starved CPU): what
+   * clients sent meanwhile waits in their sockets, and libuv runs timers before it polls for I/O,
+   * so firing now would close a client for a silence that was ours (its PINGREQ unread). The
+   * clock moves on at once (those reads get the fresh time) and the deadlines fire right after
+   * the poll phase (setImmediate). Public for tests.
+   */
+  onInterval(now: number): void {
+    if (now - this.now <= this.resolution * LATE_TICKS) {
+      this.tick(now);
+      return;
+    }
+    this.now = now;
+    if (this.deferred) return;
+    this.deferred = true;
+    setImmediate(this.fireDeferred);
+  }
+
+  private readonly fireDeferred = (): void => {
+    this.deferred = false;
+    this.tick(Math.max(Date.now(), this.now));
+  };
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);

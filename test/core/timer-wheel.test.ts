@@ -79,3 +79,43 @@ test('a stalled clock catches up and fires everything overdue', () => {
   wheel.tick(t0 + 60_000);
   for (const item of items) assert.equal(item.fired.length, 1);
 });
+
+test('after a stall the clock moves at once and deadlines fire after the poll phase: a packet that waited in the socket keeps its client', async () => {
+  const wheel = new TimerWheel(250, 64);
+  // Times around the real clock: the deferred firing reads Date.now().
+  const t0 = Math.floor(Date.now() / 250) * 250 - 3_250;
+  wheel.tick(t0);
+  // A keep-alive item: its deadline is 1.5 s after the last packet, moved forward by activity.
+  const keepAlive = new Item();
+  let lastActivity = t0;
+  keepAlive.onTimer = (now) => {
+    const deadline = lastActivity + 1500;
+    if (now >= deadline) {
+      keepAlive.fired.push(now);
+      return 0;
+    }
+    return deadline;
+  };
+  wheel.schedule(keepAlive, t0 + 1500);
+  // On time: fires synchronously when due.
+  const onTime = new Item();
+  wheel.schedule(onTime, t0 + 200);
+  wheel.onInterval(t0 + 250);
+  assert.equal(onTime.fired.length, 1, 'an on-time tick fires at once');
+  // The process stalls for 3 s; the next tick is late. The client's PINGREQ, sent in time, is
+  // read in this loop iteration's poll phase, after the timers.
+  const late = t0 + 3_250;
+  wheel.onInterval(late);
+  assert.equal(wheel.now, late, 'the clock moved at once');
+  assert.deepEqual(keepAlive.fired, [], 'nothing fires before the poll phase');
+  lastActivity = wheel.now; // the read, with the fresh clock
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(keepAlive.fired, [], 'the client whose packet waited in the socket is kept');
+  assert.ok(keepAlive.wheelSlot !== -1, 'and its deadline filed again');
+  // A client that really went silent is still closed after the stall.
+  const silent = new Item();
+  wheel.schedule(silent, late + 100);
+  wheel.onInterval(late + 4_000);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(silent.fired.length, 1);
+});

@@ -100,8 +100,14 @@ test('the fuzz runner reports a crash and a divergence, shrinks the input and sa
 
 test('the fuzz runner stops a decoder stuck in one input and keeps fuzzing with a new worker', async (t) => {
   const { report, files } = await selftest(t, 'hang', 2, 400);
-  const hang = found(report, 'hang');
-  assert.equal(hang.input.subarray(0, 2).toString('latin1'), 'HB', `the hang input should be the stuck one, got ${hang.input.toString('hex')}`);
+  // The watchdog is short here, so a machine that starves the worker for 400 ms may add a hang of
+  // its own; the planted one (input "HB...") must be among them.
+  const hangs = report.failures.filter((f) => f.kind === 'hang');
+  assert.ok(hangs.length > 0, `no hang found in ${report.tried} inputs`);
+  assert.ok(
+    hangs.some((h) => h.input.subarray(0, 2).toString('latin1') === 'HB'),
+    `the stuck input (HB...) should be reported; hangs: ${hangs.map((h) => h.input.toString('hex')).join(', ')}`,
+  );
   assert.ok(report.workerRestarts >= 1, 'a new worker carried on after the stuck one');
   assert.ok(
     files.some((f) => f.startsWith('hang-') && f.endsWith('.bin')),
