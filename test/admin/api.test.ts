@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { IDisconnectPacket } from 'mqtt';
-import { collect, connect, connectCollecting, gather, runBroker, sleep } from '../interop/harness.js';
+import { collect, connect, connectCollecting, gather, runBroker, sleep, waitFor } from '../interop/harness.js';
 import { adminBroker, call, fields, stompLogin, TOKEN } from './admin-broker.js';
 
 /** Every route that needs the token, with a request that would otherwise succeed or fail on its own merits. */
@@ -145,7 +145,7 @@ test('bans: POST kicks and refuses the client (CONNACK 0x8A), GET lists, DELETE 
   assert.equal((await kicked).reasonCode, 0x98);
   await assert.rejects(connect(null, url, { clientId: 'banned-one', protocolVersion: 5 }), /Banned|0x8a|138/i);
   await assert.rejects(connect(null, url, { clientId: 'banned-one', protocolVersion: 4 }), /unavailable|3/i);
-  assert.ok(a.broker.logs.some((l) => l['msg'] === 'connection refused: banned' && String(l['detail']).includes('(test)')));
+  await waitFor(() => a.broker.logs.some((l) => l['msg'] === 'connection refused: banned' && String(l['detail']).includes('(test)')), 5000, 'the log line');
 
   assert.equal((await a.api('POST', '/api/v1/bans', { as: 'username', who: 'mallory', seconds: 1 })).status, 201);
   await assert.rejects(connect(null, url, { clientId: 'm1', username: 'mallory', protocolVersion: 5 }), /Banned|138/i);
@@ -331,7 +331,7 @@ test('GET /stats and /nodes describe this node; POST /reload answers what it did
   assert.equal(reload['ok'], true);
   assert.equal(reload['trigger'], 'api');
   assert.deepEqual(reload['needsRestart'], []);
-  assert.ok(a.broker.logs.some((l) => l['msg'] === 'reloaded' && l['trigger'] === 'api' && l['node'] === 'n1'));
+  await waitFor(() => a.broker.logs.some((l) => l['msg'] === 'reloaded' && l['trigger'] === 'api' && l['node'] === 'n1'), 5000, 'the log line');
 });
 
 test('without --admin-token-file: a token is generated into the data dir (0600), and a non-loopback --admin-host is refused', async (t) => {

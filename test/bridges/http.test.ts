@@ -81,5 +81,5 @@ test('HTTP: a record the receiver refuses (413) is counted and dead-lettered; th
     records.map((r) => r.to),
     ['small', 'dead-letters', 'tiny'],
   );
-  assert.ok(broker.logs.some((l) => l['msg'] === 'bridge backend refused a record' && String(l['reason']).startsWith('HTTP 413')));
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'bridge backend refused a record' && String(l['reason']).startsWith('HTTP 413')), 5000, 'the log line');
 });

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaMock } from '../../bench/lib/backend-services.js';
-import { connect } from '../interop/harness.js';
+import { connect, waitFor } from '../interop/harness.js';
 import { bridgedBroker, bridgeStats, forwardCount, readKafka } from './helpers.js';
 
 let kafka: KafkaMock;
@@ -86,7 +86,7 @@ test('a full outbox (--bridge-outbox-max) drops new QoS 1 messages, a long queue
   const stats = await bridgeStats(broker, 'full', (l) => forwardCount(l, 0, 'dropped') === 5 && forwardCount(l, 1, 'dropped') === 2);
   assert.equal(forwardCount(stats, 0, 'buffered'), 20, 'the oldest 20 QoS 1 messages kept');
   assert.equal(forwardCount(stats, 1, 'buffered'), 3, 'QoS 0 kept while fewer than 23 records waited');
-  assert.ok(broker.logs.some((l) => l['msg'] === 'bridge outbox full (--bridge-outbox-max): message dropped'));
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'bridge outbox full (--bridge-outbox-max): message dropped'), 5000, 'the log line');
   await kafka.up();
   const records = await readKafka(kafka.bootstrap, topic, 23);
   assert.deepEqual(

@@ -60,7 +60,7 @@ test('--max-connections counts every protocol together', async (t) => {
     const port = protocol === 'mqtt' ? broker.port : portOf(broker, protocol);
     assert.equal(await closedAtOnce(port), true, `a ${protocol} connection past the limit is closed at once`);
   }
-  assert.ok(broker.logs.some((l) => l['msg'] === 'connection refused: --max-connections reached' && l['limit'] === 3));
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'connection refused: --max-connections reached' && l['limit'] === 3), 5000, 'the log line');
 });
 
 test('--max-memory refuses new logins of every protocol, each in its own words', async (t) => {

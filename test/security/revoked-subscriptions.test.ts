@@ -68,7 +68,7 @@ test('a read line removed by a reload: offline sessions lose the subscription to
   await waitFor(() => broker.logs.some((l) => l['msg'] === 'reloaded'), 5000, 'the reload');
   const reloaded = broker.logs.find((l) => l['msg'] === 'reloaded')!;
   assert.equal(reloaded['subscriptionsRevoked'], 1);
-  assert.ok(broker.logs.some((l) => l['msg'] === 'subscriptions revoked by reload' && l['clientId'] === id && l['offline'] === true));
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'subscriptions revoked by reload' && l['clientId'] === id && l['offline'] === true), 5000, 'the log line');
   await onlyPublicArrives(t, broker, id);
 });
 

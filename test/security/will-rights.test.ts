@@ -95,5 +95,5 @@ test('a delayed will whose right a reload revoked during the delay is not publis
     [],
     'the delayed will is dropped when due',
   );
-  assert.ok(broker.logs.some((l) => l['msg'] === 'will not published: the client may no longer publish there' && l['delayed'] === true));
+  await waitFor(() => broker.logs.some((l) => l['msg'] === 'will not published: the client may no longer publish there' && l['delayed'] === true), 5000, 'the log line');
 });

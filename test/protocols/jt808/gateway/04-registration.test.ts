@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jt808Broker } from '../helpers.js';
+import { waitFor } from '../../../interop/harness.js';
 import { Terminal } from '../../../../bench/lib/jt808-terminal.js';
 
 interface Call {
@@ -92,7 +93,7 @@ test('without endpoints on a non-loopback host and without --allow-anonymous eve
   assert.deepEqual(reg.body, { seq: sn, result: 1 });
   const authSn = term.send(0x0102, { code: 'anything' });
   assert.equal(await term.response(0x0102, authSn), 1);
-  assert.ok(broker.logs.some((l) => String(l['msg']).includes('JT/T 808 terminals will all be refused')));
+  await waitFor(() => broker.logs.some((l) => String(l['msg']).includes('JT/T 808 terminals will all be refused')), 5000, 'the log line');
 });
 
 test('a --jt808-port that cannot be bound stops the start with a message naming the flag', async (t) => {
