@@ -17,7 +17,7 @@ import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { messageFrom, messageHeaders, readHeaders } from './headers.js';
+import { messageFrom, messageHeaders, plainMessage, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
@@ -52,7 +52,8 @@ export interface RouteCounters {
   unmappable: number;
 }
 
-const SUBJECT_CACHE_MAX = 10_000;
+/** Entries of each per-topic cache below; a full cache starts again empty (no LRU bookkeeping per message). */
+const CACHE_MAX = 10_000;
 
 export class RemoteRoutes implements LinkListener {
   private readonly plain = new Map<string, Interest>();
@@ -61,7 +62,12 @@ export class RemoteRoutes implements LinkListener {
   private readonly trie = new TopicTrie();
   private nextId = 1;
   private nc: NatsConnection | null = null;
+  /** topic -> subject, for sending */
   private readonly subjects = new Map<string, string>();
+  /** subject -> topic, for what arrives: subjects that map back to themselves only */
+  private readonly topics = new Map<string, string>();
+  /** topic -> id of the first local plain interest it matches (the duplicate check); emptied when the plain interests change */
+  private readonly firstMatch = new Map<string, number>();
   readonly counters: RouteCounters = { sent: 0, notSent: 0, tooLarge: 0, received: 0, duplicates: 0, sharedReceived: 0, sharedUnmatched: 0, unmappable: 0 };
 
   constructor(
@@ -121,7 +127,10 @@ export class RemoteRoutes implements LinkListener {
     if (it === undefined) {
       it = { id: this.nextId++, filter, group: shared === null ? null : shared.group, count: 0, subs: [] };
       map.set(key, it);
-      if (shared === null) this.trie.insert(filter, it.id, 0);
+      if (shared === null) {
+        this.trie.insert(filter, it.id, 0);
+        this.firstMatch.clear();
+      }
       if (this.nc !== null) this.subscribe(this.nc, it);
     }
     it.count++;
@@ -136,7 +145,10 @@ export class RemoteRoutes implements LinkListener {
     const it = map.get(key);
     if (it === undefined || --it.count > 0) return;
     map.delete(key);
-    if (shared === null) this.trie.remove(filter, it.id);
+    if (shared === null) {
+      this.trie.remove(filter, it.id);
+      this.firstMatch.clear();
+    }
     for (const s of it.subs) s.unsubscribe();
     it.subs = [];
   }
@@ -166,7 +178,10 @@ export class RemoteRoutes implements LinkListener {
       return;
     }
     try {
-      nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
+      // QoS 0 without properties goes as a plain PUB: the node's name alone is not worth a header block
+      // (the main connection is noEcho, so the node's own messages never come back to it anyway).
+      if (plainMessage(msg)) nc.publish(this.subjectOf(topic), msg.payload);
+      else nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
       this.counters.sent++;
     } catch (err) {
       this.counters.tooLarge++;
@@ -178,7 +193,7 @@ export class RemoteRoutes implements LinkListener {
     let subject = this.subjects.get(topic);
     if (subject === undefined) {
       subject = topicToSubject(topic) ?? fallbackSubject(topic);
-      if (this.subjects.size >= SUBJECT_CACHE_MAX) this.subjects.clear();
+      if (this.subjects.size >= CACHE_MAX) this.subjects.clear();
       this.subjects.set(topic, subject);
     }
     return subject;
@@ -191,13 +206,35 @@ export class RemoteRoutes implements LinkListener {
     if (subject.startsWith(FALLBACK_PREFIX)) return fallbackTopic(subject);
     // JetStream's API, Junction's own subjects and request replies are not messages.
     if (subject.charCodeAt(0) === 0x24 || subject.startsWith('_INBOX.')) return null;
-    const topic = subjectToTopic(subject);
-    // A NATS client may publish a subject no topic maps to (a.b/c): it would not reach the same subscribers.
-    if (!fromNode && topicToSubject(topic) !== subject) {
-      this.counters.unmappable++;
-      return null;
+    // A subject that maps back to itself gives the same topic whoever sent it: cached.
+    let topic = this.topics.get(subject);
+    if (topic === undefined) {
+      const t = subjectToTopic(subject);
+      // A NATS client may publish a subject no topic maps to (a.b/c): it would not reach the same subscribers.
+      // A node's subject always maps back (topicToSubject made it); the check stays for safety, uncached.
+      if (topicToSubject(t) !== subject) {
+        if (fromNode) return t;
+        this.counters.unmappable++;
+        return null;
+      }
+      if (this.topics.size >= CACHE_MAX) this.topics.clear();
+      this.topics.set(subject, t);
+      topic = t;
     }
     return topic;
+  }
+
+  /** The id of the first local plain interest `topic` matches (0x7fffffff for none). */
+  private firstInterest(topic: string): number {
+    let first = this.firstMatch.get(topic);
+    if (first === undefined) {
+      const pairs = this.trie.match(topic);
+      first = 0x7fffffff;
+      for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! < first) first = pairs[i]!;
+      if (this.firstMatch.size >= CACHE_MAX) this.firstMatch.clear();
+      this.firstMatch.set(topic, first);
+    }
+    return first;
   }
 
   private onPlain(it: Interest, err: Error | null, m: Msg): void {
@@ -207,10 +244,7 @@ export class RemoteRoutes implements LinkListener {
     const topic = this.topicOf(m.subject, f.node !== '');
     if (topic === null) return;
     // Only the first of the overlapping local filters that match lets the message through.
-    const pairs = this.trie.match(topic);
-    let first = 0x7fffffff;
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! < first) first = pairs[i]!;
-    if (first !== it.id) {
+    if (this.firstInterest(topic) !== it.id) {
       this.counters.duplicates++;
       return;
     }

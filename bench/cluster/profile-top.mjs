@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Summarises a V8 .cpuprofile (node --cpu-prof): the top self-time functions and the self time
+// grouped by the file (package or src/ module) they live in, as % of the profile's samples.
+// Usage: node bench/cluster/profile-top.mjs FILE.cpuprofile [--top N] [--messages N]
+//   --messages N   also print microseconds per message (N = messages the process handled)
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+if (args.length === 0 || args.includes('--help')) {
+  console.log('usage: profile-top.mjs FILE.cpuprofile [--top N] [--messages N]');
+  process.exit(args.length === 0 ? 2 : 0);
+}
+const file = args[0];
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i === -1 ? def : Number(args[i + 1]);
+};
+const top = opt('--top', 25);
+const messages = opt('--messages', 0);
+const prof = JSON.parse(readFileSync(file, 'utf8'));
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const counts = new Map();
+for (const id of prof.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+const intervals = prof.timeDeltas.reduce((a, b) => a + b, 0) / prof.samples.length; // us per sample
+const total = prof.samples.length;
+const self = new Map();
+const byFile = new Map();
+let idle = 0;
+for (const [id, c] of counts) {
+  const n = byId.get(id);
+  const f = n.callFrame;
+  if (f.functionName === '(idle)') idle += c;
+  const short = f.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '').replace(/.*\/dist\//, '');
+  const key = `${f.functionName || '(anonymous)'} ${short}:${f.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + c);
+  const group = short === '' ? f.functionName : short.startsWith('@') ? short.split('/').slice(0, 2).join('/') : short.split('/').slice(0, 3).join('/');
+  byFile.set(group, (byFile.get(group) ?? 0) + c);
+}
+const busy = total - idle;
+const pct = (c) => `${((100 * c) / total).toFixed(1).padStart(5)}%`;
+const us = (c) => (messages > 0 ? `  ${((c * intervals) / messages).toFixed(2).padStart(6)} us/msg` : '');
+console.log(`${file}: ${total} samples of ${intervals.toFixed(0)} us, busy ${pct(busy)}${us(busy)}`);
+console.log('\ntop self time:');
+for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(c)}${us(c)}  ${k}`);
+console.log('\nself time by file or package:');
+for (const [k, c] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(c)}${us(c)}  ${k}`);
