@@ -157,7 +157,11 @@ export class RemoteRoutes implements LinkListener {
     const subjects = filterToSubjects(it.filter);
     if (it.group === null) {
       // A filter NATS cannot express matches only topics that travel on the fallback subject.
-      for (const subject of subjects ?? []) it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, err, m) }));
+      for (const subject of subjects ?? []) {
+        // A subject without wildcards brings only itself: its topic is known now, not decoded and mapped per message.
+        const literal = literalTopic(subject);
+        it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, literal, err, m) }));
+      }
       return;
     }
     // Queue subscriptions live on the link's second connection: the main one never receives this node's own messages.
@@ -237,11 +241,11 @@ export class RemoteRoutes implements LinkListener {
     return first;
   }
 
-  private onPlain(it: Interest, err: Error | null, m: Msg): void {
+  private onPlain(it: Interest, literal: string | null, err: Error | null, m: Msg): void {
     if (err !== null) return;
     const f = readHeaders(m.headers);
     if (f.node === this.node) return;
-    const topic = this.topicOf(m.subject, f.node !== '');
+    const topic = literal ?? this.topicOf(m.subject, f.node !== '');
     if (topic === null) return;
     // Only the first of the overlapping local filters that match lets the message through.
     if (this.firstInterest(topic) !== it.id) {
@@ -275,6 +279,18 @@ export class RemoteRoutes implements LinkListener {
     for (const it of [...this.plain.values(), ...this.shared.values()]) it.subs = [];
     this.nc = null;
   }
+}
+
+/**
+ * The topic every message on `subject` carries when the subject has no wildcard and maps back to
+ * itself (what topicOf would answer for it, whoever publishes); null otherwise (decided per message).
+ */
+function literalTopic(subject: string): string | null {
+  if (subject.startsWith(FALLBACK_PREFIX) || subject.charCodeAt(0) === 0x24 || subject.startsWith('_INBOX.')) return null;
+  const tokens = subject.split('.');
+  if (tokens.includes('*') || tokens.includes('>')) return null;
+  const topic = subjectToTopic(subject);
+  return topicToSubject(topic) === subject ? topic : null;
 }
 
 /** The NATS queue group of a shared group: its name and filter (base64url when the filter holds white space). */
