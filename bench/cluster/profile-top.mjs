@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (node --cpu-prof): the top self-time functions and the self time
 // grouped by the file (package or src/ module) they live in, as % of the profile's samples.
-// Usage: node bench/cluster/profile-top.mjs FILE.cpuprofile [--top N] [--messages N]
-//   --messages N   also print microseconds per message (N = messages the process handled)
+// Usage: node bench/cluster/profile-top.mjs FILE.cpuprofile [--top N] [--messages N] [--inclusive F,G]
+//   --messages N     also print microseconds per message (N = messages the process handled)
+//   --inclusive F,G  also the inclusive time of the functions named F, G (everything under them)
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -17,6 +18,8 @@ const opt = (name, def) => {
 };
 const top = opt('--top', 25);
 const messages = opt('--messages', 0);
+const inclusiveIdx = args.indexOf('--inclusive');
+const inclusive = inclusiveIdx === -1 ? [] : args[inclusiveIdx + 1].split(',');
 const prof = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const counts = new Map();
@@ -44,3 +47,21 @@ console.log('\ntop self time:');
 for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(c)}${us(c)}  ${k}`);
 console.log('\nself time by file or package:');
 for (const [k, c] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(c)}${us(c)}  ${k}`);
+
+if (inclusive.length > 0) {
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const under = new Map(inclusive.map((name) => [name, 0]));
+  for (const [id, c] of counts) {
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const name = byId.get(at).callFrame.functionName;
+      if (under.has(name) && !seen.has(name)) {
+        seen.add(name);
+        under.set(name, under.get(name) + c);
+      }
+    }
+  }
+  console.log('\ninclusive time:');
+  for (const [k, c] of under) console.log(`${pct(c)}${us(c)}  ${k}`);
+}
