@@ -23,6 +23,24 @@ export const H_CORRELATION = 'MQTT-Correlation-Data';
 /** JSON array of [key, value] pairs, in order (a key may repeat). */
 export const H_USER_PROPERTIES = 'MQTT-User-Properties';
 
+/**
+ * True when `msg` says nothing a header would carry beyond its node: QoS 0, not retained, no
+ * expiry, no properties. Such a message travels as a plain PUB, as a NATS publisher would send
+ * it: no header block to build, encode and parse again for the most common device message.
+ */
+export function plainMessage(msg: Message): boolean {
+  if (msg.qos !== 0 || msg.retain || msg.expiresAt !== 0) return false;
+  const p = msg.properties;
+  return (
+    p === null ||
+    (p.payloadFormatIndicator === undefined &&
+      p.contentType === undefined &&
+      p.responseTopic === undefined &&
+      p.correlationData === undefined &&
+      (p.userProperties === undefined || p.userProperties.length === 0))
+  );
+}
+
 /** The headers of `msg` as node `node` sends it; `now` for the remaining expiry. */
 export function messageHeaders(msg: Message, node: string, now: number, topic: string | null = null): MsgHdrs {
   const h = headers();

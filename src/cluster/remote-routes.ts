@@ -17,7 +17,7 @@ import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { messageFrom, messageHeaders, readHeaders } from './headers.js';
+import { messageFrom, messageHeaders, plainMessage, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
@@ -52,7 +52,8 @@ export interface RouteCounters {
   unmappable: number;
 }
 
-const SUBJECT_CACHE_MAX = 10_000;
+/** Entries of each per-topic cache below; a full cache starts again empty (no LRU bookkeeping per message). */
+const CACHE_MAX = 10_000;
 
 export class RemoteRoutes implements LinkListener {
   private readonly plain = new Map<string, Interest>();
@@ -61,7 +62,12 @@ export class RemoteRoutes implements LinkListener {
   private readonly trie = new TopicTrie();
   private nextId = 1;
   private nc: NatsConnection | null = null;
+  /** topic -> subject, for sending */
   private readonly subjects = new Map<string, string>();
+  /** subject -> topic, for what arrives: subjects that map back to themselves only */
+  private readonly topics = new Map<string, string>();
+  /** topic -> id of the first local plain interest it matches (the duplicate check); emptied when the plain interests change */
+  private readonly firstMatch = new Map<string, number>();
   readonly counters: RouteCounters = { sent: 0, notSent: 0, tooLarge: 0, received: 0, duplicates: 0, sharedReceived: 0, sharedUnmatched: 0, unmappable: 0 };
 
   constructor(
@@ -121,7 +127,10 @@ export class RemoteRoutes implements LinkListener {
     if (it === undefined) {
       it = { id: this.nextId++, filter, group: shared === null ? null : shared.group, count: 0, subs: [] };
       map.set(key, it);
-      if (shared === null) this.trie.insert(filter, it.id, 0);
+      if (shared === null) {
+        this.trie.insert(filter, it.id, 0);
+        this.firstMatch.clear();
+      }
       if (this.nc !== null) this.subscribe(this.nc, it);
     }
     it.count++;
@@ -136,7 +145,10 @@ export class RemoteRoutes implements LinkListener {
     const it = map.get(key);
     if (it === undefined || --it.count > 0) return;
     map.delete(key);
-    if (shared === null) this.trie.remove(filter, it.id);
+    if (shared === null) {
+      this.trie.remove(filter, it.id);
+      this.firstMatch.clear();
+    }
     for (const s of it.subs) s.unsubscribe();
     it.subs = [];
   }
@@ -145,7 +157,11 @@ export class RemoteRoutes implements LinkListener {
     const subjects = filterToSubjects(it.filter);
     if (it.group === null) {
       // A filter NATS cannot express matches only topics that travel on the fallback subject.
-      for (const subject of subjects ?? []) it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, err, m) }));
+      for (const subject of subjects ?? []) {
+        // A subject without wildcards brings only itself: its topic is known now, not decoded and mapped per message.
+        const literal = literalTopic(subject);
+        it.subs.push(nc.subscribe(subject, { callback: (err, m) => this.onPlain(it, literal, err, m) }));
+      }
       return;
     }
     // Queue subscriptions live on the link's second connection: the main one never receives this node's own messages.
@@ -166,7 +182,10 @@ export class RemoteRoutes implements LinkListener {
       return;
     }
     try {
-      nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
+      // QoS 0 without properties goes as a plain PUB: the node's name alone is not worth a header block
+      // (the main connection is noEcho, so the node's own messages never come back to it anyway).
+      if (plainMessage(msg)) nc.publish(this.subjectOf(topic), msg.payload);
+      else nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
       this.counters.sent++;
     } catch (err) {
       this.counters.tooLarge++;
@@ -178,7 +197,7 @@ export class RemoteRoutes implements LinkListener {
     let subject = this.subjects.get(topic);
     if (subject === undefined) {
       subject = topicToSubject(topic) ?? fallbackSubject(topic);
-      if (this.subjects.size >= SUBJECT_CACHE_MAX) this.subjects.clear();
+      if (this.subjects.size >= CACHE_MAX) this.subjects.clear();
       this.subjects.set(topic, subject);
     }
     return subject;
@@ -191,26 +210,45 @@ export class RemoteRoutes implements LinkListener {
     if (subject.startsWith(FALLBACK_PREFIX)) return fallbackTopic(subject);
     // JetStream's API, Junction's own subjects and request replies are not messages.
     if (subject.charCodeAt(0) === 0x24 || subject.startsWith('_INBOX.')) return null;
-    const topic = subjectToTopic(subject);
-    // A NATS client may publish a subject no topic maps to (a.b/c): it would not reach the same subscribers.
-    if (!fromNode && topicToSubject(topic) !== subject) {
-      this.counters.unmappable++;
-      return null;
+    // A subject that maps back to itself gives the same topic whoever sent it: cached.
+    let topic = this.topics.get(subject);
+    if (topic === undefined) {
+      const t = subjectToTopic(subject);
+      // A NATS client may publish a subject no topic maps to (a.b/c): it would not reach the same subscribers.
+      // A node's subject always maps back (topicToSubject made it); the check stays for safety, uncached.
+      if (topicToSubject(t) !== subject) {
+        if (fromNode) return t;
+        this.counters.unmappable++;
+        return null;
+      }
+      if (this.topics.size >= CACHE_MAX) this.topics.clear();
+      this.topics.set(subject, t);
+      topic = t;
     }
     return topic;
   }
 
-  private onPlain(it: Interest, err: Error | null, m: Msg): void {
+  /** The id of the first local plain interest `topic` matches (0x7fffffff for none). */
+  private firstInterest(topic: string): number {
+    let first = this.firstMatch.get(topic);
+    if (first === undefined) {
+      const pairs = this.trie.match(topic);
+      first = 0x7fffffff;
+      for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! < first) first = pairs[i]!;
+      if (this.firstMatch.size >= CACHE_MAX) this.firstMatch.clear();
+      this.firstMatch.set(topic, first);
+    }
+    return first;
+  }
+
+  private onPlain(it: Interest, literal: string | null, err: Error | null, m: Msg): void {
     if (err !== null) return;
     const f = readHeaders(m.headers);
     if (f.node === this.node) return;
-    const topic = this.topicOf(m.subject, f.node !== '');
+    const topic = literal ?? this.topicOf(m.subject, f.node !== '');
     if (topic === null) return;
     // Only the first of the overlapping local filters that match lets the message through.
-    const pairs = this.trie.match(topic);
-    let first = 0x7fffffff;
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i]! < first) first = pairs[i]!;
-    if (first !== it.id) {
+    if (this.firstInterest(topic) !== it.id) {
       this.counters.duplicates++;
       return;
     }
@@ -241,6 +279,18 @@ export class RemoteRoutes implements LinkListener {
     for (const it of [...this.plain.values(), ...this.shared.values()]) it.subs = [];
     this.nc = null;
   }
+}
+
+/**
+ * The topic every message on `subject` carries when the subject has no wildcard and maps back to
+ * itself (what topicOf would answer for it, whoever publishes); null otherwise (decided per message).
+ */
+function literalTopic(subject: string): string | null {
+  if (subject.startsWith(FALLBACK_PREFIX) || subject.charCodeAt(0) === 0x24 || subject.startsWith('_INBOX.')) return null;
+  const tokens = subject.split('.');
+  if (tokens.includes('*') || tokens.includes('>')) return null;
+  const topic = subjectToTopic(subject);
+  return topicToSubject(topic) === subject ? topic : null;
 }
 
 /** The NATS queue group of a shared group: its name and filter (base64url when the filter holds white space). */
