@@ -336,7 +336,9 @@ export class GatewayContext {
       }
       const refusal: AdmissionRefusal =
         result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : result.reason === ADMISSION_REASON_CODES['rate-limited'] ? 'rate-limited' : 'not-authorized';
-      if (request.clientId !== '') this.clientDisconnected({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }, 'auth-failure');
+      if (request.clientId !== '') {
+        this.clientDisconnected({ clientInfo: () => ({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }) }, 'auth-failure');
+      }
       return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
     }
     const username = result.username !== undefined ? result.username : request.username;
@@ -426,14 +428,16 @@ export class GatewayContext {
 
   // --- events and durability ---------------------------------------------------------------
 
-  clientConnected(info: ClientInfo): void {
+  /** Fires clientConnected; the client's description is built only when a hook listens (the peer address is a call into Rust). */
+  clientConnected(who: { clientInfo(): ClientInfo }): void {
     const hook = this.broker.hooks.clientConnected;
-    if (hook !== null) hook(info);
+    if (hook !== null) hook(who.clientInfo());
   }
 
-  clientDisconnected(info: ClientInfo, reason: DisconnectReason): void {
+  /** Fires clientDisconnected, building the description only when a hook listens. */
+  clientDisconnected(who: { clientInfo(): ClientInfo }, reason: DisconnectReason): void {
     const hook = this.broker.hooks.clientDisconnected;
-    if (hook !== null) hook(info, reason);
+    if (hook !== null) hook(who.clientInfo(), reason);
   }
 
   /**

@@ -294,7 +294,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.releaseLoginBytes();
     this.onlineSince = this.kit.secondsSinceEpoch();
     this.kit.metrics.connectionsOpened++;
-    this.kit.clientConnected(this.clientInfo());
+    this.kit.clientConnected(this);
     const expiresAt = this.client?.expiresAt ?? 0;
     if (expiresAt > 0) {
       this.credentialsDeadline = new CredentialsDeadline(this);
@@ -385,7 +385,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.will = null;
     if (wasOnline) {
       this.logDebug('client disconnected', { reason });
-      this.kit.clientDisconnected(this.clientInfo(), reason);
+      this.kit.clientDisconnected(this, reason);
     }
   }
 

@@ -191,7 +191,7 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
 /** A refusal of enhanced authentication: counted and told to the hooks like any failed login. */
 export function refuseAuthentication(conn: MqttConnection, detail: string): void {
   conn.kit.metrics.connectionsRefused++;
-  conn.kit.clientDisconnected(conn.clientInfo(), 'auth-failure');
+  conn.kit.clientDisconnected(conn, 'auth-failure');
   conn.logDebug('connection refused', { detail });
   refuse(conn, ReasonCode.NotAuthorized, detail);
 }
