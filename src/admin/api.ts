@@ -167,7 +167,7 @@ function nodes(s: AdminServices): Array<Record<string, unknown>> {
   if (cluster === null) return [nodeView(s)];
   const self = cluster.find((n) => n.self);
   const out: Array<Record<string, unknown>> = [{ ...nodeView(s), subscriptions: self?.subscriptions, nats: self?.nats, traffic: self?.traffic }];
-  for (const n of cluster) if (!n.self) out.push({ ...n, status: n.status === 'up' ? 'running' : n.status });
+  for (const n of cluster) if (!n.self) out.push({ ...n });
   return out;
 }
 

@@ -39,7 +39,7 @@ export interface Heartbeat {
 /** One node as GET /api/v1/nodes shows it. */
 export interface ClusterNodeView extends Omit<Heartbeat, 'instance' | 'leaving'> {
   self: boolean;
-  status: 'up' | 'lost' | 'left';
+  status: 'running' | 'lost' | 'left';
   uptimeSeconds: number;
   /** ms since its last heartbeat (0 for this node) */
   lastSeenMs: number;
@@ -115,7 +115,7 @@ export class ClusterNodes implements LinkListener {
     this.beat(false);
     const now = Date.now();
     for (const [name, k] of this.others) {
-      if (k.status === 'up' && now - k.lastSeen > MISSED_BEATS * this.intervalMs) {
+      if (k.status === 'running' && now - k.lastSeen > MISSED_BEATS * this.intervalMs) {
         k.status = 'lost';
         this.log.warn('cluster node lost: no heartbeat', { node: name, silentMs: now - k.lastSeen, connections: k.beat.connections });
         this.logNodes();
@@ -141,7 +141,7 @@ export class ClusterNodes implements LinkListener {
       return;
     }
     const known = this.others.get(beat.name);
-    const status = beat.leaving === true ? 'left' : 'up';
+    const status = beat.leaving === true ? 'left' : 'running';
     this.others.set(beat.name, { beat, lastSeen: Date.now(), status });
     if (known === undefined || known.status !== status || known.beat.instance !== beat.instance) {
       if (status === 'left') {
@@ -176,7 +176,7 @@ export class ClusterNodes implements LinkListener {
       traffic: beat.traffic ?? {},
       lastSeenMs: now - lastSeen,
     });
-    const out = [view(this.heartbeat(false), true, 'up', now)];
+    const out = [view(this.heartbeat(false), true, 'running', now)];
     for (const k of this.others.values()) out.push(view(k.beat, false, k.status, k.lastSeen));
     return out;
   }
