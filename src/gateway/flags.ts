@@ -20,6 +20,8 @@ export interface GatewayOptions {
   maxLoginBuffer: number;
   /** true: a client may take over a session another identity created (as in mosquitto) */
   allowIdentityTakeover: boolean;
+  /** MQTT CONNECTs handled per event-loop phase before the rest wait for the next (0 = no limit) */
+  maxLoginsPerTurn: number;
 }
 
 /** The smallest --max-connect-size: an MQTT 5 CONNECT with a short id, username, password and a small will fits. */
@@ -78,6 +80,16 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     group: 'Limits',
     default: true,
     help: 'keep retained messages; --no-retain-available refuses every retained publish and will, whatever the protocol (MQTT 5: Retain Available 0, DISCONNECT 0x9A; 3.1.1: the connection closes; STOMP: ERROR)',
+  },
+  {
+    name: 'max-logins-per-turn',
+    key: 'maxLoginsPerTurn',
+    kind: 'int',
+    group: 'Limits',
+    default: 8,
+    min: 0,
+    max: 100_000,
+    help: 'MQTT CONNECTs handled in one pass of the event loop; more wait for the next pass, so that a reconnect storm cannot keep established clients waiting for milliseconds (each CONNECT costs tens of microseconds); 0 = no limit',
   },
   {
     name: 'max-connect-size',

@@ -28,8 +28,11 @@ let spent = 0;
 function continueWaiting(): void {
   scheduled = false;
   const start = spent;
+  // Only those waiting when the phase began: one that yields again (a login past this phase's
+  // budget) joins the queue for the next phase instead of being continued in a loop here.
+  let left = waiting.length;
   let next: TurnTaker | undefined;
-  while (spent - start < CHECK_BUDGET && (next = waiting.shift()) !== undefined) next.continueTurn();
+  while (left-- > 0 && spent - start < CHECK_BUDGET && (next = waiting.shift()) !== undefined) next.continueTurn();
   if (waiting.length > 0) schedule();
 }
 
@@ -55,4 +58,31 @@ export function workDone(): number {
 export function waitForTurn(taker: TurnTaker): void {
   waiting.push(taker);
   schedule();
+}
+
+/**
+ * Logins per event-loop phase. A connect storm is many connections each doing one frame, well
+ * within its own turn, but a CONNECT costs tens of microseconds (admission, session, CONNACK):
+ * a batch of 200 of them holds the loop for milliseconds while established clients wait. Past
+ * `loginsPerTurn` a login waits in the queue above, continued in the next check phase; the count
+ * starts again in each check phase.
+ */
+let logins = 0;
+let loginsResetScheduled = false;
+
+function resetLogins(): void {
+  logins = 0;
+  loginsResetScheduled = false;
+}
+
+/** True when one more login fits this phase's budget (and counts it); false: yield and come back. */
+export function takeLogin(loginsPerTurn: number): boolean {
+  if (loginsPerTurn <= 0) return true;
+  if (logins >= loginsPerTurn) return false;
+  logins++;
+  if (!loginsResetScheduled) {
+    loginsResetScheduled = true;
+    setImmediate(resetLogins);
+  }
+  return true;
 }

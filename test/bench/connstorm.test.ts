@@ -39,6 +39,13 @@ test('connstorm opens 300 MQTT 3.1.1 and 300 MQTT 5 connections, 20 in flight, a
   }
 });
 
+test('with --max-logins-per-turn 1 a storm of 1,000 logins, 64 in flight, is answered in full: the ones past each pass wait for the next', async (t) => {
+  const broker = await brokerFor(t, { args: ['--store', 'memory', '--max-logins-per-turn', '1'] });
+  const { code, result } = await storm(['--port', String(broker.port), '--connections', '1000', '--concurrency', '64']);
+  assert.equal(code, 0);
+  assert.deepEqual([result.connected, result.failed], [1000, 0]);
+});
+
 test('connstorm counts refused connections as failures and exits 1', async (t) => {
   const broker = await brokerFor(t, { args: ['--store', 'memory', '--allow-anonymous', 'false'] });
   const { code, result } = await storm(['--port', String(broker.port), '--connections', '50', '--concurrency', '10']);

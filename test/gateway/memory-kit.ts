@@ -60,6 +60,7 @@ export async function memoryKit(security: Partial<Security> = {}): Promise<{ kit
       maxConnectSize: 65_536,
       maxLoginBuffer: 64 << 20,
       allowIdentityTakeover: false,
+      maxLoginsPerTurn: 32,
     },
     nodeName: 'test',
     log,

@@ -10,7 +10,7 @@ import { Delivered, type Delivery, type KickReason } from '../../core/session.js
 import type { BulkWireTarget } from '../../core/retained-bulk.js';
 import { ConnectionShell, Pause, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
-import { PUBLISH_COST, TURN_BUDGET } from '../../gateway/turns.js';
+import { PUBLISH_COST, TURN_BUDGET, takeLogin } from '../../gateway/turns.js';
 import type { ConnectPacket, ProtocolVersion } from './codec/packets.js';
 import { PacketType, ReasonCode } from './codec/constants.js';
 import { SCAN_ERR_LENGTH, SCAN_ERR_TOO_LARGE, SCAN_FLAGS, SCAN_HEADER, SCAN_LENGTH, SCAN_OFFSET, SCAN_STRIDE, SCAN_TYPE } from './codec/scanner.js';
@@ -134,6 +134,13 @@ export class MqttConnection extends ConnectionShell {
         const offset = scanOut[at + SCAN_OFFSET]!;
         const length = scanOut[at + SCAN_LENGTH]!;
         const type = scanOut[at + SCAN_TYPE]!;
+        if (type === PacketType.CONNECT && this.phase === Phase.Connecting && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+          // This pass's logins are spent: the CONNECT waits for the next pass, after the
+          // established clients' reads (a storm must not hold the loop).
+          this.pending = buf.subarray(offset);
+          this.yieldTurn();
+          return;
+        }
         this.count(type === PacketType.PUBLISH ? PUBLISH_COST : 1);
         try {
           dispatchPacket(this, type, scanOut[at + SCAN_FLAGS]!, buf, offset, offset + length, scanOut, i);
