@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { encodeConnect } from '../../src/protocols/mqtt/codec/encode-connect.js';
 
 /** What the main thread hands each client thread. */
 export interface StormSlice {
@@ -27,27 +28,9 @@ export interface StormProgress {
 const SOURCES = 8;
 const DISCONNECT = Buffer.from([0xe0, 0]);
 
-function mqttString(s: string): Buffer {
-  const b = Buffer.from(s);
-  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-}
-
 /** CONNECT 3.1.1, clean session, keep-alive 0, with username and password when given. */
 function connectPacket(clientId: string, username: string | null, password: string | null): Buffer {
-  const flags = 0x02 | (username !== null ? 0x80 : 0) | (password !== null ? 0x40 : 0);
-  const parts = [Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, 0, 0]), mqttString(clientId)];
-  if (username !== null) parts.push(mqttString(username));
-  if (password !== null) parts.push(mqttString(password));
-  const body = Buffer.concat(parts);
-  const header = [0x10];
-  let n = body.length;
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    header.push(b);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from(header), body]);
+  return encodeConnect({ protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId, username, password: password === null ? null : Buffer.from(password) });
 }
 
 /** One login; resolves with the CONNACK return code after sending DISCONNECT. */

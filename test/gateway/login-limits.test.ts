@@ -12,6 +12,7 @@ import { RawStomp, frame as stompFrame } from '../protocols/stomp/helpers.js';
 import { Vehicle, frame as gbtFrame, gbtPort, loginData } from '../protocols/gbt32960/helpers.js';
 import { Terminal } from '../../bench/lib/jt808-terminal.js';
 import { jt808Port, testPhone } from '../protocols/jt808/helpers.js';
+import { varintSize, writeVarint } from '../../src/protocols/mqtt/codec/writer.js';
 
 const REASON_STRING = 0x1f;
 
@@ -23,15 +24,10 @@ function stompPort(broker: Broker): number {
 
 /** The fixed header of a CONNECT declaring `remaining` bytes, then the start of an MQTT `level` variable header. */
 function connectStart(remaining: number, level: number): Buffer {
-  const header = [0x10];
-  let n = remaining;
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    header.push(b);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from(header), Buffer.from([0, 4]), Buffer.from('MQTT'), Buffer.from([level, 0x02, 0, 60])]);
+  const header = Buffer.alloc(1 + varintSize(remaining));
+  header[0] = 0x10;
+  writeVarint(header, 1, remaining);
+  return Buffer.concat([header, Buffer.from([0, 4]), Buffer.from('MQTT'), Buffer.from([level, 0x02, 0, 60])]);
 }
 
 test('an MQTT 5 CONNECT over --max-connect-size is refused with CONNACK 0x95 naming the flag, before it arrives', async (t) => {
