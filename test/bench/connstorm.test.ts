@@ -18,6 +18,11 @@ interface StormResult {
   connectsPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
   firstError: string;
+  generatorCorePercent: number;
+  brokerCpuMs?: number;
+  brokerCpuUsPerConnection?: number;
+  brokerCorePercent?: number;
+  brokerKernelPercent?: number;
 }
 
 async function storm(args: string[]): Promise<{ code: number | null; result: StormResult; stdout: string }> {
@@ -37,6 +42,22 @@ test('connstorm opens 300 MQTT 3.1.1 and 300 MQTT 5 connections, 20 in flight, a
     assert.ok(result.connectsPerSecond > 0);
     assert.ok(result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
   }
+});
+
+test('--broker-pid reports the broker CPU time over the storm, per connection and its kernel share', async (t) => {
+  const broker = await brokerFor(t, { args: ['--store', 'memory'] });
+  const pid = broker.process.pid;
+  assert.ok(pid !== undefined);
+  const { code, result, stdout } = await storm(['--port', String(broker.port), '--connections', '500', '--concurrency', '20', '--broker-pid', String(pid)]);
+  assert.equal(code, 0);
+  // Answering 500 CONNECTs takes the broker some CPU, and no more than the storm's wall time allows on its cores.
+  assert.ok(result.brokerCpuMs !== undefined && result.brokerCpuMs > 0, `brokerCpuMs ${result.brokerCpuMs}`);
+  assert.ok(result.brokerCpuUsPerConnection! > 0 && result.brokerCpuUsPerConnection! * 500 <= result.brokerCpuMs! * 1000 + 1);
+  assert.ok(result.brokerKernelPercent! >= 0 && result.brokerKernelPercent! <= 100);
+  assert.match(stdout, new RegExp(`broker \\(pid ${pid}\\) ran \\d+ ms of CPU over the storm`));
+  const missing = await run(STORM, ['--port', String(broker.port), '--connections', '10', '--broker-pid', '999999999'], 5_000);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--broker-pid must name a running process/);
 });
 
 test('with --max-logins-per-turn 1 a storm of 1,000 logins, 64 in flight, is answered in full: the ones past each pass wait for the next', async (t) => {

@@ -7,12 +7,18 @@
  *
  *   connstorm --port 1883 --connections 10000 [--host 127.0.0.1] [--concurrency 64]
  *             [--protocol 4|5] [--hold SECONDS] [--source-addresses A,B,...] [--json FILE]
+ *             [--broker-pid PID]
+ *
+ * --broker-pid also reports the broker's CPU time over the storm (every thread's run time from
+ * /proc/PID/task/<tid>/schedstat, kernel work done in its system calls included): a broker
+ * that answers at the generator's pace shows it as CPU left over, not as a lower rate.
  *
  * Connections are held (idle, keep-alive 0) until every one is answered, then for --hold
  * seconds, then closed. A progress line goes to stderr every second; the summary to stdout.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,8 +53,10 @@ static void usage(const char *why) {
   fprintf(stderr,
           "usage: connstorm --port N --connections N [--host 127.0.0.1] [--concurrency 64]\n"
           "                 [--protocol 4|5] [--hold SECONDS] [--source-addresses A,B,...] [--json FILE]\n"
+          "                 [--broker-pid PID]\n"
           "Opens N MQTT connections (CONNECT, clean start, keep-alive 0) with at most --concurrency\n"
-          "handshakes in flight, measures CONNECT to CONNACK, holds them --hold seconds, closes them.\n");
+          "handshakes in flight, measures CONNECT to CONNACK, holds them --hold seconds, closes them.\n"
+          "--broker-pid: also the broker's CPU time (all threads) per connection over the storm.\n");
   exit(why ? 2 : 0);
 }
 
@@ -80,9 +88,50 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Nanoseconds every thread of `pid` has run (first field of each task's schedstat); -1 if unreadable. */
+static int64_t cpu_ns_of(long pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/task", pid);
+  DIR *dir = opendir(path);
+  if (!dir) return -1;
+  int64_t total = 0;
+  for (struct dirent *e; (e = readdir(dir));) {
+    if (e->d_name[0] == '.') continue;
+    char file[320];
+    snprintf(file, sizeof file, "/proc/%ld/task/%s/schedstat", pid, e->d_name);
+    FILE *f = fopen(file, "r");
+    if (!f) continue; /* a thread that ended meanwhile */
+    long long ns = 0;
+    if (fscanf(f, "%lld", &ns) == 1) total += ns;
+    fclose(f);
+  }
+  closedir(dir);
+  return total;
+}
+
+/* User and system CPU of the whole process `pid`, in clock ticks (/proc/PID/stat fields 14 and 15). */
+static void ticks_of(long pid, long long *user, long long *sys) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  *user = *sys = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  /* The command name may hold spaces: fields count from after its closing parenthesis. */
+  char *p = strrchr(buf, ')');
+  if (!p) return;
+  long long field[16] = {0};
+  int i = 3;
+  for (char *tok = strtok(p + 1, " "); tok && i <= 15; tok = strtok(NULL, " "), i++) field[i] = atoll(tok);
+  *user = field[14];
+  *sys = field[15];
+}
+
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1", *json = NULL, *sources_arg = NULL;
-  long port = -1, count = -1, concurrency = 64, protocol = 4, hold = 0;
+  long port = -1, count = -1, concurrency = 64, protocol = 4, hold = 0, broker_pid = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) usage(NULL);
@@ -96,6 +145,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--hold")) hold = strtol(v, NULL, 10);
     else if (!strcmp(a, "--source-addresses")) sources_arg = v;
     else if (!strcmp(a, "--json")) json = v;
+    else if (!strcmp(a, "--broker-pid")) broker_pid = strtol(v, NULL, 10);
     else usage("unknown option (see --help)");
   }
   if (port < 1 || port > 65535) usage("--port must be 1..65535");
@@ -103,6 +153,7 @@ int main(int argc, char **argv) {
   if (concurrency < 1 || concurrency > 100000) usage("--concurrency must be 1..100000");
   if (protocol != 4 && protocol != 5) usage("--protocol must be 4 (3.1.1) or 5");
   if (hold < 0) usage("--hold must be 0 or more seconds");
+  if (broker_pid < 0 || (broker_pid > 0 && cpu_ns_of(broker_pid) < 0)) usage("--broker-pid must name a running process whose /proc entry is readable");
 
   struct sockaddr_in target = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, host, &target.sin_addr) != 1) usage("--host must be an IPv4 address");
@@ -138,6 +189,11 @@ int main(int argc, char **argv) {
   struct epoll_event events[1024];
   long next = 0, inflight = 0, done = 0, failed = 0, answered = 0, last_done = 0;
   int first_error = 0;
+  int64_t broker_cpu_start = broker_pid > 0 ? cpu_ns_of(broker_pid) : 0, broker_cpu_end = broker_cpu_start;
+  long long user0 = 0, sys0 = 0, user1 = 0, sys1 = 0;
+  if (broker_pid > 0) ticks_of(broker_pid, &user0, &sys0);
+  struct rusage self0, self1;
+  getrusage(RUSAGE_SELF, &self0);
   uint64_t start = now_ns(), last_answer = start, last_progress = start;
   unsigned char packet[300];
 
@@ -200,6 +256,11 @@ int main(int argc, char **argv) {
           uint64_t t = now_ns();
           latency_us[done++] = (uint32_t)((t - c->started_ns) / 1000);
           last_answer = t;
+          /* Read at each answer only near the end: the last read is the one that counts. */
+          if (broker_pid > 0 && answered + 1 == count) {
+            broker_cpu_end = cpu_ns_of(broker_pid);
+            ticks_of(broker_pid, &user1, &sys1);
+          }
           c->state = DONE;
           epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
           inflight--, answered++;
@@ -235,8 +296,26 @@ int main(int argc, char **argv) {
   double p99 = done ? latency_us[(done - 1) * 99 / 100] / 1000.0 : 0;
   double max = done ? latency_us[done - 1] / 1000.0 : 0;
   double rate = seconds > 0 ? done / seconds : 0;
+  /* The last answer may have been a failure: read the broker's time now then. */
+  if (broker_pid > 0 && broker_cpu_end == broker_cpu_start) {
+    broker_cpu_end = cpu_ns_of(broker_pid);
+    ticks_of(broker_pid, &user1, &sys1);
+  }
+  getrusage(RUSAGE_SELF, &self1);
+  double self_ms = (self1.ru_utime.tv_sec - self0.ru_utime.tv_sec + self1.ru_stime.tv_sec - self0.ru_stime.tv_sec) * 1e3 +
+                   (self1.ru_utime.tv_usec - self0.ru_utime.tv_usec + self1.ru_stime.tv_usec - self0.ru_stime.tv_usec) / 1e3;
+  double self_busy = seconds > 0 ? self_ms / 10 / seconds : 0;
+  long long ticks = (user1 - user0) + (sys1 - sys0);
+  double broker_sys_share = ticks > 0 ? 100.0 * (sys1 - sys0) / ticks : -1;
+  double broker_cpu_ms = broker_pid > 0 && broker_cpu_end >= broker_cpu_start ? (broker_cpu_end - broker_cpu_start) / 1e6 : -1;
+  double broker_us_per = broker_cpu_ms >= 0 && done > 0 ? broker_cpu_ms * 1000 / done : -1;
+  double broker_busy = broker_cpu_ms >= 0 && seconds > 0 ? broker_cpu_ms / 10 / seconds : -1;
   printf("connstorm: %ld of %ld connected in %.2f s = %.0f connections/s (%ld failed%s%s), CONNECT to CONNACK p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
          done, count, seconds, rate, failed, first_error ? ": " : "", first_error ? strerror(first_error) : "", p50, p99, max);
+  if (broker_cpu_ms >= 0)
+    printf("connstorm: broker (pid %ld) ran %.0f ms of CPU over the storm: %.1f us per connection, %.0f%% of one core, %.0f%% of it in the kernel\n", broker_pid,
+           broker_cpu_ms, broker_us_per, broker_busy, broker_sys_share);
+  printf("connstorm: the generator itself ran %.0f ms of CPU (%.0f%% of one core)\n", self_ms, self_busy);
   if (json) {
     FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
     if (!f) {
@@ -244,8 +323,13 @@ int main(int argc, char **argv) {
       return 1;
     }
     fprintf(f, "{\"connections\":%ld,\"connected\":%ld,\"failed\":%ld,\"seconds\":%.6f,\"connectsPerSecond\":%.1f,\"concurrency\":%ld,"
-               "\"latencyMs\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"firstError\":\"%s\"}\n",
+               "\"latencyMs\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"firstError\":\"%s\"",
             count, done, failed, seconds, rate, concurrency, p50, p99, max, first_error ? strerror(first_error) : "");
+    fprintf(f, ",\"generatorCorePercent\":%.1f", self_busy);
+    if (broker_cpu_ms >= 0)
+      fprintf(f, ",\"brokerCpuMs\":%.3f,\"brokerCpuUsPerConnection\":%.2f,\"brokerCorePercent\":%.1f,\"brokerKernelPercent\":%.1f", broker_cpu_ms, broker_us_per, broker_busy,
+              broker_sys_share);
+    fprintf(f, "}\n");
     if (f != stdout) fclose(f);
   }
   if (hold > 0) sleep((unsigned)hold);
