@@ -1,7 +1,8 @@
 //! JS bindings of the native TCP transport (src/transports/native-tcp.ts): a listener is a
 //! `net::server::Server` whose epoll descriptor libuv watches with a uv_poll handle on Node's own
 //! loop (no thread); each readiness runs one `poll` and hands JavaScript one batch: a Buffer with
-//! every byte read, and [kind, id, arg] triples in the listener's Int32Array.
+//! every byte read, [kind, id, arg] triples in the listener's Int32Array, and the scan records of
+//! framed connections (net/frames.rs) in its Uint32Array.
 //!
 //! Ownership: `Live` (the server, the uv_poll handle's memory, the JS callback and events array
 //! references) is allocated at tcpListen and freed in the uv close callback, once the listener
@@ -16,7 +17,7 @@ use std::rc::Rc;
 
 use crate::js_function;
 use crate::napi::{Args, Env, JsError, JsResult, Persistent, Value, Wrapped};
-use crate::net::server::{Options, Server, EVENT_STRIDE, MAX_BATCH_EVENTS};
+use crate::net::server::{Options, Server, EVENT_STRIDE, MAX_BATCH_EVENTS, RECORD_SLOTS};
 
 extern "C" {
     fn uv_handle_size(kind: c_int) -> usize;
@@ -42,6 +43,7 @@ struct Live {
     env: Env,
     callback: Option<Persistent>,
     events: Option<Persistent>,
+    records: Option<Persistent>,
     /// The uv_poll_t: its first field (`data`) points back here.
     poll: Box<[u64]>,
     cell: Cellp,
@@ -88,12 +90,9 @@ unsafe extern "C" fn on_closed(handle: *mut c_void) {
     let p = unsafe { *(handle as *mut *mut Live) };
     let live = unsafe { Box::from_raw(p) };
     let env = live.env;
-    let Live { callback, events, .. } = *live;
-    if let Some(c) = callback {
-        c.release(env);
-    }
-    if let Some(e) = events {
-        e.release(env);
+    let Live { callback, events, records, .. } = *live;
+    for r in [callback, events, records].into_iter().flatten() {
+        r.release(env);
     }
 }
 
@@ -119,13 +118,16 @@ unsafe fn deliver(p: *mut Live) {
     let env = unsafe { (*p).env };
     env.scoped(|env| {
         let live = unsafe { &mut *p };
-        let (Some(cb), Some(evs)) = (live.callback.as_ref(), live.events.as_ref()) else { return };
-        let (Ok(func), Ok(evs)) = (cb.get(env), evs.get(env)) else { return };
+        let (Some(cb), Some(evs), Some(recs)) = (live.callback.as_ref(), live.events.as_ref(), live.records.as_ref()) else { return };
+        let (Ok(func), Ok(evs), Ok(recs)) = (cb.get(env), evs.get(env), recs.get(env)) else { return };
         let Ok(arena) = env.buffer_copy(&live.server.arena) else { return };
-        // SAFETY: the array was checked at tcpListen to hold a full batch; no JS runs meanwhile.
+        // SAFETY: the arrays were checked at tcpListen to hold a full batch; no JS runs meanwhile.
         let Some(out) = (unsafe { env.i32s_of(evs) }) else { return };
         let n = live.server.events.len().min(out.len());
         out[..n].copy_from_slice(&live.server.events[..n]);
+        let Some(rout) = (unsafe { env.u32s_of(recs) }) else { return };
+        let r = live.server.records.len().min(rout.len());
+        rout[..r].copy_from_slice(&live.server.records[..r]);
         let Ok(count) = env.uint32((n / EVENT_STRIDE) as u32) else { return };
         env.make_callback(func, &[arena, count]);
     });
@@ -150,9 +152,10 @@ fn errno_name(e: i32) -> &'static str {
     }
 }
 
-/// tcpListen(ip, port, backlog, reusePort, maxConnections, announceAfterMs, acceptRate, events: Int32Array, onEvents): handle
+/// tcpListen(ip, port, backlog, reusePort, maxConnections, announceAfterMs, acceptRate, events: Int32Array,
+/// records: Uint32Array, onEvents): handle
 fn listen_js(a: &Args) -> JsResult<Value> {
-    a.expect(9)?;
+    a.expect(10)?;
     let env = a.env();
     let mut ip_text = Vec::new();
     a.string_into(0, "ip", &mut ip_text)?;
@@ -180,7 +183,13 @@ fn listen_js(a: &Args) -> JsResult<Value> {
     if len < MAX_BATCH_EVENTS * EVENT_STRIDE {
         return Err(JsError::Range(format!("tcpListen: argument 'events' needs {} slots, has {len}", MAX_BATCH_EVENTS * EVENT_STRIDE)));
     }
-    let callback = a.value(8, "onEvents")?;
+    let records = a.value(8, "records")?;
+    // SAFETY: only the length is read, during this call.
+    let rlen = unsafe { env.u32s_of(records) }.map(|s| s.len()).ok_or_else(|| JsError::Type("tcpListen: argument 'records' must be a Uint32Array".into()))?;
+    if rlen < RECORD_SLOTS {
+        return Err(JsError::Range(format!("tcpListen: argument 'records' needs {RECORD_SLOTS} slots, has {rlen}")));
+    }
+    let callback = a.value(9, "onEvents")?;
     let server = Server::open(&options).map_err(|e| {
         JsError::Error(format!("{}: {} failed: {}", errno_name(e.errno), e.call, std::io::Error::from_raw_os_error(e.errno)))
     })?;
@@ -191,6 +200,7 @@ fn listen_js(a: &Args) -> JsResult<Value> {
         env,
         callback: Some(env.persist(callback)?),
         events: Some(env.persist(events)?),
+        records: Some(env.persist(records)?),
         poll: vec![0u64; words].into_boxed_slice(),
         cell: cell.clone(),
         closing: false,
@@ -298,6 +308,17 @@ fn resume_js(a: &Args) -> JsResult<Value> {
     id_call(a, Server::resume)
 }
 
+/// tcpFrame(listener, id, maxPacketSize, v5): MQTT framing in Rust for this connection from its
+/// next read on (JavaScript holds no partial frame of it); EV_DATA later means it is off again.
+fn frame_js(a: &Args) -> JsResult<Value> {
+    a.expect(4)?;
+    let id = a.i32(1, "id")?;
+    let max = a.u32(2, "maxPacketSize")?;
+    let v5 = a.bool(3, "v5")?;
+    live(a)?.server.frame(id, max, v5);
+    a.env().undefined()
+}
+
 /// tcpPeerAddress(listener, id): string ('' once closed).
 fn peer_address_js(a: &Args) -> JsResult<Value> {
     a.expect(2)?;
@@ -348,6 +369,7 @@ js_function!(end_cb, "tcpEnd", end_js);
 js_function!(destroy_cb, "tcpDestroy", destroy_js);
 js_function!(pause_cb, "tcpPause", pause_js);
 js_function!(resume_cb, "tcpResume", resume_js);
+js_function!(frame_cb, "tcpFrame", frame_js);
 js_function!(peer_address_cb, "tcpPeerAddress", peer_address_js);
 js_function!(peer_port_cb, "tcpPeerPort", peer_port_js);
 js_function!(close_listener_cb, "tcpCloseListener", close_listener_js);
@@ -362,6 +384,7 @@ pub const EXPORTS: &[(&str, crate::napi::sys::napi_callback)] = &[
     ("tcpDestroy", destroy_cb),
     ("tcpPause", pause_cb),
     ("tcpResume", resume_cb),
+    ("tcpFrame", frame_cb),
     ("tcpPeerAddress", peer_address_cb),
     ("tcpPeerPort", peer_port_cb),
     ("tcpCloseListener", close_listener_cb),

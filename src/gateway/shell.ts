@@ -165,6 +165,26 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     if (this.phase !== Phase.Online && !this.closed) this.countLoginBytes();
   }
 
+  /**
+   * Whole frames a transport already found (LinkHandler.onFrames, asked for by the protocol with
+   * Link.frameMqtt; only online connections ask, so no login bytes to count). Held like any
+   * bytes while paused.
+   */
+  onFrames(chunk: Buffer, scan: Uint32Array, block: number): void {
+    if (this.phase === Phase.Closed) return;
+    this.bytesIn += chunk.length;
+    if (this.pauses !== 0) this.hold(chunk);
+    else {
+      this.turnStart = workDone();
+      this.receiveFrames(chunk, scan, block);
+    }
+  }
+
+  /** Handles frames found by the transport; a protocol that does not read scan records reads them as bytes. */
+  protected receiveFrames(chunk: Buffer, _scan: Uint32Array, _block: number): void {
+    this.receive(chunk);
+  }
+
   /** Counts what a connection not yet online keeps; closes it when the login buffer or memory is full. */
   private countLoginBytes(): void {
     const held = this.loginBytesHeld();

@@ -54,7 +54,8 @@ export interface NativeBinding {
   lockFd?(fd: number): boolean;
   /**
    * Opens a native TCP listener (src/transports/native-tcp.ts): `onEvents(arena, count)` gets
-   * [kind, id, arg] triples in `events` and the bytes read, in event order, in `arena`.
+   * [kind, id, arg] triples in `events`, the bytes read, in event order, in `arena`, and the scan
+   * records of framed connections' EV_FRAMES events, block after block, in `records`.
    */
   tcpListen(
     ip: string,
@@ -65,6 +66,7 @@ export interface NativeBinding {
     announceAfterMs: number,
     acceptRate: number,
     events: Int32Array,
+    records: Uint32Array,
     onEvents: (arena: Buffer, count: number) => void,
   ): NativeTcpHandle;
   tcpPort(listener: NativeTcpHandle): number;
@@ -78,6 +80,8 @@ export interface NativeBinding {
   tcpDestroy(listener: NativeTcpHandle, id: number): void;
   tcpPause(listener: NativeTcpHandle, id: number): void;
   tcpResume(listener: NativeTcpHandle, id: number): void;
+  /** MQTT framing in Rust for this connection from its next read on: whole frames and their scan records (EV_FRAMES). */
+  tcpFrame(listener: NativeTcpHandle, id: number, maxPacketSize: number, v5: boolean): void;
   tcpPeerAddress(listener: NativeTcpHandle, id: number): string;
   tcpPeerPort(listener: NativeTcpHandle, id: number): number;
   tcpCloseListener(listener: NativeTcpHandle): void;

@@ -29,11 +29,24 @@ export interface Link {
    * transport makes links at the first bytes): login deadlines count from the accept.
    */
   readonly silentForMs?: number;
+  /**
+   * Asks the transport to find MQTT frames itself (the native TCP transport does, in Rust) and
+   * hand whole frames with their scan records to `LinkHandler.onFrames`, from the next read on.
+   * Called only while the protocol holds no partial frame; the transport goes back to onData
+   * (framing off) when it meets something it leaves to the protocol, which may then ask again.
+   */
+  frameMqtt?(maxPacketSize: number, v5: boolean): void;
 }
 
 /** What a protocol gives a transport for each accepted link. */
 export interface LinkHandler {
   onData(chunk: Buffer): void;
+  /**
+   * Whole MQTT frames the transport scanned (after frameMqtt): `chunk` holds them and nothing
+   * else; their records are `scan[block + SCAN_HEADER + i * SCAN_STRIDE ...]`, i < scan[block]
+   * (block is a multiple of SCAN_STRIDE, so record i is index block / SCAN_STRIDE + i).
+   */
+  onFrames?(chunk: Buffer, scan: Uint32Array, block: number): void;
   onDrain(): void;
   onClose(hadError: boolean): void;
 }

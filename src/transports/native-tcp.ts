@@ -30,6 +30,7 @@ const EV_LISTEN_ERROR = 5;
 const EV_GATE_PAUSED = 6;
 const EV_OPEN_SILENT = 7;
 const EV_REFUSED = 8;
+const EV_FRAMES = 9;
 /**
  * A connection silent this long since accept gets its link anyway, so its protocol's login
  * deadline (counted from the accept, see Link.silentForMs) closes it in that protocol's words.
@@ -38,6 +39,10 @@ const EV_REFUSED = 8;
 const ANNOUNCE_SILENT_MS = 1000;
 /** Slots the events array must hold (server.rs MAX_BATCH_EVENTS triples). */
 const EVENT_SLOTS = 3 * (2 * 256 + 1024 + 8);
+/** Slots of a scan record block's header and of each record (codec/scanner.ts SCAN_STRIDE, native scanner.rs). */
+const RECORD_STRIDE = 10;
+/** Slots the records array must hold (frames.rs RECORD_SLOTS). */
+const RECORD_SLOTS = RECORD_STRIDE * (8192 + 2 * 256);
 /** Low bits of an id: the slot, the index into a listener's links. */
 const SLOT_MASK = (1 << 21) - 1;
 /** write() answers false above this many bytes buffered, as node:net's default high-water mark. */
@@ -49,6 +54,8 @@ const NOTICE_MS = 10_000;
 const PAUSED = 1;
 const ENDED = 2;
 const NEED_DRAIN = 4;
+/** Rust finds this connection's MQTT frames (frameMqtt); cleared when plain bytes come again. */
+const FRAMED = 8;
 /** flags above this bit: how long the connection was silent before its link was made (ms). */
 const SILENT_SHIFT = 8;
 
@@ -106,6 +113,11 @@ class NativeLink implements Link {
     if (this.queuedBytes + this.nativePending < HIGH_WATER) return true;
     this.flags |= NEED_DRAIN;
     return false;
+  }
+  frameMqtt(maxPacketSize: number, v5: boolean): void {
+    if (this.id < 0 || (this.flags & FRAMED) !== 0) return;
+    this.flags |= FRAMED;
+    this.listener.native.tcpFrame(this.listener.handle, this.id, maxPacketSize, v5);
   }
   cork(): void {
     /* every write waits for the turn's flush anyway */
@@ -218,6 +230,7 @@ export class NativeTcpListener implements BoundServer {
   /** Live links by slot (the low bits of an id). */
   readonly links: (NativeLink | undefined)[] = [];
   private readonly events = new Int32Array(EVENT_SLOTS);
+  private readonly records = new Uint32Array(RECORD_SLOTS);
   // The turn's writes: bytes copied into one arena, [id, length] per segment, the links that wrote.
   private writeArena = Buffer.allocUnsafeSlow(WRITE_ARENA_BYTES);
   private writeAt = 0;
@@ -237,7 +250,7 @@ export class NativeTcpListener implements BoundServer {
     ip: string,
   ) {
     const o = options;
-    this.handle = native.tcpListen(ip, o.port, o.pacing.backlog, o.reusePort, o.maxConnections, ANNOUNCE_SILENT_MS, o.pacing.ratePerSecond, this.events, this.onEvents);
+    this.handle = native.tcpListen(ip, o.port, o.pacing.backlog, o.reusePort, o.maxConnections, ANNOUNCE_SILENT_MS, o.pacing.ratePerSecond, this.events, this.records, this.onEvents);
     this.port = native.tcpPort(this.handle);
   }
 
@@ -323,18 +336,33 @@ export class NativeTcpListener implements BoundServer {
 
   private readonly onEvents = (arena: Buffer, count: number): void => {
     const ev = this.events;
+    const records = this.records;
     let at = 0;
+    let block = 0;
     for (let i = 0; i < count; i++) {
       const kind = ev[3 * i]!;
       const id = ev[3 * i + 1]!;
       const arg = ev[3 * i + 2]!;
-      if (kind === EV_DATA || kind === EV_OPEN) {
+      if (kind === EV_FRAMES) {
+        const chunk = arena.subarray(at, at + arg);
+        at += arg;
+        const start = block;
+        block += RECORD_STRIDE * (records[start]! + 1);
+        const link = this.links[id & SLOT_MASK];
+        if (link === undefined || link.id !== id) continue;
+        const handler = link.handler!;
+        if (handler.onFrames !== undefined) handler.onFrames(chunk, records, start);
+        else handler.onData(chunk);
+      } else if (kind === EV_DATA || kind === EV_OPEN) {
         const chunk = arena.subarray(at, at + arg);
         at += arg;
         if (kind === EV_OPEN) this.opened(id, chunk, 0);
         else {
           const link = this.links[id & SLOT_MASK];
-          if (link !== undefined && link.id === id) link.handler!.onData(chunk);
+          if (link === undefined || link.id !== id) continue;
+          // Plain bytes for a framed link: Rust left the rest to the protocol, framing is off.
+          link.flags &= ~FRAMED;
+          link.handler!.onData(chunk);
         }
       } else if (kind === EV_CLOSE) {
         const link = this.links[id & SLOT_MASK];

@@ -134,15 +134,27 @@ impl Env {
     /// # Safety
     /// As `bytes_of`; the caller also holds no other slice over the same memory.
     pub unsafe fn i32s_of<'b>(&self, v: Value) -> Option<&'b mut [i32]> {
-        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
-        let s = unsafe { napi_get_typedarray_info(self.raw, v.0, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
-        if s != NAPI_OK || kind != NAPI_INT32_ARRAY || !(data as usize).is_multiple_of(4) {
+        let (data, len) = unsafe { self.words_of(v, NAPI_INT32_ARRAY) }?;
+        Some(if len == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(data as *mut i32, len) } })
+    }
+
+    /// The elements of a Uint32Array value, None when it is not one (same rules as `i32s_of`).
+    ///
+    /// # Safety
+    /// As `i32s_of`.
+    pub unsafe fn u32s_of<'b>(&self, v: Value) -> Option<&'b mut [u32]> {
+        let (data, len) = unsafe { self.words_of(v, NAPI_UINT32_ARRAY) }?;
+        Some(if len == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(data as *mut u32, len) } })
+    }
+
+    /// The data and length of a typed array of 32-bit `kind`, aligned; len 0 for an empty or detached one.
+    unsafe fn words_of(&self, v: Value, kind: napi_typedarray_type) -> Option<(*mut c_void, usize)> {
+        let (mut got, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        let s = unsafe { napi_get_typedarray_info(self.raw, v.0, &mut got, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+        if s != NAPI_OK || got != kind || !(data as usize).is_multiple_of(4) {
             return None;
         }
-        if data.is_null() || len == 0 {
-            return Some(&mut []);
-        }
-        Some(unsafe { std::slice::from_raw_parts_mut(data as *mut i32, len) })
+        Some((data, if data.is_null() { 0 } else { len }))
     }
 
     /// libuv's loop of this environment (Node's main loop on the main thread).

@@ -30,7 +30,8 @@ pub enum State {
     Dead,
 }
 
-/// One connection: about 64 bytes, plus an output buffer only while a write is pending.
+/// One connection: about 72 bytes, plus an output buffer only while a write is pending and a
+/// partial frame only while one is arriving.
 pub struct Conn {
     pub fd: i32,
     pub gen: u16,
@@ -45,11 +46,31 @@ pub struct Conn {
     pub since: u32,
     pub peer: Peer,
     pub out: Option<Box<OutBuf>>,
+    /// MQTT framing done here (JavaScript asked, for an online MQTT connection): the largest
+    /// packet accepted; 0 = off (JavaScript gets the bytes as they come and frames them itself).
+    pub frame_limit: u32,
+    /// MQTT 5 PUBLISH layout (properties) when framing.
+    pub frame_v5: bool,
+    /// The start of a frame whose rest has not arrived yet (framing on only).
+    pub partial: Option<Box<Vec<u8>>>,
 }
 
 impl Conn {
     fn free(gen: u16) -> Conn {
-        Conn { fd: -1, gen, state: State::Free, paused: false, end_after_flush: false, armed: 0, since: 0, peer: Peer::default(), out: None }
+        Conn {
+            fd: -1,
+            gen,
+            state: State::Free,
+            paused: false,
+            end_after_flush: false,
+            armed: 0,
+            since: 0,
+            peer: Peer::default(),
+            out: None,
+            frame_limit: 0,
+            frame_v5: false,
+            partial: None,
+        }
     }
 
     /// Bytes waiting to be written.
@@ -123,6 +144,7 @@ impl Conns {
         let c = &mut self.slots[slot as usize];
         c.fd = -1;
         c.out = None;
+        c.partial = None;
         self.open -= 1;
         self.total.set(self.total.get().saturating_sub(1));
         if tell {

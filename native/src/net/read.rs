@@ -36,6 +36,11 @@ impl Server {
             }
             return;
         }
+        if c.frame_limit > 0 && c.state == State::Open {
+            // Whether it read or must wait for room, epoll reports the socket again if more is there.
+            self.read_framed(id, fd);
+            return;
+        }
         let room = self.arena.capacity() - self.arena.len();
         if room < MIN_READ_ROOM {
             return; // the arena is full: epoll reports this socket again next poll

@@ -28,6 +28,9 @@ mod accept;
 mod read;
 #[path = "write.rs"]
 mod write;
+#[path = "frames.rs"]
+mod frames;
+pub use frames::RECORD_SLOTS;
 
 /// Event kinds, as JavaScript reads them: [kind, id, arg] triples.
 pub const EV_DATA: i32 = 1;
@@ -46,6 +49,9 @@ pub const EV_GATE_PAUSED: i32 = 6;
 pub const EV_OPEN_SILENT: i32 = 7;
 /// A connection was closed at accept: --max-connections (shared by every native listener) reached.
 pub const EV_REFUSED: i32 = 8;
+/// Whole MQTT frames of a framed connection (frames.rs): arg = their bytes; their scan records
+/// are the next block of the records array (a header of STRIDE slots, then one record each).
+pub const EV_FRAMES: i32 = 9;
 /// Slots per event.
 pub const EVENT_STRIDE: usize = 3;
 
@@ -104,6 +110,8 @@ pub struct Server {
     pub arena: Vec<u8>,
     /// [kind, id, arg] triples of this poll.
     pub events: Vec<i32>,
+    /// Scan records of this poll's EV_FRAMES events, block after block (frames.rs).
+    pub records: Vec<u32>,
     ready: Vec<epoll_event>,
     // write_segments' reused buffers: segment offsets, the chain of each connection's segments,
     // the first segment of each connection, and per slot (stamp, first, last) of this call.
@@ -171,6 +179,7 @@ impl Server {
             clock: Instant::now(),
             arena: Vec::with_capacity(ARENA_BYTES),
             events: Vec::with_capacity(MAX_BATCH_EVENTS * EVENT_STRIDE),
+            records: Vec::with_capacity(RECORD_SLOTS),
             ready: vec![epoll_event { events: 0, data: 0 }; MAX_EPOLL_EVENTS],
             scratch_offsets: Vec::new(),
             scratch_next: Vec::new(),
@@ -264,7 +273,12 @@ impl Server {
     /// After JavaScript handled the batch: the arena and events are reused, dead slots freed.
     pub fn batch_done(&mut self) {
         self.arena.clear();
+        if self.arena.capacity() > 2 * ARENA_BYTES {
+            // A large frame grew it: back to the usual size.
+            self.arena = Vec::with_capacity(ARENA_BYTES);
+        }
         self.events.clear();
+        self.records.clear();
         self.conns.release_dead();
     }
 

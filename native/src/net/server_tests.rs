@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::Duration;
 
-fn options() -> Options {
+pub(super) fn options() -> Options {
     Options {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
@@ -20,29 +20,37 @@ fn options() -> Options {
 
 /// One JavaScript event as the binding would hand it, with its bytes.
 #[derive(Debug, Clone, PartialEq)]
-struct Ev {
-    kind: i32,
-    id: i32,
-    arg: i32,
-    bytes: Vec<u8>,
+pub(super) struct Ev {
+    pub(super) kind: i32,
+    pub(super) id: i32,
+    pub(super) arg: i32,
+    pub(super) bytes: Vec<u8>,
+    /// EV_FRAMES: its block of scan records (header slots, then one record per frame).
+    pub(super) records: Vec<u32>,
 }
 
 /// Polls once, then until `done` holds for the events seen so far (5 s at most).
-fn poll_until(s: &mut Server, seen: &mut Vec<Ev>, done: impl Fn(&[Ev]) -> bool) {
+pub(super) fn poll_until(s: &mut Server, seen: &mut Vec<Ev>, done: impl Fn(&[Ev]) -> bool) {
     let until = Instant::now() + Duration::from_secs(5);
     loop {
         assert!(Instant::now() < until, "timed out; events so far: {seen:?}");
         s.poll();
-        let mut at = 0usize;
+        let (mut at, mut block) = (0usize, 0usize);
         for e in s.events.chunks(EVENT_STRIDE) {
-            let bytes = if e[0] == EV_DATA || e[0] == EV_OPEN {
+            let bytes = if e[0] == EV_DATA || e[0] == EV_OPEN || e[0] == EV_FRAMES {
                 let b = s.arena[at..at + e[2] as usize].to_vec();
                 at += e[2] as usize;
                 b
             } else {
                 Vec::new()
             };
-            seen.push(Ev { kind: e[0], id: e[1], arg: e[2], bytes });
+            let mut records = Vec::new();
+            if e[0] == EV_FRAMES {
+                let len = crate::scanner::STRIDE * (s.records[block] as usize + 1);
+                records = s.records[block..block + len].to_vec();
+                block += len;
+            }
+            seen.push(Ev { kind: e[0], id: e[1], arg: e[2], bytes, records });
         }
         s.batch_done();
         if done(seen) {
@@ -52,7 +60,7 @@ fn poll_until(s: &mut Server, seen: &mut Vec<Ev>, done: impl Fn(&[Ev]) -> bool) 
     }
 }
 
-fn has(kind: i32) -> impl Fn(&[Ev]) -> bool {
+pub(super) fn has(kind: i32) -> impl Fn(&[Ev]) -> bool {
     move |evs| evs.iter().any(|e| e.kind == kind)
 }
 
@@ -78,15 +86,15 @@ fn a_connection_is_announced_by_its_first_bytes_and_its_close_is_reported() {
     assert_eq!(peer_addr.port, peer.local_addr().unwrap().port());
     peer.write_all(b"more").unwrap();
     poll_until(&mut s, &mut seen, has(EV_DATA));
-    assert_eq!(seen[1], Ev { kind: EV_DATA, id: open.id, arg: 4, bytes: b"more".to_vec() });
+    assert_eq!(seen[1], Ev { kind: EV_DATA, id: open.id, arg: 4, bytes: b"more".to_vec(), records: vec![] });
     drop(peer);
     poll_until(&mut s, &mut seen, has(EV_CLOSE));
-    assert_eq!(seen[2], Ev { kind: EV_CLOSE, id: open.id, arg: 0, bytes: vec![] });
+    assert_eq!(seen[2], Ev { kind: EV_CLOSE, id: open.id, arg: 0, bytes: vec![], records: vec![] });
     assert_eq!(s.conns.open, 0);
     assert!(s.peer(open.id).is_none(), "a closed id is forgotten");
 }
 
-fn opened(s: &mut Server, peer: &mut TcpStream) -> i32 {
+pub(super) fn opened(s: &mut Server, peer: &mut TcpStream) -> i32 {
     peer.write_all(b"hi").unwrap();
     let mut seen = Vec::new();
     poll_until(s, &mut seen, has(EV_OPEN));
@@ -238,3 +246,6 @@ fn interleaved_segments_reach_each_connection_in_their_order() {
     a.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"xy");
 }
+
+#[path = "frames_tests.rs"]
+mod frames_tests;

@@ -39,6 +39,8 @@ let lastSlowConsumerLog = 0;
 // One scan result array for every connection (scanning never re-enters): a turn of PUBLISHes.
 const SCAN_CAPACITY = TURN_BUDGET / PUBLISH_COST;
 const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
+/** Set by handleRecords when it stopped after a CONNECT (read right after the call). */
+let stoppedAtConnect = false;
 
 export class MqttConnection extends ConnectionShell {
   readonly config: MqttConfig;
@@ -97,7 +99,10 @@ export class MqttConnection extends ConnectionShell {
   protected receive(chunk: Buffer | null): void {
     let buf: Buffer;
     if (chunk === null) {
-      if (this.pending === null) return;
+      if (this.pending === null) {
+        this.frameNatively();
+        return;
+      }
       buf = this.pending;
       this.pending = null;
     } else {
@@ -109,6 +114,34 @@ export class MqttConnection extends ConnectionShell {
       }
     }
     this.consume(buf, 0);
+    this.frameNatively();
+  }
+
+  /** Frames the transport found (the native TCP transport, once online): their records are used as they are. */
+  protected override receiveFrames(chunk: Buffer, scan: Uint32Array, block: number): void {
+    if (this.pending !== null) {
+      // Bytes of its own come first (a turn's rest): the frames join them at a frame boundary.
+      this.receive(chunk);
+      return;
+    }
+    this.lastActivity = this.kit.wheel.now;
+    const count = scan[block]!;
+    const end = chunk.length;
+    // Records come in blocks of a poll's size: the turn is checked every scanner batch, as in consume().
+    for (let first = 0; first < count; first += SCAN_CAPACITY) {
+      const next = this.handleRecords(chunk, end, scan, block / SCAN_STRIDE + first, Math.min(SCAN_CAPACITY, count - first));
+      if (next < 0) return;
+      if (next < end && this.turnOver) {
+        this.pending = chunk.subarray(next);
+        this.yieldTurn();
+        return;
+      }
+    }
+  }
+
+  /** Asks the transport to find frames itself from now on (the native one can), once nothing of a frame is held here. */
+  private frameNatively(): void {
+    if (this.pending === null && this.phase === Phase.Online && !this.closed) this.link.frameMqtt?.(this.config.maxPacketSize, this.version === 5);
   }
 
   protected hold(chunk: Buffer): void {
@@ -128,40 +161,11 @@ export class MqttConnection extends ConnectionShell {
       const error = scanOut[2]!;
       const detail = scanOut[3]!;
       let next = scanOut[1]!;
-      let rescan = false;
-      for (let i = 0; i < count; i++) {
-        const at = SCAN_HEADER + i * SCAN_STRIDE;
-        const offset = scanOut[at + SCAN_OFFSET]!;
-        const length = scanOut[at + SCAN_LENGTH]!;
-        const type = scanOut[at + SCAN_TYPE]!;
-        if (type === PacketType.CONNECT && this.phase === Phase.Connecting && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
-          // This pass's logins are spent: the CONNECT waits for the next pass, after the
-          // established clients' reads (a storm must not hold the loop).
-          this.pending = buf.subarray(offset);
-          this.yieldTurn();
-          return;
-        }
-        this.count(type === PacketType.PUBLISH ? PUBLISH_COST : 1);
-        try {
-          dispatchPacket(this, type, scanOut[at + SCAN_FLAGS]!, buf, offset, offset + length, scanOut, i);
-        } catch (err) {
-          this.fail(err);
-          return;
-        }
-        if (this.closed) return;
-        if (this.pauses !== 0) {
-          const rest = offset + length;
-          // A paused admission keeps a copy (the chunk is freed); a rate pause keeps a view.
-          if (rest < end) this.pending = (this.pauses & Pause.Admission) !== 0 ? Buffer.from(buf.subarray(rest)) : buf.subarray(rest);
-          return;
-        }
-        if (type === PacketType.CONNECT) {
-          // CONNECT set the protocol version: rescan the rest with it.
-          next = offset + length;
-          rescan = true;
-          break;
-        }
-      }
+      const handled = this.handleRecords(buf, end, scanOut, 0, count);
+      if (handled < 0) return;
+      // Stopped early at a CONNECT: it set the protocol version, so the rest is scanned again with it.
+      const rescan = stoppedAtConnect;
+      if (rescan) next = handled;
       if (!rescan && error !== 0) {
         if (error === SCAN_ERR_TOO_LARGE && this.phase !== Phase.Online) this.connectTooLarge(buf, next, end, detail);
         else this.scanError(error, detail);
@@ -183,6 +187,49 @@ export class MqttConnection extends ConnectionShell {
       // Copy the partial frame so the chunk it came in can be freed.
       this.pending = Buffer.from(buf.subarray(start));
     }
+  }
+
+  /**
+   * Dispatches `count` scanned packets of `buf`, records `first`.. of `scan`. Returns where the
+   * next unhandled byte is, or -1 when reading stops here (closed, paused, or a login waiting for
+   * the next pass; what is left is kept). After a CONNECT it returns at once with
+   * `stoppedAtConnect` set.
+   */
+  private handleRecords(buf: Buffer, end: number, scan: Uint32Array, first: number, count: number): number {
+    stoppedAtConnect = false;
+    let next = 0;
+    for (let i = first; i < first + count; i++) {
+      const at = SCAN_HEADER + i * SCAN_STRIDE;
+      const offset = scan[at + SCAN_OFFSET]!;
+      const length = scan[at + SCAN_LENGTH]!;
+      const type = scan[at + SCAN_TYPE]!;
+      if (type === PacketType.CONNECT && this.phase === Phase.Connecting && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+        // This pass's logins are spent: the CONNECT waits for the next pass, after the
+        // established clients' reads (a storm must not hold the loop).
+        this.pending = buf.subarray(offset);
+        this.yieldTurn();
+        return -1;
+      }
+      this.count(type === PacketType.PUBLISH ? PUBLISH_COST : 1);
+      try {
+        dispatchPacket(this, type, scan[at + SCAN_FLAGS]!, buf, offset, offset + length, scan, i);
+      } catch (err) {
+        this.fail(err);
+        return -1;
+      }
+      if (this.closed) return -1;
+      next = offset + length;
+      if (this.pauses !== 0) {
+        // A paused admission keeps a copy (the chunk is freed); a rate pause keeps a view.
+        if (next < end) this.pending = (this.pauses & Pause.Admission) !== 0 ? Buffer.from(buf.subarray(next)) : buf.subarray(next);
+        return -1;
+      }
+      if (type === PacketType.CONNECT) {
+        stoppedAtConnect = true;
+        return next;
+      }
+    }
+    return next;
   }
 
   /** The smaller of --max-packet-size and --max-connect-size: what a packet may be before the client is in. */
