@@ -1,16 +1,19 @@
 /**
  * One hashed timer wheel for every deadline in the broker: keep-alive, connect timeout,
  * will delay and session expiry. A single interval timer drives it (undici's timers.js is the
- * model), so a million idle connections cost no timers. Activity never re-links an item: the
- * owner just moves its own deadline forward, and the wheel re-files it lazily when its old slot
- * comes round (the check costs one comparison per tick per due item).
+ * model), so a million idle connections cost no timers. An item filed for a later lap is
+ * re-filed lazily when its slot comes round (one comparison per tick per due item).
+ *
+ * Deadlines are kept relative to the wheel's start: milliseconds since the Unix epoch do not fit
+ * a small integer, and V8 would box each one in a heap number of its own (16 bytes per
+ * connection); an offset from the start does (for the first 24 days of a process).
  */
 
 /** Something with a deadline. `onTimer` returns the next deadline in ms, or 0 to leave the wheel. */
 export interface WheelItem {
   /** slot index while filed, -1 when not in the wheel (owned by the wheel) */
   wheelSlot: number;
-  /** absolute deadline in ms (owned by the item; may move later at any time) */
+  /** deadline in ms after the wheel's start (owned by the wheel: TimerWheel.deadlineOf gives it in ms since the epoch) */
   wheelDeadline: number;
   onTimer(now: number): number;
 }
@@ -27,6 +30,8 @@ export class TimerWheel {
   now: number;
   /** A late tick's firing waits for the next check phase. */
   private deferred = false;
+  /** What item deadlines count from (ms since the epoch, a whole number of ticks). */
+  private readonly base: number;
 
   constructor(resolutionMs = 250, slotCount = 4096) {
     this.resolution = resolutionMs;
@@ -34,6 +39,12 @@ export class TimerWheel {
     for (let i = 0; i < slotCount; i++) this.slots.push(new Set());
     this.now = Date.now();
     this.cursor = Math.floor(this.now / resolutionMs);
+    this.base = this.cursor * resolutionMs;
+  }
+
+  /** The deadline `item` is filed for, in ms since the epoch. */
+  deadlineOf(item: WheelItem): number {
+    return item.wheelDeadline + this.base;
   }
 
   /** Starts ticking; the timer is unref'd so it never keeps the process alive alone. */
@@ -71,9 +82,10 @@ export class TimerWheel {
     this.timer = null;
   }
 
-  /** Files item at its wheelDeadline (or moves it there). */
+  /** Files item for `deadline` (ms since the epoch), or moves it there. */
   schedule(item: WheelItem, deadline: number): void {
-    item.wheelDeadline = deadline;
+    // A whole number of ms: a fraction would be a heap number again.
+    item.wheelDeadline = Math.ceil(deadline - this.base);
     if (item.wheelSlot !== -1) this.slots[item.wheelSlot]!.delete(item);
     const tickNo = Math.max(Math.ceil(deadline / this.resolution), this.cursor + 1);
     const slot = tickNo % this.slots.length;
@@ -101,10 +113,11 @@ export class TimerWheel {
   private fire(slotIndex: number, now: number): void {
     const slot = this.slots[slotIndex]!;
     if (slot.size === 0) return;
+    const base = this.base;
     for (const item of slot) {
-      if (item.wheelDeadline > now) {
-        // Deadline moved forward since filing (activity), or a later lap: re-file if needed.
-        const want = Math.ceil(item.wheelDeadline / this.resolution) % this.slots.length;
+      if (item.wheelDeadline + base > now) {
+        // Filed for a later lap: re-file if needed.
+        const want = Math.ceil((item.wheelDeadline + base) / this.resolution) % this.slots.length;
         if (want !== slotIndex) {
           slot.delete(item);
           item.wheelSlot = want;

@@ -67,8 +67,8 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   closeReason: DisconnectReason = 'connection-lost';
   /** Published by the core when the connection ends, unless cleared (MQTT wills). */
   will: Will | null = null;
-  /** When the client was last heard from (each protocol says what counts). */
-  lastActivity: number;
+  /** When the client was last heard from, in ms after kit.epoch (each protocol says what counts; see touch()). */
+  private heard = 0;
   // Traffic of this connection for the admin API: plain counters (small integers per idle
   // connection), folded into the kit's per-protocol totals when it closes.
   bytesIn = 0;
@@ -101,9 +101,19 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
     this.link = link;
     this.kit = kit;
     const wheel = kit.wheel;
-    this.lastActivity = wheel.now;
+    this.touch();
     // A link made late (native TCP: at the first bytes) counts the login deadline from the accept.
     wheel.schedule(this, wheel.now + Math.max(0, loginTimeoutMs - (link.silentForMs ?? 0)));
+  }
+
+  /** When the client was last heard from, in ms since the epoch. */
+  get lastActivity(): number {
+    return this.kit.epoch + this.heard;
+  }
+
+  /** The client was heard from now (by the wheel's clock). Kept as an offset: a small integer, not a heap number per connection. */
+  protected touch(): void {
+    this.heard = this.kit.wheel.now - this.kit.epoch;
   }
 
   /** Read through a getter so checks after calls that may close are not narrowed away. */
@@ -351,7 +361,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   /** Files `at` with the wheel when it is earlier than what is filed (later moves are found on firing). */
   protected schedule(at: number): void {
     if (this.phase === Phase.Closed || at === 0) return;
-    if (this.wheelSlot === -1 || at < this.wheelDeadline) this.kit.wheel.schedule(this, at);
+    if (this.wheelSlot === -1 || at < this.kit.wheel.deadlineOf(this)) this.kit.wheel.schedule(this, at);
   }
 
   onTimer(now: number): number {

@@ -26,13 +26,14 @@ test('an item fires once its deadline has passed, not before', () => {
   assert.equal(item.wheelSlot, -1);
 });
 
-test('moving the deadline forward (activity) delays firing without re-scheduling', () => {
+test('a deadline moved forward (activity) fires at the new time, not the old one', () => {
   const wheel = new TimerWheel(250, 64);
   const t0 = 2_000_000;
   wheel.tick(t0);
   const item = new Item();
   wheel.schedule(item, t0 + 500);
-  item.wheelDeadline = t0 + 2000; // as a keep-alive refresh does
+  wheel.schedule(item, t0 + 2000);
+  assert.equal(wheel.deadlineOf(item), t0 + 2000);
   wheel.tick(t0 + 500);
   assert.deepEqual(item.fired, []);
   for (let t = t0 + 750; t <= t0 + 2000; t += 250) wheel.tick(t);

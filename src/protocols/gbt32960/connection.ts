@@ -86,7 +86,7 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
     // Only whole frames count as life: a stream of garbage does not hold the connection open.
-    this.lastActivity = this.kit.wheel.now;
+    this.touch();
     const published = handleFrame(this, buf, start, end);
     return this.proceed(published ? PUBLISH_COST : 1);
   }

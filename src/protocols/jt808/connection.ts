@@ -84,7 +84,7 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
       this.scanner.resume(this);
       return;
     }
-    this.lastActivity = this.kit.wheel.now;
+    this.touch();
     this.scanner.push(chunk, this);
   }
 

@@ -1,19 +1,18 @@
 /**
- * One MQTT network connection: framing (the scanner over each chunk, partial frames carried
- * over), dispatch to the packet handlers, the keep-alive, and the delivery side the core writes
- * PUBLISHes through. Fatal errors end here, in one place. The shell does the rest (pauses, fair
- * turns, corked writes, deadlines, closing).
+ * One MQTT network connection: dispatch to the packet handlers, login, the keep-alive, and the
+ * delivery side the core writes PUBLISHes through. Fatal errors end here, in one place. Framing
+ * is frame-reader.ts; the shell does the rest (pauses, fair turns, corked writes, deadlines,
+ * closing).
  */
 import { JunctionError } from '../../errors.js';
 import type { Link } from '../../transports/link.js';
 import { Delivered, type Delivery, type KickReason } from '../../core/session.js';
 import type { BulkWireTarget } from '../../core/retained-bulk.js';
-import { ConnectionShell, Pause, Phase } from '../../gateway/shell.js';
+import { Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
-import { PUBLISH_COST, TURN_BUDGET, takeLogin } from '../../gateway/turns.js';
-import type { ConnectPacket, ProtocolVersion } from './codec/packets.js';
+import type { ConnectPacket } from './codec/packets.js';
 import { PacketType, ReasonCode } from './codec/constants.js';
-import { SCAN_ERR_LENGTH, SCAN_ERR_TOO_LARGE, SCAN_FLAGS, SCAN_HEADER, SCAN_LENGTH, SCAN_OFFSET, SCAN_STRIDE, SCAN_TYPE } from './codec/scanner.js';
+import { SCAN_ERR_LENGTH, SCAN_ERR_TOO_LARGE } from './codec/scanner.js';
 import { encodeAuth, encodeDisconnect } from './codec/encode.js';
 import { dispatchPacket } from './handlers/index.js';
 import { completeConnect, refuse } from './handlers/connect.js';
@@ -21,6 +20,7 @@ import { OutboundEncoder } from './outbound.js';
 import { encodeAck } from './codec/encode-ack.js';
 import { MqttWireTarget } from './bulk-target.js';
 import type { MqttConfig } from './protocol.js';
+import { MqttFrameReader } from './frame-reader.js';
 
 const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
 
@@ -36,23 +36,27 @@ const KICK_CODES: Readonly<Record<KickReason, readonly [number, string]>> = {
 // One warning a second at most for slow consumers, whatever their number.
 let lastSlowConsumerLog = 0;
 
-// One scan result array for every connection (scanning never re-enters): a turn of PUBLISHes.
-const SCAN_CAPACITY = TURN_BUDGET / PUBLISH_COST;
-const scanOut = new Uint32Array(SCAN_HEADER + SCAN_STRIDE * SCAN_CAPACITY);
-/** Set by handleRecords when it stopped after a CONNECT (read right after the call). */
-let stoppedAtConnect = false;
+// Bits of MqttConnection.#flags: booleans share one small integer (each field costs 8 bytes per connection).
+const CLEAN_START = 1;
+const PROBLEM_INFORMATION = 2;
+const ASSIGNED_ID = 4;
 
-export class MqttConnection extends ConnectionShell {
-  readonly config: MqttConfig;
-  version: ProtocolVersion = 4;
-  cleanStart = true;
+/** What only a login in progress needs: one object while it lasts, one field in every connection. */
+interface LoginState {
+  /** The CONNECT being admitted. */
+  packet: ConnectPacket | null;
+  /** MQTT 5 enhanced authentication in progress (the method's exchange). */
+  auth: unknown;
+}
+
+export class MqttConnection extends MqttFrameReader {
+  #flags = CLEAN_START | PROBLEM_INFORMATION;
   /** Keep-alive in ms (0 = none); the deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
   keepAliveMs = 0;
 
   /** The client's limits (MQTT 5 CONNECT properties). */
   sendWindow = 65535;
   clientMaxPacketSize = 0;
-  requestProblemInformation = true;
   /** Inbound QoS 1/2 PUBLISHes not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0;
   /** Acks waiting for a store commit; later acks queue behind them to keep order. */
@@ -61,18 +65,69 @@ export class MqttConnection extends ConnectionShell {
   inAliases: Map<number, string> | null = null;
   /** Made on the first delivery (or MQTT 5 Topic Alias Maximum): most idle devices never need it. */
   #outbound: OutboundEncoder | null = null;
-  /** MQTT 5 enhanced authentication in progress (the method's exchange); only AUTH is accepted meanwhile. */
-  authState: unknown = null;
-  /** The CONNECT being admitted, and whether its client id was assigned by us. */
-  connectPacket: ConnectPacket | null = null;
-  assignedId = false;
-
-  /** What waits to be read: a partial frame, or the rest of a chunk while paused. */
-  private pending: Buffer | null = null;
+  #login: LoginState | null = null;
 
   constructor(link: Link, kit: GatewayContext, config: MqttConfig) {
-    super(link, kit, config.connectTimeoutMs);
-    this.config = config;
+    super(link, kit, config);
+  }
+
+  protected dispatch(type: number, flags: number, buf: Buffer, start: number, end: number, scan: Uint32Array, index: number): void {
+    dispatchPacket(this, type, flags, buf, start, end, scan, index);
+  }
+
+  protected scanFailed(error: number, detail: number, buf: Buffer, at: number, end: number): void {
+    if (error === SCAN_ERR_TOO_LARGE && this.phase !== Phase.Online) this.connectTooLarge(buf, at, end, detail);
+    else this.scanError(error, detail);
+  }
+
+  /** Clean Start (Clean Session in 3.1.1) of the CONNECT. */
+  get cleanStart(): boolean {
+    return (this.#flags & CLEAN_START) !== 0;
+  }
+  set cleanStart(on: boolean) {
+    this.#flags = on ? this.#flags | CLEAN_START : this.#flags & ~CLEAN_START;
+  }
+
+  /** MQTT 5 Request Problem Information: reason strings only when the client wants them. */
+  get requestProblemInformation(): boolean {
+    return (this.#flags & PROBLEM_INFORMATION) !== 0;
+  }
+  set requestProblemInformation(on: boolean) {
+    this.#flags = on ? this.#flags | PROBLEM_INFORMATION : this.#flags & ~PROBLEM_INFORMATION;
+  }
+
+  /** Whether the client id was assigned by us (an empty one in the CONNECT). */
+  get assignedId(): boolean {
+    return (this.#flags & ASSIGNED_ID) !== 0;
+  }
+  set assignedId(on: boolean) {
+    this.#flags = on ? this.#flags | ASSIGNED_ID : this.#flags & ~ASSIGNED_ID;
+  }
+
+  /** The CONNECT being admitted (null before it and once the client is in). */
+  get connectPacket(): ConnectPacket | null {
+    return this.#login?.packet ?? null;
+  }
+  set connectPacket(packet: ConnectPacket | null) {
+    this.setLogin(packet, this.#login?.auth ?? null);
+  }
+
+  /** MQTT 5 enhanced authentication in progress (the method's exchange); only AUTH is accepted meanwhile. */
+  get authState(): unknown {
+    return this.#login?.auth ?? null;
+  }
+  set authState(state: unknown) {
+    this.setLogin(this.#login?.packet ?? null, state);
+  }
+
+  /** Keeps the login's state in one object while there is any, none after. */
+  private setLogin(packet: ConnectPacket | null, auth: unknown): void {
+    if (packet === null && auth === null) this.#login = null;
+    else if (this.#login === null) this.#login = { packet, auth };
+    else {
+      this.#login.packet = packet;
+      this.#login.auth = auth;
+    }
   }
 
   /** A getter, not a field: one string per class instead of a slot in every connection. */
@@ -94,149 +149,6 @@ export class MqttConnection extends ConnectionShell {
     return { keepAlive: this.keepAliveMs / 1000, cleanStart: this.cleanStart };
   }
 
-  // --- framing -----------------------------------------------------------------------------
-
-  protected receive(chunk: Buffer | null): void {
-    let buf: Buffer;
-    if (chunk === null) {
-      if (this.pending === null) {
-        this.frameNatively();
-        return;
-      }
-      buf = this.pending;
-      this.pending = null;
-    } else {
-      this.lastActivity = this.kit.wheel.now;
-      buf = chunk;
-      if (this.pending !== null) {
-        buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
-        this.pending = null;
-      }
-    }
-    this.consume(buf, 0);
-    this.frameNatively();
-  }
-
-  /** Frames the transport found (the native TCP transport, once online): their records are used as they are. */
-  protected override receiveFrames(chunk: Buffer, scan: Uint32Array, block: number): void {
-    if (this.pending !== null) {
-      // Bytes of its own come first (a turn's rest): the frames join them at a frame boundary.
-      this.receive(chunk);
-      return;
-    }
-    this.lastActivity = this.kit.wheel.now;
-    const count = scan[block]!;
-    const end = chunk.length;
-    // Records come in blocks of a poll's size: the turn is checked every scanner batch, as in consume().
-    for (let first = 0; first < count; first += SCAN_CAPACITY) {
-      const next = this.handleRecords(chunk, end, scan, block / SCAN_STRIDE + first, Math.min(SCAN_CAPACITY, count - first));
-      if (next < 0) return;
-      if (next < end && this.turnOver) {
-        this.pending = chunk.subarray(next);
-        this.yieldTurn();
-        return;
-      }
-    }
-  }
-
-  /** Asks the transport to find frames itself from now on (the native one can), once nothing of a frame is held here. */
-  private frameNatively(): void {
-    if (this.pending === null && this.phase === Phase.Online && !this.closed) this.link.frameMqtt?.(this.config.maxPacketSize, this.version === 5);
-  }
-
-  protected hold(chunk: Buffer): void {
-    this.lastActivity = this.kit.wheel.now;
-    // No copy: a rate-limited client pauses many times a second, and what waits is most of one read buffer anyway.
-    this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
-  }
-
-  /** Scans and handles every whole packet in buf from start; keeps a partial tail. */
-  private consume(buf: Buffer, start: number): void {
-    const end = buf.length;
-    // Before the client is in, its CONNECT (and AUTH) may not be larger than --max-connect-size.
-    const limit = this.phase === Phase.Online ? this.config.maxPacketSize : this.connectLimit;
-    while (start < end && this.pauses === 0 && !this.closed) {
-      this.config.scan(buf, start, end, limit, this.version === 5, scanOut);
-      const count = scanOut[0]!;
-      const error = scanOut[2]!;
-      const detail = scanOut[3]!;
-      let next = scanOut[1]!;
-      const handled = this.handleRecords(buf, end, scanOut, 0, count);
-      if (handled < 0) return;
-      // Stopped early at a CONNECT: it set the protocol version, so the rest is scanned again with it.
-      const rescan = stoppedAtConnect;
-      if (rescan) next = handled;
-      if (!rescan && error !== 0) {
-        if (error === SCAN_ERR_TOO_LARGE && this.phase !== Phase.Online) this.connectTooLarge(buf, next, end, detail);
-        else this.scanError(error, detail);
-        return;
-      }
-      if (next === start) break;
-      start = next;
-      if (rescan) continue;
-      if (count < SCAN_CAPACITY) break;
-      if (start < end && this.turnOver) {
-        // A turn's work done and more waiting: give the other connections their turn first
-        // (a 64 KiB chunk of small PUBLISHes would otherwise hold the loop for milliseconds).
-        this.pending = buf.subarray(start);
-        this.yieldTurn();
-        return;
-      }
-    }
-    if (start < end && !this.closed) {
-      // Copy the partial frame so the chunk it came in can be freed.
-      this.pending = Buffer.from(buf.subarray(start));
-    }
-  }
-
-  /**
-   * Dispatches `count` scanned packets of `buf`, records `first`.. of `scan`. Returns where the
-   * next unhandled byte is, or -1 when reading stops here (closed, paused, or a login waiting for
-   * the next pass; what is left is kept). After a CONNECT it returns at once with
-   * `stoppedAtConnect` set.
-   */
-  private handleRecords(buf: Buffer, end: number, scan: Uint32Array, first: number, count: number): number {
-    stoppedAtConnect = false;
-    let next = 0;
-    for (let i = first; i < first + count; i++) {
-      const at = SCAN_HEADER + i * SCAN_STRIDE;
-      const offset = scan[at + SCAN_OFFSET]!;
-      const length = scan[at + SCAN_LENGTH]!;
-      const type = scan[at + SCAN_TYPE]!;
-      if (type === PacketType.CONNECT && this.phase === Phase.Connecting && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
-        // This pass's logins are spent: the CONNECT waits for the next pass, after the
-        // established clients' reads (a storm must not hold the loop).
-        this.pending = buf.subarray(offset);
-        this.yieldTurn();
-        return -1;
-      }
-      this.count(type === PacketType.PUBLISH ? PUBLISH_COST : 1);
-      try {
-        dispatchPacket(this, type, scan[at + SCAN_FLAGS]!, buf, offset, offset + length, scan, i);
-      } catch (err) {
-        this.fail(err);
-        return -1;
-      }
-      if (this.closed) return -1;
-      next = offset + length;
-      if (this.pauses !== 0) {
-        // A paused admission keeps a copy (the chunk is freed); a rate pause keeps a view.
-        if (next < end) this.pending = (this.pauses & Pause.Admission) !== 0 ? Buffer.from(buf.subarray(next)) : buf.subarray(next);
-        return -1;
-      }
-      if (type === PacketType.CONNECT) {
-        stoppedAtConnect = true;
-        return next;
-      }
-    }
-    return next;
-  }
-
-  /** The smaller of --max-packet-size and --max-connect-size: what a packet may be before the client is in. */
-  private get connectLimit(): number {
-    return Math.min(this.config.maxPacketSize, this.kit.options.maxConnectSize);
-  }
-
   /**
    * A packet before the client is in (its CONNECT) declares more than --max-connect-size: MQTT 5
    * gets CONNACK 0x95 naming the flag (the version is read from the bytes that arrived), older
@@ -254,10 +166,6 @@ export class MqttConnection extends ConnectionShell {
       return;
     }
     this.end('protocol-error');
-  }
-
-  protected override loginBytesHeld(): number {
-    return this.pending === null ? 0 : this.pending.length;
   }
 
   private scanError(error: number, detail: number): void {
@@ -405,10 +313,6 @@ export class MqttConnection extends ConnectionShell {
   sendAuthContinue(method: string, data: Buffer | undefined): void {
     const properties = data === undefined ? { authenticationMethod: method } : { authenticationMethod: method, authenticationData: data };
     this.write(encodeAuth(ReasonCode.ContinueAuthentication, properties));
-  }
-
-  protected override released(): void {
-    this.pending = null;
   }
 }
 

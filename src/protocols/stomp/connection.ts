@@ -91,7 +91,7 @@ export class StompConnection extends ConnectionShell {
     try {
       if (chunk === null) this.parser.resume(this.sink);
       else {
-        this.lastActivity = this.kit.wheel.now;
+        this.touch();
         this.parser.feed(chunk, this.sink);
       }
     } catch (err) {
@@ -100,7 +100,7 @@ export class StompConnection extends ConnectionShell {
   }
 
   protected hold(chunk: Buffer): void {
-    this.lastActivity = this.kit.wheel.now;
+    this.touch();
     this.parser.hold(chunk);
   }
 
