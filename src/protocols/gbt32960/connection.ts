@@ -12,7 +12,7 @@ import { ConnectionShell, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
 import { Refusal } from '../../gateway/refusal.js';
 import { CommandWindow, WindowedCommand, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
-import { PUBLISH_COST } from '../../gateway/turns.js';
+import { PUBLISH_COST, takeLogin } from '../../gateway/turns.js';
 import { Command, Encryption, ResponseFlag, hexId } from './codec/constants.js';
 import { encodeFrame } from './codec/frame.js';
 import { FrameStream, type FrameSink } from './codec/stream.js';
@@ -20,7 +20,7 @@ import { timeAt, type Gbt32960Time } from './codec/reader.js';
 import { restamp } from './codec/answers.js';
 import { buildDownlink, CommandError } from './codec/downlink.js';
 import { UPSTREAM_SUFFIXES, upstreamIndex, uplinkData, uplinkJson } from './uplink.js';
-import { handleFrame } from './handlers/index.js';
+import { handleFrame, isLoginFrame } from './handlers/index.js';
 import type { Gbt32960Config } from './protocol.js';
 
 /** VINs become topic levels: printable ASCII without MQTT's separators and wildcards. */
@@ -55,6 +55,11 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   private warnedTopics = 0;
   private loginEncryption = Encryption.None as number;
   private loginData: Buffer | null = null;
+  /**
+   * A vehicle login past this pass's login budget (copied: the chunk it came in is freed):
+   * handled first when the connection's turn comes again; what followed waits in the stream.
+   */
+  private waitingLogin: Buffer | null = null;
 
   constructor(link: Link, kit: GatewayContext, config: Gbt32960Config) {
     super(link, kit, config.loginTimeoutMs);
@@ -71,8 +76,15 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   // --- reading -----------------------------------------------------------------------------
 
   protected receive(chunk: Buffer | null): void {
-    if (chunk === null) this.stream.resume(this);
-    else this.stream.feed(chunk, this);
+    if (chunk !== null) {
+      this.stream.feed(chunk, this);
+      return;
+    }
+    const login = this.waitingLogin;
+    this.waitingLogin = null;
+    // What followed keeps waiting in the stream unless the login went through.
+    if (login !== null && !this.onFrame(login, 0, login.length)) return;
+    this.stream.resume(this);
   }
 
   protected hold(chunk: Buffer): void {
@@ -81,10 +93,17 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   }
 
   protected override loginBytesHeld(): number {
-    return this.stream.heldBytes;
+    return this.stream.heldBytes + (this.waitingLogin === null ? 0 : this.waitingLogin.length);
   }
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
+    if (this.phase === Phase.Connecting && isLoginFrame(buf, start) && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+      // This pass's logins are spent: the login waits for the next pass, after the established
+      // vehicles' reads (a storm must not hold the loop).
+      this.waitingLogin = Buffer.from(buf.subarray(start, end));
+      this.yieldTurn();
+      return false;
+    }
     // Only whole frames count as life: a stream of garbage does not hold the connection open.
     this.lastActivity = this.kit.wheel.now;
     const published = handleFrame(this, buf, start, end);
@@ -245,6 +264,7 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   }
 
   protected override released(_reason: DisconnectReason): void {
+    this.waitingLogin = null;
     this.commands.dropAll();
     this.stream.clear();
   }

@@ -14,6 +14,7 @@ import type { DisconnectReason } from '../../core/events.js';
 import { ConnectionShell, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
 import { Refusal } from '../../gateway/refusal.js';
+import { takeLogin } from '../../gateway/turns.js';
 import { CommandWindow, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
 import { FrameScanner, type FrameSink } from './codec/frame.js';
 import { FRAME_FAULT_NAMES, type FrameFault, Jt808InputError } from './codec/errors.js';
@@ -23,7 +24,7 @@ import { Fields, isJsonObject } from './codec/json-fields.js';
 import { MsgId, Result } from './codec/message-ids.js';
 import type { Reassembler } from './codec/reassembly.js';
 import { Jt808Command } from './downlink.js';
-import { handleFrame } from './handlers/index.js';
+import { handleFrame, isLoginMessage } from './handlers/index.js';
 import type { Jt808Config } from './protocol.js';
 
 // Replies are encoded synchronously, one at a time: one header serves every connection.
@@ -53,6 +54,11 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   private readonly scanner: FrameScanner;
   /** The 0102 being admitted, answered once admission decides. */
   private pendingLogin: Jt808Header | null = null;
+  /**
+   * A 0100 or 0102 past this pass's login budget (unescaped, copied out of the scanner's shared
+   * buffer): handled first when the connection's turn comes again; what followed waits in the scanner.
+   */
+  private waitingLogin: Buffer | null = null;
   private nextSn = 0;
 
   constructor(link: Link, kit: GatewayContext, config: Jt808Config) {
@@ -81,6 +87,10 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
 
   protected receive(chunk: Buffer | null): void {
     if (chunk === null) {
+      const login = this.waitingLogin;
+      this.waitingLogin = null;
+      // What followed keeps waiting in the scanner unless the login went through.
+      if (login !== null && !this.onFrame(login, login.length)) return;
       this.scanner.resume(this);
       return;
     }
@@ -97,11 +107,18 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   }
 
   protected override loginBytesHeld(): number {
-    return this.scanner.pendingBytes;
+    return this.scanner.pendingBytes + (this.waitingLogin === null ? 0 : this.waitingLogin.length);
   }
 
   onFrame(frame: Buffer, length: number): boolean {
     if (this.phase === Phase.Closed) return false;
+    if (this.phase === Phase.Connecting && length >= 2 && isLoginMessage(frame.readUInt16BE(0)) && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+      // This pass's logins are spent: the message waits for the next pass, after the
+      // established terminals' reads (a storm must not hold the loop).
+      this.waitingLogin = Buffer.from(frame.subarray(0, length));
+      this.yieldTurn();
+      return false;
+    }
     try {
       handleFrame(this, frame, length);
     } catch (err) {
@@ -307,6 +324,7 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   }
 
   protected override released(): void {
+    this.waitingLogin = null;
     this.scanner.clear();
     this.reassembler?.clear();
     const commands = this.commands;
