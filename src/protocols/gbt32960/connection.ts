@@ -12,7 +12,7 @@ import { ConnectionShell, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
 import { Refusal } from '../../gateway/refusal.js';
 import { CommandWindow, WindowedCommand, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
-import { PUBLISH_COST, takeLogin } from '../../gateway/turns.js';
+import { PUBLISH_COST } from '../../gateway/turns.js';
 import { Command, Encryption, ResponseFlag, hexId } from './codec/constants.js';
 import { encodeFrame } from './codec/frame.js';
 import { FrameStream, type FrameSink } from './codec/stream.js';
@@ -81,9 +81,13 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
       return;
     }
     const login = this.waitingLogin;
-    this.waitingLogin = null;
-    // What followed keeps waiting in the stream unless the login went through.
-    if (login !== null && !this.onFrame(login, 0, login.length)) return;
+    if (login !== null) {
+      // Still past the budget: it waits another pass. What followed stays in the stream until
+      // the login went through.
+      if (!this.takeLoginTurn()) return;
+      this.waitingLogin = null;
+      if (!this.handle(login, 0, login.length)) return;
+    }
     this.stream.resume(this);
   }
 
@@ -97,13 +101,17 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   }
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
-    if (this.phase === Phase.Connecting && isLoginFrame(buf, start) && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+    if (this.phase === Phase.Connecting && isLoginFrame(buf, start) && !this.takeLoginTurn()) {
       // This pass's logins are spent: the login waits for the next pass, after the established
       // vehicles' reads (a storm must not hold the loop).
       this.waitingLogin = Buffer.from(buf.subarray(start, end));
-      this.yieldTurn();
       return false;
     }
+    return this.handle(buf, start, end);
+  }
+
+  /** Handles one whole frame; false when reading must stop (closed, paused, turn over). */
+  private handle(buf: Buffer, start: number, end: number): boolean {
     // Only whole frames count as life: a stream of garbage does not hold the connection open.
     this.lastActivity = this.kit.wheel.now;
     const published = handleFrame(this, buf, start, end);

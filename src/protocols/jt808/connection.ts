@@ -14,7 +14,6 @@ import type { DisconnectReason } from '../../core/events.js';
 import { ConnectionShell, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
 import { Refusal } from '../../gateway/refusal.js';
-import { takeLogin } from '../../gateway/turns.js';
 import { CommandWindow, type CommandDropReason, type CommandSink } from '../../gateway/command-window.js';
 import { FrameScanner, type FrameSink } from './codec/frame.js';
 import { FRAME_FAULT_NAMES, type FrameFault, Jt808InputError } from './codec/errors.js';
@@ -88,9 +87,13 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   protected receive(chunk: Buffer | null): void {
     if (chunk === null) {
       const login = this.waitingLogin;
-      this.waitingLogin = null;
-      // What followed keeps waiting in the scanner unless the login went through.
-      if (login !== null && !this.onFrame(login, login.length)) return;
+      if (login !== null) {
+        // Still past the budget: it waits another pass. What followed stays in the scanner
+        // until the login went through.
+        if (!this.takeLoginTurn()) return;
+        this.waitingLogin = null;
+        if (!this.handle(login, login.length)) return;
+      }
       this.scanner.resume(this);
       return;
     }
@@ -112,13 +115,17 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
 
   onFrame(frame: Buffer, length: number): boolean {
     if (this.phase === Phase.Closed) return false;
-    if (this.phase === Phase.Connecting && length >= 2 && isLoginMessage(frame.readUInt16BE(0)) && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+    if (this.phase === Phase.Connecting && length >= 2 && isLoginMessage(frame.readUInt16BE(0)) && !this.takeLoginTurn()) {
       // This pass's logins are spent: the message waits for the next pass, after the
       // established terminals' reads (a storm must not hold the loop).
       this.waitingLogin = Buffer.from(frame.subarray(0, length));
-      this.yieldTurn();
       return false;
     }
+    return this.handle(frame, length);
+  }
+
+  /** Handles one unescaped frame; false when reading must stop (closed, paused, turn over). */
+  private handle(frame: Buffer, length: number): boolean {
     try {
       handleFrame(this, frame, length);
     } catch (err) {

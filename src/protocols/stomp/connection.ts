@@ -11,7 +11,7 @@ import type { Message } from '../../core/message.js';
 import type { DisconnectReason } from '../../core/events.js';
 import { ConnectionShell, Phase } from '../../gateway/shell.js';
 import type { Admission, GatewayContext } from '../../gateway/context.js';
-import { PUBLISH_COST, takeLogin } from '../../gateway/turns.js';
+import { PUBLISH_COST } from '../../gateway/turns.js';
 import { Escaping, type StompFrame, type StompVersion } from './codec/frame.js';
 import { FrameParser } from './codec/parser.js';
 import { HEARTBEAT, encodeFrame, type HeaderList } from './codec/encode.js';
@@ -97,9 +97,13 @@ export class StompConnection extends ConnectionShell {
     try {
       if (chunk === null) {
         const login = this.waitingLogin;
-        this.waitingLogin = null;
-        // The parser stays stopped (what followed keeps waiting) unless the login went through.
-        if (login !== null && !this.onFrame(login)) return;
+        if (login !== null) {
+          // Still past the budget: it waits another pass. What followed stays in the stopped parser
+          // until the login went through.
+          if (!this.takeLoginTurn()) return;
+          this.waitingLogin = null;
+          if (!this.handle(login)) return;
+        }
         this.parser.resume(this.sink);
       } else {
         this.lastActivity = this.kit.wheel.now;
@@ -117,13 +121,17 @@ export class StompConnection extends ConnectionShell {
 
   private onFrame(frame: StompFrame): boolean {
     if (this.closed) return false;
-    if (this.phase === Phase.Connecting && isLoginFrame(frame.command) && !takeLogin(this.kit.options.maxLoginsPerTurn)) {
+    if (this.phase === Phase.Connecting && isLoginFrame(frame.command) && !this.takeLoginTurn()) {
       // This pass's logins are spent: the CONNECT waits for the next pass, after the
       // established clients' reads (a storm must not hold the loop); the parser keeps the rest.
       this.waitingLogin = frame;
-      this.yieldTurn();
       return false;
     }
+    return this.handle(frame);
+  }
+
+  /** Handles one frame; false when reading must stop (closed, closing, paused, turn over). */
+  private handle(frame: StompFrame): boolean {
     try {
       dispatchFrame(this, frame);
     } catch (err) {
