@@ -213,6 +213,8 @@ for (const p of [stomp, jt808, gbt32960]) {
     }
     await storm;
     assert.equal(progress.answered, STORM);
+    // Without the budget the storm's logins are handled in the poll phases they arrive in, and the
+    // established client is answered after (nearly) all of them (seen: 200; 186 200).
     assert.ok(
       seen.some((n) => n < STORM / 2),
       `the established client was answered while most of the storm still waited (storm answered at each of its answers: ${seen.join(' ')})`,
