@@ -89,7 +89,7 @@ export const GATEWAY_FLAGS: readonly FlagDef<keyof GatewayOptions>[] = [
     default: 8,
     min: 0,
     max: 100_000,
-    help: 'MQTT CONNECTs handled in one pass of the event loop; more wait for the next pass, so that a reconnect storm cannot keep established clients waiting for milliseconds (each CONNECT costs tens of microseconds); 0 = no limit',
+    help: 'logins handled in one pass of the event loop, over every protocol (MQTT and STOMP CONNECT, JT/T 808 registration and authentication, GB/T 32960 vehicle login); more wait for the next pass, so that a reconnect storm cannot keep established clients waiting for milliseconds (each login costs tens of microseconds); 0 = no limit',
   },
   {
     name: 'max-connect-size',

@@ -19,7 +19,7 @@ import type { Pausable } from '../core/auth.js';
 import type { Will } from '../core/will.js';
 import type { Client } from './client.js';
 import type { Admission, AdmissionRequest, GatewayContext } from './context.js';
-import { TURN_BUDGET, spend, waitForTurn, workDone, type TurnTaker } from './turns.js';
+import { TURN_BUDGET, spend, takeLogin, waitForTurn, workDone, type TurnTaker } from './turns.js';
 
 export const enum Phase {
   /** before the login frame was accepted */
@@ -244,6 +244,16 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   protected yieldTurn(): void {
     this.pauseFor(Pause.Turn);
     waitForTurn(this);
+  }
+
+  /**
+   * Takes one login of this pass's budget (--max-logins-per-turn); false: the budget is spent and
+   * the connection yielded, so the caller keeps its login frame and what follows for receive(null).
+   */
+  protected takeLoginTurn(): boolean {
+    if (takeLogin(this.kit.options.maxLoginsPerTurn)) return true;
+    this.yieldTurn();
+    return false;
   }
 
   /** TurnTaker: the event loop came round again. */

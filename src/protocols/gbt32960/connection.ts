@@ -20,7 +20,7 @@ import { timeAt, type Gbt32960Time } from './codec/reader.js';
 import { restamp } from './codec/answers.js';
 import { buildDownlink, CommandError } from './codec/downlink.js';
 import { UPSTREAM_SUFFIXES, upstreamIndex, uplinkData, uplinkJson } from './uplink.js';
-import { handleFrame } from './handlers/index.js';
+import { handleFrame, isLoginFrame } from './handlers/index.js';
 import type { Gbt32960Config } from './protocol.js';
 
 /** VINs become topic levels: printable ASCII without MQTT's separators and wildcards. */
@@ -55,6 +55,11 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   private warnedTopics = 0;
   private loginEncryption = Encryption.None as number;
   private loginData: Buffer | null = null;
+  /**
+   * A vehicle login past this pass's login budget (copied: the chunk it came in is freed):
+   * handled first when the connection's turn comes again; what followed waits in the stream.
+   */
+  private waitingLogin: Buffer | null = null;
 
   constructor(link: Link, kit: GatewayContext, config: Gbt32960Config) {
     super(link, kit, config.loginTimeoutMs);
@@ -71,8 +76,19 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   // --- reading -----------------------------------------------------------------------------
 
   protected receive(chunk: Buffer | null): void {
-    if (chunk === null) this.stream.resume(this);
-    else this.stream.feed(chunk, this);
+    if (chunk !== null) {
+      this.stream.feed(chunk, this);
+      return;
+    }
+    const login = this.waitingLogin;
+    if (login !== null) {
+      // Still past the budget: it waits another pass. What followed stays in the stream until
+      // the login went through.
+      if (!this.takeLoginTurn()) return;
+      this.waitingLogin = null;
+      if (!this.handle(login, 0, login.length)) return;
+    }
+    this.stream.resume(this);
   }
 
   protected hold(chunk: Buffer): void {
@@ -81,10 +97,21 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   }
 
   protected override loginBytesHeld(): number {
-    return this.stream.heldBytes;
+    return this.stream.heldBytes + (this.waitingLogin === null ? 0 : this.waitingLogin.length);
   }
 
   onFrame(buf: Buffer, start: number, end: number): boolean {
+    if (this.phase === Phase.Connecting && isLoginFrame(buf, start) && !this.takeLoginTurn()) {
+      // This pass's logins are spent: the login waits for the next pass, after the established
+      // vehicles' reads (a storm must not hold the loop).
+      this.waitingLogin = Buffer.from(buf.subarray(start, end));
+      return false;
+    }
+    return this.handle(buf, start, end);
+  }
+
+  /** Handles one whole frame; false when reading must stop (closed, paused, turn over). */
+  private handle(buf: Buffer, start: number, end: number): boolean {
     // Only whole frames count as life: a stream of garbage does not hold the connection open.
     this.touch();
     const published = handleFrame(this, buf, start, end);
@@ -245,6 +272,7 @@ export class VehicleConnection extends ConnectionShell implements FrameSink, Com
   }
 
   protected override released(_reason: DisconnectReason): void {
+    this.waitingLogin = null;
     this.commands.dropAll();
     this.stream.clear();
   }

@@ -23,7 +23,7 @@ import { Fields, isJsonObject } from './codec/json-fields.js';
 import { MsgId, Result } from './codec/message-ids.js';
 import type { Reassembler } from './codec/reassembly.js';
 import { Jt808Command } from './downlink.js';
-import { handleFrame } from './handlers/index.js';
+import { handleFrame, isLoginMessage } from './handlers/index.js';
 import type { Jt808Config } from './protocol.js';
 
 // Replies are encoded synchronously, one at a time: one header serves every connection.
@@ -53,6 +53,11 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   private readonly scanner: FrameScanner;
   /** The 0102 being admitted, answered once admission decides. */
   private pendingLogin: Jt808Header | null = null;
+  /**
+   * A 0100 or 0102 past this pass's login budget (unescaped, copied out of the scanner's shared
+   * buffer): handled first when the connection's turn comes again; what followed waits in the scanner.
+   */
+  private waitingLogin: Buffer | null = null;
   private nextSn = 0;
 
   constructor(link: Link, kit: GatewayContext, config: Jt808Config) {
@@ -81,6 +86,14 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
 
   protected receive(chunk: Buffer | null): void {
     if (chunk === null) {
+      const login = this.waitingLogin;
+      if (login !== null) {
+        // Still past the budget: it waits another pass. What followed stays in the scanner
+        // until the login went through.
+        if (!this.takeLoginTurn()) return;
+        this.waitingLogin = null;
+        if (!this.handle(login, login.length)) return;
+      }
       this.scanner.resume(this);
       return;
     }
@@ -97,11 +110,22 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   }
 
   protected override loginBytesHeld(): number {
-    return this.scanner.pendingBytes;
+    return this.scanner.pendingBytes + (this.waitingLogin === null ? 0 : this.waitingLogin.length);
   }
 
   onFrame(frame: Buffer, length: number): boolean {
     if (this.phase === Phase.Closed) return false;
+    if (this.phase === Phase.Connecting && length >= 2 && isLoginMessage(frame.readUInt16BE(0)) && !this.takeLoginTurn()) {
+      // This pass's logins are spent: the message waits for the next pass, after the
+      // established terminals' reads (a storm must not hold the loop).
+      this.waitingLogin = Buffer.from(frame.subarray(0, length));
+      return false;
+    }
+    return this.handle(frame, length);
+  }
+
+  /** Handles one unescaped frame; false when reading must stop (closed, paused, turn over). */
+  private handle(frame: Buffer, length: number): boolean {
     try {
       handleFrame(this, frame, length);
     } catch (err) {
@@ -307,6 +331,7 @@ export class Jt808Connection extends ConnectionShell implements FrameSink, Comma
   }
 
   protected override released(): void {
+    this.waitingLogin = null;
     this.scanner.clear();
     this.reassembler?.clear();
     const commands = this.commands;

@@ -20,7 +20,7 @@ import { AckTracker } from './acks.js';
 import { SubscriptionTable, type StompSubscription } from './subscriptions.js';
 import { Transactions } from './transactions.js';
 import { deliverMessage } from './outbound.js';
-import { dispatchFrame } from './handlers/index.js';
+import { dispatchFrame, isLoginFrame } from './handlers/index.js';
 import { completeConnect } from './handlers/connect.js';
 import type { StompConfig } from './protocol.js';
 
@@ -65,6 +65,12 @@ export class StompConnection extends ConnectionShell {
   receiveBeatMs = 0;
   lastWrite: number;
 
+  /**
+   * A CONNECT past this pass's login budget: parsed, not handled yet. It is handled first when
+   * the connection's turn comes again; what followed it waits in the parser meanwhile.
+   */
+  private waitingLogin: StompFrame | null = null;
+
   private readonly sink = (frame: StompFrame): boolean => this.onFrame(frame);
 
   constructor(link: Link, kit: GatewayContext, config: StompConfig) {
@@ -89,8 +95,17 @@ export class StompConnection extends ConnectionShell {
 
   protected receive(chunk: Buffer | null): void {
     try {
-      if (chunk === null) this.parser.resume(this.sink);
-      else {
+      if (chunk === null) {
+        const login = this.waitingLogin;
+        if (login !== null) {
+          // Still past the budget: it waits another pass. What followed stays in the stopped parser
+          // until the login went through.
+          if (!this.takeLoginTurn()) return;
+          this.waitingLogin = null;
+          if (!this.handle(login)) return;
+        }
+        this.parser.resume(this.sink);
+      } else {
         this.touch();
         this.parser.feed(chunk, this.sink);
       }
@@ -106,6 +121,17 @@ export class StompConnection extends ConnectionShell {
 
   private onFrame(frame: StompFrame): boolean {
     if (this.closed) return false;
+    if (this.phase === Phase.Connecting && isLoginFrame(frame.command) && !this.takeLoginTurn()) {
+      // This pass's logins are spent: the CONNECT waits for the next pass, after the
+      // established clients' reads (a storm must not hold the loop); the parser keeps the rest.
+      this.waitingLogin = frame;
+      return false;
+    }
+    return this.handle(frame);
+  }
+
+  /** Handles one frame; false when reading must stop (closed, closing, paused, turn over). */
+  private handle(frame: StompFrame): boolean {
     try {
       dispatchFrame(this, frame);
     } catch (err) {
@@ -137,7 +163,8 @@ export class StompConnection extends ConnectionShell {
   }
 
   protected override loginBytesHeld(): number {
-    return this.parser.heldBytes;
+    const login = this.waitingLogin;
+    return this.parser.heldBytes + (login === null ? 0 : frameSize(login));
   }
 
   // --- writing -----------------------------------------------------------------------------
@@ -264,6 +291,7 @@ export class StompConnection extends ConnectionShell {
 
   /** Aborts transactions and hands what was not acknowledged to redelivery. */
   protected override released(_reason: DisconnectReason): void {
+    this.waitingLogin = null;
     this.transactions.abortAll();
     const session = this.client?.session ?? null;
     if (session !== null) this.holdUnacknowledged(session);
@@ -281,6 +309,13 @@ export class StompConnection extends ConnectionShell {
       if (out.subscriptionIds.some((n) => (this.subscriptions.slot(n)?.qos ?? 0) > 0)) pool.hold(out.msg, owner, now);
     }
   }
+}
+
+/** About the bytes a parsed frame came in (a CONNECT has no body): what a waiting login keeps. */
+function frameSize(frame: StompFrame): number {
+  let size = frame.command.length + 2 + frame.body.length;
+  for (const [name, value] of frame.headers) size += name.length + value.length + 2;
+  return size;
 }
 
 function sendLateReceipt(arg: { conn: StompConnection; id: string }, failure: StoreFullError | null): void {

@@ -10,6 +10,11 @@ import { writeTime } from '../codec/reader.js';
 import { Phase } from '../../../gateway/shell.js';
 import type { VehicleConnection } from '../connection.js';
 
+/** True for a vehicle login (command 0x01, response flag 0xFE) at `start`: the frame before login, what the login budget counts. */
+export function isLoginFrame(buf: Buffer, start: number): boolean {
+  return buf[start + OFFSET_COMMAND] === Command.VehicleLogin && buf[start + OFFSET_RESPONSE] === ResponseFlag.Command;
+}
+
 /** Handles one whole frame in buf[start, end); returns true when it was published. */
 export function handleFrame(conn: VehicleConnection, buf: Buffer, start: number, end: number): boolean {
   const command = buf[start + OFFSET_COMMAND]!;
@@ -17,7 +22,7 @@ export function handleFrame(conn: VehicleConnection, buf: Buffer, start: number,
   const encryption = buf[start + OFFSET_ENCRYPTION]!;
   const data = buf.subarray(start + HEADER_SIZE, end - 1);
   if (conn.phase === Phase.Connecting) {
-    if (command !== Command.VehicleLogin || response !== ResponseFlag.Command) {
+    if (!isLoginFrame(buf, start)) {
       conn.protocolError(`frame before vehicle login (command ${hexId(command)}, response flag ${hexId(response)})`);
       return false;
     }

@@ -39,6 +39,11 @@ const AUTO_ACK: ReadonlySet<number> = new Set([
 /** Uplink messages that answer a command (settled by their seq). */
 const COMMAND_REPLIES: ReadonlySet<number> = new Set([MsgId.QueryParamsResponse, MsgId.QueryAttributesResponse, MsgId.LocationQueryResponse, MsgId.VehicleControlResponse, MsgId.CameraShotResponse]);
 
+/** True for registration (0100) and authentication (0102): the messages before login, what the login budget counts. */
+export function isLoginMessage(msgId: number): boolean {
+  return msgId === MsgId.Register || msgId === MsgId.Authenticate;
+}
+
 /** Handles one unescaped frame (frame[0..length), a shared buffer). */
 export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number): void {
   const p = parseFrame(frame, length);
@@ -50,7 +55,7 @@ export function handleFrame(conn: Jt808Connection, frame: Buffer, length: number
     return;
   }
   const online = conn.phase === Phase.Online;
-  if (!online && h.msgId !== MsgId.Register && h.msgId !== MsgId.Authenticate) {
+  if (!online && !isLoginMessage(h.msgId)) {
     conn.write(conn.generalResponse(h, Result.Failure));
     conn.violation('message before authentication', { msgId: h.msgId, phone: h.phone });
     return;

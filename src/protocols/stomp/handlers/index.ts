@@ -15,11 +15,16 @@ import { handleAck } from './ack.js';
 import { handleAbort, handleBegin, handleCommit } from './transaction.js';
 import { handleDisconnect } from './disconnect.js';
 
+/** True for the frames that log a client in (CONNECT, STOMP): what the login budget counts. */
+export function isLoginFrame(command: string): boolean {
+  return command === 'CONNECT' || command === 'STOMP';
+}
+
 /** Handles one whole frame. */
 export function dispatchFrame(conn: StompConnection, frame: StompFrame): void {
   const command = frame.command;
   if (conn.phase === Phase.Connecting) {
-    if (command !== 'CONNECT' && command !== 'STOMP') throw new StompError(`expected CONNECT or STOMP as the first frame, got ${command}`);
+    if (!isLoginFrame(command)) throw new StompError(`expected CONNECT or STOMP as the first frame, got ${command}`);
     handleConnect(conn, frame);
     return;
   }
