@@ -1,8 +1,8 @@
 /**
  * The connection shell: the lifecycle every protocol's connection shares, written once. Writes
- * corked per turn; reading paused for named reasons (admission pending, publish pace, a yielded
- * turn, a client that does not read); deadlines on the broker's timer wheel; fair turns on the
- * read path; one finish (detach the session, count, tell the hooks). A protocol extends it with
+ * corked per turn; admission; deadlines on the broker's timer wheel; one finish (detach the
+ * session, count, tell the hooks). The reading side (pauses, fair turns, the login budget and
+ * login bytes) is reading-shell.ts, which this extends. A protocol extends it with
  * its codec and its state machine only (the model: EMQX's gateway connection and channel).
  *
  * What a protocol fills in: `receive` (parse what arrived, calling `proceed` after each frame),
@@ -19,27 +19,11 @@ import type { Pausable } from '../core/auth.js';
 import type { Will } from '../core/will.js';
 import type { Client } from './client.js';
 import type { Admission, AdmissionRequest, GatewayContext } from './context.js';
-import { TURN_BUDGET, spend, takeLogin, waitForTurn, workDone, type TurnTaker } from './turns.js';
+import type { TurnTaker } from './turns.js';
+import { Pause, Phase } from './phase.js';
+import { ReadingShell } from './reading-shell.js';
 
-export const enum Phase {
-  /** before the login frame was accepted */
-  Connecting = 0,
-  /** admission (authentication) is pending; reading is paused */
-  Authenticating = 1,
-  Online = 2,
-  Closed = 3,
-}
-
-/** Why reading is stopped; several may hold at once, reading resumes when none does. */
-export const enum Pause {
-  Admission = 1,
-  /** the publish pace (the guard's token bucket ran dry) */
-  Rate = 2,
-  /** the connection yielded its turn to the others */
-  Turn = 4,
-  /** the client does not read what we write (--max-socket-buffer) */
-  Backpressure = 8,
-}
+export { Pause, Phase };
 
 const KICK_CLOSE_REASONS: Readonly<Record<KickReason, DisconnectReason>> = { takeover: 'takeover', shutdown: 'shutdown', kicked: 'kicked', expired: 'credentials-expired' };
 
@@ -55,10 +39,7 @@ class CredentialsDeadline implements WheelItem {
   }
 }
 
-export abstract class ConnectionShell implements LinkHandler, SessionOwner, WheelItem, TurnCorked, TurnTaker, Pausable {
-  readonly link: Link;
-  readonly kit: GatewayContext;
-  phase = Phase.Connecting;
+export abstract class ConnectionShell extends ReadingShell implements LinkHandler, SessionOwner, WheelItem, TurnCorked, TurnTaker, Pausable {
   /** The admitted client: this connection's only way to the core. */
   client: Client | null = null;
   /** Known from the login frame on; names the connection in logs. */
@@ -67,11 +48,7 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   closeReason: DisconnectReason = 'connection-lost';
   /** Published by the core when the connection ends, unless cleared (MQTT wills). */
   will: Will | null = null;
-  /** When the client was last heard from, in ms after kit.epoch (each protocol says what counts; see touch()). */
-  private heard = 0;
-  // Traffic of this connection for the admin API: plain counters (small integers per idle
-  // connection), folded into the kit's per-protocol totals when it closes.
-  bytesIn = 0;
+  /** Bytes written to the client (bytesIn is counted by the reading side). */
   bytesOut = 0;
   /** Messages the client published (through Client.publish). */
   messagesIn = 0;
@@ -83,50 +60,21 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   wheelDeadline = 0;
   /** Set while the client's credentials expire (a JWT with exp). */
   private credentialsDeadline: CredentialsDeadline | null = null;
-  /** Pause bits holding reading stopped. */
-  protected pauses = 0;
-  /** Bytes of this connection counted in the kit's login buffer (kept before it got online). */
-  private loginBuffered = 0;
   private corked = false;
-  /** Work done in all when this connection's current turn began. */
-  private turnStart = 0;
 
   /** Largest number of unacknowledged QoS 1/2 deliveries the client takes. */
   abstract readonly sendWindow: number;
-  /** 'mqtt', 'stomp', 'jt808', 'gbt32960': the protocol in events and logs. */
-  abstract readonly protocolName: string;
 
   /** Starts the login deadline: a connection not online by then is closed ('connect-timeout'). */
   constructor(link: Link, kit: GatewayContext, loginTimeoutMs: number) {
-    this.link = link;
-    this.kit = kit;
+    super(link, kit);
     const wheel = kit.wheel;
-    this.touch();
     // A link made late (native TCP: at the first bytes) counts the login deadline from the accept.
     wheel.schedule(this, wheel.now + Math.max(0, loginTimeoutMs - (link.silentForMs ?? 0)));
   }
 
-  /** When the client was last heard from, in ms since the epoch. */
-  get lastActivity(): number {
-    return this.kit.epoch + this.heard;
-  }
-
-  /** The client was heard from now (by the wheel's clock). Kept as an offset: a small integer, not a heap number per connection. */
-  protected touch(): void {
-    this.heard = this.kit.wheel.now - this.kit.epoch;
-  }
-
-  /** Read through a getter so checks after calls that may close are not narrowed away. */
-  get closed(): boolean {
-    return this.phase === Phase.Closed;
-  }
-
   // --- what a protocol fills in ------------------------------------------------------------
 
-  /** Parses `chunk` (null: continue with what was held at a stop), calling proceed() after each frame. */
-  protected abstract receive(chunk: Buffer | null): void;
-  /** Keeps bytes that arrived while reading is paused, for the next receive(null). */
-  protected abstract hold(chunk: Buffer): void;
   /** The answer to admit(): let the client in (or tell it no). */
   protected abstract admitted(answer: Admission): void;
   /** Writes one delivery to the client. */
@@ -143,14 +91,6 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   protected infoExtras(): { keepAlive?: number; cleanStart?: boolean } {
     return {};
   }
-  /**
-   * Bytes the protocol keeps while the client is not online: an unfinished login frame, what
-   * arrived behind a login being authenticated. Counted against --max-login-buffer and
-   * --max-memory, so half-sent logins cannot fill memory before anyone is authenticated.
-   */
-  protected loginBytesHeld(): number {
-    return 0;
-  }
   /** The wheel fired before the client got online: the login deadline passed (a protocol with earlier deadlines checks). */
   protected beforeOnline(_now: number): number {
     this.loginTimedOut();
@@ -160,139 +100,6 @@ export abstract class ConnectionShell implements LinkHandler, SessionOwner, Whee
   protected loginTimedOut(): void {
     this.logDebug('closed: not logged in within the login timeout', {});
     this.end('connect-timeout');
-  }
-
-  // --- reading -----------------------------------------------------------------------------
-
-  onData(chunk: Buffer): void {
-    if (this.phase === Phase.Closed) return;
-    this.bytesIn += chunk.length;
-    if (this.pauses !== 0) this.hold(chunk);
-    else {
-      this.turnStart = workDone();
-      this.receive(chunk);
-    }
-    if (this.phase !== Phase.Online && !this.closed) this.countLoginBytes();
-  }
-
-  /**
-   * Whole frames a transport already found (LinkHandler.onFrames, asked for by the protocol with
-   * Link.frameMqtt; only online connections ask, so no login bytes to count). Held like any
-   * bytes while paused.
-   */
-  onFrames(chunk: Buffer, scan: Uint32Array, block: number): void {
-    if (this.phase === Phase.Closed) return;
-    this.bytesIn += chunk.length;
-    if (this.pauses !== 0) this.hold(chunk);
-    else {
-      this.turnStart = workDone();
-      this.receiveFrames(chunk, scan, block);
-    }
-  }
-
-  /** Handles frames found by the transport; a protocol that does not read scan records reads them as bytes. */
-  protected receiveFrames(chunk: Buffer, _scan: Uint32Array, _block: number): void {
-    this.receive(chunk);
-  }
-
-  /** Counts what a connection not yet online keeps; closes it when the login buffer or memory is full. */
-  private countLoginBytes(): void {
-    const held = this.loginBytesHeld();
-    const kit = this.kit;
-    kit.loginBuffered += held - this.loginBuffered;
-    this.loginBuffered = held;
-    if (held === 0) return;
-    const full = kit.loginBufferFull();
-    if (full === null) return;
-    this.kit.metrics.connectionsRefused++;
-    if (kit.logLimit.allow('login-buffer')) {
-      kit.log.warn(`connection closed before login: ${full}`, { protocol: this.protocolName, address: this.link.remoteAddress, heldBytes: held, loginBufferBytes: kit.loginBuffered });
-    }
-    this.destroy('quota-exceeded');
-  }
-
-  /** Uncounts this connection's login bytes (it got online or closed). */
-  private releaseLoginBytes(): void {
-    if (this.loginBuffered === 0) return;
-    this.kit.loginBuffered -= this.loginBuffered;
-    this.loginBuffered = 0;
-  }
-
-  /**
-   * Counts one frame's work; false when the caller must stop reading and keep the rest: the
-   * connection closed or paused, or its turn is over (it continues when its turn comes again).
-   */
-  protected proceed(cost: number): boolean {
-    const total = spend(cost);
-    if (this.phase === Phase.Closed || this.pauses !== 0) return false;
-    if (total - this.turnStart < TURN_BUDGET) return true;
-    this.yieldTurn();
-    return false;
-  }
-
-  /** Counts work without deciding anything (a reader that checks turnOver() per batch). */
-  protected count(cost: number): void {
-    spend(cost);
-  }
-
-  /** True once this turn's work is done. */
-  protected get turnOver(): boolean {
-    return workDone() - this.turnStart >= TURN_BUDGET;
-  }
-
-  /** Gives the other connections their turn; reading continues (receive(null)) in the next check phase. */
-  protected yieldTurn(): void {
-    this.pauseFor(Pause.Turn);
-    waitForTurn(this);
-  }
-
-  /**
-   * Takes one login of this pass's budget (--max-logins-per-turn); false: the budget is spent and
-   * the connection yielded, so the caller keeps its login frame and what follows for receive(null).
-   */
-  protected takeLoginTurn(): boolean {
-    if (takeLogin(this.kit.options.maxLoginsPerTurn)) return true;
-    this.yieldTurn();
-    return false;
-  }
-
-  /** TurnTaker: the event loop came round again. */
-  continueTurn(): void {
-    this.resumeFrom(Pause.Turn);
-  }
-
-  protected pauseFor(reason: Pause): void {
-    if (this.pauses === 0) this.link.pause();
-    this.pauses |= reason;
-  }
-
-  /** Clears one reason; when none is left, handles what was held, then reads again. */
-  protected resumeFrom(reason: Pause): void {
-    if ((this.pauses & reason) === 0) return;
-    this.pauses &= ~reason;
-    if (this.pauses !== 0 || this.phase === Phase.Closed) return;
-    this.turnStart = workDone();
-    this.receive(null);
-    if (this.pauses === 0 && !this.closed) this.link.resume();
-  }
-
-  /** Pausable (the publish pace): stops handling frames at once; what was read waits. */
-  pause(): void {
-    this.pauseFor(Pause.Rate);
-  }
-
-  /** Pausable: the pace allows more; the connection waits for a turn rather than running inside the pacer's timer. */
-  resume(): void {
-    if ((this.pauses & Pause.Rate) === 0) return;
-    if ((this.pauses & Pause.Turn) === 0) {
-      this.pauses |= Pause.Turn;
-      waitForTurn(this);
-    }
-    this.resumeFrom(Pause.Rate);
-  }
-
-  onDrain(): void {
-    this.resumeFrom(Pause.Backpressure);
   }
 
   onClose(): void {

@@ -71,6 +71,9 @@ export interface NativeTcpOptions {
   readonly refused: (() => void) | null;
 }
 
+/** The peers of closed links (Rust forgets them then), for late readers: no field in every live link. */
+const closedPeers = new WeakMap<NativeLink, { address: string; port: number }>();
+
 /** One connection as a protocol sees it: an id into the Rust listener, its handler, its byte counts. */
 class NativeLink implements Link {
   /** -1 once closed (by either side). */
@@ -81,8 +84,6 @@ class NativeLink implements Link {
   queuedBytes = 0;
   /** Bytes Rust still holds for this socket (from the last write call until the drain event). */
   nativePending = 0;
-  /** The peer, kept only once closed (Rust forgets it then). */
-  closedPeer: { address: string; port: number } | null = null;
 
   constructor(
     readonly listener: NativeTcpListener,
@@ -95,10 +96,10 @@ class NativeLink implements Link {
     return 'tcp';
   }
   get remoteAddress(): string {
-    return this.id >= 0 ? this.listener.native.tcpPeerAddress(this.listener.handle, this.id) : (this.closedPeer?.address ?? '');
+    return this.id >= 0 ? this.listener.native.tcpPeerAddress(this.listener.handle, this.id) : (closedPeers.get(this)?.address ?? '');
   }
   get remotePort(): number {
-    return this.id >= 0 ? this.listener.native.tcpPeerPort(this.listener.handle, this.id) : (this.closedPeer?.port ?? 0);
+    return this.id >= 0 ? this.listener.native.tcpPeerPort(this.listener.handle, this.id) : (closedPeers.get(this)?.port ?? 0);
   }
   get bufferedAmount(): number {
     return this.queuedBytes + this.nativePending;
@@ -155,7 +156,7 @@ class NativeLink implements Link {
 
   /** The id is no longer valid: keep the peer for late readers. */
   forget(): void {
-    this.closedPeer = { address: this.remoteAddress, port: this.remotePort };
+    closedPeers.set(this, { address: this.remoteAddress, port: this.remotePort });
     this.listener.links[this.id & SLOT_MASK] = undefined;
     // Its queued segments stay in the arena: Rust ignores an id whose generation has passed.
     this.id = -1;

@@ -1,0 +1,201 @@
+/**
+ * The reading side of the connection shell (shell.ts extends it): bytes in, reading paused for
+ * named reasons (admission pending, publish pace, a yielded turn, a client that does not read),
+ * fair turns on the read path and the login budget, and the bytes a connection not yet online
+ * keeps, counted against --max-login-buffer and --max-memory.
+ */
+import type { Link } from '../transports/link.js';
+import type { DisconnectReason } from '../core/events.js';
+import type { GatewayContext } from './context.js';
+import { Pause, Phase } from './phase.js';
+import { TURN_BUDGET, spend, takeLogin, waitForTurn, workDone } from './turns.js';
+
+export abstract class ReadingShell {
+  readonly link: Link;
+  readonly kit: GatewayContext;
+  phase = Phase.Connecting;
+  /** Bytes read from the client, for the admin API (a small integer per idle connection). */
+  bytesIn = 0;
+  /** Pause bits holding reading stopped. */
+  protected pauses = 0;
+  /** When the client was last heard from, in ms after kit.epoch (each protocol says what counts; see touch()). */
+  private heard = 0;
+  /** Bytes of this connection counted in the kit's login buffer (kept before it got online). */
+  private loginBuffered = 0;
+  /** Work done in all when this connection's current turn began. */
+  private turnStart = 0;
+
+  /** 'mqtt', 'stomp', 'jt808', 'gbt32960': the protocol in events and logs. */
+  abstract readonly protocolName: string;
+
+  constructor(link: Link, kit: GatewayContext) {
+    this.link = link;
+    this.kit = kit;
+    this.touch();
+  }
+
+  /** When the client was last heard from, in ms since the epoch. */
+  get lastActivity(): number {
+    return this.kit.epoch + this.heard;
+  }
+
+  /** The client was heard from now (by the wheel's clock). Kept as an offset: a small integer, not a heap number per connection. */
+  protected touch(): void {
+    this.heard = this.kit.wheel.now - this.kit.epoch;
+  }
+
+  /** Read through a getter so checks after calls that may close are not narrowed away. */
+  get closed(): boolean {
+    return this.phase === Phase.Closed;
+  }
+
+  // --- what a protocol fills in ------------------------------------------------------------
+
+  /** Parses `chunk` (null: continue with what was held at a stop), calling proceed() after each frame. */
+  protected abstract receive(chunk: Buffer | null): void;
+  /** Keeps bytes that arrived while reading is paused, for the next receive(null). */
+  protected abstract hold(chunk: Buffer): void;
+  /**
+   * Bytes the protocol keeps while the client is not online: an unfinished login frame, what
+   * arrived behind a login being authenticated. Counted against --max-login-buffer and
+   * --max-memory, so half-sent logins cannot fill memory before anyone is authenticated.
+   */
+  protected loginBytesHeld(): number {
+    return 0;
+  }
+  // --- reading -----------------------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    if (this.phase === Phase.Closed) return;
+    this.bytesIn += chunk.length;
+    if (this.pauses !== 0) this.hold(chunk);
+    else {
+      this.turnStart = workDone();
+      this.receive(chunk);
+    }
+    if (this.phase !== Phase.Online && !this.closed) this.countLoginBytes();
+  }
+
+  /**
+   * Whole frames a transport already found (LinkHandler.onFrames, asked for by the protocol with
+   * Link.frameMqtt; only online connections ask, so no login bytes to count). Held like any
+   * bytes while paused.
+   */
+  onFrames(chunk: Buffer, scan: Uint32Array, block: number): void {
+    if (this.phase === Phase.Closed) return;
+    this.bytesIn += chunk.length;
+    if (this.pauses !== 0) this.hold(chunk);
+    else {
+      this.turnStart = workDone();
+      this.receiveFrames(chunk, scan, block);
+    }
+  }
+
+  /** Handles frames found by the transport; a protocol that does not read scan records reads them as bytes. */
+  protected receiveFrames(chunk: Buffer, _scan: Uint32Array, _block: number): void {
+    this.receive(chunk);
+  }
+
+  /** Counts what a connection not yet online keeps; closes it when the login buffer or memory is full. */
+  private countLoginBytes(): void {
+    const held = this.loginBytesHeld();
+    const kit = this.kit;
+    kit.loginBuffered += held - this.loginBuffered;
+    this.loginBuffered = held;
+    if (held === 0) return;
+    const full = kit.loginBufferFull();
+    if (full === null) return;
+    this.kit.metrics.connectionsRefused++;
+    if (kit.logLimit.allow('login-buffer')) {
+      kit.log.warn(`connection closed before login: ${full}`, { protocol: this.protocolName, address: this.link.remoteAddress, heldBytes: held, loginBufferBytes: kit.loginBuffered });
+    }
+    this.destroy('quota-exceeded');
+  }
+
+  /** Uncounts this connection's login bytes (it got online or closed). */
+  protected releaseLoginBytes(): void {
+    if (this.loginBuffered === 0) return;
+    this.kit.loginBuffered -= this.loginBuffered;
+    this.loginBuffered = 0;
+  }
+
+  /**
+   * Counts one frame's work; false when the caller must stop reading and keep the rest: the
+   * connection closed or paused, or its turn is over (it continues when its turn comes again).
+   */
+  protected proceed(cost: number): boolean {
+    const total = spend(cost);
+    if (this.phase === Phase.Closed || this.pauses !== 0) return false;
+    if (total - this.turnStart < TURN_BUDGET) return true;
+    this.yieldTurn();
+    return false;
+  }
+
+  /** Counts work without deciding anything (a reader that checks turnOver() per batch). */
+  protected count(cost: number): void {
+    spend(cost);
+  }
+
+  /** True once this turn's work is done. */
+  protected get turnOver(): boolean {
+    return workDone() - this.turnStart >= TURN_BUDGET;
+  }
+
+  /** Gives the other connections their turn; reading continues (receive(null)) in the next check phase. */
+  protected yieldTurn(): void {
+    this.pauseFor(Pause.Turn);
+    waitForTurn(this);
+  }
+
+  /**
+   * Takes one login of this pass's budget (--max-logins-per-turn); false: the budget is spent and
+   * the connection yielded, so the caller keeps its login frame and what follows for receive(null).
+   */
+  protected takeLoginTurn(): boolean {
+    if (takeLogin(this.kit.options.maxLoginsPerTurn)) return true;
+    this.yieldTurn();
+    return false;
+  }
+
+  /** TurnTaker: the event loop came round again. */
+  continueTurn(): void {
+    this.resumeFrom(Pause.Turn);
+  }
+
+  protected pauseFor(reason: Pause): void {
+    if (this.pauses === 0) this.link.pause();
+    this.pauses |= reason;
+  }
+
+  /** Clears one reason; when none is left, handles what was held, then reads again. */
+  protected resumeFrom(reason: Pause): void {
+    if ((this.pauses & reason) === 0) return;
+    this.pauses &= ~reason;
+    if (this.pauses !== 0 || this.phase === Phase.Closed) return;
+    this.turnStart = workDone();
+    this.receive(null);
+    if (this.pauses === 0 && !this.closed) this.link.resume();
+  }
+
+  /** Pausable (the publish pace): stops handling frames at once; what was read waits. */
+  pause(): void {
+    this.pauseFor(Pause.Rate);
+  }
+
+  /** Pausable: the pace allows more; the connection waits for a turn rather than running inside the pacer's timer. */
+  resume(): void {
+    if ((this.pauses & Pause.Rate) === 0) return;
+    if ((this.pauses & Pause.Turn) === 0) {
+      this.pauses |= Pause.Turn;
+      waitForTurn(this);
+    }
+    this.resumeFrom(Pause.Rate);
+  }
+
+  onDrain(): void {
+    this.resumeFrom(Pause.Backpressure);
+  }
+
+  /** Closes at once, dropping what was not written. */
+  abstract destroy(reason: DisconnectReason): void;
+}
