@@ -251,17 +251,17 @@ export class ClientRegistry implements LinkListener {
    * yielded) adds what it owed the client behind it instead of being lost.
    */
   private importState(state: SessionState): void {
-    const stale = this.broker.sessions.has(state.clientId) ? this.broker.exportSession(state.clientId) : null;
-    this.broker.importSession(state);
+    const stale = this.broker.sessions.has(state.clientId) ? this.broker.transfer.exportSession(state.clientId) : null;
+    this.broker.transfer.importSession(state);
     if (stale === null) return;
     const { keep, dropped } = deliverable(stale.outgoing);
-    const taken = this.broker.appendQueued(state.clientId, keep);
+    const taken = this.broker.transfer.appendQueued(state.clientId, keep);
     if (taken > 0 || dropped > 0) this.log.info('cluster session leftovers of this node kept behind the moved session', { clientId: state.clientId, messages: taken, dropped });
   }
 
   /** A session rebuilt from a record: its subscriptions and expiry (its queue stayed with its node). */
   private adoptSession(clientId: string, r: ClientRecord): void {
-    this.broker.importSession(stateFromRecord(clientId, r));
+    this.broker.transfer.importSession(stateFromRecord(clientId, r));
     this.counters.adopted++;
   }
 
@@ -289,7 +289,7 @@ export class ClientRegistry implements LinkListener {
       this.remoteWills.cancel(clientId);
       this.owned.delete(clientId);
       this.wills.delete(clientId);
-      const state = this.broker.exportSession(clientId);
+      const state = this.broker.transfer.exportSession(clientId);
       if (state !== null) {
         this.counters.movedOut++;
         this.log.info('cluster session moved to another node', { clientId, to: request.from, subscriptions: state.subscriptions.length, messages: state.outgoing.length });
@@ -378,7 +378,7 @@ export class ClientRegistry implements LinkListener {
    * to the owner (leftovers).
    */
   private yieldTo(clientId: string, other: ClientRecord): void {
-    const state = this.broker.exportSession(clientId);
+    const state = this.broker.transfer.exportSession(clientId);
     this.counters.yielded++;
     const { keep, dropped } = deliverable(state?.outgoing ?? []);
     this.log.warn('cluster session dropped here: another node took the client id meanwhile', { clientId, owner: other.node, forwarded: keep.length, dropped });
@@ -404,7 +404,7 @@ export class ClientRegistry implements LinkListener {
       void this.passOn(leftovers).then((taken) => m.respond(String(taken)));
       return;
     }
-    const taken = this.broker.appendQueued(clientId, leftovers.outgoing);
+    const taken = this.broker.transfer.appendQueued(clientId, leftovers.outgoing);
     this.counters.leftoversTaken += taken;
     this.log.info('cluster session leftovers taken from another node', { clientId, from: leftovers.from, messages: taken });
     m.respond(String(taken));
