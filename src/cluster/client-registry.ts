@@ -3,36 +3,37 @@
  * (JUNCTION_CLIENTS, one message per client id): the node that owns it, whether a connection is
  * attached, the persistent session's subscriptions and expiry, and the connection's will. A
  * node admitting a client first writes itself into that record, naming the sequence it read
- * (JetStream refuses the write if another node wrote since: a race-free owner); when another
- * node held the session it asks that node to hand it over (session-handoff.ts), which ends the
- * old connection as a takeover (MQTT 5 DISCONNECT 0x8E) and sends the subscriptions, queued and
- * inflight QoS 1/2 messages. A node that is gone cannot answer: the record gives its
- * subscriptions back (what was queued on the dead node stays there), and a survivor publishes
- * the wills of its connections (wills.ts).
+ * (JetStream refuses the write if another node wrote since: a race-free owner; client-claim.ts);
+ * when another node held the session it asks that node to hand it over (session-handoff.ts),
+ * which ends the old connection as a takeover (MQTT 5 DISCONNECT 0x8E) and sends the
+ * subscriptions, queued and inflight QoS 1/2 messages. A node that is gone cannot answer: the
+ * record gives its subscriptions back (what was queued on the dead node stays there), and a
+ * survivor publishes the wills of its connections (orphans.ts, wills.ts).
  *
  * While NATS is away a node serves its own clients alone and writes their records when NATS is
- * back; a record another node wrote meanwhile wins, and the local copy of that session yields.
+ * back; a record another node wrote meanwhile wins, and the local copy of that session yields
+ * (leftovers.ts). This file holds the registry's state, the hooks that mark records to write,
+ * the writes themselves and the answers to other nodes' takeover requests.
  */
 import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import type { Message } from '../core/message.js';
-import { bindingKey, type Session } from '../core/session.js';
-import type { SessionState } from '../core/session-state.js';
+import type { Session } from '../core/session.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { SessionIdentity } from '../store/types.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
-import { RecordConflictError, RecordStream, type Versioned } from './record-stream.js';
-import { answerTakeover, deliverable, HandoffError, leftoverSubject, parseLeftovers, parseTakeover, requestSession, sendLeftovers, takeoverSubject, type Leftovers } from './session-handoff.js';
+import { RecordConflictError, RecordStream } from './record-stream.js';
+import { answerTakeover, leftoverSubject, parseTakeover, takeoverSubject } from './session-handoff.js';
 import { recordOf, stateFromRecord, type ClientRecord, type RegistryCounters } from './client-record.js';
+import { type ClaimHost, claimRecord, writtenHere } from './client-claim.js';
+import { type LeftoverHost, takeLeftovers, yieldSession } from './leftovers.js';
 import { adoptOrphans, whenGone, type OrphanHost } from './orphans.js';
 import { RemoteWills, willRecord, type WillRecord } from './wills.js';
 
 export const CLIENTS_STREAM = 'JUNCTION_CLIENTS';
 export const CLIENTS_PREFIX = '$JUNCTION.client.';
-/** Attempts at winning a record other nodes keep writing before serving without it. */
-const CLAIM_ATTEMPTS = 5;
 /** Record writes in flight at once: a node restoring many sessions writes them in waves, not all at once. */
 const WRITES_IN_FLIGHT = 256;
 
@@ -52,8 +53,8 @@ export class ClientRegistry implements LinkListener {
   private readonly remoteWills: RemoteWills;
   private flushQueued = false;
   private closed = false;
-  private readonly allowIdentityTakeover: boolean;
-  private readonly orphans: OrphanHost;
+  /** What the registry lends to orphans.ts, client-claim.ts and leftovers.ts. */
+  private readonly host: OrphanHost & ClaimHost & LeftoverHost;
 
   constructor(
     private readonly broker: Broker,
@@ -61,20 +62,26 @@ export class ClientRegistry implements LinkListener {
     private readonly link: NatsLink,
     private readonly node: string,
     private readonly replicas: number,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
   ) {
     this.records = new RecordStream<ClientRecord>(CLIENTS_STREAM, CLIENTS_PREFIX, timeoutMs);
     this.remoteWills = new RemoteWills((msg) => this.publishWill(msg));
-    this.orphans = {
+    this.host = {
       records: this.records,
+      broker,
       node,
       instance: this.instance,
       log,
+      logLimit,
+      counters: this.counters,
+      timeoutMs,
+      allowIdentityTakeover: kit.options.allowIdentityTakeover,
       claiming: (clientId) => this.claims.has(clientId),
       owns: (clientId, seq) => this.owned.set(clientId, seq),
       connection: () => (this.link.up ? this.nc : null),
+      nats: () => this.nc,
       stopped: () => this.closed,
       took: (clientId, r, wills) => {
         const will = wills && r.online && r.will !== null;
@@ -83,8 +90,10 @@ export class ClientRegistry implements LinkListener {
         if (session) this.adoptSession(clientId, r);
         return { will, session };
       },
+      fireWill: (clientId, r) => this.fireWill(clientId, r),
+      adoptSession: (clientId, r) => this.adoptSession(clientId, r),
+      unreachable: (what, clientId, err) => this.unreachable(what, clientId, err),
     };
-    this.allowIdentityTakeover = kit.options.allowIdentityTakeover;
     kit.sessionClaim = (client) => this.claim(client.clientId, client.identity);
   }
 
@@ -121,7 +130,11 @@ export class ClientRegistry implements LinkListener {
     this.nc = nc;
     if (first) {
       nc.subscribe(takeoverSubject(this.node), { callback: (err, m) => this.onTakeover(err, m) });
-      nc.subscribe(leftoverSubject(this.node), { callback: (err, m) => this.onLeftovers(err, m) });
+      nc.subscribe(leftoverSubject(this.node), {
+        callback: (err, m) => {
+          if (err === null) takeLeftovers(this.host, m);
+        },
+      });
       void this.open(nc);
     } else if (this.records.ready) this.resync();
   }
@@ -141,7 +154,7 @@ export class ClientRegistry implements LinkListener {
     }
     if (this.closed) return;
     // What a previous life of this node left: its clients' wills, its sessions, if no one took them.
-    await adoptOrphans(this.orphans, (r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
+    await adoptOrphans(this.host, (r) => r.node === this.node && r.instance !== this.instance, 'restart', true);
     this.log.info('cluster client registry ready', { stream: CLIENTS_STREAM, sessionsHere: this.broker.sessions.size });
     this.resync();
   }
@@ -165,7 +178,7 @@ export class ClientRegistry implements LinkListener {
     const running = this.claims.get(clientId);
     // This node wrote the record last: another node taking it would have asked here first.
     if (running === undefined && this.owned.has(clientId)) return null;
-    const p = (running ?? Promise.resolve(null)).then(() => this.doClaim(clientId, identity));
+    const p = (running ?? Promise.resolve(null)).then(() => claimRecord(this.host, clientId, identity));
     this.claims.set(clientId, p);
     void p.finally(() => {
       if (this.claims.get(clientId) === p) this.claims.delete(clientId);
@@ -173,95 +186,9 @@ export class ClientRegistry implements LinkListener {
     return p;
   }
 
-  private mine(r: ClientRecord): boolean {
-    return r.node === this.node && r.instance === this.instance;
-  }
-
-  private async doClaim(clientId: string, identity: SessionIdentity | null): Promise<string | null> {
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      let current: Versioned<ClientRecord | null>;
-      try {
-        current = await this.records.get(clientId);
-      } catch (err) {
-        this.unreachable('read', clientId, err);
-        return null;
-      }
-      const previous = current.value;
-      if (previous !== null && this.mine(previous)) {
-        this.owned.set(clientId, current.seq);
-        return null;
-      }
-      // The session belongs to another identity: refused before its owner's connection is touched (as on one node).
-      const refusal = previous === null ? null : this.identityRefusal(clientId, previous, identity);
-      if (refusal !== null) return refusal;
-      const claimed: ClientRecord = { node: this.node, instance: this.instance, online: true, at: Date.now(), session: previous?.session ?? null, will: null };
-      // The session's binding stays; a new session is bound to its first identity from the claim on.
-      const binding = previous?.identity ?? identity;
-      if (binding !== undefined && binding !== null) claimed.identity = binding;
-      try {
-        this.owned.set(clientId, await this.records.put(clientId, claimed, current.seq));
-      } catch (err) {
-        if (err instanceof RecordConflictError) continue;
-        this.unreachable('claim', clientId, err);
-        return null;
-      }
-      if (previous !== null) await this.takeFrom(clientId, previous);
-      return null;
-    }
-    this.log.warn('cluster client id claimed by other nodes at once; serving it here', { clientId, attempts: CLAIM_ATTEMPTS });
-    return null;
-  }
-
-  /** Why `identity` may not take the session of `previous` (another identity's), or null. */
-  private identityRefusal(clientId: string, previous: ClientRecord, identity: SessionIdentity | null): string | null {
-    const owner = previous.identity ?? null;
-    if (owner === null || identity === null || bindingKey(owner) === bindingKey(identity)) return null;
-    const fields = { clientId, username: identity.name, owner: owner.authenticated ? owner.name : null, node: previous.node };
-    if (this.allowIdentityTakeover) {
-      this.log.info('session taken over by another identity (--allow-identity-takeover)', fields);
-      return null;
-    }
-    if (this.logLimit.allow('cluster-client-id-taken')) this.log.info('connection refused: the client id belongs to the session of another identity on another node', fields);
-    return 'the client id is in use by another identity (--allow-identity-takeover is off)';
-  }
-
-  /** The record named another owner: its session comes here, from that node or from the record. */
-  private async takeFrom(clientId: string, previous: ClientRecord): Promise<void> {
-    const nc = this.nc;
-    if (previous.node !== this.node && nc !== null) {
-      try {
-        const state = await requestSession(nc, previous.node, this.node, clientId, this.timeoutMs);
-        if (state !== null) this.importState(state);
-        else if (previous.session !== null && !previous.online && !this.broker.sessions.has(clientId)) this.adoptSession(clientId, previous);
-        this.counters.movedIn++;
-        this.log.info('cluster session moved here', { clientId, from: previous.node, subscriptions: state?.subscriptions.length ?? 0, messages: state?.outgoing.length ?? 0 });
-        return;
-      } catch (err) {
-        if (!(err instanceof HandoffError)) throw err;
-        this.log.warn('cluster session rebuilt from its record: its node did not hand it over', { clientId, from: previous.node, error: err.message });
-      }
-    }
-    // A node that is gone (or this node's previous life): its connection's will goes out as on a dropped connection.
-    if (previous.online && previous.will !== null) this.fireWill(clientId, previous);
-    if (previous.session !== null && !this.broker.sessions.has(clientId)) this.adoptSession(clientId, previous);
-  }
-
-  /**
-   * Takes in a session handed over; a copy this node still had (from before a restart, not yet
-   * yielded) adds what it owed the client behind it instead of being lost.
-   */
-  private importState(state: SessionState): void {
-    const stale = this.broker.sessions.has(state.clientId) ? this.broker.exportSession(state.clientId) : null;
-    this.broker.importSession(state);
-    if (stale === null) return;
-    const { keep, dropped } = deliverable(stale.outgoing);
-    const taken = this.broker.appendQueued(state.clientId, keep);
-    if (taken > 0 || dropped > 0) this.log.info('cluster session leftovers of this node kept behind the moved session', { clientId: state.clientId, messages: taken, dropped });
-  }
-
   /** A session rebuilt from a record: its subscriptions and expiry (its queue stayed with its node). */
   private adoptSession(clientId: string, r: ClientRecord): void {
-    this.broker.importSession(stateFromRecord(clientId, r));
+    this.broker.transfer.importSession(stateFromRecord(clientId, r));
     this.counters.adopted++;
   }
 
@@ -289,7 +216,7 @@ export class ClientRegistry implements LinkListener {
       this.remoteWills.cancel(clientId);
       this.owned.delete(clientId);
       this.wills.delete(clientId);
-      const state = this.broker.exportSession(clientId);
+      const state = this.broker.transfer.exportSession(clientId);
       if (state !== null) {
         this.counters.movedOut++;
         this.log.info('cluster session moved to another node', { clientId, to: request.from, subscriptions: state.subscriptions.length, messages: state.outgoing.length });
@@ -348,8 +275,8 @@ export class ClientRegistry implements LinkListener {
       let seq = this.owned.get(clientId);
       if (seq === undefined) {
         const current = await this.records.get(clientId);
-        if (current.value !== null && !this.mine(current.value)) {
-          if (this.broker.sessions.has(clientId)) this.yieldTo(clientId, current.value);
+        if (current.value !== null && !writtenHere(current.value, this.node, this.instance)) {
+          if (this.broker.sessions.has(clientId)) yieldSession(this.host, clientId, current.value);
           return;
         }
         seq = current.seq;
@@ -372,56 +299,6 @@ export class ClientRegistry implements LinkListener {
     }
   }
 
-  /**
-   * Another node owns a client id this node also holds (they were apart, or this node restarted
-   * after it was given up for lost): the local copy goes, and what it still owed the client goes
-   * to the owner (leftovers).
-   */
-  private yieldTo(clientId: string, other: ClientRecord): void {
-    const state = this.broker.exportSession(clientId);
-    this.counters.yielded++;
-    const { keep, dropped } = deliverable(state?.outgoing ?? []);
-    this.log.warn('cluster session dropped here: another node took the client id meanwhile', { clientId, owner: other.node, forwarded: keep.length, dropped });
-    const nc = this.nc;
-    if (keep.length === 0 || nc === null) return;
-    sendLeftovers(nc, other.node, { clientId, from: this.node, outgoing: keep }, this.timeoutMs).then(
-      (taken) => {
-        this.counters.leftoversSent += taken;
-        if (taken < keep.length) this.log.warn('cluster session leftovers not all taken: the owner has no session for them', { clientId, owner: other.node, sent: keep.length, taken });
-      },
-      (err: Error) => this.log.warn('cluster session leftovers lost: the owner did not answer', { clientId, owner: other.node, messages: keep.length, error: err.message }),
-    );
-  }
-
-  /** What another node still owed a client whose session is here now. */
-  private onLeftovers(err: Error | null, m: Msg): void {
-    if (err !== null) return;
-    const leftovers = parseLeftovers(m);
-    if (leftovers === null) return;
-    const { clientId } = leftovers;
-    // The session moved on meanwhile (its client reconnected elsewhere): they follow it.
-    if (!this.broker.sessions.has(clientId) && !this.claims.has(clientId)) {
-      void this.passOn(leftovers).then((taken) => m.respond(String(taken)));
-      return;
-    }
-    const taken = this.broker.appendQueued(clientId, leftovers.outgoing);
-    this.counters.leftoversTaken += taken;
-    this.log.info('cluster session leftovers taken from another node', { clientId, from: leftovers.from, messages: taken });
-    m.respond(String(taken));
-  }
-
-  /** Hands leftovers to the node the record names now (once: not back to their sender); resolves with how many it took. */
-  private async passOn(leftovers: Leftovers): Promise<number> {
-    const nc = this.nc;
-    try {
-      const owner = (await this.records.get(leftovers.clientId)).value?.node;
-      if (nc === null || owner === undefined || owner === this.node || owner === leftovers.from) return 0;
-      return await sendLeftovers(nc, owner, { ...leftovers, from: this.node }, this.timeoutMs);
-    } catch {
-      return 0;
-    }
-  }
-
   private unreachable(what: string, clientId: string, err: unknown): void {
     if (this.logLimit.allow('cluster-registry'))
       this.log.warn('cluster client registry not reachable; serving the client here and writing its record later', { what, clientId, error: (err as Error).message });
@@ -432,7 +309,7 @@ export class ClientRegistry implements LinkListener {
   /** A node stopped beating: its clients' wills go out and its persistent sessions live on here. */
   nodeLost(name: string): void {
     if (!this.records.ready || !this.link.up) return;
-    void adoptOrphans(this.orphans, (r) => r.node === name, 'lost', true);
+    void adoptOrphans(this.host, (r) => r.node === name, 'lost', true);
   }
 
   /**
@@ -442,8 +319,8 @@ export class ClientRegistry implements LinkListener {
    * reconnecting to it get them back with what was queued here.
    */
   nodeLeft(name: string): void {
-    void whenGone(this.orphans, name).then((gone) => {
-      if (gone && this.records.ready && this.link.up) return adoptOrphans(this.orphans, (r) => r.node === name, 'left', false);
+    void whenGone(this.host, name).then((gone) => {
+      if (gone && this.records.ready && this.link.up) return adoptOrphans(this.host, (r) => r.node === name, 'left', false);
     });
   }
 

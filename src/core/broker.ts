@@ -1,29 +1,32 @@
 /**
  * The protocol-neutral broker: the one seam every protocol (MQTT, STOMP, JT/T 808, GB/T 32960)
  * talks to. It never sees packets: protocols call connect / subscribe / publish / acknowledge /
- * detach and receive deliveries through their SessionOwner.
+ * detach and receive deliveries through their SessionOwner. What is not on the publish path lives
+ * beside it: how sessions end (session-ends.ts), moving them between processes
+ * (session-transfer.ts), restoring them (store-restore.ts), inbound QoS 2 ids (qos2-receipt.ts).
  */
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { EXPIRY_NEVER, type KickReason, Session, bindingKey, type SessionExpiry, type SessionOwner, type SharedGroupRef } from './session.js';
+import { Session, bindingKey, type SessionOwner } from './session.js';
 import { Deliveries } from './delivery.js';
-import { Hooks, type DropReason, type SessionEndReason } from './hooks.js';
+import { Hooks, type DropReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
 import { PendingWills, type Will } from './will.js';
 import { sessionRecord } from './records.js';
-import type { SessionState } from './session-state.js';
 import { SessionTransfer } from './session-transfer.js';
 import { restoreFromStore } from './store-restore.js';
-import type { QueuedRecord, SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
+import { SessionEnds } from './session-ends.js';
+import { redispatchShared } from './shared-redispatch.js';
+import type { SessionIdentity, Store, StoredSubscription, StoreFullError } from '../store/types.js';
 import type { Logger } from '../log/logger.js';
 import type { BrokerLimits, ConnectResult, PublishOutcome } from './broker-types.js';
 
 export type { BrokerLimits, ConnectResult, PublishOutcome } from './broker-types.js';
 
-export class Broker implements RouteSink, SessionExpiry {
+export class Broker implements RouteSink {
   readonly metrics = new Metrics();
   /** Listeners of what happens to messages, clients and sessions (bridges, metrics, $SYS events). */
   readonly hooks = new Hooks();
@@ -37,7 +40,9 @@ export class Broker implements RouteSink, SessionExpiry {
   private readonly retained: RetainedMessages;
   private readonly wills: PendingWills;
   private readonly outcome: PublishOutcome = { matched: 0, stored: false };
-  private readonly transfer: SessionTransfer;
+  /** Moving sessions between processes (the cluster): exportSession, importSession, appendQueued. */
+  readonly transfer: SessionTransfer;
+  private readonly ends: SessionEnds;
   /** Big wildcard retained searches served in paced slices; null = always synchronous. */
   private bulk: BulkRetained | null = null;
   private stopping = false;
@@ -58,17 +63,9 @@ export class Broker implements RouteSink, SessionExpiry {
     this.wills = new PendingWills(this.wheel, log, (msg) => {
       this.publish(msg);
     });
-    this.transfer = new SessionTransfer({
-      sessions: this.sessions,
-      store,
-      hooks: this.hooks,
-      router: this.router,
-      delivery: this.delivery,
-      kickOwner: (session, reason) => this.kickOwner(session, reason),
-      cancelWill: (clientId) => this.wills.cancel(clientId),
-      destroySession: (session, reason) => this.destroySession(session, reason),
-      scheduleExpiry: (session) => this.scheduleExpiry(session),
-    });
+    const parts = { sessions: this.sessions, store, hooks: this.hooks, router: this.router, delivery: this.delivery, wheel: this.wheel, wills: this.wills, log, online: this };
+    this.ends = new SessionEnds(parts);
+    this.transfer = new SessionTransfer(parts, this.ends);
   }
 
   get retainedCount(): number {
@@ -107,20 +104,7 @@ export class Broker implements RouteSink, SessionExpiry {
    * subscriptions and its queue are gone (also from the store); false if there was none.
    */
   discardSession(clientId: string): boolean {
-    const session = this.sessions.get(clientId);
-    if (session === undefined) return false;
-    // The kicked connection detaches at once; a session that outlives its connection is ended here.
-    session.owner?.kick('kicked');
-    if (this.sessions.get(clientId) === session) {
-      if (session.owner !== null) {
-        session.owner = null;
-        this.onlineCount--;
-      }
-      // A delayed will goes out when its session ends, as on expiry.
-      this.wills.publishNow(clientId);
-      this.destroySession(session, 'discarded');
-    }
-    return true;
+    return this.ends.discard(clientId);
   }
 
   /** Opens the store and restores retained messages and persistent sessions. */
@@ -129,7 +113,7 @@ export class Broker implements RouteSink, SessionExpiry {
     const now = Date.now();
     this.wheel.tick(now);
     const { retained, sessions, expired } = restoreFromStore(
-      { store: this.store, retained: this.retained, sessions: this.sessions, router: this.router, scheduleExpiry: (session) => this.scheduleExpiry(session) },
+      { store: this.store, retained: this.retained, sessions: this.sessions, router: this.router, scheduleExpiry: (session) => this.ends.scheduleExpiry(session) },
       now,
     );
     this.wheel.start();
@@ -171,13 +155,13 @@ export class Broker implements RouteSink, SessionExpiry {
     this.wills.cancel(clientId);
     let session = this.sessions.get(clientId);
     if (session !== undefined && session.owner !== null) {
-      this.kickOwner(session, 'takeover');
+      this.ends.kickOwner(session, 'takeover');
       session = this.sessions.get(clientId);
     }
     // The taken-over connection's delayed will: this new connection cancels it [MQTT-3.1.3-9].
     this.wills.cancel(clientId);
     if (session !== undefined && cleanStart) {
-      this.destroySession(session, 'clean-start');
+      this.ends.destroy(session, 'clean-start');
       session = undefined;
     }
     const sessionPresent = session !== undefined;
@@ -196,33 +180,6 @@ export class Broker implements RouteSink, SessionExpiry {
     session.disconnectedAt = 0;
     this.setExpiry(session, expiryInterval);
     return { session, sessionPresent };
-  }
-
-  /**
-   * Hands the session of `clientId` to another process (the cluster: its client connected on
-   * another node): its connection is ended as by a takeover (its will goes out as then), a delayed
-   * will is cancelled as a new connection cancels it, and the session leaves this broker and its
-   * store; returns its state, or null when there is none (or it ended with its connection).
-   */
-  exportSession(clientId: string): SessionState | null {
-    return this.transfer.exportSession(clientId);
-  }
-
-  /**
-   * Takes in a session another process handed over (see exportSession), replacing any local one
-   * of that client id; it is stored when persistent and waits for its connection to attach.
-   */
-  importSession(state: SessionState): Session {
-    return this.transfer.importSession(state);
-  }
-
-  /**
-   * Deliveries of this client's session that another process still held (the cluster: a node
-   * that was apart hands over what it had queued): delivered or queued like new ones, stored when
-   * the session is persistent; returns how many were taken (0 when there is no such session).
-   */
-  appendQueued(clientId: string, records: readonly QueuedRecord[]): number {
-    return this.transfer.appendQueued(clientId, records);
   }
 
   /** The connection of `session` declared its will (null: none); told to the hooks (the cluster keeps it for a node loss). */
@@ -262,16 +219,16 @@ export class Broker implements RouteSink, SessionExpiry {
     if (session.owner !== owner) return;
     session.owner = null;
     this.onlineCount--;
-    this.redispatchShared(session, session.expiryInterval > 0);
+    redispatchShared(this.delivery, this.router, session, session.expiryInterval > 0);
     if (will !== null && !this.stopping) this.wills.add(session.clientId, will, session.expiryInterval);
     if (session.expiryInterval === 0) {
-      this.destroySession(session, this.stopping ? 'shutdown' : 'disconnected');
+      this.ends.destroy(session, this.stopping ? 'shutdown' : 'disconnected');
       return;
     }
     session.disconnectedAt = Date.now();
     this.store.putSession(sessionRecord(session));
     session.stored = true;
-    this.scheduleExpiry(session);
+    this.ends.scheduleExpiry(session);
   }
 
   /** Adds or replaces a subscription; returns true if the filter was already subscribed. */
@@ -398,24 +355,6 @@ export class Broker implements RouteSink, SessionExpiry {
     this.delivery.dropped(session, msg, reason);
   }
 
-  /** Inbound QoS 2 PUBLISH: true the first time this packet id is seen (route it), false for a duplicate. */
-  receiveQos2(session: Session, packetId: number): boolean {
-    let ids = session.incoming;
-    if (ids === null) ids = session.incoming = new Set();
-    if (ids.has(packetId)) return false;
-    ids.add(packetId);
-    if (session.persistent) this.store.putIncoming(session.clientId, packetId);
-    return true;
-  }
-
-  /** Inbound PUBREL: forgets the packet id; false if it was unknown. */
-  releaseQos2(session: Session, packetId: number): boolean {
-    const ids = session.incoming;
-    if (ids === null || !ids.delete(packetId)) return false;
-    if (session.persistent) this.store.deleteIncoming(session.clientId, packetId);
-    return true;
-  }
-
   /**
    * Calls fn(arg, null) once every store write issued so far is durable (and, in a cluster, once
    * NATS holds what was sent), fn(arg, error) when one cannot be.
@@ -424,57 +363,5 @@ export class Broker implements RouteSink, SessionExpiry {
     const gate = this.commitGate;
     if (gate === null) this.store.afterCommit(fn, arg);
     else gate.afterCommit(fn, arg);
-  }
-
-  /** Ends the connection attached to `session`, if any; the connection detaches itself synchronously inside kick(). */
-  private kickOwner(session: Session, reason: KickReason): void {
-    session.owner?.kick(reason);
-    if (session.owner !== null) {
-      session.owner = null;
-      this.onlineCount--;
-    }
-  }
-
-  private scheduleExpiry(session: Session): void {
-    if (session.expiryInterval === EXPIRY_NEVER) return;
-    session.expiry = this;
-    this.wheel.schedule(session, session.disconnectedAt + session.expiryInterval * 1000);
-  }
-
-  /** SessionExpiry: the wheel says a disconnected session's time is up. */
-  expire(session: Session): void {
-    if (session.owner !== null || this.sessions.get(session.clientId) !== session) return;
-    this.wills.publishNow(session.clientId);
-    this.log.debug('session expired', { clientId: session.clientId });
-    this.destroySession(session, 'expired');
-  }
-
-  private destroySession(session: Session, reason: SessionEndReason): void {
-    this.router.unsubscribeAll(session);
-    this.redispatchShared(session, false);
-    this.wheel.cancel(session);
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
-    if (session.stored) {
-      this.store.deleteSession(session.clientId);
-      session.stored = false;
-    }
-    const ended = this.hooks.sessionEnded;
-    if (ended !== null) ended(session, reason);
-  }
-
-  /** Moves shared-group deliveries of a departing member to another member. */
-  private redispatchShared(session: Session, keepIfAlone: boolean): void {
-    if (session.inflight.size === 0 && session.queue.length === 0) return;
-    const taken = this.delivery.takeShared(session);
-    for (const out of taken) {
-      const member = this.router.redispatchTarget(out.group as SharedGroupRef, session);
-      if (member === null) {
-        // No other member: the departing one keeps it if its session lives on.
-        if (keepIfAlone) this.delivery.deliver(session, out.msg, out.qos, out.retain, out.subscriptionIds, out.group);
-        continue;
-      }
-      const qos = (out.msg.qos < member.qos ? out.msg.qos : member.qos) as QoS;
-      this.delivery.deliver(member.session, out.msg, qos, out.retain, out.subscriptionIds, out.group);
-    }
   }
 }

@@ -121,7 +121,7 @@ export type ReadonlyQueue<T> = Pick<RingQueue<T>, 'length' | 'peek' | typeof Sym
 const EMPTY_MAP: ReadonlyMap<unknown, unknown> = new Map();
 const EMPTY_QUEUE: ReadonlyQueue<unknown> = new RingQueue<unknown>();
 
-/** Who ends a session when its expiry deadline passes (the broker). */
+/** Who ends a session when its expiry deadline passes (the broker's SessionEnds). */
 export interface SessionExpiry {
   expire(session: Session): void;
 }
@@ -157,7 +157,7 @@ export class Session implements WheelItem {
   routeRetain = false;
   routeSubIds: number[] | null = null;
 
-  // Timer wheel (session expiry): the broker that filed it decides; a pointer, not a closure.
+  // Timer wheel (session expiry): whoever filed it (the broker's SessionEnds) decides; a pointer, not a closure.
   wheelSlot = -1;
   wheelDeadline = 0;
   expiry: SessionExpiry | null = null;

@@ -7,6 +7,7 @@
 import type { Broker } from '../core/broker.js';
 import type { DropReason } from '../core/hooks.js';
 import type { Message, QoS } from '../core/message.js';
+import { receiveQos2, releaseQos2 } from '../core/qos2-receipt.js';
 import type { Session, SessionOwner } from '../core/session.js';
 import type { Will } from '../core/will.js';
 import type { ClientGuard, SecurityPolicy, TopicGrants } from '../core/auth.js';
@@ -219,12 +220,12 @@ export class Client {
 
   /** Inbound QoS 2: true the first time packet id `id` is seen (publish it), false for a duplicate. */
   receiveQos2(id: number): boolean {
-    return this.services.broker.receiveQos2(this.session!, id);
+    return receiveQos2(this.services.broker.store, this.session!, id);
   }
 
   /** Inbound QoS 2 release: forgets packet id `id`; false if it was unknown. */
   releaseQos2(id: number): boolean {
-    return this.services.broker.releaseQos2(this.session!, id);
+    return releaseQos2(this.services.broker.store, this.session!, id);
   }
 
   // --- subscriptions -----------------------------------------------------------------------

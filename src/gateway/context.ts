@@ -3,16 +3,15 @@
  * protocol accepts links through acceptor() (one global --max-connections, the accept-time
  * policy), opens listeners through listen(), and admits its clients through admit(): admission
  * limits (memory, connection rate), the authentication chain, then a Client bound to the
- * identity, grants, ACL decisions and publish pace. The broker itself is private to the kit.
+ * identity, grants, ACL decisions and publish pace (admission.ts holds that procedure and its
+ * refusals). The broker itself is private to the kit.
  */
 import type { Broker } from '../core/broker.js';
-import type { AuthResult, ClientGuard, ConnectInfo, EnhancedAuthMethod, Pausable, Security, SecurityPolicy, TopicGrants } from '../core/auth.js';
+import type { EnhancedAuthMethod, Pausable, Security, SecurityPolicy } from '../core/auth.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import type { StoreFullError } from '../store/types.js';
 import { Message } from '../core/message.js';
-import { bindingKey } from '../core/session.js';
-import type { SessionIdentity } from '../store/types.js';
 import type { Metrics } from '../core/metrics.js';
 import type { TimerWheel } from '../core/timer-wheel.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
@@ -22,17 +21,13 @@ import type { Link, LinkAcceptor } from '../transports/link.js';
 import { listenNet, type Listener, type NativeTcpSetup } from '../transports/listen.js';
 import type { TlsProvider } from '../transports/tls.js';
 import type { WsRoutes } from '../transports/ws-routes.js';
-import { Client, type ClientOwner } from './client.js';
+import { type Admission, type AdmissionBans, type AdmissionRequest, ClientAdmission, type SessionClaim } from './admission.js';
+import type { Client, ClientOwner } from './client.js';
 import type { GatewayOptions } from './flags.js';
-import { ADMISSION_REASON_CODES, type AdmissionRefusal } from './refusal.js';
 import { ConnectionShell } from './shell.js';
-import { TopicLimits } from './topic-limits.js';
 
-/** Operator bans, asked at every login (the admin API's ban list). */
-export interface AdmissionBans {
-  /** Why a client with these names may not log in, or null; `username` is null for anonymous ones. */
-  banned(clientId: string, username: string | null, address: string): string | null;
-}
+// What admission takes and answers: the protocols, the shell and the admin's ban list import it from here.
+export type { Admission, AdmissionBans, AdmissionRequest, SessionClaim } from './admission.js';
 
 /** What connections of one protocol carried, counted when each one closed. */
 export interface TrafficTotals {
@@ -41,28 +36,6 @@ export interface TrafficTotals {
   messagesIn: number;
   messagesOut: number;
 }
-
-/** The login fields a protocol hands to admission. Never log `password`. */
-export interface AdmissionRequest {
-  readonly clientId: string;
-  /** The name the client claims (CONNECT username, STOMP login, a vehicle's VIN). */
-  readonly username: string | null;
-  readonly password: Buffer | null;
-  /** e.g. 'mqtt/5', 'stomp/1.2', 'jt808/2019', 'gbt32960/2016' */
-  readonly protocol: string;
-  /** An authentication the protocol already settled by its own means (MQTT 5 enhanced auth, a JT/T 808 registry); the chain is not asked. */
-  readonly decided?: AuthResult;
-}
-
-/**
- * Makes this node the owner of an admitted client's id before its session attaches; null when
- * nothing needs waiting for, else a promise of null (go on) or the refusal's detail (the session
- * belongs to another identity on another node: the client carries its identity).
- */
-export type SessionClaim = (client: Client) => Promise<string | null> | null;
-
-/** The answer to admit(). */
-export type Admission = { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly refusal: AdmissionRefusal; readonly detail: string };
 
 /** What the server hands the kit. */
 export interface GatewaySetup {
@@ -88,13 +61,6 @@ export interface ListenSpec {
   /** The port flag, named in errors. */
   readonly flag: string;
   readonly port: number;
-}
-
-/** The identities without a name, shared: an anonymous connection costs no identity object. */
-const NAMELESS: readonly SessionIdentity[] = [false, true].flatMap((authenticated) => [false, true].map((grants) => Object.freeze({ name: null, authenticated, grants })));
-
-function sessionIdentity(name: string | null, authenticated: boolean, grants: boolean): SessionIdentity {
-  return name === null ? NAMELESS[(authenticated ? 2 : 0) + (grants ? 1 : 0)]! : { name, authenticated, grants };
 }
 
 function publishEventLater(broker: Broker, msg: Message): void {
@@ -129,7 +95,7 @@ export class GatewayContext {
   private readonly broker: Broker;
   private readonly security: Security;
   private readonly policy: SecurityPolicy;
-  private readonly services: { readonly broker: Broker; readonly policy: SecurityPolicy; readonly limits: TopicLimits };
+  private readonly admission: ClientAdmission;
   private readonly setup: GatewaySetup;
 
   constructor(setup: GatewaySetup) {
@@ -145,7 +111,7 @@ export class GatewayContext {
     this.options = setup.options;
     this.native = setup.native;
     this.epoch = Date.now();
-    this.services = { broker: this.broker, policy: this.policy, limits: new TopicLimits(setup.options.maxTopicLevels, this.policy.maxTopicLength, setup.options.retainAvailable) };
+    this.admission = new ClientAdmission(this, this.broker, this.security, this.policy);
   }
 
   /** Bytes written to one client and not yet sent above which it is a slow consumer. */
@@ -275,117 +241,7 @@ export class GatewayContext {
    * the protocol settled it), then a Client bound to the identity, grants, ACL and pace.
    */
   admit(shell: ConnectionShell, request: AdmissionRequest): Admission | Promise<Admission> {
-    const link = shell.link;
-    const code = this.policy.admission(link);
-    if (code !== 0) {
-      const refusal: AdmissionRefusal = code === ADMISSION_REASON_CODES['server-busy'] ? 'server-busy' : 'rate-limited';
-      const detail = refusal === 'server-busy' ? 'server busy (memory above --max-memory)' : 'connection rate exceeded (--max-connection-rate)';
-      this.metrics.connectionsRefused++;
-      if (this.logLimit.allow('admission')) this.log.warn('connection refused', { protocol: request.protocol, clientId: request.clientId, address: link.remoteAddress, detail });
-      return { ok: false, refusal, detail };
-    }
-    const ban = this.bans?.banned(request.clientId, request.username, link.remoteAddress) ?? null;
-    if (ban !== null) return this.refuseBanned(shell, request, ban);
-    if (request.decided !== undefined) return this.claimed(this.settle(shell, request, request.decided, 0));
-    const info: ConnectInfo = {
-      clientId: request.clientId,
-      username: request.username,
-      password: request.password,
-      // Read when a provider asks (an HTTP hook, a per-address rule): on the native transport the
-      // address is a call into Rust, and most logins never need it.
-      get remoteAddress(): string {
-        return link.remoteAddress;
-      },
-      protocol: request.protocol,
-      transport: link.transport,
-      peerIdentity: link.peerIdentity ?? null,
-      waiting: () => !shell.closed,
-    };
-    const started = this.onAuthDecision === null ? 0 : performance.now();
-    let decision: AuthResult | Promise<AuthResult>;
-    try {
-      decision = this.security.authenticator.authenticate(info);
-    } catch (err) {
-      decision = Promise.reject(err);
-    }
-    if (!(decision instanceof Promise)) return this.claimed(this.settle(shell, request, decision, started));
-    return decision.then(
-      (result) => this.claimed(this.settle(shell, request, result, started)),
-      (err: unknown) => {
-        this.log.warn('authentication provider failed; refusing the client', { protocol: request.protocol, clientId: request.clientId, error: err });
-        this.metrics.connectionsRefused++;
-        return { ok: false, refusal: 'unavailable', detail: 'authentication unavailable' } as const;
-      },
-    );
-  }
-
-  private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult, started: number): Admission {
-    const observe = this.onAuthDecision;
-    if (observe !== null && request.decided === undefined) observe(result.ok, (performance.now() - started) / 1000);
-    if (!result.ok) {
-      this.metrics.connectionsRefused++;
-      const address = shell.link.remoteAddress;
-      if (this.logLimit.allow('auth:' + address)) {
-        this.log.info('connection refused: not authorized', {
-          protocol: request.protocol,
-          clientId: request.clientId,
-          address,
-          reason: '0x' + result.reason.toString(16),
-          detail: result.detail ?? '',
-        });
-      }
-      const refusal: AdmissionRefusal =
-        result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : result.reason === ADMISSION_REASON_CODES['rate-limited'] ? 'rate-limited' : 'not-authorized';
-      if (request.clientId !== '') {
-        this.clientDisconnected({ clientInfo: () => ({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }) }, 'auth-failure');
-      }
-      return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
-    }
-    const username = result.username !== undefined ? result.username : request.username;
-    if (username !== request.username && this.bans !== null) {
-      const ban = this.bans.banned(request.clientId, username, shell.link.remoteAddress);
-      if (ban !== null) return this.refuseBanned(shell, request, ban);
-    }
-    const grants: TopicGrants | null = result.grants ?? null;
-    const identity = sessionIdentity(username, result.provider !== undefined || request.decided !== undefined, grants !== null);
-    const owned = this.broker.sessions.get(request.clientId)?.identity ?? null;
-    const owns = owned === null || bindingKey(owned) === bindingKey(identity);
-    if (!owns) {
-      const address = shell.link.remoteAddress;
-      const fields = { protocol: request.protocol, clientId: request.clientId, username, owner: owned.authenticated ? owned.name : null, address };
-      if (!this.options.allowIdentityTakeover) {
-        this.metrics.connectionsRefused++;
-        if (this.logLimit.allow('client-id-taken:' + address)) this.log.info('connection refused: the client id belongs to the session of another identity', fields);
-        return { ok: false, refusal: 'client-id-taken', detail: 'the client id is in use by another identity (--allow-identity-takeover is off)' };
-      }
-      this.log.info('session taken over by another identity (--allow-identity-takeover)', fields);
-    }
-    // A client on a session another identity owns gets no %c pattern rights: '' fills no pattern.
-    const guard: ClientGuard = this.policy.guard(owns ? request.clientId : '', username, grants, shell);
-    const client = new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity);
-    if (result.expiresAt !== undefined) client.expiresAt = result.expiresAt;
-    return { ok: true, client };
-  }
-
-  /** An admitted client waits for the cluster to hand its session to this node (sessionClaim). */
-  private claimed(admission: Admission): Admission | Promise<Admission> {
-    const claim = this.sessionClaim;
-    if (claim === null || !admission.ok) return admission;
-    const waiting = claim(admission.client);
-    if (waiting === null) return admission;
-    return waiting.then((refused): Admission => {
-      if (refused === null) return admission;
-      this.metrics.connectionsRefused++;
-      return { ok: false, refusal: 'client-id-taken', detail: refused };
-    });
-  }
-
-  private refuseBanned(shell: ConnectionShell, request: AdmissionRequest, detail: string): Admission {
-    this.metrics.connectionsRefused++;
-    if (this.logLimit.allow('banned:' + shell.link.remoteAddress)) {
-      this.log.info('connection refused: banned', { protocol: request.protocol, clientId: request.clientId, address: shell.link.remoteAddress, detail });
-    }
-    return { ok: false, refusal: 'banned', detail };
+    return this.admission.admit(shell, request);
   }
 
   /**
@@ -394,8 +250,7 @@ export class GatewayContext {
    * its username. `owner` is paused and resumed by the publish pace.
    */
   admitInternal(clientId: string, username: string, protocol: string, owner: ClientOwner & Pausable): Client {
-    const guard = this.policy.guard(clientId, username, null, owner);
-    return new Client(this.services, owner, clientId, username, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
+    return this.admission.admitInternal(clientId, username, protocol, owner);
   }
 
   /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/core/broker.js';
 import { Message, type QoS } from '../../src/core/message.js';
+import { receiveQos2, releaseQos2 } from '../../src/core/qos2-receipt.js';
 import { Delivered, type Delivery, type KickReason, type Session, type SessionOwner } from '../../src/core/session.js';
 import { TopicTrie } from '../../src/core/topic-trie.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -167,11 +168,11 @@ test('a QoS 2 delivery whose PUBREC arrived resends PUBREL, not PUBLISH, after r
 test('inbound QoS 2 duplicates are recognised until PUBREL', async () => {
   const broker = await newBroker();
   const { session } = attach(broker, 'in');
-  assert.equal(broker.receiveQos2(session, 7), true);
-  assert.equal(broker.receiveQos2(session, 7), false);
-  assert.equal(broker.releaseQos2(session, 7), true);
-  assert.equal(broker.releaseQos2(session, 7), false);
-  assert.equal(broker.receiveQos2(session, 7), true);
+  assert.equal(receiveQos2(broker.store, session, 7), true);
+  assert.equal(receiveQos2(broker.store, session, 7), false);
+  assert.equal(releaseQos2(broker.store, session, 7), true);
+  assert.equal(releaseQos2(broker.store, session, 7), false);
+  assert.equal(receiveQos2(broker.store, session, 7), true);
 });
 
 test('shared group: round robin over members, and a leaving member hands its QoS 1 messages to another', async () => {

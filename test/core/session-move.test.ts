@@ -70,13 +70,13 @@ test('an exported session takes its subscriptions, inflight ids, QoS 2 release a
   from.received(session, owner.sent[0]!.id, 0);
 
   // Over the wire as the cluster sends it (Buffers in base64).
-  const state = fromJson<SessionState>(toJson(from.exportSession('dev')));
+  const state = fromJson<SessionState>(toJson(from.transfer.exportSession('dev')));
   assert.deepEqual(owner.kicks, ['takeover']);
   assert.equal(from.sessions.has('dev'), false, 'nothing left behind');
   assert.equal(from.publish(msg('a/x', 1, 'late')).matched, 0, 'its subscription left with it');
 
   const to = await newBroker();
-  to.importSession(state);
+  to.transfer.importSession(state);
   const again = attach(to, 'dev');
   assert.equal(again.present, true);
   assert.deepEqual(again.owner.releases, [owner.sent[0]!.id], 'PUBREL of the received QoS 2 delivery again, same id');
@@ -104,7 +104,7 @@ test('leftovers: never-sent and unacknowledged QoS 1 deliveries go on; a QoS 2 d
     ['q2-queued', 2],
   ] as const)
     from.publish(msg('b', q, p));
-  const state = from.exportSession('dev')!;
+  const state = from.transfer.exportSession('dev')!;
   const { keep, dropped } = deliverable(state.outgoing);
   assert.equal(dropped, 1);
   assert.deepEqual(
@@ -114,7 +114,7 @@ test('leftovers: never-sent and unacknowledged QoS 1 deliveries go on; a QoS 2 d
 
   const to = await newBroker();
   const { owner } = attach(to, 'dev');
-  assert.equal(to.appendQueued('dev', keep), 2);
+  assert.equal(to.transfer.appendQueued('dev', keep), 2);
   assert.deepEqual(
     owner.sent.map((s) => [s.payload, s.dup]),
     [
@@ -122,5 +122,5 @@ test('leftovers: never-sent and unacknowledged QoS 1 deliveries go on; a QoS 2 d
       ['q2-queued', false],
     ],
   );
-  assert.equal(to.appendQueued('nobody', keep), 0);
+  assert.equal(to.transfer.appendQueued('nobody', keep), 0);
 });
