@@ -170,8 +170,9 @@ export class Broker implements RouteSink {
       this.sessions.set(clientId, session);
       const created = this.hooks.sessionCreated;
       if (created !== null) created(session);
-    } else {
-      this.wheel.cancel(session);
+    } else if (session.expiryTimer !== null) {
+      // Back online: it no longer expires (the timer object stays for its next disconnect).
+      this.wheel.cancel(session.expiryTimer);
     }
     session.protocol = protocol;
     if (identity !== null && (session.identity === null || bindingKey(session.identity) === bindingKey(identity))) session.identity = identity;

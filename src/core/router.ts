@@ -6,7 +6,7 @@
  * carries a route stamp.
  */
 import type { Message, QoS } from './message.js';
-import type { Session, SessionSubscription, SharedGroupRef } from './session.js';
+import { ROUTE_RETAIN, type Session, type SessionSubscription, type SharedGroupRef } from './session.js';
 import type { StoredSubscription } from '../store/types.js';
 import { parseSharedFilter } from './topic.js';
 import type { Hooks } from './hooks.js';
@@ -211,13 +211,14 @@ export class Router {
       const retain = slot.retainAsPublished ? msg.retain : false;
       if (session.routeStamp !== stamp) {
         session.routeStamp = stamp;
-        session.routeQos = qos;
-        session.routeRetain = retain;
+        session.routeFlags = retain ? qos | ROUTE_RETAIN : qos;
         session.routeSubIds = slot.subscriptionId > 0 ? [slot.subscriptionId] : null;
         targets.push(session);
       } else {
-        if (qos > session.routeQos) session.routeQos = qos;
-        if (retain) session.routeRetain = true;
+        let flags = session.routeFlags;
+        if (qos > (flags & 3)) flags = (flags & ROUTE_RETAIN) | qos;
+        if (retain) flags |= ROUTE_RETAIN;
+        session.routeFlags = flags;
         if (slot.subscriptionId > 0) {
           if (session.routeSubIds === null) session.routeSubIds = [slot.subscriptionId];
           else if (!session.routeSubIds.includes(slot.subscriptionId)) session.routeSubIds.push(slot.subscriptionId);
@@ -226,7 +227,7 @@ export class Router {
     }
     for (let i = 0; i < targets.length; i++) {
       const s = targets[i]!;
-      sink.deliver(s, msg, s.routeQos, s.routeRetain, s.routeSubIds, null);
+      sink.deliver(s, msg, (s.routeFlags & 3) as QoS, (s.routeFlags & ROUTE_RETAIN) !== 0, s.routeSubIds, null);
       s.routeSubIds = null;
     }
     deliveries += targets.length;

@@ -8,7 +8,7 @@
 import type { Deliveries } from './delivery.js';
 import type { Hooks, SessionEndReason } from './hooks.js';
 import type { Router } from './router.js';
-import { EXPIRY_NEVER, type KickReason, type Session, type SessionExpiry } from './session.js';
+import { EXPIRY_NEVER, ExpiryTimer, type KickReason, type Session, type SessionExpiry } from './session.js';
 import { redispatchShared } from './shared-redispatch.js';
 import type { TimerWheel } from './timer-wheel.js';
 import type { PendingWills } from './will.js';
@@ -64,8 +64,8 @@ export class SessionEnds implements SessionExpiry {
   /** Files a disconnected session on the wheel for its expiry (never, for EXPIRY_NEVER). */
   scheduleExpiry(session: Session): void {
     if (session.expiryInterval === EXPIRY_NEVER) return;
-    session.expiry = this;
-    this.core.wheel.schedule(session, session.disconnectedAt + session.expiryInterval * 1000);
+    session.expiryTimer ??= new ExpiryTimer(session, this);
+    this.core.wheel.schedule(session.expiryTimer, session.disconnectedAt + session.expiryInterval * 1000);
   }
 
   /** SessionExpiry: the wheel says a disconnected session's time is up. */
@@ -82,7 +82,7 @@ export class SessionEnds implements SessionExpiry {
     const core = this.core;
     core.router.unsubscribeAll(session);
     redispatchShared(core.delivery, core.router, session, false);
-    core.wheel.cancel(session);
+    if (session.expiryTimer !== null) core.wheel.cancel(session.expiryTimer);
     if (core.sessions.get(session.clientId) === session) core.sessions.delete(session.clientId);
     if (session.stored) {
       core.store.deleteSession(session.clientId);

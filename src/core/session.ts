@@ -117,6 +117,9 @@ export interface SessionSubscription extends StoredSubscription {
 /** What callers may do with a session's queue without going through the session. */
 export type ReadonlyQueue<T> = Pick<RingQueue<T>, 'length' | 'peek' | typeof Symbol.iterator>;
 
+/** Session.routeFlags: the merged delivery keeps the retain flag. */
+export const ROUTE_RETAIN = 4;
+
 /** What an empty collection reads as until the session makes its own; never written to. */
 const EMPTY_MAP: ReadonlyMap<unknown, unknown> = new Map();
 const EMPTY_QUEUE: ReadonlyQueue<unknown> = new RingQueue<unknown>();
@@ -126,7 +129,25 @@ export interface SessionExpiry {
   expire(session: Session): void;
 }
 
-export class Session implements WheelItem {
+/**
+ * A disconnected session's expiry on the timer wheel: made when the session is first filed, so a
+ * connected session (most of them) carries one null field instead of the wheel's two.
+ */
+export class ExpiryTimer implements WheelItem {
+  wheelSlot = -1;
+  wheelDeadline = 0;
+  constructor(
+    readonly session: Session,
+    private readonly ends: SessionExpiry,
+  ) {}
+
+  onTimer(): number {
+    this.ends.expire(this.session);
+    return 0;
+  }
+}
+
+export class Session {
   readonly clientId: string;
   protocol: string;
   /** Session Expiry Interval in seconds; 0 ends the session with its connection. */
@@ -153,19 +174,12 @@ export class Session implements WheelItem {
 
   // Per-publish merge state used by the router; avoids a Map per PUBLISH.
   routeStamp = 0;
-  routeQos: QoS = 0;
-  routeRetain = false;
+  /** The merged delivery's QoS (bits 0-1) and retain flag (ROUTE_RETAIN): one field, not two. */
+  routeFlags = 0;
   routeSubIds: number[] | null = null;
 
-  // Timer wheel (session expiry): whoever filed it (the broker's SessionEnds) decides; a pointer, not a closure.
-  wheelSlot = -1;
-  wheelDeadline = 0;
-  expiry: SessionExpiry | null = null;
-
-  onTimer(): number {
-    if (this.expiry !== null) this.expiry.expire(this);
-    return 0;
-  }
+  /** Its expiry on the timer wheel once it was disconnected (SessionEnds files it). */
+  expiryTimer: ExpiryTimer | null = null;
 
   constructor(clientId: string, protocol: string) {
     this.clientId = clientId;

@@ -103,7 +103,7 @@ test('sessions: created, and ended when replaced by a clean start, when their co
   const o3 = new Owner();
   const expiring = b.connect('e', 'mqtt/5', true, 1, o3).session;
   b.detach(expiring, o3, null);
-  expiring.onTimer(); // what the wheel calls when the expiry is due
+  expiring.expiryTimer!.onTimer(); // what the wheel calls when the expiry is due
   assert.deepEqual(events, ['created:p', 'ended:p:clean-start', 'created:p', 'created:t', 'ended:t:disconnected', 'created:e', 'ended:e:expired']);
 });
 
