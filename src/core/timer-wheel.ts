@@ -4,16 +4,16 @@
  * model), so a million idle connections cost no timers. An item filed for a later lap is
  * re-filed lazily when its slot comes round (one comparison per tick per due item).
  *
- * Deadlines are kept relative to the wheel's start: milliseconds since the Unix epoch do not fit
- * a small integer, and V8 would box each one in a heap number of its own (16 bytes per
- * connection); an offset from the start does (for the first 24 days of a process).
+ * Deadlines are kept as tick numbers counted from the wheel's start: milliseconds since the Unix
+ * epoch do not fit a small integer, and V8 would box each one in a heap number of its own (16
+ * bytes per connection); a tick count does, for 17 years at 250 ms.
  */
 
 /** Something with a deadline. `onTimer` returns the next deadline in ms, or 0 to leave the wheel. */
 export interface WheelItem {
   /** slot index while filed, -1 when not in the wheel (owned by the wheel) */
   wheelSlot: number;
-  /** deadline in ms after the wheel's start (owned by the wheel: TimerWheel.deadlineOf gives it in ms since the epoch) */
+  /** the tick it is due, counted from the wheel's start (owned by the wheel: TimerWheel.deadlineOf gives it in ms since the epoch) */
   wheelDeadline: number;
   onTimer(now: number): number;
 }
@@ -24,13 +24,14 @@ const LATE_TICKS = 2;
 export class TimerWheel {
   readonly resolution: number;
   private readonly slots: Array<Set<WheelItem>>;
+  /** The last tick visited, counted from `base`. */
   private cursor: number;
   private timer: NodeJS.Timeout | null = null;
   /** Coarse clock refreshed every tick; cheaper than Date.now() per packet. */
   now: number;
   /** A late tick's firing waits for the next check phase. */
   private deferred = false;
-  /** What item deadlines count from (ms since the epoch, a whole number of ticks). */
+  /** What ticks count from (ms since the epoch, a whole number of ticks). */
   private readonly base: number;
 
   constructor(resolutionMs = 250, slotCount = 4096) {
@@ -38,13 +39,27 @@ export class TimerWheel {
     this.slots = [];
     for (let i = 0; i < slotCount; i++) this.slots.push(new Set());
     this.now = Date.now();
-    this.cursor = Math.floor(this.now / resolutionMs);
-    this.base = this.cursor * resolutionMs;
+    this.base = Math.floor(this.now / resolutionMs) * resolutionMs;
+    this.cursor = 0;
   }
 
-  /** The deadline `item` is filed for, in ms since the epoch. */
+  /** The tick `ms` (since the epoch) falls in, counted from `base`, rounded up. */
+  private tickOf(ms: number): number {
+    const t = Math.ceil((ms - this.base) / this.resolution);
+    // `| 0` makes it a small integer (V8 boxes arithmetic results otherwise, and a field that
+    // once held a boxed number boxes every value after): good for 17 years of ticks.
+    return t < 0x7fffffff && t > -0x7fffffff ? t | 0 : t;
+  }
+
+  /** The slot of tick `t` (ticks before `base` too: a clock set back, a test). */
+  private slotOf(t: number): number {
+    const n = this.slots.length;
+    return (((t % n) + n) % n) | 0;
+  }
+
+  /** The deadline `item` is filed for, in ms since the epoch (rounded up to its tick). */
   deadlineOf(item: WheelItem): number {
-    return item.wheelDeadline + this.base;
+    return this.base + item.wheelDeadline * this.resolution;
   }
 
   /** Starts ticking; the timer is unref'd so it never keeps the process alive alone. */
@@ -84,11 +99,10 @@ export class TimerWheel {
 
   /** Files item for `deadline` (ms since the epoch), or moves it there. */
   schedule(item: WheelItem, deadline: number): void {
-    // A whole number of ms: a fraction would be a heap number again.
-    item.wheelDeadline = Math.ceil(deadline - this.base);
+    const tick = this.tickOf(deadline);
+    item.wheelDeadline = tick;
     if (item.wheelSlot !== -1) this.slots[item.wheelSlot]!.delete(item);
-    const tickNo = Math.max(Math.ceil(deadline / this.resolution), this.cursor + 1);
-    const slot = tickNo % this.slots.length;
+    const slot = this.slotOf(tick > this.cursor ? tick : this.cursor + 1);
     item.wheelSlot = slot;
     this.slots[slot]!.add(item);
   }
@@ -102,22 +116,22 @@ export class TimerWheel {
   /** Advances to `now`, firing every item whose deadline has passed. Public for tests. */
   tick(now: number): void {
     this.now = now;
-    const target = Math.floor(now / this.resolution);
+    const target = Math.floor((now - this.base) / this.resolution);
     // After a long stall (suspended process) visit each slot at most once.
     let from = this.cursor + 1;
     if (target - from >= this.slots.length) from = target - this.slots.length + 1;
-    for (let t = from; t <= target; t++) this.fire(t % this.slots.length, now);
+    for (let t = from; t <= target; t++) this.fire(this.slotOf(t), target, now);
     this.cursor = target;
   }
 
-  private fire(slotIndex: number, now: number): void {
+  /** Fires the items of one slot due by tick `due` (the time `now` is passed on to them). */
+  private fire(slotIndex: number, due: number, now: number): void {
     const slot = this.slots[slotIndex]!;
     if (slot.size === 0) return;
-    const base = this.base;
     for (const item of slot) {
-      if (item.wheelDeadline + base > now) {
+      if (item.wheelDeadline > due) {
         // Filed for a later lap: re-file if needed.
-        const want = Math.ceil((item.wheelDeadline + base) / this.resolution) % this.slots.length;
+        const want = this.slotOf(item.wheelDeadline);
         if (want !== slotIndex) {
           slot.delete(item);
           item.wheelSlot = want;
