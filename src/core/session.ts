@@ -147,6 +147,19 @@ export class ExpiryTimer implements WheelItem {
   }
 }
 
+/** What a session with QoS 1/2 traffic keeps; Session reads defaults while it has none. */
+class QosState {
+  inflight: Map<number, Outgoing> | null = null;
+  queue: RingQueue<Outgoing> | null = null;
+  /** Inbound QoS 2 packet ids between PUBLISH and PUBREL. */
+  incoming: Set<number> | null = null;
+  nextPacketId = 1;
+  nextSeq = 1;
+  droppedMessages = 0;
+  /** Payload bytes waiting in `queue`, against --max-queued-bytes. */
+  queuedBytes = 0;
+}
+
 export class Session {
   readonly clientId: string;
   protocol: string;
@@ -159,18 +172,11 @@ export class Session {
   /** Who the session belongs to; null for a session stored before sessions were bound (the next login binds it). */
   identity: SessionIdentity | null = null;
 
-  // The three collections are made on first use and the maps dropped when they empty: most
-  // sessions of an idle fleet hold nothing, and each would cost an object per device.
+  // Made on first use (the subscription map dropped when it empties), and everything QoS 1/2
+  // traffic needs in one object made with the first of it: most sessions of an idle fleet hold
+  // nothing, and each collection or counter would cost an object or a field per device.
   #subscriptions: Map<string, SessionSubscription> | null = null;
-  #inflight: Map<number, Outgoing> | null = null;
-  #queue: RingQueue<Outgoing> | null = null;
-  /** Inbound QoS 2 packet ids between PUBLISH and PUBREL. Created on first use. */
-  incoming: Set<number> | null = null;
-  nextPacketId = 1;
-  nextSeq = 1;
-  droppedMessages = 0;
-  /** Payload bytes waiting in `queue`, against --max-queued-bytes. */
-  queuedBytes = 0;
+  #qos: QosState | null = null;
 
   // Per-publish merge state used by the router; avoids a Map per PUBLISH.
   routeStamp = 0;
@@ -204,42 +210,90 @@ export class Session {
     return true;
   }
 
+  /** The QoS 1/2 state, made on the first write. */
+  private get qos(): QosState {
+    return (this.#qos ??= new QosState());
+  }
+
   /** Sent but unacknowledged deliveries, by packet id, in send order; changed through setInflight and deleteInflight. */
   get inflight(): ReadonlyMap<number, Outgoing> {
-    return this.#inflight ?? (EMPTY_MAP as ReadonlyMap<number, Outgoing>);
+    return this.#qos?.inflight ?? (EMPTY_MAP as ReadonlyMap<number, Outgoing>);
   }
 
   /** Files a delivery sent (or about to be) under its packet id. */
   setInflight(id: number, out: Outgoing): void {
-    (this.#inflight ??= new Map()).set(id, out);
+    (this.qos.inflight ??= new Map()).set(id, out);
   }
 
   /** Forgets the delivery of packet id `id`; false when there was none. */
   deleteInflight(id: number): boolean {
-    const inflight = this.#inflight;
+    const qos = this.#qos;
+    const inflight = qos?.inflight ?? null;
     if (inflight === null || !inflight.delete(id)) return false;
-    if (inflight.size === 0) this.#inflight = null;
+    if (inflight.size === 0) qos!.inflight = null;
     return true;
   }
 
   /** Deliveries waiting for the window or for the client to come back; changed through enqueue, dequeue and dropQueued. */
   get queue(): ReadonlyQueue<Outgoing> {
-    return this.#queue ?? (EMPTY_QUEUE as ReadonlyQueue<Outgoing>);
+    return this.#qos?.queue ?? (EMPTY_QUEUE as ReadonlyQueue<Outgoing>);
   }
 
   /** Appends a delivery to the queue. */
   enqueue(out: Outgoing): void {
-    (this.#queue ??= new RingQueue<Outgoing>()).push(out);
+    (this.qos.queue ??= new RingQueue<Outgoing>()).push(out);
   }
 
   /** The oldest queued delivery, taken off the queue; undefined when it is empty. */
   dequeue(): Outgoing | undefined {
-    return this.#queue === null ? undefined : this.#queue.shift();
+    const queue = this.#qos?.queue ?? null;
+    return queue === null ? undefined : queue.shift();
   }
 
   /** Keeps only the queued deliveries `keep` accepts, in order; returns how many were removed. */
   dropQueued(keep: (out: Outgoing) => boolean): number {
-    return this.#queue === null ? 0 : this.#queue.filter(keep);
+    const queue = this.#qos?.queue ?? null;
+    return queue === null ? 0 : queue.filter(keep);
+  }
+
+  /** Inbound QoS 2 packet ids between PUBLISH and PUBREL (null: none yet). */
+  get incoming(): Set<number> | null {
+    return this.#qos?.incoming ?? null;
+  }
+  set incoming(ids: Set<number> | null) {
+    if (ids !== null || this.#qos !== null) this.qos.incoming = ids;
+  }
+
+  /** The packet id allocateId tries next. */
+  get nextPacketId(): number {
+    return this.#qos?.nextPacketId ?? 1;
+  }
+  set nextPacketId(id: number) {
+    if (id !== 1 || this.#qos !== null) this.qos.nextPacketId = id;
+  }
+
+  /** The sequence number of the next QoS 1/2 delivery (the store's order). */
+  get nextSeq(): number {
+    return this.#qos?.nextSeq ?? 1;
+  }
+  set nextSeq(seq: number) {
+    if (seq !== 1 || this.#qos !== null) this.qos.nextSeq = seq;
+  }
+
+  /** Deliveries dropped for this session (queue full, expired). */
+  get droppedMessages(): number {
+    return this.#qos?.droppedMessages ?? 0;
+  }
+  set droppedMessages(n: number) {
+    if (n !== 0 || this.#qos !== null) this.qos.droppedMessages = n;
+  }
+
+  /** Payload bytes waiting in `queue`, against --max-queued-bytes. */
+  get queuedBytes(): number {
+    return this.#qos?.queuedBytes ?? 0;
+  }
+  set queuedBytes(n: number) {
+    if (n !== 0 || this.#qos !== null) this.qos.queuedBytes = n;
   }
 
   get persistent(): boolean {

@@ -118,7 +118,7 @@ export class ClientAdmission {
   /** See GatewayContext.admitInternal. */
   admitInternal(clientId: string, username: string, protocol: string, owner: ClientOwner & Pausable): Client {
     const guard = this.policy.guard(clientId, username, null, owner);
-    return new Client(this.services, owner, clientId, username, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
+    return new Client(this.services, owner, clientId, null, guard, protocol, null, { name: username, authenticated: true, grants: false });
   }
 
   private settle(shell: ConnectionShell, request: AdmissionRequest, result: AuthResult, started: number): Admission {
@@ -166,7 +166,7 @@ export class ClientAdmission {
     }
     // A client on a session another identity owns gets no %c pattern rights: '' fills no pattern.
     const guard: ClientGuard = this.policy.guard(owns ? request.clientId : '', username, grants, shell);
-    const client = new Client(this.services, shell, request.clientId, username, grants, guard, request.protocol, result.provider ?? null, identity);
+    const client = new Client(this.services, shell, request.clientId, grants, guard, request.protocol, result.provider ?? null, identity);
     if (result.expiresAt !== undefined) client.expiresAt = result.expiresAt;
     return { ok: true, client };
   }

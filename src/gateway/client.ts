@@ -56,17 +56,20 @@ export class Client {
     private readonly services: ClientServices,
     private readonly owner: ClientOwner,
     readonly clientId: string,
-    /** The identity authentication settled on: the ACL's user, the events' username. */
-    readonly username: string | null,
     readonly grants: TopicGrants | null,
     private readonly guard: ClientGuard,
     /** e.g. 'mqtt/5', 'jt808/2019': the protocol a new session is stored with */
     private readonly protocol: string,
     /** The --auth-chain provider that admitted it; null for the anonymous rule or a protocol's own decision. */
-    readonly provider: string | null = null,
-    /** Who a session this client creates belongs to. */
-    readonly identity: SessionIdentity | null = null,
+    readonly provider: string | null,
+    /** Who a session this client creates belongs to; its name is the client's username. */
+    readonly identity: SessionIdentity,
   ) {}
+
+  /** The identity authentication settled on: the ACL's user, the events' username (its identity's name: not a field of its own). */
+  get username(): string | null {
+    return this.identity.name;
+  }
 
   // --- checks ------------------------------------------------------------------------------
 

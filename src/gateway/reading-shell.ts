@@ -10,6 +10,18 @@ import type { GatewayContext } from './context.js';
 import { Pause, Phase } from './phase.js';
 import { TURN_BUDGET, spend, takeLogin, waitForTurn, workDone } from './turns.js';
 
+/**
+ * Work done in all when the current read turn began. One for the process, not a field per
+ * connection: reads never nest (a connection's frames run to their end before another's start).
+ */
+let turnStart = 0;
+
+/**
+ * Bytes each connection not yet online keeps, counted in the kit's login buffer: only the few
+ * with an unfinished login have an entry (no field in every connection).
+ */
+const loginHeld = new WeakMap<ReadingShell, number>();
+
 /** The unit of the last-heard-from time: a deadline computed from it is at most this late. */
 const HEARD_UNIT_MS = 16;
 
@@ -23,10 +35,6 @@ export abstract class ReadingShell {
   protected pauses = 0;
   /** When the client was last heard from, in HEARD_UNIT_MS after kit.epoch (each protocol says what counts; see touch()). */
   private heard = 0;
-  /** Bytes of this connection counted in the kit's login buffer (kept before it got online). */
-  private loginBuffered = 0;
-  /** Work done in all when this connection's current turn began. */
-  private turnStart = 0;
 
   /** 'mqtt', 'stomp', 'jt808', 'gbt32960': the protocol in events and logs. */
   abstract readonly protocolName: string;
@@ -76,7 +84,7 @@ export abstract class ReadingShell {
     this.bytesIn += chunk.length;
     if (this.pauses !== 0) this.hold(chunk);
     else {
-      this.turnStart = workDone();
+      turnStart = workDone();
       this.receive(chunk);
     }
     if (this.phase !== Phase.Online && !this.closed) this.countLoginBytes();
@@ -92,7 +100,7 @@ export abstract class ReadingShell {
     this.bytesIn += chunk.length;
     if (this.pauses !== 0) this.hold(chunk);
     else {
-      this.turnStart = workDone();
+      turnStart = workDone();
       this.receiveFrames(chunk, scan, block);
     }
   }
@@ -106,9 +114,14 @@ export abstract class ReadingShell {
   private countLoginBytes(): void {
     const held = this.loginBytesHeld();
     const kit = this.kit;
-    kit.loginBuffered += held - this.loginBuffered;
-    this.loginBuffered = held;
-    if (held === 0) return;
+    const before = loginHeld.get(this) ?? 0;
+    if (held === before) return;
+    kit.loginBuffered += held - before;
+    if (held === 0) {
+      loginHeld.delete(this);
+      return;
+    }
+    loginHeld.set(this, held);
     const full = kit.loginBufferFull();
     if (full === null) return;
     this.kit.metrics.connectionsRefused++;
@@ -120,9 +133,10 @@ export abstract class ReadingShell {
 
   /** Uncounts this connection's login bytes (it got online or closed). */
   protected releaseLoginBytes(): void {
-    if (this.loginBuffered === 0) return;
-    this.kit.loginBuffered -= this.loginBuffered;
-    this.loginBuffered = 0;
+    const held = loginHeld.get(this);
+    if (held === undefined) return;
+    this.kit.loginBuffered -= held;
+    loginHeld.delete(this);
   }
 
   /**
@@ -132,7 +146,7 @@ export abstract class ReadingShell {
   protected proceed(cost: number): boolean {
     const total = spend(cost);
     if (this.phase === Phase.Closed || this.pauses !== 0) return false;
-    if (total - this.turnStart < TURN_BUDGET) return true;
+    if (total - turnStart < TURN_BUDGET) return true;
     this.yieldTurn();
     return false;
   }
@@ -144,7 +158,7 @@ export abstract class ReadingShell {
 
   /** True once this turn's work is done. */
   protected get turnOver(): boolean {
-    return workDone() - this.turnStart >= TURN_BUDGET;
+    return workDone() - turnStart >= TURN_BUDGET;
   }
 
   /** Gives the other connections their turn; reading continues (receive(null)) in the next check phase. */
@@ -178,7 +192,7 @@ export abstract class ReadingShell {
     if ((this.pauses & reason) === 0) return;
     this.pauses &= ~reason;
     if (this.pauses !== 0 || this.phase === Phase.Closed) return;
-    this.turnStart = workDone();
+    turnStart = workDone();
     this.receive(null);
     if (this.pauses === 0 && !this.closed) this.link.resume();
   }

@@ -39,6 +39,9 @@ class CredentialsDeadline implements WheelItem {
   }
 }
 
+/** The connections whose credentials expire (a JWT with exp): few, so not a field of every connection. */
+const credentialsDeadlines = new WeakMap<ConnectionShell, CredentialsDeadline>();
+
 export abstract class ConnectionShell extends ReadingShell implements LinkHandler, SessionOwner, WheelItem, TurnCorked, TurnTaker, Pausable {
   /** The admitted client: this connection's only way to the core. */
   client: Client | null = null;
@@ -58,8 +61,6 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
   onlineSince = 0;
   wheelSlot = -1;
   wheelDeadline = 0;
-  /** Set while the client's credentials expire (a JWT with exp). */
-  private credentialsDeadline: CredentialsDeadline | null = null;
   private corked = false;
 
   /** Largest number of unacknowledged QoS 1/2 deliveries the client takes. */
@@ -144,8 +145,9 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
     this.kit.clientConnected(this);
     const expiresAt = this.client?.expiresAt ?? 0;
     if (expiresAt > 0) {
-      this.credentialsDeadline = new CredentialsDeadline(this);
-      this.kit.wheel.schedule(this.credentialsDeadline, expiresAt);
+      const deadline = new CredentialsDeadline(this);
+      credentialsDeadlines.set(this, deadline);
+      this.kit.wheel.schedule(deadline, expiresAt);
     }
   }
 
@@ -225,7 +227,11 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
     this.closeReason = reason;
     this.releaseLoginBytes();
     this.kit.wheel.cancel(this);
-    if (this.credentialsDeadline !== null) this.kit.wheel.cancel(this.credentialsDeadline);
+    const deadline = credentialsDeadlines.get(this);
+    if (deadline !== undefined) {
+      this.kit.wheel.cancel(deadline);
+      credentialsDeadlines.delete(this);
+    }
     this.kit.connectionClosed(this);
     this.released(reason);
     this.client?.detach(this.will);

@@ -23,6 +23,8 @@ import type { MqttConfig } from './protocol.js';
 import { MqttFrameReader } from './frame-reader.js';
 
 const VERSION_NAMES = ['', '', '', '3.1', '3.1.1', '5'];
+/** The protocol a session is stored with, by level: shared strings, not one made per login. */
+const PROTOCOL_NAMES = ['', '', '', 'mqtt/3', 'mqtt/4', 'mqtt/5'];
 
 /** What an MQTT 5 client is told when the broker ends its connection. */
 const KICK_CODES: Readonly<Record<KickReason, readonly [number, string]>> = {
@@ -41,6 +43,16 @@ const CLEAN_START = 1;
 const PROBLEM_INFORMATION = 2;
 const ASSIGNED_ID = 4;
 
+/** What an MQTT 5 client may announce or set up (CONNECT properties, topic aliases). */
+class ClientLimits {
+  /** Receive Maximum: its unacknowledged QoS 1/2 deliveries at most. */
+  sendWindow = 65535;
+  /** Maximum Packet Size (0: none announced). */
+  clientMaxPacketSize = 0;
+  /** Inbound topic aliases (client -> broker). */
+  inAliases: Map<number, string> | null = null;
+}
+
 /** What only a login in progress needs: one object while it lasts, one field in every connection. */
 interface LoginState {
   /** The CONNECT being admitted. */
@@ -54,15 +66,12 @@ export class MqttConnection extends MqttFrameReader {
   /** Keep-alive in ms (0 = none); the deadline is 1.5x after the last packet [MQTT-3.1.2-22]. */
   keepAliveMs = 0;
 
-  /** The client's limits (MQTT 5 CONNECT properties). */
-  sendWindow = 65535;
-  clientMaxPacketSize = 0;
   /** Inbound QoS 1/2 PUBLISHes not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0;
   /** Acks waiting for a store commit; later acks queue behind them to keep order. */
   pendingCommitAcks = 0;
-  /** Inbound topic aliases (client -> broker), created on first use. */
-  inAliases: Map<number, string> | null = null;
+  /** The client's MQTT 5 limits and inbound aliases, made when it sets one: most clients set none. */
+  #v5: ClientLimits | null = null;
   /** Made on the first delivery (or MQTT 5 Topic Alias Maximum): most idle devices never need it. */
   #outbound: OutboundEncoder | null = null;
   #login: LoginState | null = null;
@@ -78,6 +87,30 @@ export class MqttConnection extends MqttFrameReader {
   protected scanFailed(error: number, detail: number, buf: Buffer, at: number, end: number): void {
     if (error === SCAN_ERR_TOO_LARGE && this.phase !== Phase.Online) this.connectTooLarge(buf, at, end, detail);
     else this.scanError(error, detail);
+  }
+
+  /** The client's Receive Maximum (65535 unless it announced one). */
+  get sendWindow(): number {
+    return this.#v5?.sendWindow ?? 65535;
+  }
+  set sendWindow(n: number) {
+    (this.#v5 ??= new ClientLimits()).sendWindow = n;
+  }
+
+  /** The client's Maximum Packet Size (0: none announced) [MQTT-3.1.2-24]. */
+  get clientMaxPacketSize(): number {
+    return this.#v5?.clientMaxPacketSize ?? 0;
+  }
+  set clientMaxPacketSize(n: number) {
+    (this.#v5 ??= new ClientLimits()).clientMaxPacketSize = n;
+  }
+
+  /** Inbound topic aliases (client -> broker), null until the client sets one. */
+  get inAliases(): Map<number, string> | null {
+    return this.#v5?.inAliases ?? null;
+  }
+  set inAliases(aliases: Map<number, string> | null) {
+    (this.#v5 ??= new ClientLimits()).inAliases = aliases;
   }
 
   /** Clean Start (Clean Session in 3.1.1) of the CONNECT. */
@@ -184,7 +217,7 @@ export class MqttConnection extends MqttFrameReader {
   login(packet: ConnectPacket, assigned: boolean, decided?: { ok: true; reason: 0 }): void {
     this.connectPacket = packet;
     this.assignedId = assigned;
-    const request = { clientId: this.clientId, username: packet.username, password: packet.password, protocol: `mqtt/${packet.protocolVersion}` };
+    const request = { clientId: this.clientId, username: packet.username, password: packet.password, protocol: PROTOCOL_NAMES[packet.protocolVersion]! };
     this.admit(decided === undefined ? request : { ...request, decided });
   }
 
