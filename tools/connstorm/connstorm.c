@@ -332,6 +332,8 @@ int main(int argc, char **argv) {
     fprintf(f, "}\n");
     if (f != stdout) fclose(f);
   }
+  /* Said before the hold: a script waiting for the summary (scripts/memory-slope) reads it now. */
+  fflush(stdout);
   if (hold > 0) sleep((unsigned)hold);
   /* Closed with a reset (linger 0): a normal close would leave every connection in TIME_WAIT on
      this side for a minute, and the next run's connect() would search past them for a port. */
