@@ -126,7 +126,7 @@ unsafe fn deliver(p: *mut Live) {
         let n = live.server.events.len().min(out.len());
         out[..n].copy_from_slice(&live.server.events[..n]);
         let Some(rout) = (unsafe { env.u32s_of(recs) }) else { return };
-        let r = live.server.records.len().min(rout.len());
+        let r = live.server.records_used.min(rout.len());
         rout[..r].copy_from_slice(&live.server.records[..r]);
         let Ok(count) = env.uint32((n / EVENT_STRIDE) as u32) else { return };
         env.make_callback(func, &[arena, count]);

@@ -48,7 +48,7 @@ impl Server {
 
     /// Slots of the records array not used yet in this poll.
     fn record_room(&self) -> usize {
-        (RECORD_SLOTS - self.records.len()) / STRIDE
+        (RECORD_SLOTS - self.records_used) / STRIDE
     }
 
     /// A readable framed connection: reads, scans, and queues whole frames. Returns false when
@@ -130,16 +130,14 @@ impl Server {
         let Some(c) = self.conns.get(id) else { return };
         let (limit, v5) = (c.frame_limit, c.frame_v5);
         let end = self.arena.len() - at;
-        let block = self.records.len();
+        let block = self.records_used;
         let room = self.record_room() - 1;
-        self.records.resize(block + HEADER + STRIDE * room, 0);
-        scan_frames(&self.arena[at..], 0, end, limit, v5, &mut self.records[block..]);
+        scan_frames(&self.arena[at..], 0, end, limit, v5, &mut self.records[block..block + HEADER + STRIDE * room]);
         let (count, consumed, error) = (self.records[block] as usize, self.records[block + 1] as usize, self.records[block + 2]);
-        self.records.resize(block + STRIDE * (count + 1), 0);
         if count > 0 {
+            // A block is its header's STRIDE slots and one STRIDE per record, as JavaScript walks it.
+            self.records_used = block + STRIDE * (count + 1);
             self.push(EV_FRAMES, id, consumed as i32);
-        } else {
-            self.records.truncate(block);
         }
         if consumed == end {
             return;

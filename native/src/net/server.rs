@@ -110,8 +110,11 @@ pub struct Server {
     pub arena: Vec<u8>,
     /// [kind, id, arg] triples of this poll.
     pub events: Vec<i32>,
-    /// Scan records of this poll's EV_FRAMES events, block after block (frames.rs).
+    /// Scan records of this poll's EV_FRAMES events, block after block (frames.rs): RECORD_SLOTS
+    /// long from the start (the scanner writes into it, nothing is zeroed per read), the first
+    /// `records_used` of them this poll's.
     pub records: Vec<u32>,
+    pub records_used: usize,
     ready: Vec<epoll_event>,
     // write_segments' reused buffers: segment offsets, the chain of each connection's segments,
     // the first segment of each connection, and per slot (stamp, first, last) of this call.
@@ -179,7 +182,8 @@ impl Server {
             clock: Instant::now(),
             arena: Vec::with_capacity(ARENA_BYTES),
             events: Vec::with_capacity(MAX_BATCH_EVENTS * EVENT_STRIDE),
-            records: Vec::with_capacity(RECORD_SLOTS),
+            records: vec![0; RECORD_SLOTS],
+            records_used: 0,
             ready: vec![epoll_event { events: 0, data: 0 }; MAX_EPOLL_EVENTS],
             scratch_offsets: Vec::new(),
             scratch_next: Vec::new(),
@@ -278,7 +282,7 @@ impl Server {
             self.arena = Vec::with_capacity(ARENA_BYTES);
         }
         self.events.clear();
-        self.records.clear();
+        self.records_used = 0;
         self.conns.release_dead();
     }
 
