@@ -4,7 +4,7 @@
  * listener that libuv watches inside Node's own loop, and JavaScript gets one batch per
  * readiness (every connection's bytes in one Buffer, [kind, id, arg] triples in an Int32Array)
  * instead of a 'data' event per socket. A connection has no JavaScript object until its first
- * bytes arrive, and then only a small NativeLink (no net.Socket, no stream state).
+ * bytes arrive, and then only a small NativeLink (native-link.ts).
  *
  * Writes of a turn are copied into the listener's write arena and leave in one native call for every connection
  * (writev per socket) when the turn's cork batch is uncorked (cork-batch.ts) or at the end of
@@ -18,7 +18,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { NativeBinding, NativeTcpHandle } from '../native/binding.js';
 import type { AcceptPacing } from './accept-gate.js';
-import type { Link, LinkAcceptor, LinkHandler, TransportName } from './link.js';
+import type { LinkAcceptor } from './link.js';
+import { FRAMED, NEED_DRAIN, NativeLink, SILENT_SHIFT, SLOT_MASK, closedLater } from './native-link.js';
 import type { BoundServer } from './tcp.js';
 
 // Event kinds (native/src/net/server.rs).
@@ -43,21 +44,8 @@ const EVENT_SLOTS = 3 * (2 * 256 + 1024 + 8);
 const RECORD_STRIDE = 10;
 /** Slots the records array must hold (frames.rs RECORD_SLOTS). */
 const RECORD_SLOTS = RECORD_STRIDE * (8192 + 2 * 256);
-/** Low bits of an id: the slot, the index into a listener's links. */
-const SLOT_MASK = (1 << 21) - 1;
-/** write() answers false above this many bytes buffered, as node:net's default high-water mark. */
-const HIGH_WATER = 16 * 1024;
 /** Gate pause notices are logged at most this often per listener (as accept-gate.ts). */
 const NOTICE_MS = 10_000;
-
-// Link flags.
-const PAUSED = 1;
-const ENDED = 2;
-const NEED_DRAIN = 4;
-/** Rust finds this connection's MQTT frames (frameMqtt); cleared when plain bytes come again. */
-const FRAMED = 8;
-/** flags above this bit: how long the connection was silent before its link was made (ms). */
-const SILENT_SHIFT = 8;
 
 /** How a native listener is opened. */
 export interface NativeTcpOptions {
@@ -69,98 +57,6 @@ export interface NativeTcpOptions {
   readonly reusePort: boolean;
   /** Told of each connection closed at accept because --max-connections was reached. */
   readonly refused: (() => void) | null;
-}
-
-/** The peers of closed links (Rust forgets them then), for late readers: no field in every live link. */
-const closedPeers = new WeakMap<NativeLink, { address: string; port: number }>();
-
-/** One connection as a protocol sees it: an id into the Rust listener, its handler, its byte counts. */
-class NativeLink implements Link {
-  /** -1 once closed (by either side). */
-  id: number;
-  handler: LinkHandler | null = null;
-  flags = 0;
-  /** Bytes of this turn's writes in the listener's write arena, not yet handed to Rust. */
-  queuedBytes = 0;
-  /** Bytes Rust still holds for this socket (from the last write call until the drain event). */
-  nativePending = 0;
-
-  constructor(
-    readonly listener: NativeTcpListener,
-    id: number,
-  ) {
-    this.id = id;
-  }
-
-  get transport(): TransportName {
-    return 'tcp';
-  }
-  get remoteAddress(): string {
-    return this.id >= 0 ? this.listener.native.tcpPeerAddress(this.listener.handle, this.id) : (closedPeers.get(this)?.address ?? '');
-  }
-  get remotePort(): number {
-    return this.id >= 0 ? this.listener.native.tcpPeerPort(this.listener.handle, this.id) : (closedPeers.get(this)?.port ?? 0);
-  }
-  get bufferedAmount(): number {
-    return this.queuedBytes + this.nativePending;
-  }
-  get silentForMs(): number {
-    return this.flags >>> SILENT_SHIFT;
-  }
-
-  write(data: Buffer): boolean {
-    if (this.id < 0 || (this.flags & ENDED) !== 0) return false;
-    this.listener.enqueue(this, data);
-    if (this.queuedBytes + this.nativePending < HIGH_WATER) return true;
-    this.flags |= NEED_DRAIN;
-    return false;
-  }
-  frameMqtt(maxPacketSize: number, v5: boolean): void {
-    if (this.id < 0 || (this.flags & FRAMED) !== 0) return;
-    this.flags |= FRAMED;
-    this.listener.native.tcpFrame(this.listener.handle, this.id, maxPacketSize, v5);
-  }
-  cork(): void {
-    /* every write waits for the turn's flush anyway */
-  }
-  uncork(): void {
-    // The first link uncorked at the end of a turn sends every link's writes in one call.
-    this.listener.flush();
-  }
-  pause(): void {
-    if (this.id < 0 || (this.flags & PAUSED) !== 0) return;
-    this.flags |= PAUSED;
-    this.listener.native.tcpPause(this.listener.handle, this.id);
-  }
-  resume(): void {
-    // An ended link never reads again (as tcp.ts).
-    if (this.id < 0 || (this.flags & (PAUSED | ENDED)) !== PAUSED) return;
-    this.flags &= ~PAUSED;
-    this.listener.native.tcpResume(this.listener.handle, this.id);
-  }
-  end(): void {
-    if (this.id < 0 || (this.flags & ENDED) !== 0) return;
-    if (this.queuedBytes > 0) this.listener.flush();
-    if (this.id < 0) return;
-    this.flags |= ENDED;
-    // Rust sends FIN after what is pending, closes when the peer does (2 s at most), then says so.
-    this.listener.native.tcpEnd(this.listener.handle, this.id);
-  }
-  destroy(): void {
-    const id = this.id;
-    if (id < 0) return;
-    this.forget();
-    this.listener.native.tcpDestroy(this.listener.handle, id);
-    closedLater(this, false);
-  }
-
-  /** The id is no longer valid: keep the peer for late readers. */
-  forget(): void {
-    closedPeers.set(this, { address: this.remoteAddress, port: this.remotePort });
-    this.listener.links[this.id & SLOT_MASK] = undefined;
-    // Its queued segments stay in the arena: Rust ignores an id whose generation has passed.
-    this.id = -1;
-  }
 }
 
 // --- the turn's writes: one native call per listener ---------------------------------------
@@ -199,29 +95,6 @@ function grow(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
   const bigger = new Int32Array(n);
   bigger.set(a);
   return bigger;
-}
-
-// --- closes and drains reported to handlers after the current call --------------------------
-
-const closing: NativeLink[] = [];
-const closingErrors: boolean[] = [];
-let closeScheduled = false;
-
-/** node:net reports 'close' asynchronously; so does this, after the call that closed the link. */
-function closedLater(link: NativeLink, hadError: boolean): void {
-  closing.push(link);
-  closingErrors.push(hadError);
-  if (!closeScheduled) {
-    closeScheduled = true;
-    process.nextTick(reportCloses);
-  }
-}
-
-function reportCloses(): void {
-  closeScheduled = false;
-  const links = closing.splice(0, closing.length);
-  const errors = closingErrors.splice(0, closingErrors.length);
-  for (let i = 0; i < links.length; i++) links[i]!.handler?.onClose(errors[i]!);
 }
 
 /** One native listener: its handle, its links by slot, its event batches. */

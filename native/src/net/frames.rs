@@ -88,11 +88,7 @@ impl Server {
                 c.partial = Some(Box::new(kept));
             }
         }
-        if n == 0 {
-            self.kernel_closed(id, 0);
-        } else if e != EAGAIN && e != EINTR {
-            self.kernel_closed(id, e);
-        }
+        self.read_nothing(id, n, e);
         true
     }
 
@@ -114,13 +110,8 @@ impl Server {
                 self.arena.extend_from_slice(&whole);
                 self.scan_queued(id, at);
             }
-        } else if n == 0 {
-            self.kernel_closed(id, 0);
         } else {
-            let e = errno();
-            if e != EAGAIN && e != EINTR {
-                self.kernel_closed(id, e);
-            }
+            self.read_nothing(id, n, if n < 0 { errno() } else { 0 });
         }
     }
 

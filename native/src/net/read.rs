@@ -61,13 +61,18 @@ impl Server {
             // SAFETY: read initialised these n bytes.
             unsafe { self.arena.set_len(at + n as usize) };
             self.push(kind, id, n as i32);
-        } else if n == 0 {
-            self.kernel_closed(id, 0);
         } else {
-            let e = errno();
-            if e != EAGAIN && e != EINTR {
-                self.kernel_closed(id, e);
-            }
+            self.read_nothing(id, n, if n < 0 { errno() } else { 0 });
+        }
+    }
+
+    /// A read that brought no bytes (`n` 0 or -1, `err` its errno): the peer closed, or the socket
+    /// failed (closed); nothing yet (EAGAIN) or interrupted waits for the next readiness.
+    pub(super) fn read_nothing(&mut self, id: i32, n: isize, err: i32) {
+        if n == 0 {
+            self.kernel_closed(id, 0);
+        } else if err != EAGAIN && err != EINTR {
+            self.kernel_closed(id, err);
         }
     }
 
