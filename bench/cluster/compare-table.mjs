@@ -3,12 +3,13 @@
 // round, the mean, and the ratios the cluster work is judged by (cross-node over the best single
 // mosquitto/aedes node, from the means and per round; what node A sent into NATS over NATS's own
 // pub/sub rate; cross-node over standalone; new over --baseline).
-// Usage: node bench/cluster/compare-table.mjs RESULTS.jsonl
+// Usage: node bench/cluster/compare-table.mjs RESULTS.jsonl [QOS]
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
+const qos = process.argv[3] ?? '0';
 if (file === undefined || file === '--help') {
-  console.log('usage: compare-table.mjs RESULTS.jsonl');
+  console.log('usage: compare-table.mjs RESULTS.jsonl [QOS]');
   process.exit(file === undefined ? 2 : 0);
 }
 const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -23,7 +24,7 @@ const ceil = mean(ceiling, 'received');
 const variants = ['standalone', 'cross', 'mosquitto', 'aedes', 'base-standalone', 'base-cross'];
 const summary = [];
 for (const s of ['fanin', 'fanout', 'p2p']) {
-  console.log(`\n${s} (QoS 0, 64 B; received = deliveries)`);
+  console.log(`\n${s} (QoS ${qos}, 64 B; received = deliveries)`);
   console.log('| variant | sent msg/s per round | received msg/s per round | mean received |');
   console.log('| --- | --- | --- | --- |');
   const means = {};
