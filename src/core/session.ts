@@ -306,10 +306,12 @@ export class Session {
 
   /** The next free delivery id for an outbound QoS 1/2 delivery (1..65535, skipping ids in use). */
   allocateId(): number {
+    // On the QoS state itself: once per delivery, not through the accessors each turn of the loop.
+    const qos = this.qos;
     for (let i = 0; i < 65535; i++) {
-      const id = this.nextPacketId;
-      this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      const id = qos.nextPacketId;
+      qos.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (qos.inflight === null || !qos.inflight.has(id)) return id;
     }
     return 0;
   }

@@ -28,14 +28,6 @@ interface Seen {
   records: Array<[number, number, number, string]>;
 }
 
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a framed link gets whole frames with their scan records, a partial frame waits in Rust, a scan error comes back as bytes', async () => {
   const log = new Logger({ level: 'warn', destination: { write: () => {} } });
   const seen: Seen[] = [];
@@ -69,13 +61,13 @@ test('a framed link gets whole frames with their scan records, a partial frame w
   s.setNoDelay(true);
   try {
     s.write('hello');
-    await until(() => seen.length === 1, 'the first bytes');
+    await waitFor(() => seen.length === 1, 5000, 'the first bytes');
     assert.equal(typeof link!.frameMqtt, 'function');
     const a = publishPacket({ topic: 't/a', payload: 'one' });
     const b = publishPacket({ topic: 't/bb', payload: 'two' });
     const c = publishPacket({ topic: 't/ccc', payload: 'three' });
     s.write(Buffer.concat([a, b, c.subarray(0, 4)]));
-    await until(() => seen.length === 2, 'the first two frames');
+    await waitFor(() => seen.length === 2, 5000, 'the first two frames');
     assert.equal(seen[1]!.kind, 'frames');
     assert.deepEqual(seen[1]!.bytes, Buffer.concat([a, b]), 'whole frames only');
     assert.deepEqual(seen[1]!.records, [
@@ -83,17 +75,17 @@ test('a framed link gets whole frames with their scan records, a partial frame w
       [PacketType.PUBLISH, a.length, b.length, 't/bb'],
     ]);
     s.write(c.subarray(4));
-    await until(() => seen.length === 3, 'the third frame, once whole');
+    await waitFor(() => seen.length === 3, 5000, 'the third frame, once whole');
     assert.deepEqual(seen[2]!.bytes, c);
     assert.deepEqual(seen[2]!.records, [[PacketType.PUBLISH, 0, c.length, 't/ccc']]);
     // Above the limit: the bytes go to JavaScript as they are, from the frame boundary, framing off.
     const big = publishPacket({ topic: 't/big', payload: Buffer.alloc(400) });
     s.write(big.subarray(0, 100));
-    await until(() => seen.length === 4, 'the refused frame');
+    await waitFor(() => seen.length === 4, 5000, 'the refused frame');
     assert.equal(seen[3]!.kind, 'data');
     assert.deepEqual(seen[3]!.bytes, big.subarray(0, 100));
     s.write(big.subarray(100, 150));
-    await until(() => seen.length === 5, 'more plain bytes');
+    await waitFor(() => seen.length === 5, 5000, 'more plain bytes');
     assert.equal(seen[4]!.kind, 'data', 'framing stays off until the protocol asks again');
   } finally {
     s.destroy();
