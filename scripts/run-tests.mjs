@@ -3,7 +3,7 @@
 // Usage: node scripts/run-tests.mjs [substring ...] to run only files whose path contains one.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,5 +31,34 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root });
-process.exit(result.status ?? 1);
+// The TAP stream is passed through as it comes; failures are repeated at the end, since CI logs often keep only the tail.
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const failures = [];
+let current = null;
+let pending = '';
+function scan(line) {
+  if (/^\s*not ok \d+ - /.test(line)) {
+    current = [line];
+    failures.push(current);
+  } else if (current !== null) {
+    if (/^\s*(ok \d+ - |# Subtest: )/.test(line) || current.length >= 60) current = null;
+    else current.push(line);
+  }
+}
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  const lines = (pending + chunk.toString('utf8')).split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) scan(line);
+});
+child.on('close', (code, signal) => {
+  if (pending !== '') scan(pending);
+  if (failures.length > 0) {
+    console.log(`\n# ${failures.length} failing test(s) or suite(s), repeated:`);
+    for (const block of failures) console.log(block.join('\n'));
+  }
+  process.exit(code ?? (signal ? 1 : 0));
+});
