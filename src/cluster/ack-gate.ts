@@ -14,6 +14,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import { runCommitCallbacks } from '../store/commit-callbacks.js';
 import type { StoreFullError } from '../store/errors.js';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 
 /** What the gate counted since the start. */
@@ -57,11 +58,14 @@ export class AckGate implements LinkListener {
   private previous: Promise<void> = Promise.resolve();
   private readonly startBatch = (gate: AckGate, failure: StoreFullError | null): void => gate.take(failure);
 
+  /** --cluster-durable-qos: acknowledgements wait for JetStream to hold the messages too */
+  journal: Journal | null = null;
+
   constructor(
     private readonly broker: Broker,
     private readonly link: NatsLink,
-    /** sends a message to the other nodes again (RemoteRoutes.forward) */
-    private readonly resend: (msg: Message) => void,
+    /** sends a message to the other nodes again (RemoteRoutes.forward); `afterOutage` when it had not gone at all */
+    private readonly resend: (msg: Message, afterOutage: boolean) => void,
     private readonly timeoutMs: number,
     private readonly outageMax: number,
     private readonly log: Logger,
@@ -117,7 +121,7 @@ export class AckGate implements LinkListener {
     let sent = 0;
     for (const msg of kept) {
       if (msg.expiresAt !== 0 && msg.isExpired(now)) continue;
-      this.resend(msg);
+      this.resend(msg, true);
       sent++;
     }
     this.counters.outageSent += sent;
@@ -157,7 +161,7 @@ export class AckGate implements LinkListener {
         const nc = this.link.nc;
         if (nc !== null && this.link.up) {
           if (resend) {
-            for (const msg of batch.msgs) this.resend(msg);
+            for (const msg of batch.msgs) this.resend(msg, false);
             this.counters.resent++;
           }
           try {
@@ -170,6 +174,12 @@ export class AckGate implements LinkListener {
               resend = true;
               continue;
             }
+            // The journal's answers: a write its server died with goes again (the same id: kept once).
+            if (this.journal !== null && (await this.journal.confirm(batch.msgs)).length > 0 && Date.now() < until) {
+              resend = true;
+              continue;
+            }
+            this.journal?.forget(batch.msgs);
             this.counters.flushes++;
             break;
           } catch {
@@ -179,6 +189,7 @@ export class AckGate implements LinkListener {
         } else resend = true;
         if (Date.now() >= until) {
           this.counters.unconfirmed++;
+          this.journal?.forget(batch.msgs);
           if (this.logLimit.allow('cluster-ack-gate'))
             this.log.warn('QoS 1/2 messages acknowledged without NATS confirming them (NATS away longer than --cluster-ack-timeout)', { messages: batch.msgs.length, waitedMs: this.timeoutMs });
           break;

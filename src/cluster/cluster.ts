@@ -12,7 +12,10 @@ import type { ClusterOptions } from './flags.js';
 import { AckGate, type AckGateCounters } from './ack-gate.js';
 import type { RegistryCounters } from './client-record.js';
 import { ClientRegistry } from './client-registry.js';
+import { Journal, type JournalCounters } from './journal.js';
+import { JournalFeed, type FeedCounters } from './journal-feed.js';
 import { NatsLink } from './nats-link.js';
+import { Qos2Receipts } from './qos2-receipts.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
 import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
 import { RetainedSync, type RetainedCounters } from './retained-sync.js';
@@ -24,6 +27,8 @@ export interface ClusterSetup {
   readonly nodeName: string;
   readonly version: string;
   readonly broker: Broker;
+  /** --max-inflight: each journal consumer's max ack pending */
+  readonly maxInflight: number;
   readonly kit: GatewayContext;
   readonly log: Logger;
   readonly logLimit: LogRateLimit;
@@ -34,7 +39,7 @@ export interface RunningCluster {
   /** Every node known, this one first (GET /api/v1/nodes). */
   nodes(): ClusterNodeView[];
   /** What went between this node and the others. */
-  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters; acks: AckGateCounters };
+  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters; acks: AckGateCounters; journal: (JournalCounters & FeedCounters) | null };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
 }
@@ -66,8 +71,28 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
   nodes.onLeft = (name) => registry.nodeLeft(name);
-  const gate = new AckGate(broker, link, (msg) => routes.forward(msg), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
+  const gate = new AckGate(broker, link, (msg, afterOutage) => routes.forward(msg, afterOutage), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
   const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
+  let journal: Journal | null = null;
+  let feed: JournalFeed | null = null;
+  if (options.clusterDurableQos) {
+    const timeoutMs = Math.max(1000, options.clusterAckTimeout * 1000);
+    journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
+    feed = new JournalFeed(
+      broker,
+      journal,
+      new Qos2Receipts(timeoutMs, log),
+      nodeName,
+      { window: Math.max(1, Math.min(setup.maxInflight, 65_535)), redeliveryMs: options.clusterRedelivery * 1000, replicas: options.clusterRetainedReplicas, timeoutMs },
+      log,
+      setup.logLimit,
+    );
+    routes.journal = journal;
+    gate.journal = journal;
+    offs.push(feed.attach());
+    link.listen(journal);
+    link.listen(feed);
+  }
   link.listen(routes);
   link.listen(retained);
   link.listen(nodes);
@@ -85,9 +110,17 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   log.info('cluster node started', { node: nodeName, servers: setup.servers, joined: waited, interests: routes.interests });
   return {
     nodes: () => nodes.views(),
-    counters: () => ({ routes: { ...routes.counters }, retained: { ...retained.counters }, clients: { ...registry.counters }, acks: { ...gate.counters } }),
+    counters: () => ({
+      routes: { ...routes.counters },
+      retained: { ...retained.counters },
+      clients: { ...registry.counters },
+      acks: { ...gate.counters },
+      journal: journal === null || feed === null ? null : { ...journal.counters, ...feed.counters },
+    }),
     async stop() {
       for (const off of offs) off();
+      feed?.close();
+      journal?.close();
       nodes.close();
       registry.close();
       retained.close();

@@ -19,6 +19,14 @@ export interface ClusterOptions {
   clusterAckTimeout: number;
   /** QoS 1/2 messages kept for the other nodes while NATS is away */
   clusterOutageBuffer: number;
+  /** QoS 1/2 through the JetStream journal: persistent sessions survive the loss of their node */
+  clusterDurableQos: boolean;
+  /** seconds the journal keeps a message (for persistent sessions away that long) */
+  clusterJournalMaxAge: number;
+  /** MiB the journal holds at most per replica (the oldest dropped past it) */
+  clusterJournalMaxMb: number;
+  /** seconds before the journal hands an unacknowledged delivery out again (after its node died) */
+  clusterRedelivery: number;
 }
 
 const GROUP = 'Cluster';
@@ -110,6 +118,47 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     max: 10_000_000,
     valueName: 'MESSAGES',
     help: 'QoS 1/2 messages published while NATS is away kept and sent to the other nodes when it is back (the oldest dropped past it, with a warning); 0 keeps none',
+  },
+  {
+    name: 'cluster-durable-qos',
+    key: 'clusterDurableQos',
+    kind: 'bool',
+    group: GROUP,
+    default: false,
+    help: 'QoS 1/2 messages go through a JetStream journal and persistent sessions read theirs from it, so what a lost node held for its clients, and what is published while a session lives on no node, is delivered once they are back (a JetStream write per QoS 1/2 message, a consumer per persistent subscription; every node must set it; docs/CLUSTER.md)',
+  },
+  {
+    name: 'cluster-journal-max-age',
+    key: 'clusterJournalMaxAge',
+    kind: 'int',
+    group: GROUP,
+    default: 86_400,
+    min: 60,
+    max: 365 * 86_400,
+    valueName: 'SECONDS',
+    help: 'with --cluster-durable-qos: how long the journal keeps a message for persistent sessions that have not taken it',
+  },
+  {
+    name: 'cluster-journal-max-mb',
+    key: 'clusterJournalMaxMb',
+    kind: 'int',
+    group: GROUP,
+    default: 1024,
+    min: 1,
+    max: 1_048_576,
+    valueName: 'MIB',
+    help: 'with --cluster-durable-qos: the most the journal holds per replica; past it the oldest messages go (those persistent sessions had not taken are lost, as with --max-queued-messages)',
+  },
+  {
+    name: 'cluster-redelivery',
+    key: 'clusterRedelivery',
+    kind: 'int',
+    group: GROUP,
+    default: 10,
+    min: 1,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: "with --cluster-durable-qos: how long a delivery may stay unacknowledged by its node before the journal hands it out again (the delay before a lost node's inflight messages reach their clients elsewhere)",
   },
 ];
 

@@ -22,6 +22,14 @@ export const H_RESPONSE_TOPIC = 'MQTT-Response-Topic';
 export const H_CORRELATION = 'MQTT-Correlation-Data';
 /** JSON array of [key, value] pairs, in order (a key may repeat). */
 export const H_USER_PROPERTIES = 'MQTT-User-Properties';
+/** '1': the message is in the journal too (--cluster-durable-qos), so journal-fed sessions take it from there. */
+export const H_JOURNAL = 'Junction-Journal';
+/** The publisher's client id, on journal messages (No Local). */
+export const H_ORIGIN = 'Junction-Origin';
+/** When the publisher's node took it (ms since the epoch), on journal messages. */
+export const H_TIME = 'Junction-Time';
+/** A node whose sessions already had the message (written to the journal after a NATS outage). */
+export const H_SKIP_NODE = 'Junction-Skip-Node';
 
 /**
  * True when `msg` says nothing a header would carry beyond its node: QoS 0, not retained, no
@@ -72,9 +80,28 @@ export interface HeaderFields {
   responseTopic: string;
   correlation: string;
   userProperties: string;
+  journal: string;
+  origin: string;
+  time: string;
+  skipNode: string;
 }
 
-const fields: HeaderFields = { node: '', qos: '', retain: '', topic: '', expiry: '', format: '', contentType: '', responseTopic: '', correlation: '', userProperties: '' };
+const fields: HeaderFields = {
+  node: '',
+  qos: '',
+  retain: '',
+  topic: '',
+  expiry: '',
+  format: '',
+  contentType: '',
+  responseTopic: '',
+  correlation: '',
+  userProperties: '',
+  journal: '',
+  origin: '',
+  time: '',
+  skipNode: '',
+};
 
 /**
  * Reads every header in one pass into a reused record, valid until the next call (MsgHdrs.get
@@ -83,6 +110,7 @@ const fields: HeaderFields = { node: '', qos: '', retain: '', topic: '', expiry:
 export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
   const f = fields;
   f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
+  f.journal = f.origin = f.time = f.skipNode = '';
   if (h === undefined) return f;
   for (const [key, values] of h) {
     const v = values[0] ?? '';
@@ -116,6 +144,18 @@ export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
         break;
       case H_USER_PROPERTIES:
         f.userProperties = v;
+        break;
+      case H_JOURNAL:
+        f.journal = v;
+        break;
+      case H_ORIGIN:
+        f.origin = v;
+        break;
+      case H_TIME:
+        f.time = v;
+        break;
+      case H_SKIP_NODE:
+        f.skipNode = v;
         break;
     }
   }

@@ -17,7 +17,8 @@ import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { messageFrom, messageHeaders, plainMessage, readHeaders } from './headers.js';
+import { H_JOURNAL, messageFrom, messageHeaders, plainMessage, readHeaders } from './headers.js';
+import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
@@ -69,6 +70,8 @@ export class RemoteRoutes implements LinkListener {
   /** topic -> id of the first local plain interest it matches (the duplicate check); emptied when the plain interests change */
   private readonly firstMatch = new Map<string, number>();
   readonly counters: RouteCounters = { sent: 0, notSent: 0, tooLarge: 0, received: 0, duplicates: 0, sharedReceived: 0, sharedUnmatched: 0, unmappable: 0 };
+  /** --cluster-durable-qos: QoS 1/2 messages are written to it too */
+  journal: Journal | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -172,8 +175,11 @@ export class RemoteRoutes implements LinkListener {
 
   // --- out -----------------------------------------------------------------------------------
 
-  /** A message published on this node: to the other nodes (and NATS clients), unless it is a $ topic. */
-  forward(msg: Message): void {
+  /**
+   * A message published on this node: to the other nodes (and NATS clients), unless it is a $
+   * topic; with the journal, QoS 1/2 to it too. `resend`: sent again after NATS was away.
+   */
+  forward(msg: Message, resend = false): void {
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 0x24) return;
     const nc = this.nc;
@@ -184,8 +190,18 @@ export class RemoteRoutes implements LinkListener {
     try {
       // QoS 0 without properties goes as a plain PUB: the node's name alone is not worth a header block
       // (the main connection is noEcho, so the node's own messages never come back to it anyway).
-      if (plainMessage(msg)) nc.publish(this.subjectOf(topic), msg.payload);
-      else nc.publish(this.subjectOf(topic), msg.payload, { headers: messageHeaders(msg, this.node, Date.now()) });
+      const subject = this.subjectOf(topic);
+      if (plainMessage(msg)) nc.publish(subject, msg.payload);
+      else {
+        const headers = messageHeaders(msg, this.node, Date.now());
+        const journal = this.journal;
+        // Written again after an outage, a message this node's sessions had straight away must not reach them twice.
+        if (journal !== null && msg.qos !== 0 && journal.write(msg, subject, headers, resend && !msg.journaled ? this.node : null)) {
+          if (!resend) msg.journaled = true;
+          headers.set(H_JOURNAL, '1');
+        }
+        nc.publish(subject, msg.payload, { headers });
+      }
       this.counters.sent++;
     } catch (err) {
       this.counters.tooLarge++;
@@ -253,7 +269,9 @@ export class RemoteRoutes implements LinkListener {
       return;
     }
     this.counters.received++;
-    this.broker.routeRemote(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null));
+    const msg = messageFrom(topic, Buffer.from(m.data), f, Date.now(), null);
+    if (f.journal === '1') msg.journaled = true;
+    this.broker.routeRemote(msg);
   }
 
   private onFallback(err: Error | null, m: Msg): void {

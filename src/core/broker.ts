@@ -8,7 +8,7 @@
 import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
-import { Session, bindingKey, type SessionOwner } from './session.js';
+import { Session, bindingKey, type JournalRef, type SessionOwner } from './session.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason } from './hooks.js';
 import { RetainedMessages } from './retained.js';
@@ -332,8 +332,15 @@ export class Broker implements RouteSink {
 
   /** RouteSink: one delivery decided by the router. */
   deliver(session: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | null, group: SharedGroup | null): void {
+    // A session fed by the cluster's journal gets its QoS 1/2 copy of a journaled message from there.
+    if (msg.journaled && qos !== 0 && group === null && session.journalFed) return;
     if (this.bulk !== null && this.bulk.active > 0) this.bulk.noteLive(session, msg);
     this.delivery.deliver(session, msg, qos, retain, subIds, group);
+  }
+
+  /** One delivery a session's journal feed brought (the cluster's durable QoS). */
+  deliverJournaled(session: Session, msg: Message, qos: 1 | 2, retain: boolean, subIds: number[] | null, ref: JournalRef, redelivered: boolean): void {
+    this.delivery.deliverJournaled(session, msg, qos, retain, subIds, ref, redelivered);
   }
 
   /** The client acknowledged QoS 1 delivery `id` (PUBACK). */

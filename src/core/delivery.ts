@@ -7,7 +7,7 @@
  */
 import type { Message, QoS } from './message.js';
 import type { Metrics } from './metrics.js';
-import { Delivered, NO_RELEASE, OutState, Outgoing, type Delivery, type Session, type SharedGroupRef } from './session.js';
+import { Delivered, NO_RELEASE, OutState, Outgoing, journalPacketId, type Delivery, type JournalRef, type Session, type SharedGroupRef } from './session.js';
 import type { DropReason, Hooks } from './hooks.js';
 import { queuedRecord } from './records.js';
 import type { Store } from '../store/types.js';
@@ -94,6 +94,28 @@ export class Deliveries {
     }
   }
 
+  /**
+   * Hands a session one delivery its journal feed brought: sent under the packet id its journal
+   * sequence fixes, or queued behind the window (the feed's own limit bounds how many); never
+   * written to the store, since the journal holds it until the client is done with it.
+   */
+  deliverJournaled(session: Session, msg: Message, qos: 1 | 2, retain: boolean, subIds: number[] | null, ref: JournalRef, redelivered: boolean): void {
+    if (msg.expiresAt !== 0 && msg.isExpired(this.clock.now)) {
+      this.dropped(session, msg, 'expired');
+      ref.done();
+      return;
+    }
+    const out = new Outgoing(session.nextSeq++, msg, qos, retain, subIds, null);
+    out.journal = ref;
+    out.id = journalPacketId(ref.seq);
+    out.redelivered = redelivered;
+    if (session.owner !== null && session.queue.length === 0 && session.inflight.size < this.window(session) && !session.inflight.has(out.id)) this.send(session, out);
+    else {
+      session.enqueue(out);
+      session.queuedBytes += msg.payload.length;
+    }
+  }
+
   /** Acknowledgement of a QoS 1 delivery (PUBACK). */
   acknowledge(session: Session, id: number): boolean {
     const out = session.inflight.get(id);
@@ -113,6 +135,14 @@ export class Deliveries {
     }
     if (out.state !== OutState.Released) {
       out.state = OutState.Released;
+      const ref = out.journal;
+      if (ref !== null) {
+        // PUBREL only once the journal recorded the receipt: a node taking over then sends PUBREL, not the message.
+        ref.received(() => {
+          if (session.inflight.get(id) === out) session.owner?.release?.(id);
+        });
+        return NO_RELEASE;
+      }
       if (session.persistent) this.store.putQueued(session.clientId, queuedRecord(out));
     }
     return 0;
@@ -149,17 +179,21 @@ export class Deliveries {
   pump(session: Session): void {
     const window = this.window(session);
     while (session.owner !== null && session.inflight.size < window) {
-      const out = session.dequeue();
-      if (out === undefined) return;
+      const head = session.queue.peek();
+      // A journal delivery waits for its fixed packet id to be free.
+      if (head === undefined || (head.journal !== null && session.inflight.has(head.id))) return;
+      const out = session.dequeue()!;
       session.queuedBytes -= out.msg.payload.length;
+      const stored = session.persistent && out.journal === null;
       if (out.msg.expiresAt !== 0 && out.msg.isExpired(this.clock.now)) {
         this.dropped(session, out.msg, 'expired');
-        if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
+        if (stored) this.store.deleteQueued(session.clientId, out.seq);
+        else out.journal?.done();
         continue;
       }
       if (this.send(session, out)) {
-        if (session.persistent) this.store.putQueued(session.clientId, queuedRecord(out));
-      } else if (session.persistent) {
+        if (stored) this.store.putQueued(session.clientId, queuedRecord(out));
+      } else if (stored) {
         this.store.deleteQueued(session.clientId, out.seq);
       }
     }
@@ -197,7 +231,7 @@ export class Deliveries {
 
   private send(session: Session, out: Outgoing): boolean {
     const owner = session.owner!;
-    const id = session.allocateId();
+    const id = out.journal === null ? session.allocateId() : out.id;
     out.id = id;
     out.state = OutState.Sent;
     session.setInflight(id, out);
@@ -208,12 +242,15 @@ export class Deliveries {
     }
     session.deleteInflight(id);
     this.dropped(session, out.msg, DROP_REASONS[result - 1]!);
+    // What this client cannot take it would not take from another node either.
+    out.journal?.done();
     return false;
   }
 
   private complete(session: Session, out: Outgoing): void {
     session.deleteInflight(out.id);
-    if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
+    if (out.journal !== null) out.journal.done();
+    else if (session.persistent) this.store.deleteQueued(session.clientId, out.seq);
     this.pump(session);
   }
 

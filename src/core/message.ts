@@ -35,6 +35,11 @@ export class Message {
    * the range of slots encodingSlots() gave it; the core never reads them.
    */
   encodings: Array<Buffer | undefined> | null;
+  /**
+   * Held by an external journal (the cluster's durable QoS): sessions fed from that journal take
+   * it from there, not from the router (Broker.deliver).
+   */
+  journaled: boolean;
 
   constructor(topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: MessageProperties | null, expiresAt: number, origin: string | null) {
     this.topic = topic;
@@ -45,6 +50,7 @@ export class Message {
     this.expiresAt = expiresAt;
     this.origin = origin;
     this.encodings = null;
+    this.journaled = false;
   }
 
   /** The encoding a protocol cached in `slot`, if any. */

@@ -30,8 +30,9 @@ export interface SessionState {
 export function sessionState(session: Session): SessionState {
   const record = sessionRecord(session);
   const outgoing: QueuedRecord[] = [];
-  for (const out of session.inflight.values()) outgoing.push(queuedRecord(out));
-  for (const out of session.queue) outgoing.push(queuedRecord(out));
+  // Journal deliveries stay with the journal: the next node gets them from there with the same ids.
+  for (const out of session.inflight.values()) if (out.journal === null) outgoing.push(queuedRecord(out));
+  for (const out of session.queue) if (out.journal === null) outgoing.push(queuedRecord(out));
   outgoing.sort((x, y) => x.seq - y.seq);
   const state: SessionState = {
     clientId: session.clientId,

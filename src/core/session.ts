@@ -81,6 +81,26 @@ export const enum OutState {
 }
 
 /** One QoS 1/2 delivery owed to a session. */
+/**
+ * A delivery an external journal holds (the cluster's durable QoS, docs/CLUSTER.md): its
+ * acknowledgements go to the journal, and it is not written to the local store.
+ */
+export interface JournalRef {
+  /** the journal's sequence: the packet id derives from it, so a redelivery on another node keeps the id */
+  readonly seq: number;
+  /** the client is done with it (PUBACK; PUBCOMP for QoS 2) */
+  done(): void;
+  /** QoS 2: the client received it (PUBREC); the journal calls `release` once it recorded that, and PUBREL may go */
+  received(release: () => void): void;
+  /** the delivery is given up here (dropped, or its session left): the journal may hand it out again */
+  abandon(): void;
+}
+
+/** The packet id of a journal delivery: fixed by its sequence, so every node that sends it uses the same one. */
+export function journalPacketId(seq: number): number {
+  return (seq % 65535) + 1;
+}
+
 export class Outgoing implements Delivery {
   seq: number;
   msg: Message;
@@ -92,6 +112,8 @@ export class Outgoing implements Delivery {
   state: OutState = OutState.Queued;
   /** Set when the delivery came through a shared group: it may move to another member. */
   group: SharedGroupRef | null;
+  /** Set for a delivery from an external journal (its id is journalPacketId(seq)). */
+  journal: JournalRef | null = null;
 
   constructor(seq: number, msg: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | null, group: SharedGroupRef | null) {
     this.seq = seq;
@@ -158,6 +180,8 @@ class QosState {
   droppedMessages = 0;
   /** Payload bytes waiting in `queue`, against --max-queued-bytes. */
   queuedBytes = 0;
+  /** QoS 1/2 messages held by an external journal reach this session from it alone (see Broker.deliver). */
+  journalFed = false;
 }
 
 export class Session {
@@ -294,6 +318,14 @@ export class Session {
   }
   set queuedBytes(n: number) {
     if (n !== 0 || this.#qos !== null) this.qos.queuedBytes = n;
+  }
+
+  /** True when journaled QoS 1/2 messages reach this session through its journal feed, not the router. */
+  get journalFed(): boolean {
+    return this.#qos?.journalFed ?? false;
+  }
+  set journalFed(fed: boolean) {
+    if (fed || this.#qos !== null) this.qos.journalFed = fed;
   }
 
   get persistent(): boolean {

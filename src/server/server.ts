@@ -128,7 +128,7 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     if (clusterAt !== null) {
       // Only a cluster node loads NATS: a standalone one never imports it.
       const { startCluster } = await import('../cluster/cluster.js');
-      cluster = await startCluster({ options, servers: clusterAt, nodeName: options.nodeName, version: packageVersion(), broker, kit, log, logLimit });
+      cluster = await startCluster({ options, servers: clusterAt, nodeName: options.nodeName, version: packageVersion(), broker, maxInflight: options.maxInflight, kit, log, logLimit });
     }
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));

@@ -43,7 +43,19 @@ test('nothing a standalone node imports statically loads NATS', () => {
 });
 
 test('--cluster takes NATS URLs and names itself when one is not', () => {
-  const options = { clusterConnectTimeout: 10, clusterHeartbeat: 2, clusterReconnectMax: 10, clusterRetainedReplicas: 3, clusterTakeoverTimeout: 3, clusterAckTimeout: 5, clusterOutageBuffer: 10_000 };
+  const options = {
+    clusterConnectTimeout: 10,
+    clusterHeartbeat: 2,
+    clusterReconnectMax: 10,
+    clusterRetainedReplicas: 3,
+    clusterTakeoverTimeout: 3,
+    clusterAckTimeout: 5,
+    clusterOutageBuffer: 10_000,
+    clusterDurableQos: false,
+    clusterJournalMaxAge: 86_400,
+    clusterJournalMaxMb: 1024,
+    clusterRedelivery: 10,
+  };
   assert.equal(clusterServers({ ...options, cluster: undefined }), null);
   assert.deepEqual(clusterServers({ ...options, cluster: 'nats://a:4222, b:4223,tls://c:4443' }), ['nats://a:4222', 'b:4223', 'tls://c:4443']);
   assert.throws(

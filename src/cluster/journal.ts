@@ -1,0 +1,167 @@
+/**
+ * The journal of --cluster-durable-qos (docs/CLUSTER.md): every QoS 1/2 message published by
+ * topic goes, besides its core NATS copy, into the JetStream stream JUNCTION_JOURNAL (subject
+ * `$JUNCTION.j.` + the topic's subject), and its publisher's acknowledgement waits for
+ * JetStream's (AckGate). Persistent sessions read from it through their own consumers
+ * (journal-feed.ts), so what a lost node held for them is still there.
+ *
+ * A message written again (its NATS server died before answering) carries the same message id,
+ * so JetStream's duplicate window keeps one copy.
+ */
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Message } from '../core/message.js';
+import type { Logger } from '../log/logger.js';
+import { H_ORIGIN, H_SKIP_NODE, H_TIME } from './headers.js';
+import type { LinkListener } from './nats-link.js';
+import { FALLBACK_PREFIX } from './subject-map.js';
+
+export const JOURNAL_STREAM = 'JUNCTION_JOURNAL';
+export const JOURNAL_PREFIX = '$JUNCTION.j.';
+
+/** What the journal counted since the start. */
+export interface JournalCounters {
+  /** messages JetStream confirmed */
+  written: number;
+  /** writes that failed or went unanswered (written again, or given up with the publisher's ack) */
+  failed: number;
+}
+
+export interface JournalOptions {
+  replicas: number;
+  maxAgeSeconds: number;
+  maxBytes: number;
+  /** how long one write waits for JetStream */
+  timeoutMs: number;
+}
+
+interface Pending {
+  readonly id: string;
+  ack: Promise<boolean>;
+}
+
+export class Journal implements LinkListener {
+  readonly counters: JournalCounters = { written: 0, failed: 0 };
+  private js: JetStreamClient | null = null;
+  private opening = false;
+  private closed = false;
+  /** Messages written and not confirmed yet, with the id every write of them carries. */
+  private readonly pending = new Map<Message, Pending>();
+  private nextId = 0;
+  /** Message ids unique to this process (its node name and start), so JetStream drops only true repeats. */
+  private readonly idPrefix: string;
+  /** Called once the stream is there (the feed creates its consumers then). */
+  onReady: (() => void) | null = null;
+
+  constructor(
+    node: string,
+    private readonly options: JournalOptions,
+    private readonly log: Logger,
+  ) {
+    this.idPrefix = `${node}.${Date.now().toString(36)}.`;
+  }
+
+  /** True once the stream exists and writes go to it. */
+  get ready(): boolean {
+    return this.js !== null;
+  }
+
+  up(nc: NatsConnection, first: boolean): void {
+    if (first) void this.open(nc);
+  }
+
+  down(): void {}
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async open(nc: NatsConnection): Promise<void> {
+    if (this.opening) return;
+    this.opening = true;
+    let delay = 250;
+    while (!this.closed) {
+      try {
+        await this.ensureStream(nc);
+        this.js = jetstream(nc, { timeout: this.options.timeoutMs });
+        this.log.info('cluster journal ready: QoS 1/2 messages are durable for persistent sessions', { stream: JOURNAL_STREAM });
+        this.onReady?.();
+        return;
+      } catch (err) {
+        this.log.error('cluster journal stream not created; retrying (nats-server needs JetStream: -js)', { error: (err as Error).message, retryMs: delay });
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private async ensureStream(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc, { timeout: this.options.timeoutMs });
+    const replicas = nc.info?.cluster !== undefined ? this.options.replicas : 1;
+    const config = {
+      name: JOURNAL_STREAM,
+      subjects: [`${JOURNAL_PREFIX}>`],
+      num_replicas: replicas,
+      max_age: this.options.maxAgeSeconds * 1_000_000_000,
+      max_bytes: this.options.maxBytes,
+      duplicate_window: 120 * 1_000_000_000,
+    };
+    try {
+      await jsm.streams.add(config);
+    } catch (err) {
+      const text = (err as Error).message;
+      if (/already in use/i.test(text)) return;
+      if (replicas > 1 && /insufficient|replicas|no suitable peers/i.test(text)) {
+        this.log.warn('cluster journal created with one replica: the NATS cluster has fewer servers than --cluster-retained-replicas', { replicas, error: text });
+        await jsm.streams.add({ ...config, num_replicas: 1 });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a QoS 1/2 message whose topic travels on `subject` (with the headers of its core copy,
+   * to which this adds the journal's own); false when it is not journaled (the stream is not
+   * there yet, or the topic needs the fallback subject). `skipNode`: a node whose sessions had it.
+   */
+  write(msg: Message, subject: string, headers: MsgHdrs, skipNode: string | null): boolean {
+    const js = this.js;
+    if (js === null || subject.startsWith(FALLBACK_PREFIX)) return false;
+    let p = this.pending.get(msg);
+    if (p === undefined) {
+      p = { id: this.idPrefix + (this.nextId++).toString(36), ack: Promise.resolve(false) };
+      this.pending.set(msg, p);
+    }
+    if (msg.origin !== null) headers.set(H_ORIGIN, msg.origin);
+    headers.set(H_TIME, String(Date.now()));
+    if (skipNode !== null) headers.set(H_SKIP_NODE, skipNode);
+    p.ack = js.publish(JOURNAL_PREFIX + subject, msg.payload, { headers, msgID: p.id }).then(
+      () => true,
+      () => false,
+    );
+    return true;
+  }
+
+  /** Waits for JetStream's answers to the writes of `msgs`; returns the messages to write again. */
+  async confirm(msgs: readonly Message[]): Promise<Message[]> {
+    const failed: Message[] = [];
+    for (const msg of msgs) {
+      const p = this.pending.get(msg);
+      if (p === undefined) continue;
+      if (await p.ack) {
+        this.pending.delete(msg);
+        this.counters.written++;
+      } else {
+        this.counters.failed++;
+        failed.push(msg);
+      }
+    }
+    return failed;
+  }
+
+  /** Gives up on confirming `msgs` (their publishers were acknowledged without it). */
+  forget(msgs: readonly Message[]): void {
+    for (const msg of msgs) this.pending.delete(msg);
+  }
+}

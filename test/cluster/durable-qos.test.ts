@@ -1,0 +1,164 @@
+/**
+ * --cluster-durable-qos: three nats-servers, three Junction nodes. A node is killed (SIGKILL)
+ * while publishers on the others send QoS 1 and QoS 2: the persistent subscriber that was on it
+ * resumes elsewhere and gets every acknowledged message (QoS 2 exactly once), including those its
+ * node held and those published while its session lived on no node. A session moved by a
+ * takeover in the middle of a stream loses nothing either; an unsubscribe removes its consumer.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { ServiceProcess } from '../../bench/lib/backend-services.js';
+import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
+import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
+
+const REDELIVERY_S = 2;
+let natsServers: ServiceProcess[];
+let a: Broker;
+let b: Broker;
+let c: Broker;
+
+before(async () => {
+  natsServers = await ServiceProcess.natsCluster(3);
+  const urls = (first: number): string => natsUrls([natsServers[first]!, ...natsServers.filter((_, i) => i !== first)]);
+  const args = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S)];
+  [a, b, c] = await Promise.all([clusterNode('dq-a', urls(0), args), clusterNode('dq-b', urls(1), args), clusterNode('dq-c', urls(2), args)]);
+  for (const n of [a, b, c]) await waitForLog(n, (l) => l['msg'] === 'cluster journal ready: QoS 1/2 messages are durable for persistent sessions', 'the journal on each node', 30_000);
+  await waitForLog(a, (l) => l['msg'] === 'cluster nodes' && Array.isArray(l['nodes']) && (l['nodes'] as unknown[]).length === 3, 'node A sees three nodes', 20_000);
+});
+
+after(async () => {
+  if (process.env['CLUSTER_LOGS'] !== undefined) for (const n of [a, b, c]) for (const l of n?.logs ?? []) console.log(JSON.stringify(l));
+  await Promise.all([a?.dispose(), b?.dispose(), c?.dispose()]);
+  await Promise.all((natsServers ?? []).map((s) => s.stop().catch(() => undefined)));
+});
+
+/** An MQTT 5 client that fails over between `brokers` in order, counting each payload it receives. */
+async function countingClient(t: TestContext, brokers: Broker[], opts: IClientOptions, counts: Map<string, number>): Promise<MqttClient> {
+  const client = mqtt.connect({ servers: brokers.map((x) => ({ host: '127.0.0.1', port: x.port })), reconnectPeriod: 200, connectTimeout: 3000, protocolVersion: 5, ...opts });
+  t.after(() => closeClient(client));
+  client.on('message', (_topic, payload) => {
+    if (!isProbe(payload)) counts.set(payload.toString(), (counts.get(payload.toString()) ?? 0) + 1);
+  });
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  return client;
+}
+
+/** Publishes `n` numbered messages one at a time; resolves with the payloads acknowledged. */
+async function publishNumbered(pub: MqttClient, topic: string, prefix: string, n: number, qos: 1 | 2, pauseMs: number): Promise<string[]> {
+  const acked: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const payload = `${prefix}-${i}`;
+    try {
+      await pub.publishAsync(topic, payload, { qos });
+      acked.push(payload);
+    } catch {
+      // Not acknowledged: not owed to anyone.
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return acked;
+}
+
+/** Polls an async check until it holds or `timeoutMs` passes. */
+async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The durable consumers on the journal. */
+async function journalConsumers(): Promise<string[]> {
+  const nc = await natsConnect({ servers: natsUrls(natsServers).split(',') });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const ci of jsm.consumers.list('JUNCTION_JOURNAL')) names.push(ci.name);
+    return names;
+  } finally {
+    await nc.close();
+  }
+}
+
+test('a session that moves to another node in the middle of a QoS 1/2 stream gets every acknowledged message, QoS 2 exactly once', async (t) => {
+  // One MQTT.js client that reconnects to the next server of its list (node A) when its connection
+  // to node B breaks: its own QoS 2 state goes with it, as a device's would.
+  const got = new Map<string, number>();
+  const client = await countingClient(t, [b, a], { clientId: clientId('dq-move'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);
+  await client.subscribeAsync('dqm/#', { qos: 2 });
+  const pub = await countingClient(t, [c], { clientId: clientId('dq-move-pub') }, new Map());
+  await awaitRoute(pub, client, 'dqm/probe');
+  const sending = Promise.all([publishNumbered(pub, 'dqm/one', 'm1', 100, 1, 10), publishNumbered(pub, 'dqm/two', 'm2', 100, 2, 10)]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const reconnected = new Promise((resolve) => client.once('connect', resolve));
+  client.stream.destroy();
+  await reconnected;
+  assert.equal(client.options.port, a.port, 'the client went on to node A');
+  const [q1, q2] = await sending;
+  await waitFor(() => [...q1, ...q2].every((p) => got.has(p)), 15_000, 'every acknowledged message after the move').catch(() => undefined);
+  assert.deepEqual(
+    [...q1, ...q2].filter((p) => !got.has(p)),
+    [],
+    'every acknowledged message after the move',
+  );
+  await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
+  for (const p of q2) assert.equal(got.get(p), 1, `${p} (QoS 2) exactly once`);
+});
+
+test('SIGKILL of a node: its persistent subscriber resumes on a survivor with every acknowledged message, QoS 2 exactly once', async (t) => {
+  const steady = new Map<string, number>();
+  const onC = await countingClient(t, [c], { clientId: clientId('dq-steady'), clean: false, properties: { sessionExpiryInterval: 300 } }, steady);
+  await onC.subscribeAsync('dql/#', { qos: 2 });
+  const moved = new Map<string, number>();
+  const moverId = clientId('dq-mover');
+  const mover = await countingClient(t, [a, b, c], { clientId: moverId, clean: false, properties: { sessionExpiryInterval: 300 } }, moved);
+  await mover.subscribeAsync('dql/#', { qos: 2 });
+  const pubB = await countingClient(t, [b], { clientId: clientId('dq-pub-b') }, new Map());
+  const pubC = await countingClient(t, [c], { clientId: clientId('dq-pub-c') }, new Map());
+  await awaitRoute(pubB, mover, 'dql/probe');
+  await awaitRoute(pubB, onC, 'dql/probe');
+  // The client records (the mover's subscription) are written just after CONNACK and SUBACK.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const sending = Promise.all([publishNumbered(pubB, 'dql/b', 'b', 120, 1, 25), publishNumbered(pubC, 'dql/c', 'c', 120, 2, 25)]);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await a.kill9();
+  await waitFor(() => mover.connected, 10_000, 'the mover reconnected to node B or C');
+  const [ackedB, ackedC] = await sending;
+  const acked = [...ackedB, ...ackedC];
+
+  await waitFor(() => acked.every((p) => steady.has(p)), 10_000, 'every acknowledged message on node C');
+  // What node A held comes back from the journal after --cluster-redelivery.
+  await waitFor(() => acked.every((p) => moved.has(p)), 20_000, 'every acknowledged message on the mover').catch(() => undefined);
+  const missed = acked.filter((p) => !moved.has(p));
+  console.log(`# durable node loss: ${acked.length} acknowledged, the mover missed ${missed.length}`);
+  assert.deepEqual(missed, [], 'the mover got every acknowledged message');
+  await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
+  for (const p of ackedC) {
+    assert.equal(steady.get(p), 1, `${p} (QoS 2) exactly once on node C`);
+    assert.equal(moved.get(p), 1, `${p} (QoS 2) exactly once on the mover`);
+  }
+});
+
+test('an unsubscribe removes the consumer; No Local holds for journal deliveries', async (t) => {
+  const id = clientId('dq-unsub');
+  const got = new Map<string, number>();
+  const client = await countingClient(t, [b], { clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } }, got);
+  const before = (await journalConsumers()).length;
+  await client.subscribeAsync('dqu/#', { qos: 1, nl: true });
+  await waitForAsync(async () => (await journalConsumers()).length === before + 2, 5000, 'two consumers for dqu/# (dqu.> and dqu)');
+  // Its own message is not delivered back (No Local); another client's is.
+  const other = await connect(t, c.url, { protocolVersion: 5 });
+  await client.publishAsync('dqu/own', 'own', { qos: 1 });
+  await other.publishAsync('dqu/other', 'other', { qos: 1 });
+  await waitFor(() => got.has('other'), 5000, "the other client's message");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(got.has('own'), false, 'No Local');
+  await client.unsubscribeAsync('dqu/#');
+  await waitForAsync(async () => (await journalConsumers()).length === before, 5000, 'its consumers deleted');
+});
