@@ -122,13 +122,14 @@ export class BenchClient {
     this.send(
       encodeConnect({
         protocolVersion: this.o.protocol,
-        cleanStart: true,
+        // MQTT 5 starts clean even for a persistent session, so a run never resumes an earlier run's.
+        cleanStart: this.v5 || this.o.sessionExpiry === 0,
         keepAlive: this.o.keepalive,
         clientId: this.spec.clientId,
         username: this.o.username ?? null,
         password: this.o.password === undefined ? null : Buffer.from(this.o.password),
         // The generator acks at once; a large window keeps the broker, not the client, the limit.
-        properties: this.v5 ? { receiveMaximum: 65535 } : undefined,
+        properties: this.v5 ? (this.o.sessionExpiry > 0 ? { receiveMaximum: 65535, sessionExpiryInterval: this.o.sessionExpiry } : { receiveMaximum: 65535 }) : undefined,
       }),
     );
   }

@@ -60,6 +60,8 @@ export interface BenchOptions {
   /** First local port clients bind to explicitly (one per client and source address); 0 = the kernel picks. */
   localPortBase: number;
   keepalive: number;
+  /** Session Expiry Interval of every client (MQTT 5), or clean session false (3.1.1) when > 0. */
+  sessionExpiry: number;
   username: string | undefined;
   password: string | undefined;
   brokerPid: number;
@@ -265,6 +267,17 @@ export const BENCH_FLAGS: readonly FlagDef<Exclude<keyof BenchOptions, 'scenario
     help: 'bind each client to its own local port from PORT up (per source address): past ~50,000 connections binding to a source address with port 0 gets slow, as the kernel searches its range for each; keep the range clear of listeners',
   },
   { group: 'Flags', name: 'keepalive', key: 'keepalive', kind: 'int', default: 60, min: 0, max: 65535, valueName: 'SECONDS', help: 'keep-alive of every client; PINGREQ is sent at half of it' },
+  {
+    group: 'Flags',
+    name: 'session-expiry',
+    key: 'sessionExpiry',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 4294967295,
+    valueName: 'SECONDS',
+    help: 'persistent sessions: MQTT 5 clients start clean with this Session Expiry Interval, 3.1.1 clients connect with clean session off (their sessions stay until the broker expires them); 0 = clean sessions',
+  },
   { group: 'Flags', name: 'username', key: 'username', kind: 'string', default: undefined, defaultText: 'none', valueName: 'NAME', help: 'user name of every client' },
   { group: 'Flags', name: 'password', key: 'password', kind: 'string', default: undefined, defaultText: 'none', valueName: 'SECRET', help: 'password of every client (never printed)' },
   {

@@ -78,10 +78,16 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   if (options.clusterDurableQos) {
     const timeoutMs = Math.max(1000, options.clusterAckTimeout * 1000);
     journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
+    const receipts = new Qos2Receipts(timeoutMs, log);
+    journal.inboundIds = (msg) => {
+      const origin = msg.origin;
+      if (origin === null || !receipts.ready || broker.sessions.get(origin)?.persistent !== true) return null;
+      return receipts.inboundMessageId(origin, msg.inboundId);
+    };
     feed = new JournalFeed(
       broker,
       journal,
-      new Qos2Receipts(timeoutMs, log),
+      receipts,
       nodeName,
       { window: Math.max(1, Math.min(setup.maxInflight, 65_535)), redeliveryMs: options.clusterRedelivery * 1000, replicas: options.clusterRetainedReplicas, timeoutMs },
       log,

@@ -20,7 +20,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import { messageFrom, readHeaders } from './headers.js';
 import { JOURNAL_PREFIX, JOURNAL_STREAM, type Journal } from './journal.js';
 import type { LinkListener } from './nats-link.js';
-import { type Qos2Receipts, SessionReceipts } from './qos2-receipts.js';
+import type { Qos2Receipts, SessionReceipts } from './qos2-receipts.js';
 import { filterToSubjects, subjectToTopic } from './subject-map.js';
 
 /** How far before a subscription its new consumer starts reading (clock differences); earlier messages are dropped by their time. */
@@ -59,11 +59,24 @@ interface FeedConsumer {
 /** One journal-fed session on this node. */
 class SessionFeed {
   readonly consumers = new Map<string, FeedConsumer>();
-  readonly receipts = new SessionReceipts();
   /** deliveries held here, by consumer name and sequence */
   readonly held = new Map<string, FeedRef>();
   ended: SessionEndReason | null = null;
-  constructor(readonly session: Session) {}
+  /** the receipts another node left were turned into PUBRELs */
+  restored = false;
+  /**
+   * Sequences this node completed lately: JetStream may have sent one again before
+   * its acknowledgement arrived (a client slower than --cluster-redelivery), and that copy must
+   * not reach the client a second time.
+   */
+  completed = new Set<number>();
+  /** the older generation of `completed`, kept one more period */
+  completedBefore = new Set<number>();
+  completedSince = Date.now();
+  constructor(
+    readonly session: Session,
+    readonly receipts: SessionReceipts,
+  ) {}
 }
 
 /** A journal delivery held by a session here. */
@@ -81,6 +94,7 @@ class FeedRef implements JournalRef {
 
   done(): void {
     this.sf.held.delete(this.key);
+    this.feed.noteCompleted(this.sf, this.m.seq);
     // QoS 2 was acknowledged to the journal at PUBREC: its PUBCOMP only clears the receipt.
     if (this.sf.receipts.bySeq.delete(this.m.seq)) this.feed.saveReceipts(this.sf, null);
     else this.m.ack();
@@ -155,6 +169,7 @@ export class JournalFeed implements LinkListener {
       hooks.on('sessionEnded', (session, reason) => this.ended(session, reason)),
       hooks.on('clientConnected', (client) => this.online(client.clientId)),
       hooks.on('clientDisconnected', (client) => this.offline(client.clientId)),
+      hooks.on('qos2Released', (session, id) => this.receipts.released(session.clientId, id)),
     ];
     this.journal.onReady = () => this.journalReady();
     return () => {
@@ -206,7 +221,7 @@ export class JournalFeed implements LinkListener {
     if (!this.eligible(session, sub)) return;
     let feed = this.feeds.get(session.clientId);
     if (feed === undefined || feed.session !== session) {
-      feed = new SessionFeed(session);
+      feed = new SessionFeed(session, this.receipts.of(session.clientId));
       this.feeds.set(session.clientId, feed);
     }
     session.journalFed = true;
@@ -244,15 +259,16 @@ export class JournalFeed implements LinkListener {
   }
 
   private ended(session: Session, reason: SessionEndReason): void {
+    const staying = reason === 'moved' || reason === 'shutdown';
+    if (staying) this.receipts.forget(session.clientId);
+    else if (this.receipts.ready) this.receipts.clear(session.clientId);
     const feed = this.feeds.get(session.clientId);
     if (feed === undefined || feed.session !== session) return;
     feed.ended = reason;
     this.feeds.delete(session.clientId);
     for (const c of feed.consumers.values()) this.stop(c);
-    if (reason === 'moved' || reason === 'shutdown') {
-      // The next node gets these from the journal at once rather than after --cluster-redelivery.
-      for (const ref of [...feed.held.values()]) ref.abandon();
-    } else if (this.receipts.ready) this.receipts.clear(session.clientId);
+    // The next node gets these from the journal at once rather than after --cluster-redelivery.
+    if (staying) for (const ref of [...feed.held.values()]) ref.abandon();
   }
 
   private online(clientId: string): void {
@@ -273,9 +289,9 @@ export class JournalFeed implements LinkListener {
     const jsm = this.jsm;
     if (js === null || jsm === null) return;
     try {
-      if (!feed.receipts.loaded) {
+      if (!feed.restored) {
         await this.receipts.load(feed.session.clientId, feed.receipts);
-        this.restoreReceipts(feed);
+        if (!feed.restored) this.restoreReceipts(feed);
       }
       for (const c of feed.consumers.values()) {
         if (!c.ready) await this.ensureConsumer(jsm, c);
@@ -292,6 +308,7 @@ export class JournalFeed implements LinkListener {
 
   /** Receipts another node left: PUBREL again for each, and the journal's copies dropped. */
   private restoreReceipts(feed: SessionFeed): void {
+    feed.restored = true;
     const session = feed.session;
     for (const [seq, id] of feed.receipts.bySeq) {
       if (session.inflight.has(id)) continue;
@@ -376,7 +393,7 @@ export class JournalFeed implements LinkListener {
       this.counters.duplicates++;
       return;
     }
-    if (feed.receipts.bySeq.has(m.seq)) {
+    if (feed.receipts.bySeq.has(m.seq) || (m.redelivered && (feed.completed.has(m.seq) || feed.completedBefore.has(m.seq)))) {
       m.ack();
       this.counters.duplicates++;
       return;
@@ -401,6 +418,17 @@ export class JournalFeed implements LinkListener {
     feed.held.set(key, ref);
     this.counters.delivered++;
     this.broker.deliverJournaled(session, msg, qos, sub.retainAsPublished ? msg.retain : false, sub.subscriptionId > 0 ? [sub.subscriptionId] : null, ref, m.redelivered);
+  }
+
+  /** Remembers a sequence the client is done with, for two periods of --cluster-redelivery (two generations, no timer). */
+  noteCompleted(feed: SessionFeed, seq: number): void {
+    const now = Date.now();
+    if (now - feed.completedSince > 2 * this.options.redeliveryMs) {
+      feed.completedBefore = feed.completed;
+      feed.completed = new Set();
+      feed.completedSince = now;
+    }
+    feed.completed.add(seq);
   }
 
   /** Writes a session's QoS 2 receipts (see Qos2Receipts.save). */

@@ -25,6 +25,8 @@ export interface JournalCounters {
   written: number;
   /** writes that failed or went unanswered (written again, or given up with the publisher's ack) */
   failed: number;
+  /** writes JetStream had already (a QoS 2 message sent again through another node, or a write repeated) */
+  repeated: number;
 }
 
 export interface JournalOptions {
@@ -36,12 +38,12 @@ export interface JournalOptions {
 }
 
 interface Pending {
-  readonly id: string;
+  readonly id: Promise<string>;
   ack: Promise<boolean>;
 }
 
 export class Journal implements LinkListener {
-  readonly counters: JournalCounters = { written: 0, failed: 0 };
+  readonly counters: JournalCounters = { written: 0, failed: 0, repeated: 0 };
   private js: JetStreamClient | null = null;
   private opening = false;
   private closed = false;
@@ -52,6 +54,11 @@ export class Journal implements LinkListener {
   private readonly idPrefix: string;
   /** Called once the stream is there (the feed creates its consumers then). */
   onReady: (() => void) | null = null;
+  /**
+   * The message id of a QoS 2 message from a persistent session, recorded before the write so a
+   * copy sent again through another node gets the same one (Qos2Receipts); null: an id of this process.
+   */
+  inboundIds: ((msg: Message) => Promise<string> | null) | null = null;
 
   constructor(
     node: string,
@@ -130,16 +137,25 @@ export class Journal implements LinkListener {
     if (js === null || subject.startsWith(FALLBACK_PREFIX)) return false;
     let p = this.pending.get(msg);
     if (p === undefined) {
-      p = { id: this.idPrefix + (this.nextId++).toString(36), ack: Promise.resolve(false) };
+      const own = this.idPrefix + (this.nextId++).toString(36);
+      const inbound = msg.inboundId !== 0 && this.inboundIds !== null ? this.inboundIds(msg) : null;
+      // A record that cannot be written costs the recognition of a resend, not the message.
+      p = { id: inbound === null ? Promise.resolve(own) : inbound.catch(() => own), ack: Promise.resolve(false) };
       this.pending.set(msg, p);
     }
     if (msg.origin !== null) headers.set(H_ORIGIN, msg.origin);
     headers.set(H_TIME, String(Date.now()));
     if (skipNode !== null) headers.set(H_SKIP_NODE, skipNode);
-    p.ack = js.publish(JOURNAL_PREFIX + subject, msg.payload, { headers, msgID: p.id }).then(
-      () => true,
-      () => false,
-    );
+    const payload = msg.payload;
+    p.ack = p.id
+      .then((msgID) => js.publish(JOURNAL_PREFIX + subject, payload, { headers, msgID }))
+      .then(
+        (ack) => {
+          if (ack.duplicate) this.counters.repeated++;
+          return true;
+        },
+        () => false,
+      );
     return true;
   }
 

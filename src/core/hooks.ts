@@ -61,6 +61,8 @@ export interface HookEvents {
   clientDisconnected: (client: ClientInfo, reason: DisconnectReason) => void;
   sessionCreated: (session: Session) => void;
   sessionEnded: (session: Session, reason: SessionEndReason) => void;
+  /** The client released inbound QoS 2 packet id `packetId` (PUBREL): a new message may reuse it. */
+  qos2Released: (session: Session, packetId: number) => void;
   /** A connection attached to `session` declared its will (null: none), once it is online. */
   willDeclared: (session: Session, will: Will | null) => void;
 }
@@ -82,6 +84,7 @@ export class Hooks {
   sessionCreated: HookEvents['sessionCreated'] | null = null;
   sessionEnded: HookEvents['sessionEnded'] | null = null;
   willDeclared: HookEvents['willDeclared'] | null = null;
+  qos2Released: HookEvents['qos2Released'] | null = null;
 
   private readonly listeners: { [E in HookName]?: Array<HookEvents[E]> } = {};
 

@@ -40,6 +40,8 @@ export class Message {
    * it from there, not from the router (Broker.deliver).
    */
   journaled: boolean;
+  /** The publisher's QoS 2 packet id (0: none), so a journal knows the same message sent again through another node. */
+  inboundId: number;
 
   constructor(topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: MessageProperties | null, expiresAt: number, origin: string | null) {
     this.topic = topic;
@@ -51,6 +53,7 @@ export class Message {
     this.origin = origin;
     this.encodings = null;
     this.journaled = false;
+    this.inboundId = 0;
   }
 
   /** The encoding a protocol cached in `slot`, if any. */

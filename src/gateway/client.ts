@@ -228,7 +228,11 @@ export class Client {
 
   /** Inbound QoS 2 release: forgets packet id `id`; false if it was unknown. */
   releaseQos2(id: number): boolean {
-    return releaseQos2(this.services.broker.store, this.session!, id);
+    const session = this.session!;
+    if (!releaseQos2(this.services.broker.store, session, id)) return false;
+    const released = this.services.broker.hooks.qos2Released;
+    if (released !== null) released(session, id);
+    return true;
   }
 
   // --- subscriptions -----------------------------------------------------------------------

@@ -12,9 +12,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
+import { rawClient } from '../interop/raw-client.js';
+import { PacketType, Prop, ackPacket, parseAck, publishPacket } from '../interop/wire.js';
 import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 const REDELIVERY_S = 2;
+const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S)];
 let natsServers: ServiceProcess[];
 let a: Broker;
 let b: Broker;
@@ -23,8 +26,7 @@ let c: Broker;
 before(async () => {
   natsServers = await ServiceProcess.natsCluster(3);
   const urls = (first: number): string => natsUrls([natsServers[first]!, ...natsServers.filter((_, i) => i !== first)]);
-  const args = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S)];
-  [a, b, c] = await Promise.all([clusterNode('dq-a', urls(0), args), clusterNode('dq-b', urls(1), args), clusterNode('dq-c', urls(2), args)]);
+  [a, b, c] = await Promise.all([clusterNode('dq-a', urls(0), NODE_ARGS), clusterNode('dq-b', urls(1), NODE_ARGS), clusterNode('dq-c', urls(2), NODE_ARGS)]);
   for (const n of [a, b, c]) await waitForLog(n, (l) => l['msg'] === 'cluster journal ready: QoS 1/2 messages are durable for persistent sessions', 'the journal on each node', 30_000);
   await waitForLog(a, (l) => l['msg'] === 'cluster nodes' && Array.isArray(l['nodes']) && (l['nodes'] as unknown[]).length === 3, 'node A sees three nodes', 20_000);
 });
@@ -95,10 +97,13 @@ test('a session that moves to another node in the middle of a QoS 1/2 stream get
   await awaitRoute(pub, client, 'dqm/probe');
   const sending = Promise.all([publishNumbered(pub, 'dqm/one', 'm1', 100, 1, 10), publishNumbered(pub, 'dqm/two', 'm2', 100, 2, 10)]);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const reconnected = new Promise((resolve) => client.once('connect', resolve));
-  client.stream.destroy();
-  await reconnected;
-  assert.equal(client.options.port, a.port, 'the client went on to node A');
+  // MQTT.js goes through its servers in turn; a failed attempt may bring it back to B first.
+  for (let tries = 0; client.options.port !== a.port; tries++) {
+    assert.ok(tries < 5, 'the client went on to node A');
+    const reconnected = new Promise((resolve) => client.once('connect', resolve));
+    client.stream.destroy();
+    await reconnected;
+  }
   const [q1, q2] = await sending;
   await waitFor(() => [...q1, ...q2].every((p) => got.has(p)), 15_000, 'every acknowledged message after the move').catch(() => undefined);
   assert.deepEqual(
@@ -108,6 +113,36 @@ test('a session that moves to another node in the middle of a QoS 1/2 stream get
   );
   await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
   for (const p of q2) assert.equal(got.get(p), 1, `${p} (QoS 2) exactly once`);
+});
+
+test('a QoS 2 PUBLISH sent again through another node after its node died before PUBREC is delivered once', async (t) => {
+  const got = new Map<string, number>();
+  const sub = await countingClient(t, [c], { clientId: clientId('dq-in-sub'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);
+  await sub.subscribeAsync('dqi/#', { qos: 2 });
+  const d = await clusterNode('dq-d', natsUrls(natsServers), NODE_ARGS);
+  t.after(() => d.dispose());
+  await waitForLog(d, (l) => l['msg'] === 'cluster journal ready: QoS 1/2 messages are durable for persistent sessions', 'the journal on node D', 30_000);
+  // A device with a persistent session publishes QoS 2 on node D; its PUBREC never reaches it (D dies).
+  const id = clientId('dq-in-pub');
+  const first = await rawClient(t, d.port, 5);
+  await first.handshake({ clientId: id, props: [[Prop.SessionExpiryInterval, 300]] });
+  first.send(publishPacket({ version: 5, topic: 'dqi/x', payload: 'once', qos: 2, packetId: 7 }));
+  await waitFor(() => got.has('once'), 10_000, 'the message on node C');
+  await d.kill9();
+  // It connects to node B, resumes its session and sends the PUBLISH again (DUP), then releases it.
+  const second = await rawClient(t, b.port, 5);
+  await second.handshake({ clientId: id, clean: false, props: [[Prop.SessionExpiryInterval, 300]] });
+  second.send(publishPacket({ version: 5, topic: 'dqi/x', payload: 'once', qos: 2, packetId: 7, dup: true }));
+  assert.equal(parseAck(await second.nextOf(PacketType.PUBREC, 10_000)).packetId, 7);
+  second.send(ackPacket(PacketType.PUBREL, 7));
+  assert.equal(parseAck(await second.nextOf(PacketType.PUBCOMP, 10_000)).packetId, 7);
+  // A new message under the same packet id is a new message.
+  second.send(publishPacket({ version: 5, topic: 'dqi/x', payload: 'again', qos: 2, packetId: 7 }));
+  await second.nextOf(PacketType.PUBREC, 10_000);
+  second.send(ackPacket(PacketType.PUBREL, 7));
+  await waitFor(() => got.has('again'), 10_000, 'the new message under the same packet id');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(got.get('once'), 1, 'the resent PUBLISH was not delivered again');
 });
 
 test('SIGKILL of a node: its persistent subscriber resumes on a survivor with every acknowledged message, QoS 2 exactly once', async (t) => {

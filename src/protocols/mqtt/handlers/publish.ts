@@ -69,6 +69,7 @@ export function handlePublish(conn: MqttConnection, packet: PublishPacket): void
     expiry !== undefined && expiry > 0 ? Date.now() + expiry * 1000 : 0,
     conn.clientId,
   );
+  if (qos === 2) msg.inboundId = packet.packetId;
   let outcome = client.publish(msg);
   if (outcome.refusal === Refusal.QuotaExceeded) {
     if (conn.version === 5) {
