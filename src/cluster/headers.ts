@@ -30,6 +30,8 @@ export const H_ORIGIN = 'Junction-Origin';
 export const H_TIME = 'Junction-Time';
 /** A node whose sessions already had the message (written to the journal after a NATS outage). */
 export const H_SKIP_NODE = 'Junction-Skip-Node';
+/** A QoS 2 message's id, the same on every copy the node sends, so a copy sent again is dropped. */
+export const H_MSG_ID = 'Junction-Msg-Id';
 
 /**
  * True when `msg` says nothing a header would carry beyond its node: QoS 0, not retained, no
@@ -84,6 +86,7 @@ export interface HeaderFields {
   origin: string;
   time: string;
   skipNode: string;
+  msgId: string;
 }
 
 const fields: HeaderFields = {
@@ -101,6 +104,7 @@ const fields: HeaderFields = {
   origin: '',
   time: '',
   skipNode: '',
+  msgId: '',
 };
 
 /**
@@ -110,7 +114,7 @@ const fields: HeaderFields = {
 export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
   const f = fields;
   f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
-  f.journal = f.origin = f.time = f.skipNode = '';
+  f.journal = f.origin = f.time = f.skipNode = f.msgId = '';
   if (h === undefined) return f;
   for (const [key, values] of h) {
     const v = values[0] ?? '';
@@ -156,6 +160,9 @@ export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
         break;
       case H_SKIP_NODE:
         f.skipNode = v;
+        break;
+      case H_MSG_ID:
+        f.msgId = v;
         break;
     }
   }

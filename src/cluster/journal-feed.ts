@@ -73,6 +73,11 @@ class SessionFeed {
   /** the older generation of `completed`, kept one more period */
   completedBefore = new Set<number>();
   completedSince = Date.now();
+  /**
+   * Receipts another node left whose PUBCOMP came here: the journal may still send their message
+   * (that node died before acknowledging it), so the receipt stays until the copy shows up.
+   */
+  readonly settled = new Set<number>();
   constructor(
     readonly session: Session,
     readonly receipts: SessionReceipts,
@@ -114,12 +119,11 @@ class FeedRef implements JournalRef {
 /** A QoS 2 delivery another node had taken to PUBREC: only its PUBREL is left to send. */
 class ReceiptRef implements JournalRef {
   constructor(
-    private readonly feed: JournalFeed,
     private readonly sf: SessionFeed,
     readonly seq: number,
   ) {}
   done(): void {
-    if (this.sf.receipts.bySeq.delete(this.seq)) this.feed.saveReceipts(this.sf, null);
+    this.sf.settled.add(this.seq);
   }
   received(release: () => void): void {
     release();
@@ -315,7 +319,7 @@ export class JournalFeed implements LinkListener {
       const out = new Outgoing(session.nextSeq++, new Message('', Buffer.alloc(0), 2, false, null, 0, null), 2, false, null, null);
       out.id = id;
       out.state = OutState.Released;
-      out.journal = new ReceiptRef(this, feed, seq);
+      out.journal = new ReceiptRef(feed, seq);
       session.setInflight(id, out);
       session.owner?.release?.(id);
     }
@@ -396,6 +400,7 @@ export class JournalFeed implements LinkListener {
     if (feed.receipts.bySeq.has(m.seq) || (m.redelivered && (feed.completed.has(m.seq) || feed.completedBefore.has(m.seq)))) {
       m.ack();
       this.counters.duplicates++;
+      if (feed.settled.delete(m.seq) && feed.receipts.bySeq.delete(m.seq)) this.saveReceipts(feed, null);
       return;
     }
     const session = feed.session;

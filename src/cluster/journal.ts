@@ -14,6 +14,7 @@ import type { Message } from '../core/message.js';
 import type { Logger } from '../log/logger.js';
 import { H_ORIGIN, H_SKIP_NODE, H_TIME } from './headers.js';
 import type { LinkListener } from './nats-link.js';
+import { ensureStream } from './streams.js';
 import { FALLBACK_PREFIX } from './subject-map.js';
 
 export const JOURNAL_STREAM = 'JUNCTION_JOURNAL';
@@ -104,27 +105,14 @@ export class Journal implements LinkListener {
 
   private async ensureStream(nc: NatsConnection): Promise<void> {
     const jsm = await jetstreamManager(nc, { timeout: this.options.timeoutMs });
-    const replicas = nc.info?.cluster !== undefined ? this.options.replicas : 1;
-    const config = {
+    const spec = {
       name: JOURNAL_STREAM,
       subjects: [`${JOURNAL_PREFIX}>`],
-      num_replicas: replicas,
       max_age: this.options.maxAgeSeconds * 1_000_000_000,
       max_bytes: this.options.maxBytes,
       duplicate_window: 120 * 1_000_000_000,
     };
-    try {
-      await jsm.streams.add(config);
-    } catch (err) {
-      const text = (err as Error).message;
-      if (/already in use/i.test(text)) return;
-      if (replicas > 1 && /insufficient|replicas|no suitable peers/i.test(text)) {
-        this.log.warn('cluster journal created with one replica: the NATS cluster has fewer servers than --cluster-retained-replicas', { replicas, error: text });
-        await jsm.streams.add({ ...config, num_replicas: 1 });
-        return;
-      }
-      throw err;
-    }
+    await ensureStream(jsm, nc, spec, this.options.replicas, this.log);
   }
 
   /**

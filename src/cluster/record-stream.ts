@@ -7,6 +7,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../log/logger.js';
+import { ensureStream } from './streams.js';
 
 /** A record as read: its value and the sequence a conditional write names. */
 export interface Versioned<T> {
@@ -68,19 +69,7 @@ export class RecordStream<T> {
   /** Creates the stream if needed (one replica on a NATS server that is not clustered). */
   async open(nc: NatsConnection, replicas: number, log: Logger): Promise<void> {
     const jsm = await jetstreamManager(nc, { timeout: this.timeoutMs });
-    const clustered = nc.info?.cluster !== undefined;
-    const config = { name: this.name, subjects: [`${this.prefix}>`], max_msgs_per_subject: 1, num_replicas: clustered ? replicas : 1 };
-    try {
-      await jsm.streams.add(config);
-    } catch (err) {
-      const text = (err as Error).message;
-      if (!/already in use/i.test(text)) {
-        if (config.num_replicas > 1 && /insufficient|replicas|no suitable peers/i.test(text)) {
-          log.warn('cluster stream created with one replica: the NATS cluster has fewer servers than the replicas asked', { stream: this.name, error: text });
-          await jsm.streams.add({ ...config, num_replicas: 1 });
-        } else throw err;
-      }
-    }
+    await ensureStream(jsm, nc, { name: this.name, subjects: [`${this.prefix}>`], max_msgs_per_subject: 1 }, replicas, log);
     this.jsm = jsm;
     this.js = jetstream(nc, { timeout: this.timeoutMs });
   }

@@ -17,9 +17,10 @@ import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { H_JOURNAL, messageFrom, messageHeaders, plainMessage, readHeaders } from './headers.js';
+import { H_JOURNAL, H_MSG_ID, messageFrom, messageHeaders, plainMessage, readHeaders, type HeaderFields } from './headers.js';
 import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
+import { RecentIds } from './recent-ids.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
 /** One distinct local filter (or shared group) and the NATS subscriptions that bring its messages. */
@@ -43,7 +44,7 @@ export interface RouteCounters {
   tooLarge: number;
   /** messages from other nodes (or NATS clients) routed here */
   received: number;
-  /** copies an overlapping NATS subscription brought again, dropped */
+  /** copies an overlapping NATS subscription brought again, or a QoS 2 copy sent again, dropped */
   duplicates: number;
   /** shared-group messages handed to a local member */
   sharedReceived: number;
@@ -72,6 +73,12 @@ export class RemoteRoutes implements LinkListener {
   readonly counters: RouteCounters = { sent: 0, notSent: 0, tooLarge: 0, received: 0, duplicates: 0, sharedReceived: 0, sharedUnmatched: 0, unmappable: 0 };
   /** --cluster-durable-qos: QoS 1/2 messages are written to it too */
   journal: Journal | null = null;
+  /** The id each QoS 2 message forwarded from here carries, the same on every copy. */
+  private readonly qos2Ids = new WeakMap<Message, string>();
+  private readonly idPrefix = `${Date.now().toString(36)}.`;
+  private nextQos2Id = 0;
+  /** QoS 2 ids received lately (a copy sent again after a NATS server died is dropped). */
+  private readonly recentQos2 = new RecentIds(120_000, 200_000);
 
   constructor(
     private readonly broker: Broker,
@@ -194,6 +201,14 @@ export class RemoteRoutes implements LinkListener {
       if (plainMessage(msg)) nc.publish(subject, msg.payload);
       else {
         const headers = messageHeaders(msg, this.node, Date.now());
+        if (msg.qos === 2) {
+          let id = this.qos2Ids.get(msg);
+          if (id === undefined) {
+            id = this.idPrefix + (this.nextQos2Id++).toString(36);
+            this.qos2Ids.set(msg, id);
+          }
+          headers.set(H_MSG_ID, this.node + '.' + id);
+        }
         const journal = this.journal;
         // Written again after an outage, a message this node's sessions had straight away must not reach them twice.
         if (journal !== null && msg.qos !== 0 && journal.write(msg, subject, headers, resend && !msg.journaled ? this.node : null)) {
@@ -268,6 +283,7 @@ export class RemoteRoutes implements LinkListener {
       this.counters.duplicates++;
       return;
     }
+    if (this.repeated(f)) return;
     this.counters.received++;
     const msg = messageFrom(topic, Buffer.from(m.data), f, Date.now(), null);
     if (f.journal === '1') msg.journaled = true;
@@ -277,7 +293,7 @@ export class RemoteRoutes implements LinkListener {
   private onFallback(err: Error | null, m: Msg): void {
     if (err !== null) return;
     const f = readHeaders(m.headers);
-    if (f.node === this.node) return;
+    if (f.node === this.node || this.repeated(f)) return;
     this.counters.received++;
     this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null));
   }
@@ -290,6 +306,13 @@ export class RemoteRoutes implements LinkListener {
     if (topic === null || (m.subject.startsWith(FALLBACK_PREFIX) && !filterMatches(it.filter, topic))) return;
     if (this.broker.routeShared(messageFrom(topic, Buffer.from(m.data), f, Date.now(), null), it.group!, it.filter)) this.counters.sharedReceived++;
     else this.counters.sharedUnmatched++;
+  }
+
+  /** True for a QoS 2 copy this node had already (sent again by its publisher's node); counted. */
+  private repeated(f: HeaderFields): boolean {
+    if (f.msgId === '' || !this.recentQos2.seen(f.msgId)) return false;
+    this.counters.duplicates++;
+    return true;
   }
 
   /** Unsubscribes everything (the link is closing). */

@@ -14,6 +14,7 @@ import { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { messageFrom, messageHeaders, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
+import { ensureStream } from './streams.js';
 
 export const RETAINED_STREAM = 'JUNCTION_RETAINED';
 export const RETAINED_PREFIX = '$JUNCTION.retained.';
@@ -125,22 +126,7 @@ export class RetainedSync implements LinkListener {
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {
-    const jsm = await jetstreamManager(nc);
-    const clustered = nc.info?.cluster !== undefined;
-    const replicas = clustered ? this.replicas : 1;
-    const config = { name: RETAINED_STREAM, subjects: [`${RETAINED_PREFIX}>`], max_msgs_per_subject: 1, num_replicas: replicas };
-    try {
-      await jsm.streams.add(config);
-    } catch (err) {
-      const text = (err as Error).message;
-      if (/already in use/i.test(text)) return;
-      if (replicas > 1 && /insufficient|replicas/i.test(text)) {
-        this.log.warn('cluster retained stream created with one replica: the NATS cluster has fewer servers than --cluster-retained-replicas', { replicas, error: text });
-        await jsm.streams.add({ ...config, num_replicas: 1 });
-        return;
-      }
-      throw err;
-    }
+    await ensureStream(await jetstreamManager(nc), nc, { name: RETAINED_STREAM, subjects: [`${RETAINED_PREFIX}>`], max_msgs_per_subject: 1 }, this.replicas, this.log);
   }
 
   /** Applies the stream's newest message of every topic, then keeps following it; resolves after the first full read with the topics seen. */

@@ -17,7 +17,8 @@ import { PacketType, Prop, ackPacket, parseAck, publishPacket } from '../interop
 import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
 
 const REDELIVERY_S = 2;
-const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S)];
+// Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies.
+const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30'];
 let natsServers: ServiceProcess[];
 let a: Broker;
 let b: Broker;
@@ -196,4 +197,24 @@ test('an unsubscribe removes the consumer; No Local holds for journal deliveries
   assert.equal(got.has('own'), false, 'No Local');
   await client.unsubscribeAsync('dqu/#');
   await waitForAsync(async () => (await journalConsumers()).length === before, 5000, 'its consumers deleted');
+});
+
+test('SIGKILL of the NATS server a publishing node uses: the persistent subscriber gets every acknowledged message from the journal, QoS 2 once', async (t) => {
+  const got = new Map<string, number>();
+  const sub = await countingClient(t, [c], { clientId: clientId('dq-nsub'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);
+  await sub.subscribeAsync('dqn/#', { qos: 2 });
+  const pub = await countingClient(t, [b], { clientId: clientId('dq-npub') }, new Map());
+  await awaitRoute(pub, sub, 'dqn/probe');
+  const sending = Promise.all([publishNumbered(pub, 'dqn/q1', 'n1', 100, 1, 20), publishNumbered(pub, 'dqn/q2', 'n2', 100, 2, 20)]);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  // Node B's own NATS server: B moves to another; JetStream elects new leaders where it led.
+  await natsServers[1]!.halt('SIGKILL');
+  const [q1, q2] = await sending;
+  const acked = [...q1, ...q2];
+  await waitFor(() => acked.every((p) => got.has(p)), 30_000, 'every acknowledged message').catch(() => undefined);
+  const lost = acked.filter((p) => !got.has(p));
+  console.log(`# durable NATS server loss: ${acked.length} acknowledged, ${lost.length} not delivered`);
+  assert.deepEqual(lost, [], 'every acknowledged message delivered');
+  await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
+  for (const p of q2) assert.equal(got.get(p), 1, `${p} (QoS 2) exactly once`);
 });
