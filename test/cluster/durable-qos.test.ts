@@ -14,7 +14,7 @@ import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
 import { rawClient } from '../interop/raw-client.js';
 import { PacketType, Prop, ackPacket, parseAck, publishPacket } from '../interop/wire.js';
-import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
+import { awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog } from './helpers.js';
 
 const REDELIVERY_S = 2;
 // Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies.
@@ -48,22 +48,6 @@ async function countingClient(t: TestContext, brokers: Broker[], opts: IClientOp
   client.on('error', () => undefined);
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
   return client;
-}
-
-/** Publishes `n` numbered messages one at a time; resolves with the payloads acknowledged. */
-async function publishNumbered(pub: MqttClient, topic: string, prefix: string, n: number, qos: 1 | 2, pauseMs: number): Promise<string[]> {
-  const acked: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const payload = `${prefix}-${i}`;
-    try {
-      await pub.publishAsync(topic, payload, { qos });
-      acked.push(payload);
-    } catch {
-      // Not acknowledged: not owed to anyone.
-    }
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return acked;
 }
 
 /** Polls an async check until it holds or `timeoutMs` passes. */

@@ -92,3 +92,19 @@ export async function awaitRoute(pub: MqttClient, sub: MqttClient, topic: string
 export function isProbe(payload: Buffer): boolean {
   return payload.toString().startsWith('probe-');
 }
+
+/** Publishes `n` numbered messages on `topic`, one at a time; resolves with the payloads acknowledged. */
+export async function publishNumbered(pub: MqttClient, topic: string, prefix: string, n: number, qos: 1 | 2, pauseMs: number): Promise<string[]> {
+  const acked: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const payload = `${prefix}-${i}`;
+    try {
+      await pub.publishAsync(topic, payload, { qos });
+      acked.push(payload);
+    } catch {
+      // Not acknowledged: not owed to anyone.
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return acked;
+}

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
-import { awaitRoute, clusterNode, isProbe, natsUrls, waitForLog } from './helpers.js';
+import { awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog } from './helpers.js';
 
 const HEARTBEAT_S = 1;
 let natsServers: ServiceProcess[];
@@ -51,22 +51,6 @@ async function failoverClient(t: TestContext, brokers: Broker[], opts: IClientOp
   client.on('error', () => undefined);
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
   return client;
-}
-
-/** Publishes `n` numbered messages on `topic`, one at a time; resolves with the payloads acknowledged. */
-async function publishNumbered(pub: MqttClient, topic: string, prefix: string, n: number, qos: 1 | 2, pauseMs: number): Promise<string[]> {
-  const acked: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const payload = `${prefix}-${i}`;
-    try {
-      await pub.publishAsync(topic, payload, { qos });
-      acked.push(payload);
-    } catch {
-      // Not acknowledged: not owed to anyone.
-    }
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return acked;
 }
 
 test('SIGKILL of a node: its clients resume their persistent sessions elsewhere, survivors publish its wills, acknowledged QoS 1/2 messages arrive (QoS 2 once)', async (t) => {
