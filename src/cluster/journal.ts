@@ -8,11 +8,12 @@
  * A message written again (its NATS server died before answering) carries the same message id,
  * so JetStream's duplicate window keeps one copy.
  */
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Message } from '../core/message.js';
 import type { Logger } from '../log/logger.js';
 import { H_ORIGIN, H_SKIP_NODE, H_TIME } from './headers.js';
+import { JetStreamWriter, WriteResult } from './js-writer.js';
 import type { LinkListener } from './nats-link.js';
 import { ensureStream } from './streams.js';
 import { FALLBACK_PREFIX } from './subject-map.js';
@@ -45,7 +46,7 @@ interface Pending {
 
 export class Journal implements LinkListener {
   readonly counters: JournalCounters = { written: 0, failed: 0, repeated: 0 };
-  private js: JetStreamClient | null = null;
+  private writer: JetStreamWriter | null = null;
   private opening = false;
   private closed = false;
   /** Messages written and not confirmed yet, with the id every write of them carries. */
@@ -71,7 +72,7 @@ export class Journal implements LinkListener {
 
   /** True once the stream exists and writes go to it. */
   get ready(): boolean {
-    return this.js !== null;
+    return this.writer !== null;
   }
 
   up(nc: NatsConnection, first: boolean): void {
@@ -82,6 +83,7 @@ export class Journal implements LinkListener {
 
   close(): void {
     this.closed = true;
+    this.writer?.close();
   }
 
   private async open(nc: NatsConnection): Promise<void> {
@@ -91,7 +93,7 @@ export class Journal implements LinkListener {
     while (!this.closed) {
       try {
         await this.ensureStream(nc);
-        this.js = jetstream(nc, { timeout: this.options.timeoutMs });
+        this.writer = new JetStreamWriter(nc, this.options.timeoutMs);
         this.log.info('cluster journal ready: QoS 1/2 messages are durable for persistent sessions', { stream: JOURNAL_STREAM });
         this.onReady?.();
         return;
@@ -121,8 +123,8 @@ export class Journal implements LinkListener {
    * there yet, or the topic needs the fallback subject). `skipNode`: a node whose sessions had it.
    */
   write(msg: Message, subject: string, headers: MsgHdrs, skipNode: string | null): boolean {
-    const js = this.js;
-    if (js === null || subject.startsWith(FALLBACK_PREFIX)) return false;
+    const writer = this.writer;
+    if (writer === null || subject.startsWith(FALLBACK_PREFIX)) return false;
     let p = this.pending.get(msg);
     if (p === undefined) {
       const own = this.idPrefix + (this.nextId++).toString(36);
@@ -136,14 +138,11 @@ export class Journal implements LinkListener {
     if (skipNode !== null) headers.set(H_SKIP_NODE, skipNode);
     const payload = msg.payload;
     p.ack = p.id
-      .then((msgID) => js.publish(JOURNAL_PREFIX + subject, payload, { headers, msgID }))
-      .then(
-        (ack) => {
-          if (ack.duplicate) this.counters.repeated++;
-          return true;
-        },
-        () => false,
-      );
+      .then((msgId) => writer.write(JOURNAL_PREFIX + subject, payload, headers, msgId))
+      .then((result) => {
+        if (result === WriteResult.Duplicate) this.counters.repeated++;
+        return result !== WriteResult.Failed;
+      });
     return true;
   }
 
