@@ -59,7 +59,7 @@ export class JetStreamWriter {
     if (w === undefined) return;
     this.waiting.delete(token);
     // A status message (503: no stream listening) has a code and no body.
-    if (headers !== undefined && headers.hasError) {
+    if (headers?.hasError) {
       w.resolve(WriteResult.Failed);
       return;
     }
