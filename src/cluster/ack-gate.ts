@@ -122,7 +122,15 @@ export class AckGate implements LinkListener {
     for (const msg of kept) {
       if (msg.expiresAt !== 0 && msg.isExpired(now)) continue;
       this.resend(msg, true);
+      // Confirmed like any batch (and sent again if NATS or JetStream loses it), though its publishers were acknowledged.
+      this.current.msgs.push(msg);
       sent++;
+    }
+    if (sent > 0) {
+      const server = serverOf(this.link.nc);
+      if (this.current.server === '') this.current.server = server;
+      else if (this.current.server !== server) this.current.server = '*';
+      this.schedule();
     }
     this.counters.outageSent += sent;
     this.log.info('QoS 1/2 messages published while NATS was away sent to the other nodes', { messages: sent });
@@ -176,7 +184,9 @@ export class AckGate implements LinkListener {
             }
             // The journal's answers: a write its server died with goes again (the same id: kept once).
             if (this.journal !== null && (await this.journal.confirm(batch.msgs)).length > 0 && Date.now() < until) {
+              // JetStream refused or did not answer (a leader election): wait before writing again, not to flood it meanwhile.
               resend = true;
+              await new Promise((resolve) => setTimeout(resolve, 250));
               continue;
             }
             this.journal?.forget(batch.msgs);

@@ -183,7 +183,16 @@ export class JournalFeed implements LinkListener {
 
   up(nc: NatsConnection, first: boolean): void {
     this.nc = nc;
-    if (first) void this.openReceipts(nc);
+    if (first) {
+      void this.openReceipts(nc);
+      return;
+    }
+    // Reconnected (perhaps to another server): the pull requests in flight died with the old
+    // connection, so every consumer read here starts again rather than wait for missed heartbeats.
+    for (const feed of this.feeds.values()) {
+      for (const c of feed.consumers.values()) this.stop(c);
+      if (feed.session.owner !== null) void this.bind(feed);
+    }
   }
 
   down(): void {}
@@ -207,8 +216,10 @@ export class JournalFeed implements LinkListener {
   private journalReady(): void {
     const nc = this.nc;
     if (nc === null || !this.journal.ready || !this.receipts.ready || this.js !== null) return;
-    this.js = jetstream(nc, { timeout: this.options.timeoutMs });
-    void jetstreamManager(nc, { timeout: this.options.timeoutMs }).then((jsm) => {
+    // Consumer calls fail fast during a leader election and are tried again a second later.
+    const timeout = Math.min(5000, this.options.timeoutMs);
+    this.js = jetstream(nc, { timeout });
+    void jetstreamManager(nc, { timeout }).then((jsm) => {
       this.jsm = jsm;
       for (const feed of this.feeds.values()) void this.bind(feed);
     });
@@ -350,7 +361,9 @@ export class JournalFeed implements LinkListener {
     c.starting = true;
     try {
       const consumer = await js.consumers.get(JOURNAL_STREAM, c.name);
-      const messages = await consumer.consume({ max_messages: Math.min(this.options.window, 1000) });
+      // Pull requests that expire every few seconds: after a NATS server (or the consumer's leader) dies,
+      // the missing heartbeats are noticed and the reading resumes within that time.
+      const messages = await consumer.consume({ max_messages: Math.min(this.options.window, 1000), expires: Math.max(5000, this.options.redeliveryMs) });
       c.messages = messages;
     } finally {
       c.starting = false;

@@ -41,7 +41,11 @@ export interface JournalOptions {
 
 interface Pending {
   readonly id: Promise<string>;
+  /** fixed by the first write: every write of the message says the same */
+  readonly skipNode: string | null;
   ack: Promise<boolean>;
+  /** JetStream holds it: writing it again (its batch sent again) is not needed */
+  stored: boolean;
 }
 
 export class Journal implements LinkListener {
@@ -93,7 +97,9 @@ export class Journal implements LinkListener {
     while (!this.closed) {
       try {
         await this.ensureStream(nc);
-        this.writer = new JetStreamWriter(nc, this.options.timeoutMs);
+        // A write left unanswered (a JetStream leader election) fails after 2 s, so the ack gate
+        // writes it again (the same id: kept once) within --cluster-ack-timeout instead of giving up.
+        this.writer = new JetStreamWriter(nc, Math.min(2000, this.options.timeoutMs));
         this.log.info('cluster journal ready: QoS 1/2 messages are durable for persistent sessions', { stream: JOURNAL_STREAM });
         this.onReady?.();
         return;
@@ -130,12 +136,12 @@ export class Journal implements LinkListener {
       const own = this.idPrefix + (this.nextId++).toString(36);
       const inbound = msg.inboundId !== 0 && this.inboundIds !== null ? this.inboundIds(msg) : null;
       // A record that cannot be written costs the recognition of a resend, not the message.
-      p = { id: inbound === null ? Promise.resolve(own) : inbound.catch(() => own), ack: Promise.resolve(false) };
+      p = { id: inbound === null ? Promise.resolve(own) : inbound.catch(() => own), skipNode, ack: Promise.resolve(false), stored: false };
       this.pending.set(msg, p);
-    }
+    } else if (p.stored) return true;
     if (msg.origin !== null) headers.set(H_ORIGIN, msg.origin);
     headers.set(H_TIME, String(Date.now()));
-    if (skipNode !== null) headers.set(H_SKIP_NODE, skipNode);
+    if (p.skipNode !== null) headers.set(H_SKIP_NODE, p.skipNode);
     const payload = msg.payload;
     p.ack = p.id
       .then((msgId) => writer.write(JOURNAL_PREFIX + subject, payload, headers, msgId))
@@ -146,14 +152,17 @@ export class Journal implements LinkListener {
     return true;
   }
 
-  /** Waits for JetStream's answers to the writes of `msgs`; returns the messages to write again. */
+  /**
+   * Waits for JetStream's answers to the writes of `msgs`; returns the messages to write again.
+   * The messages stay known (forget() ends that) so a batch sent again does not write twice.
+   */
   async confirm(msgs: readonly Message[]): Promise<Message[]> {
     const failed: Message[] = [];
     for (const msg of msgs) {
       const p = this.pending.get(msg);
-      if (p === undefined) continue;
+      if (p === undefined || p.stored) continue;
       if (await p.ack) {
-        this.pending.delete(msg);
+        p.stored = true;
         this.counters.written++;
       } else {
         this.counters.failed++;

@@ -41,6 +41,8 @@ export class SessionReceipts {
   loading: Promise<void> | null = null;
   writing = false;
   dirty = false;
+  /** the last write failed (logged once until one succeeds) */
+  failing = false;
   /** callbacks of changes the write in flight does not hold yet, then of the one in flight */
   next: Array<() => void> = [];
   current: Array<() => void> = [];
@@ -131,6 +133,7 @@ export class Qos2Receipts {
     const value: ReceiptRecord = { r: [...rec.bySeq], i: [...rec.inbound], n: rec.counter, e: rec.epoch };
     const finish = (ok: boolean): void => {
       rec.writing = false;
+      rec.failing = !ok;
       const callbacks = rec.current;
       rec.current = [];
       if (!ok) {
@@ -145,7 +148,7 @@ export class Qos2Receipts {
     this.stream.put(clientId, value).then(
       () => finish(true),
       (err: Error) => {
-        this.log.warn('cluster QoS 2 state not written; retrying', { clientId, error: err.message });
+        if (!rec.failing) this.log.warn('cluster QoS 2 state not written; retrying every 250 ms', { clientId, error: err.message });
         finish(false);
       },
     );

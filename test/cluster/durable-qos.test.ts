@@ -189,6 +189,15 @@ test('SIGKILL of the NATS server a publishing node uses: the persistent subscrib
   await sub.subscribeAsync('dqn/#', { qos: 2 });
   const pub = await countingClient(t, [b], { clientId: clientId('dq-npub') }, new Map());
   await awaitRoute(pub, sub, 'dqn/probe');
+  // The subscriber's consumers read the journal before the stream starts (a QoS 1 message goes through them).
+  await waitFor(
+    () => {
+      pub.publish('dqn/ready', 'ready', { qos: 1 });
+      return got.has('ready');
+    },
+    15_000,
+    "the subscriber's journal consumers",
+  );
   const sending = Promise.all([publishNumbered(pub, 'dqn/q1', 'n1', 100, 1, 20), publishNumbered(pub, 'dqn/q2', 'n2', 100, 2, 20)]);
   await new Promise((resolve) => setTimeout(resolve, 600));
   // Node B's own NATS server: B moves to another; JetStream elects new leaders where it led.
