@@ -10,17 +10,18 @@
  * in the journal.
  */
 import { createHash } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import type { SessionEndReason } from '../core/hooks.js';
 import { Message, type QoS } from '../core/message.js';
-import { journalPacketId, OutState, Outgoing, type JournalRef, type Session, type SessionSubscription } from '../core/session.js';
+import { OutState, Outgoing, type Session, type SessionSubscription } from '../core/session.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { messageFrom, readHeaders } from './headers.js';
 import { JOURNAL_PREFIX, JOURNAL_STREAM, type Journal } from './journal.js';
 import type { LinkListener } from './nats-link.js';
-import type { Qos2Receipts, SessionReceipts } from './qos2-receipts.js';
+import type { Qos2Receipts } from './qos2-receipts.js';
+import { FeedRef, ReceiptRef, SessionFeed, type FeedConsumer, type FeedHost } from './session-feed.js';
 import { filterToSubjects, subjectToTopic } from './subject-map.js';
 
 /** How far before a subscription its new consumer starts reading (clock differences); earlier messages are dropped by their time. */
@@ -43,108 +44,12 @@ export interface FeedCounters {
   duplicates: number;
 }
 
-interface FeedConsumer {
-  readonly name: string;
-  readonly filter: string;
-  /** the journal subject it reads */
-  readonly subject: string;
-  /** when this node made it (ms): messages published before are not for it; 0 when it existed */
-  since: number;
-  ready: boolean;
-  messages: ConsumerMessages | null;
-  starting: boolean;
-  removed: boolean;
-}
-
-/** One journal-fed session on this node. */
-class SessionFeed {
-  readonly consumers = new Map<string, FeedConsumer>();
-  /** deliveries held here, by consumer name and sequence */
-  readonly held = new Map<string, FeedRef>();
-  ended: SessionEndReason | null = null;
-  /** the receipts another node left were turned into PUBRELs */
-  restored = false;
-  /**
-   * Sequences this node completed lately: JetStream may have sent one again before
-   * its acknowledgement arrived (a client slower than --cluster-redelivery), and that copy must
-   * not reach the client a second time.
-   */
-  completed = new Set<number>();
-  /** the older generation of `completed`, kept one more period */
-  completedBefore = new Set<number>();
-  completedSince = Date.now();
-  /**
-   * Receipts another node left whose PUBCOMP came here: the journal may still send their message
-   * (that node died before acknowledging it), so the receipt stays until the copy shows up.
-   */
-  readonly settled = new Set<number>();
-  constructor(
-    readonly session: Session,
-    readonly receipts: SessionReceipts,
-  ) {}
-}
-
-/** A journal delivery held by a session here. */
-class FeedRef implements JournalRef {
-  constructor(
-    private readonly feed: JournalFeed,
-    private readonly sf: SessionFeed,
-    private readonly key: string,
-    public m: JsMsg,
-  ) {}
-
-  get seq(): number {
-    return this.m.seq;
-  }
-
-  done(): void {
-    this.sf.held.delete(this.key);
-    this.feed.noteCompleted(this.sf, this.m.seq);
-    // QoS 2 was acknowledged to the journal at PUBREC: its PUBCOMP only clears the receipt.
-    if (this.sf.receipts.bySeq.delete(this.m.seq)) this.feed.saveReceipts(this.sf, null);
-    else this.m.ack();
-  }
-
-  received(release: () => void): void {
-    this.sf.receipts.bySeq.set(this.m.seq, journalPacketId(this.m.seq));
-    this.feed.saveReceipts(this.sf, () => confirmAck(this.m, release, 5));
-  }
-
-  abandon(): void {
-    this.sf.held.delete(this.key);
-    if (!this.sf.receipts.bySeq.has(this.m.seq)) this.m.nak();
-  }
-}
-
-/** A QoS 2 delivery another node had taken to PUBREC: only its PUBREL is left to send. */
-class ReceiptRef implements JournalRef {
-  constructor(
-    private readonly sf: SessionFeed,
-    readonly seq: number,
-  ) {}
-  done(): void {
-    this.sf.settled.add(this.seq);
-  }
-  received(release: () => void): void {
-    release();
-  }
-  abandon(): void {}
-}
-
-/** Acknowledges `m` and waits for JetStream to confirm it (a few tries), then calls `then`. */
-function confirmAck(m: JsMsg, then: () => void, tries: number): void {
-  m.ackAck().then(
-    (ok) => (ok || tries <= 1 ? then() : confirmAck(m, then, tries - 1)),
-    () => (tries <= 1 ? then() : setTimeout(() => confirmAck(m, then, tries - 1), 250)),
-  );
-}
-
 /** The durable consumer name of (client id, filter, journal subject): the same on every node. */
 function consumerName(clientId: string, filter: string, subject: string): string {
   return 'jq_' + createHash('sha256').update(clientId).update('\u0000').update(filter).update('\u0000').update(subject).digest('base64url').slice(0, 32);
 }
 
-export class JournalFeed implements LinkListener {
+export class JournalFeed implements LinkListener, FeedHost {
   readonly counters: FeedCounters = { consumersCreated: 0, consumersDeleted: 0, delivered: 0, duplicates: 0 };
   private readonly feeds = new Map<string, SessionFeed>();
   private nc: NatsConnection | null = null;

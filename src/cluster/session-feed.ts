@@ -1,0 +1,111 @@
+/**
+ * A journal-fed session's state on its node (journal-feed.ts reads the consumers): its consumers,
+ * the deliveries it holds, and the two kinds of journal reference a delivery carries.
+ */
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { SessionEndReason } from '../core/hooks.js';
+import { journalPacketId, type JournalRef, type Session } from '../core/session.js';
+import type { SessionReceipts } from './qos2-receipts.js';
+
+/** What a held delivery needs of the feed. */
+export interface FeedHost {
+  noteCompleted(feed: SessionFeed, seq: number): void;
+  saveReceipts(feed: SessionFeed, done: (() => void) | null): void;
+}
+
+/** One durable consumer of a session's subscription, as this node reads it. */
+export interface FeedConsumer {
+  readonly name: string;
+  readonly filter: string;
+  /** the journal subject it reads */
+  readonly subject: string;
+  /** when this node made it (ms): messages published before are not for it; 0 when it existed */
+  since: number;
+  ready: boolean;
+  messages: ConsumerMessages | null;
+  starting: boolean;
+  removed: boolean;
+}
+
+/** One journal-fed session on this node. */
+export class SessionFeed {
+  readonly consumers = new Map<string, FeedConsumer>();
+  /** deliveries held here, by consumer name and sequence */
+  readonly held = new Map<string, FeedRef>();
+  ended: SessionEndReason | null = null;
+  /** the receipts another node left were turned into PUBRELs */
+  restored = false;
+  /**
+   * Sequences this node completed lately: JetStream may have sent one again before
+   * its acknowledgement arrived (a client slower than --cluster-redelivery), and that copy must
+   * not reach the client a second time.
+   */
+  completed = new Set<number>();
+  /** the older generation of `completed`, kept one more period */
+  completedBefore = new Set<number>();
+  completedSince = Date.now();
+  /**
+   * Receipts another node left whose PUBCOMP came here: the journal may still send their message
+   * (that node died before acknowledging it), so the receipt stays until the copy shows up.
+   */
+  readonly settled = new Set<number>();
+  constructor(
+    readonly session: Session,
+    readonly receipts: SessionReceipts,
+  ) {}
+}
+
+/** A journal delivery held by a session here. */
+export class FeedRef implements JournalRef {
+  constructor(
+    private readonly feed: FeedHost,
+    private readonly sf: SessionFeed,
+    private readonly key: string,
+    public m: JsMsg,
+  ) {}
+
+  get seq(): number {
+    return this.m.seq;
+  }
+
+  done(): void {
+    this.sf.held.delete(this.key);
+    this.feed.noteCompleted(this.sf, this.m.seq);
+    // QoS 2 was acknowledged to the journal at PUBREC: its PUBCOMP only clears the receipt.
+    if (this.sf.receipts.bySeq.delete(this.m.seq)) this.feed.saveReceipts(this.sf, null);
+    else this.m.ack();
+  }
+
+  received(release: () => void): void {
+    this.sf.receipts.bySeq.set(this.m.seq, journalPacketId(this.m.seq));
+    this.feed.saveReceipts(this.sf, () => confirmAck(this.m, release, 5));
+  }
+
+  abandon(): void {
+    this.sf.held.delete(this.key);
+    if (!this.sf.receipts.bySeq.has(this.m.seq)) this.m.nak();
+  }
+}
+
+/** A QoS 2 delivery another node had taken to PUBREC: only its PUBREL is left to send. */
+export class ReceiptRef implements JournalRef {
+  constructor(
+    private readonly sf: SessionFeed,
+    readonly seq: number,
+  ) {}
+  done(): void {
+    this.sf.settled.add(this.seq);
+  }
+  received(release: () => void): void {
+    release();
+  }
+  abandon(): void {}
+}
+
+/** Acknowledges `m` and waits for JetStream to confirm it (a few tries), then calls `then`. */
+function confirmAck(m: JsMsg, then: () => void, tries: number): void {
+  m.ackAck().then(
+    (ok) => (ok || tries <= 1 ? then() : confirmAck(m, then, tries - 1)),
+    () => (tries <= 1 ? then() : setTimeout(() => confirmAck(m, then, tries - 1), 250)),
+  );
+}
