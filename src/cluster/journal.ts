@@ -40,7 +40,8 @@ export interface JournalOptions {
 }
 
 interface Pending {
-  readonly id: Promise<string>;
+  /** the message id, known at once (this process's own), or once its QoS 2 record is written */
+  readonly id: string | Promise<string>;
   /** fixed by the first write: every write of the message says the same */
   readonly skipNode: string | null;
   ack: Promise<boolean>;
@@ -136,19 +137,22 @@ export class Journal implements LinkListener {
       const own = this.idPrefix + (this.nextId++).toString(36);
       const inbound = msg.inboundId !== 0 && this.inboundIds !== null ? this.inboundIds(msg) : null;
       // A record that cannot be written costs the recognition of a resend, not the message.
-      p = { id: inbound === null ? Promise.resolve(own) : inbound.catch(() => own), skipNode, ack: Promise.resolve(false), stored: false };
+      p = { id: inbound === null ? own : inbound.catch(() => own), skipNode, ack: Promise.resolve(false), stored: false };
       this.pending.set(msg, p);
     } else if (p.stored) return true;
     if (msg.origin !== null) headers.set(H_ORIGIN, msg.origin);
     headers.set(H_TIME, String(Date.now()));
     if (p.skipNode !== null) headers.set(H_SKIP_NODE, p.skipNode);
     const payload = msg.payload;
-    p.ack = p.id
-      .then((msgId) => writer.write(JOURNAL_PREFIX + subject, payload, headers, msgId))
-      .then((result) => {
-        if (result === WriteResult.Duplicate) this.counters.repeated++;
-        return result !== WriteResult.Failed;
-      });
+    const written = (result: WriteResult): boolean => {
+      if (result === WriteResult.Duplicate) this.counters.repeated++;
+      return result !== WriteResult.Failed;
+    };
+    const id = p.id;
+    p.ack =
+      typeof id === 'string'
+        ? writer.write(JOURNAL_PREFIX + subject, payload, headers, id).then(written)
+        : id.then((msgId) => writer.write(JOURNAL_PREFIX + subject, payload, headers, msgId)).then(written);
     return true;
   }
 

@@ -204,10 +204,10 @@ export class RemoteRoutes implements LinkListener {
         if (msg.qos === 2) {
           let id = this.qos2Ids.get(msg);
           if (id === undefined) {
-            id = this.idPrefix + (this.nextQos2Id++).toString(36);
+            id = this.node + '.' + this.idPrefix + (this.nextQos2Id++).toString(36);
             this.qos2Ids.set(msg, id);
           }
-          headers.set(H_MSG_ID, this.node + '.' + id);
+          headers.set(H_MSG_ID, id);
         }
         const journal = this.journal;
         // Written again after an outage, a message this node's sessions had straight away must not reach them twice.

@@ -80,7 +80,6 @@ export const enum OutState {
   Released = 2,
 }
 
-/** One QoS 1/2 delivery owed to a session. */
 /**
  * A delivery an external journal holds (the cluster's durable QoS, docs/CLUSTER.md): its
  * acknowledgements go to the journal, and it is not written to the local store.
@@ -101,6 +100,7 @@ export function journalPacketId(seq: number): number {
   return (seq % 65535) + 1;
 }
 
+/** One QoS 1/2 delivery owed to a session. */
 export class Outgoing implements Delivery {
   seq: number;
   msg: Message;
