@@ -22,6 +22,7 @@ import { JOURNAL_PREFIX, JOURNAL_STREAM, type Journal } from './journal.js';
 import type { LinkListener } from './nats-link.js';
 import type { Qos2Receipts } from './qos2-receipts.js';
 import { FeedRef, ReceiptRef, SessionFeed, type FeedConsumer, type FeedHost } from './session-feed.js';
+import { openWithRetry } from './streams.js';
 import { filterToSubjects, subjectToTopic } from './subject-map.js';
 
 /** How far before a subscription its new consumer starts reading (clock differences); earlier messages are dropped by their time. */
@@ -102,19 +103,16 @@ export class JournalFeed implements LinkListener, FeedHost {
 
   down(): void {}
 
-  private async openReceipts(nc: NatsConnection): Promise<void> {
-    let delay = 250;
-    while (!this.closed) {
-      try {
+  private openReceipts(nc: NatsConnection): Promise<void> {
+    return openWithRetry(
+      'cluster QoS 2 receipts stream',
+      async () => {
         await this.receipts.open(nc, this.options.replicas);
         this.journalReady();
-        return;
-      } catch (err) {
-        this.log.error('cluster QoS 2 receipts stream not created; retrying', { error: (err as Error).message, retryMs: delay });
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+      },
+      () => this.closed,
+      this.log,
+    );
   }
 
   /** Both streams are there: consumers are made, and online sessions read them. */
@@ -141,7 +139,7 @@ export class JournalFeed implements LinkListener, FeedHost {
     if (!this.eligible(session, sub)) return;
     let feed = this.feeds.get(session.clientId);
     if (feed === undefined || feed.session !== session) {
-      feed = new SessionFeed(session, this.receipts.of(session.clientId));
+      feed = new SessionFeed(session, this.receipts.of(session.clientId), this.options.redeliveryMs);
       this.feeds.set(session.clientId, feed);
     }
     session.journalFed = true;
@@ -315,7 +313,7 @@ export class JournalFeed implements LinkListener, FeedHost {
       this.counters.duplicates++;
       return;
     }
-    if (feed.receipts.bySeq.has(m.seq) || (m.redelivered && (feed.completed.has(m.seq) || feed.completedBefore.has(m.seq)))) {
+    if (feed.receipts.bySeq.has(m.seq) || (m.redelivered && feed.completed.has(m.seq))) {
       m.ack();
       this.counters.duplicates++;
       if (feed.settled.delete(m.seq) && feed.receipts.bySeq.delete(m.seq)) this.saveReceipts(feed, null);
@@ -341,17 +339,6 @@ export class JournalFeed implements LinkListener, FeedHost {
     feed.held.set(key, ref);
     this.counters.delivered++;
     this.broker.deliverJournaled(session, msg, qos, sub.retainAsPublished ? msg.retain : false, sub.subscriptionId > 0 ? [sub.subscriptionId] : null, ref, m.redelivered);
-  }
-
-  /** Remembers a sequence the client is done with, for two periods of --cluster-redelivery (two generations, no timer). */
-  noteCompleted(feed: SessionFeed, seq: number): void {
-    const now = Date.now();
-    if (now - feed.completedSince > 2 * this.options.redeliveryMs) {
-      feed.completedBefore = feed.completed;
-      feed.completed = new Set();
-      feed.completedSince = now;
-    }
-    feed.completed.add(seq);
   }
 
   /** Writes a session's QoS 2 receipts (see Qos2Receipts.save). */

@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { H_ORIGIN, H_SKIP_NODE, H_TIME } from './headers.js';
 import { JetStreamWriter, WriteResult } from './js-writer.js';
 import type { LinkListener } from './nats-link.js';
-import { ensureStream } from './streams.js';
+import { ensureStream, openWithRetry } from './streams.js';
 import { FALLBACK_PREFIX } from './subject-map.js';
 
 export const JOURNAL_STREAM = 'JUNCTION_JOURNAL';
@@ -94,22 +94,19 @@ export class Journal implements LinkListener {
   private async open(nc: NatsConnection): Promise<void> {
     if (this.opening) return;
     this.opening = true;
-    let delay = 250;
-    while (!this.closed) {
-      try {
+    await openWithRetry(
+      'cluster journal stream',
+      async () => {
         await this.ensureStream(nc);
         // A write left unanswered (a JetStream leader election) fails after 2 s, so the ack gate
         // writes it again (the same id: kept once) within --cluster-ack-timeout instead of giving up.
         this.writer = new JetStreamWriter(nc, Math.min(2000, this.options.timeoutMs));
         this.log.info('cluster journal ready: QoS 1/2 messages are durable for persistent sessions', { stream: JOURNAL_STREAM });
         this.onReady?.();
-        return;
-      } catch (err) {
-        this.log.error('cluster journal stream not created; retrying (nats-server needs JetStream: -js)', { error: (err as Error).message, retryMs: delay });
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+      },
+      () => this.closed,
+      this.log,
+    );
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {

@@ -20,7 +20,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import { H_JOURNAL, H_MSG_ID, messageFrom, messageHeaders, plainMessage, readHeaders, type HeaderFields } from './headers.js';
 import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
-import { RecentIds } from './recent-ids.js';
+import { RecentSet } from './recent-set.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
 /** One distinct local filter (or shared group) and the NATS subscriptions that bring its messages. */
@@ -78,7 +78,7 @@ export class RemoteRoutes implements LinkListener {
   private readonly idPrefix = `${Date.now().toString(36)}.`;
   private nextQos2Id = 0;
   /** QoS 2 ids received lately (a copy sent again after a NATS server died is dropped). */
-  private readonly recentQos2 = new RecentIds(120_000, 200_000);
+  private readonly recentQos2 = new RecentSet<string>(120_000, 200_000);
 
   constructor(
     private readonly broker: Broker,

@@ -100,7 +100,7 @@ export class RetainedSync implements LinkListener {
     while (!this.closed) {
       let step = 'creating the stream';
       try {
-        await this.ensureStream(nc);
+        await ensureStream(await jetstreamManager(nc), nc, { name: RETAINED_STREAM, subjects: [`${RETAINED_PREFIX}>`], max_msgs_per_subject: 1 }, this.replicas, this.log);
         this.js = jetstream(nc);
         step = 'reading the stream';
         const seen = await this.watch(this.js, nc);
@@ -123,10 +123,6 @@ export class RetainedSync implements LinkListener {
         await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
       }
     }
-  }
-
-  private async ensureStream(nc: NatsConnection): Promise<void> {
-    await ensureStream(await jetstreamManager(nc), nc, { name: RETAINED_STREAM, subjects: [`${RETAINED_PREFIX}>`], max_msgs_per_subject: 1 }, this.replicas, this.log);
   }
 
   /** Applies the stream's newest message of every topic, then keeps following it; resolves after the first full read with the topics seen. */

@@ -6,10 +6,10 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { SessionEndReason } from '../core/hooks.js';
 import { journalPacketId, type JournalRef, type Session } from '../core/session.js';
 import type { SessionReceipts } from './qos2-receipts.js';
+import { RecentSet } from './recent-set.js';
 
 /** What a held delivery needs of the feed. */
 export interface FeedHost {
-  noteCompleted(feed: SessionFeed, seq: number): void;
   saveReceipts(feed: SessionFeed, done: (() => void) | null): void;
 }
 
@@ -36,14 +36,11 @@ export class SessionFeed {
   /** the receipts another node left were turned into PUBRELs */
   restored = false;
   /**
-   * Sequences this node completed lately: JetStream may have sent one again before
-   * its acknowledgement arrived (a client slower than --cluster-redelivery), and that copy must
-   * not reach the client a second time.
+   * Sequences this node completed lately, for two periods of --cluster-redelivery: JetStream may
+   * have sent one again before its acknowledgement arrived (a client slower than that), and that
+   * copy must not reach the client a second time.
    */
-  completed = new Set<number>();
-  /** the older generation of `completed`, kept one more period */
-  completedBefore = new Set<number>();
-  completedSince = Date.now();
+  readonly completed: RecentSet<number>;
   /**
    * Receipts another node left whose PUBCOMP came here: the journal may still send their message
    * (that node died before acknowledging it), so the receipt stays until the copy shows up.
@@ -52,7 +49,10 @@ export class SessionFeed {
   constructor(
     readonly session: Session,
     readonly receipts: SessionReceipts,
-  ) {}
+    redeliveryMs: number,
+  ) {
+    this.completed = new RecentSet<number>(2 * redeliveryMs, 100_000);
+  }
 }
 
 /** A journal delivery held by a session here. */
@@ -70,7 +70,7 @@ export class FeedRef implements JournalRef {
 
   done(): void {
     this.sf.held.delete(this.key);
-    this.feed.noteCompleted(this.sf, this.m.seq);
+    this.sf.completed.add(this.m.seq);
     // QoS 2 was acknowledged to the journal at PUBREC: its PUBCOMP only clears the receipt.
     if (this.sf.receipts.bySeq.delete(this.m.seq)) this.feed.saveReceipts(this.sf, null);
     else this.m.ack();

@@ -36,3 +36,22 @@ export async function ensureStream(jsm: JetStreamManager, nc: NatsConnection, sp
     throw err;
   }
 }
+
+/**
+ * Runs `attempt` (creating a stream and what hangs on it) until it succeeds or `closed()` says
+ * to stop, waiting 250 ms after the first failure and doubling up to 5 s; each failure is logged
+ * with what failed (`what`) and what to check.
+ */
+export async function openWithRetry(what: string, attempt: () => Promise<void>, closed: () => boolean, log: Logger): Promise<void> {
+  let delay = 250;
+  while (!closed()) {
+    try {
+      await attempt();
+      return;
+    } catch (err) {
+      log.error(`${what} not created; retrying (nats-server needs JetStream: -js)`, { error: (err as Error).message, retryMs: delay });
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
