@@ -35,12 +35,14 @@ interface Batch {
   fns: unknown[];
   args: unknown[];
   msgs: Message[];
+  /** what must happen before the flush (point-to-point messages finding their node) */
+  waits: Promise<void>[];
   /** the NATS server the messages were written to ('' before the first; '*' when they went to several) */
   server: string;
 }
 
 function newBatch(): Batch {
-  return { fns: [], args: [], msgs: [], server: '' };
+  return { fns: [], args: [], msgs: [], waits: [], server: '' };
 }
 
 /** The id of the NATS server `nc` is connected to now. */
@@ -64,8 +66,8 @@ export class AckGate implements LinkListener {
   constructor(
     private readonly broker: Broker,
     private readonly link: NatsLink,
-    /** sends a message to the other nodes again (RemoteRoutes.forward); `afterOutage` when it had not gone at all */
-    private readonly resend: (msg: Message, afterOutage: boolean) => void,
+    /** sends a message to the other nodes again; `afterOutage` when it had not gone at all; a promise when it is sent later */
+    private readonly resend: (msg: Message, afterOutage: boolean) => Promise<void> | null,
     private readonly timeoutMs: number,
     private readonly outageMax: number,
     private readonly log: Logger,
@@ -121,7 +123,8 @@ export class AckGate implements LinkListener {
     let sent = 0;
     for (const msg of kept) {
       if (msg.expiresAt !== 0 && msg.isExpired(now)) continue;
-      this.resend(msg, true);
+      const sending = this.resend(msg, true);
+      if (sending !== null) this.current.waits.push(sending);
       // Confirmed like any batch (and sent again if NATS or JetStream loses it), though its publishers were acknowledged.
       this.current.msgs.push(msg);
       sent++;
@@ -142,6 +145,12 @@ export class AckGate implements LinkListener {
   afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void {
     this.current.fns.push(fn);
     this.current.args.push(arg);
+    this.schedule();
+  }
+
+  /** Makes the current batch's acknowledgements wait for `sending` too (a point-to-point message finding its node). */
+  hold(sending: Promise<void>): void {
+    this.current.waits.push(sending);
     this.schedule();
   }
 
@@ -169,10 +178,19 @@ export class AckGate implements LinkListener {
         const nc = this.link.nc;
         if (nc !== null && this.link.up) {
           if (resend) {
-            for (const msg of batch.msgs) this.resend(msg, false);
+            for (const msg of batch.msgs) {
+              const sending = this.resend(msg, false);
+              if (sending !== null) batch.waits.push(sending);
+            }
             this.counters.resent++;
           }
           try {
+            // Sends that waited for something (a client's place in the registry) go out before the flush.
+            if (batch.waits.length > 0) {
+              const waits = batch.waits;
+              batch.waits = [];
+              await Promise.all(waits);
+            }
             await nc.flush();
             // Answered by the server the messages went to; after a reconnect the PING may have
             // gone to another one while the messages died with the first: send them again.

@@ -23,6 +23,8 @@ export interface ClientRecord {
   will: WillRecord | null;
   /** who the session belongs to (only that identity may take it) */
   identity?: SessionIdentity;
+  /** the attached device's downlink topic: a point-to-point message to it needs the right to publish there */
+  downlink?: string;
 }
 
 /** What the registry counted since the start. */
@@ -61,6 +63,8 @@ export function recordOf(session: Session, node: string, instance: string, will:
     will: online ? will : null,
   };
   if (session.identity !== null) r.identity = session.identity;
+  const downlink = session.owner?.downlinkTopic ?? null;
+  if (downlink !== null) r.downlink = downlink;
   return r;
 }
 

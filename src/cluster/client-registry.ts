@@ -304,6 +304,12 @@ export class ClientRegistry implements LinkListener {
       this.log.warn('cluster client registry not reachable; serving the client here and writing its record later', { what, clientId, error: (err as Error).message });
   }
 
+  /** The record of `clientId` as JetStream holds it now (null: none, or the registry is not open yet). */
+  async locate(clientId: string): Promise<ClientRecord | null> {
+    if (!this.records.ready) return null;
+    return (await this.records.get(clientId)).value;
+  }
+
   // --- nodes that are gone -------------------------------------------------------------------
 
   /** A node stopped beating: its clients' wills go out and its persistent sessions live on here. */

@@ -6,6 +6,7 @@
  * and the nodes see each other through heartbeats (nodes.ts), all over one NatsLink.
  */
 import type { Broker } from '../core/broker.js';
+import type { Message } from '../core/message.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { ClusterOptions } from './flags.js';
@@ -15,6 +16,7 @@ import { ClientRegistry } from './client-registry.js';
 import { Journal, type JournalCounters } from './journal.js';
 import { JournalFeed, type FeedCounters } from './journal-feed.js';
 import { NatsLink } from './nats-link.js';
+import { PointToPoint, type PointToPointCounters } from './point-to-point.js';
 import { Qos2Receipts } from './qos2-receipts.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
 import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
@@ -39,7 +41,14 @@ export interface RunningCluster {
   /** Every node known, this one first (GET /api/v1/nodes). */
   nodes(): ClusterNodeView[];
   /** What went between this node and the others. */
-  counters(): { routes: RouteCounters; retained: RetainedCounters; clients: RegistryCounters; acks: AckGateCounters; journal: (JournalCounters & FeedCounters) | null };
+  counters(): {
+    routes: RouteCounters;
+    retained: RetainedCounters;
+    clients: RegistryCounters;
+    acks: AckGateCounters;
+    pointToPoint: PointToPointCounters;
+    journal: (JournalCounters & FeedCounters) | null;
+  };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
 }
@@ -67,12 +76,24 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     acksUnconfirmed: gate.counters.unconfirmed,
     outageSent: gate.counters.outageSent,
     outageDropped: gate.counters.outageDropped,
+    p2pSent: p2p.counters.sent,
+    p2pReceived: p2p.counters.received,
+    p2pUnknown: p2p.counters.unknown,
+    p2pRefused: p2p.counters.refused,
+    p2pPassedOn: p2p.counters.passedOn,
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
   nodes.onLeft = (name) => registry.nodeLeft(name);
-  const gate = new AckGate(broker, link, (msg, afterOutage) => routes.forward(msg, afterOutage), options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
-  const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach()];
+  // A point-to-point message goes to its client's node, not by topic (one delivered here has no route: nothing to send again).
+  const resend = (msg: Message, afterOutage: boolean): Promise<void> | null => {
+    if (msg.target !== null) return p2p.resend(msg);
+    routes.forward(msg, afterOutage);
+    return null;
+  };
+  const gate = new AckGate(broker, link, resend, options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
+  const p2p = new PointToPoint(broker, link, gate, (clientId) => registry.locate(clientId), nodeName, log, setup.logLimit);
+  const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach(), p2p.attach()];
   let journal: Journal | null = null;
   let feed: JournalFeed | null = null;
   if (options.clusterDurableQos) {
@@ -104,6 +125,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   link.listen(nodes);
   link.listen(registry);
   link.listen(gate);
+  link.listen(p2p);
   let timer: NodeJS.Timeout | null = null;
   const waited = await Promise.race([
     retained.loaded.then(() => true),
@@ -121,6 +143,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
       retained: { ...retained.counters },
       clients: { ...registry.counters },
       acks: { ...gate.counters },
+      pointToPoint: { ...p2p.counters },
       journal: journal === null || feed === null ? null : { ...journal.counters, ...feed.counters },
     }),
     async stop() {

@@ -32,6 +32,10 @@ export const H_TIME = 'Junction-Time';
 export const H_SKIP_NODE = 'Junction-Skip-Node';
 /** A QoS 2 message's id, the same on every copy the node sends, so a copy sent again is dropped. */
 export const H_MSG_ID = 'Junction-Msg-Id';
+/** The client a point-to-point message is for. */
+export const H_TO = 'Junction-To';
+/** The target's downlink topic the publisher's node checked the publisher may publish on. */
+export const H_DOWNLINK = 'Junction-Downlink';
 
 /**
  * True when `msg` says nothing a header would carry beyond its node: QoS 0, not retained, no
@@ -87,6 +91,8 @@ export interface HeaderFields {
   time: string;
   skipNode: string;
   msgId: string;
+  to: string;
+  downlink: string;
 }
 
 const fields: HeaderFields = {
@@ -105,6 +111,8 @@ const fields: HeaderFields = {
   time: '',
   skipNode: '',
   msgId: '',
+  to: '',
+  downlink: '',
 };
 
 /**
@@ -114,7 +122,7 @@ const fields: HeaderFields = {
 export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
   const f = fields;
   f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
-  f.journal = f.origin = f.time = f.skipNode = f.msgId = '';
+  f.journal = f.origin = f.time = f.skipNode = f.msgId = f.to = f.downlink = '';
   if (h === undefined) return f;
   for (const [key, values] of h) {
     const v = values[0] ?? '';
@@ -163,6 +171,12 @@ export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
         break;
       case H_MSG_ID:
         f.msgId = v;
+        break;
+      case H_TO:
+        f.to = v;
+        break;
+      case H_DOWNLINK:
+        f.downlink = v;
         break;
     }
   }

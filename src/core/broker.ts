@@ -310,24 +310,34 @@ export class Broker implements RouteSink {
 
   /**
    * Point-to-point: hands a message to the session of `clientId` alone, whatever it subscribed
-   * (online, or queued for a persistent session); never retained.
+   * (online, or queued for a persistent session); never retained. A client with no session here
+   * may be on another node of the cluster (hook pointToPointAway), which checks `may` there.
    */
-  publishTo(clientId: string, msg: Message): PublishOutcome {
+  publishTo(clientId: string, msg: Message, may: ((topic: string) => boolean) | null = null): PublishOutcome {
     const outcome = this.outcome;
     this.metrics.messagesReceived++;
+    msg.target = clientId;
     const accepted = this.hooks.messageAccepted;
     if (accepted !== null) accepted(msg);
     const forward = this.hooks.messageForward;
     const forwarded = forward !== null ? forward(msg) : false;
     this.delivery.stored = false;
-    const session = this.sessions.get(clientId);
-    outcome.matched = 0;
-    if (session !== undefined && (session.owner !== null || session.persistent)) {
-      this.delivery.deliver(session, msg, msg.qos, false, null, null);
-      outcome.matched = 1;
+    outcome.matched = this.deliverTo(clientId, msg) ? 1 : 0;
+    if (outcome.matched === 0) {
+      const away = this.hooks.pointToPointAway;
+      // Whether it reaches anyone is known later, on the node holding the client: counted as matched.
+      if (away?.(clientId, msg, may)) outcome.matched = 1;
     }
     outcome.stored = forwarded || this.delivery.stored;
     return outcome;
+  }
+
+  /** A point-to-point message to the session of `clientId` here, if it has one (no hooks: another node took it); false if none. */
+  deliverTo(clientId: string, msg: Message): boolean {
+    const session = this.sessions.get(clientId);
+    if (session === undefined || (session.owner === null && !session.persistent)) return false;
+    this.delivery.deliver(session, msg, msg.qos, false, null, null);
+    return true;
   }
 
   /** RouteSink: one delivery decided by the router. */

@@ -47,6 +47,12 @@ export interface HookEvents {
    * hands it to the other nodes.
    */
   messagePublished: (msg: Message) => void;
+  /**
+   * A point-to-point message for a client with no session on this node: the cluster sends it
+   * to the node holding it, after checking `may` (the publisher's right to publish on a topic;
+   * null: no check) against the client's downlink topic. True when it took the message.
+   */
+  pointToPointAway: (clientId: string, msg: Message, may: ((topic: string) => boolean) | null) => boolean;
   /** An operator removed a retained message without publishing an empty one (the admin API). */
   retainedCleared: (topic: string) => void;
   /** A session subscribed to a filter it had not subscribed yet (also a `$share/` one). */
@@ -74,6 +80,7 @@ export class Hooks {
   messageAccepted: HookEvents['messageAccepted'] | null = null;
   messageForward: HookEvents['messageForward'] | null = null;
   messagePublished: HookEvents['messagePublished'] | null = null;
+  pointToPointAway: HookEvents['pointToPointAway'] | null = null;
   retainedCleared: HookEvents['retainedCleared'] | null = null;
   subscriptionAdded: HookEvents['subscriptionAdded'] | null = null;
   subscriptionRemoved: HookEvents['subscriptionRemoved'] | null = null;

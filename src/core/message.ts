@@ -42,6 +42,8 @@ export class Message {
   journaled: boolean;
   /** The publisher's QoS 2 packet id (0: none), so a journal knows the same message sent again through another node. */
   inboundId: number;
+  /** The one client a point-to-point message is for; null for a message routed by topic. */
+  target: string | null;
 
   constructor(topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: MessageProperties | null, expiresAt: number, origin: string | null) {
     this.topic = topic;
@@ -54,6 +56,7 @@ export class Message {
     this.encodings = null;
     this.journaled = false;
     this.inboundId = 0;
+    this.target = null;
   }
 
   /** The encoding a protocol cached in `slot`, if any. */
