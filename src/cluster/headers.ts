@@ -4,7 +4,7 @@
  * the names). Every header is optional: a message from a plain NATS publisher arrives at QoS 0,
  * not retained, without properties.
  */
-import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import { Message, type MessageProperties, type QoS, type UserProperty } from '../core/message.js';
 
 /** The node that published it (a node ignores its own messages coming back). */
@@ -43,7 +43,12 @@ export const H_DOWNLINK = 'Junction-Downlink';
  * it: no header block to build, encode and parse again for the most common device message.
  */
 export function plainMessage(msg: Message): boolean {
-  if (msg.qos !== 0 || msg.retain || msg.expiresAt !== 0) return false;
+  return msg.qos === 0 && bareMessage(msg);
+}
+
+/** True when `msg` says nothing a header would carry beyond its node and QoS: not retained, no expiry, no properties. */
+export function bareMessage(msg: Message): boolean {
+  if (msg.retain || msg.expiresAt !== 0) return false;
   const p = msg.properties;
   return (
     p === null ||
@@ -53,6 +58,23 @@ export function plainMessage(msg: Message): boolean {
       p.correlationData === undefined &&
       (p.userProperties === undefined || p.userProperties.length === 0))
   );
+}
+
+/**
+ * The headers of a bare QoS 1 message from node `node`, encoded once: nats.js's publish asks a
+ * MsgHdrs for encode() alone, which would otherwise build and encode the same text for each one.
+ */
+export function bareQos1Headers(node: string): MsgHdrs {
+  const h = headers();
+  h.set(H_NODE, node);
+  h.set(H_QOS, '1');
+  // nats.js 3.x's MsgHdrsImpl; its publish calls encode(), which the public type does not show.
+  const impl = h as unknown as { encode?: () => Uint8Array };
+  if (typeof impl.encode === 'function') {
+    const bytes = impl.encode();
+    impl.encode = () => bytes;
+  }
+  return h;
 }
 
 /** The headers of `msg` as node `node` sends it; `now` for the remaining expiry. */
@@ -115,70 +137,113 @@ const fields: HeaderFields = {
   downlink: '',
 };
 
+/** Empties the reused record. */
+function cleared(): HeaderFields {
+  const f = fields;
+  f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
+  f.journal = f.origin = f.time = f.skipNode = f.msgId = f.to = f.downlink = '';
+  return f;
+}
+
+/** Takes one header into `f`: the first non-empty value of a name counts, unknown names are ignored. */
+function take(f: HeaderFields, key: string, v: string): void {
+  switch (key) {
+    case H_NODE:
+      if (f.node === '') f.node = v;
+      break;
+    case H_QOS:
+      if (f.qos === '') f.qos = v;
+      break;
+    case H_RETAIN:
+      if (f.retain === '') f.retain = v;
+      break;
+    case H_TOPIC:
+      if (f.topic === '') f.topic = v;
+      break;
+    case H_EXPIRY:
+      if (f.expiry === '') f.expiry = v;
+      break;
+    case H_FORMAT:
+      if (f.format === '') f.format = v;
+      break;
+    case H_CONTENT_TYPE:
+      if (f.contentType === '') f.contentType = v;
+      break;
+    case H_RESPONSE_TOPIC:
+      if (f.responseTopic === '') f.responseTopic = v;
+      break;
+    case H_CORRELATION:
+      if (f.correlation === '') f.correlation = v;
+      break;
+    case H_USER_PROPERTIES:
+      if (f.userProperties === '') f.userProperties = v;
+      break;
+    case H_JOURNAL:
+      if (f.journal === '') f.journal = v;
+      break;
+    case H_ORIGIN:
+      if (f.origin === '') f.origin = v;
+      break;
+    case H_TIME:
+      if (f.time === '') f.time = v;
+      break;
+    case H_SKIP_NODE:
+      if (f.skipNode === '') f.skipNode = v;
+      break;
+    case H_MSG_ID:
+      if (f.msgId === '') f.msgId = v;
+      break;
+    case H_TO:
+      if (f.to === '') f.to = v;
+      break;
+    case H_DOWNLINK:
+      if (f.downlink === '') f.downlink = v;
+      break;
+  }
+}
+
 /**
  * Reads every header in one pass into a reused record, valid until the next call (MsgHdrs.get
  * builds a list of every key on each call).
  */
 export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
-  const f = fields;
-  f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
-  f.journal = f.origin = f.time = f.skipNode = f.msgId = f.to = f.downlink = '';
+  const f = cleared();
   if (h === undefined) return f;
-  for (const [key, values] of h) {
-    const v = values[0] ?? '';
-    switch (key) {
-      case H_NODE:
-        f.node = v;
-        break;
-      case H_QOS:
-        f.qos = v;
-        break;
-      case H_RETAIN:
-        f.retain = v;
-        break;
-      case H_TOPIC:
-        f.topic = v;
-        break;
-      case H_EXPIRY:
-        f.expiry = v;
-        break;
-      case H_FORMAT:
-        f.format = v;
-        break;
-      case H_CONTENT_TYPE:
-        f.contentType = v;
-        break;
-      case H_RESPONSE_TOPIC:
-        f.responseTopic = v;
-        break;
-      case H_CORRELATION:
-        f.correlation = v;
-        break;
-      case H_USER_PROPERTIES:
-        f.userProperties = v;
-        break;
-      case H_JOURNAL:
-        f.journal = v;
-        break;
-      case H_ORIGIN:
-        f.origin = v;
-        break;
-      case H_TIME:
-        f.time = v;
-        break;
-      case H_SKIP_NODE:
-        f.skipNode = v;
-        break;
-      case H_MSG_ID:
-        f.msgId = v;
-        break;
-      case H_TO:
-        f.to = v;
-        break;
-      case H_DOWNLINK:
-        f.downlink = v;
-        break;
-    }
+  for (const [key, values] of h) take(f, key, values[0] ?? '');
+  return f;
+}
+
+/** What nats.js 3.x keeps of a received message (MsgImpl): the header block's length and the raw bytes. */
+interface RawMsg {
+  _msg?: { hdr?: unknown };
+  _rdata?: unknown;
+}
+
+const STATUS_LINE = 'NATS/1.0';
+
+/**
+ * readHeaders for a received message, from its raw header block: nats.js would build a MsgHdrs
+ * (a Map of arrays, every key checked and canonicalised) for each message, the largest cost of a
+ * message from another node. Falls back to nats.js for what this reader does not take (a status
+ * line with a code, a nats.js without these fields).
+ */
+export function readMsgHeaders(m: Msg): HeaderFields {
+  const raw = m as unknown as RawMsg;
+  const hdr = raw._msg?.hdr;
+  const data = raw._rdata;
+  if (typeof hdr !== 'number' || !(data instanceof Uint8Array) || hdr > data.length) return readHeaders(m.headers);
+  const f = cleared();
+  if (hdr <= 0) return f;
+  const text = Buffer.prototype.utf8Slice.call(data, 0, hdr);
+  const at = text.indexOf('\r\n');
+  if (at === -1 || text.slice(0, at).trim() !== STATUS_LINE) return readHeaders(m.headers);
+  // Lines "Name: value" up to the empty one; nats.js skips any line without a colon, and so does this.
+  for (let start = at + 2; start < text.length; ) {
+    let end = text.indexOf('\r\n', start);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon !== -1 && colon < end) take(f, text.slice(start, colon), text.slice(colon + 1, end).trim());
+    start = end + 2;
   }
   return f;
 }

@@ -14,7 +14,7 @@ import type { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { AckGate } from './ack-gate.js';
 import type { ClientRecord } from './client-record.js';
-import { H_DOWNLINK, H_MSG_ID, H_TO, messageFrom, messageHeaders, readHeaders } from './headers.js';
+import { H_DOWNLINK, H_MSG_ID, H_TO, messageFrom, messageHeaders, readMsgHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecentSet } from './recent-set.js';
 
@@ -196,7 +196,7 @@ export class PointToPoint implements LinkListener {
   /** A point-to-point message from another node, for a client here (or that was). */
   private onMessage(err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const f = readHeaders(m.headers);
+    const f = readMsgHeaders(m);
     if (f.to === '' || f.topic === '') return;
     if (f.msgId !== '' && this.recent.seen(f.msgId)) {
       this.counters.duplicates++;

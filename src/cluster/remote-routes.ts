@@ -10,14 +10,14 @@
  * While NATS is away the node is a standalone broker: nothing is sent, and its shared groups
  * are served locally again.
  */
-import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import type { Message } from '../core/message.js';
 import type { Session, SessionSubscription } from '../core/session.js';
 import { filterMatches, parseSharedFilter } from '../core/topic.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
-import { H_JOURNAL, H_MSG_ID, messageFrom, messageHeaders, plainMessage, readHeaders, type HeaderFields } from './headers.js';
+import { bareMessage, bareQos1Headers, H_JOURNAL, H_MSG_ID, messageFrom, messageHeaders, plainMessage, readMsgHeaders, type HeaderFields } from './headers.js';
 import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { RecentSet } from './recent-set.js';
@@ -79,6 +79,8 @@ export class RemoteRoutes implements LinkListener {
   private nextQos2Id = 0;
   /** QoS 2 ids received lately (a copy sent again after a NATS server died is dropped). */
   private readonly recentQos2 = new RecentSet<string>(120_000, 200_000);
+  /** What a QoS 1 message without properties carries, encoded once. */
+  private readonly qos1Headers: MsgHdrs;
 
   constructor(
     private readonly broker: Broker,
@@ -86,7 +88,9 @@ export class RemoteRoutes implements LinkListener {
     private readonly node: string,
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
-  ) {}
+  ) {
+    this.qos1Headers = bareQos1Headers(node);
+  }
 
   /** Distinct filters and shared groups this node holds interest in. */
   get interests(): number {
@@ -199,6 +203,7 @@ export class RemoteRoutes implements LinkListener {
       // (the main connection is noEcho, so the node's own messages never come back to it anyway).
       const subject = this.subjectOf(topic);
       if (plainMessage(msg)) nc.publish(subject, msg.payload);
+      else if (msg.qos === 1 && this.journal === null && bareMessage(msg)) nc.publish(subject, msg.payload, { headers: this.qos1Headers });
       else {
         const headers = messageHeaders(msg, this.node, Date.now());
         if (msg.qos === 2) {
@@ -274,7 +279,7 @@ export class RemoteRoutes implements LinkListener {
 
   private onPlain(it: Interest, literal: string | null, err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const f = readHeaders(m.headers);
+    const f = readMsgHeaders(m);
     if (f.node === this.node) return;
     const topic = literal ?? this.topicOf(m.subject, f.node !== '');
     if (topic === null) return;
@@ -292,7 +297,7 @@ export class RemoteRoutes implements LinkListener {
 
   private onFallback(err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const f = readHeaders(m.headers);
+    const f = readMsgHeaders(m);
     if (f.node === this.node || this.repeated(f)) return;
     this.counters.received++;
     this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null));
@@ -300,7 +305,7 @@ export class RemoteRoutes implements LinkListener {
 
   private onShared(it: Interest, err: Error | null, m: Msg): void {
     if (err !== null) return;
-    const f = readHeaders(m.headers);
+    const f = readMsgHeaders(m);
     const topic = this.topicOf(m.subject, f.node !== '');
     // On the fallback subject the queue group sees every unmappable topic: only its own count.
     if (topic === null || (m.subject.startsWith(FALLBACK_PREFIX) && !filterMatches(it.filter, topic))) return;
