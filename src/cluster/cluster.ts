@@ -60,7 +60,7 @@ export interface RunningCluster {
 export async function startCluster(setup: ClusterSetup): Promise<RunningCluster> {
   const { options, broker, kit, nodeName } = setup;
   const log = setup.log.child({ component: 'cluster' });
-  const link = new NatsLink(setup.servers, nodeName, options.clusterReconnectMax * 1000, log);
+  const link = new NatsLink(setup.servers, nodeName, options.clusterReconnectMax * 1000, options.clusterIngestPerTurn, log);
   const routes = new RemoteRoutes(broker, link, nodeName, log, setup.logLimit);
   const retained = new RetainedSync(broker, link, nodeName, options.clusterRetainedReplicas, Math.min(1000, options.clusterReconnectMax * 1000), log, setup.logLimit);
   const nodes = new ClusterNodes(broker, kit, link, nodeName, setup.version, Date.now(), options.clusterHeartbeat * 1000, log, setup.logLimit, () => ({
@@ -81,6 +81,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     p2pUnknown: p2p.counters.unknown,
     p2pRefused: p2p.counters.refused,
     p2pPassedOn: p2p.counters.passedOn,
+    ingestPauses: link.ingest.pauses + link.sharedIngest.pauses,
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);

@@ -19,6 +19,8 @@ export interface ClusterOptions {
   clusterAckTimeout: number;
   /** QoS 1/2 messages kept for the other nodes while NATS is away */
   clusterOutageBuffer: number;
+  /** messages one NATS connection hands the node per turn of the event loop (0: no bound) */
+  clusterIngestPerTurn: number;
   /** QoS 1/2 through the JetStream journal: persistent sessions survive the loss of their node */
   clusterDurableQos: boolean;
   /** seconds the journal keeps a message (for persistent sessions away that long) */
@@ -118,6 +120,17 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     max: 10_000_000,
     valueName: 'MESSAGES',
     help: 'QoS 1/2 messages published while NATS is away kept and sent to the other nodes when it is back (the oldest dropped past it, with a warning); 0 keeps none',
+  },
+  {
+    name: 'cluster-ingest-per-turn',
+    key: 'clusterIngestPerTurn',
+    kind: 'int',
+    group: GROUP,
+    default: 2000,
+    min: 0,
+    max: 1_000_000,
+    valueName: 'MESSAGES',
+    help: "messages from other nodes taken per turn of the event loop on each NATS connection, each also counting the local deliveries it made; the rest waits in the socket (and in NATS) for the next turn, so a flood cannot stall the MQTT clients' acknowledgements; 0 = no bound",
   },
   {
     name: 'cluster-durable-qos',

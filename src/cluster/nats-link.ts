@@ -6,6 +6,7 @@
  * the listeners redo what it cannot (the retained stream, the shared-group switch).
  */
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
+import { IngestPacer } from './ingest-pacer.js';
 import type { Logger } from '../log/logger.js';
 
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -37,13 +38,20 @@ export class NatsLink {
   private downSince = 0;
   private readonly listeners: LinkListener[] = [];
   private readonly ready: Promise<void>;
+  /** What the main connection hands over per turn of the event loop (--cluster-ingest-per-turn). */
+  readonly ingest: IngestPacer;
+  /** ... and the shared groups' connection. */
+  readonly sharedIngest: IngestPacer;
 
   constructor(
     private readonly servers: readonly string[],
     private readonly name: string,
     private readonly reconnectMaxMs: number,
+    ingestPerTurn: number,
     private readonly log: Logger,
   ) {
+    this.ingest = new IngestPacer(() => this.nc, ingestPerTurn);
+    this.sharedIngest = new IngestPacer(() => this.sharedNc, ingestPerTurn);
     this.ready = this.open();
   }
 

@@ -196,6 +196,7 @@ export class PointToPoint implements LinkListener {
   /** A point-to-point message from another node, for a client here (or that was). */
   private onMessage(err: Error | null, m: Msg): void {
     if (err !== null) return;
+    this.link.ingest.took();
     const f = readMsgHeaders(m);
     if (f.to === '' || f.topic === '') return;
     if (f.msgId !== '' && this.recent.seen(f.msgId)) {

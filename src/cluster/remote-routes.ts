@@ -279,6 +279,7 @@ export class RemoteRoutes implements LinkListener {
 
   private onPlain(it: Interest, literal: string | null, err: Error | null, m: Msg): void {
     if (err !== null) return;
+    this.link.ingest.took();
     const f = readMsgHeaders(m);
     if (f.node === this.node) return;
     const topic = literal ?? this.topicOf(m.subject, f.node !== '');
@@ -292,19 +293,22 @@ export class RemoteRoutes implements LinkListener {
     this.counters.received++;
     const msg = messageFrom(topic, Buffer.from(m.data), f, Date.now(), null);
     if (f.journal === '1') msg.journaled = true;
-    this.broker.routeRemote(msg);
+    // A message fanned out to many sessions here weighs what its deliveries cost.
+    this.link.ingest.took(this.broker.routeRemote(msg));
   }
 
   private onFallback(err: Error | null, m: Msg): void {
     if (err !== null) return;
+    this.link.ingest.took();
     const f = readMsgHeaders(m);
     if (f.node === this.node || this.repeated(f)) return;
     this.counters.received++;
-    this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null));
+    this.link.ingest.took(this.broker.routeRemote(messageFrom(fallbackTopic(m.subject), Buffer.from(m.data), f, Date.now(), null)));
   }
 
   private onShared(it: Interest, err: Error | null, m: Msg): void {
     if (err !== null) return;
+    this.link.sharedIngest.took();
     const f = readMsgHeaders(m);
     const topic = this.topicOf(m.subject, f.node !== '');
     // On the fallback subject the queue group sees every unmappable topic: only its own count.

@@ -51,6 +51,7 @@ test('--cluster takes NATS URLs and names itself when one is not', () => {
     clusterTakeoverTimeout: 3,
     clusterAckTimeout: 5,
     clusterOutageBuffer: 10_000,
+    clusterIngestPerTurn: 2000,
     clusterDurableQos: false,
     clusterJournalMaxAge: 86_400,
     clusterJournalMaxMb: 1024,
