@@ -152,9 +152,11 @@ export class PointToPoint implements LinkListener {
         return place;
       });
       const done = running;
-      void done.finally(() => {
+      // then(forget, forget), not finally: a failed read must not leave a rejected promise unhandled.
+      const forget = (): void => {
         if (this.lookups.get(clientId) === done) this.lookups.delete(clientId);
-      });
+      };
+      done.then(forget, forget);
       this.lookups.set(clientId, running);
     }
     return running;
