@@ -67,9 +67,12 @@ export class BanList implements AdmissionBans {
     }
   }
 
-  banned(clientId: string, username: string | null, address: string): string | null {
+  banned(clientId: string, username: string | null, from: { readonly remoteAddress: string }): string | null {
     if (this.size === 0) return null;
-    const hit = this.live('clientid', clientId) ?? (username === null ? undefined : this.live('username', username)) ?? this.live('address', normalAddress(address));
+    const hit =
+      this.live('clientid', clientId) ??
+      (username === null ? undefined : this.live('username', username)) ??
+      (this.byKind.address.size === 0 ? undefined : this.live('address', normalAddress(from.remoteAddress)));
     if (hit === undefined) return null;
     return `${hit.as} ${hit.who} is banned${hit.until === 0 ? '' : ` until ${new Date(hit.until).toISOString()}`}${hit.reason === '' ? '' : ` (${hit.reason})`}`;
   }

@@ -18,8 +18,11 @@ import { TopicLimits } from './topic-limits.js';
 
 /** Operator bans, asked at every login (the admin API's ban list). */
 export interface AdmissionBans {
-  /** Why a client with these names may not log in, or null; `username` is null for anonymous ones. */
-  banned(clientId: string, username: string | null, address: string): string | null;
+  /**
+   * Why a client with these names may not log in, or null; `username` is null for anonymous ones.
+   * `from` gives the address when an address ban needs it (a call into Rust on the native transport).
+   */
+  banned(clientId: string, username: string | null, from: { readonly remoteAddress: string }): string | null;
 }
 
 /** The login fields a protocol hands to admission. Never log `password`. */
@@ -80,7 +83,7 @@ export class ClientAdmission {
       if (kit.logLimit.allow('admission')) kit.log.warn('connection refused', { protocol: request.protocol, clientId: request.clientId, address: link.remoteAddress, detail });
       return { ok: false, refusal, detail };
     }
-    const ban = kit.bans?.banned(request.clientId, request.username, link.remoteAddress) ?? null;
+    const ban = kit.bans?.banned(request.clientId, request.username, link) ?? null;
     if (ban !== null) return this.refuseBanned(shell, request, ban);
     if (request.decided !== undefined) return this.claimed(this.settle(shell, request, request.decided, 0));
     const info: ConnectInfo = {
@@ -147,7 +150,7 @@ export class ClientAdmission {
     const username = result.username !== undefined ? result.username : request.username;
     const bans = kit.bans;
     if (username !== request.username && bans !== null) {
-      const ban = bans.banned(request.clientId, username, shell.link.remoteAddress);
+      const ban = bans.banned(request.clientId, username, shell.link);
       if (ban !== null) return this.refuseBanned(shell, request, ban);
     }
     const grants: TopicGrants | null = result.grants ?? null;
