@@ -20,6 +20,7 @@ import type { Logger, LogRateLimit } from '../log/logger.js';
 import { bareMessage, bareQos1Headers, H_JOURNAL, H_MSG_ID, messageFrom, messageHeaders, plainMessage, readMsgHeaders, type HeaderFields } from './headers.js';
 import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
+import { PlainPublisher } from './plain-publisher.js';
 import { RecentSet } from './recent-set.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
@@ -81,6 +82,8 @@ export class RemoteRoutes implements LinkListener {
   private readonly recentQos2 = new RecentSet<string>(120_000, 200_000);
   /** What a QoS 1 message without properties carries, encoded once. */
   private readonly qos1Headers: MsgHdrs;
+  /** QoS 0 messages without properties: PUBs with a cached control line. */
+  readonly publisher = new PlainPublisher();
 
   constructor(
     private readonly broker: Broker,
@@ -202,7 +205,7 @@ export class RemoteRoutes implements LinkListener {
       // QoS 0 without properties goes as a plain PUB: the node's name alone is not worth a header block
       // (the main connection is noEcho, so the node's own messages never come back to it anyway).
       const subject = this.subjectOf(topic);
-      if (plainMessage(msg)) nc.publish(subject, msg.payload);
+      if (plainMessage(msg)) this.publisher.publish(nc, subject, msg.payload);
       else if (msg.qos === 1 && this.journal === null && bareMessage(msg)) nc.publish(subject, msg.payload, { headers: this.qos1Headers });
       else {
         const headers = messageHeaders(msg, this.node, Date.now());
