@@ -189,7 +189,8 @@ export class AckGate implements LinkListener {
             if (batch.waits.length > 0) {
               const waits = batch.waits;
               batch.waits = [];
-              await Promise.all(waits);
+              // Settled, not all: a send that failed is counted where it failed, and must not stop the acks behind it.
+              await Promise.allSettled(waits);
             }
             await nc.flush();
             // Answered by the server the messages went to; after a reconnect the PING may have

@@ -181,12 +181,13 @@ export class PointToPoint implements LinkListener {
       this.counters.notSent++;
       return;
     }
-    const headers = messageHeaders(msg, this.node, Date.now(), msg.topic);
-    headers.set(H_TO, route.target);
-    const checked = route.checked === ANY_DOWNLINK ? ANY_DOWNLINK : downlink;
-    if (checked !== '') headers.set(H_DOWNLINK, checked);
-    if (route.id !== '') headers.set(H_MSG_ID, route.id);
     try {
+      // Inside: a header value NATS cannot carry (a topic with CR or LF) throws.
+      const headers = messageHeaders(msg, this.node, Date.now(), msg.topic);
+      headers.set(H_TO, route.target);
+      const checked = route.checked === ANY_DOWNLINK ? ANY_DOWNLINK : downlink;
+      if (checked !== '') headers.set(H_DOWNLINK, checked);
+      if (route.id !== '') headers.set(H_MSG_ID, route.id);
       nc.publish(subjectOf(place.node, route.hops), msg.payload, { headers });
       this.counters.sent++;
     } catch (err) {

@@ -14,9 +14,13 @@ import type { NatsLink } from '../../src/cluster/nats-link.js';
 import { PointToPoint } from '../../src/cluster/point-to-point.js';
 import { Logger, LogRateLimit } from '../../src/log/logger.js';
 
-function setup(locate: (clientId: string) => Promise<ClientRecord | null>): { hooks: Hooks; p2p: PointToPoint; held: Promise<void>[]; lines: string[] } {
+function setup(
+  locate: (clientId: string) => Promise<ClientRecord | null>,
+  published: Array<{ subject: string }> | null = null,
+): { hooks: Hooks; p2p: PointToPoint; held: Promise<void>[]; lines: string[] } {
   const hooks = new Hooks();
   const broker = { hooks, deliverTo: () => false } as unknown as Broker;
+  const nc = published === null ? null : { publish: (subject: string) => published.push({ subject }) };
   const link = { up: true, nc: null } as unknown as NatsLink;
   const held: Promise<void>[] = [];
   const gate = { hold: (p: Promise<void>) => held.push(p) } as unknown as AckGate;
@@ -24,6 +28,7 @@ function setup(locate: (clientId: string) => Promise<ClientRecord | null>): { ho
   const log = new Logger({ level: 'debug', destination: { write: (line: string) => lines.push(line) } });
   const p2p = new PointToPoint(broker, link, gate, locate, 'node-a', log, new LogRateLimit(100));
   p2p.attach();
+  if (nc !== null) p2p.up(nc as never, false);
   return { hooks, p2p, held, lines };
 }
 
@@ -61,4 +66,21 @@ test('a client with no record, or a record naming this node without the session 
   await Promise.all(held);
   assert.equal(p2p.counters.unknown, 2);
   assert.equal(p2p.counters.sent, 0);
+});
+
+test('a topic NATS headers cannot carry (a line break) costs that message only: counted, and the publisher is still acknowledged', async () => {
+  const published: Array<{ subject: string }> = [];
+  const record: ClientRecord = { node: 'node-b', instance: 'i', online: true, at: 0, session: null, will: null };
+  const { hooks, p2p, held } = setup(async () => record, published);
+  hooks.pointToPointAway!('dev-2', new Message('app/p2p/dev-2\nx', Buffer.from('x'), 1, false, null, 0, 's'), null);
+  hooks.pointToPointAway!('dev-2', new Message('app/p2p/dev-2', Buffer.from('y'), 1, false, null, 0, 's'), null);
+  const settled = await Promise.allSettled(held);
+  assert.deepEqual(
+    settled.map((r) => r.status),
+    ['fulfilled', 'fulfilled'],
+    'the ack gate waits on these: none may reject',
+  );
+  assert.deepEqual([p2p.counters.notSent, p2p.counters.sent], [1, 1]);
+  assert.equal(published.length, 1);
+  assert.ok(published[0]!.subject.startsWith('$JUNCTION.p2p.'));
 });
