@@ -10,6 +10,7 @@
  */
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
+import type { PublishRight } from '../core/hooks.js';
 import type { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { AckGate } from './ack-gate.js';
@@ -54,7 +55,7 @@ interface Place {
 interface Route {
   target: string;
   /** the publisher's right to publish on a topic; null when `checked` says what was allowed */
-  may: ((topic: string) => boolean) | null;
+  may: PublishRight | null;
   /** the downlink a node before checked ('' none, '*' any) */
   checked: string;
   /** 0 from the publisher's node, 1 passed on */
@@ -102,7 +103,7 @@ export class PointToPoint implements LinkListener {
   down(): void {}
 
   /** pointToPointAway: a message for a client not here; sent on once its place is known. */
-  private take(target: string, msg: Message, may: ((topic: string) => boolean) | null): boolean {
+  private take(target: string, msg: Message, may: PublishRight | null): boolean {
     const route: Route = { target, may, checked: may === null ? ANY_DOWNLINK : '', hops: 0, id: '' };
     if (msg.qos === 2) route.id = this.node + '.' + this.idPrefix + (this.nextId++).toString(36);
     this.routes.set(msg, route);
@@ -170,7 +171,7 @@ export class PointToPoint implements LinkListener {
       return;
     }
     const downlink = place.downlink;
-    if (downlink !== '' && !(route.may !== null ? route.may(downlink) : route.checked === ANY_DOWNLINK || route.checked === downlink)) {
+    if (downlink !== '' && !(route.may !== null ? route.may.canPublish(downlink) : route.checked === ANY_DOWNLINK || route.checked === downlink)) {
       this.counters.refused++;
       if (this.logLimit.allow('cluster-p2p-refused'))
         this.log.info('point-to-point message refused: the publisher may not publish on the downlink topic of its target', { clientId: route.target, downlink, topic: msg.topic });

@@ -10,7 +10,7 @@ import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { Session, bindingKey, type JournalRef, type SessionOwner } from './session.js';
 import { Deliveries } from './delivery.js';
-import { Hooks, type DropReason } from './hooks.js';
+import { Hooks, type DropReason, type PublishRight } from './hooks.js';
 import { RetainedMessages } from './retained.js';
 import { BulkRetained, type BulkRetainedOptions } from './retained-bulk.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -313,7 +313,7 @@ export class Broker implements RouteSink {
    * (online, or queued for a persistent session); never retained. A client with no session here
    * may be on another node of the cluster (hook pointToPointAway), which checks `may` there.
    */
-  publishTo(clientId: string, msg: Message, may: ((topic: string) => boolean) | null = null): PublishOutcome {
+  publishTo(clientId: string, msg: Message, may: PublishRight | null = null): PublishOutcome {
     const outcome = this.outcome;
     this.metrics.messagesReceived++;
     msg.target = clientId;

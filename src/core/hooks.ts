@@ -14,6 +14,11 @@ import type { Message, QoS } from './message.js';
 import type { Session, SessionSubscription } from './session.js';
 import type { Will } from './will.js';
 
+/** A publisher's right to publish on a topic (its ClientGuard). */
+export interface PublishRight {
+  canPublish(topic: string): boolean;
+}
+
 /** Why a message did not reach a session. */
 export type DropReason =
   /** the session's queue was at --max-queued-messages / --max-queued-bytes */
@@ -49,10 +54,10 @@ export interface HookEvents {
   messagePublished: (msg: Message) => void;
   /**
    * A point-to-point message for a client with no session on this node: the cluster sends it
-   * to the node holding it, after checking `may` (the publisher's right to publish on a topic;
-   * null: no check) against the client's downlink topic. True when it took the message.
+   * to the node holding it, after checking the publisher's right (`may`; null: no check) against
+   * the client's downlink topic. True when it took the message.
    */
-  pointToPointAway: (clientId: string, msg: Message, may: ((topic: string) => boolean) | null) => boolean;
+  pointToPointAway: (clientId: string, msg: Message, may: PublishRight | null) => boolean;
   /** An operator removed a retained message without publishing an empty one (the admin API). */
   retainedCleared: (topic: string) => void;
   /** A session subscribed to a filter it had not subscribed yet (also a `$share/` one). */

@@ -215,7 +215,7 @@ export class Client {
         return out;
       }
     }
-    const routed = target === null ? broker.publish(msg) : broker.publishTo(target, msg, (topic) => this.guard.canPublish(topic));
+    const routed = target === null ? broker.publish(msg) : broker.publishTo(target, msg, this.guard);
     out.matched = routed.matched;
     out.stored = routed.stored;
     return out;

@@ -41,10 +41,7 @@ test('a registry that does not answer: the message is counted not sent, logged, 
   try {
     const { hooks, p2p, held, lines } = setup(() => Promise.reject(new Error('registry down')));
     const msg = new Message('app/p2p/dev-1', Buffer.from('x'), 1, false, null, 0, 'sender');
-    assert.equal(
-      hooks.pointToPointAway!('dev-1', msg, () => true),
-      true,
-    );
+    assert.equal(hooks.pointToPointAway!('dev-1', msg, { canPublish: () => true }), true);
     assert.equal(held.length, 1, 'the QoS 1 publisher waits for the lookup');
     await held[0];
     await new Promise((resolve) => setImmediate(resolve));
