@@ -50,6 +50,13 @@ function serverOf(nc: NatsConnection | null): string {
   return nc?.info?.server_id ?? '';
 }
 
+/** Notes that messages of `batch` went to the server `nc` is connected to ('*' once they went to several). */
+function wroteTo(batch: Batch, nc: NatsConnection | null): void {
+  const server = serverOf(nc);
+  if (batch.server === '') batch.server = server;
+  else if (batch.server !== server) batch.server = '*';
+}
+
 export class AckGate implements LinkListener {
   readonly counters: AckGateCounters = { flushes: 0, resent: 0, unconfirmed: 0, outageSent: 0, outageDropped: 0 };
   /** QoS 1/2 messages published while NATS was away, oldest first. */
@@ -95,9 +102,7 @@ export class AckGate implements LinkListener {
     if (this.timeoutMs === 0) return false;
     const batch = this.current;
     batch.msgs.push(msg);
-    const server = serverOf(this.link.nc);
-    if (batch.server === '') batch.server = server;
-    else if (batch.server !== server) batch.server = '*';
+    wroteTo(batch, this.link.nc);
     // Taken at the end of this turn even if no one waits for an ack (a will, a device that is not acknowledged).
     this.schedule();
     return true;
@@ -130,9 +135,7 @@ export class AckGate implements LinkListener {
       sent++;
     }
     if (sent > 0) {
-      const server = serverOf(this.link.nc);
-      if (this.current.server === '') this.current.server = server;
-      else if (this.current.server !== server) this.current.server = '*';
+      wroteTo(this.current, this.link.nc);
       this.schedule();
     }
     this.counters.outageSent += sent;

@@ -93,7 +93,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     return null;
   };
   const gate = new AckGate(broker, link, resend, options.clusterAckTimeout * 1000, options.clusterOutageBuffer, log, setup.logLimit);
-  const p2p = new PointToPoint(broker, link, gate, (clientId) => registry.locate(clientId), nodeName, log, setup.logLimit);
+  const p2p = new PointToPoint(broker, link, gate, routes.qos2Copies, (clientId) => registry.locate(clientId), nodeName, log, setup.logLimit);
   const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach(), p2p.attach()];
   let journal: Journal | null = null;
   let feed: JournalFeed | null = null;

@@ -5,6 +5,7 @@
  * not retained, without properties.
  */
 import { headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { rawBytes, rawHeaderLength } from './nats-internals.js';
 import { Message, type MessageProperties, type QoS, type UserProperty } from '../core/message.js';
 
 /** The node that published it (a node ignores its own messages coming back). */
@@ -213,12 +214,6 @@ export function readHeaders(h: MsgHdrs | undefined): HeaderFields {
   return f;
 }
 
-/** What nats.js 3.x keeps of a received message (MsgImpl): the header block's length and the raw bytes. */
-interface RawMsg {
-  _msg?: { hdr?: unknown };
-  _rdata?: unknown;
-}
-
 const STATUS_LINE = 'NATS/1.0';
 
 /**
@@ -228,15 +223,16 @@ const STATUS_LINE = 'NATS/1.0';
  * line with a code, a nats.js without these fields).
  */
 export function readMsgHeaders(m: Msg): HeaderFields {
-  const raw = m as unknown as RawMsg;
-  const hdr = raw._msg?.hdr;
-  const data = raw._rdata;
-  if (typeof hdr !== 'number' || !(data instanceof Uint8Array) || hdr > data.length) return readHeaders(m.headers);
+  const data = rawBytes(m);
+  const hdr = data === null ? null : rawHeaderLength(m);
+  if (data === null || hdr === null || hdr > data.length) return readHeaders(m.headers);
   const f = cleared();
   if (hdr <= 0) return f;
   const text = Buffer.prototype.utf8Slice.call(data, 0, hdr);
   const at = text.indexOf('\r\n');
-  if (at === -1 || text.slice(0, at).trim() !== STATUS_LINE) return readHeaders(m.headers);
+  if (at === -1) return readHeaders(m.headers);
+  // The common first line is exactly "NATS/1.0": checked without a substring per message.
+  if ((at !== STATUS_LINE.length || !text.startsWith(STATUS_LINE)) && text.slice(0, at).trim() !== STATUS_LINE) return readHeaders(m.headers);
   // Lines "Name: value" up to the empty one; nats.js skips any line without a colon, and so does this.
   for (let start = at + 2; start < text.length; ) {
     let end = text.indexOf('\r\n', start);

@@ -9,14 +9,9 @@
  * turn: the kernel's socket buffer holds the rest, and past it the NATS server (its own
  * slow-consumer limits apply).
  */
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
-
-/** nats.js 3.x keeps its node:net socket at nc.protocol.transport.socket; null when it does not. */
-function socketOf(nc: NatsConnection | null): Socket | null {
-  const socket = (nc as unknown as { protocol?: { transport?: { socket?: unknown } } } | null)?.protocol?.transport?.socket;
-  return socket instanceof Socket ? socket : null;
-}
+import { socketOf } from './nats-internals.js';
 
 export class IngestPacer {
   /** turns this pacer paused its socket */

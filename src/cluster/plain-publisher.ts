@@ -7,24 +7,11 @@
  * nats.js makes; where those internals are not there it calls nc.publish.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-
-/** What nats.js 3.x's NatsConnectionImpl.protocol (ProtocolHandler) offers a publisher. */
-interface Protocol {
-  sendCommand(cmd: Uint8Array, ...payloads: Uint8Array[]): void;
-  noMorePublishing: boolean;
-  outMsgs: number;
-  outBytes: number;
-  info?: { max_payload?: number };
-}
+import { protocolOf } from './nats-internals.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const PREFIXES_MAX = 10_000;
 const LENGTHS_CACHED = 65_536;
-
-function protocolOf(nc: NatsConnection): Protocol | null {
-  const p = (nc as unknown as { protocol?: Partial<Protocol> }).protocol;
-  return p !== undefined && typeof p.sendCommand === 'function' && typeof p.outMsgs === 'number' ? (p as Protocol) : null;
-}
 
 export class PlainPublisher {
   /** messages written through the protocol handler, and through nc.publish */

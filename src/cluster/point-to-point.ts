@@ -17,7 +17,7 @@ import type { AckGate } from './ack-gate.js';
 import type { ClientRecord } from './client-record.js';
 import { H_DOWNLINK, H_MSG_ID, H_TO, messageFrom, messageHeaders, readMsgHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
-import { RecentSet } from './recent-set.js';
+import type { Qos2Copies } from './qos2-copies.js';
 
 const P2P_PREFIX = '$JUNCTION.p2p.';
 /** How long a client's place is trusted before its record is read again. */
@@ -44,9 +44,10 @@ export interface PointToPointCounters {
   duplicates: number;
 }
 
-/** Where a client is: its node, its downlink topic ('' none), until when that is trusted. */
+/** Where a client is: its node (and the node's subject token), its downlink topic ('' none), until when that is trusted. */
 interface Place {
   node: string;
+  token: string;
   downlink: string;
   until: number;
 }
@@ -64,9 +65,9 @@ interface Route {
   id: string;
 }
 
-/** The subject node `node` takes point-to-point messages on, `hops` nodes after the publisher's. */
-function subjectOf(node: string, hops: number): string {
-  return P2P_PREFIX + Buffer.from(node, 'utf8').toString('base64url') + (hops === 0 ? '.0' : '.1');
+/** A node's name as one subject token (any name fits). */
+function tokenOf(node: string): string {
+  return Buffer.from(node, 'utf8').toString('base64url');
 }
 
 export class PointToPoint implements LinkListener {
@@ -74,15 +75,14 @@ export class PointToPoint implements LinkListener {
   private readonly routes = new WeakMap<Message, Route>();
   private readonly places = new Map<string, Place>();
   private readonly lookups = new Map<string, Promise<Place | null>>();
-  private readonly recent = new RecentSet<string>(120_000, 100_000);
-  private readonly idPrefix = Math.floor(Math.random() * 2 ** 32).toString(36) + '.';
-  private nextId = 1;
   private nc: NatsConnection | null = null;
 
   constructor(
     private readonly broker: Broker,
     private readonly link: NatsLink,
     private readonly gate: AckGate,
+    /** QoS 2 ids, shared with the messages routed by topic */
+    private readonly copies: Qos2Copies,
     /** reads a client's record from the registry */
     private readonly locate: (clientId: string) => Promise<ClientRecord | null>,
     private readonly node: string,
@@ -97,16 +97,16 @@ export class PointToPoint implements LinkListener {
 
   up(nc: NatsConnection, first: boolean): void {
     this.nc = nc;
-    if (first) nc.subscribe(P2P_PREFIX + Buffer.from(this.node, 'utf8').toString('base64url') + '.*', { callback: (err, m) => this.onMessage(err, m) });
+    if (first) nc.subscribe(`${P2P_PREFIX}${tokenOf(this.node)}.*`, { callback: (err, m) => this.onMessage(err, m) });
   }
 
   down(): void {}
 
   /** pointToPointAway: a message for a client not here; sent on once its place is known. */
   private take(target: string, msg: Message, may: PublishRight | null): boolean {
-    const route: Route = { target, may, checked: may === null ? ANY_DOWNLINK : '', hops: 0, id: '' };
-    if (msg.qos === 2) route.id = this.node + '.' + this.idPrefix + (this.nextId++).toString(36);
-    this.routes.set(msg, route);
+    const route: Route = { target, may, checked: may === null ? ANY_DOWNLINK : '', hops: 0, id: msg.qos === 2 ? this.copies.newId() : '' };
+    // Only QoS 1/2 messages are held, and sent again, by the ack gate.
+    if (msg.qos !== 0) this.routes.set(msg, route);
     // NATS away: a QoS 1/2 message waits in the ack gate's outage buffer, which sends it (resend) once NATS is back.
     if (!this.link.up) {
       if (msg.qos === 0) this.counters.notSent++;
@@ -144,7 +144,7 @@ export class PointToPoint implements LinkListener {
     let running = this.lookups.get(clientId);
     if (running === undefined) {
       running = this.locate(clientId).then((r) => {
-        const place = r !== null && (r.online || r.session !== null) ? { node: r.node, downlink: r.downlink ?? '', until: Date.now() + PLACE_TTL_MS } : null;
+        const place = r !== null && (r.online || r.session !== null) ? { node: r.node, token: tokenOf(r.node), downlink: r.downlink ?? '', until: Date.now() + PLACE_TTL_MS } : null;
         if (place === null) this.places.delete(clientId);
         else {
           if (this.places.size >= PLACES_MAX) this.places.clear();
@@ -189,7 +189,7 @@ export class PointToPoint implements LinkListener {
       const checked = route.checked === ANY_DOWNLINK ? ANY_DOWNLINK : downlink;
       if (checked !== '') headers.set(H_DOWNLINK, checked);
       if (route.id !== '') headers.set(H_MSG_ID, route.id);
-      nc.publish(subjectOf(place.node, route.hops), msg.payload, { headers });
+      nc.publish(`${P2P_PREFIX}${place.token}${route.hops === 0 ? '.0' : '.1'}`, msg.payload, { headers });
       this.counters.sent++;
     } catch (err) {
       this.counters.notSent++;
@@ -203,7 +203,7 @@ export class PointToPoint implements LinkListener {
     this.link.ingest.took();
     const f = readMsgHeaders(m);
     if (f.to === '' || f.topic === '') return;
-    if (f.msgId !== '' && this.recent.seen(f.msgId)) {
+    if (this.copies.repeated(f.msgId)) {
       this.counters.duplicates++;
       return;
     }
@@ -211,8 +211,8 @@ export class PointToPoint implements LinkListener {
     const checked = f.downlink;
     const msg = messageFrom(f.topic, Buffer.from(m.data), f, Date.now(), null);
     msg.target = target;
-    const session = this.broker.sessions.get(target);
-    if (session !== undefined && (session.owner !== null || session.persistent)) {
+    const session = this.broker.pointToPointSession(target);
+    if (session !== null) {
       const downlink = session.owner?.downlinkTopic ?? null;
       // The record the publisher's node read was older than this connection: the right it checked may not be this one.
       if (downlink !== null && checked !== ANY_DOWNLINK && checked !== downlink) {

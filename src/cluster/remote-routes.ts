@@ -21,7 +21,7 @@ import { bareMessage, bareQos1Headers, H_JOURNAL, H_MSG_ID, messageFrom, message
 import type { Journal } from './journal.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
 import { PlainPublisher } from './plain-publisher.js';
-import { RecentSet } from './recent-set.js';
+import { Qos2Copies } from './qos2-copies.js';
 import { FALLBACK_PREFIX, FALLBACK_WILDCARD, fallbackSubject, fallbackTopic, filterToSubjects, subjectToTopic, topicToSubject } from './subject-map.js';
 
 /** One distinct local filter (or shared group) and the NATS subscriptions that bring its messages. */
@@ -76,10 +76,8 @@ export class RemoteRoutes implements LinkListener {
   journal: Journal | null = null;
   /** The id each QoS 2 message forwarded from here carries, the same on every copy. */
   private readonly qos2Ids = new WeakMap<Message, string>();
-  private readonly idPrefix = `${Date.now().toString(36)}.`;
-  private nextQos2Id = 0;
-  /** QoS 2 ids received lately (a copy sent again after a NATS server died is dropped). */
-  private readonly recentQos2 = new RecentSet<string>(120_000, 200_000);
+  /** QoS 2 ids made here and seen lately (shared with point-to-point messages). */
+  readonly qos2Copies: Qos2Copies;
   /** What a QoS 1 message without properties carries, encoded once. */
   private readonly qos1Headers: MsgHdrs;
   /** QoS 0 messages without properties: PUBs with a cached control line. */
@@ -93,6 +91,7 @@ export class RemoteRoutes implements LinkListener {
     private readonly logLimit: LogRateLimit,
   ) {
     this.qos1Headers = bareQos1Headers(node);
+    this.qos2Copies = new Qos2Copies(node);
   }
 
   /** Distinct filters and shared groups this node holds interest in. */
@@ -212,7 +211,7 @@ export class RemoteRoutes implements LinkListener {
         if (msg.qos === 2) {
           let id = this.qos2Ids.get(msg);
           if (id === undefined) {
-            id = this.node + '.' + this.idPrefix + (this.nextQos2Id++).toString(36);
+            id = this.qos2Copies.newId();
             this.qos2Ids.set(msg, id);
           }
           headers.set(H_MSG_ID, id);
@@ -322,7 +321,7 @@ export class RemoteRoutes implements LinkListener {
 
   /** True for a QoS 2 copy this node had already (sent again by its publisher's node); counted. */
   private repeated(f: HeaderFields): boolean {
-    if (f.msgId === '' || !this.recentQos2.seen(f.msgId)) return false;
+    if (!this.qos2Copies.repeated(f.msgId)) return false;
     this.counters.duplicates++;
     return true;
   }

@@ -332,10 +332,16 @@ export class Broker implements RouteSink {
     return outcome;
   }
 
+  /** The session here a point-to-point message for `clientId` goes to (online, or persistent), or null. */
+  pointToPointSession(clientId: string): Session | null {
+    const session = this.sessions.get(clientId);
+    return session !== undefined && (session.owner !== null || session.persistent) ? session : null;
+  }
+
   /** A point-to-point message to the session of `clientId` here, if it has one (no hooks: another node took it); false if none. */
   deliverTo(clientId: string, msg: Message): boolean {
-    const session = this.sessions.get(clientId);
-    if (session === undefined || (session.owner === null && !session.persistent)) return false;
+    const session = this.pointToPointSession(clientId);
+    if (session === null) return false;
     this.delivery.deliver(session, msg, msg.qos, false, null, null);
     return true;
   }

@@ -1,12 +1,14 @@
 /**
  * A message's MQTT side in NATS headers, through a real nats-server: what a node sends is read
  * back the same, and the raw header reader (readMsgHeaders, which skips nats.js's MsgHdrs) reads
- * exactly what nats.js would, for Junction's headers and for a NATS-native publisher's.
+ * exactly what nats.js would, for Junction's headers and for a NATS-native publisher's; and the
+ * nats.js internals Junction reads (nats-internals.ts) are where it looks for them.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as natsConnect, headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
+import { protocolOf, rawBytes, rawHeaderLength, socketOf } from '../../src/cluster/nats-internals.js';
 import { Message } from '../../src/core/message.js';
 import { bareQos1Headers, H_MSG_ID, messageFrom, messageHeaders, readHeaders, readMsgHeaders, type HeaderFields } from '../../src/cluster/headers.js';
 
@@ -70,9 +72,8 @@ test('readMsgHeaders reads what nats.js reads, for every header Junction sends a
   assert.equal(got.length, sets.length);
   for (const m of got) {
     // The fast path needs nats.js's internals: a nats.js without them would make this reader fall back silently.
-    const raw = m as unknown as { _msg: { hdr: number }; _rdata: Uint8Array };
-    assert.equal(typeof raw._msg.hdr, 'number', 'nats.js keeps the header length');
-    assert.ok(raw._rdata instanceof Uint8Array, 'nats.js keeps the raw bytes');
+    assert.equal(typeof rawHeaderLength(m), 'number', 'nats.js keeps the header length');
+    assert.ok(rawBytes(m) instanceof Uint8Array, 'nats.js keeps the raw bytes');
     const fast: HeaderFields = { ...readMsgHeaders(m) };
     const slow: HeaderFields = { ...readHeaders(m.headers) };
     assert.deepEqual(fast, slow);
@@ -92,4 +93,11 @@ test('the encoded-once QoS 1 headers are the bytes a QoS 1 message without prope
   const each = messageHeaders(new Message('t', Buffer.alloc(0), 1, false, null, 0, null), 'node-z', Date.now()) as unknown as { encode(): Uint8Array };
   assert.deepEqual(Buffer.from(once.encode()), Buffer.from(each.encode()));
   assert.equal(once.encode(), once.encode(), 'the same bytes each time, not encoded again');
+});
+
+test("the connection's internals Junction reads (protocol handler, socket) are there on a real nats.js connection", () => {
+  const protocol = protocolOf(nc);
+  assert.ok(protocol !== null, 'nc.protocol with sendCommand and outMsgs (the plain publisher)');
+  assert.equal(typeof protocol.noMorePublishing, 'boolean');
+  assert.ok(socketOf(nc) !== null, 'nc.protocol.transport.socket, a node:net Socket (the ingest pacer)');
 });

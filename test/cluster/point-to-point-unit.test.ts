@@ -12,6 +12,7 @@ import type { AckGate } from '../../src/cluster/ack-gate.js';
 import type { ClientRecord } from '../../src/cluster/client-record.js';
 import type { NatsLink } from '../../src/cluster/nats-link.js';
 import { PointToPoint } from '../../src/cluster/point-to-point.js';
+import { Qos2Copies } from '../../src/cluster/qos2-copies.js';
 import { Logger, LogRateLimit } from '../../src/log/logger.js';
 
 function setup(
@@ -26,7 +27,7 @@ function setup(
   const gate = { hold: (p: Promise<void>) => held.push(p) } as unknown as AckGate;
   const lines: string[] = [];
   const log = new Logger({ level: 'debug', destination: { write: (line: string) => lines.push(line) } });
-  const p2p = new PointToPoint(broker, link, gate, locate, 'node-a', log, new LogRateLimit(100));
+  const p2p = new PointToPoint(broker, link, gate, new Qos2Copies('node-a'), locate, 'node-a', log, new LogRateLimit(100));
   p2p.attach();
   if (nc !== null) p2p.up(nc as never, false);
   return { hooks, p2p, held, lines };
