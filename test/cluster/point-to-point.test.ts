@@ -119,6 +119,15 @@ async function reachable(pub: MqttClient, target: string, got: Got[]): Promise<v
   }
 }
 
+/** A device client on node B (MQTT `version`), alice connected on node A, and a message from A proven to reach it. */
+async function targetOnB(t: TestContext, name: string, version: 4 | 5): Promise<{ target: string; got: Got[]; pub: MqttClient }> {
+  const target = clientId(name);
+  const got = collectAll(await connect(t, b.url, { ...dev, protocolVersion: version, clientId: target }));
+  const pub = await connect(t, a.url, { ...alice, protocolVersion: 5 });
+  await reachable(pub, target, got);
+  return { target, got, pub };
+}
+
 function adminBase(node: Broker): string {
   return `http://127.0.0.1:${node.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'admin')!['port']}`;
 }
@@ -131,11 +140,7 @@ async function traffic(via: Broker, name: string): Promise<Record<string, number
 }
 
 test('a point-to-point message reaches its client on another node at QoS 0, 1 and 2, properties intact, once', async (t) => {
-  const target = clientId('p2p-target');
-  const onB = await connect(t, b.url, { ...dev, protocolVersion: 5, clientId: target });
-  const got = collectAll(onB);
-  const onA = await connect(t, a.url, { ...alice, protocolVersion: 5 });
-  await reachable(onA, target, got);
+  const { target, got, pub: onA } = await targetOnB(t, 'p2p-target', 5);
   const properties = { userProperties: { trace: 'p2p-1' }, correlationData: Buffer.from('corr-1'), contentType: 'text/plain' };
   for (const qos of [0, 1, 2] as const) await onA.publishAsync(`app/p2p/${target}`, `at qos ${qos}`, { qos, properties });
   await waitFor(() => got.filter((g) => g.payload.startsWith('at qos')).length >= 3, 5000, 'the three messages on node B');
@@ -161,11 +166,7 @@ test('a point-to-point message reaches its client on another node at QoS 0, 1 an
 });
 
 test('STOMP SEND and the admin API on node A reach a client on node B point-to-point', async (t) => {
-  const target = clientId('p2p-stomp');
-  const onB = await connect(t, b.url, { ...dev, protocolVersion: 4, clientId: target });
-  const got = collectAll(onB);
-  const prober = await connect(t, a.url, { ...alice, protocolVersion: 5 });
-  await reachable(prober, target, got);
+  const { target, got } = await targetOnB(t, 'p2p-stomp', 4);
   const stompPort = a.logs.find((l) => l['msg'] === 'listening' && l['protocol'] === 'stomp')!['port'] as number;
   const stomp = await RawStomp.connect(t, stompPort, { login: 'alice', passcode: 'alice-pw' });
   await stomp.request('SEND', { destination: `app/p2p/${target}` }, 'from stomp on A');
