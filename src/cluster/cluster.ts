@@ -13,6 +13,7 @@ import type { ClusterOptions } from './flags.js';
 import { AckGate, type AckGateCounters } from './ack-gate.js';
 import type { RegistryCounters } from './client-record.js';
 import { ClientRegistry } from './client-registry.js';
+import { DurableRoutes, type DurableRouteCounters } from './durable-routes.js';
 import { Journal, type JournalCounters } from './journal.js';
 import { JournalFeed, type FeedCounters } from './journal-feed.js';
 import { NatsLink } from './nats-link.js';
@@ -47,7 +48,7 @@ export interface RunningCluster {
     clients: RegistryCounters;
     acks: AckGateCounters;
     pointToPoint: PointToPointCounters;
-    journal: (JournalCounters & FeedCounters) | null;
+    journal: (JournalCounters & FeedCounters & DurableRouteCounters) | null;
   };
   /** Says goodbye, flushes and closes the NATS connection (before the broker stops). */
   stop(): Promise<void>;
@@ -82,6 +83,9 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     p2pRefused: p2p.counters.refused,
     p2pPassedOn: p2p.counters.passedOn,
     ingestPauses: link.ingest.pauses + link.sharedIngest.pauses,
+    journalWritten: journal?.counters.written ?? 0,
+    journalSkipped: durable?.counters.skipped ?? 0,
+    durableFilters: durable?.size ?? 0,
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
@@ -97,9 +101,13 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   const offs = [routes.attach(), retained.attach(), registry.attach(), gate.attach(), p2p.attach()];
   let journal: Journal | null = null;
   let feed: JournalFeed | null = null;
+  let durable: DurableRoutes | null = null;
   if (options.clusterDurableQos) {
     const timeoutMs = Math.max(1000, options.clusterAckTimeout * 1000);
     journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
+    const routesOfJournal = new DurableRoutes(options.clusterRetainedReplicas, log, setup.logLimit);
+    journal.wanted = (topic) => routesOfJournal.wants(topic);
+    durable = routesOfJournal;
     const receipts = new Qos2Receipts(timeoutMs, log);
     journal.inboundIds = (msg) => {
       const origin = msg.origin;
@@ -109,6 +117,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     feed = new JournalFeed(
       broker,
       journal,
+      durable,
       receipts,
       nodeName,
       { window: Math.max(1, Math.min(setup.maxInflight, 65_535)), redeliveryMs: options.clusterRedelivery * 1000, replicas: options.clusterRetainedReplicas, timeoutMs },
@@ -119,6 +128,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     gate.journal = journal;
     offs.push(feed.attach());
     link.listen(journal);
+    link.listen(durable);
     link.listen(feed);
   }
   link.listen(routes);
@@ -145,12 +155,13 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
       clients: { ...registry.counters },
       acks: { ...gate.counters },
       pointToPoint: { ...p2p.counters },
-      journal: journal === null || feed === null ? null : { ...journal.counters, ...feed.counters },
+      journal: journal === null || feed === null || durable === null ? null : { ...journal.counters, ...feed.counters, ...durable.counters },
     }),
     async stop() {
       for (const off of offs) off();
-      feed?.close();
+      await feed?.close();
       journal?.close();
+      durable?.close();
       nodes.close();
       registry.close();
       retained.close();

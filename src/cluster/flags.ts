@@ -104,7 +104,7 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     key: 'clusterAckTimeout',
     kind: 'int',
     group: GROUP,
-    default: 5,
+    default: 20,
     min: 0,
     max: 600,
     valueName: 'SECONDS',
@@ -137,8 +137,8 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     key: 'clusterDurableQos',
     kind: 'bool',
     group: GROUP,
-    default: false,
-    help: 'QoS 1/2 messages go through a JetStream journal and persistent sessions read theirs from it, so what a lost node held for its clients, and what is published while a session lives on no node, is delivered once they are back (a JetStream write per QoS 1/2 message, a consumer per persistent subscription; every node must set it; docs/CLUSTER.md)',
+    default: true,
+    help: "persistent sessions' QoS 1/2 subscriptions read from a JetStream journal, so what a lost node held for its clients, and what is published while a session lives on no node, is delivered once they are back (a JetStream write per QoS 1/2 message some persistent session subscribes to, a consumer per such subscription; --no-cluster-durable-qos keeps them in the node's own store, lost with the node; all nodes must agree; docs/CLUSTER.md)",
   },
   {
     name: 'cluster-journal-max-age',
@@ -149,7 +149,7 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     min: 60,
     max: 365 * 86_400,
     valueName: 'SECONDS',
-    help: 'with --cluster-durable-qos: how long the journal keeps a message for persistent sessions that have not taken it',
+    help: 'durable QoS: how long the journal keeps a message for persistent sessions that have not taken it',
   },
   {
     name: 'cluster-journal-max-mb',
@@ -160,7 +160,7 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     min: 1,
     max: 1_048_576,
     valueName: 'MIB',
-    help: 'with --cluster-durable-qos: the most the journal holds per replica; past it the oldest messages go (those persistent sessions had not taken are lost, as with --max-queued-messages)',
+    help: 'durable QoS: the most the journal holds per replica; past it the oldest messages go (those persistent sessions had not taken are lost, as with --max-queued-messages)',
   },
   {
     name: 'cluster-redelivery',
@@ -171,7 +171,7 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     min: 1,
     max: 3600,
     valueName: 'SECONDS',
-    help: "with --cluster-durable-qos: how long a delivery may stay unacknowledged by its node before the journal hands it out again (the delay before a lost node's inflight messages reach their clients elsewhere)",
+    help: "durable QoS: how long a delivery may stay unacknowledged by its node before the journal hands it out again (the delay before a lost node's inflight messages reach their clients elsewhere)",
   },
 ];
 

@@ -18,6 +18,7 @@ import { Message, type QoS } from '../core/message.js';
 import { OutState, Outgoing, type Session, type SessionSubscription } from '../core/session.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { messageFrom, readHeaders } from './headers.js';
+import type { DurableRoutes } from './durable-routes.js';
 import { JOURNAL_PREFIX, JOURNAL_STREAM, type Journal } from './journal.js';
 import type { LinkListener } from './nats-link.js';
 import type { Qos2Receipts } from './qos2-receipts.js';
@@ -62,6 +63,7 @@ export class JournalFeed implements LinkListener, FeedHost {
   constructor(
     private readonly broker: Broker,
     private readonly journal: Journal,
+    private readonly routes: DurableRoutes,
     private readonly receipts: Qos2Receipts,
     private readonly node: string,
     private readonly options: FeedOptions,
@@ -82,6 +84,7 @@ export class JournalFeed implements LinkListener, FeedHost {
       hooks.on('qos2Released', (session, id) => this.receipts.released(session.clientId, id)),
     ];
     this.journal.onReady = () => this.journalReady();
+    this.routes.onReady = () => this.journalReady();
     return () => {
       for (const off of offs) off();
     };
@@ -96,7 +99,7 @@ export class JournalFeed implements LinkListener, FeedHost {
     // Reconnected (perhaps to another server): the pull requests in flight died with the old
     // connection, so every consumer read here starts again rather than wait for missed heartbeats.
     for (const feed of this.feeds.values()) {
-      for (const c of feed.consumers.values()) this.stop(c);
+      for (const c of feed.consumers.values()) void this.stop(c);
       if (feed.session.owner !== null) void this.bind(feed);
     }
   }
@@ -115,10 +118,10 @@ export class JournalFeed implements LinkListener, FeedHost {
     );
   }
 
-  /** Both streams are there: consumers are made, and online sessions read them. */
+  /** The streams are there: consumers are made, and online sessions read them. */
   private journalReady(): void {
     const nc = this.nc;
-    if (nc === null || !this.journal.ready || !this.receipts.ready || this.js !== null) return;
+    if (nc === null || !this.journal.ready || !this.receipts.ready || !this.routes.ready || this.js !== null) return;
     // Consumer calls fail fast during a leader election and are tried again a second later.
     const timeout = Math.min(5000, this.options.timeoutMs);
     this.js = jetstream(nc, { timeout });
@@ -168,7 +171,7 @@ export class JournalFeed implements LinkListener, FeedHost {
       for (const c of [...feed.consumers.values()]) {
         if (c.filter !== filter) continue;
         c.removed = true;
-        this.stop(c);
+        void this.stop(c);
         feed.consumers.delete(c.name);
         if (!keep) this.deleteConsumer(c.name);
       }
@@ -184,9 +187,22 @@ export class JournalFeed implements LinkListener, FeedHost {
     if (feed === undefined || feed.session !== session) return;
     feed.ended = reason;
     this.feeds.delete(session.clientId);
-    for (const c of feed.consumers.values()) this.stop(c);
+    const closing = [...feed.consumers.values()].map((c) => this.stop(c));
     // The next node gets these from the journal at once rather than after --cluster-redelivery.
-    if (staying) for (const ref of [...feed.held.values()]) ref.abandon();
+    if (staying) void this.abandonAfter(closing, feed);
+  }
+
+  /**
+   * Gives a feed's held deliveries back (NAK) once its pull requests are closed: a NAK that
+   * JetStream saw first would redeliver to the request still open here, where nobody reads it,
+   * and the next node would wait --cluster-redelivery for that message.
+   */
+  private async abandonAfter(closing: Array<Promise<void>>, feed: SessionFeed): Promise<void> {
+    // A connection that is down closes nothing: the NAKs then go when it can (or never, as after a crash).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
+    for (const ref of [...feed.held.values()]) ref.abandon();
   }
 
   private online(clientId: string): void {
@@ -196,7 +212,7 @@ export class JournalFeed implements LinkListener, FeedHost {
 
   private offline(clientId: string): void {
     const feed = this.feeds.get(clientId);
-    if (feed !== undefined) for (const c of feed.consumers.values()) this.stop(c);
+    if (feed !== undefined) for (const c of feed.consumers.values()) void this.stop(c);
   }
 
   // --- consumers -----------------------------------------------------------------------------
@@ -243,8 +259,12 @@ export class JournalFeed implements LinkListener, FeedHost {
     try {
       await jsm.consumers.info(JOURNAL_STREAM, c.name);
       c.since = 0;
+      // A route lost (its write failed when the consumer was made) is written again.
+      if (!this.routes.has(c.name)) await this.routes.add(c.name, c.filter);
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
+      // The route first: messages on the filter are journaled from now on, and the consumer starts before it.
+      await this.routes.add(c.name, c.filter);
       await jsm.consumers.add(JOURNAL_STREAM, {
         durable_name: c.name,
         filter_subject: c.subject,
@@ -273,7 +293,7 @@ export class JournalFeed implements LinkListener, FeedHost {
     }
     // Offline, ended or unsubscribed meanwhile.
     if (feed.session.owner === null || feed.ended !== null || c.removed) {
-      this.stop(c);
+      void this.stop(c);
       return;
     }
     const messages = c.messages;
@@ -288,15 +308,21 @@ export class JournalFeed implements LinkListener, FeedHost {
     });
   }
 
-  private stop(c: FeedConsumer): void {
+  /** Stops reading a consumer; resolves once its pull request is closed. */
+  private stop(c: FeedConsumer): Promise<void> {
     const messages = c.messages;
     c.messages = null;
-    if (messages !== null) void messages.close().catch(() => undefined);
+    if (messages === null) return Promise.resolve();
+    return messages.close().then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private deleteConsumer(name: string): void {
     const jsm = this.jsm;
     if (jsm === null) return;
+    this.routes.remove(name);
     jsm.consumers.delete(JOURNAL_STREAM, name).then(
       () => this.counters.consumersDeleted++,
       () => undefined,
@@ -346,12 +372,9 @@ export class JournalFeed implements LinkListener, FeedHost {
     this.receipts.save(feed.session.clientId, feed.receipts, done);
   }
 
-  /** Stops reading; what is held here goes back to the journal for the next node. */
-  close(): void {
+  /** Stops reading; what is held here goes back to the journal for the next node (resolves once given back). */
+  async close(): Promise<void> {
     this.closed = true;
-    for (const feed of this.feeds.values()) {
-      for (const c of feed.consumers.values()) this.stop(c);
-      for (const ref of [...feed.held.values()]) ref.abandon();
-    }
+    await Promise.all([...this.feeds.values()].map((feed) => this.abandonAfter([...feed.consumers.values()].map((c) => this.stop(c)), feed)));
   }
 }

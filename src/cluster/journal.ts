@@ -1,8 +1,8 @@
 /**
- * The journal of --cluster-durable-qos (docs/CLUSTER.md): every QoS 1/2 message published by
- * topic goes, besides its core NATS copy, into the JetStream stream JUNCTION_JOURNAL (subject
- * `$JUNCTION.j.` + the topic's subject), and its publisher's acknowledgement waits for
- * JetStream's (AckGate). Persistent sessions read from it through their own consumers
+ * The journal of durable QoS (docs/CLUSTER.md): every QoS 1/2 message published by topic that
+ * some persistent session reads from the journal (durable-routes.ts) goes, besides its core NATS
+ * copy, into the JetStream stream JUNCTION_JOURNAL (subject `$JUNCTION.j.` + the topic's
+ * subject), and its publisher's acknowledgement waits for JetStream's (AckGate). Persistent sessions read from it through their own consumers
  * (journal-feed.ts), so what a lost node held for them is still there.
  *
  * A message written again (its NATS server died before answering) carries the same message id,
@@ -66,6 +66,8 @@ export class Journal implements LinkListener {
    * copy sent again through another node gets the same one (Qos2Receipts); null: an id of this process.
    */
   inboundIds: ((msg: Message) => Promise<string> | null) | null = null;
+  /** False for a topic no persistent session reads from the journal (durable-routes.ts): not written. */
+  wanted: (topic: string) => boolean = () => true;
 
   constructor(
     node: string,
@@ -119,6 +121,13 @@ export class Journal implements LinkListener {
       duplicate_window: 120 * 1_000_000_000,
     };
     await ensureStream(jsm, nc, spec, this.options.replicas, this.log);
+  }
+
+  /** True when the QoS 1/2 message `msg`, sent on `subject`, goes into the journal (write() it then). */
+  takes(msg: Message, subject: string): boolean {
+    if (this.writer === null || subject.startsWith(FALLBACK_PREFIX)) return false;
+    // One written before (sent again after an outage) is written again whatever the routes say now.
+    return this.pending.has(msg) || this.wanted(msg.topic);
   }
 
   /**

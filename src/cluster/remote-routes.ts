@@ -204,8 +204,10 @@ export class RemoteRoutes implements LinkListener {
       // QoS 0 without properties goes as a plain PUB: the node's name alone is not worth a header block
       // (the main connection is noEcho, so the node's own messages never come back to it anyway).
       const subject = this.subjectOf(topic);
+      const journal = this.journal;
+      const durable = journal !== null && msg.qos !== 0 && journal.takes(msg, subject);
       if (plainMessage(msg)) this.publisher.publish(nc, subject, msg.payload);
-      else if (msg.qos === 1 && this.journal === null && bareMessage(msg)) nc.publish(subject, msg.payload, { headers: this.qos1Headers });
+      else if (msg.qos === 1 && !durable && bareMessage(msg)) nc.publish(subject, msg.payload, { headers: this.qos1Headers });
       else {
         const headers = messageHeaders(msg, this.node, Date.now());
         if (msg.qos === 2) {
@@ -216,9 +218,8 @@ export class RemoteRoutes implements LinkListener {
           }
           headers.set(H_MSG_ID, id);
         }
-        const journal = this.journal;
         // Written again after an outage, a message this node's sessions had straight away must not reach them twice.
-        if (journal !== null && msg.qos !== 0 && journal.write(msg, subject, headers, resend && !msg.journaled ? this.node : null)) {
+        if (durable && journal!.write(msg, subject, headers, resend && !msg.journaled ? this.node : null)) {
           if (!resend) msg.journaled = true;
           headers.set(H_JOURNAL, '1');
         }

@@ -7,13 +7,14 @@
  * has that the stream never saw (retained while NATS was away, or before the cluster existed)
  * is written to the stream once it is reachable.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../core/broker.js';
 import { Message } from '../core/message.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import { messageFrom, messageHeaders, readHeaders } from './headers.js';
 import type { LinkListener, NatsLink } from './nats-link.js';
+import { StreamFollower } from './stream-follower.js';
 import { ensureStream } from './streams.js';
 
 export const RETAINED_STREAM = 'JUNCTION_RETAINED';
@@ -44,9 +45,7 @@ export class RetainedSync implements LinkListener {
   readonly loaded: Promise<void>;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
-  /** The stream sequence of the last change applied. */
-  private lastSeq = 0;
-  private following: ConsumerMessages | null = null;
+  private readonly follower: StreamFollower;
   /** This node's writes per topic not yet read back from the stream. */
   private readonly inFlight = new Map<string, number>();
   private lastFailure = '';
@@ -62,6 +61,7 @@ export class RetainedSync implements LinkListener {
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
   ) {
+    this.follower = new StreamFollower(RETAINED_STREAM, 'cluster retained stream', retryMs, log, logLimit, () => this.closed);
     this.loaded = new Promise((resolve) => {
       this.loadedResolve = resolve;
     });
@@ -90,7 +90,7 @@ export class RetainedSync implements LinkListener {
       return;
     }
     // The consumer may have lived on the server that went away: follow the stream again from the last change applied.
-    this.following?.stop();
+    this.follower.restart();
     if (this.js !== null) this.flush();
   }
 
@@ -127,68 +127,14 @@ export class RetainedSync implements LinkListener {
 
   /** Applies the stream's newest message of every topic, then keeps following it; resolves after the first full read with the topics seen. */
   private async watch(js: JetStreamClient, nc: NatsConnection): Promise<Set<string>> {
-    const jsm = await jetstreamManager(nc);
-    const total = (await jsm.streams.info(RETAINED_STREAM)).state.messages;
     const seen = new Set<string>();
-    await new Promise<void>((resolve, reject) => {
-      let initial = total > 0;
-      if (!initial) resolve();
-      const onMessage = (m: JsMsg): void => {
-        const topic = this.apply(m);
-        if (!initial) return;
-        if (topic !== null) seen.add(topic);
-        if (m.info.pending === 0 || seen.size >= total) {
-          initial = false;
-          resolve();
-        }
-      };
-      this.follow(js, onMessage).catch(reject);
+    await this.follower.load(js, await jetstreamManager(nc), (m, initial) => {
+      const topic = this.apply(m);
+      if (initial && topic !== null) seen.add(topic);
     });
     this.loadedResolve?.();
     this.log.info('cluster retained messages loaded', { stream: RETAINED_STREAM, topics: seen.size, retainedHere: this.broker.retainedCount });
     return seen;
-  }
-
-  /**
-   * Reads the stream from where it left off, for as long as the node runs: an ordered consumer
-   * lives on one NATS server, so when its heartbeats stop (that server went away) a new one
-   * starts after the last sequence applied.
-   */
-  private async follow(js: JetStreamClient, onMessage: (m: JsMsg) => void): Promise<void> {
-    let firstRound = true;
-    while (!this.closed) {
-      let messages: ConsumerMessages;
-      try {
-        const from = this.lastSeq === 0 ? { deliver_policy: DeliverPolicy.LastPerSubject } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 };
-        const consumer = await js.consumers.get(RETAINED_STREAM, from);
-        // Heartbeats every 2.5 s: a consumer lost with its server is noticed within seconds.
-        messages = await consumer.consume({ expires: 5000 });
-      } catch (err) {
-        if (firstRound) throw err;
-        if (this.logLimit.allow('cluster-retained-follow')) this.log.warn('cluster retained stream not readable; retrying', { error: (err as Error).message, retryMs: this.retryMs });
-        await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
-        continue;
-      }
-      firstRound = false;
-      this.following = messages;
-      void (async () => {
-        for await (const n of messages.status()) {
-          if (n.type === 'heartbeats_missed' && n.count >= 2) {
-            this.log.warn('cluster retained stream: its consumer stopped answering; following it again', { fromSequence: this.lastSeq + 1 });
-            messages.stop();
-            return;
-          }
-        }
-      })().catch(() => undefined);
-      try {
-        for await (const m of messages) {
-          this.lastSeq = m.seq;
-          onMessage(m);
-        }
-      } catch (err) {
-        if (!this.closed) this.log.warn('cluster retained stream reading ended; following it again', { error: (err as Error).message });
-      }
-    }
   }
 
   /** One change read from the stream: set, replace or clear the local copy; returns its topic. */
@@ -256,6 +202,6 @@ export class RetainedSync implements LinkListener {
   close(): void {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.following?.stop();
+    this.follower.restart();
   }
 }

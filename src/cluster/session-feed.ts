@@ -55,6 +55,9 @@ export class SessionFeed {
   }
 }
 
+/** How long a delivery given back waits before JetStream hands it out again. */
+const ABANDON_REDELIVERY_MS = 300;
+
 /** A journal delivery held by a session here. */
 export class FeedRef implements JournalRef {
   constructor(
@@ -83,7 +86,9 @@ export class FeedRef implements JournalRef {
 
   abandon(): void {
     this.sf.held.delete(this.key);
-    if (!this.sf.receipts.bySeq.has(this.m.seq)) this.m.nak();
+    // Redelivered after a moment: nats-server may still hand a message NAKed at once to this node's
+    // pull request it just closed, where nobody reads it, and the next node would wait --cluster-redelivery.
+    if (!this.sf.receipts.bySeq.has(this.m.seq)) this.m.nak(ABANDON_REDELIVERY_MS);
   }
 }
 

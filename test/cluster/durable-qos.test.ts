@@ -1,5 +1,5 @@
 /**
- * --cluster-durable-qos: three nats-servers, three Junction nodes. A node is killed (SIGKILL)
+ * Durable QoS (on by default, --cluster-durable-qos): three nats-servers, three Junction nodes. A node is killed (SIGKILL)
  * while publishers on the others send QoS 1 and QoS 2: the persistent subscriber that was on it
  * resumes elsewhere and gets every acknowledged message (QoS 2 exactly once), including those its
  * node held and those published while its session lived on no node. A session moved by a
@@ -18,7 +18,7 @@ import { awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog
 
 const REDELIVERY_S = 2;
 // Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies.
-const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-durable-qos', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30'];
+const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30'];
 let natsServers: ServiceProcess[];
 let a: Broker;
 let b: Broker;
@@ -181,6 +181,69 @@ test('an unsubscribe removes the consumer; No Local holds for journal deliveries
   assert.equal(got.has('own'), false, 'No Local');
   await client.unsubscribeAsync('dqu/#');
   await waitForAsync(async () => (await journalConsumers()).length === before, 5000, 'its consumers deleted');
+});
+
+/** How many messages the journal holds. */
+async function journalMessages(): Promise<number> {
+  const nc = await natsConnect({ servers: natsUrls(natsServers).split(',') });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info('JUNCTION_JOURNAL')).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+test('only QoS 1/2 messages a persistent session subscribes to go into the journal, on every node, until it unsubscribes', async (t) => {
+  // A clean-session subscriber on C takes everything; the publisher is on B (node A is gone by now).
+  const clean = new Map<string, number>();
+  const cleanClient = await countingClient(t, [c], { clientId: clientId('dqr-clean'), clean: true }, clean);
+  await cleanClient.subscribeAsync('dqr/#', { qos: 1 });
+  const pub = await connect(t, b.url, { protocolVersion: 5 });
+  const send = async (topic: string, prefix: string, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await pub.publishAsync(topic, `${prefix}-${i}`, { qos: (1 + (i % 2)) as 1 | 2 });
+  };
+  await awaitRoute(pub, cleanClient, 'dqr/route');
+  const start = await journalMessages();
+  await send('dqr/p/1', 'none', 20);
+  await waitFor(() => clean.has('none-19'), 5000, 'the clean subscriber got the messages');
+  assert.equal(await journalMessages(), start, 'no persistent session wants dqr/#: nothing journaled');
+
+  // A persistent session on C subscribes to dqr/p/#: node B learns the route and journals those messages only.
+  const kept = new Map<string, number>();
+  const persistent = await countingClient(t, [c], { clientId: clientId('dqr-persistent'), clean: false, properties: { sessionExpiryInterval: 300 } }, kept);
+  await persistent.subscribeAsync('dqr/p/#', { qos: 1 });
+  let probes = 0;
+  await waitForAsync(
+    async () => {
+      await pub.publishAsync('dqr/p/probe', `probe-${probes++}`, { qos: 1 });
+      return (await journalMessages()) > start;
+    },
+    5000,
+    'node B journals dqr/p/# messages',
+  );
+  const withRoute = await journalMessages();
+  await send('dqr/p/1', 'kept', 20);
+  await send('dqr/q/1', 'other', 20);
+  await waitFor(() => kept.has('kept-19') && clean.has('other-19'), 5000, 'both subscribers got their messages');
+  assert.equal((await journalMessages()) - withRoute, 20, 'the 20 messages on dqr/p/1 journaled, not those on dqr/q/1');
+  assert.equal(kept.size, 20, 'the persistent session got each of its messages once');
+  for (const [p, n] of kept) assert.equal(n, 1, `${p} once`);
+
+  // Its unsubscribe removes the route everywhere: nothing more is journaled.
+  await persistent.unsubscribeAsync('dqr/p/#');
+  await waitForAsync(
+    async () => {
+      const before = await journalMessages();
+      await pub.publishAsync('dqr/p/probe', `probe-${probes++}`, { qos: 1 });
+      return (await journalMessages()) === before;
+    },
+    5000,
+    'node B stops journaling dqr/p/#',
+  );
+  const after = await journalMessages();
+  await send('dqr/p/1', 'gone', 20);
+  await waitFor(() => clean.has('gone-19'), 5000, 'the clean subscriber got the last messages');
+  assert.equal(await journalMessages(), after, 'nothing journaled after the unsubscribe');
 });
 
 test('SIGKILL of the NATS server a publishing node uses: the persistent subscriber gets every acknowledged message from the journal, QoS 2 once', async (t) => {

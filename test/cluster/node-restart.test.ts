@@ -1,5 +1,5 @@
 /**
- * A node killed with messages queued for an offline persistent session (in its LMDB store): the
+ * --no-cluster-durable-qos: a node killed with messages queued for an offline persistent session (in its LMDB store): the
  * client reconnects to another node, which rebuilds the session from the cluster record; when
  * the killed node restarts with its data, it hands what it had queued to the session's new node
  * and keeps no copy, so the client gets those messages too.
@@ -18,7 +18,9 @@ let b: Broker;
 before(async () => {
   nats = await ServiceProcess.nats();
   // Node A keeps its sessions in LMDB (the default store); B in memory.
-  [a, b] = await Promise.all([clusterNode('keep-a', natsUrls([nats])), clusterNode('keep-b', natsUrls([nats]), ['--store', 'memory'])]);
+  // Without durable QoS (on by default), where a session's queue lives in its node's store alone.
+  const args = ['--no-cluster-durable-qos'];
+  [a, b] = await Promise.all([clusterNode('keep-a', natsUrls([nats]), args), clusterNode('keep-b', natsUrls([nats]), ['--store', 'memory', ...args])]);
 });
 
 after(async () => {

@@ -100,9 +100,10 @@ test('a client id connecting on another node takes its session over: 0x8E on the
   await waitFor(() => sent.every((p) => got.counts.has(p)), 8000, 'every message on node B');
   await new Promise((resolve) => setTimeout(resolve, 300));
   for (const p of sent.filter((s) => s.startsWith('q2'))) assert.equal(got.counts.get(p), 1, `${p} (QoS 2) exactly once`);
-  // The two that were inflight on A come again flagged as redeliveries.
+  // The two that were inflight on A come again flagged as redeliveries (with durable QoS the three
+  // queued ones too: the journal counts them delivered to node A, not whether A sent them).
   const dups = got.packets.filter((p) => p.dup).map((p) => p.payload.toString());
-  assert.deepEqual(dups.sort(), [...inflight].sort());
+  for (const p of inflight) assert.ok(dups.includes(p), `${p}, inflight on node A, flagged DUP on node B`);
 
   // The subscription moved: messages published on either node now reach it on B.
   await pub.publishAsync('mv/after', 'from-b', { qos: 1 });
@@ -112,7 +113,8 @@ test('a client id connecting on another node takes its session over: 0x8E on the
   assert.equal(got.counts.get('from-a'), 1);
 
   const moved = await waitForLog(a, (l) => l['msg'] === 'cluster session moved to another node' && l['clientId'] === id, 'the move in node A log');
-  assert.equal(moved['messages'], 5);
+  // Durable QoS (the default): the persistent session's deliveries stay with the journal, none go in the handed-over state.
+  assert.equal(moved['messages'], 0);
 });
 
 test('the session moves back and forth; a clean start on the other node still ends the old connection', async (t) => {

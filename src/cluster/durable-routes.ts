@@ -1,0 +1,171 @@
+/**
+ * Which topics some persistent session reads from the journal (docs/CLUSTER.md, "Durable QoS
+ * 1/2"): the journal takes a QoS 1/2 message only when its topic matches one of these filters,
+ * so traffic that no persistent session wants (clean sessions, QoS 0 subscriptions) never pays
+ * for a JetStream write. EMQX decides the same way with its durable-session routes.
+ *
+ * The stream JUNCTION_DURABLE holds one record per journal consumer (subject: its name; value:
+ * the MQTT filter it serves; empty: gone). Every node follows it into a topic trie. A route is
+ * written before its consumer is made, and applied here at once, so this node's own publishers
+ * journal at once; another node learns it when the record reaches it (a few milliseconds). A
+ * message published in between takes the core path and is delivered the usual way; only the
+ * loss of the subscriber's node within that moment would lose it.
+ */
+import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { TopicTrie } from '../core/topic-trie.js';
+import type { Logger, LogRateLimit } from '../log/logger.js';
+import type { LinkListener } from './nats-link.js';
+import { StreamFollower } from './stream-follower.js';
+import { ensureStream, openWithRetry } from './streams.js';
+
+export const DURABLE_STREAM = 'JUNCTION_DURABLE';
+export const DURABLE_PREFIX = '$JUNCTION.durable.';
+const EMPTY = new Uint8Array(0);
+/** Topics whose answer is kept (cleared whenever a route comes or goes). */
+const CACHE_MAX = 10_000;
+
+/** What the durable routes counted. */
+export interface DurableRouteCounters {
+  /** QoS 1/2 messages no persistent session's filter matched (not journaled) */
+  skipped: number;
+  /** route records this node failed to write (the consumer's next bind writes it again) */
+  failed: number;
+}
+
+export class DurableRoutes implements LinkListener {
+  readonly counters: DurableRouteCounters = { skipped: 0, failed: 0 };
+  private js: JetStreamClient | null = null;
+  /** The first full read of the stream is done: until then every QoS 1/2 message is journaled. */
+  private loaded = false;
+  private closed = false;
+  /** consumer name -> the filter it serves */
+  private readonly routes = new Map<string, string>();
+  /** filter -> its trie id and how many consumers serve it */
+  private readonly filters = new Map<string, { id: number; count: number }>();
+  private readonly trie = new TopicTrie({ cacheSize: 0 });
+  private nextId = 1;
+  private readonly answers = new Map<string, boolean>();
+  private readonly follower: StreamFollower;
+  /** Called once the stream was read (the journal's consumers are made then). */
+  onReady: (() => void) | null = null;
+
+  constructor(
+    private readonly replicas: number,
+    private readonly log: Logger,
+    logLimit: LogRateLimit,
+  ) {
+    this.follower = new StreamFollower(DURABLE_STREAM, 'cluster durable routes stream', 1000, log, logLimit, () => this.closed);
+  }
+
+  /** True once the stream was read and routes can be written. */
+  get ready(): boolean {
+    return this.loaded && this.js !== null;
+  }
+
+  /** Distinct filters persistent sessions read from the journal. */
+  get size(): number {
+    return this.filters.size;
+  }
+
+  up(nc: NatsConnection, first: boolean): void {
+    if (first) void this.open(nc);
+    else this.follower.restart();
+  }
+
+  down(): void {}
+
+  private open(nc: NatsConnection): Promise<void> {
+    return openWithRetry(
+      'cluster durable routes stream',
+      async () => {
+        const jsm = await jetstreamManager(nc);
+        await ensureStream(jsm, nc, { name: DURABLE_STREAM, subjects: [`${DURABLE_PREFIX}>`], max_msgs_per_subject: 1 }, this.replicas, this.log);
+        const js = jetstream(nc);
+        await this.follower.load(js, jsm, (m) => this.applied(m));
+        this.js = js;
+        this.loaded = true;
+        this.log.info('cluster durable routes loaded', { stream: DURABLE_STREAM, filters: this.filters.size });
+        this.onReady?.();
+      },
+      () => this.closed,
+      this.log,
+    );
+  }
+
+  /** True when a QoS 1/2 message on `topic` must go into the journal (counted when not). */
+  wants(topic: string): boolean {
+    if (!this.loaded) return true;
+    let answer = this.answers.get(topic);
+    if (answer === undefined) {
+      answer = this.filters.size > 0 && this.trie.match(topic).length > 0;
+      if (this.answers.size >= CACHE_MAX) this.answers.clear();
+      this.answers.set(topic, answer);
+    }
+    if (!answer) this.counters.skipped++;
+    return answer;
+  }
+
+  /** True when consumer `name` has its route (known here). */
+  has(name: string): boolean {
+    return this.routes.has(name);
+  }
+
+  /** Writes the route of consumer `name` (serving `filter`) and applies it here at once; rejects when it was not written. */
+  async add(name: string, filter: string): Promise<void> {
+    const js = this.js;
+    if (js === null) throw new Error(`stream ${DURABLE_STREAM} not open`);
+    this.set(name, filter);
+    try {
+      await js.publish(DURABLE_PREFIX + name, Buffer.from(filter, 'utf8'));
+    } catch (err) {
+      this.counters.failed++;
+      throw err;
+    }
+  }
+
+  /** Removes the route of consumer `name` (its consumer is deleted). */
+  remove(name: string): void {
+    this.set(name, null);
+    const js = this.js;
+    if (js === null) return;
+    js.publish(DURABLE_PREFIX + name, EMPTY).catch((err: Error) => {
+      this.counters.failed++;
+      this.log.warn('cluster durable route not removed: messages on its filter are still journaled', { consumer: name, error: err.message });
+    });
+  }
+
+  private applied(m: JsMsg): void {
+    const name = m.subject.slice(DURABLE_PREFIX.length);
+    this.set(name, m.data.length === 0 ? null : Buffer.from(m.data).toString('utf8'));
+  }
+
+  private set(name: string, filter: string | null): void {
+    const was = this.routes.get(name);
+    if (was === filter || (was === undefined && filter === null)) return;
+    if (was !== undefined) {
+      const f = this.filters.get(was)!;
+      if (--f.count === 0) {
+        this.filters.delete(was);
+        this.trie.remove(was, f.id);
+      }
+      this.routes.delete(name);
+    }
+    if (filter !== null) {
+      this.routes.set(name, filter);
+      const f = this.filters.get(filter);
+      if (f !== undefined) f.count++;
+      else {
+        const id = this.nextId++;
+        this.filters.set(filter, { id, count: 1 });
+        this.trie.insert(filter, id, 0);
+      }
+    }
+    this.answers.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.follower.restart();
+  }
+}
