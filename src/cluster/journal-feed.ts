@@ -375,6 +375,11 @@ export class JournalFeed implements LinkListener, FeedHost {
   /** Stops reading; what is held here goes back to the journal for the next node (resolves once given back). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.feeds.values()].map((feed) => this.abandonAfter([...feed.consumers.values()].map((c) => this.stop(c)), feed)));
+    const giving: Array<Promise<void>> = [];
+    for (const feed of this.feeds.values()) {
+      const closing = [...feed.consumers.values()].map((c) => this.stop(c));
+      giving.push(this.abandonAfter(closing, feed));
+    }
+    await Promise.all(giving);
   }
 }
