@@ -59,6 +59,8 @@ export class JournalFeed implements LinkListener, FeedHost {
   private jsm: JetStreamManager | null = null;
   private removals: Array<{ feed: SessionFeed; filter: string }> = [];
   private closed = false;
+  /** The feed's JetStream handles are being made (or are made). */
+  private readying = false;
 
   constructor(
     private readonly broker: Broker,
@@ -121,14 +123,23 @@ export class JournalFeed implements LinkListener, FeedHost {
   /** The streams are there: consumers are made, and online sessions read them. */
   private journalReady(): void {
     const nc = this.nc;
-    if (nc === null || !this.journal.ready || !this.receipts.ready || !this.routes.ready || this.js !== null) return;
+    if (nc === null || !this.journal.ready || !this.receipts.ready || !this.routes.ready || this.readying) return;
+    this.readying = true;
     // Consumer calls fail fast during a leader election and are tried again a second later.
     const timeout = Math.min(5000, this.options.timeoutMs);
-    this.js = jetstream(nc, { timeout });
-    void jetstreamManager(nc, { timeout }).then((jsm) => {
-      this.jsm = jsm;
-      for (const feed of this.feeds.values()) void this.bind(feed);
-    });
+    void openWithRetry(
+      'cluster journal feed',
+      async () => {
+        // A JetStream that does not answer (a busy or electing NATS cluster) is asked again rather than waited on for good.
+        const jsm = await jetstreamManager(nc, { timeout });
+        this.js = jetstream(nc, { timeout });
+        this.jsm = jsm;
+        this.log.info('cluster journal feed ready: persistent sessions read the journal', { sessions: this.feeds.size });
+        for (const feed of this.feeds.values()) void this.bind(feed);
+      },
+      () => this.closed,
+      this.log,
+    );
   }
 
   // --- sessions and subscriptions ------------------------------------------------------------

@@ -14,11 +14,13 @@ import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
 import { rawClient } from '../interop/raw-client.js';
 import { PacketType, Prop, ackPacket, parseAck, publishPacket } from '../interop/wire.js';
-import { awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog } from './helpers.js';
+import { awaitJournaled, awaitRoute, clusterNode, isProbe, journalMessages, natsUrls, publishNumbered, waitForLog } from './helpers.js';
 
 const REDELIVERY_S = 2;
 // Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies.
 const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30'];
+/** A node's log line once its persistent sessions read the journal (its streams are there). */
+const FEED_READY = 'cluster journal feed ready: persistent sessions read the journal';
 let natsServers: ServiceProcess[];
 let a: Broker;
 let b: Broker;
@@ -28,7 +30,7 @@ before(async () => {
   natsServers = await ServiceProcess.natsCluster(3);
   const urls = (first: number): string => natsUrls([natsServers[first]!, ...natsServers.filter((_, i) => i !== first)]);
   [a, b, c] = await Promise.all([clusterNode('dq-a', urls(0), NODE_ARGS), clusterNode('dq-b', urls(1), NODE_ARGS), clusterNode('dq-c', urls(2), NODE_ARGS)]);
-  for (const n of [a, b, c]) await waitForLog(n, (l) => l['msg'] === 'cluster journal ready: QoS 1/2 messages are durable for persistent sessions', 'the journal on each node', 30_000);
+  for (const n of [a, b, c]) await waitForLog(n, (l) => l['msg'] === FEED_READY, 'the journal feed on each node', 60_000);
   await waitForLog(a, (l) => l['msg'] === 'cluster nodes' && Array.isArray(l['nodes']) && (l['nodes'] as unknown[]).length === 3, 'node A sees three nodes', 20_000);
 });
 
@@ -80,6 +82,8 @@ test('a session that moves to another node in the middle of a QoS 1/2 stream get
   await client.subscribeAsync('dqm/#', { qos: 2 });
   const pub = await countingClient(t, [c], { clientId: clientId('dq-move-pub') }, new Map());
   await awaitRoute(pub, client, 'dqm/probe');
+  // Node C journals dqm/# messages (it knows the durable route): what is published from now on survives the move.
+  await awaitJournaled(natsUrls(natsServers), pub, 'dqm/probe');
   const sending = Promise.all([publishNumbered(pub, 'dqm/one', 'm1', 100, 1, 10), publishNumbered(pub, 'dqm/two', 'm2', 100, 2, 10)]);
   await new Promise((resolve) => setTimeout(resolve, 500));
   // MQTT.js goes through its servers in turn; a failed attempt may bring it back to B first.
@@ -106,7 +110,7 @@ test('a QoS 2 PUBLISH sent again through another node after its node died before
   await sub.subscribeAsync('dqi/#', { qos: 2 });
   const d = await clusterNode('dq-d', natsUrls(natsServers), NODE_ARGS);
   t.after(() => d.dispose());
-  await waitForLog(d, (l) => l['msg'] === 'cluster journal ready: QoS 1/2 messages are durable for persistent sessions', 'the journal on node D', 30_000);
+  await waitForLog(d, (l) => l['msg'] === FEED_READY, 'the journal feed on node D', 60_000);
   // A device with a persistent session publishes QoS 2 on node D; its PUBREC never reaches it (D dies).
   const id = clientId('dq-in-pub');
   const first = await rawClient(t, d.port, 5);
@@ -183,16 +187,6 @@ test('an unsubscribe removes the consumer; No Local holds for journal deliveries
   await waitForAsync(async () => (await journalConsumers()).length === before, 5000, 'its consumers deleted');
 });
 
-/** How many messages the journal holds. */
-async function journalMessages(): Promise<number> {
-  const nc = await natsConnect({ servers: natsUrls(natsServers).split(',') });
-  try {
-    return (await (await jetstreamManager(nc)).streams.info('JUNCTION_JOURNAL')).state.messages;
-  } finally {
-    await nc.close();
-  }
-}
-
 test('only QoS 1/2 messages a persistent session subscribes to go into the journal, on every node, until it unsubscribes', async (t) => {
   // A clean-session subscriber on C takes everything; the publisher is on B (node A is gone by now).
   const clean = new Map<string, number>();
@@ -203,29 +197,21 @@ test('only QoS 1/2 messages a persistent session subscribes to go into the journ
     for (let i = 0; i < n; i++) await pub.publishAsync(topic, `${prefix}-${i}`, { qos: (1 + (i % 2)) as 1 | 2 });
   };
   await awaitRoute(pub, cleanClient, 'dqr/route');
-  const start = await journalMessages();
+  const start = await journalMessages(natsUrls(natsServers));
   await send('dqr/p/1', 'none', 20);
   await waitFor(() => clean.has('none-19'), 5000, 'the clean subscriber got the messages');
-  assert.equal(await journalMessages(), start, 'no persistent session wants dqr/#: nothing journaled');
+  assert.equal(await journalMessages(natsUrls(natsServers)), start, 'no persistent session wants dqr/#: nothing journaled');
 
   // A persistent session on C subscribes to dqr/p/#: node B learns the route and journals those messages only.
   const kept = new Map<string, number>();
   const persistent = await countingClient(t, [c], { clientId: clientId('dqr-persistent'), clean: false, properties: { sessionExpiryInterval: 300 } }, kept);
   await persistent.subscribeAsync('dqr/p/#', { qos: 1 });
-  let probes = 0;
-  await waitForAsync(
-    async () => {
-      await pub.publishAsync('dqr/p/probe', `probe-${probes++}`, { qos: 1 });
-      return (await journalMessages()) > start;
-    },
-    5000,
-    'node B journals dqr/p/# messages',
-  );
-  const withRoute = await journalMessages();
+  await awaitJournaled(natsUrls(natsServers), pub, 'dqr/p/probe');
+  const withRoute = await journalMessages(natsUrls(natsServers));
   await send('dqr/p/1', 'kept', 20);
   await send('dqr/q/1', 'other', 20);
   await waitFor(() => kept.has('kept-19') && clean.has('other-19'), 5000, 'both subscribers got their messages');
-  assert.equal((await journalMessages()) - withRoute, 20, 'the 20 messages on dqr/p/1 journaled, not those on dqr/q/1');
+  assert.equal((await journalMessages(natsUrls(natsServers))) - withRoute, 20, 'the 20 messages on dqr/p/1 journaled, not those on dqr/q/1');
   assert.equal(kept.size, 20, 'the persistent session got each of its messages once');
   for (const [p, n] of kept) assert.equal(n, 1, `${p} once`);
 
@@ -233,17 +219,17 @@ test('only QoS 1/2 messages a persistent session subscribes to go into the journ
   await persistent.unsubscribeAsync('dqr/p/#');
   await waitForAsync(
     async () => {
-      const before = await journalMessages();
-      await pub.publishAsync('dqr/p/probe', `probe-${probes++}`, { qos: 1 });
-      return (await journalMessages()) === before;
+      const before = await journalMessages(natsUrls(natsServers));
+      await pub.publishAsync('dqr/p/probe', `probe-after-${Date.now()}`, { qos: 1 });
+      return (await journalMessages(natsUrls(natsServers))) === before;
     },
     5000,
     'node B stops journaling dqr/p/#',
   );
-  const after = await journalMessages();
+  const after = await journalMessages(natsUrls(natsServers));
   await send('dqr/p/1', 'gone', 20);
   await waitFor(() => clean.has('gone-19'), 5000, 'the clean subscriber got the last messages');
-  assert.equal(await journalMessages(), after, 'nothing journaled after the unsubscribe');
+  assert.equal(await journalMessages(natsUrls(natsServers)), after, 'nothing journaled after the unsubscribe');
 });
 
 test('SIGKILL of the NATS server a publishing node uses: the persistent subscriber gets every acknowledged message from the journal, QoS 2 once', async (t) => {

@@ -108,3 +108,28 @@ export async function publishNumbered(pub: MqttClient, topic: string, prefix: st
   }
   return acked;
 }
+
+/** How many messages the durable journal holds (NATS at `urls`). */
+export async function journalMessages(urls: string): Promise<number> {
+  const nc = await natsConnect({ servers: urls.split(',') });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info('JUNCTION_JOURNAL')).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Publishes QoS 1 probes on `topic` from `pub` until one goes into the journal: the node of `pub`
+ * knows a persistent session's durable route for it (a few ms after the subscription, more under load).
+ */
+export async function awaitJournaled(urls: string, pub: MqttClient, topic: string, timeoutMs = 10_000): Promise<void> {
+  const start = await journalMessages(urls);
+  const until = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    await pub.publishAsync(topic, `probe-j${i}`, { qos: 1 });
+    if ((await journalMessages(urls)) > start) return;
+    if (Date.now() > until) throw new Error(`no message on ${topic} journaled within ${timeoutMs} ms: the publisher's node does not know the durable route`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

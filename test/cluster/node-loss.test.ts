@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
-import { awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog } from './helpers.js';
+import { awaitJournaled, awaitRoute, clusterNode, isProbe, natsUrls, publishNumbered, waitForLog } from './helpers.js';
 
 const HEARTBEAT_S = 1;
 const REDELIVERY_S = 2;
@@ -95,6 +95,10 @@ test('SIGKILL of a node: its clients resume their persistent sessions elsewhere,
   const pubC = await failoverClient(t, [c], { clientId: clientId('pub-c') }, () => undefined);
   await awaitRoute(pubB, mover, 'loss/data/probe');
   await awaitRoute(pubB, onC, 'loss/data/probe');
+  // Nodes B and C journal loss/data/# (they know the persistent sessions' durable routes).
+  const urls = natsUrls(natsServers);
+  await awaitJournaled(urls, pubB, 'loss/data/probe');
+  await awaitJournaled(urls, pubC, 'loss/data/probe');
   // The record of each client (with its will) is written just after its CONNACK.
   await new Promise((resolve) => setTimeout(resolve, 500));
 
