@@ -159,7 +159,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     }),
     async stop() {
       for (const off of offs) off();
-      await feed?.close();
+      feed?.close();
       journal?.close();
       durable?.close();
       nodes.close();

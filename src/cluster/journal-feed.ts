@@ -101,7 +101,7 @@ export class JournalFeed implements LinkListener, FeedHost {
     // Reconnected (perhaps to another server): the pull requests in flight died with the old
     // connection, so every consumer read here starts again rather than wait for missed heartbeats.
     for (const feed of this.feeds.values()) {
-      for (const c of feed.consumers.values()) void this.stop(c);
+      for (const c of feed.consumers.values()) this.stop(c);
       if (feed.session.owner !== null) void this.bind(feed);
     }
   }
@@ -182,7 +182,7 @@ export class JournalFeed implements LinkListener, FeedHost {
       for (const c of [...feed.consumers.values()]) {
         if (c.filter !== filter) continue;
         c.removed = true;
-        void this.stop(c);
+        this.stop(c);
         feed.consumers.delete(c.name);
         if (!keep) this.deleteConsumer(c.name);
       }
@@ -198,22 +198,9 @@ export class JournalFeed implements LinkListener, FeedHost {
     if (feed === undefined || feed.session !== session) return;
     feed.ended = reason;
     this.feeds.delete(session.clientId);
-    const closing = [...feed.consumers.values()].map((c) => this.stop(c));
+    for (const c of feed.consumers.values()) this.stop(c);
     // The next node gets these from the journal at once rather than after --cluster-redelivery.
-    if (staying) void this.abandonAfter(closing, feed);
-  }
-
-  /**
-   * Gives a feed's held deliveries back (NAK) once its pull requests are closed: a NAK that
-   * JetStream saw first would redeliver to the request still open here, where nobody reads it,
-   * and the next node would wait --cluster-redelivery for that message.
-   */
-  private async abandonAfter(closing: Array<Promise<void>>, feed: SessionFeed): Promise<void> {
-    // A connection that is down closes nothing: the NAKs then go when it can (or never, as after a crash).
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-    clearTimeout(timer);
-    for (const ref of [...feed.held.values()]) ref.abandon();
+    if (staying) for (const ref of [...feed.held.values()]) ref.abandon();
   }
 
   private online(clientId: string): void {
@@ -223,7 +210,7 @@ export class JournalFeed implements LinkListener, FeedHost {
 
   private offline(clientId: string): void {
     const feed = this.feeds.get(clientId);
-    if (feed !== undefined) for (const c of feed.consumers.values()) void this.stop(c);
+    if (feed !== undefined) for (const c of feed.consumers.values()) this.stop(c);
   }
 
   // --- consumers -----------------------------------------------------------------------------
@@ -304,7 +291,7 @@ export class JournalFeed implements LinkListener, FeedHost {
     }
     // Offline, ended or unsubscribed meanwhile.
     if (feed.session.owner === null || feed.ended !== null || c.removed) {
-      void this.stop(c);
+      this.stop(c);
       return;
     }
     const messages = c.messages;
@@ -319,15 +306,10 @@ export class JournalFeed implements LinkListener, FeedHost {
     });
   }
 
-  /** Stops reading a consumer; resolves once its pull request is closed. */
-  private stop(c: FeedConsumer): Promise<void> {
+  private stop(c: FeedConsumer): void {
     const messages = c.messages;
     c.messages = null;
-    if (messages === null) return Promise.resolve();
-    return messages.close().then(
-      () => undefined,
-      () => undefined,
-    );
+    if (messages !== null) void messages.close().catch(() => undefined);
   }
 
   private deleteConsumer(name: string): void {
@@ -383,14 +365,12 @@ export class JournalFeed implements LinkListener, FeedHost {
     this.receipts.save(feed.session.clientId, feed.receipts, done);
   }
 
-  /** Stops reading; what is held here goes back to the journal for the next node (resolves once given back). */
-  async close(): Promise<void> {
+  /** Stops reading; what is held here goes back to the journal for the next node. */
+  close(): void {
     this.closed = true;
-    const giving: Array<Promise<void>> = [];
     for (const feed of this.feeds.values()) {
-      const closing = [...feed.consumers.values()].map((c) => this.stop(c));
-      giving.push(this.abandonAfter(closing, feed));
+      for (const c of feed.consumers.values()) this.stop(c);
+      for (const ref of [...feed.held.values()]) ref.abandon();
     }
-    await Promise.all(giving);
   }
 }
