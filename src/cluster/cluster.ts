@@ -103,7 +103,9 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
   let feed: JournalFeed | null = null;
   let durable: DurableRoutes | null = null;
   if (options.clusterDurableQos) {
-    const timeoutMs = Math.max(1000, options.clusterAckTimeout * 1000);
+    // A JetStream request unanswered this long is made again: one lost in a leader election (or in the NATS
+    // cluster's start) must not hold the journal or a QoS 2 record for all of --cluster-ack-timeout.
+    const timeoutMs = Math.min(5000, Math.max(1000, options.clusterAckTimeout * 1000));
     journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
     const routesOfJournal = new DurableRoutes(options.clusterRetainedReplicas, log, setup.logLimit);
     journal.wanted = (topic) => routesOfJournal.wants(topic);

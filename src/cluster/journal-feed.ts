@@ -125,8 +125,8 @@ export class JournalFeed implements LinkListener, FeedHost {
     const nc = this.nc;
     if (nc === null || !this.journal.ready || !this.receipts.ready || !this.routes.ready || this.readying) return;
     this.readying = true;
-    // Consumer calls fail fast during a leader election and are tried again a second later.
-    const timeout = Math.min(5000, this.options.timeoutMs);
+    // Consumer calls fail fast during a leader election and are tried again a second later (cluster.ts keeps the timeout short).
+    const timeout = this.options.timeoutMs;
     void openWithRetry(
       'cluster journal feed',
       async () => {

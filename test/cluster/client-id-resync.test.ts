@@ -56,8 +56,9 @@ test('a client id taken on another node while its node was cut off from NATS: th
   });
   const onB = await connect(t, b.url, opts);
   await waitForLog(b, (l) => l['msg'] === 'cluster session rebuilt from its record: its node did not hand it over' && l['clientId'] === id, 'node B rebuilt the session');
-  // Its subscription came with the record: no SUBSCRIBE on node B.
-  const viaB = collect(onB, 1, 5000, 'a message on the rebuilt session');
+  // Its subscription came with the record: no SUBSCRIBE on node B. The persistent session reads its QoS 1
+  // messages from the journal, which answers once JetStream has elected new leaders where the halted server led.
+  const viaB = collect(onB, 1, 30_000, 'a message on the rebuilt session');
   await pubB.publishAsync('split/b', 'on-b', { qos: 1 });
   assert.equal((await viaB)[0]!.payload.toString(), 'on-b');
   assert.equal(reason, -1, 'node A cannot know yet');

@@ -75,6 +75,8 @@ test('SIGKILL of a node: its clients resume their persistent sessions elsewhere,
     moved.set(p.toString(), (moved.get(p.toString()) ?? 0) + 1),
   );
   await mover.subscribeAsync('loss/data/#', { qos: 2 });
+  const moverConnacks: string[] = [];
+  mover.on('connect', (p) => moverConnacks.push(`${Date.now()} port ${(mover.options as { port?: number }).port} sessionPresent ${p.sessionPresent}`));
   const willer = mqtt.connect(a.url, { protocolVersion: 5, clientId: clientId('willer'), reconnectPeriod: 0, will: { topic: 'loss/will/w1', payload: Buffer.from('gone'), qos: 1, retain: false } });
   t.after(() => closeClient(willer));
   willer.on('error', () => undefined);
@@ -126,13 +128,20 @@ test('SIGKILL of a node: its clients resume their persistent sessions elsewhere,
   const afterResume = await publishNumbered(pubC, 'loss/data/c', 'after', 20, 2, 10);
   await waitFor(() => afterResume.every((p) => moved.has(p)), 10_000, 'messages published after the resume on the mover');
   for (const p of afterResume) assert.equal(moved.get(p), 1);
-  await waitFor(() => acked.every((p) => moved.has(p)), (REDELIVERY_S + 8) * 1000, 'every acknowledged message on the mover, those node A held included');
+  // What node A held comes back after --cluster-redelivery; a JetStream leader election (a busy machine can
+  // start one) stalls a consumer for up to two missed heartbeats more. On a timeout the assertion below
+  // names what the mover missed.
+  await waitFor(() => acked.every((p) => moved.has(p)), (REDELIVERY_S + 20) * 1000, 'every acknowledged message on the mover').catch(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
   for (const [p, n] of moved) if (p.startsWith('c-')) assert.equal(n, 1, `${p} (QoS 2) exactly once on the mover`);
   const missed = acked.filter((p) => !moved.has(p));
   const survivor = [b, c].find((n) => n.logs.some((l) => l['msg'] === 'cluster session rebuilt from its record: its node did not hand it over' && l['clientId'] === moverId));
   assert.ok(survivor !== undefined, 'the survivor rebuilt the session from its cluster record');
-  console.log(`# node loss: ${acked.length} acknowledged, mover missed ${missed.length}, will after ${willDelay} ms`);
+  console.log(`# node loss: ${acked.length} acknowledged, mover missed ${missed.length} (${missed.join(' ')}), will after ${willDelay} ms`);
+  // What the survivors said of the mover and of their journal, for a failure seen only in CI.
+  if (missed.length > 0) console.log(`# mover CONNACKs: ${moverConnacks.join('; ')}; killed at ${killedAt}`);
+  if (missed.length > 0)
+    for (const n of [b, c]) for (const l of n.logs) if (l['level'] !== 'debug' && (l['clientId'] === moverId || /journal|cluster node lost|taken over/.test(String(l['msg'])))) console.log(`# ${JSON.stringify(l)}`);
   assert.deepEqual(missed, [], 'the mover got every acknowledged message: what node A held and what was published while its session lived on no node');
   assert.equal(
     wills.some((w) => w.topic === 'loss/will/delayed'),
