@@ -141,7 +141,8 @@ test('SIGKILL of a node: its clients resume their persistent sessions elsewhere,
   // What the survivors said of the mover and of their journal, for a failure seen only in CI.
   if (missed.length > 0) console.log(`# mover CONNACKs: ${moverConnacks.join('; ')}; killed at ${killedAt}`);
   if (missed.length > 0)
-    for (const n of [b, c]) for (const l of n.logs) if (l['level'] !== 'debug' && (l['clientId'] === moverId || /journal|cluster node lost|taken over/.test(String(l['msg'])))) console.log(`# ${JSON.stringify(l)}`);
+    for (const n of [b, c])
+      for (const l of n.logs) if (l['level'] !== 'debug' && (l['clientId'] === moverId || /journal|cluster node lost|taken over/.test(String(l['msg'])))) console.log(`# ${JSON.stringify(l)}`);
   assert.deepEqual(missed, [], 'the mover got every acknowledged message: what node A held and what was published while its session lived on no node');
   assert.equal(
     wills.some((w) => w.topic === 'loss/will/delayed'),
