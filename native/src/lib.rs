@@ -1,5 +1,5 @@
 //! Junction's native core, loaded by Node as native/junction.node: the MQTT frame scanner,
-//! the topic trie, descriptor helpers for pausing listeners and a TCP transport (net/), over a hand-written N-API layer (no crates). Only `napi` touches FFI.
+//! the topic trie, descriptor helpers for pausing listeners, a C-heap trim and a TCP transport (net/), over a hand-written N-API layer (no crates). Only `napi` touches FFI.
 //!
 //! Test builds (`cargo test`) leave out the N-API layer and the bindings: their napi_* symbols
 //! exist only inside a node process, and a test executable that kept any reference to them
@@ -10,6 +10,8 @@
 pub mod napi;
 #[cfg(not(test))]
 mod bind_fd;
+#[cfg(not(test))]
+mod bind_memory;
 #[cfg(not(test))]
 mod bind_scanner;
 #[cfg(not(test))]
@@ -32,7 +34,7 @@ const ABI_VERSION: u32 = 3;
 
 #[cfg(not(test))]
 fn init(env: Env, exports: Value) -> JsResult<()> {
-    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS).chain(bind_tcp::EXPORTS) {
+    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS).chain(bind_memory::EXPORTS).chain(bind_tcp::EXPORTS) {
         let f = env.function(name, *cb)?;
         env.set(exports, name, f)?;
     }

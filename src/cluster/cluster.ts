@@ -7,6 +7,7 @@
  */
 import type { Broker } from '../core/broker.js';
 import type { Message } from '../core/message.js';
+import type { TopicMatcher } from '../core/router.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { ClusterOptions } from './flags.js';
@@ -33,6 +34,8 @@ export interface ClusterSetup {
   /** --max-inflight: each journal consumer's max ack pending */
   readonly maxInflight: number;
   readonly kit: GatewayContext;
+  /** An empty topic matcher without a match cache (the native trie when the module is loaded). */
+  readonly newMatcher: () => TopicMatcher;
   readonly log: Logger;
   readonly logLimit: LogRateLimit;
 }
@@ -107,7 +110,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     // cluster's start) must not hold the journal or a QoS 2 record for all of --cluster-ack-timeout.
     const timeoutMs = Math.min(5000, Math.max(1000, options.clusterAckTimeout * 1000));
     journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
-    const routesOfJournal = new DurableRoutes(options.clusterRetainedReplicas, log, setup.logLimit);
+    const routesOfJournal = new DurableRoutes(options.clusterRetainedReplicas, setup.newMatcher(), log, setup.logLimit);
     journal.wanted = (topic) => routesOfJournal.wants(topic);
     durable = routesOfJournal;
     const receipts = new Qos2Receipts(timeoutMs, log);

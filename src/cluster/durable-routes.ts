@@ -13,7 +13,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TopicTrie } from '../core/topic-trie.js';
+import type { TopicMatcher } from '../core/router.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { LinkListener } from './nats-link.js';
 import { StreamFollower } from './stream-follower.js';
@@ -43,18 +43,22 @@ export class DurableRoutes implements LinkListener {
   private readonly routes = new Map<string, string>();
   /** filter -> its trie id and how many consumers serve it */
   private readonly filters = new Map<string, { id: number; count: number }>();
-  private readonly trie = new TopicTrie({ cacheSize: 0 });
+  /** Every node holds every route: the native trie when the module is loaded (~4x less memory than the TypeScript one). */
+  private readonly trie: TopicMatcher;
   private nextId = 1;
   private readonly answers = new Map<string, boolean>();
   private readonly follower: StreamFollower;
   /** Called once the stream was read (the journal's consumers are made then). */
   onReady: (() => void) | null = null;
 
+  /** `trie`: an empty topic matcher without a match cache of its own (this keeps one of answers). */
   constructor(
     private readonly replicas: number,
+    trie: TopicMatcher,
     private readonly log: Logger,
     logLimit: LogRateLimit,
   ) {
+    this.trie = trie;
     this.follower = new StreamFollower(DURABLE_STREAM, 'cluster durable routes stream', 1000, log, logLimit, () => this.closed);
   }
 

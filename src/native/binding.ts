@@ -53,6 +53,11 @@ export interface NativeBinding {
    */
   lockFd?(fd: number): boolean;
   /**
+   * malloc_trim(0): the C heap's free pages go back to the kernel; false where the C library has
+   * no such call (native/src/bind_memory.rs). Absent from addons built before it.
+   */
+  trimHeap?(): boolean;
+  /**
    * Opens a native TCP listener (src/transports/native-tcp.ts): `onEvents(arena, count)` gets
    * [kind, id, arg] triples in `events`, the bytes read, in event order, in `arena`, and the scan
    * records of framed connections' EV_FRAMES events, block after block, in `records`.

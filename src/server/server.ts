@@ -9,6 +9,7 @@ import { LogRateLimit, type Logger } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
 import { SysClientEvents } from '../core/events.js';
 import { SysStats } from '../core/sys-stats.js';
+import type { TopicMatcher } from '../core/router.js';
 import { TopicTrie } from '../core/topic-trie.js';
 import { CachedMatcher } from '../core/cached-matcher.js';
 import { loadNative, nativeLoadFailure, nativeModulePath } from '../native/binding.js';
@@ -128,7 +129,8 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     if (clusterAt !== null) {
       // Only a cluster node loads NATS: a standalone one never imports it.
       const { startCluster } = await import('../cluster/cluster.js');
-      cluster = await startCluster({ options, servers: clusterAt, nodeName: options.nodeName, version: packageVersion(), broker, maxInflight: options.maxInflight, kit, log, logLimit });
+      const newMatcher = (): TopicMatcher => (native === null ? new TopicTrie({ cacheSize: 0 }) : new NativeTopicTrie(native, { cacheSize: 0 }));
+      cluster = await startCluster({ options, servers: clusterAt, nodeName: options.nodeName, version: packageVersion(), broker, maxInflight: options.maxInflight, kit, newMatcher, log, logLimit });
     }
     for (const protocol of PROTOCOLS) listeners.push(...(await protocol.start(kit, options)));
     listeners.push(...(await startWebSocketListeners({ options, tls, wsRoutes, wheel: broker.wheel, log, logLimit })));

@@ -18,6 +18,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { NativeBinding, NativeTcpHandle } from '../native/binding.js';
 import type { AcceptPacing } from './accept-gate.js';
+import { processHeapTrim, type HeapTrim } from './heap-trim.js';
 import type { LinkAcceptor } from './link.js';
 import { FRAMED, NEED_DRAIN, NativeLink, SILENT_SHIFT, SLOT_MASK, closedLater } from './native-link.js';
 import type { BoundServer } from './tcp.js';
@@ -116,6 +117,7 @@ export class NativeTcpListener implements BoundServer {
   private errorLoggedAt = 0;
   private gatePauses = 0;
   private gateNoticedAt = -Infinity;
+  private readonly heapTrim: HeapTrim | null;
 
   constructor(
     readonly native: NativeBinding,
@@ -126,6 +128,7 @@ export class NativeTcpListener implements BoundServer {
     const o = options;
     this.handle = native.tcpListen(ip, o.port, o.pacing.backlog, o.reusePort, o.maxConnections, ANNOUNCE_SILENT_MS, o.pacing.ratePerSecond, this.events, this.records, this.onEvents);
     this.port = native.tcpPort(this.handle);
+    this.heapTrim = processHeapTrim(native.trimHeap);
   }
 
   /** Stops accepting and releases the port; open connections live on until they close. */
@@ -213,6 +216,7 @@ export class NativeTcpListener implements BoundServer {
     const records = this.records;
     let at = 0;
     let block = 0;
+    let opened = 0;
     for (let i = 0; i < count; i++) {
       const kind = ev[3 * i]!;
       const id = ev[3 * i + 1]!;
@@ -230,8 +234,10 @@ export class NativeTcpListener implements BoundServer {
       } else if (kind === EV_DATA || kind === EV_OPEN) {
         const chunk = arena.subarray(at, at + arg);
         at += arg;
-        if (kind === EV_OPEN) this.opened(id, chunk, 0);
-        else {
+        if (kind === EV_OPEN) {
+          opened++;
+          this.opened(id, chunk, 0);
+        } else {
           const link = this.links[id & SLOT_MASK];
           if (link === undefined || link.id !== id) continue;
           // Plain bytes for a framed link: Rust left the rest to the protocol, framing is off.
@@ -252,11 +258,14 @@ export class NativeTcpListener implements BoundServer {
           link.flags &= ~NEED_DRAIN;
           link.handler!.onDrain();
         }
-      } else if (kind === EV_OPEN_SILENT) this.opened(id, null, arg);
-      else if (kind === EV_REFUSED) this.options.refused?.();
+      } else if (kind === EV_OPEN_SILENT) {
+        opened++;
+        this.opened(id, null, arg);
+      } else if (kind === EV_REFUSED) this.options.refused?.();
       else if (kind === EV_LISTEN_ERROR) this.listenError(arg);
       else if (kind === EV_GATE_PAUSED) this.gatePaused();
     }
+    if (opened > 0) this.heapTrim?.accepts(opened);
   };
 
   /** First bytes of a connection (or none after ANNOUNCE_SILENT_MS): its link is made now, and the protocol asked to take it. */
