@@ -46,7 +46,7 @@ const nc = await connect({ servers: `127.0.0.1:${nats.port}` });
 try {
   const log = new Logger({ level: 'warn' });
   // The stream is made by a first node (no routes yet), as in a running cluster.
-  const first = new DurableRoutes(1, newMatcher(), log, new LogRateLimit(1));
+  const first = new DurableRoutes('bench', 1, newMatcher(), log, new LogRateLimit(1));
   first.up(nc, true);
   while (!first.ready) await new Promise((resolve) => setTimeout(resolve, 50));
   first.close();
@@ -67,7 +67,7 @@ try {
 
   gc();
   const before = process.memoryUsage();
-  const node = new DurableRoutes(1, newMatcher(), log, new LogRateLimit(1));
+  const node = new DurableRoutes('bench', 1, newMatcher(), log, new LogRateLimit(1));
   t0 = performance.now();
   node.up(nc, true);
   while (!node.ready) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -89,6 +89,8 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     journalWritten: journal?.counters.written ?? 0,
     journalSkipped: durable?.counters.skipped ?? 0,
     durableFilters: durable?.size ?? 0,
+    routesConfirmed: durable?.counters.confirmed ?? 0,
+    routesUnconfirmed: durable?.counters.unconfirmed ?? 0,
   }));
   const registry = new ClientRegistry(broker, kit, link, nodeName, options.clusterRetainedReplicas, options.clusterTakeoverTimeout * 1000, log, setup.logLimit);
   nodes.onLost = (name) => registry.nodeLost(name);
@@ -110,7 +112,7 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
     // cluster's start) must not hold the journal or a QoS 2 record for all of --cluster-ack-timeout.
     const timeoutMs = Math.min(5000, Math.max(1000, options.clusterAckTimeout * 1000));
     journal = new Journal(nodeName, { replicas: options.clusterRetainedReplicas, maxAgeSeconds: options.clusterJournalMaxAge, maxBytes: options.clusterJournalMaxMb * 1024 * 1024, timeoutMs }, log);
-    const routesOfJournal = new DurableRoutes(options.clusterRetainedReplicas, setup.newMatcher(), log, setup.logLimit);
+    const routesOfJournal = new DurableRoutes(nodeName, options.clusterRetainedReplicas, setup.newMatcher(), log, setup.logLimit);
     journal.wanted = (topic) => routesOfJournal.wants(topic);
     durable = routesOfJournal;
     const receipts = new Qos2Receipts(timeoutMs, log);
@@ -125,7 +127,14 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
       durable,
       receipts,
       nodeName,
-      { window: Math.max(1, Math.min(setup.maxInflight, 65_535)), redeliveryMs: options.clusterRedelivery * 1000, replicas: options.clusterRetainedReplicas, timeoutMs },
+      () => nodes.running(),
+      {
+        window: Math.max(1, Math.min(setup.maxInflight, 65_535)),
+        redeliveryMs: options.clusterRedelivery * 1000,
+        replicas: options.clusterRetainedReplicas,
+        timeoutMs,
+        routeWaitMs: options.clusterRouteWait,
+      },
       log,
       setup.logLimit,
     );

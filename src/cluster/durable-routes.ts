@@ -7,12 +7,13 @@
  * The stream JUNCTION_DURABLE holds one record per journal consumer (subject: its name; value:
  * the MQTT filter it serves; empty: gone). Every node follows it into a topic trie. A route is
  * written before its consumer is made, and applied here at once, so this node's own publishers
- * journal at once; another node learns it when the record reaches it (a few milliseconds). A
- * message published in between takes the core path and is delivered the usual way; only the
- * loss of the subscriber's node within that moment would lose it.
+ * journal at once; another node learns it when the record reaches it (a few milliseconds), and
+ * says so when asked (confirm(): a core request every node answers once it has read that far).
+ * The SUBACK of the subscription waits for those answers (--cluster-route-wait), so what any
+ * node publishes after it is journaled.
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { TopicMatcher } from '../core/router.js';
 import type { Logger, LogRateLimit } from '../log/logger.js';
 import type { LinkListener } from './nats-link.js';
@@ -21,6 +22,10 @@ import { ensureStream, openWithRetry } from './streams.js';
 
 export const DURABLE_STREAM = 'JUNCTION_DURABLE';
 export const DURABLE_PREFIX = '$JUNCTION.durable.';
+/** Core subject of "do you know the routes up to this sequence?" (outside the stream's subjects). */
+const KNOWN_SUBJECT = '$JUNCTION.routes.known';
+/** A question this node cannot answer yet is dropped after this long (the asker has given up). */
+const KNOWN_WAIT_MAX_MS = 60_000;
 const EMPTY = new Uint8Array(0);
 /** Topics whose answer is kept (cleared whenever a route comes or goes). */
 const CACHE_MAX = 10_000;
@@ -31,10 +36,14 @@ export interface DurableRouteCounters {
   skipped: number;
   /** route records this node failed to write (the consumer's next bind writes it again) */
   failed: number;
+  /** new routes every live node confirmed before the SUBACK */
+  confirmed: number;
+  /** new routes whose SUBACK went after --cluster-route-wait without every node's confirmation */
+  unconfirmed: number;
 }
 
 export class DurableRoutes implements LinkListener {
-  readonly counters: DurableRouteCounters = { skipped: 0, failed: 0 };
+  readonly counters: DurableRouteCounters = { skipped: 0, failed: 0, confirmed: 0, unconfirmed: 0 };
   private js: JetStreamClient | null = null;
   /** The first full read of the stream is done: until then every QoS 1/2 message is journaled. */
   private loaded = false;
@@ -48,11 +57,16 @@ export class DurableRoutes implements LinkListener {
   private nextId = 1;
   private readonly answers = new Map<string, boolean>();
   private readonly follower: StreamFollower;
+  private nc: NatsConnection | null = null;
+  private known: Subscription | null = null;
+  /** Questions asked before this node had read that far: [sequence, reply subject, when], oldest first. */
+  private waiting: Array<[number, string, number]> = [];
   /** Called once the stream was read (the journal's consumers are made then). */
   onReady: (() => void) | null = null;
 
   /** `trie`: an empty topic matcher without a match cache of its own (this keeps one of answers). */
   constructor(
+    private readonly node: string,
     private readonly replicas: number,
     trie: TopicMatcher,
     private readonly log: Logger,
@@ -73,8 +87,18 @@ export class DurableRoutes implements LinkListener {
   }
 
   up(nc: NatsConnection, first: boolean): void {
-    if (first) void this.open(nc);
-    else this.follower.restart();
+    if (!first) {
+      this.follower.restart();
+      return;
+    }
+    this.nc = nc;
+    // Answered from the start: until its first read a node journals everything, which is as good as knowing every route.
+    this.known = nc.subscribe(KNOWN_SUBJECT, {
+      callback: (err, m) => {
+        if (err === null) this.asked(m);
+      },
+    });
+    void this.open(nc);
   }
 
   down(): void {}
@@ -115,17 +139,73 @@ export class DurableRoutes implements LinkListener {
     return this.routes.has(name);
   }
 
-  /** Writes the route of consumer `name` (serving `filter`) and applies it here at once; rejects when it was not written. */
-  async add(name: string, filter: string): Promise<void> {
+  /**
+   * Writes the route of consumer `name` (serving `filter`) and applies it here at once; resolves
+   * with the record's stream sequence, rejects when it was not written.
+   */
+  async add(name: string, filter: string): Promise<number> {
     const js = this.js;
     if (js === null) throw new Error(`stream ${DURABLE_STREAM} not open`);
     this.set(name, filter);
     try {
-      await js.publish(DURABLE_PREFIX + name, Buffer.from(filter, 'utf8'));
+      return (await js.publish(DURABLE_PREFIX + name, Buffer.from(filter, 'utf8'))).seq;
     } catch (err) {
       this.counters.failed++;
       throw err;
     }
+  }
+
+  /**
+   * Resolves true once every node of `nodes` said it has read the routes up to `seq` (so what it
+   * publishes from then on is journaled by them), false when `timeoutMs` passed first.
+   */
+  confirm(seq: number, nodes: readonly string[], timeoutMs: number): Promise<boolean> {
+    const nc = this.nc;
+    const missing = new Set(nodes);
+    missing.delete(this.node);
+    if (nc === null || missing.size === 0) return Promise.resolve(nc !== null);
+    return new Promise<boolean>((resolve) => {
+      const inbox = createInbox();
+      let timer: NodeJS.Timeout | null = null;
+      const done = (ok: boolean): void => {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        sub.unsubscribe();
+        if (ok) this.counters.confirmed++;
+        else this.counters.unconfirmed++;
+        resolve(ok);
+      };
+      const sub = nc.subscribe(inbox, {
+        callback: (err, m) => {
+          if (err !== null || timer === null) return;
+          missing.delete(m.string());
+          if (missing.size === 0) done(true);
+        },
+      });
+      timer = setTimeout(() => done(false), timeoutMs);
+      nc.publish(KNOWN_SUBJECT, String(seq), { reply: inbox });
+    });
+  }
+
+  /** Another node asks whether this one has read the routes up to a sequence: answered once it has. */
+  private asked(m: Msg): void {
+    const seq = Number(m.string());
+    if (m.reply === undefined || !Number.isSafeInteger(seq)) return;
+    if (!this.loaded || this.follower.seq >= seq) m.respond(this.node);
+    else this.waiting.push([seq, m.reply, Date.now()]);
+  }
+
+  /** Answers the questions this node has now read far enough for; forgets those long given up on. */
+  private answerWaiting(): void {
+    const nc = this.nc;
+    if (nc === null || this.waiting.length === 0) return;
+    const read = this.follower.seq;
+    const stale = Date.now() - KNOWN_WAIT_MAX_MS;
+    this.waiting = this.waiting.filter(([seq, reply, at]) => {
+      if (seq <= read) nc.publish(reply, this.node);
+      else if (at >= stale) return true;
+      return false;
+    });
   }
 
   /** Removes the route of consumer `name` (its consumer is deleted). */
@@ -142,6 +222,7 @@ export class DurableRoutes implements LinkListener {
   private applied(m: JsMsg): void {
     const name = m.subject.slice(DURABLE_PREFIX.length);
     this.set(name, m.data.length === 0 ? null : Buffer.from(m.data).toString('utf8'));
+    if (this.waiting.length > 0) this.answerWaiting();
   }
 
   private set(name: string, filter: string | null): void {
@@ -170,6 +251,7 @@ export class DurableRoutes implements LinkListener {
 
   close(): void {
     this.closed = true;
+    this.known?.unsubscribe();
     this.follower.restart();
   }
 }

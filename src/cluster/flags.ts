@@ -15,6 +15,8 @@ export interface ClusterOptions {
   clusterRetainedReplicas: number;
   /** seconds a node waits for another to hand over a client's session */
   clusterTakeoverTimeout: number;
+  /** ms a new durable route's SUBACK waits for every live node to know it; 0 = no wait */
+  clusterRouteWait: number;
   /** seconds a QoS 1/2 publisher's ack waits for NATS to confirm the message left for the other nodes */
   clusterAckTimeout: number;
   /** QoS 1/2 messages kept for the other nodes while NATS is away */
@@ -161,6 +163,17 @@ export const CLUSTER_FLAGS: readonly FlagDef<keyof ClusterOptions>[] = [
     max: 1_048_576,
     valueName: 'MIB',
     help: 'durable QoS: the most the journal holds per replica; past it the oldest messages go (those persistent sessions had not taken are lost, as with --max-queued-messages)',
+  },
+  {
+    name: 'cluster-route-wait',
+    key: 'clusterRouteWait',
+    kind: 'int',
+    group: GROUP,
+    default: 2000,
+    min: 0,
+    max: 60_000,
+    valueName: 'MS',
+    help: "durable QoS: how long the acknowledgement of a persistent session's new QoS 1/2 subscription (SUBACK) waits for every live node to confirm it knows the subscription's durable route, so that what any node publishes after it is journaled; past it the acknowledgement goes anyway (counted, logged); 0 = do not wait",
   },
   {
     name: 'cluster-redelivery',

@@ -35,6 +35,8 @@ export interface FeedOptions {
   redeliveryMs: number;
   replicas: number;
   timeoutMs: number;
+  /** --cluster-route-wait (ms): how long a new subscription's SUBACK waits for every node to know its route */
+  routeWaitMs: number;
 }
 
 /** What the feed counted since the start. */
@@ -68,6 +70,8 @@ export class JournalFeed implements LinkListener, FeedHost {
     private readonly routes: DurableRoutes,
     private readonly receipts: Qos2Receipts,
     private readonly node: string,
+    /** the other nodes heard from lately: the ones a new route waits for */
+    private readonly liveNodes: () => readonly string[],
     private readonly options: FeedOptions,
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
@@ -161,9 +165,26 @@ export class JournalFeed implements LinkListener, FeedHost {
     for (const subject of filterToSubjects(sub.filter)!) {
       const name = consumerName(session.clientId, sub.filter, subject);
       if (feed.consumers.has(name)) continue;
-      feed.consumers.set(name, { name, filter: sub.filter, subject: JOURNAL_PREFIX + subject, since: now, ready: false, messages: null, starting: false, removed: false });
+      const c: FeedConsumer = { name, filter: sub.filter, subject: JOURNAL_PREFIX + subject, since: now, ready: false, messages: null, starting: false, removed: false, routed: null };
+      feed.consumers.set(name, c);
+      if (session.owner !== null && this.options.routeWaitMs > 0) this.holdSuback(c);
     }
     void this.bind(feed);
+  }
+
+  /** The SUBACK of a client's new subscription waits until its route is known everywhere, or --cluster-route-wait. */
+  private holdSuback(c: FeedConsumer): void {
+    this.broker.holdSubscribe(
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => settle(), this.options.routeWaitMs);
+        const settle = (): void => {
+          clearTimeout(timer);
+          c.routed = null;
+          resolve();
+        };
+        c.routed = settle;
+      }),
+    );
   }
 
   private removed(session: Session, sub: SessionSubscription): void {
@@ -258,11 +279,12 @@ export class JournalFeed implements LinkListener, FeedHost {
       await jsm.consumers.info(JOURNAL_STREAM, c.name);
       c.since = 0;
       // A route lost (its write failed when the consumer was made) is written again.
-      if (!this.routes.has(c.name)) await this.routes.add(c.name, c.filter);
+      if (!this.routes.has(c.name)) this.confirmRoute(c, await this.routes.add(c.name, c.filter));
+      else c.routed?.();
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
       // The route first: messages on the filter are journaled from now on, and the consumer starts before it.
-      await this.routes.add(c.name, c.filter);
+      this.confirmRoute(c, await this.routes.add(c.name, c.filter));
       await jsm.consumers.add(JOURNAL_STREAM, {
         durable_name: c.name,
         filter_subject: c.subject,
@@ -275,6 +297,17 @@ export class JournalFeed implements LinkListener, FeedHost {
       this.counters.consumersCreated++;
     }
     c.ready = true;
+  }
+
+  /** A route just written: the SUBACK waiting for it goes once every live node has read it (or at its bound). */
+  private confirmRoute(c: FeedConsumer, seq: number): void {
+    const settle = c.routed;
+    if (settle === null) return;
+    void this.routes.confirm(seq, this.liveNodes(), this.options.routeWaitMs).then((everywhere) => {
+      if (!everywhere && this.logLimit.allow('cluster-route-wait'))
+        this.log.warn('a durable route was not confirmed by every node within --cluster-route-wait: the SUBACK went anyway', { filter: c.filter, waitMs: this.options.routeWaitMs });
+      settle();
+    });
   }
 
   private async start(js: JetStreamClient, feed: SessionFeed, c: FeedConsumer): Promise<void> {

@@ -158,6 +158,13 @@ export class ClusterNodes implements LinkListener {
     });
   }
 
+  /** The names of the other nodes heard from lately (not lost, not left). */
+  running(): string[] {
+    const out: string[] = [];
+    for (const [name, k] of this.others) if (k.status === 'running') out.push(name);
+    return out;
+  }
+
   /** Every node known, this one first. */
   views(): ClusterNodeView[] {
     const now = Date.now();

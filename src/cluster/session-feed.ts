@@ -25,6 +25,8 @@ export interface FeedConsumer {
   messages: ConsumerMessages | null;
   starting: boolean;
   removed: boolean;
+  /** Settles the SUBACK's wait for this consumer's route (journal-feed.ts), once; null when nothing waits. */
+  routed: (() => void) | null;
 }
 
 /** One journal-fed session on this node. */

@@ -51,6 +51,11 @@ export class StreamFollower {
     });
   }
 
+  /** The stream sequence of the last message handed on (0 before the first). */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
   /** Drops the current consumer (its server may be gone): the reading starts again after the last sequence seen. */
   restart(): void {
     this.following?.stop();

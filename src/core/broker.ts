@@ -52,6 +52,7 @@ export class Broker implements RouteSink {
   onlineCount = 0;
   /** Who holds acknowledgements after the store's commit (the cluster, until NATS confirmed); null: the store alone. */
   commitGate: { afterCommit<T>(fn: (arg: T, failure: StoreFullError | null) => void, arg: T): void } | null = null;
+  private subscribeHolds: Promise<void>[] | null = null;
 
   constructor(limits: BrokerLimits, store: Store, matcher: TopicMatcher, log: Logger) {
     this.limits = limits;
@@ -234,9 +235,28 @@ export class Broker implements RouteSink {
 
   /** Adds or replaces a subscription; returns true if the filter was already subscribed. */
   subscribe(session: Session, sub: StoredSubscription): boolean {
+    // Holds a caller before did not take are not this subscription's.
+    this.subscribeHolds = null;
     const existed = this.router.subscribe(session, sub);
     if (session.persistent) this.store.putSession(sessionRecord(session));
     return existed;
+  }
+
+  /**
+   * Makes the acknowledgement of the subscription being added wait for `until` (a cluster's
+   * durable route reaching every node); called by a subscriptionAdded hook, which runs inside
+   * subscribe(). `until` must settle within a bound of its own.
+   */
+  holdSubscribe(until: Promise<void>): void {
+    (this.subscribeHolds ??= []).push(until);
+  }
+
+  /** What the subscription subscribe() just added waits for before its acknowledgement, or null. */
+  takeSubscribeHolds(): Promise<void> | null {
+    const holds = this.subscribeHolds;
+    if (holds === null) return null;
+    this.subscribeHolds = null;
+    return holds.length === 1 ? holds[0]! : Promise.all(holds).then(() => undefined);
   }
 
   /** Sends the retained messages a new subscription asks for (Retain Handling honoured). */

@@ -32,6 +32,9 @@ export interface SubscribeOutcome {
   existed: boolean;
 }
 
+/** What a client's subscriptions wait for before their acknowledgement (rare: a cluster's new durable route), not a field per client. */
+const subscribeHolds = new WeakMap<Client, Promise<void>[]>();
+
 /** The services a client reaches through the gateway (one per server). */
 export interface ClientServices {
   readonly broker: Broker;
@@ -247,7 +250,26 @@ export class Client {
       this.services.limits.detail = `the client holds ${max} subscriptions (--max-subscriptions)`;
       return { refusal: Refusal.QuotaExceeded, existed: false };
     }
-    return { refusal: Refusal.None, existed: this.services.broker.subscribe(session, sub) };
+    const broker = this.services.broker;
+    const existed = broker.subscribe(session, sub);
+    const held = broker.takeSubscribeHolds();
+    if (held !== null) {
+      const holds = subscribeHolds.get(this);
+      if (holds === undefined) subscribeHolds.set(this, [held]);
+      else holds.push(held);
+    }
+    return { refusal: Refusal.None, existed };
+  }
+
+  /**
+   * What the subscriptions this client just added wait for before their acknowledgement (a
+   * cluster's durable route reaching every node, bounded by --cluster-route-wait), or null: ack now.
+   */
+  subscribed(): Promise<void> | null {
+    const holds = subscribeHolds.get(this);
+    if (holds === undefined) return null;
+    subscribeHolds.delete(this);
+    return holds.length === 1 ? holds[0]! : Promise.all(holds).then(() => undefined);
   }
 
   /** Sends the retained messages a subscription this client holds asks for. */

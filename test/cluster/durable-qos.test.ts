@@ -232,6 +232,22 @@ test('only QoS 1/2 messages a persistent session subscribes to go into the journ
   assert.equal(await journalMessages(natsUrls(natsServers)), after, 'nothing journaled after the unsubscribe');
 });
 
+test("a persistent session's new QoS 1 subscription is acknowledged once the other nodes journal its topic (--cluster-route-wait)", async (t) => {
+  // Node A is gone by now: the subscriber is on C, the publisher on B. Each SUBACK of a new
+  // filter must come only after node B knows its durable route, so a message B takes right after
+  // it is journaled (without the wait it takes the core path for a few ms: not kept if C died then).
+  const pub = await connect(t, b.url, { protocolVersion: 5 });
+  const sub = await countingClient(t, [c], { clientId: clientId('drw'), clean: false, properties: { sessionExpiryInterval: 300 } }, new Map());
+  const urls = natsUrls(natsServers);
+  const rounds = 10;
+  const start = await journalMessages(urls);
+  for (let i = 0; i < rounds; i++) {
+    await sub.subscribeAsync(`drw/${i}/#`, { qos: 1 });
+    await pub.publishAsync(`drw/${i}/x`, `drw-${i}`, { qos: 1 });
+  }
+  assert.equal((await journalMessages(urls)) - start, rounds, 'each message published right after a SUBACK was journaled');
+});
+
 test('SIGKILL of the NATS server a publishing node uses: the persistent subscriber gets every acknowledged message from the journal, QoS 2 once', async (t) => {
   const got = new Map<string, number>();
   const sub = await countingClient(t, [c], { clientId: clientId('dq-nsub'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);

@@ -56,6 +56,7 @@ test('--cluster takes NATS URLs and names itself when one is not', () => {
     clusterJournalMaxAge: 86_400,
     clusterJournalMaxMb: 1024,
     clusterRedelivery: 10,
+    clusterRouteWait: 2000,
   };
   assert.equal(clusterServers({ ...options, cluster: undefined }), null);
   assert.deepEqual(clusterServers({ ...options, cluster: 'nats://a:4222, b:4223,tls://c:4443' }), ['nats://a:4222', 'b:4223', 'tls://c:4443']);

@@ -2,12 +2,15 @@
  * SUBSCRIBE [MQTT-3.8]: each filter validated and authorized on its own, a reason code per
  * filter in SUBACK (the QoS granted, at most --maximum-qos), then the retained messages each new
  * subscription asks for. 3.1/3.1.1 have no code for an invalid filter: it closes the connection.
+ * In a cluster, a persistent session's new QoS 1/2 subscription is acknowledged once every node
+ * journals its topic (the durable route; --cluster-route-wait bounds the wait).
  */
 import { ProtocolError } from '../../../errors.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../codec/constants.js';
 import { encodeSuback } from '../codec/encode.js';
 import { parseSharedFilter, validateTopicFilter } from '../../../core/topic.js';
+import { Phase } from '../../../gateway/phase.js';
 import { Refusal } from '../../../gateway/refusal.js';
 import type { StoredSubscription } from '../../../store/types.js';
 import type { SubscribePacket } from '../codec/packets.js';
@@ -66,6 +69,13 @@ export function handleSubscribe(conn: MqttConnection, packet: SubscribePacket): 
     accepted.push({ sub, existed: outcome.existed });
     reasons.push(sub.qos);
   }
-  conn.write(encodeSuback(conn.version, { type: 9, packetId: packet.packetId, reasonCodes: reasons, properties: {} }));
-  for (const { sub, existed } of accepted) client.sendRetained(sub, existed);
+  const suback = encodeSuback(conn.version, { type: 9, packetId: packet.packetId, reasonCodes: reasons, properties: {} });
+  const acknowledge = (): void => {
+    conn.write(suback);
+    for (const { sub, existed } of accepted) client.sendRetained(sub, existed);
+  };
+  // A persistent session's new QoS 1/2 subscription in a cluster: acknowledged once every node journals its topic.
+  const held = client.subscribed();
+  if (held === null) acknowledge();
+  else void held.then(() => conn.phase === Phase.Online && acknowledge());
 }
