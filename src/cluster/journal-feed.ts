@@ -63,6 +63,8 @@ export class JournalFeed implements LinkListener, FeedHost {
   private closed = false;
   /** The feed's JetStream handles are being made (or are made). */
   private readying = false;
+  /** NATS is connected: a SUBACK may wait for its route (while it is away nothing could confirm one). */
+  private linkUp = false;
 
   constructor(
     private readonly broker: Broker,
@@ -98,6 +100,7 @@ export class JournalFeed implements LinkListener, FeedHost {
 
   up(nc: NatsConnection, first: boolean): void {
     this.nc = nc;
+    this.linkUp = true;
     if (first) {
       void this.openReceipts(nc);
       return;
@@ -110,7 +113,9 @@ export class JournalFeed implements LinkListener, FeedHost {
     }
   }
 
-  down(): void {}
+  down(): void {
+    this.linkUp = false;
+  }
 
   private openReceipts(nc: NatsConnection): Promise<void> {
     return openWithRetry(
@@ -167,7 +172,7 @@ export class JournalFeed implements LinkListener, FeedHost {
       if (feed.consumers.has(name)) continue;
       const c: FeedConsumer = { name, filter: sub.filter, subject: JOURNAL_PREFIX + subject, since: now, ready: false, messages: null, starting: false, removed: false, routed: null };
       feed.consumers.set(name, c);
-      if (session.owner !== null && this.options.routeWaitMs > 0) this.holdSuback(c);
+      if (session.owner !== null && this.linkUp && this.options.routeWaitMs > 0) this.holdSuback(c);
     }
     void this.bind(feed);
   }
