@@ -20,6 +20,7 @@ import { JournalFeed, type FeedCounters } from './journal-feed.js';
 import { NatsLink } from './nats-link.js';
 import { PointToPoint, type PointToPointCounters } from './point-to-point.js';
 import { Qos2Receipts } from './qos2-receipts.js';
+import { RouteWait } from './route-wait.js';
 import { ClusterNodes, type ClusterNodeView } from './nodes.js';
 import { RemoteRoutes, type RouteCounters } from './remote-routes.js';
 import { RetainedSync, type RetainedCounters } from './retained-sync.js';
@@ -127,14 +128,8 @@ export async function startCluster(setup: ClusterSetup): Promise<RunningCluster>
       durable,
       receipts,
       nodeName,
-      () => nodes.running(),
-      {
-        window: Math.max(1, Math.min(setup.maxInflight, 65_535)),
-        redeliveryMs: options.clusterRedelivery * 1000,
-        replicas: options.clusterRetainedReplicas,
-        timeoutMs,
-        routeWaitMs: options.clusterRouteWait,
-      },
+      new RouteWait(broker, routesOfJournal, () => nodes.running(), options.clusterRouteWait, log, setup.logLimit),
+      { window: Math.max(1, Math.min(setup.maxInflight, 65_535)), redeliveryMs: options.clusterRedelivery * 1000, replicas: options.clusterRetainedReplicas, timeoutMs },
       log,
       setup.logLimit,
     );

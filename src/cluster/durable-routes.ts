@@ -27,7 +27,7 @@ const KNOWN_SUBJECT = '$JUNCTION.routes.known';
 /** A question this node cannot answer yet is dropped after this long (the asker has given up). */
 const KNOWN_WAIT_MAX_MS = 60_000;
 const EMPTY = new Uint8Array(0);
-/** Topics whose answer is kept (cleared whenever a route comes or goes). */
+/** Topics whose answer is kept, per answer: a new filter drops the no's, a filter gone the yes's. */
 const CACHE_MAX = 10_000;
 
 /** What the durable routes counted. */
@@ -55,7 +55,9 @@ export class DurableRoutes implements LinkListener {
   /** Every node holds every route: the native trie when the module is loaded (~4x less memory than the TypeScript one). */
   private readonly trie: TopicMatcher;
   private nextId = 1;
-  private readonly answers = new Map<string, boolean>();
+  /** Topics known to match a route, and known to match none (see CACHE_MAX). */
+  private readonly yes = new Set<string>();
+  private readonly no = new Set<string>();
   private readonly follower: StreamFollower;
   private nc: NatsConnection | null = null;
   private known: Subscription | null = null;
@@ -123,15 +125,16 @@ export class DurableRoutes implements LinkListener {
 
   /** True when a QoS 1/2 message on `topic` must go into the journal (counted when not). */
   wants(topic: string): boolean {
-    if (!this.loaded) return true;
-    let answer = this.answers.get(topic);
-    if (answer === undefined) {
-      answer = this.filters.size > 0 && this.trie.match(topic).length > 0;
-      if (this.answers.size >= CACHE_MAX) this.answers.clear();
-      this.answers.set(topic, answer);
+    if (!this.loaded || this.yes.has(topic)) return true;
+    if (!this.no.has(topic)) {
+      const answer = this.filters.size > 0 && this.trie.match(topic).length > 0;
+      const cache = answer ? this.yes : this.no;
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.add(topic);
+      if (answer) return true;
     }
-    if (!answer) this.counters.skipped++;
-    return answer;
+    this.counters.skipped++;
+    return false;
   }
 
   /** True when consumer `name` has its route (known here). */
@@ -233,6 +236,8 @@ export class DurableRoutes implements LinkListener {
       if (--f.count === 0) {
         this.filters.delete(was);
         this.trie.remove(was, f.id);
+        // A filter gone can only turn a yes into a no; another consumer of the same filter changes nothing.
+        this.yes.clear();
       }
       this.routes.delete(name);
     }
@@ -244,9 +249,9 @@ export class DurableRoutes implements LinkListener {
         const id = this.nextId++;
         this.filters.set(filter, { id, count: 1 });
         this.trie.insert(filter, id, 0);
+        this.no.clear();
       }
     }
-    this.answers.clear();
   }
 
   close(): void {

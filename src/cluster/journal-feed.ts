@@ -22,6 +22,7 @@ import type { DurableRoutes } from './durable-routes.js';
 import { JOURNAL_PREFIX, JOURNAL_STREAM, type Journal } from './journal.js';
 import type { LinkListener } from './nats-link.js';
 import type { Qos2Receipts } from './qos2-receipts.js';
+import type { RouteWait } from './route-wait.js';
 import { FeedRef, ReceiptRef, SessionFeed, type FeedConsumer, type FeedHost } from './session-feed.js';
 import { openWithRetry } from './streams.js';
 import { filterToSubjects, subjectToTopic } from './subject-map.js';
@@ -35,8 +36,6 @@ export interface FeedOptions {
   redeliveryMs: number;
   replicas: number;
   timeoutMs: number;
-  /** --cluster-route-wait (ms): how long a new subscription's SUBACK waits for every node to know its route */
-  routeWaitMs: number;
 }
 
 /** What the feed counted since the start. */
@@ -72,8 +71,8 @@ export class JournalFeed implements LinkListener, FeedHost {
     private readonly routes: DurableRoutes,
     private readonly receipts: Qos2Receipts,
     private readonly node: string,
-    /** the other nodes heard from lately: the ones a new route waits for */
-    private readonly liveNodes: () => readonly string[],
+    /** new subscriptions' SUBACKs waiting for their routes */
+    private readonly routeWait: RouteWait,
     private readonly options: FeedOptions,
     private readonly log: Logger,
     private readonly logLimit: LogRateLimit,
@@ -172,24 +171,9 @@ export class JournalFeed implements LinkListener, FeedHost {
       if (feed.consumers.has(name)) continue;
       const c: FeedConsumer = { name, filter: sub.filter, subject: JOURNAL_PREFIX + subject, since: now, ready: false, messages: null, starting: false, removed: false, routed: null };
       feed.consumers.set(name, c);
-      if (session.owner !== null && this.linkUp && this.options.routeWaitMs > 0) this.holdSuback(c);
+      if (session.owner !== null && this.linkUp) this.routeWait.hold(c);
     }
     void this.bind(feed);
-  }
-
-  /** The SUBACK of a client's new subscription waits until its route is known everywhere, or --cluster-route-wait. */
-  private holdSuback(c: FeedConsumer): void {
-    this.broker.holdSubscribe(
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => settle(), this.options.routeWaitMs);
-        const settle = (): void => {
-          clearTimeout(timer);
-          c.routed = null;
-          resolve();
-        };
-        c.routed = settle;
-      }),
-    );
   }
 
   private removed(session: Session, sub: SessionSubscription): void {
@@ -284,12 +268,11 @@ export class JournalFeed implements LinkListener, FeedHost {
       await jsm.consumers.info(JOURNAL_STREAM, c.name);
       c.since = 0;
       // A route lost (its write failed when the consumer was made) is written again.
-      if (!this.routes.has(c.name)) this.confirmRoute(c, await this.routes.add(c.name, c.filter));
-      else c.routed?.();
+      this.routeWait.written(c, this.routes.has(c.name) ? 0 : await this.routes.add(c.name, c.filter));
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
       // The route first: messages on the filter are journaled from now on, and the consumer starts before it.
-      this.confirmRoute(c, await this.routes.add(c.name, c.filter));
+      this.routeWait.written(c, await this.routes.add(c.name, c.filter));
       await jsm.consumers.add(JOURNAL_STREAM, {
         durable_name: c.name,
         filter_subject: c.subject,
@@ -302,17 +285,6 @@ export class JournalFeed implements LinkListener, FeedHost {
       this.counters.consumersCreated++;
     }
     c.ready = true;
-  }
-
-  /** A route just written: the SUBACK waiting for it goes once every live node has read it (or at its bound). */
-  private confirmRoute(c: FeedConsumer, seq: number): void {
-    const settle = c.routed;
-    if (settle === null) return;
-    void this.routes.confirm(seq, this.liveNodes(), this.options.routeWaitMs).then((everywhere) => {
-      if (!everywhere && this.logLimit.allow('cluster-route-wait'))
-        this.log.warn('a durable route was not confirmed by every node within --cluster-route-wait: the SUBACK went anyway', { filter: c.filter, waitMs: this.options.routeWaitMs });
-      settle();
-    });
   }
 
   private async start(js: JetStreamClient, feed: SessionFeed, c: FeedConsumer): Promise<void> {
