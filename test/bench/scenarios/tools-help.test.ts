@@ -1,5 +1,5 @@
 /**
- * Every runnable file of bench/micro/ and bench/scenarios/ answers --help with its flags and
+ * Every runnable file of bench/micro/, bench/scenarios/ and bench/cluster/ answers --help with its flags and
  * refuses an unknown flag with exit code 2 before doing any work.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { repoRoot, run } from '../../interop/harness.js';
 /** Not tools: the stall detector runs inside a broker (its command line is the broker's), flood-job is a module, login-storm-worker a worker thread of login-storm. */
 const NOT_TOOLS = new Set(['loop-stalls.js', 'flood-job.js', 'login-storm-worker.js', 'fleet-mix.js', 'registry.js', 'main.js']);
 
-const tools = ['micro', 'scenarios'].flatMap((dir) =>
+const tools = ['micro', 'scenarios', 'cluster'].flatMap((dir) =>
   readdirSync(path.join(repoRoot, 'dist', 'bench', dir))
     .filter((f) => f.endsWith('.js') && !NOT_TOOLS.has(f))
     .map((f) => `dist/bench/${dir}/${f}`),
