@@ -24,8 +24,9 @@ export const DURABLE_STREAM = 'JUNCTION_DURABLE';
 export const DURABLE_PREFIX = '$JUNCTION.durable.';
 /** Core subject of "do you know the routes up to this sequence?" (outside the stream's subjects). */
 const KNOWN_SUBJECT = '$JUNCTION.routes.known';
-/** A question this node cannot answer yet is dropped after this long (the asker has given up). */
+/** A question this node cannot answer yet is dropped after this long (the asker has given up), or past this many. */
 const KNOWN_WAIT_MAX_MS = 60_000;
+const KNOWN_WAITING_MAX = 10_000;
 const EMPTY = new Uint8Array(0);
 /** Topics whose answer is kept, per answer: a new filter drops the no's, a filter gone the yes's. */
 const CACHE_MAX = 10_000;
@@ -195,7 +196,11 @@ export class DurableRoutes implements LinkListener {
     const seq = Number(m.string());
     if (m.reply === undefined || !Number.isSafeInteger(seq)) return;
     if (!this.loaded || this.follower.seq >= seq) m.respond(this.node);
-    else this.waiting.push([seq, m.reply, Date.now()]);
+    else {
+      // A follower stuck behind (its consumer lost) must not make this list grow for good: the askers time out anyway.
+      if (this.waiting.length >= KNOWN_WAITING_MAX) this.waiting.shift();
+      this.waiting.push([seq, m.reply, Date.now()]);
+    }
   }
 
   /** Answers the questions this node has now read far enough for; forgets those long given up on. */
