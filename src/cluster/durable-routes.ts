@@ -27,6 +27,8 @@ const KNOWN_SUBJECT = '$JUNCTION.routes.known';
 /** A question this node cannot answer yet is dropped after this long (the asker has given up), or past this many. */
 const KNOWN_WAIT_MAX_MS = 60_000;
 const KNOWN_WAITING_MAX = 10_000;
+/** How often a confirmation waiting for answers looks again at which nodes are live. */
+const RECHECK_MS = 250;
 const EMPTY = new Uint8Array(0);
 /** Topics whose answer is kept, per answer: a new filter drops the no's, a filter gone the yes's. */
 const CACHE_MAX = 10_000;
@@ -160,20 +162,22 @@ export class DurableRoutes implements LinkListener {
   }
 
   /**
-   * Resolves true once every node of `nodes` said it has read the routes up to `seq` (so what it
-   * publishes from then on is journaled by them), false when `timeoutMs` passed first.
+   * Resolves true once every node `liveNodes` names said it has read the routes up to `seq` (so
+   * what it publishes from then on is journaled), false when `timeoutMs` passed first. A node
+   * that stops being live meanwhile (lost, left) is no longer waited for.
    */
-  confirm(seq: number, nodes: readonly string[], timeoutMs: number): Promise<boolean> {
+  confirm(seq: number, liveNodes: () => readonly string[], timeoutMs: number): Promise<boolean> {
     const nc = this.nc;
-    const missing = new Set(nodes);
+    const missing = new Set(liveNodes());
     missing.delete(this.node);
     if (nc === null || missing.size === 0) return Promise.resolve(nc !== null);
     return new Promise<boolean>((resolve) => {
       const inbox = createInbox();
-      let timer: NodeJS.Timeout | null = null;
+      let settled = false;
       const done = (ok: boolean): void => {
-        if (timer !== null) clearTimeout(timer);
-        timer = null;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(recheck);
         sub.unsubscribe();
         if (ok) this.counters.confirmed++;
         else this.counters.unconfirmed++;
@@ -181,12 +185,17 @@ export class DurableRoutes implements LinkListener {
       };
       const sub = nc.subscribe(inbox, {
         callback: (err, m) => {
-          if (err !== null || timer === null) return;
+          if (err !== null || settled) return;
           missing.delete(m.string());
           if (missing.size === 0) done(true);
         },
       });
-      timer = setTimeout(() => done(false), timeoutMs);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const recheck = setInterval(() => {
+        const live = new Set(liveNodes());
+        for (const name of missing) if (!live.has(name)) missing.delete(name);
+        if (missing.size === 0) done(true);
+      }, RECHECK_MS);
       nc.publish(KNOWN_SUBJECT, String(seq), { reply: inbox });
     });
   }

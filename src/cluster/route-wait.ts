@@ -45,7 +45,7 @@ export class RouteWait {
       settle();
       return;
     }
-    void this.routes.confirm(seq, this.liveNodes(), this.waitMs).then((everywhere) => {
+    void this.routes.confirm(seq, this.liveNodes, this.waitMs).then((everywhere) => {
       if (!everywhere && this.logLimit.allow('cluster-route-wait'))
         this.log.warn('a durable route was not confirmed by every node within --cluster-route-wait: the SUBACK went anyway', { filter: c.filter, waitMs: this.waitMs });
       settle();

@@ -17,8 +17,9 @@ import { PacketType, Prop, ackPacket, parseAck, publishPacket } from '../interop
 import { awaitJournaled, awaitRoute, clusterNode, isProbe, journalMessages, natsUrls, publishNumbered, waitForLog } from './helpers.js';
 
 const REDELIVERY_S = 2;
-// Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies.
-const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30'];
+// Acks may wait out a JetStream leader election (about 7 s here) when a NATS server dies; a SUBACK
+// may wait 10 s for every node to confirm its durable route (a busy machine, not the 2 s default).
+const NODE_ARGS = ['--store', 'memory', '--cluster-connect-timeout', '30', '--cluster-redelivery', String(REDELIVERY_S), '--cluster-ack-timeout', '30', '--cluster-route-wait', '10000'];
 /** A node's log line once its persistent sessions read the journal (its streams are there). */
 const FEED_READY = 'cluster journal feed ready: persistent sessions read the journal';
 let natsServers: ServiceProcess[];
