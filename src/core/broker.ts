@@ -252,11 +252,10 @@ export class Broker implements RouteSink {
   }
 
   /** What the subscription subscribe() just added waits for before its acknowledgement, or null. */
-  takeSubscribeHolds(): Promise<void> | null {
+  takeSubscribeHolds(): Promise<void>[] | null {
     const holds = this.subscribeHolds;
-    if (holds === null) return null;
     this.subscribeHolds = null;
-    return holds.length === 1 ? holds[0]! : Promise.all(holds).then(() => undefined);
+    return holds;
   }
 
   /** Sends the retained messages a new subscription asks for (Retain Handling honoured). */

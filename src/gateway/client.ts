@@ -255,8 +255,8 @@ export class Client {
     const held = broker.takeSubscribeHolds();
     if (held !== null) {
       const holds = subscribeHolds.get(this);
-      if (holds === undefined) subscribeHolds.set(this, [held]);
-      else holds.push(held);
+      if (holds === undefined) subscribeHolds.set(this, held);
+      else holds.push(...held);
     }
     return { refusal: Refusal.None, existed };
   }
