@@ -56,9 +56,9 @@ try {
   let t0 = performance.now();
   const pending = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
-    const p = js.publish(DURABLE_PREFIX + name(i), Buffer.from(`devices/${i}/cmd/#`));
+    // A failed write rejects the race (or the final all) below: the run stops with its error.
+    const p: Promise<unknown> = js.publish(DURABLE_PREFIX + name(i), Buffer.from(`devices/${i}/cmd/#`)).then(() => pending.delete(p));
     pending.add(p);
-    void p.finally(() => pending.delete(p));
     if (pending.size >= inFlight) await Promise.race(pending);
     if ((i + 1) % 100_000 === 0) progress(`${i + 1} of ${n} routes written`);
   }

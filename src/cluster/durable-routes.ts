@@ -55,8 +55,6 @@ export class DurableRoutes implements LinkListener {
   private readonly routes = new Map<string, string>();
   /** filter -> its trie id and how many consumers serve it */
   private readonly filters = new Map<string, { id: number; count: number }>();
-  /** Every node holds every route: the native trie when the module is loaded (~4x less memory than the TypeScript one). */
-  private readonly trie: TopicMatcher;
   private nextId = 1;
   /** Topics known to match a route, and known to match none (see CACHE_MAX). */
   private readonly yes = new Set<string>();
@@ -69,21 +67,23 @@ export class DurableRoutes implements LinkListener {
   /** Called once the stream was read (the journal's consumers are made then). */
   onReady: (() => void) | null = null;
 
-  /** `trie`: an empty topic matcher without a match cache of its own (this keeps one of answers). */
+  /**
+   * `trie`: an empty topic matcher without a match cache of its own (this keeps one of answers);
+   * every node holds every route, so the native trie when the module is loaded (less memory).
+   */
   constructor(
     private readonly node: string,
     private readonly replicas: number,
-    trie: TopicMatcher,
+    private readonly trie: TopicMatcher,
     private readonly log: Logger,
     logLimit: LogRateLimit,
   ) {
-    this.trie = trie;
     this.follower = new StreamFollower(DURABLE_STREAM, 'cluster durable routes stream', 1000, log, logLimit, () => this.closed);
   }
 
   /** True once the stream was read and routes can be written. */
   get ready(): boolean {
-    return this.loaded && this.js !== null;
+    return this.loaded;
   }
 
   /** Distinct filters persistent sessions read from the journal. */
@@ -129,8 +129,9 @@ export class DurableRoutes implements LinkListener {
   /** True when a QoS 1/2 message on `topic` must go into the journal (counted when not). */
   wants(topic: string): boolean {
     if (!this.loaded || this.yes.has(topic)) return true;
-    if (!this.no.has(topic)) {
-      const answer = this.filters.size > 0 && this.trie.match(topic).length > 0;
+    // No route at all (a cluster without persistent QoS 1/2 subscribers): nothing to look up or to cache.
+    if (this.filters.size > 0 && !this.no.has(topic)) {
+      const answer = this.trie.match(topic).length > 0;
       const cache = answer ? this.yes : this.no;
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.add(topic);

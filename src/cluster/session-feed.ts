@@ -25,7 +25,7 @@ export interface FeedConsumer {
   messages: ConsumerMessages | null;
   starting: boolean;
   removed: boolean;
-  /** Settles the SUBACK's wait for this consumer's route (journal-feed.ts), once; null when nothing waits. */
+  /** Settles the SUBACK's wait for this consumer's route (route-wait.ts), once; null when nothing waits. */
   routed: (() => void) | null;
 }
 

@@ -18,7 +18,7 @@ export class HeapTrim {
   /** `accepted` when the quiet check was armed: unchanged at the check means quiet. */
   private seen = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** Trims done (for tests and the log). */
+  /** Trims done (read by tests). */
   trims = 0;
 
   constructor(

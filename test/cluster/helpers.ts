@@ -121,7 +121,8 @@ export async function journalMessages(urls: string): Promise<number> {
 
 /**
  * Publishes QoS 1 probes on `topic` from `pub` until one goes into the journal: the node of `pub`
- * knows a persistent session's durable route for it (a few ms after the subscription, more under load).
+ * knows a persistent session's durable route for it (from the SUBACK on, with --cluster-route-wait;
+ * this checks it before a test relies on it).
  */
 export async function awaitJournaled(urls: string, pub: MqttClient, topic: string, timeoutMs = 10_000): Promise<void> {
   const start = await journalMessages(urls);
