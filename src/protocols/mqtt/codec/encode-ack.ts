@@ -68,10 +68,12 @@ export function encodeDisconnect(reasonCode = 0, properties?: DisconnectProperti
   return buf;
 }
 
-/** Encodes an AUTH (5.0 only); Success without properties is the 2-byte form [MQTT-3.15.2.1]. */
+/**
+ * Encodes an AUTH (5.0 only), always with its reason code and property length: the 2-byte
+ * Success form [MQTT-3.15.2.1] is legal, but mqtt-packet (MQTT.js) rejects it as a bad reason code.
+ */
 export function encodeAuth(reasonCode = 0, properties?: AuthProperties): Buffer {
   const propsSize = properties !== undefined ? propertiesSize(properties) : 0;
-  if (reasonCode === 0 && propsSize === 0) return allocPacket(0xf0, 0);
   const remaining = 1 + varintSize(propsSize) + propsSize;
   const buf = allocPacket(0xf0, remaining);
   const pos = buf.length - remaining;

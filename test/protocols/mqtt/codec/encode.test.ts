@@ -61,12 +61,12 @@ test('5.0 acks take the shortest form the spec allows', () => {
   assert.equal(h(encodeAck(PacketType.PUBCOMP, 4, 1, ReasonCode.PacketIdNotFound)), '70020001', '3.1.1 has no reason code');
 });
 
-test('DISCONNECT and AUTH omit defaults; PINGRESP is one shared buffer', () => {
+test('DISCONNECT omits defaults, AUTH always carries its reason code; PINGRESP is one shared buffer', () => {
   assert.equal(h(encodeDisconnect()), 'e000');
   assert.equal(h(encodeDisconnect(ReasonCode.SessionTakenOver)), 'e0018e');
   assert.equal(h(encodeDisconnect(ReasonCode.ServerMoved, { serverReference: 'h' })), 'e0069d041c000168');
   assert.equal(h(encodeDisconnect(ReasonCode.ServerShuttingDown, {}, 4)), 'e000');
-  assert.equal(h(encodeAuth()), 'f000');
+  assert.equal(h(encodeAuth()), 'f0020000');
   assert.equal(h(encodeAuth(ReasonCode.ContinueAuthentication, { authenticationMethod: 'm' })), 'f0061804150001' + '6d');
   assert.equal(encodePingresp(), PINGRESP);
   assert.equal(encodePingresp(), encodePingresp());

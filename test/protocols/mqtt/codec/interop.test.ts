@@ -283,3 +283,11 @@ for (const version of [3, 4, 5] as const) {
     });
   }
 }
+
+// The random packets above reach this one rarely; MQTT.js drops the connection on the short form.
+test('interop v5 AUTH Success without properties: MQTT.js reads what we send', () => {
+  const p: Packet = { type: 15, reasonCode: 0, properties: {} };
+  const parsed = mpParse(encodePacket(5, p), 5);
+  assert.equal(parsed.length, 1);
+  assert.deepStrictEqual(fromMp(parsed[0], 5), p);
+});
