@@ -2,7 +2,8 @@
  * Hex vectors, each named with the spec clause it exercises: from the MQTT 3.1.1 and 5.0 spec
  * examples, from mqtt-packet's test.js (mqttjs/mqtt-packet 9.0.2), and written by hand.
  * `canonical` vectors are byte-for-byte what our encoder writes; the others (mqtt-packet
- * orders properties differently) must decode and round-trip through our encoder.
+ * orders properties differently) must decode and round-trip through our encoder. `encodesTo`:
+ * a legal short form we read but do not write, and the bytes we write instead.
  */
 
 import type { Packet, ProtocolVersion } from '../../../../src/protocols/mqtt/codec/packets.js';
@@ -13,6 +14,7 @@ export interface Vector {
   hex: string;
   packet: Packet;
   canonical: boolean;
+  encodesTo?: string;
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -381,7 +383,9 @@ export const VECTORS: Vector[] = [
     version: 5,
     hex: 'f000',
     packet: { type: 15, reasonCode: 0, properties: {} },
-    canonical: true,
+    canonical: false,
+    // MQTT.js's parser rejects the short form, so the encoder always writes the reason code.
+    encodesTo: 'f002 00 00',
   },
   {
     name: '[MQTT-3.15.2.2] 5.0 AUTH 0x18 Continue authentication with Authentication Method',
