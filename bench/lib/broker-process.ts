@@ -16,6 +16,8 @@ export type LogLine = Record<string, unknown>;
 export interface BrokerProcessOptions {
   /** Flags after `junction start --mqtt-port P --data-dir D`, e.g. ['--store', 'memory']. */
   args?: string[];
+  /** Flags for node itself, before the script, e.g. ['--trace-gc-nvp'] (its lines arrive as raw log lines). */
+  nodeArgs?: string[];
   /** Use this data dir instead of a fresh temp dir (then it is kept). */
   dataDir?: string;
   /** Keep the data dir on dispose(). */
@@ -92,7 +94,7 @@ export class BrokerProcess {
   /** Starts `junction start` with MQTT on `port` (0 = any) and waits for "ready", which follows every listener's "listening" line. */
   async startJunction(port: number): Promise<void> {
     const from = this.logs.length;
-    this.spawnWith(process.execPath, [junctionCli(), 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...transportArgs(), ...(this.opts.args ?? [])]);
+    this.spawnWith(process.execPath, [...(this.opts.nodeArgs ?? []), junctionCli(), 'start', '--mqtt-port', String(port), '--data-dir', this.dataDir, ...transportArgs(), ...(this.opts.args ?? [])]);
     const until = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const fresh = this.logs.slice(from);

@@ -6,13 +6,15 @@
  * (node dist/bench/scenarios/flood.js --help).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { FlagDef } from '../../src/config/flags.js';
 import { rssOf } from '../load/proc-stats.js';
 import { startJunction, type BrokerProcess } from '../lib/broker-process.js';
+import { repoRoot } from '../lib/repo.js';
 import { parseToolArgs, type ToolSpec } from '../lib/tool-cli.js';
 import { jobArgs, type FloodJob, type FloodResult } from './flood-job.js';
 
@@ -25,6 +27,7 @@ interface FloodOptions {
   control: boolean;
   stormConcurrency: number;
   reconnectDelayMs: number;
+  idle: number;
 }
 
 const FLAGS: readonly FlagDef<keyof FloodOptions>[] = [
@@ -47,6 +50,16 @@ const FLAGS: readonly FlagDef<keyof FloodOptions>[] = [
     kind: 'bool',
     default: false,
     help: "add a storm and a flood against a second broker on the same core (the machine's share of the probes' latency)",
+  },
+  {
+    group: 'Load',
+    name: 'idle',
+    key: 'idle',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: 'connections held open through every phase (tools/connstorm; make test-tools builds it), so storms meet a broker that holds a fleet',
   },
   { group: 'Load', name: 'storm-concurrency', key: 'stormConcurrency', kind: 'int', default: 64, min: 1, max: 10_000, help: 'connections the storm keeps in flight' },
   {
@@ -204,6 +217,33 @@ async function brokerLoopDelay(broker: BrokerProcess, pid: number): Promise<stri
   return lag !== undefined ? `${lag.p99.toFixed(1)} (max ${lag.max.toFixed(0)})` : '?';
 }
 
+/** The broker's online count from its SIGUSR2 report. */
+async function brokerOnline(broker: BrokerProcess, pid: number): Promise<number> {
+  const before = broker.logs.length;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
+  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory');
+  return typeof line?.['online'] === 'number' ? line['online'] : -1;
+}
+
+/** --idle: connstorm opens `count` connections and holds them; resolves once the broker has them online. */
+async function holdIdle(broker: BrokerProcess, pid: number, count: number): Promise<ChildProcess> {
+  const bin = `${repoRoot()}/tools/connstorm/connstorm`;
+  if (!existsSync(bin)) throw new Error(`--idle needs ${bin}: build it with "make test-tools"`);
+  const child = spawn(bin, ['--port', String(broker.port), '--connections', String(count), '--hold', '86400', '--concurrency', '64'], { stdio: 'ignore' });
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const online = await brokerOnline(broker, pid);
+    if (online >= count) return child;
+    if (child.exitCode !== null || Date.now() > until) {
+      child.kill();
+      throw new Error(`--idle ${count}: the broker has ${online} connections online; connstorm ${child.exitCode !== null ? `exited (${child.exitCode})` : 'timed out'}`);
+    }
+    process.stdout.write(`holding ${count} idle connections: ${online} online\r`);
+    await sleep(500);
+  }
+}
+
 const ALL_PHASES = ['quiet', 'connect storm', 'publish flood', 'storm elsewhere', 'flood elsewhere'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 /**
@@ -231,6 +271,8 @@ async function main(): Promise<void> {
   const pid = broker.process.pid!;
   const other = control ? await startJunction({ args: brokerArgs }) : null;
   if (o.pin) pinCores(other === null ? [pid] : [pid, other.process.pid!]);
+  const idle = o.idle > 0 ? await holdIdle(broker, pid, o.idle) : null;
+  if (idle !== null) console.log(`holding ${o.idle} idle connections through every phase`);
   const probe = await startProbes(broker);
   const samples = new Map<Phase, PhaseSample[]>(PHASES.map((p) => [p, []]));
   const brokerLag = new Map<Phase, string[]>(PHASES.map((p) => [p, []]));
@@ -282,6 +324,7 @@ async function main(): Promise<void> {
     console.log(`broker RSS after the last quiet ${mib('quiet')} MiB, storm ${mib('connect storm')} MiB, flood ${mib('publish flood')} MiB; still running: ${alive}`);
   } finally {
     await probe.stop();
+    idle?.kill();
     await broker.dispose();
     await other?.dispose();
   }

@@ -9,6 +9,7 @@ import type { Message, QoS } from './message.js';
 import { Metrics } from './metrics.js';
 import { ROUTE_ALL, ROUTE_PLAIN, Router, type RouteSink, type TopicMatcher, type SharedGroup } from './router.js';
 import { Session, bindingKey, type JournalRef, type SessionOwner } from './session.js';
+import { SessionTable } from './session-table.js';
 import { Deliveries } from './delivery.js';
 import { Hooks, type DropReason, type PublishRight } from './hooks.js';
 import { RetainedMessages } from './retained.js';
@@ -31,7 +32,7 @@ export class Broker implements RouteSink {
   /** Listeners of what happens to messages, clients and sessions (bridges, metrics, $SYS events). */
   readonly hooks = new Hooks();
   readonly wheel = new TimerWheel();
-  readonly sessions = new Map<string, Session>();
+  readonly sessions = new SessionTable();
   readonly store: Store;
   readonly log: Logger;
   private readonly limits: BrokerLimits;

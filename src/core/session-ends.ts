@@ -9,6 +9,7 @@ import type { Deliveries } from './delivery.js';
 import type { Hooks, SessionEndReason } from './hooks.js';
 import type { Router } from './router.js';
 import { EXPIRY_NEVER, ExpiryTimer, type KickReason, type Session, type SessionExpiry } from './session.js';
+import type { SessionTable } from './session-table.js';
 import { redispatchShared } from './shared-redispatch.js';
 import type { TimerWheel } from './timer-wheel.js';
 import type { PendingWills } from './will.js';
@@ -17,7 +18,7 @@ import type { Logger } from '../log/logger.js';
 
 /** What ending sessions needs of the broker: its parts, and its count of sessions with a connection. */
 export interface EndsCore {
-  readonly sessions: Map<string, Session>;
+  readonly sessions: SessionTable;
   readonly store: Store;
   readonly hooks: Hooks;
   readonly router: Router;

@@ -4,6 +4,7 @@
  */
 import type { Router } from './router.js';
 import { Session } from './session.js';
+import type { SessionTable } from './session-table.js';
 import type { Deliveries } from './delivery.js';
 import type { Hooks } from './hooks.js';
 import type { SessionEnds } from './session-ends.js';
@@ -14,7 +15,7 @@ import type { QueuedRecord, Store } from '../store/types.js';
 
 /** What a session transfer needs of the broker: its state (the steps it shares with connect and expiry are SessionEnds'). */
 export interface TransferCore {
-  readonly sessions: Map<string, Session>;
+  readonly sessions: SessionTable;
   readonly store: Store;
   readonly hooks: Hooks;
   readonly router: Router;

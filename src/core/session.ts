@@ -6,7 +6,7 @@
 import type { Message, QoS } from './message.js';
 import { RingQueue } from './ring-queue.js';
 import type { SessionIdentity, StoredSubscription } from '../store/types.js';
-import type { WheelItem } from './timer-wheel.js';
+import type { WheelItem, WheelLink } from './timer-wheel.js';
 import type { BulkWireTarget } from './retained-bulk.js';
 
 /** Session Expiry Interval meaning "never". */
@@ -156,7 +156,8 @@ export interface SessionExpiry {
  * connected session (most of them) carries one null field instead of the wheel's two.
  */
 export class ExpiryTimer implements WheelItem {
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   constructor(
     readonly session: Session,

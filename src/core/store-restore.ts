@@ -1,6 +1,7 @@
 /** Restoring retained messages and persistent sessions from the store when the broker starts. */
 import type { Router } from './router.js';
 import { EXPIRY_NEVER, OutState, Session } from './session.js';
+import type { SessionTable } from './session-table.js';
 import type { RetainedMessages } from './retained.js';
 import { messageFromStored, outgoingFromRecord } from './records.js';
 import type { Store } from '../store/types.js';
@@ -9,7 +10,7 @@ import type { Store } from '../store/types.js';
 export interface RestoreTarget {
   readonly store: Store;
   readonly retained: RetainedMessages;
-  readonly sessions: Map<string, Session>;
+  readonly sessions: SessionTable;
   readonly router: Router;
   scheduleExpiry(session: Session): void;
 }

@@ -5,10 +5,11 @@
  */
 import { Message } from './message.js';
 import type { Broker } from './broker.js';
-import type { WheelItem } from './timer-wheel.js';
+import type { WheelItem, WheelLink } from './timer-wheel.js';
 
 export class SysStats implements WheelItem {
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   private readonly topic: string;
 

@@ -9,21 +9,58 @@
  * bytes per connection); a tick count does, for 17 years at 250 ms.
  */
 
+/** A place in one of the wheel's lists: an item, or the head of a slot. */
+export interface WheelLink {
+  /** neighbours in the slot's ring while filed, null when not in the wheel (owned by the wheel) */
+  wheelPrev: WheelLink | null;
+  wheelNext: WheelLink | null;
+}
+
 /** Something with a deadline. `onTimer` returns the next deadline in ms, or 0 to leave the wheel. */
-export interface WheelItem {
-  /** slot index while filed, -1 when not in the wheel (owned by the wheel) */
-  wheelSlot: number;
+export interface WheelItem extends WheelLink {
   /** the tick it is due, counted from the wheel's start (owned by the wheel: TimerWheel.deadlineOf gives it in ms since the epoch) */
   wheelDeadline: number;
   onTimer(now: number): number;
 }
 
+/** The head of a slot's ring (or of the ring being fired): an empty ring points at itself. */
+class SlotHead implements WheelLink {
+  wheelPrev: WheelLink = this;
+  wheelNext: WheelLink = this;
+}
+
+/** Takes `item` out of whatever ring holds it. */
+function unlink(item: WheelLink): void {
+  item.wheelPrev!.wheelNext = item.wheelNext;
+  item.wheelNext!.wheelPrev = item.wheelPrev;
+  item.wheelPrev = null;
+  item.wheelNext = null;
+}
+
+/** Puts `item` (not in any ring) last in `head`'s ring. */
+function append(head: WheelLink, item: WheelLink): void {
+  const last = head.wheelPrev!;
+  item.wheelPrev = last;
+  item.wheelNext = head;
+  last.wheelNext = item;
+  head.wheelPrev = item;
+}
+
 /** A tick this many resolutions after the previous one is late: the process stalled. */
 const LATE_TICKS = 2;
 
+/**
+ * Slots are intrusive rings, not Sets: a Set that churns (every connect, close and keep-alive
+ * move is a delete and an add) is rehashed every few dozen adds, and V8 links each old table to
+ * its successor, so one promoted table keeps every later table and everything in them alive
+ * through each scavenge: in a connect storm every connection's objects were promoted and
+ * scavenges took 8-15 ms.
+ */
 export class TimerWheel {
   readonly resolution: number;
-  private readonly slots: Array<Set<WheelItem>>;
+  private readonly slots: SlotHead[];
+  /** The ring a slot's items move to while they fire, so callbacks can file and cancel freely. */
+  private readonly firing = new SlotHead();
   /** The last tick visited, counted from `base`. */
   private cursor: number;
   private timer: NodeJS.Timeout | null = null;
@@ -37,7 +74,7 @@ export class TimerWheel {
   constructor(resolutionMs = 250, slotCount = 4096) {
     this.resolution = resolutionMs;
     this.slots = [];
-    for (let i = 0; i < slotCount; i++) this.slots.push(new Set());
+    for (let i = 0; i < slotCount; i++) this.slots.push(new SlotHead());
     this.now = Date.now();
     this.base = Math.floor(this.now / resolutionMs) * resolutionMs;
     this.cursor = 0;
@@ -97,20 +134,21 @@ export class TimerWheel {
     this.timer = null;
   }
 
+  /** True while `item` is filed in the wheel. */
+  static filed(item: WheelItem): boolean {
+    return item.wheelNext !== null;
+  }
+
   /** Files item for `deadline` (ms since the epoch), or moves it there. */
   schedule(item: WheelItem, deadline: number): void {
     const tick = this.tickOf(deadline);
     item.wheelDeadline = tick;
-    if (item.wheelSlot !== -1) this.slots[item.wheelSlot]!.delete(item);
-    const slot = this.slotOf(tick > this.cursor ? tick : this.cursor + 1);
-    item.wheelSlot = slot;
-    this.slots[slot]!.add(item);
+    if (item.wheelNext !== null) unlink(item);
+    append(this.slots[this.slotOf(tick > this.cursor ? tick : this.cursor + 1)]!, item);
   }
 
   cancel(item: WheelItem): void {
-    if (item.wheelSlot === -1) return;
-    this.slots[item.wheelSlot]!.delete(item);
-    item.wheelSlot = -1;
+    if (item.wheelNext !== null) unlink(item);
   }
 
   /** Advances to `now`, firing every item whose deadline has passed. Public for tests. */
@@ -120,29 +158,42 @@ export class TimerWheel {
     // After a long stall (suspended process) visit each slot at most once.
     let from = this.cursor + 1;
     if (target - from >= this.slots.length) from = target - this.slots.length + 1;
-    for (let t = from; t <= target; t++) this.fire(this.slotOf(t), target, now);
+    for (let t = from; t <= target; t++) {
+      // A deadline filed by a callback for a tick already passed lands in the slot being fired.
+      this.cursor = t - 1;
+      this.fire(this.slotOf(t), target, now);
+    }
     this.cursor = target;
   }
 
   /** Fires the items of one slot due by tick `due` (the time `now` is passed on to them). */
   private fire(slotIndex: number, due: number, now: number): void {
-    const slot = this.slots[slotIndex]!;
-    if (slot.size === 0) return;
-    for (const item of slot) {
-      if (item.wheelDeadline > due) {
-        // Filed for a later lap: re-file if needed.
-        const want = this.slotOf(item.wheelDeadline);
-        if (want !== slotIndex) {
-          slot.delete(item);
-          item.wheelSlot = want;
-          this.slots[want]!.add(item);
+    const head = this.slots[slotIndex]!;
+    const firing = this.firing;
+    // Again while callbacks file due items here (a deadline filed for a tick already passed).
+    while (head.wheelNext !== head) {
+      // The whole ring moves to `firing`; what callbacks file or cancel meanwhile cannot upset the walk.
+      firing.wheelNext = head.wheelNext;
+      firing.wheelPrev = head.wheelPrev;
+      head.wheelNext!.wheelPrev = firing;
+      head.wheelPrev!.wheelNext = firing;
+      head.wheelNext = head;
+      head.wheelPrev = head;
+      let fired = false;
+      let link: WheelLink;
+      while ((link = firing.wheelNext) !== firing) {
+        const item = link as WheelItem;
+        unlink(item);
+        if (item.wheelDeadline > due) {
+          // Filed for a later lap: back to its slot.
+          append(this.slots[this.slotOf(item.wheelDeadline)]!, item);
+          continue;
         }
-        continue;
+        fired = true;
+        const next = item.onTimer(now);
+        if (next > 0 && item.wheelNext === null) this.schedule(item, next);
       }
-      slot.delete(item);
-      item.wheelSlot = -1;
-      const next = item.onTimer(now);
-      if (next > 0 && item.wheelSlot === -1) this.schedule(item, next);
+      if (!fired) return;
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import type { Message } from './message.js';
-import type { TimerWheel, WheelItem } from './timer-wheel.js';
+import type { TimerWheel, WheelItem, WheelLink } from './timer-wheel.js';
 
 /** A will as a protocol hands it to the core. */
 export interface Will {
@@ -22,7 +22,8 @@ export class PendingWill implements WheelItem {
   readonly message: Message;
   readonly expiryInterval: number;
   readonly stillAllowed: (() => boolean) | null;
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   private readonly fire: (will: PendingWill) => void;
 

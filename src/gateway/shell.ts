@@ -13,7 +13,7 @@
 import type { Link, LinkHandler } from '../transports/link.js';
 import { uncorkAtEndOfTurn, type TurnCorked } from '../transports/cork-batch.js';
 import type { Delivered, Delivery, KickReason, SessionOwner } from '../core/session.js';
-import type { WheelItem } from '../core/timer-wheel.js';
+import type { WheelItem, WheelLink } from '../core/timer-wheel.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import type { Pausable } from '../core/auth.js';
 import type { Will } from '../core/will.js';
@@ -29,7 +29,8 @@ const KICK_CLOSE_REASONS: Readonly<Record<KickReason, DisconnectReason>> = { tak
 
 /** The deadline of a client's credentials on the wheel: kicks the connection when they expire. */
 class CredentialsDeadline implements WheelItem {
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   constructor(private readonly shell: ConnectionShell) {}
 
@@ -59,7 +60,8 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
   messagesOut = 0;
   /** When it got online, in seconds after kit.epoch (a small integer, not a Date). */
   onlineSince = 0;
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   private corked = false;
 
@@ -180,7 +182,7 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
   /** Files `at` with the wheel when it is earlier than what is filed (later moves are found on firing). */
   protected schedule(at: number): void {
     if (this.phase === Phase.Closed || at === 0) return;
-    if (this.wheelSlot === -1 || at < this.kit.wheel.deadlineOf(this)) this.kit.wheel.schedule(this, at);
+    if (this.wheelNext === null || at < this.kit.wheel.deadlineOf(this)) this.kit.wheel.schedule(this, at);
   }
 
   onTimer(now: number): number {

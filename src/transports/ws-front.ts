@@ -33,7 +33,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { TimerWheel, WheelItem } from '../core/timer-wheel.js';
+import type { TimerWheel, WheelItem, WheelLink } from '../core/timer-wheel.js';
 import { certificateIdentity, type TlsProvider } from './tls.js';
 import { ClientFrameCheck } from './ws-frame-check.js';
 
@@ -69,7 +69,8 @@ type PipedSocket = net.Socket & { [kConn]: FrontConnection };
 
 /** One client connection through the front: its two sockets, who the client is, the pipe's state. */
 export class FrontConnection implements WheelItem, ReadGate {
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   readonly id: number;
   readonly remoteAddress: string;

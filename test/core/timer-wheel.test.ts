@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TimerWheel, type WheelItem } from '../../src/core/timer-wheel.js';
+import { TimerWheel, type WheelItem, type WheelLink } from '../../src/core/timer-wheel.js';
 
 class Item implements WheelItem {
-  wheelSlot = -1;
+  wheelPrev: WheelLink | null = null;
+  wheelNext: WheelLink | null = null;
   wheelDeadline = 0;
   fired: number[] = [];
   next = 0;
@@ -23,7 +24,7 @@ test('an item fires once its deadline has passed, not before', () => {
   assert.deepEqual(item.fired, []);
   wheel.tick(t0 + 1000);
   assert.deepEqual(item.fired, [t0 + 1000]);
-  assert.equal(item.wheelSlot, -1);
+  assert.equal(TimerWheel.filed(item), false);
 });
 
 test('a deadline moved forward (activity) fires at the new time, not the old one', () => {
@@ -112,11 +113,53 @@ test('after a stall the clock moves at once and deadlines fire after the poll ph
   lastActivity = wheel.now; // the read, with the fresh clock
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(keepAlive.fired, [], 'the client whose packet waited in the socket is kept');
-  assert.ok(keepAlive.wheelSlot !== -1, 'and its deadline filed again');
+  assert.ok(TimerWheel.filed(keepAlive), 'and its deadline filed again');
   // A client that really went silent is still closed after the stall.
   const silent = new Item();
   wheel.schedule(silent, late + 100);
   wheel.onInterval(late + 4_000);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(silent.fired.length, 1);
+});
+
+test('a callback may cancel or file other items of the slot being fired: cancelled ones stay quiet, overdue ones fire in the same tick', () => {
+  const wheel = new TimerWheel(250, 64);
+  const t0 = 6_000_000;
+  wheel.tick(t0);
+  const items = Array.from({ length: 6 }, () => new Item());
+  for (const item of items) wheel.schedule(item, t0 + 250);
+  const late = new Item();
+  // The first item to fire closes two others and files a deadline already passed (a will of 0 s).
+  const first = items[0]!;
+  first.onTimer = (now) => {
+    first.fired.push(now);
+    wheel.cancel(items[3]!);
+    wheel.cancel(items[5]!);
+    wheel.schedule(late, t0);
+    return 0;
+  };
+  wheel.tick(t0 + 250);
+  assert.deepEqual(
+    items.map((i) => i.fired.length),
+    [1, 1, 1, 0, 1, 0],
+  );
+  assert.equal(late.fired.length, 1, 'the overdue deadline fired in the same tick, not a lap later');
+  for (const item of [...items, late]) assert.equal(TimerWheel.filed(item), false);
+});
+
+test('many items sharing a slot with a later lap among them: each fires on its own tick', () => {
+  const wheel = new TimerWheel(250, 8);
+  const t0 = 7_000_000;
+  wheel.tick(t0);
+  const now = Array.from({ length: 100 }, () => new Item());
+  const lapLater = Array.from({ length: 100 }, () => new Item());
+  now.forEach((item, i) => {
+    wheel.schedule(item, t0 + 250);
+    wheel.schedule(lapLater[i]!, t0 + 250 + 2000);
+  });
+  wheel.tick(t0 + 250);
+  assert.ok(now.every((i) => i.fired.length === 1));
+  assert.ok(lapLater.every((i) => i.fired.length === 0 && TimerWheel.filed(i)));
+  for (let t = t0 + 500; t <= t0 + 2250; t += 250) wheel.tick(t);
+  assert.ok(lapLater.every((i) => i.fired.length === 1 && !TimerWheel.filed(i)));
 });
