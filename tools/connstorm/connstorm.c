@@ -21,6 +21,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -210,6 +213,9 @@ int main(int argc, char **argv) {
       }
       int one = 1;
       setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      /* The port is picked at connect() for the whole 4-tuple, so connections from other source
+         addresses leave 127.0.0.1's ephemeral ports to other clients of the same broker. */
+      if (nsources > 0) setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
       if (nsources > 0 && bind(c->fd, (struct sockaddr *)&sources[next % nsources], sizeof sources[0]) < 0) {
         if (!first_error) first_error = errno;
       }
