@@ -5,6 +5,10 @@
  * successor: once one table is promoted, every later table and every session in them survive
  * each scavenge, and with the sessions everything their connections hold. The index's tables
  * then hold only client ids and small integers; the array's slots are cleared on delete.
+ *
+ * The arrays keep the length of the peak (16 bytes per session at the peak, reused when clients
+ * come back) rather than shrink: renumbering the slots of a fleet that is leaving would stall
+ * the loop for every remaining session at once.
  */
 import type { Session } from './session.js';
 
@@ -51,21 +55,7 @@ export class SessionTable {
     this.index.delete(clientId);
     this.slots[slot] = undefined;
     this.free.push(slot);
-    if (this.slots.length > 1024 && this.index.size < this.slots.length >> 2) this.compact();
     return true;
-  }
-
-  /** After a storm has gone: numbers the slots again so the arrays shrink to what is filed. */
-  private compact(): void {
-    const slots = this.slots;
-    const kept: Array<Session | undefined> = [];
-    for (const [clientId, slot] of this.index) {
-      this.index.set(clientId, kept.length);
-      kept.push(slots[slot]);
-    }
-    slots.length = 0;
-    for (const session of kept) slots.push(session);
-    this.free.length = 0;
   }
 
   /** The client ids, in the order they were filed. */

@@ -49,7 +49,7 @@ test('deleting while iterating (a shutdown kicking clean sessions) visits each r
   assert.equal(table.size, 0);
 });
 
-test('after a storm has gone the table shrinks and keeps every session it still holds', () => {
+test('after a storm has gone the sessions kept are still found, and freed slots are reused without clobbering them', () => {
   const table = new SessionTable();
   for (let i = 0; i < 10_000; i++) table.set(`s${i}`, session(`s${i}`));
   for (let i = 0; i < 10_000; i++) if (i % 100 !== 0) table.delete(`s${i}`);
@@ -59,7 +59,6 @@ test('after a storm has gone the table shrinks and keeps every session it still 
     [...table.values()].map((s) => s.clientId),
     Array.from({ length: 100 }, (_, i) => `s${i * 100}`),
   );
-  // Filing more after the shrink uses fresh slots without clobbering the kept ones.
   for (let i = 0; i < 500; i++) table.set(`t${i}`, session(`t${i}`));
   assert.equal(table.size, 600);
   assert.equal(table.get('s0')?.clientId, 's0');
