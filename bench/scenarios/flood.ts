@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { FlagDef } from '../../src/config/flags.js';
 import { rssOf } from '../load/proc-stats.js';
-import { startJunction, type BrokerProcess } from '../lib/broker-process.js';
+import { startJunction, type BrokerProcess, type LogLine } from '../lib/broker-process.js';
 import { repoRoot } from '../lib/repo.js';
 import { parseToolArgs, type ToolSpec } from '../lib/tool-cli.js';
 import { jobArgs, type FloodJob, type FloodResult } from './flood-job.js';
@@ -207,23 +207,25 @@ function pinCores(brokerPids: number[]): void {
   execFileSync('taskset', ['-a', '-p', '-c', `1-${cores - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
-/** The broker's own event-loop lag p99 (ms) since the previous call, from its SIGUSR2 report. */
-async function brokerLoopDelay(broker: BrokerProcess, pid: number): Promise<string> {
+/** The broker's SIGUSR2 report (the "memory" log line), or undefined when none came within 1 s. */
+async function memoryReport(broker: BrokerProcess, pid: number): Promise<LogLine | undefined> {
   const before = broker.logs.length;
   process.kill(pid, 'SIGUSR2');
   for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
-  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory') as { eventLoopLagMs?: { p99: number; max: number } } | undefined;
+  return broker.logs.slice(before).find((l) => l['msg'] === 'memory');
+}
+
+/** The broker's own event-loop lag p99 (ms) since the previous call, from its SIGUSR2 report. */
+async function brokerLoopDelay(broker: BrokerProcess, pid: number): Promise<string> {
+  const line = (await memoryReport(broker, pid)) as { eventLoopLagMs?: { p99: number; max: number } } | undefined;
   const lag = line?.eventLoopLagMs;
   return lag !== undefined ? `${lag.p99.toFixed(1)} (max ${lag.max.toFixed(0)})` : '?';
 }
 
 /** The broker's online count from its SIGUSR2 report. */
 async function brokerOnline(broker: BrokerProcess, pid: number): Promise<number> {
-  const before = broker.logs.length;
-  process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 50 && broker.logs.length === before; i++) await sleep(20);
-  const line = broker.logs.slice(before).find((l) => l['msg'] === 'memory');
-  return typeof line?.['online'] === 'number' ? line['online'] : -1;
+  const online = (await memoryReport(broker, pid))?.['online'];
+  return typeof online === 'number' ? online : -1;
 }
 
 /** --idle: connstorm opens `count` connections and holds them; resolves once the broker has them online. */
