@@ -59,8 +59,6 @@ const LATE_TICKS = 2;
 export class TimerWheel {
   readonly resolution: number;
   private readonly slots: SlotHead[];
-  /** The ring a slot's items move to while they fire, so callbacks can file and cancel freely. */
-  private readonly firing = new SlotHead();
   /** The last tick visited, counted from `base`. */
   private cursor: number;
   private timer: NodeJS.Timeout | null = null;
@@ -169,7 +167,9 @@ export class TimerWheel {
   /** Fires the items of one slot due by tick `due` (the time `now` is passed on to them). */
   private fire(slotIndex: number, due: number, now: number): void {
     const head = this.slots[slotIndex]!;
-    const firing = this.firing;
+    if (head.wheelNext === head) return;
+    // The ring the slot's items move to while they fire (one per call: a callback may tick again).
+    const firing = new SlotHead();
     // Again while callbacks file due items here (a deadline filed for a tick already passed).
     while (head.wheelNext !== head) {
       // The whole ring moves to `firing`; what callbacks file or cancel meanwhile cannot upset the walk.
