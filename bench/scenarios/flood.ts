@@ -277,9 +277,19 @@ async function main(): Promise<void> {
   const pid = broker.process.pid!;
   const other = control ? await startJunction({ args: brokerArgs }) : null;
   if (o.pin) pinCores(other === null ? [pid] : [pid, other.process.pid!]);
-  const idle = o.idle > 0 ? await holdIdle(broker, pid, o.idle) : null;
-  if (idle !== null) console.log(`holding ${o.idle} idle connections through every phase`);
-  const probe = await startProbes(broker);
+  let idle: ChildProcess | null = null;
+  let probe: Probe;
+  try {
+    idle = o.idle > 0 ? await holdIdle(broker, pid, o.idle) : null;
+    if (idle !== null) console.log(`holding ${o.idle} idle connections through every phase`);
+    probe = await startProbes(broker);
+  } catch (err) {
+    // The brokers are child processes: without this they would outlive a failed start.
+    idle?.kill();
+    await broker.dispose();
+    await other?.dispose();
+    throw err;
+  }
   const samples = new Map<Phase, PhaseSample[]>(PHASES.map((p) => [p, []]));
   const brokerLag = new Map<Phase, string[]>(PHASES.map((p) => [p, []]));
   const rss = new Map<Phase, number>();
