@@ -11,7 +11,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FlagDef } from '../../src/config/flags.js';
 import { startJunction, type BrokerProcess } from '../lib/broker-process.js';
+import { percentile } from '../lib/qos1-publisher.js';
 import { parseToolArgs, type ToolSpec } from '../lib/tool-cli.js';
+import { jobArgs } from './flood-job.js';
 
 interface StormGcOptions {
   seconds: number;
@@ -51,7 +53,7 @@ const o = parseToolArgs<StormGcOptions>(SPEC).values;
 /** Runs flood-worker's storm for `seconds`; resolves with the connections it made. */
 function storm(port: number, seconds: number): Promise<number> {
   const worker = fileURLToPath(new URL('./flood-worker.js', import.meta.url));
-  const args = [worker, '--mode', 'storm', '--port', String(port), '--seconds', String(seconds), '--concurrency', String(o.concurrency), '--version', '4'];
+  const args = [worker, ...jobArgs({ mode: 'storm', port, seconds, concurrency: o.concurrency, version: 4, payloadBytes: 0, reconnectDelayMs: 0 })];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
       if (err !== null) {
@@ -82,10 +84,6 @@ function collections(broker: BrokerProcess, from: number): Collection[] {
     out.push({ kind, pauseMs: field('pause'), promoted: field('promoted') });
   }
   return out;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {

@@ -153,7 +153,7 @@ export interface SessionExpiry {
 
 /**
  * A disconnected session's expiry on the timer wheel: made when the session is first filed, so a
- * connected session (most of them) carries one null field instead of the wheel's two.
+ * connected session (most of them) carries one null field instead of the wheel's three.
  */
 export class ExpiryTimer implements WheelItem {
   wheelPrev: WheelLink | null = null;

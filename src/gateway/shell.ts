@@ -13,7 +13,7 @@
 import type { Link, LinkHandler } from '../transports/link.js';
 import { uncorkAtEndOfTurn, type TurnCorked } from '../transports/cork-batch.js';
 import type { Delivered, Delivery, KickReason, SessionOwner } from '../core/session.js';
-import type { WheelItem, WheelLink } from '../core/timer-wheel.js';
+import { TimerWheel, type WheelItem, type WheelLink } from '../core/timer-wheel.js';
 import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import type { Pausable } from '../core/auth.js';
 import type { Will } from '../core/will.js';
@@ -182,7 +182,7 @@ export abstract class ConnectionShell extends ReadingShell implements LinkHandle
   /** Files `at` with the wheel when it is earlier than what is filed (later moves are found on firing). */
   protected schedule(at: number): void {
     if (this.phase === Phase.Closed || at === 0) return;
-    if (this.wheelNext === null || at < this.kit.wheel.deadlineOf(this)) this.kit.wheel.schedule(this, at);
+    if (!TimerWheel.filed(this) || at < this.kit.wheel.deadlineOf(this)) this.kit.wheel.schedule(this, at);
   }
 
   onTimer(now: number): number {
