@@ -18,6 +18,7 @@ use std::rc::Rc;
 use crate::js_function;
 use crate::napi::{Args, Env, JsError, JsResult, Persistent, Value, Wrapped};
 use crate::net::server::{Options, Server, EVENT_STRIDE, MAX_BATCH_EVENTS, RECORD_SLOTS};
+use crate::net::addr::Peer;
 
 extern "C" {
     fn uv_handle_size(kind: c_int) -> usize;
@@ -319,19 +320,25 @@ fn frame_js(a: &Args) -> JsResult<Value> {
     a.env().undefined()
 }
 
-/// tcpPeerAddress(listener, id): string ('' once closed).
-fn peer_address_js(a: &Args) -> JsResult<Value> {
+/// The peer of connection `id`, open or closed, until its slot is reused (or its listener freed).
+fn peer_of(a: &Args) -> JsResult<Option<Peer>> {
     a.expect(2)?;
     let id = a.i32(1, "id")?;
-    let text = live(a)?.server.peer(id).map(|p| p.address()).unwrap_or_default();
+    let h = a.external::<TcpHandle>(0, "listener")?;
+    let p = h.live.get();
+    // SAFETY: non-null means alive; JS thread, no other borrow during this call.
+    Ok(if p.is_null() { None } else { unsafe { &mut *p }.server.peer(id) })
+}
+
+/// tcpPeerAddress(listener, id): string ('' once its slot is reused).
+fn peer_address_js(a: &Args) -> JsResult<Value> {
+    let text = peer_of(a)?.map(|p| p.address()).unwrap_or_default();
     a.env().string(&text)
 }
 
-/// tcpPeerPort(listener, id): number (0 once closed).
+/// tcpPeerPort(listener, id): number (0 once its slot is reused).
 fn peer_port_js(a: &Args) -> JsResult<Value> {
-    a.expect(2)?;
-    let id = a.i32(1, "id")?;
-    let port = live(a)?.server.peer(id).map_or(0, |p| p.port);
+    let port = peer_of(a)?.map_or(0, |p| p.port);
     a.env().uint32(port as u32)
 }
 

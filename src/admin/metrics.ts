@@ -1,14 +1,12 @@
 /**
  * What /metrics reports. Per-message figures come from the hook seam (messages and payload
- * bytes by QoS, in and out) and cost one or two counter increments each; per-connection events
- * (connects, disconnects by reason, authentication decisions and latency) are counted as they
- * happen; everything else (connections by protocol and transport, traffic by protocol, drops,
- * retained, sessions, inflight, queued, memory) is read from what the broker and the kit keep,
- * at scrape time.
+ * bytes by QoS, in and out) and cost one or two counter increments each; authentication
+ * decisions and latency are counted as they happen; everything else (connects and disconnects by
+ * reason, connections by protocol and transport, traffic by protocol, drops, retained, sessions,
+ * inflight, queued, memory) is read from what the broker and the kit keep, at scrape time.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Broker } from '../core/broker.js';
-import type { ClientInfo, DisconnectReason } from '../core/events.js';
 import type { Message, QoS } from '../core/message.js';
 import type { Session } from '../core/session.js';
 import type { Store, StoreFullError } from '../store/types.js';
@@ -26,10 +24,6 @@ export class AdminMetrics {
   private readonly receivedBytes = new Float64Array(3);
   private readonly sent = new Float64Array(3);
   private readonly sentBytes = new Float64Array(3);
-  /** protocol -> count */
-  private readonly connects = new Map<string, number>();
-  /** "protocol reason" -> count */
-  private readonly disconnects = new Map<string, number>();
   private authAllowed = 0;
   private authDenied = 0;
   readonly authLatency = new Histogram(LATENCY_BUCKETS);
@@ -51,8 +45,6 @@ export class AdminMetrics {
     this.removers.push(
       hooks.on('messageAccepted', (msg) => this.accepted(msg)),
       hooks.on('messageDelivered', (session, msg, qos) => this.delivered(session, msg, qos)),
-      hooks.on('clientConnected', (client) => this.connected(client)),
-      hooks.on('clientDisconnected', (client, reason) => this.disconnected(client, reason)),
     );
     this.kit.onAuthDecision = (allowed, seconds) => {
       if (allowed) this.authAllowed++;
@@ -83,15 +75,6 @@ export class AdminMetrics {
     if (owner instanceof ConnectionShell) owner.messagesOut++;
   }
 
-  private connected(client: ClientInfo): void {
-    this.connects.set(client.protocol, (this.connects.get(client.protocol) ?? 0) + 1);
-  }
-
-  private disconnected(client: ClientInfo, reason: DisconnectReason): void {
-    const key = `${client.protocol} ${reason}`;
-    this.disconnects.set(key, (this.disconnects.get(key) ?? 0) + 1);
-  }
-
   /** The scrape: every family in the text format. */
   render(): string {
     const w = new PrometheusWriter();
@@ -99,11 +82,10 @@ export class AdminMetrics {
     w.family('junction_info', 'gauge', 'constant 1, labelled with the version and node name').sample('junction_info', 1, { version: this.info.version, node: this.info.nodeName });
     this.renderConnections(w);
     w.family('junction_connects_total', 'counter', 'clients that logged in, by protocol');
-    for (const [protocol, n] of this.connects) w.sample('junction_connects_total', n, { protocol });
+    for (const [protocol, n] of this.kit.logins) w.sample('junction_connects_total', n, { protocol });
     w.family('junction_disconnects_total', 'counter', 'logged-in clients that went away, by protocol and reason');
-    for (const [key, n] of this.disconnects) {
-      const space = key.indexOf(' ');
-      w.sample('junction_disconnects_total', n, { protocol: key.slice(0, space), reason: key.slice(space + 1) });
+    for (const [protocol, byReason] of this.kit.logouts) {
+      for (const [reason, n] of byReason) w.sample('junction_disconnects_total', n, { protocol, reason });
     }
     w.single('junction_connections_refused_total', 'counter', 'connections refused (limits, authentication, bans)', m.connectionsRefused);
     w.single('junction_protocol_errors_total', 'counter', 'connections that broke their protocol', m.protocolErrors);

@@ -40,7 +40,11 @@ export type DisconnectReason =
   | 'quota-exceeded'
   | 'credentials-expired';
 
-/** Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/ (a listener of the hook seam). */
+/**
+ * Publishes lifecycle events into the broker under $SYS/brokers/{node}/clients/. The gateway
+ * calls it for every login and logout, before the hooks; the client's description is built only
+ * while somebody subscribes to a $-topic (a connect storm would pay for it twice per client).
+ */
 export class SysClientEvents {
   private readonly prefix: string;
 
@@ -51,15 +55,17 @@ export class SysClientEvents {
     this.prefix = `$SYS/brokers/${nodeName}/clients/`;
   }
 
-  /** Listens to the broker's client hooks. */
-  listen(): void {
-    this.broker.hooks.on('clientConnected', (client) => this.emit(client, 'connected', { connectedAt: Date.now() }));
-    this.broker.hooks.on('clientDisconnected', (client, reason) => this.emit(client, 'disconnected', { disconnectedAt: Date.now(), reason }));
+  /** A client logged in. */
+  connected(who: { clientInfo(): ClientInfo }): void {
+    if (this.broker.hasDollarSubscriptions) this.emit(who.clientInfo(), 'connected', { connectedAt: Date.now() });
+  }
+
+  /** A logged-in client went away. */
+  disconnected(who: { clientInfo(): ClientInfo }, reason: DisconnectReason): void {
+    if (this.broker.hasDollarSubscriptions) this.emit(who.clientInfo(), 'disconnected', { disconnectedAt: Date.now(), reason });
   }
 
   private emit(client: ClientInfo, what: string, extra: Record<string, unknown>): void {
-    // Nobody subscribes to any $-topic: skip the JSON and the routing (a connect storm pays twice per client).
-    if (!this.broker.hasDollarSubscriptions) return;
     const body = {
       clientid: client.clientId,
       username: client.username,

@@ -164,7 +164,7 @@ export class ClientAdmission {
       const refusal: AdmissionRefusal =
         result.reason === ADMISSION_REASON_CODES['bad-credentials'] ? 'bad-credentials' : result.reason === ADMISSION_REASON_CODES['rate-limited'] ? 'rate-limited' : 'not-authorized';
       if (request.clientId !== '') {
-        kit.clientDisconnected({ clientInfo: () => ({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }) }, 'auth-failure');
+        kit.clientDisconnected({ protocolName: shell.protocolName, clientInfo: () => ({ ...shell.clientInfo(), clientId: request.clientId, username: request.username }) }, 'auth-failure');
       }
       return { ok: false, refusal, detail: result.detail ?? 'not authorized' };
     }

@@ -8,7 +8,7 @@
  */
 import type { Broker } from '../core/broker.js';
 import type { EnhancedAuthMethod, Pausable, Security, SecurityPolicy } from '../core/auth.js';
-import type { ClientInfo, DisconnectReason } from '../core/events.js';
+import { type ClientInfo, type DisconnectReason, SysClientEvents } from '../core/events.js';
 import { PORT_OFF } from '../config/flags.js';
 import type { StoreFullError } from '../store/types.js';
 import { Message } from '../core/message.js';
@@ -81,6 +81,10 @@ export class GatewayContext {
   loginBuffered = 0;
   /** When the kit started (ms since the Unix epoch): connections keep their times as seconds after it. */
   readonly epoch: number;
+  /** Logins by protocol: counted here, so the metrics build no ClientInfo per connection. */
+  readonly logins = new Map<string, number>();
+  /** Logged-in clients gone, by protocol then reason. */
+  readonly logouts = new Map<string, Map<DisconnectReason, number>>();
   /** Traffic of closed connections by protocol name (live ones carry their own counters). */
   readonly closedTraffic = new Map<string, TrafficTotals>();
   /** Operator bans, or null while there are none to check. */
@@ -93,6 +97,7 @@ export class GatewayContext {
   /** Told of every authentication the chain decided (allowed or not) and how long it took, in seconds; null = nobody listens. */
   onAuthDecision: ((allowed: boolean, seconds: number) => void) | null = null;
   private readonly broker: Broker;
+  private readonly sysEvents: SysClientEvents;
   private readonly security: Security;
   private readonly policy: SecurityPolicy;
   private readonly admission: ClientAdmission;
@@ -108,6 +113,7 @@ export class GatewayContext {
     this.log = setup.log;
     this.logLimit = setup.logLimit;
     this.nodeName = setup.nodeName;
+    this.sysEvents = new SysClientEvents(setup.broker, setup.nodeName);
     this.options = setup.options;
     this.native = setup.native;
     this.epoch = Date.now();
@@ -283,14 +289,21 @@ export class GatewayContext {
 
   // --- events and durability ---------------------------------------------------------------
 
-  /** Fires clientConnected; the client's description is built only when a hook listens (the peer address is a call into Rust). */
-  clientConnected(who: { clientInfo(): ClientInfo }): void {
+  /** Counts a login, publishes its $SYS event and fires clientConnected; the client's description is built only when one of them needs it (the peer address is a call into Rust). */
+  clientConnected(who: { readonly protocolName: string; clientInfo(): ClientInfo }): void {
+    const protocol = who.protocolName;
+    this.logins.set(protocol, (this.logins.get(protocol) ?? 0) + 1);
+    this.sysEvents.connected(who);
     const hook = this.broker.hooks.clientConnected;
     if (hook !== null) hook(who.clientInfo());
   }
 
-  /** Fires clientDisconnected, building the description only when a hook listens. */
-  clientDisconnected(who: { clientInfo(): ClientInfo }, reason: DisconnectReason): void {
+  /** Counts a logout, publishes its $SYS event and fires clientDisconnected, building the description only when needed. */
+  clientDisconnected(who: { readonly protocolName: string; clientInfo(): ClientInfo }, reason: DisconnectReason): void {
+    let byReason = this.logouts.get(who.protocolName);
+    if (byReason === undefined) this.logouts.set(who.protocolName, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    this.sysEvents.disconnected(who, reason);
     const hook = this.broker.hooks.clientDisconnected;
     if (hook !== null) hook(who.clientInfo(), reason);
   }

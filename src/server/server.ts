@@ -7,7 +7,6 @@ import type { StartOptions } from './options.js';
 import { ConfigError } from '../errors.js';
 import { LogRateLimit, type Logger } from '../log/logger.js';
 import { Broker } from '../core/broker.js';
-import { SysClientEvents } from '../core/events.js';
 import { SysStats } from '../core/sys-stats.js';
 import type { TopicMatcher } from '../core/router.js';
 import { TopicTrie } from '../core/topic-trie.js';
@@ -91,7 +90,6 @@ export async function startServer(options: StartOptions, log: Logger, reparse: (
     lowWater: Math.floor(options.maxSocketBuffer / 4),
     batchBytes: 256 * 1024,
   });
-  new SysClientEvents(broker, options.nodeName).listen();
 
   const tls = createTlsProvider(options);
   const logLimit = new LogRateLimit(20);

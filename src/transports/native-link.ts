@@ -21,12 +21,13 @@ export const FRAMED = 8;
 /** flags above this bit: how long the connection was silent before its link was made (ms). */
 export const SILENT_SHIFT = 8;
 
-/** The peers of closed links (Rust forgets them then), for late readers: no field in every live link. */
-const closedPeers = new WeakMap<NativeLink, { address: string; port: number }>();
-
 /** One connection as a protocol sees it: an id into the Rust listener, its handler, its byte counts. */
 export class NativeLink implements Link {
-  /** -1 once closed (by either side). */
+  /**
+   * The Rust listener's id of the connection; once closed (by either side), its complement
+   * (negative): no call reaches a socket with it, but Rust still tells its peer until the slot
+   * is reused, so a closed link costs no copy of its address.
+   */
   id: number;
   handler: LinkHandler | null = null;
   flags = 0;
@@ -46,10 +47,12 @@ export class NativeLink implements Link {
     return 'tcp';
   }
   get remoteAddress(): string {
-    return this.id >= 0 ? this.listener.native.tcpPeerAddress(this.listener.handle, this.id) : (closedPeers.get(this)?.address ?? '');
+    const id = this.id;
+    return this.listener.native.tcpPeerAddress(this.listener.handle, id >= 0 ? id : ~id);
   }
   get remotePort(): number {
-    return this.id >= 0 ? this.listener.native.tcpPeerPort(this.listener.handle, this.id) : (closedPeers.get(this)?.port ?? 0);
+    const id = this.id;
+    return this.listener.native.tcpPeerPort(this.listener.handle, id >= 0 ? id : ~id);
   }
   get bufferedAmount(): number {
     return this.queuedBytes + this.nativePending;
@@ -104,12 +107,11 @@ export class NativeLink implements Link {
     closedLater(this, false);
   }
 
-  /** The id is no longer valid: keep the peer for late readers. */
+  /** The id is no longer valid (Rust closed the socket or is about to). */
   forget(): void {
-    closedPeers.set(this, { address: this.remoteAddress, port: this.remotePort });
     this.listener.links[this.id & SLOT_MASK] = undefined;
     // Its queued segments stay in the arena: Rust ignores an id whose generation has passed.
-    this.id = -1;
+    this.id = ~this.id;
   }
 }
 

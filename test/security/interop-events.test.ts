@@ -49,12 +49,15 @@ test('connect and normal disconnect: username, address, protocol, version, time'
   const off = await eventFor(id, 'disconnected');
   assert.equal(off['reason'], 'normal');
   assert.equal(off['username'], 'dave');
+  assert.ok(typeof on['port'] === 'number' && on['port'] > 0, "the client's port");
+  assert.deepEqual([off['ipaddress'], off['port']], ['127.0.0.1', on['port']], 'the peer is still told once the socket is closed');
 });
 
 test('connection lost, takeover, protocol error, keep-alive timeout and authentication failure each say so', async () => {
   const lost = clientId('lost');
   dropSocket(await connect(null, broker.url, { clientId: lost, protocolVersion: 5 }));
-  assert.equal((await eventFor(lost, 'disconnected'))['reason'], 'connection-lost');
+  const gone = await eventFor(lost, 'disconnected');
+  assert.deepEqual([gone['reason'], gone['ipaddress']], ['connection-lost', '127.0.0.1'], 'a socket the kernel closed still names its peer');
 
   const taken = clientId('taken');
   const first = await connect(null, broker.url, { clientId: taken, protocolVersion: 5 });

@@ -47,7 +47,6 @@ impl Server {
                 self.push(EV_REFUSED, -1, 0);
                 continue;
             }
-            set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
             let id = self.conns.insert(fd, Peer::from_sockaddr(&sa), now);
             if epoll_op(self.epfd, EPOLL_CTL_ADD, fd, EPOLLIN, id as u64) != 0 {
                 // SAFETY: as above.

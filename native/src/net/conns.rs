@@ -8,6 +8,7 @@
 //! is freed at once (JavaScript forgets the id in the same call).
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::addr::Peer;
@@ -88,7 +89,9 @@ pub fn make_id(slot: u32, gen: u16) -> i32 {
 #[derive(Default)]
 pub struct Conns {
     slots: Vec<Conn>,
-    free: Vec<u32>,
+    /// Free slots, reused oldest first: a freed slot keeps its last peer (for JavaScript's late
+    /// readers of a closed link's address) as long as possible.
+    free: VecDeque<u32>,
     dead: Vec<u32>,
     /// Descriptors open (every state but Free and Dead).
     pub open: u32,
@@ -104,7 +107,7 @@ impl Conns {
 
     /// Files a freshly accepted descriptor; returns its id.
     pub fn insert(&mut self, fd: i32, peer: Peer, now: u32) -> i32 {
-        let slot = match self.free.pop() {
+        let slot = match self.free.pop_front() {
             Some(s) => s,
             None => {
                 self.slots.push(Conn::free(0));
@@ -130,11 +133,13 @@ impl Conns {
         (live && (c.gen as u32 & GEN_MASK) == id >> SLOT_BITS).then_some(c)
     }
 
-    /// The peer of a live connection, or of a closed one JavaScript is being told about.
+    /// The peer of a connection, open or closed, until its slot is reused.
     pub fn peer(&self, id: i32) -> Option<Peer> {
         let id = u32::try_from(id).ok()?;
         let c = self.slots.get((id & SLOT_MASK) as usize)?;
-        (c.state != State::Free && (c.gen as u32 & GEN_MASK) == id >> SLOT_BITS).then_some(c.peer)
+        // A free slot's generation is one past its last connection's.
+        let gen = if c.state == State::Free { c.gen.wrapping_sub(1) } else { c.gen };
+        ((gen as u32 & GEN_MASK) == id >> SLOT_BITS).then_some(c.peer)
     }
 
     /// The connection's descriptor was closed: JavaScript already forgot it (`tell` false), or
@@ -157,8 +162,8 @@ impl Conns {
 
     fn release(&mut self, slot: u32) {
         let c = &mut self.slots[slot as usize];
-        *c = Conn::free(c.gen.wrapping_add(1));
-        self.free.push(slot);
+        *c = Conn { peer: c.peer, ..Conn::free(c.gen.wrapping_add(1)) };
+        self.free.push_back(slot);
     }
 
     /// Frees the slots of connections JavaScript has now been told are closed.
@@ -206,6 +211,22 @@ mod tests {
         let c = t.insert(12, Peer::default(), 0);
         assert_eq!(a as u32 & SLOT_MASK, c as u32 & SLOT_MASK);
         assert_eq!(t.open, 2);
+    }
+
+    #[test]
+    fn a_closed_connections_peer_is_known_until_its_slot_is_reused_oldest_free_first() {
+        let mut t = Conns::default();
+        let peer = |port: u16| Peer { port, ..Peer::default() };
+        let a = t.insert(10, peer(1001), 0);
+        let b = t.insert(11, peer(1002), 0);
+        t.closed(a, false);
+        t.closed(b, false);
+        assert_eq!(t.peer(a).map(|p| p.port), Some(1001), "JavaScript may still ask after forgetting the id");
+        let c = t.insert(12, peer(1003), 0);
+        assert_eq!(c as u32 & SLOT_MASK, a as u32 & SLOT_MASK, "the slot free the longest is reused first");
+        assert!(t.peer(a).is_none(), "a reused slot answers no more for its old connection");
+        assert_eq!(t.peer(b).map(|p| p.port), Some(1002));
+        assert_eq!(t.peer(c).map(|p| p.port), Some(1003));
     }
 
     #[test]

@@ -201,6 +201,8 @@ impl Server {
             if o.reuse_port {
                 check(set_int(s.listen_fd, SOL_SOCKET, SO_REUSEPORT, 1), "setsockopt")?;
             }
+            // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt per connection.
+            check(set_int(s.listen_fd, IPPROTO_TCP, TCP_NODELAY, 1), "setsockopt")?;
             if family == AF_INET6 && o.ip.is_unspecified() {
                 // '::' takes IPv4 too, as node:net does.
                 set_int(s.listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);

@@ -91,7 +91,8 @@ fn a_connection_is_announced_by_its_first_bytes_and_its_close_is_reported() {
     poll_until(&mut s, &mut seen, has(EV_CLOSE));
     assert_eq!(seen[2], Ev { kind: EV_CLOSE, id: open.id, arg: 0, bytes: vec![], records: vec![] });
     assert_eq!(s.conns.open, 0);
-    assert!(s.peer(open.id).is_none(), "a closed id is forgotten");
+    assert!(s.conns.get(open.id).is_none(), "a closed id reaches no connection");
+    assert_eq!(s.peer(open.id).map(|p| p.port), Some(peer_addr.port), "its peer is still told until the slot is reused");
 }
 
 pub(super) fn opened(s: &mut Server, peer: &mut TcpStream) -> i32 {
@@ -99,6 +100,22 @@ pub(super) fn opened(s: &mut Server, peer: &mut TcpStream) -> i32 {
     let mut seen = Vec::new();
     poll_until(s, &mut seen, has(EV_OPEN));
     seen[0].id
+}
+
+#[test]
+fn accepted_sockets_have_nagle_off_from_the_listener() {
+    extern "C" {
+        fn getsockopt(fd: c_int, level: c_int, name: c_int, value: *mut c_void, len: *mut socklen_t) -> c_int;
+    }
+    let mut s = Server::open(&options()).unwrap();
+    let mut peer = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let id = opened(&mut s, &mut peer);
+    let fd = s.conns.get(id).unwrap().fd;
+    let mut on: c_int = 0;
+    let mut len: socklen_t = 4;
+    // SAFETY: getsockopt writes at most `len` bytes into `on`.
+    assert_eq!(unsafe { getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &mut on as *mut c_int as *mut c_void, &mut len) }, 0);
+    assert_eq!(on, 1, "TCP_NODELAY, set on the listener, is inherited: small replies are not held back by Nagle");
 }
 
 #[test]
