@@ -31,6 +31,25 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   }
 }
 
+/**
+ * Milliseconds the hypervisor has kept CPU `cpu` from running this machine's work (the steal
+ * column of /proc/stat) since boot; NaN when not told (no /proc, no such CPU). On a shared virtual
+ * machine a busy core loses time this way that no code of ours can win back.
+ */
+export function stealMs(cpu: number): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`cpu${cpu} `));
+    if (line === undefined) return NaN;
+    // cpuN user nice system idle iowait irq softirq steal ...
+    const steal = Number(line.trim().split(/\s+/)[8]);
+    return (steal * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Resident set size of `pid` in bytes (VmRSS); throws when the process is gone. */
 export function rssOf(pid: number): number {
   const kib = statusKiB(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
