@@ -27,6 +27,7 @@ export const MICRO_BENCHES: readonly MicroBench[] = [
   { name: 'native-trie', summary: 'native topic trie against the TypeScript twin: match rate and memory per subscription', nodeOptions: ['--expose-gc'], short: ['--sizes', '10000,100000'] },
   { name: 'router-matchers', summary: 'TypeScript trie, native trie and native trie behind CachedMatcher on the fleet mix, with and without churn', short: ['--subscriptions', '50000'] },
   { name: 'retained-sync-cost', summary: 'cost per message of the synchronous retained path (the basis of --retained-bulk-threshold)', short: ['--sizes', '1000,20000'] },
+  { name: 'login', summary: "the JavaScript of one MQTT login and close over an in-memory link (no sockets), in CPU microseconds: the connect rate's own-code part" },
   { name: 'security', summary: 'ACL decisions on the PUBLISH path (uncached and through the connection cache) and one password check (scrypt, PBKDF2)' },
   { name: 'store', summary: 'store throughput (memory and LMDB, 1, 100 and 1000 records per turn) and the value encoding of a queued record' },
 ];

@@ -37,3 +37,11 @@ test('an unknown benchmark or flag is refused with exit code 2, naming it', asyn
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /unknown flag --fulll \(did you mean --full\?\)/);
 });
+
+test('the login benchmark logs 64 clients in at a time, closes them, and reports the CPU per login', async () => {
+  const r = await run(process.execPath, ['dist/bench/micro/login.bench.js', '--seconds', '1', '--warmup', '0', '--protocol', '5'], 20_000);
+  assert.equal(r.code, 0, r.stderr);
+  const row = /│\s*0\s*│\s*'5\.0'\s*│\s*(\d+)\s*│\s*([\d.]+)\s*│/.exec(r.stdout);
+  assert.ok(row !== null, `no result row in:\n${r.stdout}`);
+  assert.ok(Number(row[1]) >= 64 && Number(row[2]) > 0, `logins ${row[1]}, CPU per login ${row[2]} µs`);
+});
