@@ -4,7 +4,8 @@
  * (CONNACK with a non-zero code) is a failure that names the cause and sets the exit code.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { brokerFor } from '../interop/harness.js';
 import { run } from '../interop/commands.js';
@@ -75,6 +76,38 @@ test('connstorm counts refused connections as failures and exits 1', async (t) =
   assert.equal(code, 1);
   assert.deepEqual([result.connected, result.failed], [0, 50]);
   assert.notEqual(result.firstError, '');
+});
+
+/** TCP sockets in TIME_WAIT (state 06 of /proc/net/tcp) whose remote port is `port`. */
+function timeWaitTo(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[2]?.endsWith(`:${hexPort}`) === true && f[3] === '06';
+    }).length;
+}
+
+test('connstorm stopped with SIGTERM while it holds its connections resets them and exits 0: no TIME_WAIT is left', async (t) => {
+  const broker = await brokerFor(t, { args: ['--store', 'memory'] });
+  assert.ok(existsSync(STORM), `${STORM} is built by make test-tools`);
+  const child = spawn(STORM, ['--port', String(broker.port), '--connections', '200', '--concurrency', '20', '--hold', '60', '--source-addresses', '127.0.6.1']);
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/connstorm: 200 of 200 connected/.test(out)) resolve();
+    });
+    child.once('exit', () => reject(new Error(`connstorm exited before holding:\n${out}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, 'a stop during the hold is the normal end');
+  // A FIN would leave each closed client in TIME_WAIT for a minute (on loopback made on the broker's core).
+  assert.equal(timeWaitTo(broker.port), 0);
 });
 
 test('connstorm refuses bad usage with a message naming the option', async () => {

@@ -25,6 +25,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,13 @@ static void ticks_of(long pid, long long *user, long long *sys) {
   for (char *tok = strtok(p + 1, " "); tok && i <= 15; tok = strtok(NULL, " "), i++) field[i] = atoll(tok);
   *user = field[14];
   *sys = field[15];
+}
+
+/* Set by SIGTERM or SIGINT during the hold: the connections are then reset as at its end. */
+static volatile sig_atomic_t stop_holding = 0;
+static void on_stop(int sig) {
+  (void)sig;
+  stop_holding = 1;
 }
 
 int main(int argc, char **argv) {
@@ -340,7 +348,13 @@ int main(int argc, char **argv) {
   }
   /* Said before the hold: a script waiting for the summary (scripts/memory-slope) reads it now. */
   fflush(stdout);
-  if (hold > 0) sleep((unsigned)hold);
+  /* Killed while holding (flood.js --idle stops it so): the kernel would close every
+     connection with a FIN, leaving as many TIME_WAIT sockets whose expiry runs a minute later
+     on the broker's core (on loopback the broker's FIN is processed there), in the next run. */
+  struct sigaction sa = {.sa_handler = on_stop};
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  for (unsigned left = (unsigned)hold; left > 0 && !stop_holding;) left = sleep(left);
   /* Closed with a reset (linger 0): a normal close would leave every connection in TIME_WAIT on
      this side for a minute, and the next run's connect() would search past them for a port. */
   struct linger reset = {.l_onoff = 1, .l_linger = 0};
