@@ -1,7 +1,7 @@
 /**
  * CONNECT and CONNACK decoding [MQTT-3.1], [MQTT-3.2]. CONNECT carries its own protocol
- * version, so it ignores the connection's; both copy their bytes first because the will,
- * password and authentication data outlive the read buffer.
+ * version, so it ignores the connection's; both read their binary fields as copies (detach)
+ * because the will, password and authentication data outlive the read buffer.
  */
 
 import { MalformedPacketError, ProtocolError } from '../../../errors.js';

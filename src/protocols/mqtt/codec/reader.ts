@@ -20,6 +20,8 @@ export class PacketReader {
   packet: string;
   /** STR_* bits of the last string read, so callers can test for wildcards without a rescan. */
   lastStringBits: number;
+  /** Binary fields are copies, not views (detach): the packet's fields outlive the read buffer. */
+  private copies: boolean;
 
   constructor(buf: Buffer, pos: number, end: number, packet: string) {
     this.buf = buf;
@@ -27,6 +29,7 @@ export class PacketReader {
     this.end = end;
     this.packet = packet;
     this.lastStringBits = 0;
+    this.copies = false;
   }
 
   /** Bytes left before the end of the packet (or of the current property block). */
@@ -93,20 +96,24 @@ export class PacketReader {
     return this.buf.toString('utf8', start, stop);
   }
 
-  /** Reads Binary Data [MQTT-1.5.6] as a view into the packet. */
+  /** Reads Binary Data [MQTT-1.5.6] as a view into the packet (a copy once detached). */
   binary(field: string, index = -1): Buffer {
     const len = this.u16(field, index);
     const start = this.pos;
     if (start + len > this.end) this.malformed(field, index, `(length ${len}) runs past the end of the packet`);
     this.pos = start + len;
-    return this.buf.subarray(start, start + len);
+    return this.copies ? Buffer.from(this.buf.subarray(start, start + len)) : this.buf.subarray(start, start + len);
   }
 
-  /** A reader over a private copy of the unread bytes, for packets whose fields outlive the read buffer. */
+  /**
+   * This reader, for a packet whose fields outlive the read buffer: its binary fields are read as
+   * copies from now on (strings are copies anyway). Only those fields are copied, not the packet:
+   * a plain CONNECT (no will, password or authentication data) copies nothing.
+   */
   detach(packet: string): PacketReader {
-    const copy = Buffer.allocUnsafe(this.end - this.pos);
-    copy.set(this.buf.subarray(this.pos, this.end));
-    return new PacketReader(copy, 0, copy.length, packet);
+    this.packet = packet;
+    this.copies = true;
+    return this;
   }
 
   /** Throws unless every byte was consumed. */

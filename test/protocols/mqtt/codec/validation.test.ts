@@ -309,3 +309,14 @@ test('decodePublishFromScan applies the same PUBLISH rules as decodePacket', () 
     assertThrowsCodec(() => decodePublishFromScan(bytes, out, 0, version), expected);
   }
 });
+
+test("a CONNECT's will payload, password and authentication data outlive the buffer they were read from", () => {
+  // 5.0: Authentication Method 'm' and Data 0xAABB; will flag, QoS 0, user name and password.
+  const bytes = connect5('c4', '09 1500016d 160002aabb', `${CID} 00 0001 74 0002 7770 0001 75 0002 7077`);
+  const p = decodeFrame(bytes, 5);
+  assert.equal(p.type, 1);
+  if (p.type !== 1) return;
+  bytes.fill(0); // the read buffer is reused for the next bytes
+  assert.deepEqual([p.will?.payload.toString(), p.password?.toString(), p.properties.authenticationData?.toString('hex')], ['wp', 'pw', 'aabb']);
+  assert.deepEqual([p.clientId, p.will?.topic, p.username], ['c', 't', 'u']);
+});
