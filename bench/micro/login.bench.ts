@@ -14,6 +14,9 @@ import { encodeConnect } from '../../src/protocols/mqtt/codec/index.js';
 import { scanFrames } from '../../src/protocols/mqtt/codec/scanner.js';
 import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
 import type { MqttConfig } from '../../src/protocols/mqtt/protocol.js';
+import { Logger } from '../../src/log/logger.js';
+import { createSecurity } from '../../src/security/index.js';
+import { parseStartOptions } from '../../src/server/options.js';
 import { MemoryLink, memoryKit } from '../../test/gateway/memory-kit.js';
 import { parseToolArgs } from '../lib/tool-cli.js';
 import { microSpec } from './registry.js';
@@ -41,7 +44,10 @@ const CONFIG: MqttConfig = { maxPacketSize: 1 << 20, receiveMaximum: 32, topicAl
 const LIVE = 64;
 /** CONNECTs encoded beforehand (the client's work, not the broker's); an id comes back long after its session ended. */
 const PACKETS = Array.from({ length: 4096 }, (_, i) => encodeConnect({ protocolVersion: o.protocol as 4 | 5, cleanStart: true, keepAlive: 0, clientId: `storm-${i}` }));
-const { kit, broker } = await memoryKit();
+// The security a broker started with its defaults and --allow-anonymous has (its policy's shared
+// guard per client), not the test kit's open one.
+const security = await createSecurity(parseStartOptions(['--allow-anonymous']), new Logger({ level: 'silent' }));
+const { kit, broker } = await memoryKit(security);
 const live: MqttConnection[] = [];
 let made = 0;
 

@@ -178,6 +178,8 @@ export class Router {
 
   /** Removes every subscription of a session (it ended). */
   unsubscribeAll(session: Session): void {
+    // Most sessions that end (a connect storm's) never subscribed: no copy of nothing.
+    if (session.subscriptions.size === 0) return;
     for (const filter of [...session.subscriptions.keys()]) this.unsubscribe(session, filter);
   }
 

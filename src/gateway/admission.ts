@@ -69,8 +69,6 @@ class LoginInfo implements ConnectInfo {
   readonly transport: string;
   readonly peerIdentity: string | null;
   readonly #shell: ConnectionShell;
-  /** Providers may call it detached (`const waiting = info.waiting`): an own function, not a method. */
-  readonly waiting = (): boolean => !this.#shell.closed;
 
   constructor(request: AdmissionRequest, shell: ConnectionShell) {
     this.clientId = request.clientId;
@@ -85,6 +83,12 @@ class LoginInfo implements ConnectInfo {
   /** Read when a provider asks (an HTTP hook, a per-address rule): on the native transport it is a call into Rust, and most logins never need it. */
   get remoteAddress(): string {
     return this.#shell.link.remoteAddress;
+  }
+
+  /** Made when a provider asks (one that waits), not per login; providers may call it detached (`const waiting = info.waiting`). */
+  get waiting(): () => boolean {
+    const shell = this.#shell;
+    return () => !shell.closed;
   }
 }
 

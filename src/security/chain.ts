@@ -9,6 +9,10 @@
 import type { AuthResult, Authenticator, ConnectInfo } from '../core/auth.js';
 import { BAD_CREDENTIALS, NOT_AUTHORIZED, type AuthProvider, type ProviderDecision } from './provider.js';
 
+/** The anonymous rule's two answers, shared: no object per login. */
+const ANONYMOUS_ALLOWED: AuthResult = Object.freeze({ ok: true, reason: 0 });
+const ANONYMOUS_REFUSED: AuthResult = Object.freeze({ ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' });
+
 /** Names --auth-chain accepts, in the default order. */
 export const PROVIDER_NAMES = ['certificate', 'password-file', 'device-keys', 'jwt', 'http'] as const;
 
@@ -43,7 +47,7 @@ export class AuthChain implements Authenticator {
     // mosquitto 2 without a password file, --allow-anonymous (or loopback) decides for everyone,
     // which is also how vehicle gateways (VIN as username, no password) work out of the box.
     if ((info.username === null && info.password === null) || this.noCredentialCheck) {
-      return this.allowAnonymous ? { ok: true, reason: 0 } : { ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' };
+      return this.allowAnonymous ? ANONYMOUS_ALLOWED : ANONYMOUS_REFUSED;
     }
     return { ok: false, reason: BAD_CREDENTIALS, detail: 'no provider accepted the credentials' };
   }

@@ -139,8 +139,9 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
     serverKeepAlive = keepAlive;
   }
 
-  const connack: ConnackProperties = {};
-  if (v5) {
+  // 3.1.1 has no CONNACK properties: no object for them.
+  const connack: ConnackProperties | undefined = v5 ? {} : undefined;
+  if (connack !== undefined) {
     connack.receiveMaximum = config.receiveMaximum;
     connack.maximumPacketSize = config.maxPacketSize;
     if (config.topicAliasMaximum > 0) connack.topicAliasMaximum = config.topicAliasMaximum;
@@ -172,7 +173,8 @@ export function completeConnect(conn: MqttConnection, packet: ConnectPacket, ans
   if (w !== null) {
     const wp = w.properties;
     conn.will = {
-      message: new Message(w.topic, Buffer.from(w.payload), w.qos, w.retain, applicationProperties(wp), 0, conn.clientId),
+      // The payload is the will's own: decodeConnect reads binary fields as copies.
+      message: new Message(w.topic, w.payload, w.qos, w.retain, applicationProperties(wp), 0, conn.clientId),
       delay: wp.willDelayInterval ?? 0,
       expiryInterval: wp.messageExpiryInterval ?? 0,
     };
