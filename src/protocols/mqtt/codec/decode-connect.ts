@@ -14,11 +14,20 @@ import { STR_WILDCARD } from './utf8.js';
 
 const CONNACK_REASONS = new Set([0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8c, 0x90, 0x95, 0x97, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9f]);
 
-/** Decodes a CONNECT variable header and payload from a private copy of the packet. */
+/** True (and past it) when the reader is at the protocol name 'MQTT' (3.1.1 and 5.0): no string per CONNECT. */
+function isMqttName(r: PacketReader): boolean {
+  const b = r.buf;
+  const p = r.pos;
+  if (r.end - p < 6 || b[p] !== 0 || b[p + 1] !== 4 || b[p + 2] !== 0x4d || b[p + 3] !== 0x51 || b[p + 4] !== 0x54 || b[p + 5] !== 0x54) return false;
+  r.pos = p + 6;
+  return true;
+}
+
+/** Decodes a CONNECT variable header and payload; its binary fields are copies (they outlive the read buffer). */
 export function decodeConnect(src: PacketReader): ConnectPacket {
   const r = src.detach('CONNECT');
 
-  const protocolName = r.utf8('protocol name');
+  const protocolName = isMqttName(r) ? 'MQTT' : r.utf8('protocol name');
   const level = r.u8('protocol level');
   let version: ProtocolVersion;
   if (protocolName === 'MQTT') {
