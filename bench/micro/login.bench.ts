@@ -6,7 +6,7 @@
  * write (scripts/compare-connect-rate measures the whole, with the kernel's share, against
  * mosquitto); it is the part of the connect rate that is Junction's own code, and it is measured
  * in CPU time, which a shared machine's other tenants disturb less than a rate. Also the bytes
- * allocated per login (what the scavenges must sweep), which do not depend on the machine at all.
+ * allocated per login (what the scavenges must sweep), which the machine moves far less than a time.
  */
 import { performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
