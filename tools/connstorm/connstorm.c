@@ -304,6 +304,13 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* Stopped from now on (flood.js --idle stops it once the summary is out): the kernel would
+     close every connection with a FIN, leaving as many TIME_WAIT sockets whose expiry runs a
+     minute later on the broker's core (on loopback the broker's FIN is processed there), in the
+     next run. Set before the summary is printed, so a stop that answers it is caught. */
+  struct sigaction sa = {.sa_handler = on_stop};
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
   double seconds = (last_answer - start) / 1e9;
   qsort(latency_us, (size_t)done, sizeof *latency_us, cmp_u32);
   double p50 = done ? latency_us[(done - 1) * 50 / 100] / 1000.0 : 0;
@@ -348,12 +355,6 @@ int main(int argc, char **argv) {
   }
   /* Said before the hold: a script waiting for the summary (scripts/memory-slope) reads it now. */
   fflush(stdout);
-  /* Killed while holding (flood.js --idle stops it so): the kernel would close every
-     connection with a FIN, leaving as many TIME_WAIT sockets whose expiry runs a minute later
-     on the broker's core (on loopback the broker's FIN is processed there), in the next run. */
-  struct sigaction sa = {.sa_handler = on_stop};
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
   for (unsigned left = (unsigned)hold; left > 0 && !stop_holding;) left = sleep(left);
   /* Closed with a reset (linger 0): a normal close would leave every connection in TIME_WAIT on
      this side for a minute, and the next run's connect() would search past them for a port. */

@@ -16,6 +16,8 @@ const DISCONNECT_REASONS = new Set([
   0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x8f, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
 ]);
 const AUTH_REASONS = new Set([0x00, 0x18, 0x19]);
+/** The properties of an ack that has none (every 3.1.1 ack, most 5.0 ones): shared, frozen. */
+const NO_PROPERTIES: ReasonProperties = Object.freeze({});
 
 function reason(r: PacketReader, allowed: Set<number>): number {
   const code = r.u8('reason code');
@@ -28,7 +30,7 @@ export function decodeAck(r: PacketReader, type: AckType, version: ProtocolVersi
   const packetId = r.u16('packet identifier');
   if (packetId === 0) throw new ProtocolError(`${r.packet}: packet identifier is 0`); // [MQTT-2.2.1-3]
   let reasonCode = 0;
-  let properties: ReasonProperties = {};
+  let properties = NO_PROPERTIES;
   if (version === 5) {
     if (r.pos < r.end) {
       reasonCode = reason(r, type === PacketType.PUBACK || type === PacketType.PUBREC ? PUBACK_REASONS : PUBREL_REASONS);

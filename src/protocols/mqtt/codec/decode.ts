@@ -20,6 +20,13 @@ const REQUIRED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
  * sends at QoS 1 (3.1 section 2.1); 3.1.1 made the bit reserved [MQTT-2.2.2-1].
  */
 const DUP = 0x08;
+const EMPTY = Buffer.alloc(0);
+/**
+ * The reader of every packet decodePacket decodes: decoding is synchronous and no decoded packet
+ * keeps its reader (fields are values, copies or views of the buffer), so a PUBACK costs no
+ * reader object. It lets go of the buffer after each packet.
+ */
+const reader = new PacketReader(EMPTY, 0, 0, '');
 
 /**
  * Decodes the packet in buf[start, end) whose first byte holds `type` and `flags`. `version`
@@ -32,10 +39,18 @@ export function decodePacket(type: number, flags: number, buf: Buffer, start: nu
   if (required >= 0 && flags !== required && !(version === 3 && required === 2 && flags === (required | DUP))) {
     throw new MalformedPacketError(`${name}: reserved flag bits are 0b${flags.toString(2).padStart(4, '0')}, must be 0b${required.toString(2).padStart(4, '0')}`);
   }
-  const r = new PacketReader(buf, start + 1, end, name);
+  const r = reader.reset(buf, start + 1, end, name);
+  try {
+    return decodeBody(r, type, flags, end, version);
+  } finally {
+    reader.buf = EMPTY;
+  }
+}
+
+function decodeBody(r: PacketReader, type: number, flags: number, end: number, version: ProtocolVersion): Packet {
   const remaining = r.varint('remaining length');
   if (r.pos + remaining !== end) {
-    throw new MalformedPacketError(`${name}: remaining length ${remaining} does not match the ${end - r.pos} bytes given`);
+    throw new MalformedPacketError(`${r.packet}: remaining length ${remaining} does not match the ${end - r.pos} bytes given`);
   }
   switch (type) {
     case PacketType.CONNECT:

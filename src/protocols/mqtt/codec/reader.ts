@@ -32,6 +32,17 @@ export class PacketReader {
     this.copies = false;
   }
 
+  /** Points this reader at another packet (one reader serves every packet decodePacket reads). */
+  reset(buf: Buffer, pos: number, end: number, packet: string): this {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    this.packet = packet;
+    this.lastStringBits = 0;
+    this.copies = false;
+    return this;
+  }
+
   /** Bytes left before the end of the packet (or of the current property block). */
   remaining(): number {
     return this.end - this.pos;
