@@ -1,6 +1,7 @@
 /**
  * MQTT codec hot path: scanFrames over a 64 KiB chunk of small PUBLISH packets, decoding one
- * PUBLISH (from the scanner record and from raw bytes), and encoding one PUBLISH; 3.1.1 and 5.0.
+ * PUBLISH (from the scanner record and from raw bytes) and one PUBACK, and encoding one PUBLISH;
+ * 3.1.1 and 5.0. Then the bytes each decode allocates (what the scavenges of a QoS 1 flow sweep).
  */
 import { Bench } from 'tinybench';
 import { decodePacket } from '../../src/protocols/mqtt/codec/decode.js';
@@ -9,6 +10,7 @@ import { encodePublish } from '../../src/protocols/mqtt/codec/encode-publish.js'
 import { SCAN_HEADER, SCAN_STRIDE, scanFrames } from '../../src/protocols/mqtt/codec/scanner.js';
 import type { PublishFields } from '../../src/protocols/mqtt/codec/encode.js';
 import type { ProtocolVersion } from '../../src/protocols/mqtt/codec/packets.js';
+import { countAllocation } from '../lib/allocation.js';
 import { parseToolArgs } from '../lib/tool-cli.js';
 import { microSpec } from './registry.js';
 
@@ -44,6 +46,9 @@ function chunkOf(version: ProtocolVersion): { buf: Buffer; count: number } {
 const bench = new Bench({ time: 1000 });
 let sink = 0;
 const chunkSizes = new Map<string, { bytes: number; packets: number }>();
+/** Decodes whose allocation is measured after the timings: name -> one decode. */
+const decodes = new Map<string, () => void>();
+const PUBACK = Buffer.from([0x40, 0x02, 0x00, 0x07]);
 
 for (const version of [4, 5] as const) {
   const { buf, count } = chunkOf(version);
@@ -68,6 +73,13 @@ for (const version of [4, 5] as const) {
   bench.add(`v${version} encodePublish`, () => {
     sink += encodePublish(version, f).length;
   });
+  const puback = (): void => {
+    sink += (decodePacket(4, 0, PUBACK, 0, PUBACK.length, version) as { packetId: number }).packetId;
+  };
+  bench.add(`v${version} decodePacket PUBACK`, puback);
+  decodes.set(`v${version} decodePublishFromScan`, () => void (sink += decodePublishFromScan(buf, out, 1, version).payload.length));
+  decodes.set(`v${version} decodePacket PUBLISH`, () => void (sink += (decodePacket(3, one[0] & 15, one, 0, one.length, version) as { payload: Buffer }).payload.length));
+  decodes.set(`v${version} decodePacket PUBACK`, puback);
 }
 
 await bench.run();
@@ -79,4 +91,11 @@ for (const task of bench.tasks) {
     console.log(`${task.name}: ${((hz * size.bytes) / 1e9).toFixed(2)} GB/s, ${((hz * size.packets) / 1e6).toFixed(1)} M packets/s`);
   }
 }
+const ALLOCATION_RUNS = 1_000_000;
+const allocation = [...decodes].map(([name, decode]) => {
+  const stop = countAllocation();
+  for (let i = 0; i < ALLOCATION_RUNS; i++) decode();
+  return { decode: name, 'bytes allocated per decode': Number((stop() / ALLOCATION_RUNS).toFixed(1)) };
+});
+console.table(allocation);
 if (sink === 0) console.log('');

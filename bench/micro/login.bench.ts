@@ -9,7 +9,6 @@
  * allocated per login (what the scavenges must sweep), which the machine moves far less than a time.
  */
 import { performance } from 'node:perf_hooks';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { encodeConnect } from '../../src/protocols/mqtt/codec/index.js';
 import { scanFrames } from '../../src/protocols/mqtt/codec/scanner.js';
 import { MqttConnection } from '../../src/protocols/mqtt/connection.js';
@@ -18,6 +17,7 @@ import { Logger } from '../../src/log/logger.js';
 import { createSecurity } from '../../src/security/index.js';
 import { parseStartOptions } from '../../src/server/options.js';
 import { MemoryLink, memoryKit } from '../../test/gateway/memory-kit.js';
+import { countAllocation } from '../lib/allocation.js';
 import { parseToolArgs } from '../lib/tool-cli.js';
 import { microSpec } from './registry.js';
 
@@ -63,9 +63,7 @@ function pass(): void {
 
 async function run(seconds: number): Promise<{ logins: number; cpuMicros: number; wallMs: number; allocated: number }> {
   const first = made;
-  const gcs = new GCProfiler();
-  gcs.start();
-  const heapBefore = getHeapStatistics().used_heap_size;
+  const allocated = countAllocation();
   const cpu = process.cpuUsage();
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
@@ -73,12 +71,7 @@ async function run(seconds: number): Promise<{ logins: number; cpuMicros: number
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const used = process.cpuUsage(cpu);
-  const wallMs = performance.now() - start;
-  // Allocated = what the heap grew by, plus what every collection in between freed.
-  let freed = 0;
-  for (const gc of gcs.stop()?.statistics ?? []) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-  const allocated = getHeapStatistics().used_heap_size - heapBefore + freed;
-  return { logins: made - first, cpuMicros: used.user + used.system, wallMs, allocated };
+  return { logins: made - first, cpuMicros: used.user + used.system, wallMs: performance.now() - start, allocated: allocated() };
 }
 
 if (o.warmup > 0) await run(o.warmup);
