@@ -13,23 +13,18 @@ function fieldName(field: string, index: number): string {
 
 /** Reads one packet's fields in wire order; `end` is narrowed while a property block is read. */
 export class PacketReader {
-  buf: Buffer;
-  pos: number;
-  end: number;
+  buf!: Buffer;
+  pos!: number;
+  end!: number;
   /** Packet name for messages: 'CONNECT', 'PUBLISH'... */
-  packet: string;
+  packet!: string;
   /** STR_* bits of the last string read, so callers can test for wildcards without a rescan. */
-  lastStringBits: number;
+  lastStringBits!: number;
   /** Binary fields are copies, not views (detach): the packet's fields outlive the read buffer. */
-  private copies: boolean;
+  private copies!: boolean;
 
   constructor(buf: Buffer, pos: number, end: number, packet: string) {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
-    this.packet = packet;
-    this.lastStringBits = 0;
-    this.copies = false;
+    this.reset(buf, pos, end, packet);
   }
 
   /** Points this reader at another packet (one reader serves every packet decodePacket reads). */
