@@ -13,9 +13,8 @@ import { PacketReader } from './reader.js';
 import { SCAN_FLAGS, SCAN_LENGTH, SCAN_OFFSET, SCAN_PACKET_ID, SCAN_PROPS_LENGTH, SCAN_PROPS_OFFSET, SCAN_TOPIC_LENGTH, SCAN_TOPIC_OFFSET, scanRecord } from './scanner.js';
 import { STR_NON_ASCII, STR_NUL, STR_WILDCARD, isWellFormedUtf8, scanString } from './utf8.js';
 
-const EMPTY = Buffer.alloc(0);
 // One reader for the scanner path: decoding is synchronous and not re-entrant.
-const scratch = new PacketReader(EMPTY, 0, 0, 'PUBLISH');
+const scratch = new PacketReader(Buffer.alloc(0), 0, 0, 'PUBLISH');
 
 function checkFlags(flags: number): QoS {
   const qos = (flags >> 1) & 0x03;
@@ -96,11 +95,8 @@ export function decodePublishFromScan(buf: Buffer, out: Uint32Array, index: numb
     if (payloadStart === propsStart) {
       properties = {};
     } else {
-      scratch.buf = buf;
-      scratch.pos = propsStart;
-      scratch.end = end;
-      properties = decodePropertyBlock(scratch, PacketType.PUBLISH, payloadStart);
-      scratch.buf = EMPTY;
+      properties = decodePropertyBlock(scratch.reset(buf, propsStart, end, 'PUBLISH'), PacketType.PUBLISH, payloadStart);
+      scratch.release();
     }
   } else {
     properties = {};

@@ -20,13 +20,12 @@ const REQUIRED_FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
  * sends at QoS 1 (3.1 section 2.1); 3.1.1 made the bit reserved [MQTT-2.2.2-1].
  */
 const DUP = 0x08;
-const EMPTY = Buffer.alloc(0);
 /**
  * The reader of every packet decodePacket decodes: decoding is synchronous and no decoded packet
  * keeps its reader (fields are values, copies or views of the buffer), so a PUBACK costs no
  * reader object. It lets go of the buffer after each packet.
  */
-const reader = new PacketReader(EMPTY, 0, 0, '');
+const reader = new PacketReader(Buffer.alloc(0), 0, 0, '');
 
 /**
  * Decodes the packet in buf[start, end) whose first byte holds `type` and `flags`. `version`
@@ -43,7 +42,7 @@ export function decodePacket(type: number, flags: number, buf: Buffer, start: nu
   try {
     return decodeBody(r, type, flags, end, version);
   } finally {
-    reader.buf = EMPTY;
+    reader.release();
   }
 }
 

@@ -11,6 +11,9 @@ function fieldName(field: string, index: number): string {
   return index >= 0 ? `${field} ${index + 1}` : field;
 }
 
+/** What a reader shared across packets points at between them (it keeps no packet's bytes alive). */
+const NO_BYTES = Buffer.alloc(0);
+
 /** Reads one packet's fields in wire order; `end` is narrowed while a property block is read. */
 export class PacketReader {
   buf!: Buffer;
@@ -36,6 +39,11 @@ export class PacketReader {
     this.lastStringBits = 0;
     this.copies = false;
     return this;
+  }
+
+  /** Lets go of the packet's bytes (a reader shared across packets, once one is read). */
+  release(): void {
+    this.buf = NO_BYTES;
   }
 
   /** Bytes left before the end of the packet (or of the current property block). */
