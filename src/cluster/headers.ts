@@ -33,6 +33,8 @@ export const H_TIME = 'Junction-Time';
 export const H_SKIP_NODE = 'Junction-Skip-Node';
 /** A QoS 2 message's id, the same on every copy the node sends, so a copy sent again is dropped. */
 export const H_MSG_ID = 'Junction-Msg-Id';
+/** A journal record's id (JetStream's duplicate check); the same on every write of one message. */
+export const H_JOURNAL_ID = 'Nats-Msg-Id';
 /** The client a point-to-point message is for. */
 export const H_TO = 'Junction-To';
 /** The target's downlink topic the publisher's node checked the publisher may publish on. */
@@ -114,6 +116,7 @@ export interface HeaderFields {
   time: string;
   skipNode: string;
   msgId: string;
+  journalId: string;
   to: string;
   downlink: string;
 }
@@ -134,6 +137,7 @@ const fields: HeaderFields = {
   time: '',
   skipNode: '',
   msgId: '',
+  journalId: '',
   to: '',
   downlink: '',
 };
@@ -142,7 +146,7 @@ const fields: HeaderFields = {
 function cleared(): HeaderFields {
   const f = fields;
   f.node = f.qos = f.retain = f.topic = f.expiry = f.format = f.contentType = f.responseTopic = f.correlation = f.userProperties = '';
-  f.journal = f.origin = f.time = f.skipNode = f.msgId = f.to = f.downlink = '';
+  f.journal = f.origin = f.time = f.skipNode = f.msgId = f.journalId = f.to = f.downlink = '';
   return f;
 }
 
@@ -193,6 +197,9 @@ function take(f: HeaderFields, key: string, v: string): void {
       break;
     case H_MSG_ID:
       if (f.msgId === '') f.msgId = v;
+      break;
+    case H_JOURNAL_ID:
+      if (f.journalId === '') f.journalId = v;
       break;
     case H_TO:
       if (f.to === '') f.to = v;

@@ -357,6 +357,17 @@ export class JournalFeed implements LinkListener, FeedHost {
       m.ack();
       return;
     }
+    if (f.journalId !== '') {
+      // The same record under another sequence: JetStream stored one write twice (session-feed.ts).
+      const record = c.name + '\n' + f.journalId;
+      const seq = feed.records.get(record);
+      if (seq !== undefined && seq !== m.seq) {
+        m.ack();
+        this.counters.duplicates++;
+        return;
+      }
+      feed.records.set(record, m.seq);
+    }
     const msg = messageFrom(subjectToTopic(m.subject.slice(JOURNAL_PREFIX.length)), Buffer.from(m.data), f, time > 0 ? time : Date.now(), f.origin === '' ? null : f.origin);
     msg.journaled = true;
     const qos = (msg.qos < sub.qos ? msg.qos : sub.qos) as QoS;

@@ -6,6 +6,7 @@
  * timeout fail together, on one sweep a second.
  */
 import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { H_JOURNAL_ID } from './headers.js';
 
 interface Waiting {
   readonly resolve: (result: WriteResult) => void;
@@ -40,7 +41,7 @@ export class JetStreamWriter {
 
   /** Writes `payload` to the stream listening on `subject`, under `msgId` (JetStream's duplicate check). */
   write(subject: string, payload: Uint8Array, headers: MsgHdrs, msgId: string): Promise<WriteResult> {
-    headers.set('Nats-Msg-Id', msgId);
+    headers.set(H_JOURNAL_ID, msgId);
     const token = (this.next++).toString(36);
     return new Promise<WriteResult>((resolve) => {
       this.waiting.set(token, { resolve, at: Date.now() });

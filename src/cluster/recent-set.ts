@@ -36,3 +36,32 @@ export class RecentSet<T> {
     return false;
   }
 }
+
+/** RecentSet's twin that keeps a value with each key (the journal sequence a record id came with). */
+export class RecentMap<K, V> {
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  private since = Date.now();
+
+  constructor(
+    /** how long an entry is kept at least */
+    private readonly periodMs: number,
+    /** entries per generation at most (the older generation goes early past it) */
+    private readonly maxEntries: number,
+  ) {}
+
+  get(k: K): V | undefined {
+    const v = this.current.get(k);
+    return v !== undefined ? v : this.previous.get(k);
+  }
+
+  set(k: K, v: V): void {
+    const now = Date.now();
+    if (now - this.since > this.periodMs || this.current.size >= this.maxEntries) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.since = now;
+    }
+    this.current.set(k, v);
+  }
+}

@@ -6,7 +6,7 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { SessionEndReason } from '../core/hooks.js';
 import { journalPacketId, type JournalRef, type Session } from '../core/session.js';
 import type { SessionReceipts } from './qos2-receipts.js';
-import { RecentSet } from './recent-set.js';
+import { RecentMap, RecentSet } from './recent-set.js';
 
 /** What a held delivery needs of the feed. */
 export interface FeedHost {
@@ -48,12 +48,20 @@ export class SessionFeed {
    * (that node died before acknowledging it), so the receipt stays until the copy shows up.
    */
   readonly settled = new Set<number>();
+  /**
+   * The journal sequence each record id (Nats-Msg-Id) was delivered under lately, by consumer:
+   * nats-server before 2.11 may store a write twice when a stream leader election interrupts it
+   * (its duplicate check did not cover proposals of the previous leader), and the second copy,
+   * under another sequence, must not reach a QoS 2 subscriber again.
+   */
+  readonly records: RecentMap<string, number>;
   constructor(
     readonly session: Session,
     readonly receipts: SessionReceipts,
     redeliveryMs: number,
   ) {
     this.completed = new RecentSet<number>(2 * redeliveryMs, 100_000);
+    this.records = new RecentMap<string, number>(2 * redeliveryMs, 100_000);
   }
 }
 

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect } from '@nats-io/transport-node';
+import { headers as natsHeaders, connect as natsConnect } from '@nats-io/transport-node';
 import { ServiceProcess } from '../../bench/lib/backend-services.js';
 import { clientId, closeClient, connect, waitFor, type Broker, type TestContext } from '../interop/harness.js';
 import { rawClient } from '../interop/raw-client.js';
@@ -247,6 +247,52 @@ test("a persistent session's new QoS 1 subscription is acknowledged once the oth
     await pub.publishAsync(`drw/${i}/x`, `drw-${i}`, { qos: 1 });
   }
   assert.equal((await journalMessages(urls)) - start, rounds, 'each message published right after a SUBACK was journaled');
+});
+
+test('a record JetStream stored twice (nats-server before 2.11, in a leader election) reaches a QoS 2 subscriber once; a QoS 1 one too', async (t) => {
+  const got = new Map<string, number>();
+  const sub = await countingClient(t, [c], { clientId: clientId('dq-twice'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);
+  await sub.subscribeAsync('dqd/#', { qos: 2 });
+  const pub = await connect(t, b.url, { protocolVersion: 5 });
+  await waitFor(
+    () => {
+      pub.publish('dqd/ready', 'ready', { qos: 1 });
+      return got.has('ready');
+    },
+    15_000,
+    "the subscriber's journal consumers",
+  );
+  // What a leader election does to a write on nats-server 2.9/2.10: one record id, two sequences.
+  // A duplicate window shorter than the gap between the two writes lets the test store it twice.
+  const nc = await natsConnect({ servers: natsUrls(natsServers).split(',') });
+  const jsm = await jetstreamManager(nc);
+  const config = (await jsm.streams.info('JUNCTION_JOURNAL')).config;
+  const window = config.duplicate_window;
+  t.after(async () => {
+    await jsm.streams.update('JUNCTION_JOURNAL', { ...config, duplicate_window: window }).catch(() => undefined);
+    await nc.close();
+  });
+  await jsm.streams.update('JUNCTION_JOURNAL', { ...config, duplicate_window: 100_000_000 });
+  const js = jsm.jetstream();
+  const seqs: number[] = [];
+  const run = Date.now().toString(36);
+  for (const [payload, qos] of [
+    ['twice-2', '2'],
+    ['twice-1', '1'],
+  ] as const) {
+    for (let copy = 0; copy < 2; copy++) {
+      const h = natsHeaders();
+      h.set('Junction-QoS', qos);
+      h.set('Junction-Time', String(Date.now()));
+      seqs.push((await js.publish('$JUNCTION.j.dqd.x', payload, { headers: h, msgID: `dq-twice-${payload}-${run}` })).seq);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+  assert.equal(new Set(seqs).size, 4, 'JetStream stored each record twice, under two sequences');
+  await waitFor(() => got.has('twice-2') && got.has('twice-1'), 10_000, 'both records');
+  await new Promise((resolve) => setTimeout(resolve, (REDELIVERY_S + 1) * 1000));
+  assert.equal(got.get('twice-2'), 1, 'the QoS 2 record once');
+  assert.equal(got.get('twice-1'), 1, 'the QoS 1 record once');
 });
 
 test('SIGKILL of the NATS server a publishing node uses: the persistent subscriber gets every acknowledged message from the journal, QoS 2 once', async (t) => {

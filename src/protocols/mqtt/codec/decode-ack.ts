@@ -17,7 +17,7 @@ const DISCONNECT_REASONS = new Set([
 ]);
 const AUTH_REASONS = new Set([0x00, 0x18, 0x19]);
 /** The properties of an ack that has none (every 3.1.1 ack, most 5.0 ones): shared, frozen. */
-const NO_PROPERTIES: ReasonProperties = Object.freeze({});
+const NO_PROPERTIES: Readonly<ReasonProperties> = Object.freeze({});
 
 function reason(r: PacketReader, allowed: Set<number>): number {
   const code = r.u8('reason code');
@@ -30,7 +30,7 @@ export function decodeAck(r: PacketReader, type: AckType, version: ProtocolVersi
   const packetId = r.u16('packet identifier');
   if (packetId === 0) throw new ProtocolError(`${r.packet}: packet identifier is 0`); // [MQTT-2.2.1-3]
   let reasonCode = 0;
-  let properties = NO_PROPERTIES;
+  let properties: Readonly<ReasonProperties> = NO_PROPERTIES;
   if (version === 5) {
     if (r.pos < r.end) {
       reasonCode = reason(r, type === PacketType.PUBACK || type === PacketType.PUBREC ? PUBACK_REASONS : PUBREL_REASONS);

@@ -123,7 +123,8 @@ export interface AckPacket {
   type: AckType;
   packetId: number;
   reasonCode: number;
-  properties: ReasonProperties;
+  /** Read-only: a decoded ack without properties shares one frozen object. */
+  properties: Readonly<ReasonProperties>;
 }
 
 export interface Subscription {
