@@ -359,14 +359,14 @@ export class JournalFeed implements LinkListener, FeedHost {
     }
     if (f.journalId !== '') {
       // The same record under another sequence: JetStream stored one write twice (session-feed.ts).
-      const record = c.name + '\n' + f.journalId;
-      const seq = feed.records.get(record);
+      // Two consumers of the session (overlapping filters) see one record under one sequence.
+      const seq = feed.records.get(f.journalId);
       if (seq !== undefined && seq !== m.seq) {
         m.ack();
         this.counters.duplicates++;
         return;
       }
-      feed.records.set(record, m.seq);
+      feed.records.set(f.journalId, m.seq);
     }
     const msg = messageFrom(subjectToTopic(m.subject.slice(JOURNAL_PREFIX.length)), Buffer.from(m.data), f, time > 0 ? time : Date.now(), f.origin === '' ? null : f.origin);
     msg.journaled = true;

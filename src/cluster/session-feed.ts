@@ -49,7 +49,7 @@ export class SessionFeed {
    */
   readonly settled = new Set<number>();
   /**
-   * The journal sequence each record id (Nats-Msg-Id) was delivered under lately, by consumer:
+   * The journal sequence each record id (Nats-Msg-Id) was delivered under lately:
    * nats-server before 2.11 may store a write twice when a stream leader election interrupts it
    * (its duplicate check did not cover proposals of the previous leader), and the second copy,
    * under another sequence, must not reach a QoS 2 subscriber again.
