@@ -53,6 +53,18 @@ async function countingClient(t: TestContext, brokers: Broker[], opts: IClientOp
   return client;
 }
 
+/** Publishes 'ready' at QoS 1 on `topic` until the counting subscriber has it: its journal consumers read. */
+async function awaitFeed(pub: MqttClient, topic: string, got: Map<string, number>): Promise<void> {
+  await waitFor(
+    () => {
+      pub.publish(topic, 'ready', { qos: 1 });
+      return got.has('ready');
+    },
+    15_000,
+    "the subscriber's journal consumers",
+  );
+}
+
 /** Polls an async check until it holds or `timeoutMs` passes. */
 async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -254,14 +266,7 @@ test('a record JetStream stored twice (nats-server before 2.11, in a leader elec
   const sub = await countingClient(t, [c], { clientId: clientId('dq-twice'), clean: false, properties: { sessionExpiryInterval: 300 } }, got);
   await sub.subscribeAsync('dqd/#', { qos: 2 });
   const pub = await connect(t, b.url, { protocolVersion: 5 });
-  await waitFor(
-    () => {
-      pub.publish('dqd/ready', 'ready', { qos: 1 });
-      return got.has('ready');
-    },
-    15_000,
-    "the subscriber's journal consumers",
-  );
+  await awaitFeed(pub, 'dqd/ready', got);
   // What a leader election does to a write on nats-server 2.9/2.10: one record id, two sequences.
   // A duplicate window shorter than the gap between the two writes lets the test store it twice.
   const nc = await natsConnect({ servers: natsUrls(natsServers).split(',') });
@@ -302,14 +307,7 @@ test('SIGKILL of the NATS server a publishing node uses: the persistent subscrib
   const pub = await countingClient(t, [b], { clientId: clientId('dq-npub') }, new Map());
   await awaitRoute(pub, sub, 'dqn/probe');
   // The subscriber's consumers read the journal before the stream starts (a QoS 1 message goes through them).
-  await waitFor(
-    () => {
-      pub.publish('dqn/ready', 'ready', { qos: 1 });
-      return got.has('ready');
-    },
-    15_000,
-    "the subscriber's journal consumers",
-  );
+  await awaitFeed(pub, 'dqn/ready', got);
   const sending = Promise.all([publishNumbered(pub, 'dqn/q1', 'n1', 100, 1, 20), publishNumbered(pub, 'dqn/q2', 'n2', 100, 2, 20)]);
   await new Promise((resolve) => setTimeout(resolve, 600));
   // Node B's own NATS server: B moves to another; JetStream elects new leaders where it led.
