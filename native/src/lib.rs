@@ -9,6 +9,8 @@
 #[cfg(not(test))]
 pub mod napi;
 #[cfg(not(test))]
+mod bind_exec;
+#[cfg(not(test))]
 mod bind_fd;
 #[cfg(not(test))]
 mod bind_memory;
@@ -34,7 +36,7 @@ const ABI_VERSION: u32 = 3;
 
 #[cfg(not(test))]
 fn init(env: Env, exports: Value) -> JsResult<()> {
-    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS).chain(bind_memory::EXPORTS).chain(bind_tcp::EXPORTS) {
+    for (name, cb) in bind_scanner::EXPORTS.iter().chain(bind_trie::EXPORTS).chain(bind_fd::EXPORTS).chain(bind_memory::EXPORTS).chain(bind_exec::EXPORTS).chain(bind_tcp::EXPORTS) {
         let f = env.function(name, *cb)?;
         env.set(exports, name, f)?;
     }

@@ -5,6 +5,7 @@
  */
 
 import { writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { packageVersion } from '../config/version.js';
 import { Logger } from '../log/logger.js';
@@ -12,6 +13,8 @@ import { benchHelp, runBenchCommand } from './bench.js';
 import { fuzzHelp, runFuzzCommand } from './fuzz.js';
 import { startHelp } from './help.js';
 import { parseStartOptions } from '../server/options.js';
+import { loadNative } from '../native/binding.js';
+import { restartForSingleCpuGc } from '../server/single-cpu-gc.js';
 import { passwdHelp, runPasswd } from './passwd.js';
 import { ctlHelp, runCtl } from './ctl.js';
 
@@ -38,6 +41,12 @@ const COMMANDS: readonly Command[] = [
     async run(argv) {
       const options = parseStartOptions(argv);
       const log = new Logger({ level: options.logLevel, fields: { node: options.nodeName } });
+      // Before anything opens: this may replace the process (execv) with one that has the flag.
+      const gc = restartForSingleCpuGc(options.singleThreadedGc, loadNative(options.native));
+      if (gc === 'already set') log.info("V8's garbage collector runs on the main thread only (--single-threaded-gc)");
+      else if (options.singleThreadedGc === 'on' || (options.singleThreadedGc === 'auto' && availableParallelism() === 1 && gc !== 'off')) {
+        log.warn('--single-threaded-gc could not be applied; the collector keeps its helper threads', { reason: gc });
+      }
       // Loaded only here so --help and --version never pay for the broker's modules (lmdb, piscina).
       const { runStart } = await import('./start.js');
       await runStart(options, log, () => parseStartOptions(argv));

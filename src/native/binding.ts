@@ -58,6 +58,11 @@ export interface NativeBinding {
    */
   trimHeap?(): boolean;
   /**
+   * Replaces this process with `path` run with `args` (NUL-separated, argv[0] first), in place:
+   * execv, same process id (native/src/bind_exec.rs). Returns only by throwing. Absent from addons built before it.
+   */
+  execNode?(path: string, args: string): never;
+  /**
    * Opens a native TCP listener (src/transports/native-tcp.ts): `onEvents(arena, count)` gets
    * [kind, id, arg] triples in `events`, the bytes read, in event order, in `arena`, and the scan
    * records of framed connections' EV_FRAMES events, block after block, in `records`.

@@ -3,10 +3,12 @@ import { hostname } from 'node:os';
 import type { FlagDef } from '../config/flags.js';
 import { LOG_THRESHOLDS, type LogThreshold } from '../log/logger.js';
 import { NATIVE_MODES, type NativeMode } from '../native/binding.js';
+import { SINGLE_CPU_GC_MODES, type SingleCpuGcMode } from './single-cpu-gc.js';
 
 export interface RuntimeOptions {
   logLevel: LogThreshold;
   native: NativeMode;
+  singleThreadedGc: SingleCpuGcMode;
   retainedWorkers: number;
   retainedBulkThreshold: number;
   nodeName: string;
@@ -18,6 +20,16 @@ export interface RuntimeOptions {
 export const RUNTIME_FLAGS: readonly FlagDef<keyof RuntimeOptions>[] = [
   { name: 'log-level', key: 'logLevel', kind: 'enum', group: 'Runtime', default: 'info', values: LOG_THRESHOLDS, help: 'least severe log lines written (JSON lines on stdout)' },
   { name: 'native', key: 'native', kind: 'enum', group: 'Runtime', default: 'auto', values: NATIVE_MODES, help: 'use the Rust addon: auto = when it loads; also set by JUNCTION_NATIVE' },
+  {
+    name: 'single-threaded-gc',
+    key: 'singleThreadedGc',
+    kind: 'enum',
+    group: 'Runtime',
+    default: 'auto',
+    values: SINGLE_CPU_GC_MODES,
+    inConfigFile: false,
+    help: "V8's garbage collector on the main thread only (node --single-threaded-gc): the process starts itself again with it, same process id; auto = when the process may use one CPU (taskset, a cpuset, one broker per core), where the collector's helper threads would take turns with the event loop",
+  },
   {
     name: 'retained-workers',
     key: 'retainedWorkers',

@@ -1,0 +1,50 @@
+/**
+ * V8 marks, sweeps and scavenges on helper threads. In a process that may use one CPU (taskset,
+ * a cgroup cpuset, one broker per core with --tcp-reuse-port) those threads take turns with the
+ * event loop on that CPU, and the kernel gives each an equal share: during a connect storm they
+ * held the core for 9-21 ms at a time while the loop waited (docs/PERFORMANCE.md, "GC threads on
+ * one core"). `node --single-threaded-gc` keeps that work on the main thread, in steps between
+ * events. V8 refuses the flag once it runs, so `junction start` starts itself again with it,
+ * before it opens anything, through the native module's execv: same process id, descriptors and
+ * environment, so a supervisor (systemd, a container runtime) sees one process throughout.
+ */
+import { availableParallelism } from 'node:os';
+import type { NativeBinding } from '../native/binding.js';
+
+/** What --single-threaded-gc accepts. */
+export const SINGLE_CPU_GC_MODES = ['auto', 'on', 'off'] as const;
+export type SingleCpuGcMode = (typeof SINGLE_CPU_GC_MODES)[number];
+
+const FLAG = '--single-threaded-gc';
+/** Set across the restart: a process started by it never starts itself again. */
+const RESTARTED = 'JUNCTION_GC_RESTARTED';
+
+/** Why the process keeps running as it is, or null when it should start itself again with the flag. */
+export function singleCpuGcSkip(mode: SingleCpuGcMode, execArgv: readonly string[], cpus: number, restarted: boolean): string | null {
+  if (mode === 'off') return 'off';
+  if (execArgv.includes(FLAG)) return 'already set';
+  if (restarted) return 'already restarted once';
+  if (mode === 'auto' && cpus > 1) return `${cpus} CPUs`;
+  return null;
+}
+
+/**
+ * Starts this process again with --single-threaded-gc when `mode` asks for it (does not return
+ * then); returns why not otherwise, or what stopped it (no native module, execv failed).
+ */
+export function restartForSingleCpuGc(mode: SingleCpuGcMode, native: NativeBinding | null): string {
+  const restarted = process.env[RESTARTED] === '1';
+  delete process.env[RESTARTED];
+  const skip = singleCpuGcSkip(mode, process.execArgv, availableParallelism(), restarted);
+  if (skip !== null) return skip;
+  if (native === null || typeof native.execNode !== 'function') return 'the native module (execv) is not loaded: start with node --single-threaded-gc';
+  process.env[RESTARTED] = '1';
+  const args = [process.argv0, ...process.execArgv, FLAG, ...process.argv.slice(1)];
+  try {
+    native.execNode(process.execPath, args.join('\u0000'));
+  } catch (err) {
+    delete process.env[RESTARTED];
+    return err instanceof Error ? err.message : String(err);
+  }
+  return 'execv returned';
+}
