@@ -42,7 +42,14 @@ const FLAGS: readonly FlagDef<keyof FloodOptions>[] = [
     help: 'start the broker with --max-connection-rate 200 --max-publish-rate 2000 --publish-quota-strikes 3 --max-accept-rate (--accept-rate)',
   },
   { group: 'Broker', name: 'accept-rate', key: 'acceptRate', kind: 'int', default: 1000, min: 1, max: 1_000_000, valueName: 'CONN/S', help: "the broker's --max-accept-rate with --limits" },
-  { group: 'Broker', name: 'pin', key: 'pin', kind: 'bool', default: false, help: 'put the broker(s) on core 0 and this process on the others' },
+  {
+    group: 'Broker',
+    name: 'pin',
+    key: 'pin',
+    kind: 'bool',
+    default: false,
+    help: 'put the broker(s) on core 0 and this process on the others; the brokers start with --single-threaded-gc on, as a broker started on one core does by itself',
+  },
   {
     group: 'Broker',
     name: 'control',
@@ -299,6 +306,8 @@ async function runPhase(phase: Phase, broker: BrokerProcess, other: BrokerProces
 
 async function main(): Promise<void> {
   const brokerArgs = o.limits ? ['--max-connection-rate', '200', '--max-publish-rate', '2000', '--publish-quota-strikes', '3', '--max-accept-rate', String(o.acceptRate)] : [];
+  // Pinned after it starts, a broker would not see its one core (--single-threaded-gc auto): as if started on it.
+  if (o.pin) brokerArgs.push('--single-threaded-gc', 'on');
   const broker = await startJunction({ args: brokerArgs });
   const pid = broker.process.pid!;
   const other = control ? await startJunction({ args: brokerArgs }) : null;
