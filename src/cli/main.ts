@@ -5,7 +5,6 @@
  */
 
 import { writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { packageVersion } from '../config/version.js';
 import { Logger } from '../log/logger.js';
@@ -43,10 +42,8 @@ const COMMANDS: readonly Command[] = [
       const log = new Logger({ level: options.logLevel, fields: { node: options.nodeName } });
       // Before anything opens: this may replace the process (execv) with one that has the flag.
       const gc = restartForSingleCpuGc(options.singleThreadedGc, loadNative(options.native));
-      if (gc === 'already set') log.info("V8's garbage collector runs on the main thread only (--single-threaded-gc)");
-      else if (options.singleThreadedGc === 'on' || (options.singleThreadedGc === 'auto' && availableParallelism() === 1 && gc !== 'off')) {
-        log.warn('--single-threaded-gc could not be applied; the collector keeps its helper threads', { reason: gc });
-      }
+      if (gc.state === 'on') log.info("V8's garbage collector runs on the main thread only (--single-threaded-gc)");
+      else if (gc.state === 'failed') log.warn('--single-threaded-gc could not be applied; the collector keeps its helper threads', { reason: gc.reason });
       // Loaded only here so --help and --version never pay for the broker's modules (lmdb, piscina).
       const { runStart } = await import('./start.js');
       await runStart(options, log, () => parseStartOptions(argv));

@@ -4,29 +4,23 @@
  * dropped each period: no timer, no per-entry bookkeeping.
  */
 export class RecentSet<T> {
-  private current = new Set<T>();
-  private previous = new Set<T>();
-  private since = Date.now();
+  private readonly seenAt: RecentMap<T, true>;
 
   constructor(
     /** how long an entry is kept at least */
-    private readonly periodMs: number,
+    periodMs: number,
     /** entries per generation at most (the older generation goes early past it) */
-    private readonly maxEntries: number,
-  ) {}
+    maxEntries: number,
+  ) {
+    this.seenAt = new RecentMap<T, true>(periodMs, maxEntries);
+  }
 
   has(x: T): boolean {
-    return this.current.has(x) || this.previous.has(x);
+    return this.seenAt.get(x) !== undefined;
   }
 
   add(x: T): void {
-    const now = Date.now();
-    if (now - this.since > this.periodMs || this.current.size >= this.maxEntries) {
-      this.previous = this.current;
-      this.current = new Set();
-      this.since = now;
-    }
-    this.current.add(x);
+    this.seenAt.set(x, true);
   }
 
   /** True when `x` was seen within the period; else remembers it. */
@@ -37,16 +31,14 @@ export class RecentSet<T> {
   }
 }
 
-/** RecentSet's twin that keeps a value with each key (the journal sequence a record id came with). */
+/** What RecentSet keeps, with a value per key (the journal sequence a record id came with). */
 export class RecentMap<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
   private since = Date.now();
 
   constructor(
-    /** how long an entry is kept at least */
     private readonly periodMs: number,
-    /** entries per generation at most (the older generation goes early past it) */
     private readonly maxEntries: number,
   ) {}
 

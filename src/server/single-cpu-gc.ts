@@ -19,32 +19,37 @@ const FLAG = '--single-threaded-gc';
 /** Set across the restart: a process started by it never starts itself again. */
 const RESTARTED = 'JUNCTION_GC_RESTARTED';
 
-/** Why the process keeps running as it is, or null when it should start itself again with the flag. */
-export function singleCpuGcSkip(mode: SingleCpuGcMode, execArgv: readonly string[], cpus: number, restarted: boolean): string | null {
-  if (mode === 'off') return 'off';
-  if (execArgv.includes(FLAG)) return 'already set';
-  if (restarted) return 'already restarted once';
-  if (mode === 'auto' && cpus > 1) return `${cpus} CPUs`;
-  return null;
+/** What became of --single-threaded-gc: on, not wanted here, or wanted but not applied (why). */
+export type SingleCpuGc = { readonly state: 'on' } | { readonly state: 'not wanted' } | { readonly state: 'failed'; readonly reason: string };
+
+/** What to do at start: keep the process as it is ('on' or 'not wanted'), restart it with the flag, or report a failure. */
+export function singleCpuGcPlan(mode: SingleCpuGcMode, execArgv: readonly string[], cpus: number, restarted: boolean): SingleCpuGc | 'restart' {
+  if (execArgv.includes(FLAG)) return { state: 'on' };
+  if (mode === 'off' || (mode === 'auto' && cpus > 1)) return { state: 'not wanted' };
+  // The restart adds the flag: a restarted process without it was started some other way.
+  if (restarted) return { state: 'failed', reason: 'the restarted process has no --single-threaded-gc' };
+  return 'restart';
 }
 
 /**
  * Starts this process again with --single-threaded-gc when `mode` asks for it (does not return
- * then); returns why not otherwise, or what stopped it (no native module, execv failed).
+ * then); otherwise says whether it is on, not wanted, or what stopped it (no native module, execv).
  */
-export function restartForSingleCpuGc(mode: SingleCpuGcMode, native: NativeBinding | null): string {
+export function restartForSingleCpuGc(mode: SingleCpuGcMode, native: NativeBinding | null): SingleCpuGc {
   const restarted = process.env[RESTARTED] === '1';
   delete process.env[RESTARTED];
-  const skip = singleCpuGcSkip(mode, process.execArgv, availableParallelism(), restarted);
-  if (skip !== null) return skip;
-  if (native === null || typeof native.execNode !== 'function') return 'the native module (execv) is not loaded: start with node --single-threaded-gc';
+  const plan = singleCpuGcPlan(mode, process.execArgv, availableParallelism(), restarted);
+  if (plan !== 'restart') return plan;
+  if (native === null || typeof native.execNode !== 'function') {
+    return { state: 'failed', reason: 'the native module (execv) is not loaded: start the broker with node --single-threaded-gc' };
+  }
   process.env[RESTARTED] = '1';
   const args = [process.argv0, ...process.execArgv, FLAG, ...process.argv.slice(1)];
   try {
     native.execNode(process.execPath, args.join('\u0000'));
   } catch (err) {
     delete process.env[RESTARTED];
-    return err instanceof Error ? err.message : String(err);
+    return { state: 'failed', reason: err instanceof Error ? err.message : String(err) };
   }
-  return 'execv returned';
+  return { state: 'failed', reason: 'execv returned' };
 }

@@ -6,19 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { singleCpuGcSkip } from '../../src/server/single-cpu-gc.js';
+import { singleCpuGcPlan } from '../../src/server/single-cpu-gc.js';
 import { freePort } from '../interop/harness.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = `${root}dist/src/cli/main.js`;
 
 test('--single-threaded-gc: auto restarts only on one CPU, on restarts anyway, never twice, off never', () => {
-  assert.equal(singleCpuGcSkip('auto', [], 1, false), null);
-  assert.equal(singleCpuGcSkip('auto', [], 2, false), '2 CPUs');
-  assert.equal(singleCpuGcSkip('on', [], 8, false), null);
-  assert.equal(singleCpuGcSkip('off', [], 1, false), 'off');
-  assert.equal(singleCpuGcSkip('auto', ['--single-threaded-gc'], 1, false), 'already set');
-  assert.equal(singleCpuGcSkip('on', [], 1, true), 'already restarted once');
+  assert.equal(singleCpuGcPlan('auto', [], 1, false), 'restart');
+  assert.deepEqual(singleCpuGcPlan('auto', [], 2, false), { state: 'not wanted' });
+  assert.equal(singleCpuGcPlan('on', [], 8, false), 'restart');
+  assert.deepEqual(singleCpuGcPlan('off', [], 1, false), { state: 'not wanted' });
+  assert.deepEqual(singleCpuGcPlan('auto', ['--single-threaded-gc'], 1, true), { state: 'on' });
+  assert.deepEqual(singleCpuGcPlan('off', ['--single-threaded-gc'], 4, false), { state: 'on' }, 'started with it by hand');
+  assert.deepEqual(singleCpuGcPlan('on', [], 1, true), { state: 'failed', reason: 'the restarted process has no --single-threaded-gc' }, 'a restarted process never restarts again');
 });
 
 interface Started {
