@@ -31,10 +31,13 @@ export class RecentSet<T> {
   }
 }
 
-/** What RecentSet keeps, with a value per key (the journal sequence a record id came with). */
+/**
+ * What RecentSet keeps, with a value per key (the journal sequence a record id came with). Its
+ * maps are made with the first entry: every journal-fed session has two of these, most idle.
+ */
 export class RecentMap<K, V> {
-  private current = new Map<K, V>();
-  private previous = new Map<K, V>();
+  private current: Map<K, V> | null = null;
+  private previous: Map<K, V> | null = null;
   private since = Date.now();
 
   constructor(
@@ -43,17 +46,18 @@ export class RecentMap<K, V> {
   ) {}
 
   get(k: K): V | undefined {
-    const v = this.current.get(k);
-    return v !== undefined ? v : this.previous.get(k);
+    const v = this.current?.get(k);
+    return v !== undefined ? v : this.previous?.get(k);
   }
 
   set(k: K, v: V): void {
     const now = Date.now();
-    if (now - this.since > this.periodMs || this.current.size >= this.maxEntries) {
-      this.previous = this.current;
-      this.current = new Map();
+    let current = this.current;
+    if (current === null || now - this.since > this.periodMs || current.size >= this.maxEntries) {
+      this.previous = current;
+      current = this.current = new Map();
       this.since = now;
     }
-    this.current.set(k, v);
+    current.set(k, v);
   }
 }

@@ -45,7 +45,8 @@ export interface AuthResult {
   readonly expiresAt?: number;
 }
 
-const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
+/** The plain allow, shared (frozen): no object per login. */
+export const AUTH_OK: AuthResult = Object.freeze({ ok: true, reason: 0 });
 const AUTH_NOT_AUTHORIZED: AuthResult = Object.freeze({ ok: false, reason: 0x87 });
 
 export interface Authenticator {

@@ -6,11 +6,10 @@
  * Synchronous providers keep the answer synchronous; the first asynchronous one turns the rest
  * of the chain into one promise.
  */
-import type { AuthResult, Authenticator, ConnectInfo } from '../core/auth.js';
+import { AUTH_OK, type AuthResult, type Authenticator, type ConnectInfo } from '../core/auth.js';
 import { BAD_CREDENTIALS, NOT_AUTHORIZED, type AuthProvider, type ProviderDecision } from './provider.js';
 
-/** The anonymous rule's two answers, shared: no object per login. */
-const ANONYMOUS_ALLOWED: AuthResult = Object.freeze({ ok: true, reason: 0 });
+/** The anonymous rule's refusal, shared like its allow (AUTH_OK): no object per login. */
 const ANONYMOUS_REFUSED: AuthResult = Object.freeze({ ok: false, reason: NOT_AUTHORIZED, detail: 'anonymous clients are not allowed' });
 
 /** Names --auth-chain accepts, in the default order. */
@@ -47,7 +46,7 @@ export class AuthChain implements Authenticator {
     // mosquitto 2 without a password file, --allow-anonymous (or loopback) decides for everyone,
     // which is also how vehicle gateways (VIN as username, no password) work out of the box.
     if ((info.username === null && info.password === null) || this.noCredentialCheck) {
-      return this.allowAnonymous ? ANONYMOUS_ALLOWED : ANONYMOUS_REFUSED;
+      return this.allowAnonymous ? AUTH_OK : ANONYMOUS_REFUSED;
     }
     return { ok: false, reason: BAD_CREDENTIALS, detail: 'no provider accepted the credentials' };
   }

@@ -46,10 +46,9 @@ export function restartForSingleCpuGc(mode: SingleCpuGcMode, native: NativeBindi
   process.env[RESTARTED] = '1';
   const args = [process.argv0, ...process.execArgv, FLAG, ...process.argv.slice(1)];
   try {
-    native.execNode(process.execPath, args.join('\u0000'));
+    return native.execNode(process.execPath, args.join('\u0000'));
   } catch (err) {
     delete process.env[RESTARTED];
     return { state: 'failed', reason: err instanceof Error ? err.message : String(err) };
   }
-  return { state: 'failed', reason: 'execv returned' };
 }
